@@ -1,0 +1,126 @@
+//! One configuration type, read from flags and `PULSEBOARD_…` environment variables
+//! (clap does both) and validated once at start-up.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{bail, Context};
+use clap::Args;
+use secrecy::SecretString;
+use url::Url;
+
+/// Settings shared by every subcommand. Each flag is also an environment variable.
+#[derive(Debug, Clone, Args)]
+pub struct ConfigArgs {
+    /// PostgreSQL connection string. When unset, Pulseboard runs a private
+    /// PostgreSQL cluster inside the data directory (embedded mode).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+
+    /// Where Pulseboard keeps its files: the embedded database, generated keys,
+    /// and mail written to disk when no mail transport is configured.
+    #[arg(long, env = "PULSEBOARD_DATA_DIR", default_value = "./pulseboard-data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "PULSEBOARD_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    pub addr: SocketAddr,
+
+    /// The URL users reach Pulseboard at (used in links, OAuth redirects and to
+    /// decide whether cookies are `Secure`). Defaults to http://{addr}.
+    #[arg(long, env = "PULSEBOARD_PUBLIC_URL", global = true)]
+    pub public_url: Option<Url>,
+
+    /// Bearer secret for the `/api/cron/*` routes (external schedulers). Unset: the routes refuse every call.
+    #[arg(long, env = "PULSEBOARD_CRON_SECRET", global = true, hide_env_values = true)]
+    pub cron_secret: Option<SecretString>,
+
+    /// Sender address for outgoing mail.
+    #[arg(long, env = "PULSEBOARD_EMAIL_FROM", default_value = "Pulseboard <pulseboard@localhost>", global = true)]
+    pub email_from: String,
+
+    /// Directory holding the PostgreSQL server binaries (initdb, postgres) for embedded
+    /// mode. Unset: searched on PATH, via pg_config, then /usr/lib/postgresql/*/bin.
+    #[arg(long, env = "PULSEBOARD_POSTGRES_BIN_DIR", global = true)]
+    pub postgres_bin_dir: Option<PathBuf>,
+
+    /// How long a login session lasts, in hours.
+    #[arg(long, env = "PULSEBOARD_SESSION_TTL_HOURS", default_value_t = 24 * 30, global = true)]
+    pub session_ttl_hours: u32,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "PULSEBOARD_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Log format: `json` (one object per line) or `pretty`.
+    #[arg(long, env = "PULSEBOARD_LOG_FORMAT", default_value = "json", global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Option<SecretString>,
+    pub data_dir: PathBuf,
+    pub addr: SocketAddr,
+    pub public_url: Url,
+    pub cron_secret: Option<SecretString>,
+    pub email_from: String,
+    pub postgres_bin_dir: Option<PathBuf>,
+    pub session_ttl: Duration,
+    pub max_body_bytes: usize,
+    pub log_format: LogFormat,
+    /// How often the background loops (mail outbox) wake up.
+    pub background_interval: Duration,
+}
+
+impl Config {
+    pub fn from_args(args: ConfigArgs) -> anyhow::Result<Self> {
+        let public_url = match args.public_url {
+            Some(url) => url,
+            None => Url::parse(&format!("http://{}", args.addr)).context("building the default public URL")?,
+        };
+        if !matches!(public_url.scheme(), "http" | "https") {
+            bail!("PULSEBOARD_PUBLIC_URL must be an http or https URL, got {public_url}");
+        }
+        if args.session_ttl_hours == 0 {
+            bail!("PULSEBOARD_SESSION_TTL_HOURS must be at least 1");
+        }
+        if args.max_body_bytes < 1024 {
+            bail!("PULSEBOARD_MAX_BODY_BYTES must be at least 1024");
+        }
+        Ok(Self {
+            database_url: args.database_url,
+            data_dir: args.data_dir,
+            addr: args.addr,
+            public_url,
+            cron_secret: args.cron_secret,
+            email_from: args.email_from,
+            postgres_bin_dir: args.postgres_bin_dir,
+            session_ttl: Duration::from_secs(u64::from(args.session_ttl_hours) * 3600),
+            max_body_bytes: args.max_body_bytes,
+            log_format: args.log_format,
+            background_interval: Duration::from_secs(2),
+        })
+    }
+
+    /// Whether cookies must carry `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// `scheme://host[:port]` of the public URL, compared against `Origin` headers.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    /// A link to a path of the web app, e.g. `link("/invite/abc")`.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
+    }
+}

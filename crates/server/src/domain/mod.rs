@@ -1,0 +1,9 @@
+//! Domain newtypes: parsed once at the edge, valid everywhere after.
+
+mod names;
+pub mod passwords;
+mod roles;
+pub mod secrets;
+
+pub use names::{Currency, DisplayName, EmailAddress, OrgSlug, Password, TimeZone};
+pub use roles::{OrgRole, WorkspaceRole};

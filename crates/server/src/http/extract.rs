@@ -1,0 +1,223 @@
+//! Request extractors. They turn every rejection into the JSON error shape, and
+//! carry tenancy: handlers get the organization only from [`OrgScope`], never a body.
+
+use std::collections::HashMap;
+
+use axum::{
+    extract::{rejection::JsonRejection, FromRequest, FromRequestParts, Path, Query, Request},
+    http::{header, request::Parts, Method, StatusCode},
+};
+use axum_extra::extract::CookieJar;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::{
+    db::{self, Tx},
+    domain::{secrets::token_hash, OrgRole},
+    error::{ApiError, ApiResult},
+    http::AppState,
+};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "pb_session";
+/// Prefix of personal API tokens.
+pub const API_TOKEN_PREFIX: &str = "pbt_";
+
+/// A JSON body. Unknown fields are refused by `#[serde(deny_unknown_fields)]` on
+/// every request type; errors name the field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::PayloadTooLarge;
+    }
+    match rejection {
+        JsonRejection::JsonDataError(e) => {
+            let detail = e.body_text();
+            let detail = detail
+                .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                .unwrap_or(&detail)
+                .to_string();
+            ApiError::validation(field_of(&detail), detail)
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+            "malformed_json",
+            format!("request body is not valid JSON: {}", e.body_text().rsplit(": ").next().unwrap_or("")),
+        ),
+        JsonRejection::MissingJsonContentType(_) => {
+            ApiError::bad_request("unsupported_media_type", "send the body as JSON with `Content-Type: application/json`")
+        }
+        other => ApiError::bad_request("bad_body", other.body_text()),
+    }
+}
+
+/// The field a serde error talks about: ``unknown field `x` `` → `x`, `a.b: …` → `a.b`.
+fn field_of(detail: &str) -> String {
+    for marker in ["unknown field `", "missing field `"] {
+        if let Some(rest) = detail.split(marker).nth(1) {
+            if let Some(name) = rest.split('`').next() {
+                return name.to_string();
+            }
+        }
+    }
+    match detail.split_once(": ") {
+        Some((path, _)) if !path.contains(' ') && path != "." => path.to_string(),
+        _ => "body".to_string(),
+    }
+}
+
+/// Path parameters with JSON errors (a malformed id is a 400, not a text page).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| Self(v))
+            .map_err(|e| ApiError::bad_request("bad_path", e.body_text()))
+    }
+}
+
+/// Query parameters with JSON errors.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Self(v))
+            .map_err(|e| ApiError::validation("query", e.body_text()))
+    }
+}
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    Session(Uuid),
+    ApiToken(Uuid),
+}
+
+/// The signed-in user, from the session cookie or an `Authorization: Bearer` API token.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub credential: Credential,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(user) = parts.extensions.get::<CurrentUser>() {
+            return Ok(user.clone());
+        }
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        let mut tx = state.db.worker_tx().await?;
+        let found = match bearer {
+            Some(token) => db::accounts::user_for_api_token(&mut *tx, &token_hash(token)).await?,
+            None => match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {
+                Some(cookie) => db::accounts::user_for_session(&mut *tx, &token_hash(cookie.value())).await?,
+                None => None,
+            },
+        };
+        tx.commit().await?;
+        let user = found.ok_or(ApiError::Unauthenticated)?;
+        parts.extensions.insert(user.clone());
+        Ok(user)
+    }
+}
+
+/// A request inside one organization: the caller is a member, the transaction runs
+/// as the user-facing role with their id set, and viewers are refused any write.
+/// Another organization answers 404, exactly like one that does not exist.
+pub struct OrgScope {
+    pub user: CurrentUser,
+    pub org: db::orgs::Org,
+    pub role: OrgRole,
+    pub tx: Tx,
+}
+
+impl FromRequestParts<AppState> for OrgScope {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request("bad_path", e.body_text()))?;
+        let slug = params.get("org_slug").ok_or(ApiError::NotFound("organization"))?;
+        let mut tx = state.db.user_tx(user.id).await?;
+        let (org, role) = db::orgs::find_by_slug(&mut *tx, slug)
+            .await?
+            .ok_or(ApiError::NotFound("organization"))?;
+        let reads_only = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !reads_only && !role.can_write() {
+            return Err(ApiError::forbidden("viewers have read-only access to this organization"));
+        }
+        Ok(Self { user, org, role, tx })
+    }
+}
+
+impl OrgScope {
+    /// Owners and admins only.
+    pub fn require_admin(&self) -> ApiResult<()> {
+        if self.role.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("only the organization's owners and admins can do that"))
+        }
+    }
+
+    /// Records an action in the organization's audit log, in the same transaction.
+    pub async fn audit(
+        &mut self,
+        action: &str,
+        target_type: &str,
+        target_id: impl ToString,
+        details: serde_json::Value,
+    ) -> ApiResult<()> {
+        db::orgs::audit(&mut *self.tx, self.org.id, self.user.id, action, target_type, &target_id.to_string(), details)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> ApiResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_of;
+
+    #[test]
+    fn serde_messages_name_their_field() {
+        assert_eq!(field_of("unknown field `colour`, expected one of `name`"), "colour");
+        assert_eq!(field_of("missing field `email` at line 1 column 2"), "email");
+        assert_eq!(field_of("store.currency: invalid type: integer"), "store.currency");
+        assert_eq!(field_of("invalid type: string, expected a map"), "body");
+    }
+}

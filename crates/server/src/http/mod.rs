@@ -1,0 +1,105 @@
+//! The HTTP API: one module per resource, each with its `router()`, assembled here
+//! with the cross-cutting layers (request ids, logs, metrics, CSRF, body limit).
+
+pub mod extract;
+mod middleware;
+mod ops;
+mod openapi;
+
+mod accounts;
+mod invites;
+mod me;
+mod orgs;
+mod stores;
+mod workspaces;
+
+use std::sync::Arc;
+
+use axum::{extract::DefaultBodyLimit, http::StatusCode, response::IntoResponse, Router};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::{config::Config, db::Database, error::ApiError};
+
+pub use ops::HttpMetrics;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<StateInner>);
+
+pub struct StateInner {
+    pub db: Database,
+    pub config: Config,
+    pub metrics: HttpMetrics,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Database, config: Config) -> Self {
+        Self(Arc::new(StateInner { db, config, metrics: HttpMetrics::new() }))
+    }
+}
+
+/// Every API route with its OpenAPI description.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .merge(accounts::router())
+        .merge(me::router())
+        .merge(orgs::router())
+        .merge(invites::router())
+        .merge(workspaces::router())
+        .merge(stores::router())
+}
+
+/// The OpenAPI document, generated from the handlers.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_routes().into_openapi()
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, document) = api_routes().split_for_parts();
+    let document = Arc::new(document);
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let document = document.clone();
+                async move { axum::Json((*document).clone()) }
+            }),
+        )
+        .merge(ops::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_cross_site))
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("route")
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(serde_json::json!({
+            "error": { "code": "method_not_allowed", "message": "this route does not accept that HTTP method" }
+        })),
+    )
+}
+
+/// Attaches a field name to a domain parse error.
+pub(crate) fn field<T>(name: &str, parsed: Result<T, String>) -> Result<T, ApiError> {
+    parsed.map_err(|message| ApiError::validation(name, message))
+}

@@ -1,0 +1,13 @@
+//! Pulseboard server: configuration, database, HTTP API, background work.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod notify;
+pub mod startup;
+pub mod telemetry;
+
+pub use startup::Application;

@@ -1,0 +1,102 @@
+//! Building and running the application: database, HTTP server, background loops,
+//! and one cancellation token that stops them all.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::Config,
+    db::Database,
+    http::{self, AppState},
+    notify::{self, Mailer},
+};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    mailer: Mailer,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    /// Connects (or starts the embedded database), migrates, and binds the listener.
+    /// Bind to port 0 to get a free port (tests).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Database::connect(&config).await?;
+        if let Err(error) = db.migrate().await {
+            db.shutdown().await;
+            return Err(error);
+        }
+        let listener = match TcpListener::bind(config.addr).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                db.shutdown().await;
+                return Err(error).with_context(|| format!("binding {}", config.addr));
+            }
+        };
+        let mailer = Mailer::files(config.data_dir.join("mail"), config.email_from.clone());
+        let state = AppState::new(db, config);
+        Ok(Self { listener, state, mailer, shutdown: CancellationToken::new() })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The URL to print for people: the public URL, with the real port when bound to port 0.
+    pub fn public_url(&self) -> String {
+        let mut url = self.state.config.public_url.clone();
+        if self.state.config.addr.port() == 0 && url.port() == Some(0) {
+            let _ = url.set_port(Some(self.port()));
+        }
+        url.to_string()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.mailer
+    }
+
+    /// Cancel this token to stop the server gracefully.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token is cancelled, lets in-flight requests finish,
+    /// then stops the background loops and the embedded database.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self { listener, state, mailer, shutdown } = self;
+        let outbox = tokio::spawn(outbox_loop(state.clone(), mailer, shutdown.clone()));
+        let app = http::router(state.clone());
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .await;
+        shutdown.cancel();
+        let _ = outbox.await;
+        state.db.shutdown().await;
+        served.context("HTTP server")
+    }
+}
+
+async fn outbox_loop(state: AppState, mailer: Mailer, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(state.config.background_interval);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if let Err(error) = notify::deliver_due(&state.db, &mailer).await {
+            tracing::warn!(error = %format!("{error:#}"), "mail outbox pass failed");
+        }
+    }
+}
