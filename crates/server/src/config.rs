@@ -18,11 +18,21 @@ pub struct ConfigArgs {
 
     /// Where Pulseboard keeps its files: the embedded database, generated keys,
     /// and mail written to disk when no mail transport is configured.
-    #[arg(long, env = "PULSEBOARD_DATA_DIR", default_value = "./pulseboard-data", global = true)]
+    #[arg(
+        long,
+        env = "PULSEBOARD_DATA_DIR",
+        default_value = "./pulseboard-data",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// Address the HTTP server listens on.
-    #[arg(long, env = "PULSEBOARD_ADDR", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "PULSEBOARD_ADDR",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub addr: SocketAddr,
 
     /// The URL users reach Pulseboard at (used in links, OAuth redirects and to
@@ -31,11 +41,21 @@ pub struct ConfigArgs {
     pub public_url: Option<Url>,
 
     /// Bearer secret for the `/api/cron/*` routes (external schedulers). Unset: the routes refuse every call.
-    #[arg(long, env = "PULSEBOARD_CRON_SECRET", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PULSEBOARD_CRON_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
     pub cron_secret: Option<SecretString>,
 
     /// Sender address for outgoing mail.
-    #[arg(long, env = "PULSEBOARD_EMAIL_FROM", default_value = "Pulseboard <pulseboard@localhost>", global = true)]
+    #[arg(
+        long,
+        env = "PULSEBOARD_EMAIL_FROM",
+        default_value = "Pulseboard <pulseboard@localhost>",
+        global = true
+    )]
     pub email_from: String,
 
     /// Directory holding the PostgreSQL server binaries (initdb, postgres) for embedded
@@ -52,7 +72,12 @@ pub struct ConfigArgs {
     pub max_body_bytes: usize,
 
     /// Log format: `json` (one object per line) or `pretty`.
-    #[arg(long, env = "PULSEBOARD_LOG_FORMAT", default_value = "json", global = true)]
+    #[arg(
+        long,
+        env = "PULSEBOARD_LOG_FORMAT",
+        default_value = "json",
+        global = true
+    )]
     pub log_format: LogFormat,
 }
 
@@ -83,7 +108,8 @@ impl Config {
     pub fn from_args(args: ConfigArgs) -> anyhow::Result<Self> {
         let public_url = match args.public_url {
             Some(url) => url,
-            None => Url::parse(&format!("http://{}", args.addr)).context("building the default public URL")?,
+            None => Url::parse(&format!("http://{}", args.addr))
+                .context("building the default public URL")?,
         };
         if !matches!(public_url.scheme(), "http" | "https") {
             bail!("PULSEBOARD_PUBLIC_URL must be an http or https URL, got {public_url}");

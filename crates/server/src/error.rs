@@ -41,19 +41,31 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Validation { field: field.into(), message: message.into() }
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
     }
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::Forbidden(message.into())
     }
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict { code, message: message.into() }
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
     }
     pub fn gone(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Gone { code, message: message.into() }
+        Self::Gone {
+            code,
+            message: message.into(),
+        }
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::BadRequest { code, message: message.into() }
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     fn status(&self) -> StatusCode {
@@ -73,7 +85,9 @@ impl ApiError {
 
     fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::Gone { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Gone { code, .. } => code,
             Self::Unauthenticated => "unauthenticated",
             Self::InvalidCredentials => "invalid_credentials",
             Self::Forbidden(_) => "forbidden",
@@ -90,7 +104,10 @@ impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &error {
             if db.constraint() == Some("org_members_last_owner") {
-                return Self::conflict("last_owner", "an organization must keep at least one owner");
+                return Self::conflict(
+                    "last_owner",
+                    "an organization must keep at least one owner",
+                );
             }
             // 42501: a row-level security policy refused the write. The handler's own
             // checks should have caught it; the database is the second wall.
@@ -138,10 +155,18 @@ impl IntoResponse for ApiError {
             Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
-        let body = ErrorBody { error: ErrorDetail { code: self.code().to_string(), message, field } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_string(),
+                message,
+                field,
+            },
+        };
         let mut response = (status, Json(body)).into_response();
         if let Some(secs) = retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

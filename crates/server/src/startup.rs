@@ -37,9 +37,20 @@ impl Application {
                 return Err(error).with_context(|| format!("binding {}", config.addr));
             }
         };
+        let mut config = config;
+        if config.public_url.port() == Some(0) {
+            // Bound to port 0 (tests): links must carry the port actually bound.
+            let port = listener.local_addr()?.port();
+            let _ = config.public_url.set_port(Some(port));
+        }
         let mailer = Mailer::files(config.data_dir.join("mail"), config.email_from.clone());
         let state = AppState::new(db, config);
-        Ok(Self { listener, state, mailer, shutdown: CancellationToken::new() })
+        Ok(Self {
+            listener,
+            state,
+            mailer,
+            shutdown: CancellationToken::new(),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -47,16 +58,14 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// The URL to print for people: the public URL, with the real port when bound to port 0.
     pub fn public_url(&self) -> String {
-        let mut url = self.state.config.public_url.clone();
-        if self.state.config.addr.port() == 0 && url.port() == Some(0) {
-            let _ = url.set_port(Some(self.port()));
-        }
-        url.to_string()
+        self.state.config.public_url.to_string()
     }
 
     pub fn state(&self) -> &AppState {
@@ -75,12 +84,20 @@ impl Application {
     /// Serves until the shutdown token is cancelled, lets in-flight requests finish,
     /// then stops the background loops and the embedded database.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let Self { listener, state, mailer, shutdown } = self;
+        let Self {
+            listener,
+            state,
+            mailer,
+            shutdown,
+        } = self;
         let outbox = tokio::spawn(outbox_loop(state.clone(), mailer, shutdown.clone()));
         let app = http::router(state.clone());
-        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
         shutdown.cancel();
         let _ = outbox.await;
         state.db.shutdown().await;

@@ -29,7 +29,10 @@ pub async fn create_user(
         .await
         .map_err(|e| match &e {
             sqlx::Error::Database(d) if d.constraint() == Some("users_email_key") => {
-                ApiError::conflict("email_taken", "an account with this email already exists; log in instead")
+                ApiError::conflict(
+                    "email_taken",
+                    "an account with this email already exists; log in instead",
+                )
             }
             _ => e.into(),
         })?;
@@ -37,8 +40,14 @@ pub async fn create_user(
 }
 
 /// The id and password hash for an email, if such a user exists.
-pub async fn login_lookup(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<Option<(Uuid, String)>> {
-    sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1").bind(email).fetch_optional(db).await
+pub async fn login_lookup(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> sqlx::Result<Option<(Uuid, String)>> {
+    sqlx::query_as("SELECT id, password_hash FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(db)
+        .await
 }
 
 pub async fn create_session(
@@ -74,7 +83,10 @@ struct UserRow {
 }
 
 /// The user behind a live (unexpired, unrevoked) session token.
-pub async fn user_for_session(db: impl PgExecutor<'_>, token_hash: &[u8]) -> sqlx::Result<Option<CurrentUser>> {
+pub async fn user_for_session(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<CurrentUser>> {
     let row: Option<UserRow> = sqlx::query_as(
         "SELECT u.id, u.email, u.name, s.id AS credential_id
          FROM sessions s JOIN users u ON u.id = s.user_id
@@ -83,11 +95,19 @@ pub async fn user_for_session(db: impl PgExecutor<'_>, token_hash: &[u8]) -> sql
     .bind(token_hash)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|r| CurrentUser { id: r.id, email: r.email, name: r.name, credential: Credential::Session(r.credential_id) }))
+    Ok(row.map(|r| CurrentUser {
+        id: r.id,
+        email: r.email,
+        name: r.name,
+        credential: Credential::Session(r.credential_id),
+    }))
 }
 
 /// The user behind a live API token; records its use (at most once a minute).
-pub async fn user_for_api_token(db: impl PgExecutor<'_>, token_hash: &[u8]) -> sqlx::Result<Option<CurrentUser>> {
+pub async fn user_for_api_token(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<CurrentUser>> {
     let row: Option<UserRow> = sqlx::query_as(
         "WITH t AS (
              UPDATE api_tokens SET last_used_at = now()
@@ -99,7 +119,12 @@ pub async fn user_for_api_token(db: impl PgExecutor<'_>, token_hash: &[u8]) -> s
     .bind(token_hash)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|r| CurrentUser { id: r.id, email: r.email, name: r.name, credential: Credential::ApiToken(r.credential_id) }))
+    Ok(row.map(|r| CurrentUser {
+        id: r.id,
+        email: r.email,
+        name: r.name,
+        credential: Credential::ApiToken(r.credential_id),
+    }))
 }
 
 pub async fn revoke_session(db: impl PgExecutor<'_>, session_id: Uuid) -> sqlx::Result<()> {
@@ -196,9 +221,10 @@ pub async fn list_api_tokens(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<ApiTok
 
 /// Revokes one of the caller's tokens; false when there is no such token.
 pub async fn revoke_api_token(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
-    let done = sqlx::query("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1")
-        .bind(id)
-        .execute(db)
-        .await?;
+    let done =
+        sqlx::query("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1")
+            .bind(id)
+            .execute(db)
+            .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -20,7 +20,8 @@ use sqlx::{postgres::PgConnectOptions, Connection};
 use tokio::process::{Child, Command};
 
 /// The package that provides the server binaries, named in errors.
-const INSTALL_HINT: &str = "install the PostgreSQL server (Debian/Ubuntu: `apt-get install postgresql`) \
+const INSTALL_HINT: &str =
+    "install the PostgreSQL server (Debian/Ubuntu: `apt-get install postgresql`) \
      or point DATABASE_URL at an existing server";
 
 /// The database the embedded cluster serves Pulseboard from.
@@ -53,7 +54,10 @@ impl BinarySearch {
             .map(|p| std::env::split_paths(&p).collect())
             .unwrap_or_default();
         let mut fallback_dirs = Vec::new();
-        if let Ok(out) = std::process::Command::new("pg_config").arg("--bindir").output() {
+        if let Ok(out) = std::process::Command::new("pg_config")
+            .arg("--bindir")
+            .output()
+        {
             if out.status.success() {
                 fallback_dirs.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
             }
@@ -69,12 +73,17 @@ impl BinarySearch {
             .collect();
         versions.sort_by(|a, b| b.0.cmp(&a.0));
         fallback_dirs.extend(versions.into_iter().map(|(_, p)| p));
-        Self { explicit, path_dirs, fallback_dirs }
+        Self {
+            explicit,
+            path_dirs,
+            fallback_dirs,
+        }
     }
 
     /// The first directory holding both `initdb` and `postgres`.
     pub fn find(&self) -> anyhow::Result<PathBuf> {
-        let has_server = |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
+        let has_server =
+            |dir: &Path| dir.join("initdb").is_file() && dir.join("postgres").is_file();
         if let Some(dir) = &self.explicit {
             if has_server(dir) {
                 return Ok(dir.clone());
@@ -89,7 +98,11 @@ impl BinarySearch {
             .chain(&self.fallback_dirs)
             .find(|d| has_server(d))
             .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
-            .ok_or_else(|| anyhow!("no PostgreSQL server binaries (initdb, postgres) were found: {INSTALL_HINT}"))
+            .ok_or_else(|| {
+                anyhow!(
+                    "no PostgreSQL server binaries (initdb, postgres) were found: {INSTALL_HINT}"
+                )
+            })
     }
 }
 
@@ -107,7 +120,10 @@ fn run_as() -> anyhow::Result<Option<RunAs>> {
     let user = User::from_name(SUPERUSER)
         .context("looking up the postgres user")?
         .ok_or_else(|| anyhow!("running as root needs a `postgres` system user to run the embedded database: {INSTALL_HINT}"))?;
-    Ok(Some(RunAs { uid: user.uid, gid: user.gid }))
+    Ok(Some(RunAs {
+        uid: user.uid,
+        gid: user.gid,
+    }))
 }
 
 fn prepare_dir(dir: &Path, owner: Option<RunAs>) -> anyhow::Result<()> {
@@ -134,8 +150,19 @@ impl EmbeddedPostgres {
     pub async fn start(data_dir: &Path, search: &BinarySearch) -> anyhow::Result<Self> {
         let bin_dir = search.find()?;
         let owner = run_as()?;
-        std::fs::create_dir_all(data_dir).with_context(|| format!("creating data dir {}", data_dir.display()))?;
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("creating data dir {}", data_dir.display()))?;
         let data_dir = std::fs::canonicalize(data_dir)?;
+        if owner.is_some() {
+            // The postgres user only needs to pass through the data dir to reach its own subfolders.
+            let mode = std::fs::metadata(&data_dir)?.permissions().mode();
+            if mode & 0o001 == 0 {
+                std::fs::set_permissions(
+                    &data_dir,
+                    std::fs::Permissions::from_mode((mode & 0o7777) | 0o011),
+                )?;
+            }
+        }
         let pgdata = data_dir.join("postgres");
         let socket_dir = data_dir.join("postgres-run");
         let socket_file = socket_dir.join(".s.PGSQL.5432");
@@ -154,21 +181,36 @@ impl EmbeddedPostgres {
             let out = command(&bin_dir, "initdb", owner)
                 .arg("-D")
                 .arg(&pgdata)
-                .args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-instructions"])
+                .args([
+                    "-U",
+                    SUPERUSER,
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-instructions",
+                ])
                 .output()
                 .await
                 .context("running initdb")?;
             if !out.status.success() {
                 bail!(
                     "initdb failed{}: {}",
-                    if owner.is_some() { " (the postgres user must be able to reach the data directory)" } else { "" },
+                    if owner.is_some() {
+                        " (the postgres user must be able to reach the data directory)"
+                    } else {
+                        ""
+                    },
                     String::from_utf8_lossy(&out.stderr).trim()
                 );
             }
         }
 
         let log_path = data_dir.join("postgres.log");
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)?;
         if let Some(owner) = owner {
             nix::unistd::chown(&log_path, Some(owner.uid), Some(owner.gid))?;
         }
@@ -187,7 +229,11 @@ impl EmbeddedPostgres {
             .process_group(0)
             .kill_on_drop(false);
         let child = cmd.spawn().context("starting postgres")?;
-        let mut pg = Self { pgdata, socket_dir, child: Some(child) };
+        let mut pg = Self {
+            pgdata,
+            socket_dir,
+            child: Some(child),
+        };
         if let Err(e) = pg.wait_until_ready(&log_path).await {
             pg.stop().await;
             return Err(e);
@@ -226,11 +272,17 @@ impl EmbeddedPostgres {
                     );
                 }
             }
-            if sqlx::PgConnection::connect_with(&self.options("postgres")).await.is_ok() {
+            if sqlx::PgConnection::connect_with(&self.options("postgres"))
+                .await
+                .is_ok()
+            {
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
-                bail!("the embedded PostgreSQL did not accept connections within 60 s (see {})", log_path.display());
+                bail!(
+                    "the embedded PostgreSQL did not accept connections within 60 s (see {})",
+                    log_path.display()
+                );
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -238,12 +290,15 @@ impl EmbeddedPostgres {
 
     async fn ensure_database(&self) -> anyhow::Result<()> {
         let mut conn = sqlx::PgConnection::connect_with(&self.options("postgres")).await?;
-        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(DATABASE_NAME)
-            .fetch_one(&mut conn)
-            .await?;
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(DATABASE_NAME)
+                .fetch_one(&mut conn)
+                .await?;
         if !exists {
-            sqlx::query(&format!("CREATE DATABASE {DATABASE_NAME}")).execute(&mut conn).await?;
+            sqlx::query(&format!("CREATE DATABASE {DATABASE_NAME}"))
+                .execute(&mut conn)
+                .await?;
         }
         conn.close().await?;
         Ok(())
@@ -251,7 +306,9 @@ impl EmbeddedPostgres {
 
     /// Fast shutdown (SIGINT: disconnect clients, checkpoint, exit) and wait for it.
     pub async fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         if let Some(pid) = child.id() {
             let _ = kill(Pid::from_raw(pid as i32), Signal::SIGINT);
         }
@@ -296,8 +353,18 @@ mod tests {
             path_dirs: vec![full.path().to_path_buf()],
             fallback_dirs: vec![],
         };
-        assert!(search.find().unwrap_err().to_string().contains("PULSEBOARD_POSTGRES_BIN_DIR"));
-        let search = BinarySearch { explicit: None, ..search };
-        assert_eq!(search.find().unwrap(), std::fs::canonicalize(full.path()).unwrap());
+        assert!(search
+            .find()
+            .unwrap_err()
+            .to_string()
+            .contains("PULSEBOARD_POSTGRES_BIN_DIR"));
+        let search = BinarySearch {
+            explicit: None,
+            ..search
+        };
+        assert_eq!(
+            search.find().unwrap(),
+            std::fs::canonicalize(full.path()).unwrap()
+        );
     }
 }

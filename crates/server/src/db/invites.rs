@@ -46,10 +46,12 @@ pub async fn create(
 }
 
 pub async fn list(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<Vec<Invite>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM invites WHERE org_id = $1 ORDER BY created_at DESC"))
-        .bind(org_id)
-        .fetch_all(db)
-        .await
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM invites WHERE org_id = $1 ORDER BY created_at DESC"
+    ))
+    .bind(org_id)
+    .fetch_all(db)
+    .await
 }
 
 /// Revokes a pending invite; false if there is no such pending invite.
@@ -80,7 +82,11 @@ pub struct PendingInvite {
 }
 
 /// Looks an invite up by token hash; `for_update` locks it so acceptance is single-use.
-pub async fn find_by_token(db: impl PgExecutor<'_>, token_hash: &[u8], for_update: bool) -> sqlx::Result<Option<PendingInvite>> {
+pub async fn find_by_token(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+    for_update: bool,
+) -> sqlx::Result<Option<PendingInvite>> {
     sqlx::query_as(&format!(
         "SELECT i.id, i.org_id, o.name AS org_name, o.slug AS org_slug, i.email, i.role, i.expires_at,
                 i.accepted_at, i.revoked_at

@@ -17,7 +17,11 @@ use std::{str::FromStr, time::Duration};
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use sqlx::{migrate::Migrator, postgres::{PgConnectOptions, PgPoolOptions}, PgPool, Postgres};
+use sqlx::{
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    PgPool, Postgres,
+};
 use uuid::Uuid;
 
 use crate::config::Config;
@@ -40,7 +44,8 @@ impl Database {
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
         let (options, embedded) = match &config.database_url {
             Some(url) => (
-                PgConnectOptions::from_str(url.expose_secret()).context("DATABASE_URL is not a valid PostgreSQL URL")?,
+                PgConnectOptions::from_str(url.expose_secret())
+                    .context("DATABASE_URL is not a valid PostgreSQL URL")?,
                 None,
             ),
             None => {
@@ -55,12 +60,18 @@ impl Database {
             .connect_with(options)
             .await
             .context("connecting to PostgreSQL")?;
-        Ok(Self { pool, embedded: tokio::sync::Mutex::new(embedded) })
+        Ok(Self {
+            pool,
+            embedded: tokio::sync::Mutex::new(embedded),
+        })
     }
 
     /// Wraps an existing pool (tests that manage their own databases).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool, embedded: tokio::sync::Mutex::new(None) }
+        Self {
+            pool,
+            embedded: tokio::sync::Mutex::new(None),
+        }
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -68,14 +79,19 @@ impl Database {
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        MIGRATOR.run(&self.pool).await.context("applying migrations")
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .context("applying migrations")
     }
 
     /// True when every embedded migration has been applied (for `/readyz`).
     pub async fn migrations_current(&self) -> anyhow::Result<bool> {
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
-            .fetch_all(&self.pool)
-            .await?;
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
     }
 
@@ -93,7 +109,9 @@ impl Database {
     /// (sign-up, session lookup, invite acceptance) that act before a tenant is known.
     pub async fn worker_tx(&self) -> Result<Tx, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT set_config('role', 'pulseboard_worker', true)").execute(&mut *tx).await?;
+        sqlx::query("SELECT set_config('role', 'pulseboard_worker', true)")
+            .execute(&mut *tx)
+            .await?;
         Ok(tx)
     }
 

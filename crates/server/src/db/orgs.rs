@@ -33,12 +33,16 @@ pub struct Membership {
 const ORG_COLUMNS: &str = "o.id, o.name, o.slug, o.plan, o.trial_ends_at, o.created_at";
 
 /// The organization with this slug if the caller belongs to it (RLS hides the rest).
-pub async fn find_by_slug(db: impl PgExecutor<'_>, slug: &str) -> sqlx::Result<Option<(Org, OrgRole)>> {
-    let row: Option<Membership> =
-        sqlx::query_as(&format!("SELECT {ORG_COLUMNS}, org_role(o.id) AS role FROM organizations o WHERE o.slug = $1"))
-            .bind(slug)
-            .fetch_optional(db)
-            .await?;
+pub async fn find_by_slug(
+    db: impl PgExecutor<'_>,
+    slug: &str,
+) -> sqlx::Result<Option<(Org, OrgRole)>> {
+    let row: Option<Membership> = sqlx::query_as(&format!(
+        "SELECT {ORG_COLUMNS}, org_role(o.id) AS role FROM organizations o WHERE o.slug = $1"
+    ))
+    .bind(slug)
+    .fetch_optional(db)
+    .await?;
     Ok(row.map(|m| (m.org, m.role)))
 }
 
@@ -77,10 +81,17 @@ pub struct CreatedOrg {
 /// Runs as the worker role: the creator is not a member until this commits.
 pub async fn create_org(conn: &mut PgConnection, new: NewOrg<'_>) -> ApiResult<CreatedOrg> {
     let org_id = Uuid::new_v4();
-    let base = new.slug.cloned().unwrap_or_else(|| OrgSlug::from_name(new.name.as_str()));
+    let base = new
+        .slug
+        .cloned()
+        .unwrap_or_else(|| OrgSlug::from_name(new.name.as_str()));
     let mut slug = None;
     for attempt in 0..50u32 {
-        let candidate = if attempt == 0 { base.clone() } else { base.with_suffix(attempt + 1) };
+        let candidate = if attempt == 0 {
+            base.clone()
+        } else {
+            base.with_suffix(attempt + 1)
+        };
         let inserted: Option<Uuid> = sqlx::query_scalar(
             "INSERT INTO organizations (id, name, slug, created_by, trial_ends_at)
              VALUES ($1, $2, $3, $4, now() + interval '14 days')
@@ -97,10 +108,15 @@ pub async fn create_org(conn: &mut PgConnection, new: NewOrg<'_>) -> ApiResult<C
             break;
         }
         if new.slug.is_some() {
-            return Err(ApiError::conflict("slug_taken", format!("the slug `{}` is already taken", base.as_str())));
+            return Err(ApiError::conflict(
+                "slug_taken",
+                format!("the slug `{}` is already taken", base.as_str()),
+            ));
         }
     }
-    let slug = slug.ok_or_else(|| ApiError::conflict("slug_taken", "could not find a free slug; choose one"))?;
+    let slug = slug.ok_or_else(|| {
+        ApiError::conflict("slug_taken", "could not find a free slug; choose one")
+    })?;
 
     sqlx::query("INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'owner')")
         .bind(org_id)
@@ -129,10 +145,19 @@ pub async fn create_org(conn: &mut PgConnection, new: NewOrg<'_>) -> ApiResult<C
         .bind(new.timezone.name())
         .execute(&mut *conn)
         .await?;
-    Ok(CreatedOrg { org_id, slug: slug.as_str().to_string(), workspace_id, store_id })
+    Ok(CreatedOrg {
+        org_id,
+        slug: slug.as_str().to_string(),
+        workspace_id,
+        store_id,
+    })
 }
 
-pub async fn rename(db: impl PgExecutor<'_>, org_id: Uuid, name: &DisplayName) -> sqlx::Result<Org> {
+pub async fn rename(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    name: &DisplayName,
+) -> sqlx::Result<Org> {
     sqlx::query_as(&format!(
         "UPDATE organizations o SET name = $2 WHERE o.id = $1 RETURNING {ORG_COLUMNS}"
     ))
@@ -155,21 +180,34 @@ const MEMBER_SELECT: &str =
     "SELECT m.user_id, u.email, u.name, m.role, m.created_at AS joined_at FROM org_members m JOIN users u ON u.id = m.user_id";
 
 pub async fn list_members(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<Vec<Member>> {
-    sqlx::query_as(&format!("{MEMBER_SELECT} WHERE m.org_id = $1 ORDER BY u.name, u.email"))
-        .bind(org_id)
-        .fetch_all(db)
-        .await
+    sqlx::query_as(&format!(
+        "{MEMBER_SELECT} WHERE m.org_id = $1 ORDER BY u.name, u.email"
+    ))
+    .bind(org_id)
+    .fetch_all(db)
+    .await
 }
 
-pub async fn find_member(db: impl PgExecutor<'_>, org_id: Uuid, user_id: Uuid) -> sqlx::Result<Option<Member>> {
-    sqlx::query_as(&format!("{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2"))
-        .bind(org_id)
-        .bind(user_id)
-        .fetch_optional(db)
-        .await
+pub async fn find_member(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<Option<Member>> {
+    sqlx::query_as(&format!(
+        "{MEMBER_SELECT} WHERE m.org_id = $1 AND m.user_id = $2"
+    ))
+    .bind(org_id)
+    .bind(user_id)
+    .fetch_optional(db)
+    .await
 }
 
-pub async fn set_member_role(db: impl PgExecutor<'_>, org_id: Uuid, user_id: Uuid, role: OrgRole) -> sqlx::Result<()> {
+pub async fn set_member_role(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    user_id: Uuid,
+    role: OrgRole,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE org_members SET role = $3 WHERE org_id = $1 AND user_id = $2")
         .bind(org_id)
         .bind(user_id)
@@ -179,7 +217,11 @@ pub async fn set_member_role(db: impl PgExecutor<'_>, org_id: Uuid, user_id: Uui
     Ok(())
 }
 
-pub async fn remove_member(db: impl PgExecutor<'_>, org_id: Uuid, user_id: Uuid) -> sqlx::Result<()> {
+pub async fn remove_member(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2")
         .bind(org_id)
         .bind(user_id)
@@ -189,7 +231,12 @@ pub async fn remove_member(db: impl PgExecutor<'_>, org_id: Uuid, user_id: Uuid)
 }
 
 /// Adds a member (used when an invite is accepted; worker role).
-pub async fn add_member(db: impl PgExecutor<'_>, org_id: Uuid, user_id: Uuid, role: OrgRole) -> sqlx::Result<bool> {
+pub async fn add_member(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    user_id: Uuid,
+    role: OrgRole,
+) -> sqlx::Result<bool> {
     let done = sqlx::query("INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
         .bind(org_id)
         .bind(user_id)
@@ -234,7 +281,11 @@ pub struct AuditEntry {
     pub created_at: DateTime<Utc>,
 }
 
-pub async fn list_audit(db: impl PgExecutor<'_>, org_id: Uuid, limit: i64) -> sqlx::Result<Vec<AuditEntry>> {
+pub async fn list_audit(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<AuditEntry>> {
     sqlx::query_as(
         "SELECT id, actor_user_id, action, target_type, target_id, details, created_at
          FROM audit_log WHERE org_id = $1 ORDER BY id DESC LIMIT $2",

@@ -70,7 +70,11 @@ pub async fn mark_sent(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
 }
 
 pub async fn mark_failed(db: impl PgExecutor<'_>, id: Uuid, error: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE email_outbox SET last_error = $2 WHERE id = $1").bind(id).bind(error).execute(db).await?;
+    sqlx::query("UPDATE email_outbox SET last_error = $2 WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(db)
+        .await?;
     Ok(())
 }
 
@@ -87,7 +91,11 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
 }
 
-pub async fn list(db: impl PgExecutor<'_>, org_id: Uuid, limit: i64) -> sqlx::Result<Vec<OutboxEntry>> {
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<OutboxEntry>> {
     sqlx::query_as(
         "SELECT id, kind, to_addr, subject, created_at, sent_at, attempts, last_error
          FROM email_outbox WHERE org_id = $1 ORDER BY created_at DESC LIMIT $2",

@@ -21,7 +21,11 @@ pub struct Store {
 const SELECT: &str = "SELECT id, workspace_id, name, currency, timezone, created_at FROM stores";
 
 /// Stores the caller can see, optionally in one workspace.
-pub async fn list(db: impl PgExecutor<'_>, org_id: Uuid, workspace_id: Option<Uuid>) -> sqlx::Result<Vec<Store>> {
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    workspace_id: Option<Uuid>,
+) -> sqlx::Result<Vec<Store>> {
     sqlx::query_as(&format!(
         "{SELECT} WHERE org_id = $1 AND ($2::uuid IS NULL OR workspace_id = $2) ORDER BY name, created_at"
     ))

@@ -20,7 +20,8 @@ pub struct Workspace {
     pub my_role: Option<WorkspaceRole>,
 }
 
-const SELECT: &str = "SELECT w.id, w.name, w.created_at, workspace_role(w.id) AS my_role FROM workspaces w";
+const SELECT: &str =
+    "SELECT w.id, w.name, w.created_at, workspace_role(w.id) AS my_role FROM workspaces w";
 
 fn name_taken(e: sqlx::Error) -> ApiError {
     match &e {
@@ -33,10 +34,17 @@ fn name_taken(e: sqlx::Error) -> ApiError {
 
 /// Workspaces the caller can see (RLS: all of them for owners/admins, their own for others).
 pub async fn list(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<Vec<Workspace>> {
-    sqlx::query_as(&format!("{SELECT} WHERE w.org_id = $1 ORDER BY w.name")).bind(org_id).fetch_all(db).await
+    sqlx::query_as(&format!("{SELECT} WHERE w.org_id = $1 ORDER BY w.name"))
+        .bind(org_id)
+        .fetch_all(db)
+        .await
 }
 
-pub async fn get(db: impl PgExecutor<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<Option<Workspace>> {
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Workspace>> {
     sqlx::query_as(&format!("{SELECT} WHERE w.org_id = $1 AND w.id = $2"))
         .bind(org_id)
         .bind(id)
@@ -56,7 +64,12 @@ pub async fn create(db: impl PgExecutor<'_>, org_id: Uuid, name: &str) -> ApiRes
     Ok(id)
 }
 
-pub async fn rename(db: impl PgExecutor<'_>, org_id: Uuid, id: Uuid, name: &str) -> ApiResult<bool> {
+pub async fn rename(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    name: &str,
+) -> ApiResult<bool> {
     let done = sqlx::query("UPDATE workspaces SET name = $3 WHERE org_id = $1 AND id = $2")
         .bind(org_id)
         .bind(id)
@@ -84,7 +97,11 @@ pub struct WorkspaceMember {
     pub role: WorkspaceRole,
 }
 
-pub async fn list_members(db: impl PgExecutor<'_>, org_id: Uuid, workspace_id: Uuid) -> sqlx::Result<Vec<WorkspaceMember>> {
+pub async fn list_members(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    workspace_id: Uuid,
+) -> sqlx::Result<Vec<WorkspaceMember>> {
     sqlx::query_as(
         "SELECT wm.user_id, u.email, u.name, wm.role FROM workspace_members wm JOIN users u ON u.id = wm.user_id
          WHERE wm.org_id = $1 AND wm.workspace_id = $2 ORDER BY u.name, u.email",
@@ -123,12 +140,19 @@ pub async fn upsert_member(
     Ok(())
 }
 
-pub async fn remove_member(db: impl PgExecutor<'_>, org_id: Uuid, workspace_id: Uuid, user_id: Uuid) -> sqlx::Result<bool> {
-    let done = sqlx::query("DELETE FROM workspace_members WHERE org_id = $1 AND workspace_id = $2 AND user_id = $3")
-        .bind(org_id)
-        .bind(workspace_id)
-        .bind(user_id)
-        .execute(db)
-        .await?;
+pub async fn remove_member(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM workspace_members WHERE org_id = $1 AND workspace_id = $2 AND user_id = $3",
+    )
+    .bind(org_id)
+    .bind(workspace_id)
+    .bind(user_id)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -10,13 +10,17 @@ pub struct EmailAddress(String);
 impl EmailAddress {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let email = raw.trim().to_lowercase();
-        let (local, domain) = email.split_once('@').ok_or("must be an email address like name@example.com")?;
+        let (local, domain) = email
+            .split_once('@')
+            .ok_or("must be an email address like name@example.com")?;
         let valid = !local.is_empty()
             && email.len() <= 254
             && domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
-            && !email.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
+            && !email
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',')
             && !domain.contains('@');
         if valid {
             Ok(Self(email))
@@ -36,7 +40,9 @@ pub struct OrgSlug(String);
 impl OrgSlug {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let ok = (2..=63).contains(&raw.len())
-            && raw.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             && !raw.starts_with('-');
         if ok {
             Ok(Self(raw.to_string()))
@@ -55,7 +61,11 @@ impl OrgSlug {
                 slug.push('-');
             }
         }
-        let mut slug = slug.trim_end_matches('-').chars().take(48).collect::<String>();
+        let mut slug = slug
+            .trim_end_matches('-')
+            .chars()
+            .take(48)
+            .collect::<String>();
         slug = slug.trim_end_matches('-').to_string();
         if slug.len() < 2 {
             slug = format!("org-{slug}").trim_end_matches('-').to_string();
@@ -157,8 +167,20 @@ mod tests {
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(EmailAddress::parse(" Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
-        for bad in ["", "ann", "ann@", "@example.com", "ann@example", "a b@example.com", "ann@.com", "a@b@c.com"] {
+        assert_eq!(
+            EmailAddress::parse(" Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "ann@.com",
+            "a@b@c.com",
+        ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad} should be refused");
         }
     }
@@ -166,14 +188,24 @@ mod tests {
     #[test]
     fn slugs_follow_the_pattern() {
         assert!(OrgSlug::parse("acme-coffee").is_ok());
-        for bad in ["a", "-acme", "Acme", "acme_coffee", "acme coffee", &"a".repeat(64)] {
+        for bad in [
+            "a",
+            "-acme",
+            "Acme",
+            "acme_coffee",
+            "acme coffee",
+            &"a".repeat(64),
+        ] {
             assert!(OrgSlug::parse(bad).is_err(), "{bad} should be refused");
         }
     }
 
     #[test]
     fn slugs_derive_from_names() {
-        assert_eq!(OrgSlug::from_name("Acme Coffee, Inc.").as_str(), "acme-coffee-inc");
+        assert_eq!(
+            OrgSlug::from_name("Acme Coffee, Inc.").as_str(),
+            "acme-coffee-inc"
+        );
         assert_eq!(OrgSlug::from_name("  ").as_str(), "org");
         assert_eq!(OrgSlug::from_name("Ü").as_str(), "org");
         assert!(OrgSlug::parse(OrgSlug::from_name(&"x".repeat(200)).as_str()).is_ok());
@@ -185,7 +217,10 @@ mod tests {
         assert_eq!(Currency::parse("EUR").unwrap().code(), "EUR");
         assert!(Currency::parse("eur").is_err());
         assert!(Currency::parse("XYZ").is_err());
-        assert_eq!(TimeZone::parse("Europe/Paris").unwrap().name(), "Europe/Paris");
+        assert_eq!(
+            TimeZone::parse("Europe/Paris").unwrap().name(),
+            "Europe/Paris"
+        );
         assert!(TimeZone::parse("Mars/Olympus").is_err());
     }
 

@@ -28,8 +28,12 @@ pub async fn verify(candidate: &str, stored: Option<String>) -> anyhow::Result<b
     tokio::task::spawn_blocking(move || {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_string());
-        let parsed = PasswordHash::new(&stored).map_err(|e| anyhow::anyhow!("stored password hash is invalid: {e}"))?;
-        Ok(Argon2::default().verify_password(candidate.as_bytes(), &parsed).is_ok() && known)
+        let parsed = PasswordHash::new(&stored)
+            .map_err(|e| anyhow::anyhow!("stored password hash is invalid: {e}"))?;
+        Ok(Argon2::default()
+            .verify_password(candidate.as_bytes(), &parsed)
+            .is_ok()
+            && known)
     })
     .await
     .context("password verification task")?
@@ -47,7 +51,9 @@ mod tests {
         let password = Password::parse("correct horse battery").unwrap();
         let stored = hash(&password).await.unwrap();
         assert!(stored.starts_with("$argon2id$"));
-        assert!(verify("correct horse battery", Some(stored.clone())).await.unwrap());
+        assert!(verify("correct horse battery", Some(stored.clone()))
+            .await
+            .unwrap());
         assert!(!verify("wrong horse battery", Some(stored)).await.unwrap());
         assert!(!verify("anything at all", None).await.unwrap());
     }

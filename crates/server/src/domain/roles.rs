@@ -17,6 +17,14 @@ impl OrgRole {
     pub fn is_admin(self) -> bool {
         matches!(self, Self::Owner | Self::Admin)
     }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+            Self::Viewer => "viewer",
+        }
+    }
     /// Viewers never write.
     pub fn can_write(self) -> bool {
         !matches!(self, Self::Viewer)

@@ -29,7 +29,10 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(signup)).routes(routes!(login)).routes(routes!(logout))
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(login))
+        .routes(routes!(logout))
 }
 
 /// Failed logins allowed per account (since its last success) within the window.
@@ -73,7 +76,10 @@ async fn signup(
     let org_name = match (&body.invite_token, &body.org_name) {
         (Some(_), _) => None,
         (None, Some(n)) => Some(field("org_name", DisplayName::parse(n))?),
-        (None, None) => Some(field("name", DisplayName::parse(&format!("{}'s organization", name.as_str())))?),
+        (None, None) => Some(field(
+            "name",
+            DisplayName::parse(&format!("{}'s organization", name.as_str())),
+        )?),
     };
     let store = match &org_name {
         Some(_) => Some(body.store.unwrap_or_default().parse("store")?),
@@ -100,7 +106,16 @@ async fn signup(
             },
         )
         .await?;
-        db::orgs::audit(&mut *tx, created.org_id, user_id, "org.created", "organization", &created.org_id.to_string(), serde_json::json!({ "slug": created.slug })).await?;
+        db::orgs::audit(
+            &mut *tx,
+            created.org_id,
+            user_id,
+            "org.created",
+            "organization",
+            &created.org_id.to_string(),
+            serde_json::json!({ "slug": created.slug }),
+        )
+        .await?;
     }
     let (jar, _) = start_session(&state, &mut tx, jar, user_id, &headers, addr).await?;
     tx.commit().await?;
@@ -131,9 +146,12 @@ async fn login(
     let client = addr.ip().to_string();
 
     let (per_account, per_address) =
-        db::accounts::recent_failures(state.db.pool(), &email, &client, THROTTLE_WINDOW_SECS).await?;
+        db::accounts::recent_failures(state.db.pool(), &email, &client, THROTTLE_WINDOW_SECS)
+            .await?;
     if per_account >= MAX_FAILURES_PER_ACCOUNT || per_address >= MAX_FAILURES_PER_ADDRESS {
-        return Err(ApiError::TooManyRequests { retry_after_secs: THROTTLE_WINDOW_SECS as u64 });
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: THROTTLE_WINDOW_SECS as u64,
+        });
     }
 
     let mut tx = state.db.worker_tx().await?;
@@ -157,7 +175,11 @@ async fn login(
 /// End the current session and clear the cookie.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
     responses((status = 204), (status = 401, body = ErrorBody)))]
-async fn logout(State(state): State<AppState>, user: CurrentUser, jar: CookieJar) -> ApiResult<Response> {
+async fn logout(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    jar: CookieJar,
+) -> ApiResult<Response> {
     if let Credential::Session(session_id) = user.credential {
         let mut tx = state.db.user_tx(user.id).await?;
         db::accounts::revoke_session(&mut *tx, session_id).await?;
@@ -178,7 +200,10 @@ async fn start_session(
     let token = secrets::new_token("pbs_");
     let ttl = state.config.session_ttl;
     let expires_at = Utc::now() + chrono::Duration::from_std(ttl).map_err(anyhow::Error::from)?;
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|s| s.chars().take(300).collect::<String>());
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect::<String>());
     let session_id = db::accounts::create_session(
         &mut **tx,
         user_id,

@@ -53,11 +53,15 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         }
         JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
             "malformed_json",
-            format!("request body is not valid JSON: {}", e.body_text().rsplit(": ").next().unwrap_or("")),
+            format!(
+                "request body is not valid JSON: {}",
+                e.body_text().rsplit(": ").next().unwrap_or("")
+            ),
         ),
-        JsonRejection::MissingJsonContentType(_) => {
-            ApiError::bad_request("unsupported_media_type", "send the body as JSON with `Content-Type: application/json`")
-        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::bad_request(
+            "unsupported_media_type",
+            "send the body as JSON with `Content-Type: application/json`",
+        ),
         other => ApiError::bad_request("bad_body", other.body_text()),
     }
 }
@@ -124,7 +128,10 @@ pub struct CurrentUser {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
@@ -138,7 +145,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         let found = match bearer {
             Some(token) => db::accounts::user_for_api_token(&mut *tx, &token_hash(token)).await?,
             None => match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {
-                Some(cookie) => db::accounts::user_for_session(&mut *tx, &token_hash(cookie.value())).await?,
+                Some(cookie) => {
+                    db::accounts::user_for_session(&mut *tx, &token_hash(cookie.value())).await?
+                }
                 None => None,
             },
         };
@@ -162,21 +171,33 @@ pub struct OrgScope {
 impl FromRequestParts<AppState> for OrgScope {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let user = CurrentUser::from_request_parts(parts, state).await?;
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::bad_request("bad_path", e.body_text()))?;
-        let slug = params.get("org_slug").ok_or(ApiError::NotFound("organization"))?;
+        let slug = params
+            .get("org_slug")
+            .ok_or(ApiError::NotFound("organization"))?;
         let mut tx = state.db.user_tx(user.id).await?;
         let (org, role) = db::orgs::find_by_slug(&mut *tx, slug)
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
         let reads_only = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !reads_only && !role.can_write() {
-            return Err(ApiError::forbidden("viewers have read-only access to this organization"));
+            return Err(ApiError::forbidden(
+                "viewers have read-only access to this organization",
+            ));
         }
-        Ok(Self { user, org, role, tx })
+        Ok(Self {
+            user,
+            org,
+            role,
+            tx,
+        })
     }
 }
 
@@ -186,7 +207,9 @@ impl OrgScope {
         if self.role.is_admin() {
             Ok(())
         } else {
-            Err(ApiError::forbidden("only the organization's owners and admins can do that"))
+            Err(ApiError::forbidden(
+                "only the organization's owners and admins can do that",
+            ))
         }
     }
 
@@ -198,8 +221,16 @@ impl OrgScope {
         target_id: impl ToString,
         details: serde_json::Value,
     ) -> ApiResult<()> {
-        db::orgs::audit(&mut *self.tx, self.org.id, self.user.id, action, target_type, &target_id.to_string(), details)
-            .await?;
+        db::orgs::audit(
+            &mut *self.tx,
+            self.org.id,
+            self.user.id,
+            action,
+            target_type,
+            &target_id.to_string(),
+            details,
+        )
+        .await?;
         Ok(())
     }
 
@@ -215,9 +246,18 @@ mod tests {
 
     #[test]
     fn serde_messages_name_their_field() {
-        assert_eq!(field_of("unknown field `colour`, expected one of `name`"), "colour");
-        assert_eq!(field_of("missing field `email` at line 1 column 2"), "email");
-        assert_eq!(field_of("store.currency: invalid type: integer"), "store.currency");
+        assert_eq!(
+            field_of("unknown field `colour`, expected one of `name`"),
+            "colour"
+        );
+        assert_eq!(
+            field_of("missing field `email` at line 1 column 2"),
+            "email"
+        );
+        assert_eq!(
+            field_of("store.currency: invalid type: integer"),
+            "store.currency"
+        );
         assert_eq!(field_of("invalid type: string, expected a map"), "body");
     }
 }

@@ -59,7 +59,10 @@ async fn create_invite(
     scope.require_admin()?;
     let email = field("email", EmailAddress::parse(&body.email))?;
     if body.role == OrgRole::Owner {
-        return Err(ApiError::validation("role", "invites grant admin, member or viewer; an owner can promote a member later"));
+        return Err(ApiError::validation(
+            "role",
+            "invites grant admin, member or viewer; an owner can promote a member later",
+        ));
     }
     let already: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM org_members m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2)",
@@ -69,7 +72,10 @@ async fn create_invite(
     .fetch_one(&mut *scope.tx)
     .await?;
     if already {
-        return Err(ApiError::conflict("already_member", "this person is already a member of the organization"));
+        return Err(ApiError::conflict(
+            "already_member",
+            "this person is already a member of the organization",
+        ));
     }
     let token = secrets::new_token("pbi_");
     let expires_at = Utc::now() + chrono::Duration::days(INVITE_TTL_DAYS);
@@ -85,21 +91,34 @@ async fn create_invite(
     .await?;
     let link = state.config.link(&format!("/invite/{token}"));
     let text = format!(
-        "{inviter} invited you to join {org} on Pulseboard as {role:?}.\n\n\
+        "{inviter} invited you to join {org} on Pulseboard as {role}.\n\n\
          Accept the invitation: {link}\n\n\
          The link works once and expires on {expires} (UTC). If you did not expect this, ignore this email.\n",
         inviter = scope.user.name,
         org = scope.org.name,
-        role = body.role,
+        role = body.role.as_str(),
         expires = expires_at.format("%Y-%m-%d %H:%M"),
     );
     let subject = format!("You're invited to {} on Pulseboard", scope.org.name);
     db::outbox::enqueue(
         &mut *scope.tx,
-        NewEmail { org_id: scope.org.id, kind: "invite", to: email.as_str(), subject: &subject, body_text: &text },
+        NewEmail {
+            org_id: scope.org.id,
+            kind: "invite",
+            to: email.as_str(),
+            subject: &subject,
+            body_text: &text,
+        },
     )
     .await?;
-    scope.audit("invite.created", "invite", invite.id, serde_json::json!({ "email": invite.email, "role": invite.role })).await?;
+    scope
+        .audit(
+            "invite.created",
+            "invite",
+            invite.id,
+            serde_json::json!({ "email": invite.email, "role": invite.role }),
+        )
+        .await?;
     scope.commit().await?;
     Ok((StatusCode::CREATED, Json(invite)))
 }
@@ -108,13 +127,18 @@ async fn create_invite(
 #[utoipa::path(delete, path = "/api/orgs/{org_slug}/invites/{invite_id}", tag = "members",
     params(("org_slug" = String, Path), ("invite_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn revoke_invite(mut scope: OrgScope, ApiPath(path): ApiPath<(String, Uuid)>) -> ApiResult<StatusCode> {
+async fn revoke_invite(
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
     let (_, invite_id) = path;
     scope.require_admin()?;
     if !db::invites::revoke(&mut *scope.tx, scope.org.id, invite_id).await? {
         return Err(ApiError::NotFound("pending invite"));
     }
-    scope.audit("invite.revoked", "invite", invite_id, serde_json::json!({})).await?;
+    scope
+        .audit("invite.revoked", "invite", invite_id, serde_json::json!({}))
+        .await?;
     scope.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -137,11 +161,21 @@ pub struct InvitePreview {
 /// What an invitation link is for, so the accept page can show it before sign-up or login.
 #[utoipa::path(post, path = "/api/invites/lookup", tag = "members", request_body = InviteTokenRequest, security(()),
     responses((status = 200, body = InvitePreview), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
-async fn lookup_invite(State(state): State<AppState>, ApiJson(body): ApiJson<InviteTokenRequest>) -> ApiResult<Json<InvitePreview>> {
+async fn lookup_invite(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<InviteTokenRequest>,
+) -> ApiResult<Json<InvitePreview>> {
     let mut tx = state.db.worker_tx().await?;
-    let invite = usable(db::invites::find_by_token(&mut *tx, &secrets::token_hash(&body.token), false).await?)?;
+    let invite = usable(
+        db::invites::find_by_token(&mut *tx, &secrets::token_hash(&body.token), false).await?,
+    )?;
     tx.commit().await?;
-    Ok(Json(InvitePreview { org_name: invite.org_name, email: invite.email, role: invite.role, expires_at: invite.expires_at }))
+    Ok(Json(InvitePreview {
+        org_name: invite.org_name,
+        email: invite.email,
+        role: invite.role,
+        expires_at: invite.expires_at,
+    }))
 }
 
 /// Accept an invitation as the signed-in user (whose email must be the invited one).
@@ -157,15 +191,23 @@ async fn accept_invite(
     let slug = accept_invite_in(&mut tx, &body.token, user.id, &email).await?;
     tx.commit().await?;
     let mut tx = state.db.user_tx(user.id).await?;
-    let (org, role) = db::orgs::find_by_slug(&mut *tx, &slug).await?.ok_or(ApiError::NotFound("organization"))?;
+    let (org, role) = db::orgs::find_by_slug(&mut *tx, &slug)
+        .await?
+        .ok_or(ApiError::NotFound("organization"))?;
     tx.commit().await?;
     Ok(Json(Membership { org, role }))
 }
 
 /// Accepts an invite inside a worker transaction: locks it, checks it is pending and
 /// addressed to this email, adds the membership, marks it used. Returns the org slug.
-pub async fn accept_invite_in(tx: &mut Tx, token: &str, user_id: Uuid, email: &EmailAddress) -> ApiResult<String> {
-    let invite = usable(db::invites::find_by_token(&mut **tx, &secrets::token_hash(token), true).await?)?;
+pub async fn accept_invite_in(
+    tx: &mut Tx,
+    token: &str,
+    user_id: Uuid,
+    email: &EmailAddress,
+) -> ApiResult<String> {
+    let invite =
+        usable(db::invites::find_by_token(&mut **tx, &secrets::token_hash(token), true).await?)?;
     if invite.email != email.as_str() {
         return Err(ApiError::forbidden(format!(
             "this invitation was sent to a different email address; sign in as {} to accept it",
@@ -174,20 +216,38 @@ pub async fn accept_invite_in(tx: &mut Tx, token: &str, user_id: Uuid, email: &E
     }
     db::orgs::add_member(&mut **tx, invite.org_id, user_id, invite.role).await?;
     db::invites::mark_accepted(&mut **tx, invite.id, user_id).await?;
-    db::orgs::audit(&mut **tx, invite.org_id, user_id, "invite.accepted", "invite", &invite.id.to_string(), serde_json::json!({ "role": invite.role })).await?;
+    db::orgs::audit(
+        &mut **tx,
+        invite.org_id,
+        user_id,
+        "invite.accepted",
+        "invite",
+        &invite.id.to_string(),
+        serde_json::json!({ "role": invite.role }),
+    )
+    .await?;
     Ok(invite.org_slug)
 }
 
 fn usable(invite: Option<db::invites::PendingInvite>) -> ApiResult<db::invites::PendingInvite> {
     let invite = invite.ok_or(ApiError::NotFound("invite"))?;
     if invite.accepted_at.is_some() {
-        return Err(ApiError::gone("invite_used", "this invitation has already been used"));
+        return Err(ApiError::gone(
+            "invite_used",
+            "this invitation has already been used",
+        ));
     }
     if invite.revoked_at.is_some() {
-        return Err(ApiError::gone("invite_revoked", "this invitation was revoked"));
+        return Err(ApiError::gone(
+            "invite_revoked",
+            "this invitation was revoked",
+        ));
     }
     if invite.expires_at <= Utc::now() {
-        return Err(ApiError::gone("invite_expired", "this invitation has expired; ask for a new one"));
+        return Err(ApiError::gone(
+            "invite_expired",
+            "this invitation has expired; ask for a new one",
+        ));
     }
     Ok(invite)
 }

@@ -60,10 +60,11 @@ pub struct WorkspaceMembership {
 
 pub async fn load_me(state: &AppState, user_id: Uuid) -> ApiResult<Me> {
     let mut tx = state.db.user_tx(user_id).await?;
-    let user: UserProfile = sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let user: UserProfile =
+        sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
     let orgs = db::orgs::list_mine(&mut *tx).await?;
     let workspaces: Vec<WorkspaceMembership> = sqlx::query_as(
         "SELECT w.org_id, w.id AS workspace_id, w.name, wm.role FROM workspace_members wm
@@ -98,7 +99,10 @@ async fn get_me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<J
 
 /// The user's personal API tokens (never the secrets themselves).
 #[utoipa::path(get, path = "/api/me/tokens", tag = "me", responses((status = 200, body = [ApiToken])))]
-async fn list_tokens(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<ApiToken>>> {
+async fn list_tokens(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<ApiToken>>> {
     let mut tx = state.db.user_tx(user.id).await?;
     let tokens = db::accounts::list_api_tokens(&mut *tx).await?;
     tx.commit().await?;
@@ -131,17 +135,33 @@ async fn create_token(
 ) -> ApiResult<impl IntoResponse> {
     let name = field("name", DisplayName::parse(&body.name))?;
     let expires_at = match body.expires_in_days {
-        Some(0) => return Err(ApiError::validation("expires_in_days", "must be at least 1")),
-        Some(days) if days > 3650 => return Err(ApiError::validation("expires_in_days", "must be at most 3650")),
+        Some(0) => {
+            return Err(ApiError::validation(
+                "expires_in_days",
+                "must be at least 1",
+            ))
+        }
+        Some(days) if days > 3650 => {
+            return Err(ApiError::validation(
+                "expires_in_days",
+                "must be at most 3650",
+            ))
+        }
         Some(days) => Some(Utc::now() + chrono::Duration::days(i64::from(days))),
         None => None,
     };
     let token = secrets::new_token(API_TOKEN_PREFIX);
     let prefix: String = token.chars().take(API_TOKEN_PREFIX.len() + 6).collect();
     let mut tx = state.db.user_tx(user.id).await?;
-    let api_token =
-        db::accounts::create_api_token(&mut *tx, user.id, name.as_str(), &prefix, &secrets::token_hash(&token), expires_at)
-            .await?;
+    let api_token = db::accounts::create_api_token(
+        &mut *tx,
+        user.id,
+        name.as_str(),
+        &prefix,
+        &secrets::token_hash(&token),
+        expires_at,
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(CreatedToken { token, api_token })))
 }

@@ -3,8 +3,8 @@
 
 pub mod extract;
 mod middleware;
-mod ops;
 mod openapi;
+mod ops;
 
 mod accounts;
 mod invites;
@@ -42,7 +42,11 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(db: Database, config: Config) -> Self {
-        Self(Arc::new(StateInner { db, config, metrics: HttpMetrics::new() }))
+        Self(Arc::new(StateInner {
+            db,
+            config,
+            metrics: HttpMetrics::new(),
+        }))
     }
 }
 
@@ -78,9 +82,15 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::refuse_cross_site))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::refuse_cross_site,
+        ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)

@@ -54,16 +54,28 @@ pub struct ParsedStore {
 impl StoreDefaults {
     pub fn parse(self, prefix: &str) -> ApiResult<ParsedStore> {
         Ok(ParsedStore {
-            name: field(&format!("{prefix}.name"), DisplayName::parse(self.name.as_deref().unwrap_or("My store")))?,
-            currency: field(&format!("{prefix}.currency"), Currency::parse(self.currency.as_deref().unwrap_or("USD")))?,
-            timezone: field(&format!("{prefix}.timezone"), TimeZone::parse(self.timezone.as_deref().unwrap_or("UTC")))?,
+            name: field(
+                &format!("{prefix}.name"),
+                DisplayName::parse(self.name.as_deref().unwrap_or("My store")),
+            )?,
+            currency: field(
+                &format!("{prefix}.currency"),
+                Currency::parse(self.currency.as_deref().unwrap_or("USD")),
+            )?,
+            timezone: field(
+                &format!("{prefix}.timezone"),
+                TimeZone::parse(self.timezone.as_deref().unwrap_or("UTC")),
+            )?,
         })
     }
 }
 
 /// The organizations the caller belongs to, with their role.
 #[utoipa::path(get, path = "/api/orgs", tag = "organizations", responses((status = 200, body = [Membership])))]
-async fn list_orgs(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Vec<Membership>>> {
+async fn list_orgs(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<Vec<Membership>>> {
     let mut tx = state.db.user_tx(user.id).await?;
     let orgs = db::orgs::list_mine(&mut *tx).await?;
     tx.commit().await?;
@@ -90,7 +102,11 @@ async fn create_org(
     ApiJson(body): ApiJson<CreateOrgRequest>,
 ) -> ApiResult<(StatusCode, Json<Membership>)> {
     let name = field("name", DisplayName::parse(&body.name))?;
-    let slug = body.slug.as_deref().map(|s| field("slug", OrgSlug::parse(s))).transpose()?;
+    let slug = body
+        .slug
+        .as_deref()
+        .map(|s| field("slug", OrgSlug::parse(s)))
+        .transpose()?;
     let store = body.store.unwrap_or_default().parse("store")?;
     // Bootstrap as the worker role: the caller is not a member of the new org until it exists.
     let mut tx = state.db.worker_tx().await?;
@@ -106,11 +122,22 @@ async fn create_org(
         },
     )
     .await?;
-    db::orgs::audit(&mut *tx, created.org_id, user.id, "org.created", "organization", &created.org_id.to_string(), serde_json::json!({ "slug": created.slug })).await?;
+    db::orgs::audit(
+        &mut *tx,
+        created.org_id,
+        user.id,
+        "org.created",
+        "organization",
+        &created.org_id.to_string(),
+        serde_json::json!({ "slug": created.slug }),
+    )
+    .await?;
     tx.commit().await?;
 
     let mut tx = state.db.user_tx(user.id).await?;
-    let (org, role) = db::orgs::find_by_slug(&mut *tx, &created.slug).await?.ok_or(ApiError::NotFound("organization"))?;
+    let (org, role) = db::orgs::find_by_slug(&mut *tx, &created.slug)
+        .await?
+        .ok_or(ApiError::NotFound("organization"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(Membership { org, role })))
 }
@@ -119,7 +146,10 @@ async fn create_org(
 #[utoipa::path(get, path = "/api/orgs/{org_slug}", tag = "organizations", params(("org_slug" = String, Path)),
     responses((status = 200, body = Membership), (status = 404, body = ErrorBody)))]
 async fn get_org(scope: OrgScope) -> ApiResult<Json<Membership>> {
-    let membership = Membership { org: scope.org.clone(), role: scope.role };
+    let membership = Membership {
+        org: scope.org.clone(),
+        role: scope.role,
+    };
     scope.commit().await?;
     Ok(Json(membership))
 }
@@ -134,11 +164,21 @@ pub struct UpdateOrgRequest {
 #[utoipa::path(patch, path = "/api/orgs/{org_slug}", tag = "organizations", params(("org_slug" = String, Path)),
     request_body = UpdateOrgRequest,
     responses((status = 200, body = Membership), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn update_org(mut scope: OrgScope, ApiJson(body): ApiJson<UpdateOrgRequest>) -> ApiResult<Json<Membership>> {
+async fn update_org(
+    mut scope: OrgScope,
+    ApiJson(body): ApiJson<UpdateOrgRequest>,
+) -> ApiResult<Json<Membership>> {
     scope.require_admin()?;
     let name = field("name", DisplayName::parse(&body.name))?;
     let org = db::orgs::rename(&mut *scope.tx, scope.org.id, &name).await?;
-    scope.audit("org.renamed", "organization", org.id, serde_json::json!({ "name": org.name })).await?;
+    scope
+        .audit(
+            "org.renamed",
+            "organization",
+            org.id,
+            serde_json::json!({ "name": org.name }),
+        )
+        .await?;
     let role = scope.role;
     scope.commit().await?;
     Ok(Json(Membership { org, role }))
@@ -170,16 +210,27 @@ async fn update_member(
 ) -> ApiResult<Json<Member>> {
     let (_, user_id) = path;
     scope.require_admin()?;
-    let member = db::orgs::find_member(&mut *scope.tx, scope.org.id, user_id).await?.ok_or(ApiError::NotFound("member"))?;
+    let member = db::orgs::find_member(&mut *scope.tx, scope.org.id, user_id)
+        .await?
+        .ok_or(ApiError::NotFound("member"))?;
     let touches_owner = member.role == OrgRole::Owner || body.role == OrgRole::Owner;
     if touches_owner && scope.role != OrgRole::Owner {
-        return Err(ApiError::forbidden("only an owner can grant or remove the owner role"));
+        return Err(ApiError::forbidden(
+            "only an owner can grant or remove the owner role",
+        ));
     }
     db::orgs::set_member_role(&mut *scope.tx, scope.org.id, user_id, body.role).await?;
     scope
-        .audit("member.role_changed", "user", user_id, serde_json::json!({ "from": member.role, "to": body.role }))
+        .audit(
+            "member.role_changed",
+            "user",
+            user_id,
+            serde_json::json!({ "from": member.role, "to": body.role }),
+        )
         .await?;
-    let member = db::orgs::find_member(&mut *scope.tx, scope.org.id, user_id).await?.ok_or(ApiError::NotFound("member"))?;
+    let member = db::orgs::find_member(&mut *scope.tx, scope.org.id, user_id)
+        .await?
+        .ok_or(ApiError::NotFound("member"))?;
     scope.commit().await?;
     Ok(Json(member))
 }
@@ -188,15 +239,27 @@ async fn update_member(
 #[utoipa::path(delete, path = "/api/orgs/{org_slug}/members/{user_id}", tag = "members",
     params(("org_slug" = String, Path), ("user_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-async fn remove_member(mut scope: OrgScope, ApiPath(path): ApiPath<(String, Uuid)>) -> ApiResult<StatusCode> {
+async fn remove_member(
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
     let (_, user_id) = path;
     scope.require_admin()?;
-    let member = db::orgs::find_member(&mut *scope.tx, scope.org.id, user_id).await?.ok_or(ApiError::NotFound("member"))?;
+    let member = db::orgs::find_member(&mut *scope.tx, scope.org.id, user_id)
+        .await?
+        .ok_or(ApiError::NotFound("member"))?;
     if member.role == OrgRole::Owner && scope.role != OrgRole::Owner {
         return Err(ApiError::forbidden("only an owner can remove an owner"));
     }
     db::orgs::remove_member(&mut *scope.tx, scope.org.id, user_id).await?;
-    scope.audit("member.removed", "user", user_id, serde_json::json!({ "email": member.email })).await?;
+    scope
+        .audit(
+            "member.removed",
+            "user",
+            user_id,
+            serde_json::json!({ "email": member.email }),
+        )
+        .await?;
     scope.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -223,7 +286,10 @@ impl LimitQuery {
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/audit-log", tag = "organizations",
     params(("org_slug" = String, Path), LimitQuery),
     responses((status = 200, body = [AuditEntry]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn audit_log(mut scope: OrgScope, ApiQuery(q): ApiQuery<LimitQuery>) -> ApiResult<Json<Vec<AuditEntry>>> {
+async fn audit_log(
+    mut scope: OrgScope,
+    ApiQuery(q): ApiQuery<LimitQuery>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
     scope.require_admin()?;
     let entries = db::orgs::list_audit(&mut *scope.tx, scope.org.id, q.value()?).await?;
     scope.commit().await?;
@@ -235,10 +301,12 @@ async fn audit_log(mut scope: OrgScope, ApiQuery(q): ApiQuery<LimitQuery>) -> Ap
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/mailbox", tag = "organizations",
     params(("org_slug" = String, Path), LimitQuery),
     responses((status = 200, body = [OutboxEntry]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn mailbox(mut scope: OrgScope, ApiQuery(q): ApiQuery<LimitQuery>) -> ApiResult<Json<Vec<OutboxEntry>>> {
+async fn mailbox(
+    mut scope: OrgScope,
+    ApiQuery(q): ApiQuery<LimitQuery>,
+) -> ApiResult<Json<Vec<OutboxEntry>>> {
     scope.require_admin()?;
     let entries = db::outbox::list(&mut *scope.tx, scope.org.id, q.value()?).await?;
     scope.commit().await?;
     Ok(Json(entries))
 }
-

@@ -25,11 +25,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Org owners/admins, or members who are admins or editors of the workspace.
 fn require_workspace_writer(scope: &OrgScope, workspace: &Workspace) -> ApiResult<()> {
-    let editor = matches!(workspace.my_role, Some(WorkspaceRole::Admin | WorkspaceRole::Editor));
+    let editor = matches!(
+        workspace.my_role,
+        Some(WorkspaceRole::Admin | WorkspaceRole::Editor)
+    );
     if scope.role.is_admin() || (scope.role == OrgRole::Member && editor) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("only workspace admins and editors can change its stores"))
+        Err(ApiError::forbidden(
+            "only workspace admins and editors can change its stores",
+        ))
     }
 }
 
@@ -44,7 +49,10 @@ pub struct StoreFilter {
 /// Stores in the workspaces the caller can see.
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/stores", tag = "stores", params(("org_slug" = String, Path), StoreFilter),
     responses((status = 200, body = [Store]), (status = 404, body = ErrorBody)))]
-async fn list_stores(mut scope: OrgScope, ApiQuery(filter): ApiQuery<StoreFilter>) -> ApiResult<Json<Vec<Store>>> {
+async fn list_stores(
+    mut scope: OrgScope,
+    ApiQuery(filter): ApiQuery<StoreFilter>,
+) -> ApiResult<Json<Vec<Store>>> {
     let stores = db::stores::list(&mut *scope.tx, scope.org.id, filter.workspace_id).await?;
     scope.commit().await?;
     Ok(Json(stores))
@@ -64,22 +72,41 @@ pub struct CreateStoreRequest {
 #[utoipa::path(post, path = "/api/orgs/{org_slug}/stores", tag = "stores", params(("org_slug" = String, Path)),
     request_body = CreateStoreRequest,
     responses((status = 201, body = Store), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_store(mut scope: OrgScope, ApiJson(body): ApiJson<CreateStoreRequest>) -> ApiResult<(StatusCode, Json<Store>)> {
+async fn create_store(
+    mut scope: OrgScope,
+    ApiJson(body): ApiJson<CreateStoreRequest>,
+) -> ApiResult<(StatusCode, Json<Store>)> {
     let name = field("name", DisplayName::parse(&body.name))?;
     let currency = field("currency", Currency::parse(&body.currency))?;
     let timezone = field("timezone", TimeZone::parse(&body.timezone))?;
     let workspace = visible(&mut scope, body.workspace_id).await?;
     require_workspace_writer(&scope, &workspace)?;
-    let store =
-        db::stores::create(&mut *scope.tx, scope.org.id, workspace.id, name.as_str(), currency.code(), timezone.name()).await?;
-    scope.audit("store.created", "store", store.id, serde_json::json!({ "name": store.name, "workspace_id": workspace.id })).await?;
+    let store = db::stores::create(
+        &mut *scope.tx,
+        scope.org.id,
+        workspace.id,
+        name.as_str(),
+        currency.code(),
+        timezone.name(),
+    )
+    .await?;
+    scope
+        .audit(
+            "store.created",
+            "store",
+            store.id,
+            serde_json::json!({ "name": store.name, "workspace_id": workspace.id }),
+        )
+        .await?;
     scope.commit().await?;
     Ok((StatusCode::CREATED, Json(store)))
 }
 
 /// Loads a store the caller can see, with its workspace, or 404.
 async fn visible_store(scope: &mut OrgScope, id: Uuid) -> ApiResult<(Store, Workspace)> {
-    let store = db::stores::get(&mut *scope.tx, scope.org.id, id).await?.ok_or(ApiError::NotFound("store"))?;
+    let store = db::stores::get(&mut *scope.tx, scope.org.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("store"))?;
     let workspace = visible(scope, store.workspace_id).await?;
     Ok((store, workspace))
 }
@@ -87,7 +114,10 @@ async fn visible_store(scope: &mut OrgScope, id: Uuid) -> ApiResult<(Store, Work
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/stores/{store_id}", tag = "stores",
     params(("org_slug" = String, Path), ("store_id" = Uuid, Path)),
     responses((status = 200, body = Store), (status = 404, body = ErrorBody)))]
-async fn get_store(mut scope: OrgScope, ApiPath(path): ApiPath<(String, Uuid)>) -> ApiResult<Json<Store>> {
+async fn get_store(
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, Uuid)>,
+) -> ApiResult<Json<Store>> {
     let (_, id) = path;
     let (store, _) = visible_store(&mut scope, id).await?;
     scope.commit().await?;
@@ -115,9 +145,21 @@ async fn update_store(
     ApiJson(body): ApiJson<UpdateStoreRequest>,
 ) -> ApiResult<Json<Store>> {
     let (_, id) = path;
-    let name = body.name.as_deref().map(|n| field("name", DisplayName::parse(n))).transpose()?;
-    let currency = body.currency.as_deref().map(|c| field("currency", Currency::parse(c))).transpose()?;
-    let timezone = body.timezone.as_deref().map(|t| field("timezone", TimeZone::parse(t))).transpose()?;
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| field("name", DisplayName::parse(n)))
+        .transpose()?;
+    let currency = body
+        .currency
+        .as_deref()
+        .map(|c| field("currency", Currency::parse(c)))
+        .transpose()?;
+    let timezone = body
+        .timezone
+        .as_deref()
+        .map(|t| field("timezone", TimeZone::parse(t)))
+        .transpose()?;
     let (_, workspace) = visible_store(&mut scope, id).await?;
     require_workspace_writer(&scope, &workspace)?;
     let store = db::stores::update(
@@ -138,12 +180,22 @@ async fn update_store(
 #[utoipa::path(delete, path = "/api/orgs/{org_slug}/stores/{store_id}", tag = "stores",
     params(("org_slug" = String, Path), ("store_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn delete_store(mut scope: OrgScope, ApiPath(path): ApiPath<(String, Uuid)>) -> ApiResult<StatusCode> {
+async fn delete_store(
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
     let (_, id) = path;
     let (store, workspace) = visible_store(&mut scope, id).await?;
     require_workspace_writer(&scope, &workspace)?;
     db::stores::delete(&mut *scope.tx, scope.org.id, id).await?;
-    scope.audit("store.deleted", "store", id, serde_json::json!({ "name": store.name })).await?;
+    scope
+        .audit(
+            "store.deleted",
+            "store",
+            id,
+            serde_json::json!({ "name": store.name }),
+        )
+        .await?;
     scope.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -30,12 +30,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Loads a workspace the caller can see, or 404.
 pub async fn visible(scope: &mut OrgScope, id: Uuid) -> ApiResult<Workspace> {
-    db::workspaces::get(&mut *scope.tx, scope.org.id, id).await?.ok_or(ApiError::NotFound("workspace"))
+    db::workspaces::get(&mut *scope.tx, scope.org.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("workspace"))
 }
 
 /// Org owners/admins, or members who administer this workspace.
 fn require_workspace_admin(scope: &OrgScope, workspace: &Workspace) -> ApiResult<()> {
-    if scope.role.is_admin() || (scope.role == OrgRole::Member && workspace.my_role == Some(WorkspaceRole::Admin)) {
+    if scope.role.is_admin()
+        || (scope.role == OrgRole::Member && workspace.my_role == Some(WorkspaceRole::Admin))
+    {
         Ok(())
     } else {
         Err(ApiError::forbidden("only workspace admins can do that"))
@@ -61,11 +65,21 @@ pub struct WorkspaceRequest {
 #[utoipa::path(post, path = "/api/orgs/{org_slug}/workspaces", tag = "workspaces", params(("org_slug" = String, Path)),
     request_body = WorkspaceRequest,
     responses((status = 201, body = Workspace), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_workspace(mut scope: OrgScope, ApiJson(body): ApiJson<WorkspaceRequest>) -> ApiResult<(StatusCode, Json<Workspace>)> {
+async fn create_workspace(
+    mut scope: OrgScope,
+    ApiJson(body): ApiJson<WorkspaceRequest>,
+) -> ApiResult<(StatusCode, Json<Workspace>)> {
     scope.require_admin()?;
     let name = field("name", DisplayName::parse(&body.name))?;
     let id = db::workspaces::create(&mut *scope.tx, scope.org.id, name.as_str()).await?;
-    scope.audit("workspace.created", "workspace", id, serde_json::json!({ "name": name.as_str() })).await?;
+    scope
+        .audit(
+            "workspace.created",
+            "workspace",
+            id,
+            serde_json::json!({ "name": name.as_str() }),
+        )
+        .await?;
     let workspace = visible(&mut scope, id).await?;
     scope.commit().await?;
     Ok((StatusCode::CREATED, Json(workspace)))
@@ -74,7 +88,10 @@ async fn create_workspace(mut scope: OrgScope, ApiJson(body): ApiJson<WorkspaceR
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/workspaces/{workspace_id}", tag = "workspaces",
     params(("org_slug" = String, Path), ("workspace_id" = Uuid, Path)),
     responses((status = 200, body = Workspace), (status = 404, body = ErrorBody)))]
-async fn get_workspace(mut scope: OrgScope, ApiPath(path): ApiPath<(String, Uuid)>) -> ApiResult<Json<Workspace>> {
+async fn get_workspace(
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, Uuid)>,
+) -> ApiResult<Json<Workspace>> {
     let (_, id) = path;
     let workspace = visible(&mut scope, id).await?;
     scope.commit().await?;
@@ -95,7 +112,14 @@ async fn update_workspace(
     require_workspace_admin(&scope, &workspace)?;
     let name = field("name", DisplayName::parse(&body.name))?;
     db::workspaces::rename(&mut *scope.tx, scope.org.id, id, name.as_str()).await?;
-    scope.audit("workspace.renamed", "workspace", id, serde_json::json!({ "name": name.as_str() })).await?;
+    scope
+        .audit(
+            "workspace.renamed",
+            "workspace",
+            id,
+            serde_json::json!({ "name": name.as_str() }),
+        )
+        .await?;
     let workspace = visible(&mut scope, id).await?;
     scope.commit().await?;
     Ok(Json(workspace))
@@ -105,12 +129,22 @@ async fn update_workspace(
 #[utoipa::path(delete, path = "/api/orgs/{org_slug}/workspaces/{workspace_id}", tag = "workspaces",
     params(("org_slug" = String, Path), ("workspace_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn delete_workspace(mut scope: OrgScope, ApiPath(path): ApiPath<(String, Uuid)>) -> ApiResult<StatusCode> {
+async fn delete_workspace(
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, Uuid)>,
+) -> ApiResult<StatusCode> {
     let (_, id) = path;
     let workspace = visible(&mut scope, id).await?;
     scope.require_admin()?;
     db::workspaces::delete(&mut *scope.tx, scope.org.id, id).await?;
-    scope.audit("workspace.deleted", "workspace", id, serde_json::json!({ "name": workspace.name })).await?;
+    scope
+        .audit(
+            "workspace.deleted",
+            "workspace",
+            id,
+            serde_json::json!({ "name": workspace.name }),
+        )
+        .await?;
     scope.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -149,7 +183,14 @@ async fn put_workspace_member(
     let workspace = visible(&mut scope, id).await?;
     require_workspace_admin(&scope, &workspace)?;
     db::workspaces::upsert_member(&mut *scope.tx, scope.org.id, id, user_id, body.role).await?;
-    scope.audit("workspace.member_set", "workspace", id, serde_json::json!({ "user_id": user_id, "role": body.role })).await?;
+    scope
+        .audit(
+            "workspace.member_set",
+            "workspace",
+            id,
+            serde_json::json!({ "user_id": user_id, "role": body.role }),
+        )
+        .await?;
     let members = db::workspaces::list_members(&mut *scope.tx, scope.org.id, id).await?;
     scope.commit().await?;
     Ok(Json(members))
@@ -169,7 +210,14 @@ async fn remove_workspace_member(
     if !db::workspaces::remove_member(&mut *scope.tx, scope.org.id, id, user_id).await? {
         return Err(ApiError::NotFound("workspace member"));
     }
-    scope.audit("workspace.member_removed", "workspace", id, serde_json::json!({ "user_id": user_id })).await?;
+    scope
+        .audit(
+            "workspace.member_removed",
+            "workspace",
+            id,
+            serde_json::json!({ "user_id": user_id }),
+        )
+        .await?;
     scope.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -22,7 +22,9 @@ impl Mailer {
         match self {
             Self::Files { dir, from } => {
                 let message = build(from, email)?;
-                tokio::fs::create_dir_all(dir).await.with_context(|| format!("creating {}", dir.display()))?;
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .with_context(|| format!("creating {}", dir.display()))?;
                 let path = dir.join(format!("{}.eml", email.id));
                 let tmp = dir.join(format!(".{}.eml.tmp", email.id));
                 tokio::fs::write(&tmp, message.formatted()).await?;
@@ -34,8 +36,13 @@ impl Mailer {
 }
 
 fn build(from: &str, email: &OutgoingEmail) -> anyhow::Result<Message> {
-    let from: Mailbox = from.parse().context("PULSEBOARD_EMAIL_FROM is not a valid address")?;
-    let to: Mailbox = email.to_addr.parse().context("the recipient address is not valid")?;
+    let from: Mailbox = from
+        .parse()
+        .context("PULSEBOARD_EMAIL_FROM is not a valid address")?;
+    let to: Mailbox = email
+        .to_addr
+        .parse()
+        .context("the recipient address is not valid")?;
     Message::builder()
         .from(from)
         .to(to)

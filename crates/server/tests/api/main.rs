@@ -1,1 +1,11 @@
+//! The API test binary: real PostgreSQL, the real HTTP stack.
 
+mod helpers;
+
+mod accounts;
+mod embedded;
+mod input;
+mod isolation;
+mod ops;
+mod orgs;
+mod rls;

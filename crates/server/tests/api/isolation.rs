@@ -1,0 +1,272 @@
+//! API-level isolation, generated from the OpenAPI document: every org-scoped route
+//! is exercised, so a route added later is covered without editing this file
+//! (unless it introduces a new kind of path parameter or a write needing a body).
+
+use std::collections::HashMap;
+
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp, TestUser};
+
+struct Route {
+    method: Method,
+    template: String,
+}
+
+async fn org_routes(app: &TestApp) -> Vec<Route> {
+    let doc: Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut routes = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/orgs/{org_slug}") {
+            continue;
+        }
+        for method in item.as_object().unwrap().keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            routes.push(Route {
+                method,
+                template: path.clone(),
+            });
+        }
+    }
+    assert!(
+        routes.len() >= 20,
+        "expected the org-scoped routes, found {}",
+        routes.len()
+    );
+    routes
+}
+
+fn is_write(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// A valid body for each write route, so that a refusal is about tenancy or role and
+/// never about the body. A new write route must add one here (the test says so).
+fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> Option<Value> {
+    let key = format!(
+        "{method} {}",
+        template.trim_start_matches("/api/orgs/{org_slug}")
+    );
+    Some(match key.as_str() {
+        "PATCH " => json!({ "name": "Renamed" }),
+        "PATCH /members/{user_id}" => json!({ "role": "member" }),
+        "POST /invites" => json!({ "email": "new@example.com", "role": "member" }),
+        "POST /workspaces" => json!({ "name": "Fresh" }),
+        "PATCH /workspaces/{workspace_id}" => json!({ "name": "Renamed" }),
+        "PUT /workspaces/{workspace_id}/members/{user_id}" => json!({ "role": "editor" }),
+        "POST /stores" => {
+            json!({ "workspace_id": ids["workspace_id"], "name": "S", "currency": "USD", "timezone": "UTC" })
+        }
+        "PATCH /stores/{store_id}" => json!({ "name": "Renamed" }),
+        _ if method == Method::DELETE => return Some(Value::Null),
+        _ => return None,
+    })
+}
+
+fn fill(template: &str, ids: &HashMap<&str, String>) -> String {
+    let mut path = template.to_string();
+    while let Some(start) = path.find('{') {
+        let end = path[start..].find('}').unwrap() + start;
+        let name = &path[start + 1..end];
+        let value = ids.get(name).unwrap_or_else(|| {
+            panic!("no fixture for path parameter `{name}` in {template}: add one to the isolation test's id map")
+        });
+        path.replace_range(start..=end, value);
+    }
+    path
+}
+
+async fn call(
+    client: &Client,
+    app: &TestApp,
+    method: &Method,
+    path: &str,
+    body: &Option<Value>,
+) -> (StatusCode, String) {
+    let mut request = client.request(method.clone(), app.url(path));
+    if let Some(body) = body.as_ref().filter(|b| !b.is_null()) {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+struct World {
+    a: TestUser,
+    b: TestUser,
+    viewer: Client,
+    a_ids: HashMap<&'static str, String>,
+    b_ids_with_a_objects: HashMap<&'static str, String>,
+}
+
+async fn world(app: &TestApp) -> World {
+    let a = app.signup("alice@a.example", "Org A").await;
+    let b = app.signup("bob@b.example", "Org B").await;
+    let (viewer, viewer_id) = app.join(&a, "vic@a.example", "viewer").await;
+    app.invite(&a, "pending@a.example", "member").await;
+    let invites: Value = a
+        .client
+        .get(app.url(&format!("/api/orgs/{}/invites", a.org_slug)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let invite_id = invites
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["accepted_at"].is_null())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let a_ids: HashMap<&str, String> = HashMap::from([
+        ("org_slug", a.org_slug.clone()),
+        ("workspace_id", a.workspace_id.to_string()),
+        ("store_id", a.store_id.to_string()),
+        ("user_id", viewer_id.to_string()),
+        ("invite_id", invite_id),
+    ]);
+    let mut b_ids_with_a_objects = a_ids.clone();
+    b_ids_with_a_objects.insert("org_slug", b.org_slug.clone());
+    World {
+        a,
+        b,
+        viewer,
+        a_ids,
+        b_ids_with_a_objects,
+    }
+}
+
+async fn snapshot(app: &TestApp, org: uuid::Uuid) -> Value {
+    sqlx::query_scalar(
+        "SELECT jsonb_build_object(
+            'org', (SELECT to_jsonb(o) - 'created_at' FROM organizations o WHERE id = $1),
+            'members', (SELECT jsonb_agg(to_jsonb(m) ORDER BY user_id) FROM org_members m WHERE org_id = $1),
+            'workspaces', (SELECT jsonb_agg(to_jsonb(w) ORDER BY id) FROM workspaces w WHERE org_id = $1),
+            'workspace_members', (SELECT jsonb_agg(to_jsonb(w) ORDER BY workspace_id, user_id) FROM workspace_members w WHERE org_id = $1),
+            'stores', (SELECT jsonb_agg(to_jsonb(s) ORDER BY id) FROM stores s WHERE org_id = $1),
+            'invites', (SELECT jsonb_agg(to_jsonb(i) ORDER BY id) FROM invites i WHERE org_id = $1))",
+    )
+    .bind(org)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn another_orgs_member_gets_404_on_every_org_route_and_changes_nothing() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let before = snapshot(&app, w.a.org_id).await;
+    let a_secrets = [
+        w.a.org_slug.clone(),
+        w.a.workspace_id.to_string(),
+        w.a.store_id.to_string(),
+        "Org A".to_string(),
+    ];
+    let mut missing_bodies = Vec::new();
+
+    for route in org_routes(&app).await {
+        let body = sample_body(&route.method, &route.template, &w.a_ids);
+        if body.is_none() && is_write(&route.method) {
+            missing_bodies.push(format!("{} {}", route.method, route.template));
+            continue;
+        }
+        // B's member names org A directly…
+        let path = fill(&route.template, &w.a_ids);
+        let (status, text) = call(&w.b.client, &app, &route.method, &path, &body).await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "{} {path} as org B's owner: {text}",
+            route.method
+        );
+        // …or names its own org with org A's object ids.
+        let names_a_object = route.template.matches('{').count() > 1
+            || body
+                .as_ref()
+                .is_some_and(|b| b.to_string().contains(&w.a.workspace_id.to_string()));
+        if names_a_object {
+            let path = fill(&route.template, &w.b_ids_with_a_objects);
+            let (status, text) = call(&w.b.client, &app, &route.method, &path, &body).await;
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "{} {path} (B's slug, A's ids): {text}",
+                route.method
+            );
+            for secret in &a_secrets[1..] {
+                assert!(
+                    !text.contains(secret.as_str()) || text.contains("\"code\":\"not_found\""),
+                    "{path} leaked {secret}"
+                );
+            }
+        }
+        for secret in &a_secrets {
+            assert!(
+                !text.contains(&format!("\"{secret}\"")),
+                "{path} leaked org A data: {text}"
+            );
+        }
+    }
+    assert!(
+        missing_bodies.is_empty(),
+        "add sample bodies to the isolation test for: {missing_bodies:?}"
+    );
+    assert_eq!(
+        snapshot(&app, w.a.org_id).await,
+        before,
+        "org A's data changed"
+    );
+}
+
+#[tokio::test]
+async fn a_viewer_is_refused_every_write_and_can_read() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let before = snapshot(&app, w.a.org_id).await;
+    for route in org_routes(&app).await {
+        let path = fill(&route.template, &w.a_ids);
+        let body = sample_body(&route.method, &route.template, &w.a_ids);
+        let (status, text) = call(&w.viewer, &app, &route.method, &path, &body).await;
+        if is_write(&route.method) {
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{} {path} as a viewer: {text}",
+                route.method
+            );
+        } else {
+            // Reads are allowed, except the admin-only pages.
+            assert!(
+                status == StatusCode::OK
+                    || status == StatusCode::FORBIDDEN
+                    || status == StatusCode::NOT_FOUND,
+                "{} {path}: {status} {text}",
+                route.method
+            );
+            assert!(!status.is_server_error());
+        }
+    }
+    assert_eq!(
+        snapshot(&app, w.a.org_id).await,
+        before,
+        "a viewer changed org A's data"
+    );
+    let stores = w
+        .viewer
+        .get(app.url(&format!("/api/orgs/{}", w.a.org_slug)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stores.status(), StatusCode::OK);
+}

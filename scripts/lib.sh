@@ -1,0 +1,31 @@
+# Shared by scripts/run and scripts/test: install what is missing, on Debian/Ubuntu.
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root to run: $*"; return 1; fi
+}
+
+apt_install() {
+  log "installing $*"
+  if [ -z "${PB_APT_UPDATED:-}" ]; then as_root apt-get update -qq; PB_APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Prints the directory with initdb and postgres, installing PostgreSQL if needed.
+postgres_bindir() {
+  local dir
+  for dir in "${PULSEBOARD_POSTGRES_BIN_DIR:-}" $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -n "$dir" ] && [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ]; then echo "$dir"; return; fi
+  done
+  if command -v initdb >/dev/null && command -v postgres >/dev/null; then dirname "$(command -v initdb)"; return; fi
+  apt_install postgresql >&2
+  ls -d /usr/lib/postgresql/*/bin | sort -V -r | head -n1
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    log "cargo is required (https://rustup.rs)"; return 1
+  fi
+}
