@@ -2,10 +2,15 @@
 
 use clap::{Parser, Subcommand};
 
+use secrecy::ExposeSecret;
+
 use crate::{
     config::{Config, ConfigArgs},
+    credentials,
     db::Database,
-    telemetry, Application,
+    telemetry,
+    vault::{self, Vault},
+    Application,
 };
 
 /// Pulseboard: a self-hosted, multi-tenant metrics dashboard for stores and SaaS products.
@@ -29,6 +34,22 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Manage the credential encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Print a new key entry (`id:base64`) to put first in PULSEBOARD_ENCRYPTION_KEYS.
+    Generate {
+        /// The new key's id.
+        #[arg(long, default_value = "k1")]
+        id: String,
+    },
+    /// Re-encrypt every stored credential under the active (first) key. Keep the old
+    /// keys in the ring until this has run.
+    Rotate,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -53,6 +74,40 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             result?;
             eprintln!("migrations are up to date");
             Ok(())
+        }
+        Command::Keys(KeysCommand::Generate { id }) => {
+            println!("{}", vault::generate_key_entry(&id));
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            let vault = Vault::load(
+                config.encryption_keys.as_ref().map(|k| k.expose_secret()),
+                &config.data_dir,
+            )?;
+            let db = Database::connect(&config).await?;
+            let result = async {
+                db.migrate().await?;
+                credentials::rotate(&db, &vault).await
+            }
+            .await;
+            db.shutdown().await;
+            let report = result?;
+            eprintln!(
+                "re-encrypted {} credential(s) under key `{}`",
+                report.reencrypted,
+                vault.active_key_id()
+            );
+            for (integration, why) in &report.failed {
+                eprintln!("could not re-encrypt a credential of integration {integration}: {why}");
+            }
+            if report.failed.is_empty() {
+                Ok(())
+            } else {
+                anyhow::bail!(
+                    "{} credential(s) could not be re-encrypted",
+                    report.failed.len()
+                )
+            }
         }
     }
 }

@@ -49,6 +49,17 @@ pub struct ConfigArgs {
     )]
     pub cron_secret: Option<SecretString>,
 
+    /// Credential encryption key ring: comma-separated `id:base64(32 bytes)`, the first
+    /// one encrypts. Unset: a key is generated into `{data_dir}/encryption-keys`.
+    /// `pulseboard keys generate` prints a new entry.
+    #[arg(
+        long,
+        env = "PULSEBOARD_ENCRYPTION_KEYS",
+        global = true,
+        hide_env_values = true
+    )]
+    pub encryption_keys: Option<SecretString>,
+
     /// Sender address for outgoing mail.
     #[arg(
         long,
@@ -71,6 +82,61 @@ pub struct ConfigArgs {
     #[arg(long, env = "PULSEBOARD_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Stripe Connect platform client id (`ca_…`) for "Connect with Stripe".
+    #[arg(long, env = "PULSEBOARD_STRIPE_CLIENT_ID", global = true)]
+    pub stripe_client_id: Option<String>,
+    /// Stripe platform secret key, the OAuth client secret.
+    #[arg(
+        long,
+        env = "PULSEBOARD_STRIPE_SECRET_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub stripe_secret_key: Option<SecretString>,
+    /// Stripe OAuth host (override to point at the simulator).
+    #[arg(
+        long,
+        env = "PULSEBOARD_STRIPE_CONNECT_URL",
+        default_value = "https://connect.stripe.com",
+        global = true
+    )]
+    pub stripe_connect_url: Url,
+    /// Stripe API host (override to point at the simulator).
+    #[arg(
+        long,
+        env = "PULSEBOARD_STRIPE_API_URL",
+        default_value = "https://api.stripe.com",
+        global = true
+    )]
+    pub stripe_api_url: Url,
+    /// Shopify app API key (OAuth client id).
+    #[arg(long, env = "PULSEBOARD_SHOPIFY_API_KEY", global = true)]
+    pub shopify_api_key: Option<String>,
+    /// Shopify app API secret (OAuth client secret, callback and webhook HMAC key).
+    #[arg(
+        long,
+        env = "PULSEBOARD_SHOPIFY_API_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
+    pub shopify_api_secret: Option<SecretString>,
+    /// A shop's base URL, `{shop}` standing for its domain (override to point at the simulator).
+    #[arg(
+        long,
+        env = "PULSEBOARD_SHOPIFY_SHOP_URL",
+        default_value = "https://{shop}",
+        global = true
+    )]
+    pub shopify_shop_url: String,
+    /// Shopify Admin API version.
+    #[arg(
+        long,
+        env = "PULSEBOARD_SHOPIFY_API_VERSION",
+        default_value = "2025-01",
+        global = true
+    )]
+    pub shopify_api_version: String,
+
     /// Log format: `json` (one object per line) or `pretty`.
     #[arg(
         long,
@@ -87,6 +153,20 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// Provider app credentials and endpoints (every URL overridable so tests and the
+/// demo can point the real client code at the simulator).
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    pub stripe_client_id: Option<String>,
+    pub stripe_secret_key: Option<SecretString>,
+    pub stripe_connect_url: Url,
+    pub stripe_api_url: Url,
+    pub shopify_api_key: Option<String>,
+    pub shopify_api_secret: Option<SecretString>,
+    pub shopify_shop_url: String,
+    pub shopify_api_version: String,
+}
+
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -95,11 +175,14 @@ pub struct Config {
     pub addr: SocketAddr,
     pub public_url: Url,
     pub cron_secret: Option<SecretString>,
+    pub encryption_keys: Option<SecretString>,
     pub email_from: String,
     pub postgres_bin_dir: Option<PathBuf>,
     pub session_ttl: Duration,
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
+    /// Provider app credentials and endpoints.
+    pub providers: ProviderSettings,
     /// How often the background loops (mail outbox) wake up.
     pub background_interval: Duration,
 }
@@ -120,12 +203,27 @@ impl Config {
         if args.max_body_bytes < 1024 {
             bail!("PULSEBOARD_MAX_BODY_BYTES must be at least 1024");
         }
+        if !args.shopify_shop_url.contains("{shop}") {
+            bail!("PULSEBOARD_SHOPIFY_SHOP_URL must contain `{{shop}}`, e.g. https://{{shop}}");
+        }
+        let providers = ProviderSettings {
+            stripe_client_id: args.stripe_client_id,
+            stripe_secret_key: args.stripe_secret_key,
+            stripe_connect_url: args.stripe_connect_url,
+            stripe_api_url: args.stripe_api_url,
+            shopify_api_key: args.shopify_api_key,
+            shopify_api_secret: args.shopify_api_secret,
+            shopify_shop_url: args.shopify_shop_url,
+            shopify_api_version: args.shopify_api_version,
+        };
         Ok(Self {
+            providers,
             database_url: args.database_url,
             data_dir: args.data_dir,
             addr: args.addr,
             public_url,
             cron_secret: args.cron_secret,
+            encryption_keys: args.encryption_keys,
             email_from: args.email_from,
             postgres_bin_dir: args.postgres_bin_dir,
             session_ttl: Duration::from_secs(u64::from(args.session_ttl_hours) * 3600),

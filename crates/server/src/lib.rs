@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod db;
 pub mod domain;
 pub mod error;
@@ -9,5 +10,6 @@ pub mod http;
 pub mod notify;
 pub mod startup;
 pub mod telemetry;
+pub mod vault;
 
 pub use startup::Application;

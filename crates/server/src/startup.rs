@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -12,6 +13,7 @@ use crate::{
     db::Database,
     http::{self, AppState},
     notify::{self, Mailer},
+    vault::Vault,
 };
 
 pub struct Application {
@@ -25,6 +27,10 @@ impl Application {
     /// Connects (or starts the embedded database), migrates, and binds the listener.
     /// Bind to port 0 to get a free port (tests).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let vault = Vault::load(
+            config.encryption_keys.as_ref().map(|k| k.expose_secret()),
+            &config.data_dir,
+        )?;
         let db = Database::connect(&config).await?;
         if let Err(error) = db.migrate().await {
             db.shutdown().await;
@@ -44,7 +50,7 @@ impl Application {
             let _ = config.public_url.set_port(Some(port));
         }
         let mailer = Mailer::files(config.data_dir.join("mail"), config.email_from.clone());
-        let state = AppState::new(db, config);
+        let state = AppState::new(db, config, vault);
         Ok(Self {
             listener,
             state,

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod embedded;
+pub mod integrations;
 pub mod invites;
 pub mod orgs;
 pub mod outbox;

@@ -19,7 +19,7 @@ use axum::{extract::DefaultBodyLimit, http::StatusCode, response::IntoResponse, 
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{config::Config, db::Database, error::ApiError};
+use crate::{config::Config, db::Database, error::ApiError, vault::Vault};
 
 pub use ops::HttpMetrics;
 
@@ -31,6 +31,7 @@ pub struct StateInner {
     pub db: Database,
     pub config: Config,
     pub metrics: HttpMetrics,
+    pub vault: Vault,
 }
 
 impl std::ops::Deref for AppState {
@@ -41,11 +42,12 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Database, config: Config) -> Self {
+    pub fn new(db: Database, config: Config, vault: Vault) -> Self {
         Self(Arc::new(StateInner {
             db,
             config,
             metrics: HttpMetrics::new(),
+            vault,
         }))
     }
 }

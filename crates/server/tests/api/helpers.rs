@@ -110,11 +110,20 @@ pub fn test_config(database_url: Option<String>, data_dir: PathBuf) -> Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         public_url: None,
         cron_secret: None,
+        encryption_keys: None,
         email_from: "Pulseboard <pulseboard@localhost>".into(),
         postgres_bin_dir: None,
         session_ttl_hours: 24,
         max_body_bytes: 64 * 1024,
         log_format: LogFormat::Json,
+        stripe_client_id: None,
+        stripe_secret_key: None,
+        stripe_connect_url: "https://connect.stripe.com".parse().unwrap(),
+        stripe_api_url: "https://api.stripe.com".parse().unwrap(),
+        shopify_api_key: None,
+        shopify_api_secret: None,
+        shopify_shop_url: "https://{shop}".into(),
+        shopify_api_version: "2025-01".into(),
     })
     .unwrap()
 }
@@ -239,10 +248,16 @@ impl TestApp {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return vec![];
         };
-        entries
+        let mut files: Vec<_> = entries
             .flatten()
             .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-            .map(|e| decode_quoted_printable(&std::fs::read_to_string(e.path()).unwrap()))
+            .map(|e| (e.metadata().unwrap().modified().unwrap(), e.path()))
+            .collect();
+        // Oldest first, so the last message to someone is the newest.
+        files.sort();
+        files
+            .into_iter()
+            .map(|(_, path)| decode_quoted_printable(&std::fs::read_to_string(path).unwrap()))
             .collect()
     }
 

@@ -9,3 +9,4 @@ mod isolation;
 mod ops;
 mod orgs;
 mod rls;
+mod vault;

@@ -47,6 +47,32 @@ async fn two_populated_orgs(app: &TestApp) -> (TestUser, TestUser) {
             .await
             .unwrap();
         assert!(me["token"].is_string());
+        // Connections, written as the connect flow writes them (worker role).
+        let integration: Uuid = sqlx::query_scalar(
+            "INSERT INTO integrations (id, org_id, store_id, provider, auth_kind, external_account_id, account_label, cadence_minutes)
+             VALUES (gen_random_uuid(), $1, $2, 'stripe', 'api_key', 'acct_1', 'Acct', 15) RETURNING id",
+        )
+        .bind(owner.org_id)
+        .bind(owner.store_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO integration_credentials (org_id, integration_id, field, key_id, ciphertext) VALUES ($1, $2, 'api_key', 'k1', 'v1.k1.x')")
+            .bind(owner.org_id)
+            .bind(integration)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        sqlx::query(
+            "INSERT INTO oauth_states (id, org_id, user_id, store_id, provider, state_hash, expires_at)
+             VALUES (gen_random_uuid(), $1, $2, $3, 'stripe', sha256(gen_random_uuid()::text::bytea), now() + interval '10 minutes')",
+        )
+        .bind(owner.org_id)
+        .bind(owner.id)
+        .bind(owner.store_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
     }
     (a, b)
 }
@@ -153,21 +179,28 @@ async fn user_a_can_neither_see_nor_change_org_b_rows_in_any_tenant_table() {
         // Positive control: A sees their own rows, so the checks below are not vacuous.
         let mut tx = conn.begin().await.unwrap();
         as_user(&mut tx, Some(a.id)).await;
-        let own: i64 =
-            sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE {key} = $1"))
-                .bind(a.org_id)
+        let readable: bool =
+            sqlx::query_scalar("SELECT has_table_privilege('pulseboard_app', $1, 'SELECT')")
+                .bind(table)
                 .fetch_one(&mut *tx)
                 .await
                 .unwrap();
-        assert!(own > 0, "user A should see org A's rows in {table}");
-
-        let seen: i64 =
-            sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE {key} = $1"))
-                .bind(b.org_id)
-                .fetch_one(&mut *tx)
-                .await
-                .unwrap();
-        assert_eq!(seen, 0, "user A sees org B rows in {table}");
+        if readable {
+            let own: i64 =
+                sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE {key} = $1"))
+                    .bind(a.org_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+            assert!(own > 0, "user A should see org A's rows in {table}");
+            let seen: i64 =
+                sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE {key} = $1"))
+                    .bind(b.org_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .unwrap();
+            assert_eq!(seen, 0, "user A sees org B rows in {table}");
+        }
         let updated = sqlx::query(&format!(
             "UPDATE {table} SET {key} = {key} WHERE {key} = $1"
         ))
@@ -226,11 +259,13 @@ async fn user_a_can_neither_see_nor_change_org_b_rows_in_any_tenant_table() {
         // With no user id set, nothing at all is visible.
         let mut tx = conn.begin().await.unwrap();
         as_user(&mut tx, None).await;
-        let anonymous: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        let anonymous = sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
             .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-        assert_eq!(anonymous, 0, "{table} shows rows with no user id set");
+            .await;
+        assert!(
+            anonymous.map(|n| n == 0).unwrap_or(true),
+            "{table} shows rows with no user id set"
+        );
         tx.rollback().await.unwrap();
     }
 

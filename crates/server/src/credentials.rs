@@ -1,0 +1,107 @@
+//! Reading and writing integration secrets through the vault. Decryption failures
+//! fail closed for the one integration concerned, with a status saying why.
+
+use uuid::Uuid;
+
+use crate::{
+    db::{self, Database},
+    vault::{Vault, VaultError},
+};
+
+/// Encrypts and stores one secret field of an integration (inside the caller's worker transaction).
+pub async fn save(
+    conn: &mut sqlx::PgConnection,
+    vault: &Vault,
+    org_id: Uuid,
+    integration_id: Uuid,
+    field: &str,
+    secret: &str,
+) -> sqlx::Result<()> {
+    let sealed = vault.encrypt(integration_id, field, secret);
+    db::integrations::put_credential(
+        conn,
+        org_id,
+        integration_id,
+        field,
+        vault.active_key_id(),
+        &sealed,
+    )
+    .await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Decrypts one secret field. When it cannot be decrypted, the integration is put in
+/// `error` with the reason, and only that integration stops working.
+pub async fn read(
+    db: &Database,
+    vault: &Vault,
+    integration_id: Uuid,
+    field: &str,
+) -> Result<Option<String>, CredentialError> {
+    let mut tx = db.worker_tx().await?;
+    let Some(sealed) = db::integrations::get_credential(&mut *tx, integration_id, field).await?
+    else {
+        tx.commit().await?;
+        return Ok(None);
+    };
+    match vault.decrypt(integration_id, field, &sealed) {
+        Ok(secret) => {
+            tx.commit().await?;
+            Ok(Some(secret))
+        }
+        Err(error) => {
+            tracing::warn!(%integration_id, field, %error, "credential cannot be decrypted; integration disabled");
+            db::integrations::set_status(
+                &mut *tx,
+                integration_id,
+                "error",
+                Some(&error.to_string()),
+            )
+            .await?;
+            tx.commit().await?;
+            Err(error.into())
+        }
+    }
+}
+
+/// What `pulseboard keys rotate` did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RotationReport {
+    pub reencrypted: usize,
+    /// Credentials whose key is missing or which do not decrypt: left as they are.
+    pub failed: Vec<(Uuid, String)>,
+}
+
+/// Re-encrypts every credential under the vault's active key, one row at a time.
+pub async fn rotate(db: &Database, vault: &Vault) -> anyhow::Result<RotationReport> {
+    let mut report = RotationReport::default();
+    let mut tx = db.worker_tx().await?;
+    let rows = db::integrations::credentials_not_under(&mut *tx, vault.active_key_id()).await?;
+    for row in rows {
+        match vault.decrypt(row.integration_id, &row.field, &row.ciphertext) {
+            Ok(secret) => {
+                let sealed = vault.encrypt(row.integration_id, &row.field, &secret);
+                sqlx::query("UPDATE integration_credentials SET key_id = $3, ciphertext = $4, updated_at = now() WHERE integration_id = $1 AND field = $2")
+                    .bind(row.integration_id)
+                    .bind(&row.field)
+                    .bind(vault.active_key_id())
+                    .bind(&sealed)
+                    .execute(&mut *tx)
+                    .await?;
+                report.reencrypted += 1;
+            }
+            Err(error) => report
+                .failed
+                .push((row.integration_id, format!("{}: {error}", row.field))),
+        }
+    }
+    tx.commit().await?;
+    Ok(report)
+}

@@ -1,0 +1,190 @@
+//! Integrations (a provider account connected to a store) and their encrypted credentials.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgExecutor};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// An integration as the API shows it: never any credential material.
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Integration {
+    pub id: Uuid,
+    pub store_id: Uuid,
+    pub provider: String,
+    /// `oauth` or `api_key`.
+    pub auth_kind: String,
+    pub external_account_id: String,
+    pub account_label: String,
+    /// `active`, `syncing`, `error`, `reauth_required` or `disconnected`.
+    pub status: String,
+    pub cadence_minutes: i32,
+    /// When the access token expires (refreshed 5 minutes before).
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub sync_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "id, store_id, provider, auth_kind, external_account_id, account_label, status, \
+                       cadence_minutes, expires_at, last_synced_at, sync_error, created_at";
+
+pub async fn list(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<Vec<Integration>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM integrations WHERE org_id = $1 ORDER BY created_at"
+    ))
+    .bind(org_id)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn get(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<Integration>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM integrations WHERE org_id = $1 AND id = $2"
+    ))
+    .bind(org_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// Everything needed to record a successful connection.
+pub struct Connected<'a> {
+    pub org_id: Uuid,
+    pub store_id: Uuid,
+    pub provider: &'a str,
+    pub auth_kind: &'a str,
+    pub external_account_id: &'a str,
+    pub account_label: &'a str,
+    pub cadence_minutes: i32,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub connected_by: Uuid,
+}
+
+/// Creates the integration, or brings the existing one for the same account back to
+/// `active` (reconnect). Returns its id. Worker role: credentials are written alongside.
+pub async fn upsert_connected(db: impl PgExecutor<'_>, c: Connected<'_>) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "INSERT INTO integrations (id, org_id, store_id, provider, auth_kind, external_account_id, account_label,
+                                   cadence_minutes, expires_at, connected_by, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active')
+         ON CONFLICT (org_id, store_id, provider, external_account_id) DO UPDATE
+         SET auth_kind = excluded.auth_kind, account_label = excluded.account_label, expires_at = excluded.expires_at,
+             connected_by = excluded.connected_by, status = 'active', sync_error = NULL, updated_at = now()
+         RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(c.org_id)
+    .bind(c.store_id)
+    .bind(c.provider)
+    .bind(c.auth_kind)
+    .bind(c.external_account_id)
+    .bind(c.account_label)
+    .bind(c.cadence_minutes)
+    .bind(c.expires_at)
+    .bind(c.connected_by)
+    .fetch_one(db)
+    .await
+}
+
+pub async fn set_status(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    status: &str,
+    sync_error: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE integrations SET status = $2, sync_error = $3, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(sync_error)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_expires_at(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    expires_at: Option<DateTime<Utc>>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE integrations SET expires_at = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(expires_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Stores one encrypted credential field (worker role only).
+pub async fn put_credential(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    integration_id: Uuid,
+    field: &str,
+    key_id: &str,
+    ciphertext: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO integration_credentials (org_id, integration_id, field, key_id, ciphertext)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (integration_id, field) DO UPDATE
+         SET key_id = excluded.key_id, ciphertext = excluded.ciphertext, updated_at = now()",
+    )
+    .bind(org_id)
+    .bind(integration_id)
+    .bind(field)
+    .bind(key_id)
+    .bind(ciphertext)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_credential(
+    db: impl PgExecutor<'_>,
+    integration_id: Uuid,
+    field: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT ciphertext FROM integration_credentials WHERE integration_id = $1 AND field = $2",
+    )
+    .bind(integration_id)
+    .bind(field)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn delete_credentials(db: impl PgExecutor<'_>, integration_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM integration_credentials WHERE integration_id = $1")
+        .bind(integration_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Every credential not yet under `active_key` (for `pulseboard keys rotate`).
+#[derive(Debug, FromRow)]
+pub struct StoredCredential {
+    pub integration_id: Uuid,
+    pub field: String,
+    pub ciphertext: String,
+}
+
+pub async fn credentials_not_under(
+    db: impl PgExecutor<'_>,
+    active_key: &str,
+) -> sqlx::Result<Vec<StoredCredential>> {
+    sqlx::query_as(
+        "SELECT integration_id, field, ciphertext FROM integration_credentials WHERE key_id <> $1",
+    )
+    .bind(active_key)
+    .fetch_all(db)
+    .await
+}
