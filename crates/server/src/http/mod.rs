@@ -7,6 +7,7 @@ mod openapi;
 mod ops;
 
 mod accounts;
+mod integrations;
 mod invites;
 mod me;
 mod orgs;
@@ -61,6 +62,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(invites::router())
         .merge(workspaces::router())
         .merge(stores::router())
+        .merge(integrations::router())
 }
 
 /// The OpenAPI document, generated from the handlers.

@@ -128,7 +128,17 @@ async fn world(app: &TestApp) -> World {
         .as_str()
         .unwrap()
         .to_string();
+    let integration_id: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO integrations (id, org_id, store_id, provider, auth_kind, external_account_id, account_label, cadence_minutes)
+         VALUES (gen_random_uuid(), $1, $2, 'stripe', 'api_key', 'acct_a', 'A account', 15) RETURNING id",
+    )
+    .bind(a.org_id)
+    .bind(a.store_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     let a_ids: HashMap<&str, String> = HashMap::from([
+        ("integration_id", integration_id.to_string()),
         ("org_slug", a.org_slug.clone()),
         ("workspace_id", a.workspace_id.to_string()),
         ("store_id", a.store_id.to_string()),
@@ -154,7 +164,8 @@ async fn snapshot(app: &TestApp, org: uuid::Uuid) -> Value {
             'workspaces', (SELECT jsonb_agg(to_jsonb(w) ORDER BY id) FROM workspaces w WHERE org_id = $1),
             'workspace_members', (SELECT jsonb_agg(to_jsonb(w) ORDER BY workspace_id, user_id) FROM workspace_members w WHERE org_id = $1),
             'stores', (SELECT jsonb_agg(to_jsonb(s) ORDER BY id) FROM stores s WHERE org_id = $1),
-            'invites', (SELECT jsonb_agg(to_jsonb(i) ORDER BY id) FROM invites i WHERE org_id = $1))",
+            'invites', (SELECT jsonb_agg(to_jsonb(i) ORDER BY id) FROM invites i WHERE org_id = $1),
+            'integrations', (SELECT jsonb_agg(to_jsonb(i) ORDER BY id) FROM integrations i WHERE org_id = $1))",
     )
     .bind(org)
     .fetch_one(&app.db)

@@ -5,6 +5,7 @@ mod helpers;
 mod accounts;
 mod embedded;
 mod input;
+mod integrations;
 mod isolation;
 mod ops;
 mod orgs;
