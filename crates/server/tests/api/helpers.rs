@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 pub struct TestApp {
     pub base: String,
+    /// URL of this test's own database.
+    pub database_url: String,
     /// Owner connection to this test's database, for arranging and inspecting state.
     pub db: PgPool,
     pub data_dir: tempfile::TempDir,
@@ -149,6 +151,7 @@ pub async fn spawn_app() -> TestApp {
         .unwrap();
     TestApp {
         base,
+        database_url,
         db,
         data_dir,
         app_state,

@@ -186,3 +186,59 @@ async fn the_user_facing_role_cannot_read_credentials_even_in_its_own_org() {
         "permission denied, not an empty result"
     );
 }
+
+#[tokio::test]
+async fn the_keys_commands_generate_a_usable_key_and_rotate_stored_credentials() {
+    let generated = std::process::Command::new(env!("CARGO_BIN_EXE_pulseboard"))
+        .args(["keys", "generate", "--id", "k9"])
+        .output()
+        .unwrap();
+    assert!(generated.status.success());
+    let new_entry = String::from_utf8(generated.stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(Vault::from_spec(&new_entry).unwrap().active_key_id(), "k9");
+
+    let app = spawn_app().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let id = integration(&app, ann.org_id, ann.store_id, "acct_1").await;
+    let old_entry = generate_key_entry("k1");
+    let old = Vault::from_spec(&old_entry).unwrap();
+    let mut conn = app.db.acquire().await.unwrap();
+    credentials::save(
+        &mut conn,
+        &old,
+        ann.org_id,
+        id,
+        "access_token",
+        "secret-token",
+    )
+    .await
+    .unwrap();
+    drop(conn);
+
+    let database_url: String = app.database_url.clone();
+    let rotated = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pulseboard"))
+            .args(["keys", "rotate"])
+            .env("DATABASE_URL", database_url)
+            .env(
+                "PULSEBOARD_ENCRYPTION_KEYS",
+                format!("{new_entry},{old_entry}"),
+            )
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&rotated.stderr);
+    assert!(rotated.status.success(), "{stderr}");
+    assert!(stderr.contains("re-encrypted 1 credential"), "{stderr}");
+    assert!(!stderr.contains("secret-token"));
+    let key: String = sqlx::query_scalar("SELECT key_id FROM integration_credentials")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(key, "k9");
+}
