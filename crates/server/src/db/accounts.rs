@@ -103,7 +103,7 @@ pub async fn user_for_session(
     }))
 }
 
-/// The user behind a live API token; records its use (at most once a minute).
+/// The user behind a live API token; records when it was last used.
 pub async fn user_for_api_token(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],

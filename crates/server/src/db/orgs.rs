@@ -77,7 +77,8 @@ pub struct CreatedOrg {
     pub store_id: Uuid,
 }
 
-/// Bootstraps an organization with its owner, default workspace and default store.
+/// Bootstraps an organization with its owner, default workspace and default store,
+/// and records it in the new organization's audit log.
 /// Runs as the worker role: the creator is not a member until this commits.
 pub async fn create_org(conn: &mut PgConnection, new: NewOrg<'_>) -> ApiResult<CreatedOrg> {
     let org_id = Uuid::new_v4();
@@ -145,6 +146,16 @@ pub async fn create_org(conn: &mut PgConnection, new: NewOrg<'_>) -> ApiResult<C
         .bind(new.timezone.name())
         .execute(&mut *conn)
         .await?;
+    audit(
+        &mut *conn,
+        org_id,
+        new.owner,
+        "org.created",
+        "organization",
+        &org_id.to_string(),
+        serde_json::json!({ "slug": slug.as_str() }),
+    )
+    .await?;
     Ok(CreatedOrg {
         org_id,
         slug: slug.as_str().to_string(),

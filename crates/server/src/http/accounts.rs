@@ -94,7 +94,7 @@ async fn signup(
         accept_invite_in(&mut tx, token, user_id, &email).await?;
     }
     if let (Some(org_name), Some(store)) = (&org_name, &store) {
-        let created = db::orgs::create_org(
+        db::orgs::create_org(
             &mut tx,
             db::orgs::NewOrg {
                 name: org_name,
@@ -104,16 +104,6 @@ async fn signup(
                 currency: store.currency,
                 timezone: store.timezone,
             },
-        )
-        .await?;
-        db::orgs::audit(
-            &mut *tx,
-            created.org_id,
-            user_id,
-            "org.created",
-            "organization",
-            &created.org_id.to_string(),
-            serde_json::json!({ "slug": created.slug }),
         )
         .await?;
     }

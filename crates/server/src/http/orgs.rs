@@ -122,16 +122,6 @@ async fn create_org(
         },
     )
     .await?;
-    db::orgs::audit(
-        &mut *tx,
-        created.org_id,
-        user.id,
-        "org.created",
-        "organization",
-        &created.org_id.to_string(),
-        serde_json::json!({ "slug": created.slug }),
-    )
-    .await?;
     tx.commit().await?;
 
     let mut tx = state.db.user_tx(user.id).await?;
