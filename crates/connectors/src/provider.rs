@@ -1,0 +1,301 @@
+//! The `Provider` trait every integration implements, the values that cross it,
+//! and the `Registry` the server looks providers up in.
+
+use std::{collections::BTreeMap, fmt, sync::Arc};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
+use secrecy::SecretString;
+use serde::Serialize;
+use url::Url;
+
+use crate::{
+    catalog::ProviderInfo,
+    config::ProvidersConfig,
+    error::{redact, ConnectorError, OAuthError, WebhookError},
+    shop_domain::ShopDomain,
+    shopify::ShopifyProvider,
+    stripe::StripeProvider,
+};
+
+/// Input of [`Provider::authorize_url`].
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest {
+    /// The server-side CSRF state, echoed back on the callback.
+    pub state: String,
+    /// The exact callback URL registered with the provider.
+    pub redirect_uri: Url,
+    /// An `S256` PKCE challenge, used only by providers whose info says `pkce`.
+    pub pkce_challenge: Option<String>,
+    /// The shop, required by providers whose info says `needs_shop_domain`.
+    pub shop: Option<ShopDomain>,
+}
+
+/// Input of [`Provider::exchange_code`].
+#[derive(Clone)]
+pub struct CodeExchange {
+    /// The authorization code from the callback.
+    pub code: String,
+    /// The same redirect URI as on the authorize URL.
+    pub redirect_uri: Url,
+    pub pkce_verifier: Option<String>,
+    /// The (verified) shop, for Shopify.
+    pub shop: Option<ShopDomain>,
+}
+
+impl fmt::Debug for CodeExchange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CodeExchange")
+            .field("code", &"***")
+            .field("redirect_uri", &self.redirect_uri.as_str())
+            .field("pkce_verifier", &self.pkce_verifier.as_ref().map(|_| "***"))
+            .field("shop", &self.shop)
+            .finish()
+    }
+}
+
+/// Tokens returned by a code exchange or a refresh. The secrets are wrapped so
+/// they never appear in `Debug` output; call `expose_secret()` to store them.
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    /// `None` for tokens that do not expire (Stripe Connect, Shopify offline tokens).
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The scope the provider granted, as it spelled it.
+    pub scope: Option<String>,
+}
+
+impl TokenSet {
+    /// Whether the token should be refreshed now: it expires within `margin`
+    /// (Pulseboard refreshes five minutes ahead).
+    pub fn expires_within(&self, now: DateTime<Utc>, margin: chrono::Duration) -> bool {
+        self.expires_at.is_some_and(|at| at <= now + margin)
+    }
+}
+
+/// The account on the provider's side a connection reaches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountInfo {
+    /// Stripe's `acct_…` id or the shop domain: identifies the connection.
+    pub id: String,
+    /// What the UI calls the connection ("Acme Inc.").
+    pub label: String,
+    /// ISO 4217 code of the account's default currency, spelled as the provider
+    /// spells it (Stripe lowercase, Shopify uppercase): compare case-insensitively.
+    pub currency: Option<String>,
+    /// IANA time zone of the account, when the provider reports one.
+    pub timezone: Option<String>,
+    /// Stripe's live/test mode; `None` where the notion does not exist.
+    pub livemode: Option<bool>,
+}
+
+/// The result of a successful code exchange: the tokens and whose they are.
+#[derive(Debug, Clone)]
+pub struct Connected {
+    pub tokens: TokenSet,
+    pub account: AccountInfo,
+}
+
+/// One integration. Implementations hold their app credentials and HTTP client;
+/// every method is a single attempt (wrap token calls in
+/// [`with_backoff`](crate::with_backoff) where a retry is safe, e.g. `refresh`).
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Static description: auth kinds, key fields, metric catalog.
+    fn info(&self) -> ProviderInfo;
+
+    /// The URL to send the user's browser to. Fails with `NotConfigured` when the
+    /// app credentials are missing and `InvalidInput` when a shop is needed.
+    fn authorize_url(&self, req: &AuthorizeRequest) -> Result<Url, ConnectorError>;
+
+    /// Exchanges the callback's code for tokens and looks up the account's label.
+    /// The label lookup is best effort: if it fails, the account id stands in, so a
+    /// freshly granted (single-use) code is never wasted.
+    async fn exchange_code(&self, req: &CodeExchange) -> Result<Connected, OAuthError>;
+
+    /// Uses a refresh token (`grant_type=refresh_token`). The returned set carries
+    /// the new refresh token when the provider rotated it, else the one passed in.
+    async fn refresh(
+        &self,
+        refresh_token: &str,
+        shop: Option<&ShopDomain>,
+    ) -> Result<TokenSet, OAuthError>;
+
+    /// Validates user-supplied key fields (names from `info().api_key`) and returns
+    /// the account they reach. Provider errors never contain the key.
+    async fn test_api_key(
+        &self,
+        fields: &BTreeMap<String, String>,
+    ) -> Result<AccountInfo, ConnectorError> {
+        let _ = fields;
+        Err(ConnectorError::Unsupported {
+            provider: self.info().id,
+            what: "API keys",
+        })
+    }
+
+    /// Tells the provider to revoke an OAuth connection, where it has an endpoint
+    /// for that (Stripe Connect's deauthorize). The default does nothing.
+    async fn revoke(&self, account_id: &str) -> Result<(), ConnectorError> {
+        let _ = account_id;
+        Ok(())
+    }
+
+    /// Verifies an inbound webhook on its raw body with the endpoint's secret.
+    fn verify_webhook(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), WebhookError> {
+        let _ = (headers, body, secret, now);
+        Err(WebhookError::Unsupported(self.info().id))
+    }
+}
+
+/// The refusal carried by an OAuth callback (`?error=access_denied&error_description=…`),
+/// if any: `AccessDenied` when the user said no, `Rejected` for other errors.
+/// Call it before looking for a `code`.
+pub fn oauth_callback_error(query_pairs: &[(String, String)]) -> Option<OAuthError> {
+    let get = |name: &str| {
+        query_pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let error = get("error")?;
+    let message = redact(get("error_description").unwrap_or(error), &[]);
+    Some(match error {
+        "access_denied" => OAuthError::AccessDenied(message),
+        "invalid_grant" => OAuthError::InvalidGrant(message),
+        _ => OAuthError::Rejected(message),
+    })
+}
+
+/// The providers this server offers, by id.
+#[derive(Clone, Default)]
+pub struct Registry {
+    providers: BTreeMap<&'static str, Arc<dyn Provider>>,
+}
+
+impl Registry {
+    /// All built-in providers, configured. Providers without app credentials are
+    /// still registered (their info says `oauth_configured: false`).
+    pub fn from_config(config: &ProvidersConfig) -> Result<Self, ConnectorError> {
+        Ok(Self::default()
+            .with(Arc::new(StripeProvider::new(&config.stripe, &config.http)?))
+            .with(Arc::new(ShopifyProvider::new(
+                &config.shopify,
+                &config.http,
+            )?)))
+    }
+
+    /// Adds (or replaces) a provider under its `info().id`; tests use this to
+    /// register fakes.
+    pub fn with(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.providers.insert(provider.info().id, provider);
+        self
+    }
+
+    /// The provider with this id.
+    pub fn get(&self, id: &str) -> Option<Arc<dyn Provider>> {
+        self.providers.get(id).cloned()
+    }
+
+    /// Every provider's info, ordered by id.
+    pub fn infos(&self) -> Vec<ProviderInfo> {
+        self.providers.values().map(|p| p.info()).collect()
+    }
+
+    /// Registered ids, ordered.
+    pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.providers.keys().copied()
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.providers.keys()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_holds_the_built_in_providers() {
+        let registry = Registry::from_config(&ProvidersConfig::default()).unwrap();
+        assert_eq!(registry.ids().collect::<Vec<_>>(), ["shopify", "stripe"]);
+        let stripe = registry.get("stripe").unwrap().info();
+        assert!(!stripe.oauth_configured);
+        assert!(stripe.api_key.is_some());
+        assert!(registry.get("ga4").is_none());
+        assert_eq!(format!("{registry:?}"), r#"["shopify", "stripe"]"#);
+    }
+
+    #[test]
+    fn callback_errors_are_classified() {
+        let query = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            oauth_callback_error(&query(&[
+                ("error", "access_denied"),
+                ("error_description", "The user denied your request"),
+                ("state", "s")
+            ])),
+            Some(OAuthError::AccessDenied(
+                "The user denied your request".into()
+            ))
+        );
+        assert_eq!(
+            oauth_callback_error(&query(&[("error", "invalid_scope")])),
+            Some(OAuthError::Rejected("invalid_scope".into()))
+        );
+        assert_eq!(
+            oauth_callback_error(&query(&[("code", "ac_1"), ("state", "s")])),
+            None
+        );
+    }
+
+    #[test]
+    fn token_expiry_margin() {
+        let now = Utc::now();
+        let mut tokens = TokenSet {
+            access_token: SecretString::from("at"),
+            refresh_token: None,
+            expires_at: Some(now + chrono::Duration::minutes(4)),
+            scope: None,
+        };
+        assert!(tokens.expires_within(now, chrono::Duration::minutes(5)));
+        tokens.expires_at = Some(now + chrono::Duration::minutes(6));
+        assert!(!tokens.expires_within(now, chrono::Duration::minutes(5)));
+        tokens.expires_at = None;
+        assert!(!tokens.expires_within(now, chrono::Duration::minutes(5)));
+    }
+
+    #[test]
+    fn debug_hides_codes_and_tokens() {
+        let exchange = CodeExchange {
+            code: "ac_secretcode".into(),
+            redirect_uri: Url::parse("https://app.example/cb").unwrap(),
+            pkce_verifier: Some("verifier-secret".into()),
+            shop: None,
+        };
+        let tokens = TokenSet {
+            access_token: SecretString::from("sk_access_secret"),
+            refresh_token: Some(SecretString::from("rt_refresh_secret")),
+            expires_at: None,
+            scope: Some("read_only".into()),
+        };
+        let debug = format!("{exchange:?} {tokens:?}");
+        assert!(!debug.contains("secret"), "{debug}");
+    }
+}

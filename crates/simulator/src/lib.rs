@@ -1,0 +1,474 @@
+//! Simulated third-party APIs (Stripe under `/stripe`, Shopify under
+//! `/shopify/{shop}`) that reproduce the documented request and response shapes,
+//! so the real connector code can be exercised by tests and `pulseboard demo`.
+//!
+//! In tests: [`Simulator::start`] binds `127.0.0.1:0` and returns a
+//! [`SimulatorHandle`] that scripts faults and counts calls. Standalone:
+//! [`serve`], with the same controls over HTTP (`POST /_sim/faults`,
+//! `DELETE /_sim/faults`, `GET /_sim/calls`).
+//!
+//! The simulator is never linked into request handling of the real server.
+
+mod faults;
+mod shopify;
+mod stripe;
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    future::Future,
+    net::SocketAddr,
+    sync::Arc,
+    time::Duration,
+};
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{header::CONTENT_TYPE, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use rand::{distributions::Alphanumeric, Rng};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+pub use faults::{endpoints, Fault, FaultScript};
+
+/// Default credentials the simulator accepts; point the connectors at these.
+pub mod defaults {
+    pub const STRIPE_CLIENT_ID: &str = "ca_sim_pulseboard";
+    pub const STRIPE_SECRET_KEY: &str = "sk_test_sim_platform_secret";
+    pub const STRIPE_RESTRICTED_KEY: &str = "rk_test_sim_readonly_key";
+    pub const STRIPE_ACCOUNT_ID: &str = "acct_1SimPulseboard";
+    pub const SHOPIFY_API_KEY: &str = "sim-shopify-api-key";
+    pub const SHOPIFY_API_SECRET: &str = "shpss_sim_shopify_api_secret";
+}
+
+/// What the simulator accepts and answers.
+#[derive(Debug, Clone)]
+pub struct SimulatorConfig {
+    pub stripe: StripeSimConfig,
+    pub shopify: ShopifySimConfig,
+    /// Lifetime of issued access tokens; `None` issues non-expiring tokens (the
+    /// providers' default) and no `expires_in`.
+    pub token_lifetime: Option<Duration>,
+}
+
+/// The simulated Stripe platform and its one connected account.
+#[derive(Debug, Clone)]
+pub struct StripeSimConfig {
+    /// The Connect platform's client id (`ca_…`).
+    pub client_id: String,
+    /// The platform secret key accepted as `client_secret` / bearer on `/oauth/*`.
+    pub secret_key: String,
+    /// Restricted keys accepted on `/v1/*` as the account's own keys.
+    pub restricted_keys: Vec<String>,
+    pub account_id: String,
+    /// `business_profile.name`.
+    pub business_name: String,
+    /// `settings.dashboard.display_name`.
+    pub display_name: String,
+    pub default_currency: String,
+    pub country: String,
+    pub timezone: String,
+    pub livemode: bool,
+}
+
+/// The simulated Shopify app and its shops (any `*.myshopify.com` exists).
+#[derive(Debug, Clone)]
+pub struct ShopifySimConfig {
+    pub api_key: String,
+    pub api_secret: String,
+    /// Shop names by domain; other shops are named after their handle
+    /// (`acme-store` → "Acme Store").
+    pub shop_names: BTreeMap<String, String>,
+    pub currency: String,
+    pub timezone: String,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            stripe: StripeSimConfig {
+                client_id: defaults::STRIPE_CLIENT_ID.into(),
+                secret_key: defaults::STRIPE_SECRET_KEY.into(),
+                restricted_keys: vec![defaults::STRIPE_RESTRICTED_KEY.into()],
+                account_id: defaults::STRIPE_ACCOUNT_ID.into(),
+                business_name: "Acme Analytics Inc.".into(),
+                display_name: "Acme Analytics".into(),
+                default_currency: "usd".into(),
+                country: "US".into(),
+                timezone: "America/New_York".into(),
+                livemode: false,
+            },
+            shopify: ShopifySimConfig {
+                api_key: defaults::SHOPIFY_API_KEY.into(),
+                api_secret: defaults::SHOPIFY_API_SECRET.into(),
+                shop_names: BTreeMap::new(),
+                currency: "USD".into(),
+                timezone: "America/New_York".into(),
+            },
+            token_lifetime: None,
+        }
+    }
+}
+
+/// Shared state of all handlers.
+#[derive(Debug)]
+pub(crate) struct Sim {
+    pub config: SimulatorConfig,
+    pub faults: faults::Faults,
+    pub stripe: std::sync::Mutex<stripe::Store>,
+    pub shopify: std::sync::Mutex<shopify::Store>,
+}
+
+type AppState = Arc<Sim>;
+
+fn app(config: SimulatorConfig) -> (Router, AppState) {
+    let state = Arc::new(Sim {
+        config,
+        faults: faults::Faults::default(),
+        stripe: Default::default(),
+        shopify: Default::default(),
+    });
+    let router = Router::new()
+        .merge(stripe::router())
+        .merge(shopify::router())
+        .route("/_sim/faults", post(script_fault).delete(clear_faults))
+        .route("/_sim/calls", get(list_calls))
+        .with_state(state.clone());
+    (router, state)
+}
+
+/// Entry point for the simulator in-process.
+pub struct Simulator;
+
+impl Simulator {
+    /// Starts a simulator on `127.0.0.1:0` in a background task.
+    pub async fn start(config: SimulatorConfig) -> std::io::Result<SimulatorHandle> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (router, state) = app(config);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let shutdown = async {
+                let _ = stopped.await;
+            };
+            if let Err(error) = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown)
+                .await
+            {
+                tracing::error!(%error, "simulator stopped");
+            }
+        });
+        Ok(SimulatorHandle {
+            addr,
+            state,
+            stop: Some(stop),
+            task,
+        })
+    }
+}
+
+/// Runs the simulator on `addr` until `shutdown` completes (the future
+/// `pulseboard simulator` subcommand and the demo use this).
+pub async fn serve(
+    addr: SocketAddr,
+    config: SimulatorConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "provider simulator listening");
+    let (router, _) = app(config);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// A running in-process simulator. Dropping it stops the server.
+pub struct SimulatorHandle {
+    addr: SocketAddr,
+    state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl SimulatorHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Base for Stripe's OAuth endpoints (`connect_base`).
+    pub fn stripe_connect_base(&self) -> String {
+        format!("{}/stripe", self.base_url())
+    }
+
+    /// Base for Stripe's API (`api_base`).
+    pub fn stripe_api_base(&self) -> String {
+        format!("{}/stripe", self.base_url())
+    }
+
+    /// Shop base template for Shopify (`shop_base_template`).
+    pub fn shopify_shop_base_template(&self) -> String {
+        format!("{}/shopify/{{shop}}", self.base_url())
+    }
+
+    /// The configuration the simulator runs with.
+    pub fn config(&self) -> &SimulatorConfig {
+        &self.state.config
+    }
+
+    /// How many requests reached the endpoint (faulted ones included).
+    pub fn calls(&self, endpoint: &str) -> usize {
+        self.state.faults.calls(endpoint)
+    }
+
+    /// Every endpoint's call count.
+    pub fn all_calls(&self) -> BTreeMap<String, usize> {
+        self.state.faults.all_calls()
+    }
+
+    /// Sets every call counter back to zero.
+    pub fn reset_calls(&self) {
+        self.state.faults.reset_calls();
+    }
+
+    /// Applies `fault` to the next `times` calls of `endpoint` (after any faults
+    /// already scripted for it).
+    pub fn script(&self, endpoint: &str, fault: Fault, times: usize) {
+        self.state.faults.script(endpoint, fault, times);
+    }
+
+    /// The next authorize call (`stripe.authorize`, `shopify.authorize`) redirects
+    /// back with `error=access_denied`.
+    pub fn deny_consent(&self, endpoint: &str) {
+        self.script(endpoint, Fault::DenyConsent, 1);
+    }
+
+    /// The next `times` token calls answer `invalid_grant`.
+    pub fn invalid_grant(&self, endpoint: &str, times: usize) {
+        self.script(endpoint, Fault::InvalidGrant, times);
+    }
+
+    /// The next `times` calls answer 500.
+    pub fn fail(&self, endpoint: &str, times: usize) {
+        self.script(endpoint, Fault::ServerError, times);
+    }
+
+    /// The next `times` calls answer 429 with `Retry-After` in whole seconds.
+    pub fn rate_limit(&self, endpoint: &str, times: usize, retry_after: Duration) {
+        let retry_after_secs = retry_after.as_secs();
+        self.script(endpoint, Fault::RateLimited { retry_after_secs }, times);
+    }
+
+    /// The next `times` calls sleep for `duration` before answering.
+    pub fn hang(&self, endpoint: &str, times: usize, duration: Duration) {
+        self.script(endpoint, Fault::hang(duration), times);
+    }
+
+    /// Drops every scripted fault.
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    /// Stops the server, waiting up to a second for in-flight requests (a hanging
+    /// fault is cut short after that).
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if tokio::time::timeout(Duration::from_secs(1), &mut self.task)
+            .await
+            .is_err()
+        {
+            self.task.abort();
+        }
+    }
+}
+
+impl Drop for SimulatorHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn script_fault(State(sim): State<AppState>, body: Bytes) -> Response {
+    let scripts: Vec<FaultScript> = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(value @ serde_json::Value::Array(_)) => match serde_json::from_value(value) {
+            Ok(list) => list,
+            Err(e) => return bad_request(e),
+        },
+        Ok(value) => match serde_json::from_value(value) {
+            Ok(one) => vec![one],
+            Err(e) => return bad_request(e),
+        },
+        Err(e) => return bad_request(e),
+    };
+    for script in &scripts {
+        sim.faults
+            .script(&script.endpoint, script.fault.clone(), script.times);
+    }
+    (
+        StatusCode::OK,
+        Json(serde_json::json!({ "scripted": scripts.len() })),
+    )
+        .into_response()
+}
+
+fn bad_request(error: serde_json::Error) -> Response {
+    let body = serde_json::json!({ "error": format!("invalid fault script: {error}") });
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+}
+
+async fn clear_faults(State(sim): State<AppState>) -> StatusCode {
+    sim.faults.clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn list_calls(State(sim): State<AppState>) -> Json<BTreeMap<String, usize>> {
+    Json(sim.faults.all_calls())
+}
+
+/// Reads a request body that may be form-encoded or JSON (providers accept
+/// both on their token endpoints) into string parameters.
+pub(crate) fn body_params(headers: &HeaderMap, body: &[u8]) -> HashMap<String, String> {
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let Some(object) = value.as_object() else {
+            return HashMap::new();
+        };
+        object
+            .iter()
+            .filter_map(|(k, v)| match v {
+                serde_json::Value::String(s) => Some((k.clone(), s.clone())),
+                serde_json::Value::Number(n) => Some((k.clone(), n.to_string())),
+                _ => None,
+            })
+            .collect()
+    } else {
+        url::form_urlencoded::parse(body).into_owned().collect()
+    }
+}
+
+/// A random token body of `len` alphanumeric characters.
+pub(crate) fn random_token(len: usize) -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+/// A `302 Found` to `location` (axum's `Redirect` helpers send 303/307/308; the
+/// providers send 302).
+pub(crate) fn found(location: &str) -> Response {
+    (
+        StatusCode::FOUND,
+        [(axum::http::header::LOCATION, location.to_owned())],
+    )
+        .into_response()
+}
+
+/// Whether `shop` is a `*.myshopify.com` domain (the simulator's own check,
+/// independent from the connectors' parser on purpose).
+pub(crate) fn is_shop_domain(shop: &str) -> bool {
+    shop.strip_suffix(".myshopify.com").is_some_and(|handle| {
+        !handle.is_empty()
+            && !handle.starts_with('-')
+            && handle
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_params_read_json_and_forms() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, "application/json".parse().unwrap());
+        let json = body_params(&headers, br#"{"code":"abc","n":3,"x":null}"#);
+        assert_eq!(json["code"], "abc");
+        assert_eq!(json["n"], "3");
+        assert!(!json.contains_key("x"));
+        let form = body_params(
+            &HeaderMap::new(),
+            b"grant_type=authorization_code&code=a%2Bb",
+        );
+        assert_eq!(form["code"], "a+b");
+    }
+
+    #[tokio::test]
+    async fn admin_endpoints_script_faults_and_report_calls() {
+        let sim = Simulator::start(SimulatorConfig::default()).await.unwrap();
+        let client = reqwest::Client::new();
+        let script = serde_json::json!({
+            "endpoint": "stripe.account",
+            "fault": { "kind": "rate_limited", "retry_after_secs": 4 },
+            "times": 1
+        });
+        let scripted = client
+            .post(format!("{}/_sim/faults", sim.base_url()))
+            .json(&script)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(scripted.status(), StatusCode::OK);
+
+        let account = format!("{}/v1/account", sim.stripe_api_base());
+        let limited = client.get(&account).send().await.unwrap();
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.headers()["retry-after"], "4");
+        let unauthorised = client
+            .get(&account)
+            .bearer_auth("rk_test_nope12345678")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unauthorised.status(), StatusCode::UNAUTHORIZED);
+        let body: serde_json::Value = unauthorised.json().await.unwrap();
+        assert_eq!(
+            body["error"]["message"],
+            "Invalid API Key provided: rk_test_****5678"
+        );
+
+        let calls: BTreeMap<String, usize> = client
+            .get(format!("{}/_sim/calls", sim.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(calls.get("stripe.account"), Some(&2));
+        assert_eq!(sim.calls(endpoints::STRIPE_ACCOUNT), 2);
+        let bad = client
+            .post(format!("{}/_sim/faults", sim.base_url()))
+            .json(&serde_json::json!({ "endpoint": "x", "fault": { "kind": "nope" } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        sim.shutdown().await;
+    }
+
+    #[test]
+    fn shop_domains() {
+        assert!(is_shop_domain("acme-2.myshopify.com"));
+        assert!(!is_shop_domain("evil.com"));
+        assert!(!is_shop_domain("x.myshopify.com.evil.com"));
+        assert!(!is_shop_domain(".myshopify.com"));
+    }
+}
