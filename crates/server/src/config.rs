@@ -167,6 +167,22 @@ pub struct ProviderSettings {
     pub shopify_api_version: String,
 }
 
+impl ProviderSettings {
+    /// The connectors crate's configuration for these settings.
+    pub fn to_connectors(&self) -> pulseboard_connectors::ProvidersConfig {
+        let mut config = pulseboard_connectors::ProvidersConfig::default();
+        config.stripe.client_id = self.stripe_client_id.clone();
+        config.stripe.secret_key = self.stripe_secret_key.clone();
+        config.stripe.connect_base = self.stripe_connect_url.clone();
+        config.stripe.api_base = self.stripe_api_url.clone();
+        config.shopify.api_key = self.shopify_api_key.clone();
+        config.shopify.api_secret = self.shopify_api_secret.clone();
+        config.shopify.shop_base_template = self.shopify_shop_url.clone();
+        config.shopify.api_version = self.shopify_api_version.clone();
+        config
+    }
+}
+
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -31,6 +31,9 @@ pub enum ApiError {
     Validation { field: String, message: String },
     #[error("request body is larger than this server accepts (PULSEBOARD_MAX_BODY_BYTES)")]
     PayloadTooLarge,
+    /// A third-party provider failed or timed out: not our bug, and not the client's.
+    #[error("{0}")]
+    FailedDependency(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
     #[error(transparent)]
@@ -79,6 +82,7 @@ impl ApiError {
             Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::FailedDependency(_) => StatusCode::FAILED_DEPENDENCY,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +99,7 @@ impl ApiError {
             Self::Validation { .. } => "validation_failed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::FailedDependency(_) => "provider_unavailable",
             Self::Database(_) | Self::Internal(_) => "internal",
         }
     }

@@ -50,7 +50,10 @@ impl Application {
             let _ = config.public_url.set_port(Some(port));
         }
         let mailer = Mailer::files(config.data_dir.join("mail"), config.email_from.clone());
-        let state = AppState::new(db, config, vault);
+        let providers =
+            pulseboard_connectors::Registry::from_config(&config.providers.to_connectors())
+                .context("configuring the providers")?;
+        let state = AppState::new(db, config, vault, providers);
         Ok(Self {
             listener,
             state,

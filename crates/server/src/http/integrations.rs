@@ -2,21 +2,29 @@
 //! only owners and admins change anything. No response ever carries credential
 //! material: the credentials table is not even readable by the request's role.
 
+use std::collections::BTreeMap;
+
 use axum::{extract::State, http::StatusCode, Json};
+use pulseboard_connectors::{ConnectorError, OAuthError, ProviderInfo};
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    extract::{ApiPath, OrgScope},
+    extract::{ApiJson, ApiPath, CurrentUser, OrgScope},
     AppState,
 };
 use crate::{
+    credentials,
     db::{self, integrations::Integration},
     error::{ApiError, ApiResult, ErrorBody},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(list_providers))
+        .routes(routes!(connect_with_api_key))
         .routes(routes!(list_integrations))
         .routes(routes!(get_integration, disconnect_integration))
 }
@@ -78,4 +86,139 @@ async fn disconnect_integration(
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every provider with how it authenticates (OAuth, or API-key fields with labels and
+/// validation hints) and its metric catalog, so the UI can render connect forms.
+#[utoipa::path(get, path = "/api/providers", tag = "integrations",
+    responses((status = 200, description = "providers, their auth kinds and key fields, and their metric catalogs")))]
+async fn list_providers(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+) -> Json<Vec<ProviderInfo>> {
+    Json(state.providers.infos())
+}
+
+/// How often a provider is synced unless an integration overrides it (DESIGN §6).
+fn default_cadence_minutes(provider: &str) -> i32 {
+    match provider {
+        "stripe" => 15,
+        "shopify" => 30,
+        _ => 60,
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyConnectRequest {
+    /// The store whose numbers this account provides.
+    store_id: Uuid,
+    /// The provider's key fields, by the names `GET /api/providers` lists (Stripe: `api_key`).
+    fields: BTreeMap<String, String>,
+}
+
+/// Connect a provider account with an API key. The key is tested against the
+/// provider before anything is saved, then stored encrypted.
+#[utoipa::path(post, path = "/api/orgs/{org_slug}/integrations/{provider}/api-key", tag = "integrations",
+    params(("org_slug" = String, Path), ("provider" = String, Path)), request_body = ApiKeyConnectRequest,
+    responses((status = 201, body = Integration), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 424, body = ErrorBody)))]
+async fn connect_with_api_key(
+    State(state): State<AppState>,
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<ApiKeyConnectRequest>,
+) -> ApiResult<(StatusCode, Json<Integration>)> {
+    let (_, provider_id) = path;
+    scope.require_admin()?;
+    let provider = state
+        .providers
+        .get(&provider_id)
+        .ok_or(ApiError::NotFound("provider"))?;
+    let store = db::stores::get(&mut *scope.tx, scope.org.id, body.store_id)
+        .await?
+        .ok_or(ApiError::NotFound("store"))?;
+    let (org_id, user_id) = (scope.org.id, scope.user.id);
+    scope.commit().await?;
+
+    // The provider call happens outside any transaction.
+    let account = provider
+        .test_api_key(&body.fields)
+        .await
+        .map_err(connector_error)?;
+
+    let mut tx = state.db.worker_tx().await?;
+    let id = db::integrations::upsert_connected(
+        &mut *tx,
+        db::integrations::Connected {
+            org_id,
+            store_id: store.id,
+            provider: &provider_id,
+            auth_kind: "api_key",
+            external_account_id: &account.id,
+            account_label: &account.label,
+            cadence_minutes: default_cadence_minutes(&provider_id),
+            expires_at: None,
+            connected_by: user_id,
+        },
+    )
+    .await?;
+    for (name, value) in &body.fields {
+        credentials::save(
+            &mut tx,
+            &state.vault,
+            org_id,
+            id,
+            field_column(name)?,
+            value,
+        )
+        .await?;
+    }
+    db::orgs::audit(
+        &mut *tx,
+        org_id,
+        user_id,
+        "integration.connected",
+        "integration",
+        &id.to_string(),
+        serde_json::json!({ "provider": provider_id, "auth": "api_key", "account": account.label }),
+    )
+    .await?;
+    let integration = db::integrations::get(&mut *tx, org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound("integration"))?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(integration)))
+}
+
+/// Which credentials column a key field is stored in.
+fn field_column(name: &str) -> ApiResult<&'static str> {
+    match name {
+        "api_key" => Ok("api_key"),
+        other => Err(ApiError::validation(
+            format!("fields.{other}"),
+            "is not a field this provider takes",
+        )),
+    }
+}
+
+/// Maps a provider failure to a client error whose message never carries the secret
+/// (the connectors crate scrubs provider messages).
+fn connector_error(error: ConnectorError) -> ApiError {
+    match error {
+        ConnectorError::InvalidInput(message) => ApiError::validation("fields", message),
+        ConnectorError::Unauthorized(message) => ApiError::Validation {
+            field: "fields".into(),
+            message: format!("the provider refused these credentials: {message}"),
+        },
+        ConnectorError::Unsupported { .. } | ConnectorError::NotConfigured(_) => {
+            ApiError::bad_request("unsupported", error.to_string())
+        }
+        ConnectorError::Provider(OAuthError::Rejected(message)) => {
+            ApiError::validation("fields", message)
+        }
+        ConnectorError::Provider(other) => ApiError::FailedDependency(format!(
+            "the provider could not be reached or failed ({other}); try again in a moment"
+        )),
+    }
 }

@@ -33,6 +33,7 @@ pub struct StateInner {
     pub config: Config,
     pub metrics: HttpMetrics,
     pub vault: Vault,
+    pub providers: pulseboard_connectors::Registry,
 }
 
 impl std::ops::Deref for AppState {
@@ -43,12 +44,18 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(db: Database, config: Config, vault: Vault) -> Self {
+    pub fn new(
+        db: Database,
+        config: Config,
+        vault: Vault,
+        providers: pulseboard_connectors::Registry,
+    ) -> Self {
         Self(Arc::new(StateInner {
             db,
             config,
             metrics: HttpMetrics::new(),
             vault,
+            providers,
         }))
     }
 }

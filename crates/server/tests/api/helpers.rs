@@ -131,11 +131,18 @@ pub fn test_config(database_url: Option<String>, data_dir: PathBuf) -> Config {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with the configuration adjusted first (e.g. provider URLs
+/// pointed at the simulator).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let database_url = fresh_database().await;
     let data_dir = tempfile::tempdir().unwrap();
     let mut config = test_config(Some(database_url.clone()), data_dir.path().to_path_buf());
     // Tests drive the outbox themselves.
     config.background_interval = std::time::Duration::from_secs(3600);
+    configure(&mut config);
     let app = Application::build(config)
         .await
         .expect("application builds");

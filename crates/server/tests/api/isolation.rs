@@ -64,6 +64,9 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
             json!({ "workspace_id": ids["workspace_id"], "name": "S", "currency": "USD", "timezone": "UTC" })
         }
         "PATCH /stores/{store_id}" => json!({ "name": "Renamed" }),
+        "POST /integrations/{provider}/api-key" => {
+            json!({ "store_id": ids["store_id"], "fields": { "api_key": "rk_test_never_checked" } })
+        }
         _ if method == Method::DELETE => return Some(Value::Null),
         _ => return None,
     })
@@ -139,6 +142,7 @@ async fn world(app: &TestApp) -> World {
     .unwrap();
     let a_ids: HashMap<&str, String> = HashMap::from([
         ("integration_id", integration_id.to_string()),
+        ("provider", "stripe".to_string()),
         ("org_slug", a.org_slug.clone()),
         ("workspace_id", a.workspace_id.to_string()),
         ("store_id", a.store_id.to_string()),
