@@ -68,6 +68,23 @@ pub struct TokenSet {
 }
 
 impl TokenSet {
+    /// Tokens from an OAuth token response. A provider that does not rotate refresh
+    /// tokens answers without one; `fallback_refresh` (the one just used) is kept then.
+    pub(crate) fn from_grant(
+        access_token: &str,
+        refresh_token: Option<&str>,
+        fallback_refresh: Option<&str>,
+        expires_in: Option<i64>,
+        scope: Option<String>,
+    ) -> Self {
+        Self {
+            access_token: SecretString::from(access_token),
+            refresh_token: refresh_token.or(fallback_refresh).map(SecretString::from),
+            expires_at: expires_in.map(|secs| Utc::now() + chrono::Duration::seconds(secs)),
+            scope,
+        }
+    }
+
     /// Whether the token should be refreshed now: it expires within `margin`
     /// (Pulseboard refreshes five minutes ahead).
     pub fn expires_within(&self, now: DateTime<Utc>, margin: chrono::Duration) -> bool {

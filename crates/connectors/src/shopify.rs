@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chrono::{DateTime, Utc};
 use reqwest::{header::HeaderMap, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use url::Url;
@@ -202,18 +202,13 @@ impl ShopifyProvider {
     }
 
     fn token_set(response: &TokenResponse, fallback_refresh: Option<&str>) -> TokenSet {
-        TokenSet {
-            access_token: SecretString::from(response.access_token.as_str()),
-            refresh_token: response
-                .refresh_token
-                .as_deref()
-                .or(fallback_refresh)
-                .map(SecretString::from),
-            expires_at: response
-                .expires_in
-                .map(|secs| Utc::now() + chrono::Duration::seconds(secs)),
-            scope: response.scope.clone(),
-        }
+        TokenSet::from_grant(
+            &response.access_token,
+            response.refresh_token.as_deref(),
+            fallback_refresh,
+            response.expires_in,
+            response.scope.clone(),
+        )
     }
 }
 

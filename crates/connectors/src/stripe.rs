@@ -9,7 +9,7 @@ use std::{collections::BTreeMap, time::Duration};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use reqwest::{header::HeaderMap, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Deserialize;
 use url::Url;
 
@@ -161,18 +161,13 @@ impl StripeProvider {
     }
 
     fn token_set(response: &TokenResponse, fallback_refresh: Option<&str>) -> TokenSet {
-        TokenSet {
-            access_token: SecretString::from(response.access_token.as_str()),
-            refresh_token: response
-                .refresh_token
-                .as_deref()
-                .or(fallback_refresh)
-                .map(SecretString::from),
-            expires_at: response
-                .expires_in
-                .map(|secs| Utc::now() + chrono::Duration::seconds(secs)),
-            scope: response.scope.clone(),
-        }
+        TokenSet::from_grant(
+            &response.access_token,
+            response.refresh_token.as_deref(),
+            fallback_refresh,
+            response.expires_in,
+            response.scope.clone(),
+        )
     }
 }
 
