@@ -89,6 +89,8 @@ pub enum CallbackError {
     Stale,
     #[error("the callback timestamp is in the future")]
     FromTheFuture,
+    #[error("this provider's app is not configured on this server")]
+    NotConfigured,
 }
 
 /// Errors of inbound webhook verification.

@@ -29,7 +29,7 @@ pub use config::{HttpConfig, ProvidersConfig, ShopifyConfig, StripeConfig};
 pub use error::{CallbackError, ConnectorError, OAuthError, WebhookError};
 pub use pkce::{pkce_challenge, pkce_pair};
 pub use provider::{
-    oauth_callback_error, AccountInfo, AuthorizeRequest, CodeExchange, Connected, Provider,
+    oauth_callback_error, AccountInfo, CallbackParams, AuthorizeRequest, CodeExchange, Connected, Provider,
     Registry, TokenSet,
 };
 pub use shop_domain::ShopDomain;

@@ -13,7 +13,7 @@ use url::Url;
 use crate::{
     catalog::ProviderInfo,
     config::ProvidersConfig,
-    error::{redact, ConnectorError, OAuthError, WebhookError},
+    error::{redact, CallbackError, ConnectorError, OAuthError, WebhookError},
     shop_domain::ShopDomain,
     shopify::ShopifyProvider,
     stripe::StripeProvider,
@@ -92,6 +92,25 @@ impl TokenSet {
     }
 }
 
+/// What a verified OAuth callback carries.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CallbackParams {
+    pub code: String,
+    pub state: String,
+    /// The shop the callback is signed for (Shopify).
+    pub shop: Option<ShopDomain>,
+}
+
+impl fmt::Debug for CallbackParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallbackParams")
+            .field("code", &"***")
+            .field("state", &"***")
+            .field("shop", &self.shop)
+            .finish()
+    }
+}
+
 /// The account on the provider's side a connection reaches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AccountInfo {
@@ -126,6 +145,31 @@ pub trait Provider: Send + Sync {
     /// The URL to send the user's browser to. Fails with `NotConfigured` when the
     /// app credentials are missing and `InvalidInput` when a shop is needed.
     fn authorize_url(&self, req: &AuthorizeRequest) -> Result<Url, ConnectorError>;
+
+    /// Checks an OAuth callback's query (decoded pairs) and extracts the code. The
+    /// default wants exactly one `code` and one `state`; Shopify also verifies the
+    /// HMAC, the shop domain and the timestamp. Call [`oauth_callback_error`] first.
+    /// The state must still be checked against the server-side record.
+    fn verify_callback(
+        &self,
+        query_pairs: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<CallbackParams, CallbackError> {
+        let _ = now;
+        let single = |name: &'static str| {
+            let mut values = query_pairs.iter().filter(|(k, _)| k == name);
+            match (values.next(), values.next()) {
+                (Some((_, v)), None) if !v.is_empty() => Ok(v.clone()),
+                (Some(_), Some(_)) => Err(CallbackError::DuplicateParam(name.into())),
+                _ => Err(CallbackError::MissingParam(name)),
+            }
+        };
+        Ok(CallbackParams {
+            code: single("code")?,
+            state: single("state")?,
+            shop: None,
+        })
+    }
 
     /// Exchanges the callback's code for tokens and looks up the account's label.
     /// The label lookup is best effort: if it fails, the account id stands in, so a

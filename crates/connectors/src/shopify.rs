@@ -22,7 +22,9 @@ use crate::{
     config::{HttpConfig, ShopifyConfig},
     error::{CallbackError, ConnectorError, OAuthError, WebhookError},
     http::{endpoint, Http},
-    provider::{AccountInfo, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet},
+    provider::{
+        AccountInfo, AuthorizeRequest, CallbackParams, CodeExchange, Connected, Provider, TokenSet,
+    },
     shop_domain::ShopDomain,
     signature::{hmac_sha256, hmac_sha256_matches},
 };
@@ -250,6 +252,29 @@ impl Provider for ShopifyProvider {
             .append_pair("redirect_uri", req.redirect_uri.as_str())
             .append_pair("state", &req.state);
         Ok(url)
+    }
+
+    fn verify_callback(
+        &self,
+        query_pairs: &[(String, String)],
+        now: DateTime<Utc>,
+    ) -> Result<CallbackParams, CallbackError> {
+        let secret = self
+            .config
+            .api_secret
+            .as_ref()
+            .ok_or(CallbackError::NotConfigured)?;
+        let verified = verify_shopify_callback(
+            query_pairs,
+            secret.expose_secret(),
+            now,
+            SHOPIFY_CALLBACK_TOLERANCE,
+        )?;
+        Ok(CallbackParams {
+            code: verified.code,
+            state: verified.state,
+            shop: Some(verified.shop),
+        })
     }
 
     async fn exchange_code(&self, req: &CodeExchange) -> Result<Connected, OAuthError> {

@@ -37,6 +37,17 @@ pub enum Command {
     /// Manage the credential encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Run the provider simulator (simulated Stripe and Shopify) on its own, to try the
+    /// connect flows without real accounts. Prints the settings that point Pulseboard at it.
+    Simulator {
+        /// Address to listen on.
+        #[arg(
+            long,
+            env = "PULSEBOARD_SIMULATOR_ADDR",
+            default_value = "127.0.0.1:4010"
+        )]
+        listen: std::net::SocketAddr,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +67,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_args(cli.config)?;
     telemetry::init(config.log_format);
     match cli.command {
+        Command::Simulator { listen } => {
+            use pulseboard_simulator::{defaults, serve, SimulatorConfig};
+            let base = format!("http://{listen}");
+            eprintln!(
+                "Provider simulator at {base}. Start Pulseboard with:\n\
+                 PULSEBOARD_STRIPE_CLIENT_ID={} PULSEBOARD_STRIPE_SECRET_KEY={} \\\n  \
+                 PULSEBOARD_STRIPE_CONNECT_URL={base}/stripe PULSEBOARD_STRIPE_API_URL={base}/stripe \\\n  \
+                 PULSEBOARD_SHOPIFY_API_KEY={} PULSEBOARD_SHOPIFY_API_SECRET={} \\\n  \
+                 PULSEBOARD_SHOPIFY_SHOP_URL='{base}/shopify/{{shop}}'\n\
+                 Stripe restricted key accepted: {}",
+                defaults::STRIPE_CLIENT_ID,
+                defaults::STRIPE_SECRET_KEY,
+                defaults::SHOPIFY_API_KEY,
+                defaults::SHOPIFY_API_SECRET,
+                defaults::STRIPE_RESTRICTED_KEY,
+            );
+            serve(listen, SimulatorConfig::default(), wait_for_signal()).await?;
+            Ok(())
+        }
         Command::Serve => {
             let app = Application::build(config).await?;
             let shutdown = app.shutdown_token();

@@ -46,26 +46,33 @@ pub async fn read(
     field: &str,
 ) -> Result<Option<String>, CredentialError> {
     let mut tx = db.worker_tx().await?;
-    let Some(sealed) = db::integrations::get_credential(&mut *tx, integration_id, field).await?
+    let secret = read_in(&mut tx, vault, integration_id, field).await;
+    tx.commit().await?;
+    secret
+}
+
+/// [`read`] inside the caller's worker transaction (the status change commits with it).
+pub async fn read_in(
+    conn: &mut sqlx::PgConnection,
+    vault: &Vault,
+    integration_id: Uuid,
+    field: &str,
+) -> Result<Option<String>, CredentialError> {
+    let Some(sealed) = db::integrations::get_credential(&mut *conn, integration_id, field).await?
     else {
-        tx.commit().await?;
         return Ok(None);
     };
     match vault.decrypt(integration_id, field, &sealed) {
-        Ok(secret) => {
-            tx.commit().await?;
-            Ok(Some(secret))
-        }
+        Ok(secret) => Ok(Some(secret)),
         Err(error) => {
             tracing::warn!(%integration_id, field, %error, "credential cannot be decrypted; integration disabled");
             db::integrations::set_status(
-                &mut *tx,
+                &mut *conn,
                 integration_id,
                 "error",
                 Some(&error.to_string()),
             )
             .await?;
-            tx.commit().await?;
             Err(error.into())
         }
     }

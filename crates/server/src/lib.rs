@@ -10,6 +10,7 @@ pub mod http;
 pub mod notify;
 pub mod startup;
 pub mod telemetry;
+pub mod tokens;
 pub mod vault;
 
 pub use startup::Application;

@@ -124,5 +124,14 @@ async fn outbox_loop(state: AppState, mailer: Mailer, shutdown: CancellationToke
         if let Err(error) = notify::deliver_due(&state.db, &mailer).await {
             tracing::warn!(error = %format!("{error:#}"), "mail outbox pass failed");
         }
+        if let Err(error) = forget_stale_oauth_states(&state).await {
+            tracing::warn!(%error, "cleaning up expired OAuth states failed");
+        }
     }
+}
+
+async fn forget_stale_oauth_states(state: &AppState) -> sqlx::Result<()> {
+    let mut tx = state.db.worker_tx().await?;
+    crate::db::oauth_states::delete_stale(&mut *tx).await?;
+    tx.commit().await
 }

@@ -161,6 +161,19 @@ pub async fn get_credential(
     .await
 }
 
+pub async fn delete_credential(
+    db: impl PgExecutor<'_>,
+    integration_id: Uuid,
+    field: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM integration_credentials WHERE integration_id = $1 AND field = $2")
+        .bind(integration_id)
+        .bind(field)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn delete_credentials(db: impl PgExecutor<'_>, integration_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM integration_credentials WHERE integration_id = $1")
         .bind(integration_id)

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod embedded;
 pub mod integrations;
 pub mod invites;
+pub mod oauth_states;
 pub mod orgs;
 pub mod outbox;
 pub mod stores;

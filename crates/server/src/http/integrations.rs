@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use axum::{extract::State, http::StatusCode, Json};
-use pulseboard_connectors::{ConnectorError, OAuthError, ProviderInfo};
+use chrono::{DateTime, Utc};
+use pulseboard_connectors::{AccountInfo, ConnectorError, OAuthError, ProviderInfo};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -70,6 +71,15 @@ async fn disconnect_integration(
     scope.require_admin()?;
     let (org_id, user_id) = (scope.org.id, scope.user.id);
     scope.commit().await?;
+    // Tell the provider first, where it has an endpoint for it (Stripe Connect's
+    // deauthorize); a failure there must not keep the user connected here.
+    if integration.auth_kind == "oauth" && integration.status != "disconnected" {
+        if let Some(provider) = state.providers.get(&integration.provider) {
+            if let Err(error) = provider.revoke(&integration.external_account_id).await {
+                tracing::warn!(integration_id = %id, %error, "revoking at the provider failed; disconnecting anyway");
+            }
+        }
+    }
     // Credentials are worker-only, so the deletion runs as the worker, after the checks above.
     let mut tx = state.db.worker_tx().await?;
     db::integrations::delete_credentials(&mut *tx, id).await?;
@@ -147,48 +157,88 @@ async fn connect_with_api_key(
         .await
         .map_err(connector_error)?;
 
+    let mut secrets = Vec::new();
+    for (name, value) in &body.fields {
+        secrets.push((field_column(name)?, Some(value.as_str())));
+    }
+    let integration = record_connection(
+        &state,
+        NewConnection {
+            org_id,
+            store_id: store.id,
+            user_id,
+            provider_id: &provider_id,
+            auth_kind: "api_key",
+            account: &account,
+            secrets: &secrets,
+            expires_at: None,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(integration)))
+}
+
+/// A successful connection, from either flow.
+pub(super) struct NewConnection<'a> {
+    pub org_id: Uuid,
+    pub store_id: Uuid,
+    pub user_id: Uuid,
+    pub provider_id: &'a str,
+    /// `oauth` or `api_key`.
+    pub auth_kind: &'a str,
+    pub account: &'a AccountInfo,
+    /// Secret fields to store encrypted; `None` removes a field the provider no longer issues.
+    pub secrets: &'a [(&'static str, Option<&'a str>)],
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Creates or reactivates the integration for this account and store, stores its
+/// secrets encrypted and audits it, all in one transaction (as the worker role,
+/// which alone may write credentials; the caller has checked the user's rights).
+pub(super) async fn record_connection(
+    state: &AppState,
+    c: NewConnection<'_>,
+) -> ApiResult<Integration> {
     let mut tx = state.db.worker_tx().await?;
     let id = db::integrations::upsert_connected(
         &mut *tx,
         db::integrations::Connected {
-            org_id,
-            store_id: store.id,
-            provider: &provider_id,
-            auth_kind: "api_key",
-            external_account_id: &account.id,
-            account_label: &account.label,
-            cadence_minutes: default_cadence_minutes(&provider_id),
-            expires_at: None,
-            connected_by: user_id,
+            org_id: c.org_id,
+            store_id: c.store_id,
+            provider: c.provider_id,
+            auth_kind: c.auth_kind,
+            external_account_id: &c.account.id,
+            account_label: &c.account.label,
+            cadence_minutes: default_cadence_minutes(c.provider_id),
+            expires_at: c.expires_at,
+            connected_by: c.user_id,
         },
     )
     .await?;
-    for (name, value) in &body.fields {
-        credentials::save(
-            &mut tx,
-            &state.vault,
-            org_id,
-            id,
-            field_column(name)?,
-            value,
-        )
-        .await?;
+    for (field, value) in c.secrets {
+        match value {
+            Some(secret) => {
+                credentials::save(&mut tx, &state.vault, c.org_id, id, field, secret).await?
+            }
+            None => db::integrations::delete_credential(&mut *tx, id, field).await?,
+        }
     }
     db::orgs::audit(
         &mut *tx,
-        org_id,
-        user_id,
+        c.org_id,
+        c.user_id,
         "integration.connected",
         "integration",
         &id.to_string(),
-        serde_json::json!({ "provider": provider_id, "auth": "api_key", "account": account.label }),
+        serde_json::json!({ "provider": c.provider_id, "auth": c.auth_kind, "account": c.account.label }),
     )
     .await?;
-    let integration = db::integrations::get(&mut *tx, org_id, id)
+    let integration = db::integrations::get(&mut *tx, c.org_id, id)
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(integration)))
+    tracing::info!(integration_id = %id, provider = c.provider_id, auth = c.auth_kind, "integration connected");
+    Ok(integration)
 }
 
 /// Which credentials column a key field is stored in.
@@ -204,7 +254,7 @@ fn field_column(name: &str) -> ApiResult<&'static str> {
 
 /// Maps a provider failure to a client error whose message never carries the secret
 /// (the connectors crate scrubs provider messages).
-fn connector_error(error: ConnectorError) -> ApiError {
+pub(super) fn connector_error(error: ConnectorError) -> ApiError {
     match error {
         ConnectorError::InvalidInput(message) => ApiError::validation("fields", message),
         ConnectorError::Unauthorized(message) => ApiError::Validation {

@@ -10,6 +10,7 @@ mod accounts;
 mod integrations;
 mod invites;
 mod me;
+mod oauth;
 mod orgs;
 mod stores;
 mod workspaces;
@@ -34,6 +35,7 @@ pub struct StateInner {
     pub metrics: HttpMetrics,
     pub vault: Vault,
     pub providers: pulseboard_connectors::Registry,
+    pub refresh_locks: crate::tokens::RefreshLocks,
 }
 
 impl std::ops::Deref for AppState {
@@ -56,6 +58,7 @@ impl AppState {
             metrics: HttpMetrics::new(),
             vault,
             providers,
+            refresh_locks: Default::default(),
         }))
     }
 }
@@ -70,6 +73,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(workspaces::router())
         .merge(stores::router())
         .merge(integrations::router())
+        .merge(oauth::router())
 }
 
 /// The OpenAPI document, generated from the handlers.

@@ -8,6 +8,7 @@ use pulseboard_server::{
     db::MIGRATOR,
     notify, Application,
 };
+use pulseboard_simulator::{defaults, Simulator, SimulatorConfig, SimulatorHandle};
 use reqwest::{Client, StatusCode};
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -167,6 +168,25 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
+/// Points every provider setting at a running simulator, with its app credentials.
+pub fn use_simulator(config: &mut Config, sim: &SimulatorHandle) {
+    let p = &mut config.providers;
+    p.stripe_client_id = Some(defaults::STRIPE_CLIENT_ID.into());
+    p.stripe_secret_key = Some(SecretString::from(defaults::STRIPE_SECRET_KEY));
+    p.stripe_connect_url = sim.stripe_connect_base().parse().unwrap();
+    p.stripe_api_url = sim.stripe_api_base().parse().unwrap();
+    p.shopify_api_key = Some(defaults::SHOPIFY_API_KEY.into());
+    p.shopify_api_secret = Some(SecretString::from(defaults::SHOPIFY_API_SECRET));
+    p.shopify_shop_url = sim.shopify_shop_base_template();
+}
+
+/// An app whose providers are the simulator started with `sim_config`.
+pub async fn spawn_app_with_simulator(sim_config: SimulatorConfig) -> (TestApp, SimulatorHandle) {
+    let sim = Simulator::start(sim_config).await.unwrap();
+    let app = spawn_app_with(|c| use_simulator(c, &sim)).await;
+    (app, sim)
+}
+
 /// A signed-in user with the organization created at sign-up.
 #[derive(Clone)]
 pub struct TestUser {
@@ -180,8 +200,14 @@ pub struct TestUser {
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// A browser-like client with its own cookie jar. It does not follow redirects, so
+/// tests can read where the server sends the browser.
 pub fn client() -> Client {
-    Client::builder().cookie_store(true).build().unwrap()
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 impl TestApp {

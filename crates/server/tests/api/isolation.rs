@@ -67,6 +67,11 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
         "POST /integrations/{provider}/api-key" => {
             json!({ "store_id": ids["store_id"], "fields": { "api_key": "rk_test_never_checked" } })
         }
+        "POST /integrations/{provider}/connect" => {
+            json!({ "store_id": ids["store_id"], "shop": "isolation.myshopify.com" })
+        }
+        // Takes no body.
+        "POST /integrations/{integration_id}/reconnect" => return Some(Value::Null),
         _ if method == Method::DELETE => return Some(Value::Null),
         _ => return None,
     })

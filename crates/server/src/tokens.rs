@@ -1,0 +1,252 @@
+//! Access tokens for provider calls (seed 000's refresh helper): the stored token,
+//! refreshed first when it expires within five minutes.
+//!
+//! One refresh at a time per integration, however many callers: an in-process lock
+//! keeps one task per process in line, and a transaction-scoped advisory lock does
+//! the same across processes. Whoever gets the lock re-reads the expiry, so callers
+//! that waited find the fresh token instead of refreshing again. New tokens (and a
+//! rotated refresh token) are saved in the transaction that holds the lock.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use chrono::{DateTime, Utc};
+use pulseboard_connectors::{
+    with_backoff, ExposeSecret, OAuthError, RetryPolicy, SecretString, ShopDomain,
+};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{
+    credentials::{self, CredentialError},
+    db::{self, outbox::NewEmail},
+    http::AppState,
+};
+
+/// Tokens are refreshed this long before they expire.
+pub const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Per-integration locks of this process.
+#[derive(Default)]
+pub struct RefreshLocks(Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>);
+
+impl RefreshLocks {
+    fn for_integration(&self, id: Uuid) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.0.lock().expect("refresh lock map");
+        // Forget locks nobody holds, so the map does not grow with every integration ever seen.
+        map.retain(|_, lock| Arc::strong_count(lock) > 1);
+        map.entry(id).or_default().clone()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the integration must be reconnected: {0}")]
+    ReauthRequired(String),
+    #[error("the integration is {0}")]
+    Unavailable(String),
+    #[error("the integration has no stored access token")]
+    Missing,
+    #[error("the provider could not refresh the token: {0}")]
+    Provider(OAuthError),
+    #[error(transparent)]
+    Credential(#[from] CredentialError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenState {
+    org_id: Uuid,
+    provider: String,
+    external_account_id: String,
+    account_label: String,
+    status: String,
+    expires_at: Option<DateTime<Utc>>,
+}
+
+async fn token_state(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TokenState>> {
+    sqlx::query_as(
+        "SELECT org_id, provider, external_account_id, account_label, status, expires_at
+         FROM integrations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+fn usable(state: &TokenState) -> Result<(), TokenError> {
+    match state.status.as_str() {
+        "reauth_required" => Err(TokenError::ReauthRequired(
+            "the provider no longer accepts this connection".into(),
+        )),
+        "disconnected" | "error" => Err(TokenError::Unavailable(state.status.clone())),
+        _ => Ok(()),
+    }
+}
+
+fn expiring(state: &TokenState) -> bool {
+    state
+        .expires_at
+        .is_some_and(|at| at <= Utc::now() + REFRESH_MARGIN)
+}
+
+/// A token to call the provider with for this integration, refreshed first if needed.
+/// For key-based integrations this is the API key.
+pub async fn access_token(
+    app: &AppState,
+    integration_id: Uuid,
+) -> Result<SecretString, TokenError> {
+    let mut tx = app.db.worker_tx().await?;
+    let state = token_state(&mut tx, integration_id)
+        .await?
+        .ok_or_else(|| TokenError::Unavailable("gone".into()))?;
+    tx.commit().await?;
+    usable(&state)?;
+    if !expiring(&state) {
+        return stored_token(app, integration_id).await;
+    }
+
+    let lock = app.refresh_locks.for_integration(integration_id);
+    let _in_process = lock.lock().await;
+    let mut tx = app.db.worker_tx().await?;
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('pulseboard.refresh.' || $1::text, 0))",
+    )
+    .bind(integration_id)
+    .execute(&mut *tx)
+    .await?;
+    // Someone may have refreshed while we waited.
+    let state = token_state(&mut tx, integration_id)
+        .await?
+        .ok_or_else(|| TokenError::Unavailable("gone".into()))?;
+    usable(&state)?;
+    if !expiring(&state) {
+        tx.commit().await?;
+        return stored_token(app, integration_id).await;
+    }
+
+    let provider = app.providers.get(&state.provider).ok_or_else(|| {
+        TokenError::Unavailable(format!("of unknown provider {}", state.provider))
+    })?;
+    let refresh_token =
+        match credentials::read_in(&mut tx, &app.vault, integration_id, "refresh_token").await {
+            Ok(token) => token.ok_or_else(|| "no refresh token is stored".to_owned()),
+            Err(error) => {
+                // Keep the `error` status read_in set.
+                tx.commit().await?;
+                return Err(error.into());
+            }
+        };
+    let shop = ShopDomain::parse(&state.external_account_id).ok();
+    let refreshed = match refresh_token {
+        Ok(refresh_token) => {
+            with_backoff(&RetryPolicy::default(), || {
+                provider.refresh(&refresh_token, shop.as_ref())
+            })
+            .await
+        }
+        Err(missing) => Err(OAuthError::InvalidGrant(missing)),
+    };
+    match refreshed {
+        Ok(tokens) => {
+            credentials::save(
+                &mut tx,
+                &app.vault,
+                state.org_id,
+                integration_id,
+                "access_token",
+                tokens.access_token.expose_secret(),
+            )
+            .await?;
+            if let Some(rotated) = &tokens.refresh_token {
+                credentials::save(
+                    &mut tx,
+                    &app.vault,
+                    state.org_id,
+                    integration_id,
+                    "refresh_token",
+                    rotated.expose_secret(),
+                )
+                .await?;
+            }
+            db::integrations::set_expires_at(&mut *tx, integration_id, tokens.expires_at).await?;
+            tx.commit().await?;
+            tracing::info!(%integration_id, provider = %state.provider, "access token refreshed");
+            Ok(tokens.access_token)
+        }
+        Err(error) if error.needs_reauthorization() => {
+            let reason = format!(
+                "{} no longer accepts Pulseboard's access ({error}); reconnect it in Settings → Integrations",
+                provider.info().name
+            );
+            db::integrations::set_status(
+                &mut *tx,
+                integration_id,
+                "reauth_required",
+                Some(&reason),
+            )
+            .await?;
+            notify_admins(&mut tx, app, &state, provider.info().name).await?;
+            tx.commit().await?;
+            tracing::warn!(%integration_id, provider = %state.provider, "refresh refused; integration needs reconnecting");
+            Err(TokenError::ReauthRequired(reason))
+        }
+        Err(error) => {
+            tx.commit().await?;
+            Err(TokenError::Provider(error))
+        }
+    }
+}
+
+async fn stored_token(app: &AppState, integration_id: Uuid) -> Result<SecretString, TokenError> {
+    for field in ["access_token", "api_key"] {
+        if let Some(token) = credentials::read(&app.db, &app.vault, integration_id, field).await? {
+            return Ok(SecretString::from(token));
+        }
+    }
+    Err(TokenError::Missing)
+}
+
+/// One message to each owner and admin; called once, on the transition to `reauth_required`
+/// (the status check above makes later callers stop before reaching the provider).
+async fn notify_admins(
+    conn: &mut PgConnection,
+    app: &AppState,
+    state: &TokenState,
+    provider_name: &str,
+) -> sqlx::Result<()> {
+    let admins: Vec<String> = sqlx::query_scalar(
+        "SELECT u.email FROM org_members m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $1 AND m.role IN ('owner', 'admin') ORDER BY u.email",
+    )
+    .bind(state.org_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let subject = format!(
+        "Reconnect {provider_name}: {} stopped syncing",
+        state.account_label
+    );
+    let body = format!(
+        "{provider_name} no longer accepts Pulseboard's access to {}, so its numbers stopped updating.\n\n\
+         Reconnect it here: {}\n\nNothing synced so far is lost.\n",
+        state.account_label,
+        app.config.link("/settings/integrations"),
+    );
+    for to in &admins {
+        db::outbox::enqueue(
+            &mut *conn,
+            NewEmail {
+                org_id: state.org_id,
+                kind: "integration_reauth",
+                to,
+                subject: &subject,
+                body_text: &body,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
