@@ -102,6 +102,16 @@ pub struct MetricSpec {
     pub category: &'static str,
     /// Dimensions the metric can be broken down by.
     pub dimensions: &'static [&'static str],
+    /// A metric computed as `numerator / denominator` of two others of the same
+    /// provider (AOV, ARPU) instead of from events of its own.
+    pub ratio_of: Option<Ratio>,
+}
+
+/// The two metrics a ratio metric divides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Ratio {
+    pub numerator: &'static str,
+    pub denominator: &'static str,
 }
 
 impl MetricSpec {
@@ -125,7 +135,16 @@ impl MetricSpec {
             kind,
             category,
             dimensions,
+            ratio_of: None,
         }
+    }
+
+    const fn ratio(mut self, numerator: &'static str, denominator: &'static str) -> Self {
+        self.ratio_of = Some(Ratio {
+            numerator,
+            denominator,
+        });
+        self
     }
 }
 
@@ -148,7 +167,7 @@ pub const STRIPE_METRICS: &[MetricSpec] = &[
     MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions active or trialing at the end of the period.", Count, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS),
     MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of active subscriptions, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS),
     MetricSpec::new("churned_subscriptions", "Churned subscriptions", "Subscriptions cancelled in the period.", Count, Sum, Flow, "subscriptions", STRIPE_SUBSCRIPTION_DIMS),
-    MetricSpec::new("arpu", "ARPU", "MRR divided by paying customers.", CurrencyMinor, Latest, Stock, "subscriptions", &[]),
+    MetricSpec::new("arpu", "ARPU", "MRR divided by active subscriptions (per paying customer when each has one).", CurrencyMinor, Latest, Stock, "subscriptions", &[]).ratio("mrr", "active_subscriptions"),
 ];
 
 const SHOPIFY_SALES_DIMS: &[&str] = &["channel", "country", "product"];
@@ -160,7 +179,7 @@ pub const SHOPIFY_METRICS: &[MetricSpec] = &[
     MetricSpec::new("gross_sales", "Gross sales", "Line-item prices times quantities, before discounts and returns.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS),
     MetricSpec::new("net_sales", "Net sales", "Gross sales minus discounts and returns.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS),
     MetricSpec::new("orders", "Orders", "Orders placed.", Count, Sum, Flow, "orders", SHOPIFY_ORDER_DIMS),
-    MetricSpec::new("aov", "Average order value", "Net sales divided by orders.", CurrencyMinor, Avg, Flow, "orders", SHOPIFY_ORDER_DIMS),
+    MetricSpec::new("aov", "Average order value", "Net sales divided by orders.", CurrencyMinor, Avg, Flow, "orders", SHOPIFY_ORDER_DIMS).ratio("net_sales", "orders"),
     MetricSpec::new("units_sold", "Units sold", "Quantity of items sold.", Count, Sum, Flow, "orders", SHOPIFY_SALES_DIMS),
     MetricSpec::new("refunds", "Refunds", "Amount refunded.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS),
     MetricSpec::new("new_customers", "New customers", "Customers placing their first order.", Count, Sum, Flow, "customers", SHOPIFY_ORDER_DIMS),

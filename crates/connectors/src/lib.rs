@@ -19,10 +19,11 @@ mod shop_domain;
 pub mod shopify;
 mod signature;
 pub mod stripe;
+mod sync;
 
 pub use backoff::{with_backoff, RetryHint, RetryPolicy, Retryable};
 pub use catalog::{
-    Aggregation, AuthKind, KeyField, MetricKind, MetricSpec, MetricUnit, ProviderInfo,
+    Aggregation, AuthKind, KeyField, MetricKind, MetricSpec, MetricUnit, ProviderInfo, Ratio,
     SHOPIFY_METRICS, STRIPE_METRICS,
 };
 pub use config::{HttpConfig, ProvidersConfig, ShopifyConfig, StripeConfig};
@@ -36,6 +37,10 @@ pub use shop_domain::ShopDomain;
 pub use shopify::{
     sign_shopify_callback, verify_shopify_callback, verify_shopify_webhook, ShopifyProvider,
     VerifiedCallback, SHOPIFY_CALLBACK_TOLERANCE,
+};
+pub use sync::{
+    MetricEvent, RawRecord, SinkError, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink,
+    TokenSource,
 };
 pub use stripe::{
     sign_stripe_webhook, validate_stripe_key, verify_stripe_webhook, StripeProvider,

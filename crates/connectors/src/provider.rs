@@ -17,6 +17,7 @@ use crate::{
     shop_domain::ShopDomain,
     shopify::ShopifyProvider,
     stripe::StripeProvider,
+    sync::{MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
 };
 
 /// Input of [`Provider::authorize_url`].
@@ -202,6 +203,24 @@ pub trait Provider: Send + Sync {
     async fn revoke(&self, account_id: &str) -> Result<(), ConnectorError> {
         let _ = account_id;
         Ok(())
+    }
+
+    /// Pulls what changed since the stored cursors and hands it to `sink` page by
+    /// page (each page with its stream's new cursor).
+    async fn sync(
+        &self,
+        req: &SyncRequest<'_>,
+        sink: &mut dyn SyncSink,
+    ) -> Result<SyncKind, SyncError> {
+        let _ = (req, sink);
+        Err(SyncError::Unsupported)
+    }
+
+    /// The metric events one raw record stands for. Pure: re-deriving a stored
+    /// record gives the same events, so a changed record replaces its events.
+    fn derive_events(&self, record: &RawRecord) -> Vec<MetricEvent> {
+        let _ = record;
+        Vec::new()
     }
 
     /// Verifies an inbound webhook on its raw body with the endpoint's secret.

@@ -32,6 +32,9 @@ pub enum Command {
     /// Run the HTTP API and web UI with the background loops, until SIGINT/SIGTERM.
     /// Migrations are applied at start.
     Serve,
+    /// Run the sync scheduler and workers (and the mail outbox) without the HTTP API,
+    /// until SIGINT/SIGTERM. Any number of workers can run beside `serve`.
+    Worker,
     /// Apply pending database migrations, then exit.
     Migrate,
     /// Manage the credential encryption keys.
@@ -96,6 +99,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             });
             eprintln!("Pulseboard is running at {}", app.public_url());
             app.run_until_stopped().await
+        }
+        Command::Worker => {
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                tracing::info!("shutdown requested; stopping the workers");
+                stop.cancel();
+            });
+            eprintln!("Pulseboard worker running; stop with Ctrl-C");
+            crate::startup::run_worker(config, shutdown).await
         }
         Command::Migrate => {
             let db = Database::connect(&config).await?;

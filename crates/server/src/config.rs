@@ -201,6 +201,7 @@ pub struct Config {
     pub providers: ProviderSettings,
     /// How often the background loops (mail outbox) wake up.
     pub background_interval: Duration,
+    pub sync: crate::sync::SyncSettings,
 }
 
 impl Config {
@@ -246,6 +247,7 @@ impl Config {
             max_body_bytes: args.max_body_bytes,
             log_format: args.log_format,
             background_interval: Duration::from_secs(2),
+            sync: crate::sync::SyncSettings::default(),
         })
     }
 

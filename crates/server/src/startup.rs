@@ -100,6 +100,7 @@ impl Application {
             shutdown,
         } = self;
         let outbox = tokio::spawn(outbox_loop(state.clone(), mailer, shutdown.clone()));
+        let sync = crate::sync::scheduler::spawn(state.clone(), shutdown.clone());
         let app = http::router(state.clone());
         let served = axum::serve(
             listener,
@@ -109,9 +110,38 @@ impl Application {
         .await;
         shutdown.cancel();
         let _ = outbox.await;
+        for task in sync {
+            let _ = task.await;
+        }
         state.db.shutdown().await;
         served.context("HTTP server")
     }
+}
+
+/// `pulseboard worker`: the scheduler, sync workers and outbox, without the HTTP API.
+pub async fn run_worker(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let app = Application::build(Config {
+        // The worker serves nothing; any free port keeps `build` simple.
+        addr: "127.0.0.1:0".parse().expect("socket address"),
+        ..config
+    })
+    .await?;
+    let Application {
+        listener,
+        state,
+        mailer,
+        ..
+    } = app;
+    drop(listener);
+    let outbox = tokio::spawn(outbox_loop(state.clone(), mailer, shutdown.clone()));
+    let sync = crate::sync::scheduler::spawn(state.clone(), shutdown.clone());
+    shutdown.cancelled().await;
+    let _ = outbox.await;
+    for task in sync {
+        let _ = task.await;
+    }
+    state.db.shutdown().await;
+    Ok(())
 }
 
 async fn outbox_loop(state: AppState, mailer: Mailer, shutdown: CancellationToken) {

@@ -178,20 +178,9 @@ pub async fn access_token(
             Ok(tokens.access_token)
         }
         Err(error) if error.needs_reauthorization() => {
-            let reason = format!(
-                "{} no longer accepts Pulseboard's access ({error}); reconnect it in Settings → Integrations",
-                provider.info().name
-            );
-            db::integrations::set_status(
-                &mut *tx,
-                integration_id,
-                "reauth_required",
-                Some(&reason),
-            )
-            .await?;
-            notify_admins(&mut tx, app, &state, provider.info().name).await?;
+            let reason =
+                mark_reauth_required(&mut tx, app, integration_id, &error.to_string()).await?;
             tx.commit().await?;
-            tracing::warn!(%integration_id, provider = %state.provider, "refresh refused; integration needs reconnecting");
             Err(TokenError::ReauthRequired(reason))
         }
         Err(error) => {
@@ -210,8 +199,48 @@ async fn stored_token(app: &AppState, integration_id: Uuid) -> Result<SecretStri
     Err(TokenError::Missing)
 }
 
-/// One message to each owner and admin; called once, on the transition to `reauth_required`
-/// (the status check above makes later callers stop before reaching the provider).
+/// Marks the integration `reauth_required` (a provider refused its credentials) and
+/// tells the org's owners and admins, once: later calls find the status already set.
+pub async fn require_reauthorization(
+    app: &AppState,
+    integration_id: Uuid,
+    why: &str,
+) -> sqlx::Result<()> {
+    let mut tx = app.db.worker_tx().await?;
+    mark_reauth_required(&mut tx, app, integration_id, why).await?;
+    tx.commit().await
+}
+
+async fn mark_reauth_required(
+    conn: &mut PgConnection,
+    app: &AppState,
+    integration_id: Uuid,
+    why: &str,
+) -> sqlx::Result<String> {
+    let state = sqlx::query_as::<_, TokenState>(
+        "SELECT org_id, provider, external_account_id, account_label, status, expires_at
+         FROM integrations WHERE id = $1 FOR UPDATE",
+    )
+    .bind(integration_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let name = app
+        .providers
+        .get(&state.provider)
+        .map_or(state.provider.clone(), |p| p.info().name.to_owned());
+    let reason = format!(
+        "{name} no longer accepts Pulseboard's access ({why}); reconnect it in Settings → Integrations"
+    );
+    if state.status != "reauth_required" {
+        db::integrations::set_status(&mut *conn, integration_id, "reauth_required", Some(&reason))
+            .await?;
+        notify_admins(conn, app, &state, &name).await?;
+        tracing::warn!(%integration_id, provider = %state.provider, "provider refused the credentials; integration needs reconnecting");
+    }
+    Ok(reason)
+}
+
+/// One message to each owner and admin, on the transition to `reauth_required`.
 async fn notify_admins(
     conn: &mut PgConnection,
     app: &AppState,

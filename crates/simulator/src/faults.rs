@@ -26,6 +26,12 @@ pub mod endpoints {
     pub const STRIPE_TOKEN: &str = "stripe.token";
     pub const STRIPE_DEAUTHORIZE: &str = "stripe.deauthorize";
     pub const STRIPE_ACCOUNT: &str = "stripe.account";
+    pub const STRIPE_CHARGES: &str = "stripe.charges";
+    pub const STRIPE_REFUNDS: &str = "stripe.refunds";
+    pub const STRIPE_CUSTOMERS: &str = "stripe.customers";
+    pub const STRIPE_SUBSCRIPTIONS: &str = "stripe.subscriptions";
+    pub const STRIPE_INVOICES: &str = "stripe.invoices";
+    pub const STRIPE_EVENTS: &str = "stripe.events";
     pub const SHOPIFY_AUTHORIZE: &str = "shopify.authorize";
     pub const SHOPIFY_TOKEN: &str = "shopify.token";
     pub const SHOPIFY_GRAPHQL: &str = "shopify.graphql";
@@ -140,8 +146,14 @@ impl Faults {
                 tokio::time::sleep(Duration::from_millis(millis)).await;
                 Ok(None)
             }
+            Some(Fault::ServerError) if endpoint.starts_with("shopify.") => Err((
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Json(json!({ "errors": "Internal Server Error" })),
+            )
+                .into_response()),
             Some(Fault::ServerError) => Err((
                 StatusCode::INTERNAL_SERVER_ERROR,
+                [(STRIPE_SHOULD_RETRY, "true")],
                 Json(json!({
                     "error": {
                         "type": "api_error",
@@ -150,19 +162,47 @@ impl Faults {
                 })),
             )
                 .into_response()),
-            Some(Fault::RateLimited { retry_after_secs }) => Err((
-                StatusCode::TOO_MANY_REQUESTS,
-                [(RETRY_AFTER, retry_after_secs.to_string())],
-                Json(json!({
-                    "error": {
-                        "type": "rate_limit_error",
-                        "message": "Too many requests hit the API too quickly."
-                    }
-                })),
-            )
-                .into_response()),
+            Some(Fault::RateLimited { retry_after_secs }) if endpoint.starts_with("shopify.") => {
+                Err((
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(RETRY_AFTER, retry_after_secs.to_string())],
+                    Json(json!({
+                        "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+                    })),
+                )
+                    .into_response())
+            }
+            Some(Fault::RateLimited { retry_after_secs }) => {
+                Err(stripe_rate_limited(retry_after_secs))
+            }
         }
     }
+}
+
+/// Stripe's hint to its client libraries that a request may be retried.
+pub(crate) const STRIPE_SHOULD_RETRY: &str = "stripe-should-retry";
+
+/// Stripe's 429: an `invalid_request_error` with code `rate_limit` (Stripe has
+/// no `rate_limit_error` type), plus `Retry-After` and `Stripe-Should-Retry`.
+pub(crate) fn stripe_rate_limited(retry_after_secs: u64) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (RETRY_AFTER, retry_after_secs.to_string()),
+            (
+                axum::http::HeaderName::from_static(STRIPE_SHOULD_RETRY),
+                "true".to_owned(),
+            ),
+        ],
+        Json(json!({
+            "error": {
+                "type": "invalid_request_error",
+                "code": "rate_limit",
+                "message": "Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits."
+            }
+        })),
+    )
+        .into_response()
 }
 
 /// Locks a mutex, ignoring poisoning: the maps stay consistent across a panic in
@@ -211,6 +251,21 @@ mod tests {
         let response = faults.enter("shopify.graphql").await.unwrap_err();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[RETRY_AFTER], "3");
+        assert!(response.headers().get(STRIPE_SHOULD_RETRY).is_none());
+    }
+
+    #[tokio::test]
+    async fn stripe_faults_say_they_may_be_retried() {
+        let faults = Faults::default();
+        faults.script("stripe.charges", Fault::RateLimited { retry_after_secs: 2 }, 1);
+        faults.script("stripe.charges", Fault::ServerError, 1);
+        let limited = faults.enter("stripe.charges").await.unwrap_err();
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(limited.headers()[RETRY_AFTER], "2");
+        assert_eq!(limited.headers()[STRIPE_SHOULD_RETRY], "true");
+        let failed = faults.enter("stripe.charges").await.unwrap_err();
+        assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(failed.headers()[STRIPE_SHOULD_RETRY], "true");
     }
 
     #[test]

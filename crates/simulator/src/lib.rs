@@ -7,11 +7,23 @@
 //! [`serve`], with the same controls over HTTP (`POST /_sim/faults`,
 //! `DELETE /_sim/faults`, `GET /_sim/calls`).
 //!
+//! Behind the data endpoints is deterministic generated business data (see
+//! [`DataConfig`]): Stripe's `/v1/{charges,refunds,customers,subscriptions,
+//! invoices,events}` and Shopify's GraphQL `orders`, `customers`, `products`
+//! and `abandonedCheckouts`. The handle exposes the same data as plain structs
+//! ([`SimulatorHandle::stripe_ledger`], [`SimulatorHandle::shopify_ledger`]) so
+//! tests can compute expected metrics independently, and mutates it live
+//! (refunds, order edits, moving the data clock); standalone, the same is under
+//! `/_sim/...` (see [`serve`]).
+//!
 //! The simulator is never linked into request handling of the real server.
 
+mod data;
 mod faults;
 mod shopify;
+mod shopify_graphql;
 mod stripe;
+mod stripe_lists;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -23,7 +35,7 @@ use std::{
 
 use axum::{
     body::Bytes,
-    extract::State,
+    extract::{Path, State},
     http::{header::CONTENT_TYPE, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -32,7 +44,17 @@ use axum::{
 use rand::{distributions::Alphanumeric, Rng};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
+use crate::faults::lock;
+
+pub use data::{
+    gid, money, parse_gid, ChargeStatus, DataConfig, Interval, InvoiceLine, InvoiceStatus,
+    ProductStatus, ShopifyCheckout, ShopifyCustomer, ShopifyLedger, ShopifyLineItem, ShopifyOrder,
+    ShopifyOrderEdit, ShopifyProduct, ShopifyRefund, SimError, StripeCharge, StripeCustomer,
+    StripeEvent, StripeInvoice, StripeLedger, StripePrice, StripeRefund, StripeSubscription,
+    SubscriptionPeriod, SubscriptionStatus, ThrottleConfig, STRIPE_API_VERSION,
+};
 pub use faults::{endpoints, Fault, FaultScript};
+pub use shopify_graphql::cost as shopify_cost;
 
 /// Default credentials the simulator accepts; point the connectors at these.
 pub mod defaults {
@@ -52,6 +74,13 @@ pub struct SimulatorConfig {
     /// Lifetime of issued access tokens; `None` issues non-expiring tokens (the
     /// providers' default) and no `expires_in`.
     pub token_lifetime: Option<Duration>,
+    /// The generated business data behind the data endpoints.
+    pub data: DataConfig,
+    /// Shopify's GraphQL cost bucket, per shop.
+    pub shopify_bucket: ThrottleConfig,
+    /// Stripe API requests per second across `/v1/*`; beyond it Stripe's 429.
+    /// `None` = unlimited.
+    pub stripe_rate_limit: Option<u32>,
 }
 
 /// The simulated Stripe platform and its one connected account.
@@ -109,6 +138,9 @@ impl Default for SimulatorConfig {
                 timezone: "America/New_York".into(),
             },
             token_lifetime: None,
+            data: DataConfig::default(),
+            shopify_bucket: ThrottleConfig::default(),
+            stripe_rate_limit: None,
         }
     }
 }
@@ -120,22 +152,39 @@ pub(crate) struct Sim {
     pub faults: faults::Faults,
     pub stripe: std::sync::Mutex<stripe::Store>,
     pub shopify: std::sync::Mutex<shopify::Store>,
+    /// Generated data and the data clock.
+    pub world: std::sync::Mutex<data::World>,
+    /// Shopify's GraphQL cost buckets.
+    pub shopify_buckets: std::sync::Mutex<shopify_graphql::Buckets>,
 }
 
 type AppState = Arc<Sim>;
 
 fn app(config: SimulatorConfig) -> (Router, AppState) {
     let state = Arc::new(Sim {
+        world: std::sync::Mutex::new(data::World::new(&config)),
+        stripe: std::sync::Mutex::new(stripe::Store::new(config.stripe_rate_limit)),
         config,
         faults: faults::Faults::default(),
-        stripe: Default::default(),
         shopify: Default::default(),
+        shopify_buckets: Default::default(),
     });
     let router = Router::new()
         .merge(stripe::router())
+        .merge(stripe_lists::router())
         .merge(shopify::router())
         .route("/_sim/faults", post(script_fault).delete(clear_faults))
         .route("/_sim/calls", get(list_calls))
+        .route("/_sim/clock", get(clock))
+        .route("/_sim/advance", post(advance))
+        .route("/_sim/stripe/ledger", get(stripe_ledger))
+        .route("/_sim/stripe/charges/{id}/refund", post(refund_stripe_charge))
+        .route("/_sim/shopify/{shop}/ledger", get(shopify_ledger))
+        .route(
+            "/_sim/shopify/{shop}/orders/{id}/refund",
+            post(refund_shopify_order),
+        )
+        .route("/_sim/shopify/{shop}/orders/{id}/edit", post(edit_shopify_order))
         .with_state(state.clone());
     (router, state)
 }
@@ -172,6 +221,18 @@ impl Simulator {
 
 /// Runs the simulator on `addr` until `shutdown` completes (the future
 /// `pulseboard simulator` subcommand and the demo use this).
+///
+/// Data controls over HTTP, mirroring the handle:
+/// - `GET /_sim/clock` → `{"end": unix}`;
+/// - `POST /_sim/advance` with `{"to": unix}` (or no body: to now) → `{"end": unix}`;
+/// - `GET /_sim/stripe/ledger`, `GET /_sim/shopify/{shop}/ledger` → the ledger as JSON;
+/// - `POST /_sim/stripe/charges/{id}/refund` with `{"amount": minor}` (default:
+///   what is left) → the refund;
+/// - `POST /_sim/shopify/{shop}/orders/{id}/refund` with `{"amount": minor}`
+///   (default: what is left), `POST /_sim/shopify/{shop}/orders/{id}/edit` →
+///   the refund or edit; `{id}` is the number or the GID.
+///
+/// Refused mutations answer 404 (unknown object) or 422.
 pub async fn serve(
     addr: SocketAddr,
     config: SimulatorConfig,
@@ -277,6 +338,60 @@ impl SimulatorHandle {
         self.state.faults.clear();
     }
 
+    /// The data clock: generated data exists strictly before it; live
+    /// mutations happen at it.
+    pub fn data_end(&self) -> i64 {
+        lock(&self.state.world).end()
+    }
+
+    /// Moves the data clock forward to `unix_secs` (never back), generating
+    /// the activity in between; returns the clock. Deterministic: the same
+    /// sequence of calls gives the same data, and advancing in steps gives the
+    /// same data as advancing at once.
+    pub fn advance_to(&self, unix_secs: i64) -> i64 {
+        lock(&self.state.world).advance_to(unix_secs)
+    }
+
+    /// [`advance_to`](Self::advance_to) the wall clock (for the demo's live feel).
+    pub fn tick(&self) -> i64 {
+        self.advance_to(data::now())
+    }
+
+    /// Refunds `amount` (minor units) of a succeeded charge at the data clock,
+    /// emitting `charge.refunded` and `refund.created`.
+    pub fn refund_stripe_charge(&self, charge_id: &str, amount: i64) -> Result<StripeRefund, SimError> {
+        lock(&self.state.world).stripe().refund_charge(charge_id, amount)
+    }
+
+    /// Refunds `amount_minor` of an order (numeric id, see [`parse_gid`]) at the
+    /// data clock; the order's `updatedAt` moves.
+    pub fn refund_shopify_order(
+        &self,
+        shop: &str,
+        order_id: u64,
+        amount_minor: i64,
+    ) -> Result<ShopifyRefund, SimError> {
+        lock(&self.state.world)
+            .shop(shop)
+            .refund_order(order_id, amount_minor)
+    }
+
+    /// Edits an order at the data clock: one line's quantity changes by one,
+    /// totals are recomputed and `updatedAt` moves.
+    pub fn edit_shopify_order(&self, shop: &str, order_id: u64) -> Result<ShopifyOrderEdit, SimError> {
+        lock(&self.state.world).shop(shop).edit_order(order_id)
+    }
+
+    /// A copy of everything in the Stripe account (generated on first use).
+    pub fn stripe_ledger(&self) -> StripeLedger {
+        lock(&self.state.world).stripe().ledger.clone()
+    }
+
+    /// A copy of everything in `shop` (generated on first use).
+    pub fn shopify_ledger(&self, shop: &str) -> ShopifyLedger {
+        lock(&self.state.world).shop(shop).ledger.clone()
+    }
+
     /// Stops the server, waiting up to a second for in-flight requests (a hanging
     /// fault is cut short after that).
     pub async fn shutdown(mut self) {
@@ -333,6 +448,96 @@ async fn clear_faults(State(sim): State<AppState>) -> StatusCode {
 
 async fn list_calls(State(sim): State<AppState>) -> Json<BTreeMap<String, usize>> {
     Json(sim.faults.all_calls())
+}
+
+async fn clock(State(sim): State<AppState>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "end": lock(&sim.world).end() }))
+}
+
+async fn advance(State(sim): State<AppState>, body: Bytes) -> Json<serde_json::Value> {
+    let to = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("to").and_then(serde_json::Value::as_i64))
+        .unwrap_or_else(data::now);
+    let end = lock(&sim.world).advance_to(to);
+    Json(serde_json::json!({ "end": end }))
+}
+
+async fn stripe_ledger(State(sim): State<AppState>) -> Response {
+    let world = &mut *lock(&sim.world);
+    Json(&world.stripe().ledger).into_response()
+}
+
+async fn shopify_ledger(State(sim): State<AppState>, Path(shop): Path<String>) -> Response {
+    let world = &mut *lock(&sim.world);
+    Json(&world.shop(&shop).ledger).into_response()
+}
+
+/// `amount` from a mutation's JSON body, if any.
+fn amount_param(body: &[u8]) -> Option<i64> {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()?
+        .get("amount")?
+        .as_i64()
+}
+
+async fn refund_stripe_charge(
+    State(sim): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let world = &mut *lock(&sim.world);
+    let stripe = world.stripe();
+    let amount = amount_param(&body).unwrap_or_else(|| {
+        stripe
+            .charge_index
+            .get(&id)
+            .map_or(0, |i| stripe.ledger.charges[*i].amount - stripe.ledger.charges[*i].amount_refunded)
+    });
+    mutation_response(stripe.refund_charge(&id, amount))
+}
+
+async fn refund_shopify_order(
+    State(sim): State<AppState>,
+    Path((shop, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let Some(order_id) = parse_gid("Order", &id) else {
+        return mutation_response::<()>(Err(SimError::NotFound(format!("order {id}"))));
+    };
+    let world = &mut *lock(&sim.world);
+    let gen = world.shop(&shop);
+    let amount = amount_param(&body).unwrap_or_else(|| {
+        gen.ledger
+            .orders
+            .iter()
+            .find(|o| o.id == order_id)
+            .map_or(0, |o| o.total_price - o.total_refunded)
+    });
+    mutation_response(gen.refund_order(order_id, amount))
+}
+
+async fn edit_shopify_order(
+    State(sim): State<AppState>,
+    Path((shop, id)): Path<(String, String)>,
+) -> Response {
+    let Some(order_id) = parse_gid("Order", &id) else {
+        return mutation_response::<()>(Err(SimError::NotFound(format!("order {id}"))));
+    };
+    mutation_response(lock(&sim.world).shop(&shop).edit_order(order_id))
+}
+
+fn mutation_response<T: serde::Serialize>(result: Result<T, SimError>) -> Response {
+    match result {
+        Ok(value) => Json(value).into_response(),
+        Err(error) => {
+            let status = match error {
+                SimError::NotFound(_) => StatusCode::NOT_FOUND,
+                SimError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            (status, Json(serde_json::json!({ "error": error.to_string() }))).into_response()
+        }
+    }
 }
 
 /// Reads a request body that may be form-encoded or JSON (providers accept

@@ -1,6 +1,6 @@
 //! Simulated Shopify: app install OAuth with signed callbacks and the GraphQL
-//! Admin API's `shop` query, under `/shopify/{shop}` so one simulator serves any
-//! number of shops.
+//! Admin API (`shop` and the data connections in `shopify_graphql.rs`), under
+//! `/shopify/{shop}` so one simulator serves any number of shops.
 
 use std::{
     collections::HashMap,
@@ -17,7 +17,7 @@ use axum::{
 };
 use base64::{engine::general_purpose::STANDARD_NO_PAD, Engine};
 use hmac::{Hmac, Mac};
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::Sha256;
 use url::Url;
 
@@ -214,7 +214,8 @@ async fn access_token(
     Json(body).into_response()
 }
 
-/// `POST /admin/api/{version}/graphql.json`: answers the `shop` query.
+/// `POST /admin/api/{version}/graphql.json`: the `shop` query and the data
+/// connections (see `shopify_graphql.rs`), for a token issued for this shop.
 async fn graphql(
     State(sim): State<AppState>,
     Path((shop, _version)): Path<(String, String)>,
@@ -228,57 +229,23 @@ async fn graphql(
         .get("x-shopify-access-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let authorised = match lock(&sim.shopify).access_tokens.get(token) {
-        Some((owner, _, expires)) => *owner == shop && expires.is_none_or(|at| at > Instant::now()),
-        None => false,
+    let scope = match lock(&sim.shopify).access_tokens.get(token) {
+        Some((owner, scope, expires))
+            if *owner == shop && expires.is_none_or(|at| at > Instant::now()) =>
+        {
+            Some(scope.clone())
+        }
+        _ => None,
     };
-    if !authorised {
+    let Some(scope) = scope else {
         let body = json!({ "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)" });
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
-    }
-
-    let request: Value = serde_json::from_slice(&body).unwrap_or_default();
-    let query = request
-        .get("query")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if !query.contains("shop") {
-        let body = json!({
-            "errors": [{
-                "message": "The simulator only answers the shop query so far.",
-                "extensions": { "code": "undefinedField" }
-            }]
-        });
-        return Json(body).into_response();
-    }
-    let config = &sim.config.shopify;
-    let name = config
-        .shop_names
-        .get(&shop)
-        .cloned()
-        .unwrap_or_else(|| title_case(&shop));
-    Json(json!({
-        "data": {
-            "shop": {
-                "name": name,
-                "myshopifyDomain": shop,
-                "currencyCode": config.currency,
-                "ianaTimezone": config.timezone,
-            }
-        },
-        "extensions": {
-            "cost": {
-                "requestedQueryCost": 1,
-                "actualQueryCost": 1,
-                "throttleStatus": { "maximumAvailable": 2000.0, "currentlyAvailable": 1999.0, "restoreRate": 100.0 }
-            }
-        }
-    }))
-    .into_response()
+    };
+    crate::shopify_graphql::execute(&sim, &shop, &scope, &body)
 }
 
 /// `acme-store.myshopify.com` → "Acme Store".
-fn title_case(shop: &str) -> String {
+pub(crate) fn title_case(shop: &str) -> String {
     shop.trim_end_matches(".myshopify.com")
         .split('-')
         .filter(|word| !word.is_empty())

@@ -1,5 +1,7 @@
 //! Simulated Stripe: Connect OAuth (`/stripe/oauth/*`) and the account
 //! endpoint (`/stripe/v1/account`), with Stripe's response and error shapes.
+//! The data list endpoints are in `stripe_lists.rs` and share this module's
+//! key check and rate limiter.
 
 use std::{collections::HashMap, time::Instant};
 
@@ -17,7 +19,7 @@ use url::Url;
 
 use crate::{
     body_params,
-    faults::{endpoints, lock, Scripted},
+    faults::{endpoints, lock, stripe_rate_limited, Scripted},
     found, random_token, AppState,
 };
 
@@ -30,6 +32,104 @@ pub(crate) struct Store {
     access_tokens: HashMap<String, Option<Instant>>,
     /// Live refresh tokens and their scope.
     refresh_tokens: HashMap<String, String>,
+    /// Requests per second across `/v1/*`, when limited.
+    limiter: Option<TokenBucket>,
+}
+
+impl Store {
+    pub fn new(rate_limit: Option<u32>) -> Self {
+        Self {
+            limiter: rate_limit.map(TokenBucket::new),
+            ..Self::default()
+        }
+    }
+}
+
+/// Stripe's request rate limit, as a token bucket refilled continuously (a
+/// burst of `per_second` requests, then `per_second` a second).
+#[derive(Debug)]
+struct TokenBucket {
+    per_second: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl TokenBucket {
+    fn new(per_second: u32) -> Self {
+        let per_second = f64::from(per_second.max(1));
+        Self {
+            per_second,
+            tokens: per_second,
+            at: Instant::now(),
+        }
+    }
+
+    /// Takes a token, or says how many whole seconds until one is available.
+    fn take(&mut self) -> Result<(), u64> {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.per_second).min(self.per_second);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - self.tokens) / self.per_second).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// The common preamble of every `/v1/*` handler: count the call and apply
+/// scripted faults, then the configured rate limit, then the key check.
+pub(crate) async fn enter_api(
+    sim: &AppState,
+    endpoint: &str,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    sim.faults.enter(endpoint).await?;
+    let limited = lock(&sim.stripe)
+        .limiter
+        .as_mut()
+        .map_or(Ok(()), TokenBucket::take);
+    if let Err(retry_after) = limited {
+        return Err(stripe_rate_limited(retry_after));
+    }
+    authenticate(sim, headers)
+}
+
+/// Accepts an OAuth access token the simulator issued (and that has not
+/// expired) or a configured restricted key, as a bearer token. The
+/// `Stripe-Account` header is ignored: there is one account.
+#[allow(clippy::result_large_err)] // a finished response, built once per request
+fn authenticate(sim: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    let Some(key) = bearer(headers) else {
+        return Err(api_error(
+            StatusCode::UNAUTHORIZED,
+            "You did not provide an API key. You need to provide your API key in the Authorization header, \
+             using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
+        ));
+    };
+    let config = &sim.config.stripe;
+    let known = config.restricted_keys.contains(&key) || {
+        let store = lock(&sim.stripe);
+        match store.access_tokens.get(&key) {
+            Some(Some(expires)) if *expires <= Instant::now() => {
+                return Err(api_error(
+                    StatusCode::UNAUTHORIZED,
+                    &format!("Expired API Key provided: {}", mask(&key)),
+                ));
+            }
+            Some(_) => true,
+            None => false,
+        }
+    };
+    if !known {
+        return Err(api_error(
+            StatusCode::UNAUTHORIZED,
+            &format!("Invalid API Key provided: {}", mask(&key)),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) fn router() -> Router<AppState> {
@@ -222,36 +322,10 @@ async fn deauthorize(State(sim): State<AppState>, headers: HeaderMap, body: Byte
 
 /// `GET /v1/account` with an OAuth access token or a restricted key.
 async fn account(State(sim): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(response) = sim.faults.enter(endpoints::STRIPE_ACCOUNT).await {
+    if let Err(response) = enter_api(&sim, endpoints::STRIPE_ACCOUNT, &headers).await {
         return response;
     }
-    let Some(key) = bearer(&headers) else {
-        return api_error(
-            StatusCode::UNAUTHORIZED,
-            "You did not provide an API key. You need to provide your API key in the Authorization header, \
-             using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
-        );
-    };
     let config = &sim.config.stripe;
-    let known = config.restricted_keys.contains(&key) || {
-        let store = lock(&sim.stripe);
-        match store.access_tokens.get(&key) {
-            Some(Some(expires)) if *expires <= Instant::now() => {
-                return api_error(
-                    StatusCode::UNAUTHORIZED,
-                    &format!("Expired API Key provided: {}", mask(&key)),
-                );
-            }
-            Some(_) => true,
-            None => false,
-        }
-    };
-    if !known {
-        return api_error(
-            StatusCode::UNAUTHORIZED,
-            &format!("Invalid API Key provided: {}", mask(&key)),
-        );
-    }
     Json(json!({
         "id": config.account_id,
         "object": "account",

@@ -2,6 +2,7 @@
 
 mod names;
 pub mod passwords;
+pub mod plans;
 mod roles;
 pub mod secrets;
 

@@ -223,6 +223,18 @@ pub(super) async fn record_connection(
             None => db::integrations::delete_credential(&mut *tx, id, field).await?,
         }
     }
+    // Default metric definitions, and the first sync, arrive with the connection.
+    if let Some(provider) = state.providers.get(c.provider_id) {
+        crate::sync::rollups::ensure_default_definitions(
+            &mut tx,
+            c.org_id,
+            c.store_id,
+            c.provider_id,
+            provider.info().metrics,
+        )
+        .await?;
+    }
+    crate::sync::queue::enqueue(&mut tx, c.org_id, id, "connect").await?;
     db::orgs::audit(
         &mut *tx,
         c.org_id,
@@ -238,6 +250,7 @@ pub(super) async fn record_connection(
         .ok_or(ApiError::NotFound("integration"))?;
     tx.commit().await?;
     tracing::info!(integration_id = %id, provider = c.provider_id, auth = c.auth_kind, "integration connected");
+    state.sync_wakeup.notify_waiters();
     Ok(integration)
 }
 

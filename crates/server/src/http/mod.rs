@@ -13,6 +13,7 @@ mod me;
 mod oauth;
 mod orgs;
 mod stores;
+mod sync;
 mod workspaces;
 
 use std::sync::Arc;
@@ -36,6 +37,8 @@ pub struct StateInner {
     pub vault: Vault,
     pub providers: pulseboard_connectors::Registry,
     pub refresh_locks: crate::tokens::RefreshLocks,
+    /// Wakes idle sync workers when a job is queued.
+    pub sync_wakeup: tokio::sync::Notify,
 }
 
 impl std::ops::Deref for AppState {
@@ -59,6 +62,7 @@ impl AppState {
             vault,
             providers,
             refresh_locks: Default::default(),
+            sync_wakeup: Default::default(),
         }))
     }
 }
@@ -74,6 +78,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(stores::router())
         .merge(integrations::router())
         .merge(oauth::router())
+        .merge(sync::router())
 }
 
 /// The OpenAPI document, generated from the handlers.

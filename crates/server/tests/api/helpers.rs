@@ -143,6 +143,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(Some(database_url.clone()), data_dir.path().to_path_buf());
     // Tests drive the outbox themselves.
     config.background_interval = std::time::Duration::from_secs(3600);
+    // Tests run sync jobs themselves (or start workers explicitly).
+    config.sync.workers = 0;
+    config.sync.schedule_every = std::time::Duration::from_secs(3600);
     configure(&mut config);
     let app = Application::build(config)
         .await

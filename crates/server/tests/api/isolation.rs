@@ -71,7 +71,8 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
             json!({ "store_id": ids["store_id"], "shop": "isolation.myshopify.com" })
         }
         // Takes no body.
-        "POST /integrations/{integration_id}/reconnect" => return Some(Value::Null),
+        "POST /integrations/{integration_id}/reconnect"
+        | "POST /integrations/{integration_id}/sync" => return Some(Value::Null),
         _ if method == Method::DELETE => return Some(Value::Null),
         _ => return None,
     })

@@ -12,5 +12,6 @@ mod ops;
 mod orgs;
 mod rls;
 mod secrets;
+mod sync;
 mod tokens;
 mod vault;

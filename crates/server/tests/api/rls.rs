@@ -63,6 +63,28 @@ async fn two_populated_orgs(app: &TestApp) -> (TestUser, TestUser) {
             .execute(&app.db)
             .await
             .unwrap();
+        // The sync pipeline's tables, one row each, as the worker writes them.
+        sqlx::query(
+            "WITH job AS (INSERT INTO sync_jobs (id, org_id, integration_id, trigger) VALUES (gen_random_uuid(), $1, $3, 'manual')),
+                  cursor AS (INSERT INTO sync_cursors (org_id, integration_id, stream, cursor) VALUES ($1, $3, 'stripe.events', '{}')),
+                  raw AS (INSERT INTO raw_records (org_id, integration_id, object_type, external_id, payload) VALUES ($1, $3, 'charge', 'ch_1', '{}')),
+                  event AS (INSERT INTO metric_events (org_id, store_id, integration_id, source, metric_name, metric_value, recorded_at, source_record_id)
+                            VALUES ($1, $2, $3, 'stripe', 'gross_revenue', 100, now(), 'charge/ch_1')),
+                  rollup AS (INSERT INTO metric_rollups_daily (org_id, store_id, source, metric_name, day, dimensions, value_sum, event_count)
+                             VALUES ($1, $2, 'stripe', 'gross_revenue', current_date, '{}', 100, 1)),
+                  dirty AS (INSERT INTO rollup_dirty_days (org_id, store_id, day) VALUES ($1, $2, current_date)),
+                  usage AS (INSERT INTO usage_counters (org_id, month, metric_events) VALUES ($1, date_trunc('month', now())::date, 1)),
+                  def AS (INSERT INTO metric_definitions (id, org_id, store_id, slug, name, source, metric_name, aggregation, unit)
+                          VALUES (gen_random_uuid(), $1, $2, 'stripe.gross_revenue', 'Gross revenue', 'stripe', 'gross_revenue', 'sum', 'currency_minor')
+                          RETURNING id)
+             INSERT INTO metric_snapshots (org_id, metric_def_id, captured_on, value) SELECT $1, id, current_date, 100 FROM def",
+        )
+        .bind(owner.org_id)
+        .bind(owner.store_id)
+        .bind(integration)
+        .execute(&app.db)
+        .await
+        .unwrap();
         sqlx::query(
             "INSERT INTO oauth_states (id, org_id, user_id, store_id, provider, state_hash, expires_at)
              VALUES (gen_random_uuid(), $1, $2, $3, 'stripe', sha256(gen_random_uuid()::text::bytea), now() + interval '10 minutes')",

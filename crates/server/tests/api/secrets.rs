@@ -148,7 +148,10 @@ async fn no_token_or_secret_appears_in_any_log_line() {
         ("password", PASSWORD),
     ] {
         if let Some(line) = text.lines().find(|l| l.contains(secret)) {
-            panic!("the {what} appears in the logs: {}", &line[..line.len().min(600)]);
+            panic!(
+                "the {what} appears in the logs: {}",
+                &line[..line.len().min(600)]
+            );
         }
     }
 }

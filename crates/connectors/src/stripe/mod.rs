@@ -4,6 +4,11 @@
 //! `POST {connect}/oauth/deauthorize` (authenticated with the platform secret
 //! key) and `GET {api}/v1/account`.
 
+mod derive;
+mod sync;
+
+pub use derive::monthly_amount;
+
 use std::{collections::BTreeMap, time::Duration};
 
 use async_trait::async_trait;
@@ -22,6 +27,7 @@ use crate::{
     provider::{AccountInfo, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet},
     shop_domain::ShopDomain,
     signature::{hmac_sha256, hmac_sha256_matches},
+    sync::{MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
 };
 
 /// Stripe's default webhook timestamp tolerance (the one its libraries use).
@@ -221,6 +227,18 @@ impl Provider for StripeProvider {
             oauth_configured: self.config.client_id.is_some() && self.config.secret_key.is_some(),
             metrics: STRIPE_METRICS,
         }
+    }
+
+    async fn sync(
+        &self,
+        req: &SyncRequest<'_>,
+        sink: &mut dyn SyncSink,
+    ) -> Result<SyncKind, SyncError> {
+        self.pull(req, sink).await
+    }
+
+    fn derive_events(&self, record: &RawRecord) -> Vec<MetricEvent> {
+        derive::events(record)
     }
 
     fn authorize_url(&self, req: &AuthorizeRequest) -> Result<Url, ConnectorError> {

@@ -1,0 +1,142 @@
+//! What a provider's sync produces and hands to the server: raw records in pages,
+//! each with the cursor of its stream, and the metric events derived from a record.
+//!
+//! The provider pulls; the server's [`SyncSink`] stores each page and its cursor in
+//! one transaction, so a crash never moves a cursor past data that was not saved.
+//! Events are derived from one raw record at a time ([`Provider::derive_events`]),
+//! so a changed record (an edited or refunded order) simply replaces its events, and
+//! the whole history can be re-derived from `raw_records`.
+//!
+//! [`Provider::derive_events`]: crate::Provider::derive_events
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde_json::Value;
+
+use crate::error::OAuthError;
+
+/// One provider object as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRecord {
+    /// `charge`, `invoice`, `order`, …
+    pub object_type: String,
+    pub external_id: String,
+    /// The provider's last-modified time of this version, when it has one; a
+    /// version older than the stored one is ignored.
+    pub updated_at: Option<DateTime<Utc>>,
+    pub payload: Value,
+}
+
+/// A page of records and where its stream stands after them.
+#[derive(Debug, Clone)]
+pub struct SyncPage {
+    /// The stream whose cursor this page advances (`stripe.events`, `shopify.orders`).
+    pub stream: String,
+    pub records: Vec<RawRecord>,
+    /// The stream's cursor once this page is stored; `None` leaves it unchanged.
+    pub cursor: Option<Value>,
+    /// Cursors of other streams to drop in the same commit (a finished backfill).
+    pub clear: Vec<String>,
+}
+
+/// The server side of a sync: stores pages durably.
+#[async_trait]
+pub trait SyncSink: Send {
+    /// Stores the page's records, derives their events and saves the cursor, all in
+    /// one transaction. An error stops the sync where the last commit left it.
+    async fn commit(&mut self, page: SyncPage) -> Result<(), SinkError>;
+}
+
+/// Why the sink refused a page.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SinkError {
+    /// Another worker took this job over; this one must stop without writing.
+    #[error("the job's lease was lost")]
+    LeaseLost,
+    /// The organization's plan does not allow more data this month.
+    #[error("{0}")]
+    PlanLimit(String),
+    #[error("storing synced data failed: {0}")]
+    Storage(String),
+}
+
+/// Hands out a valid access token; the server's implementation refreshes it when it
+/// is about to expire, once, however many calls ask.
+#[async_trait]
+pub trait TokenSource: Send + Sync {
+    async fn access_token(&self) -> Result<SecretString, OAuthError>;
+}
+
+/// Input of [`Provider::sync`](crate::Provider::sync).
+pub struct SyncRequest<'a> {
+    pub tokens: &'a dyn TokenSource,
+    /// Stripe's `acct_…` or the shop domain.
+    pub account_id: &'a str,
+    /// Every stream's stored cursor.
+    pub cursors: &'a HashMap<String, Value>,
+    pub now: DateTime<Utc>,
+}
+
+/// How a sync ended without finishing.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The provider failed, refused or rate-limited us (classified for retries).
+    #[error(transparent)]
+    Provider(#[from] OAuthError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    #[error("the provider does not support syncing")]
+    Unsupported,
+}
+
+/// What a finished sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncKind {
+    /// Listed everything (first sync, or the cursor was too old to resume from).
+    Backfill,
+    /// Pulled only what changed since the cursor.
+    Incremental,
+}
+
+/// One metric event derived from a record. Values are integers: minor units of the
+/// `currency` dimension for money, else counts (negative for decreases of stocks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricEvent {
+    pub metric: &'static str,
+    pub value: i64,
+    pub at: DateTime<Utc>,
+    pub dimensions: BTreeMap<&'static str, String>,
+}
+
+impl MetricEvent {
+    pub fn new(metric: &'static str, value: i64, at: DateTime<Utc>) -> Self {
+        Self {
+            metric,
+            value,
+            at,
+            dimensions: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a dimension when it has a value.
+    pub fn with(mut self, name: &'static str, value: Option<impl Into<String>>) -> Self {
+        if let Some(value) = value {
+            let value = value.into();
+            if !value.is_empty() {
+                self.dimensions.insert(name, value);
+            }
+        }
+        self
+    }
+}
+
+/// A unix timestamp field of a JSON object.
+pub(crate) fn unix_field(object: &Value, name: &str) -> Option<DateTime<Utc>> {
+    object
+        .get(name)
+        .and_then(Value::as_i64)
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+}

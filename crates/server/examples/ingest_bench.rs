@@ -1,0 +1,203 @@
+//! Benchmark: loading metric events (BENCHMARKS.md).
+//!
+//! Loads the same deterministic rows three ways into a fresh, migrated database, in one
+//! run: (1) the production path (`sync::events::copy_events`, the function every sync
+//! page goes through), (2) `psql \copy` of the same rows from a file, (3) multi-row
+//! `INSERT … VALUES` batches of 1,000 rows. The table is emptied between methods.
+//!
+//! ```sh
+//! DATABASE_URL=postgres://… cargo run --release -p pulseboard-server --example ingest_bench -- 1000000
+//! ```
+
+use std::{io::Write, time::Instant};
+
+use chrono::{DateTime, Duration, Utc};
+use pulseboard_server::{
+    db::MIGRATOR,
+    sync::events::{copy_events, encode, EventRow, COPY_STATEMENT},
+};
+use sqlx::{postgres::PgPoolOptions, Connection, PgConnection, QueryBuilder};
+use uuid::Uuid;
+
+const METRICS: &[&str] = &[
+    "gross_sales",
+    "net_sales",
+    "orders",
+    "units_sold",
+    "refunds",
+];
+const COUNTRIES: &[&str] = &["US", "CA", "GB", "DE", "AU", "FR"];
+
+/// splitmix64: the same rows on every run.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+fn rows(n: usize, org: Uuid, store: Uuid, integration: Uuid) -> Vec<EventRow> {
+    let mut rng = Rng(7);
+    let start: DateTime<Utc> = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+    (0..n)
+        .map(|i| {
+            let metric = METRICS[(rng.next() % METRICS.len() as u64) as usize];
+            let country = COUNTRIES[(rng.next() % COUNTRIES.len() as u64) as usize];
+            EventRow {
+                org_id: org,
+                store_id: store,
+                integration_id: integration,
+                source: "shopify".into(),
+                metric_name: metric.into(),
+                metric_value: (rng.next() % 50_000) as i64,
+                dimensions: format!(
+                    r#"{{"channel": "web", "country": "{country}", "currency": "USD"}}"#
+                ),
+                recorded_at: start + Duration::seconds((i as i64) * 60),
+                source_record_id: format!("order/{}", i / 5),
+            }
+        })
+        .collect()
+}
+
+async fn truncate(conn: &mut PgConnection) {
+    sqlx::query("TRUNCATE metric_events")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("VACUUM ANALYZE metric_events")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map_or(Ok(1_000_000), |a| a.parse())?;
+    let admin = std::env::var("DATABASE_URL")
+        .expect("DATABASE_URL (a server where a database may be created)");
+    let name = format!("pulseboard_bench_{}", Uuid::new_v4().simple());
+    let mut admin_conn = PgConnection::connect(&admin).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin_conn)
+        .await?;
+    let mut url = url::Url::parse(&admin)?;
+    url.set_path(&format!("/{name}"));
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(url.as_str())
+        .await?;
+    MIGRATOR.run(&pool).await?;
+
+    let (org, workspace, store, integration) = (
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+    );
+    sqlx::query(
+        "WITH o AS (INSERT INTO organizations (id, name, slug) VALUES ($1, 'Bench', 'bench')),
+              w AS (INSERT INTO workspaces (id, org_id, name) VALUES ($2, $1, 'Main')),
+              s AS (INSERT INTO stores (id, org_id, workspace_id, name, currency, timezone) VALUES ($3, $1, $2, 'Shop', 'USD', 'UTC'))
+         INSERT INTO integrations (id, org_id, store_id, provider, auth_kind, external_account_id, account_label, cadence_minutes)
+         VALUES ($4, $1, $3, 'shopify', 'oauth', 'bench.myshopify.com', 'Bench', 30)",
+    )
+    .bind(org)
+    .bind(workspace)
+    .bind(store)
+    .bind(integration)
+    .execute(&pool)
+    .await?;
+
+    let data = rows(n, org, store, integration);
+    let mut conn = pool.acquire().await?.detach();
+    let rate = |secs: f64| n as f64 / secs;
+
+    // 1. The production path, in transactions of 10,000 rows.
+    truncate(&mut conn).await;
+    let started = Instant::now();
+    for chunk in data.chunks(10_000) {
+        let mut tx = conn.begin().await?;
+        copy_events(&mut tx, chunk).await?;
+        tx.commit().await?;
+    }
+    let production = started.elapsed().as_secs_f64();
+
+    // 2. psql \copy of the same rows.
+    let mut text = String::with_capacity(n * 200);
+    encode(&data, &mut text);
+    let file = std::env::temp_dir().join(format!("{name}.tsv"));
+    std::fs::File::create(&file)?.write_all(text.as_bytes())?;
+    let columns = COPY_STATEMENT
+        .trim_start_matches("COPY ")
+        .trim_end_matches(" FROM STDIN");
+    truncate(&mut conn).await;
+    let started = Instant::now();
+    let status = std::process::Command::new("psql")
+        .arg(url.as_str())
+        .arg("-q")
+        .arg("-c")
+        .arg(format!("\\copy {columns} FROM '{}'", file.display()))
+        .status()?;
+    let psql = started.elapsed().as_secs_f64();
+    anyhow::ensure!(status.success(), "psql \\copy failed");
+    std::fs::remove_file(&file).ok();
+
+    // 3. Multi-row INSERT … VALUES, 1,000 rows per statement.
+    truncate(&mut conn).await;
+    let started = Instant::now();
+    for chunk in data.chunks(1_000) {
+        let mut query = QueryBuilder::new(
+            "INSERT INTO metric_events (org_id, store_id, integration_id, source, metric_name, metric_value, \
+             dimensions, recorded_at, source_record_id) ",
+        );
+        query.push_values(chunk, |mut b, r| {
+            b.push_bind(r.org_id)
+                .push_bind(r.store_id)
+                .push_bind(r.integration_id)
+                .push_bind(&r.source)
+                .push_bind(&r.metric_name)
+                .push_bind(r.metric_value)
+                .push_bind(sqlx::types::Json(
+                    serde_json::from_str::<serde_json::Value>(&r.dimensions).unwrap(),
+                ))
+                .push_bind(r.recorded_at)
+                .push_bind(&r.source_record_id);
+        });
+        query.build().execute(&mut conn).await?;
+    }
+    let values = started.elapsed().as_secs_f64();
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_events")
+        .fetch_one(&mut conn)
+        .await?;
+    anyhow::ensure!(stored as usize == n, "VALUES stored {stored} rows");
+
+    println!("rows: {n}");
+    println!(
+        "production path (COPY, 10k-row transactions): {production:.2} s, {:.0} rows/s",
+        rate(production)
+    );
+    println!(
+        "psql \\copy:                                   {psql:.2} s, {:.0} rows/s",
+        rate(psql)
+    );
+    println!(
+        "INSERT … VALUES (1,000-row batches):         {values:.2} s, {:.0} rows/s",
+        rate(values)
+    );
+    println!("production / \\copy rate:  {:.2}×", psql / production);
+    println!("production / VALUES rate: {:.2}×", values / production);
+
+    drop(conn);
+    pool.close().await;
+    sqlx::query(&format!("DROP DATABASE {name}"))
+        .execute(&mut admin_conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! The scheduler and the workers, in every `serve` and `worker` process.
+//!
+//! One process at a time is the scheduler: it holds a session-level advisory lock on
+//! a connection of its own, and enqueues due integrations and reaps expired leases
+//! every tick. If that process dies, its connection closes, the lock is released and
+//! another process takes over at its next tick. Workers run in every process and
+//! claim jobs continuously; a notification wakes them when a job is added here.
+
+use std::time::Duration;
+
+use sqlx::{pool::PoolConnection, Connection, PgConnection, Postgres};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::{queue, runner};
+use crate::http::AppState;
+
+/// Arbitrary, fixed: the advisory lock that elects the scheduler.
+const SCHEDULER_LOCK: i64 = 0x7075_6c73_6573_6368; // "pulsesch"
+
+/// Spawns the scheduler loop and `config.sync.workers` worker loops.
+pub fn spawn(app: AppState, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
+    let mut tasks = vec![tokio::spawn(schedule(app.clone(), shutdown.clone()))];
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    for n in 0..app.config.sync.workers {
+        let worker = format!("{host}/{}/{n}", std::process::id());
+        tasks.push(tokio::spawn(work(app.clone(), worker, shutdown.clone())));
+    }
+    tasks
+}
+
+async fn schedule(app: AppState, shutdown: CancellationToken) {
+    let mut leader: Option<PgConnection> = None;
+    let mut tick = tokio::time::interval(app.config.sync.schedule_every);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        if let Err(error) = schedule_once(&app, &mut leader).await {
+            tracing::warn!(%error, "scheduler pass failed");
+            leader = None;
+        }
+    }
+    if let Some(mut conn) = leader {
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(SCHEDULER_LOCK)
+            .execute(&mut conn)
+            .await;
+        let _ = conn.close().await;
+    }
+}
+
+async fn schedule_once(app: &AppState, leader: &mut Option<PgConnection>) -> sqlx::Result<()> {
+    if leader.is_none() {
+        // Detached: the lock lives with this session, which must never go back to the pool.
+        let conn: PoolConnection<Postgres> = app.db.pool().acquire().await?;
+        let mut conn = conn.detach();
+        let won: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(SCHEDULER_LOCK)
+            .fetch_one(&mut conn)
+            .await?;
+        if !won {
+            let _ = conn.close().await;
+            return Ok(());
+        }
+        tracing::info!("this process is now the sync scheduler");
+        *leader = Some(conn);
+    }
+    let conn = leader.as_mut().expect("set above");
+    // Still connected, so still the holder of the lock.
+    sqlx::query("SELECT 1").execute(&mut *conn).await?;
+    let mut tx = app.db.worker_tx().await?;
+    let reaped = queue::reap_expired(&mut *tx).await?;
+    let queued = queue::enqueue_due(&mut *tx).await?;
+    tx.commit().await?;
+    if reaped + queued > 0 {
+        tracing::info!(queued, reaped, "sync jobs scheduled");
+        app.sync_wakeup.notify_waiters();
+    }
+    Ok(())
+}
+
+async fn work(app: AppState, worker: String, shutdown: CancellationToken) {
+    let idle = app.config.sync.poll_every;
+    loop {
+        let ran = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            ran = runner::run_next(&app, &worker) => ran,
+        };
+        match ran {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => tracing::warn!(%error, %worker, "sync worker pass failed"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = app.sync_wakeup.notified() => {}
+            _ = tokio::time::sleep(idle) => {}
+        }
+    }
+}
+
+/// Settings of the sync engine (tests shorten them).
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// Worker loops per process; 0 runs none (tests drive jobs themselves).
+    pub workers: usize,
+    /// How long a claim lasts without a heartbeat.
+    pub lease: Duration,
+    /// How often the scheduler enqueues due integrations and reaps expired leases.
+    pub schedule_every: Duration,
+    /// How often idle workers look for work.
+    pub poll_every: Duration,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            lease: Duration::from_secs(60),
+            schedule_every: Duration::from_secs(60),
+            poll_every: Duration::from_secs(5),
+        }
+    }
+}

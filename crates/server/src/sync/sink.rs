@@ -1,0 +1,240 @@
+//! The database side of a sync: each page is one transaction that checks the job's
+//! fence, upserts the raw records (never replacing a newer version with an older
+//! one), replaces the events of the records that changed, marks their days for the
+//! rollups, counts usage against the plan, saves the stream's cursor and advances
+//! `records_synced`. A crash anywhere leaves the cursor with the data it covers.
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use pulseboard_connectors::{Provider, RawRecord, SinkError, SyncPage, SyncSink};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::{
+    events::{copy_events, delete_for_records, EventRow},
+    queue::{self, ClaimedJob},
+};
+use crate::{db::Database, domain::plans};
+
+/// Where a job's data goes.
+#[derive(Clone)]
+pub struct Target {
+    pub org_id: Uuid,
+    pub store_id: Uuid,
+    pub integration_id: Uuid,
+    pub source: String,
+    pub timezone: Tz,
+    pub events_per_month_cap: Option<i64>,
+}
+
+pub struct DbSink<'a> {
+    pub db: &'a Database,
+    pub job: &'a ClaimedJob,
+    pub target: &'a Target,
+    pub provider: Arc<dyn Provider>,
+    /// Pages committed by this run.
+    pub pages: usize,
+}
+
+fn storage(error: sqlx::Error) -> SinkError {
+    SinkError::Storage(error.to_string())
+}
+
+/// `{object_type}/{external_id}`: what an event says it was derived from.
+pub fn source_record_id(record: &RawRecord) -> String {
+    format!("{}/{}", record.object_type, record.external_id)
+}
+
+/// The store-local day of an instant.
+pub fn local_day(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
+}
+
+#[async_trait]
+impl SyncSink for DbSink<'_> {
+    async fn commit(&mut self, page: SyncPage) -> Result<(), SinkError> {
+        let mut tx = self.db.worker_tx().await.map_err(storage)?;
+        if !queue::hold(&mut tx, self.job).await.map_err(storage)? {
+            return Err(SinkError::LeaseLost);
+        }
+        let changed = upsert_raw(&mut tx, self.target, &page.records)
+            .await
+            .map_err(storage)?;
+
+        let ids: Vec<String> = changed.iter().map(|r| source_record_id(r)).collect();
+        let mut days = BTreeSet::new();
+        for at in delete_for_records(&mut tx, self.target.integration_id, &ids)
+            .await
+            .map_err(storage)?
+        {
+            days.insert(local_day(at, self.target.timezone));
+        }
+        let mut rows = Vec::new();
+        for record in &changed {
+            let source_record_id = source_record_id(record);
+            for event in self.provider.derive_events(record) {
+                days.insert(local_day(event.at, self.target.timezone));
+                rows.push(EventRow {
+                    org_id: self.target.org_id,
+                    store_id: self.target.store_id,
+                    integration_id: self.target.integration_id,
+                    source: self.target.source.clone(),
+                    metric_name: event.metric.to_owned(),
+                    metric_value: event.value,
+                    dimensions: serde_json::to_string(&event.dimensions)
+                        .expect("string map serialises"),
+                    recorded_at: event.at,
+                    source_record_id: source_record_id.clone(),
+                });
+            }
+        }
+
+        if !rows.is_empty() {
+            let used = count_usage(&mut tx, self.target.org_id, rows.len() as i64)
+                .await
+                .map_err(storage)?;
+            if let Some(cap) = self.target.events_per_month_cap {
+                if used > cap {
+                    return Err(SinkError::PlanLimit(format!(
+                        "this organization's plan allows {cap} metric events a month and this sync would \
+                         go past it; the data synced so far is kept — upgrade the plan to continue"
+                    )));
+                }
+            }
+        }
+        copy_events(&mut tx, &rows).await.map_err(storage)?;
+        mark_dirty(&mut tx, self.target, &days)
+            .await
+            .map_err(storage)?;
+
+        if let Some(cursor) = &page.cursor {
+            sqlx::query(
+                "INSERT INTO sync_cursors (org_id, integration_id, stream, cursor) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (integration_id, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = now()",
+            )
+            .bind(self.target.org_id)
+            .bind(self.target.integration_id)
+            .bind(&page.stream)
+            .bind(cursor)
+            .execute(&mut *tx)
+            .await
+            .map_err(storage)?;
+        }
+        if !page.clear.is_empty() {
+            sqlx::query("DELETE FROM sync_cursors WHERE integration_id = $1 AND stream = ANY($2)")
+                .bind(self.target.integration_id)
+                .bind(&page.clear)
+                .execute(&mut *tx)
+                .await
+                .map_err(storage)?;
+        }
+        sqlx::query("UPDATE sync_jobs SET records_synced = records_synced + $2 WHERE id = $1")
+            .bind(self.job.id)
+            .bind(page.records.len() as i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(storage)?;
+        tx.commit().await.map_err(storage)?;
+        self.pages += 1;
+        Ok(())
+    }
+}
+
+/// Upserts raw records, keeping the newer version; returns the records that were
+/// written (new or changed), whose events must be re-derived.
+async fn upsert_raw(
+    conn: &mut PgConnection,
+    target: &Target,
+    records: &[RawRecord],
+) -> sqlx::Result<Vec<RawRecord>> {
+    if records.is_empty() {
+        return Ok(vec![]);
+    }
+    // A page can name one object twice (two events); the last version wins.
+    let mut latest: Vec<&RawRecord> = Vec::with_capacity(records.len());
+    for record in records {
+        match latest
+            .iter_mut()
+            .find(|r| r.object_type == record.object_type && r.external_id == record.external_id)
+        {
+            Some(slot) => *slot = record,
+            None => latest.push(record),
+        }
+    }
+    let types: Vec<&str> = latest.iter().map(|r| r.object_type.as_str()).collect();
+    let ids: Vec<&str> = latest.iter().map(|r| r.external_id.as_str()).collect();
+    let updated: Vec<Option<DateTime<Utc>>> = latest.iter().map(|r| r.updated_at).collect();
+    let payloads: Vec<&serde_json::Value> = latest.iter().map(|r| &r.payload).collect();
+    let written: Vec<(String, String)> = sqlx::query_as(
+        "INSERT INTO raw_records (org_id, integration_id, object_type, external_id, source_updated_at, payload)
+         SELECT $1, $2, t, e, u, p FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::jsonb[]) AS x(t, e, u, p)
+         ON CONFLICT (integration_id, object_type, external_id) DO UPDATE
+         SET payload = excluded.payload, source_updated_at = excluded.source_updated_at, synced_at = now()
+         WHERE raw_records.source_updated_at IS NULL OR excluded.source_updated_at IS NULL
+            OR excluded.source_updated_at >= raw_records.source_updated_at
+         RETURNING object_type, external_id",
+    )
+    .bind(target.org_id)
+    .bind(target.integration_id)
+    .bind(&types)
+    .bind(&ids)
+    .bind(&updated)
+    .bind(&payloads)
+    .fetch_all(&mut *conn)
+    .await?;
+    let written: BTreeSet<(String, String)> = written.into_iter().collect();
+    Ok(latest
+        .into_iter()
+        .filter(|r| written.contains(&(r.object_type.clone(), r.external_id.clone())))
+        .cloned()
+        .collect())
+}
+
+/// Adds to this month's event count and returns the new total.
+async fn count_usage(conn: &mut PgConnection, org_id: Uuid, events: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO usage_counters (org_id, month, metric_events)
+         VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $2)
+         ON CONFLICT (org_id, month) DO UPDATE SET metric_events = usage_counters.metric_events + excluded.metric_events
+         RETURNING metric_events",
+    )
+    .bind(org_id)
+    .bind(events)
+    .fetch_one(conn)
+    .await
+}
+
+async fn mark_dirty(
+    conn: &mut PgConnection,
+    target: &Target,
+    days: &BTreeSet<NaiveDate>,
+) -> sqlx::Result<()> {
+    if days.is_empty() {
+        return Ok(());
+    }
+    let days: Vec<NaiveDate> = days.iter().copied().collect();
+    sqlx::query(
+        "INSERT INTO rollup_dirty_days (org_id, store_id, day) SELECT $1, $2, unnest($3::date[])
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(target.org_id)
+    .bind(target.store_id)
+    .bind(&days)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The plan cap of an organization's monthly events.
+pub async fn events_cap(db: &Database, org_id: Uuid) -> sqlx::Result<Option<i64>> {
+    let mut tx = db.worker_tx().await?;
+    let plan: String = sqlx::query_scalar("SELECT plan FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(plans::plan(&plan).max_events_per_month)
+}

@@ -1,0 +1,532 @@
+//! The sync pipeline against the simulator: numbers equal what the simulator's own
+//! ledger says, later syncs pick up only changes, replays never double-count, and
+//! the queue survives lost workers, rate limits and stale completions.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use chrono::{DateTime, Days, NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use pulseboard_server::sync::{queue, runner};
+use pulseboard_simulator::{defaults, ChargeStatus, DataConfig, SimulatorConfig, StripeLedger};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{expect_error, spawn_app_with_simulator, TestApp, TestUser};
+
+fn small_history(days: u32) -> SimulatorConfig {
+    SimulatorConfig {
+        data: DataConfig {
+            history_days: days,
+            stripe_daily_signups: 4.0,
+            // The data clock at real time (not the hour before): changes made by the
+            // test happen now, as they would at Stripe.
+            end: chrono::Utc::now().timestamp(),
+            ..DataConfig::default()
+        },
+        ..SimulatorConfig::default()
+    }
+}
+
+/// A store in `timezone` connected to the simulated Stripe account with a restricted key.
+async fn stripe_store(app: &TestApp, user: &TestUser, timezone: &str) -> (Uuid, Uuid) {
+    let store: Value = user
+        .client
+        .post(app.url(&format!("/api/orgs/{}/stores", user.org_slug)))
+        .json(&json!({ "workspace_id": user.workspace_id, "name": timezone, "currency": "USD", "timezone": timezone }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let store_id: Uuid = store["id"]
+        .as_str()
+        .expect("store created")
+        .parse()
+        .unwrap();
+    let integration: Value = user
+        .client
+        .post(app.url(&format!("/api/orgs/{}/integrations/stripe/api-key", user.org_slug)))
+        .json(&json!({ "store_id": store_id, "fields": { "api_key": defaults::STRIPE_RESTRICTED_KEY } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        store_id,
+        integration["id"].as_str().unwrap().parse().unwrap(),
+    )
+}
+
+async fn run_all(app: &TestApp) -> usize {
+    runner::drain(&app.app_state, "test-worker", 50)
+        .await
+        .unwrap()
+}
+
+/// Every snapshot of the store: metric → day → value.
+async fn snapshots(app: &TestApp, store_id: Uuid) -> BTreeMap<String, BTreeMap<NaiveDate, i64>> {
+    let rows: Vec<(String, NaiveDate, i64)> = sqlx::query_as(
+        "SELECT d.metric_name, s.captured_on, s.value FROM metric_snapshots s
+         JOIN metric_definitions d ON d.id = s.metric_def_id WHERE d.store_id = $1",
+    )
+    .bind(store_id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let mut out: BTreeMap<String, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
+    for (metric, day, value) in rows {
+        out.entry(metric).or_default().insert(day, value);
+    }
+    out
+}
+
+fn day_of(at: i64, tz: Tz) -> NaiveDate {
+    DateTime::from_timestamp(at, 0)
+        .unwrap()
+        .with_timezone(&tz)
+        .date_naive()
+}
+
+/// The first second of the day after `day`, in `tz`.
+fn end_of(day: NaiveDate, tz: Tz) -> i64 {
+    let next = day.checked_add_days(Days::new(1)).unwrap();
+    tz.from_local_datetime(&next.and_hms_opt(0, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .timestamp()
+}
+
+/// Monthly amount with the documented rounding (half away from zero).
+fn monthly(amount: i64, months: i64) -> i64 {
+    (2 * amount + months) / (2 * months)
+}
+
+/// What the ledger says each metric was on each day of `days`, in `tz`.
+fn expected(
+    ledger: &StripeLedger,
+    tz: Tz,
+    days: &[NaiveDate],
+) -> BTreeMap<&'static str, BTreeMap<NaiveDate, i64>> {
+    let mut out: BTreeMap<&'static str, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
+    let mut add = |metric: &'static str, day: NaiveDate, value: i64| {
+        *out.entry(metric).or_default().entry(day).or_default() += value;
+    };
+    for charge in &ledger.charges {
+        let day = day_of(charge.created, tz);
+        match charge.status {
+            ChargeStatus::Succeeded => {
+                add("gross_revenue", day, charge.amount);
+                add("net_revenue", day, charge.amount);
+                add("successful_charges", day, 1);
+            }
+            ChargeStatus::Failed => add("failed_payments", day, 1),
+        }
+    }
+    for refund in &ledger.refunds {
+        let day = day_of(refund.created, tz);
+        add("refunds", day, refund.amount);
+        add("net_revenue", day, -refund.amount);
+    }
+    for customer in &ledger.customers {
+        add("new_customers", day_of(customer.created, tz), 1);
+    }
+    for subscription in &ledger.subscriptions {
+        if let Some(ended) = subscription.ended_at {
+            add("churned_subscriptions", day_of(ended, tz), 1);
+        }
+    }
+    // Stocks: the state at the end of each day.
+    for &day in days {
+        let at = end_of(day, tz) - 1;
+        let (mut mrr, mut active) = (0, 0);
+        for subscription in &ledger.subscriptions {
+            if let Some(period) = subscription.period_at(at) {
+                mrr += monthly(
+                    period.amount(),
+                    i64::from(period.interval.months(period.interval_count)),
+                );
+                active += 1;
+            }
+        }
+        add("mrr", day, mrr);
+        add("active_subscriptions", day, active);
+        if active > 0 {
+            add("arpu", day, (2 * mrr + active) / (2 * active));
+        }
+    }
+    out
+}
+
+fn assert_matches_ledger(
+    actual: &BTreeMap<String, BTreeMap<NaiveDate, i64>>,
+    ledger: &StripeLedger,
+    tz: Tz,
+    label: &str,
+) {
+    let first = day_of(ledger.start, tz);
+    let last = day_of(ledger.end, tz);
+    let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
+    let expected = expected(ledger, tz, &days);
+    for (metric, by_day) in &expected {
+        let got = actual
+            .get(*metric)
+            .unwrap_or_else(|| panic!("{label}: no snapshots of {metric}"));
+        let mut mismatches = Vec::new();
+        for day in &days {
+            let want = by_day.get(day).copied().unwrap_or(0);
+            let have = got.get(day).copied().unwrap_or(0);
+            if want != have {
+                mismatches.push(format!("{day}: ledger {want}, synced {have}"));
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "{label}: {metric} differs on {} of {} days, e.g. {:?}",
+            mismatches.len(),
+            days.len(),
+            &mismatches[..mismatches.len().min(5)]
+        );
+        let total: i64 = by_day.values().sum();
+        assert!(
+            total != 0 || *metric == "churned_subscriptions",
+            "{label}: the ledger has {metric}"
+        );
+    }
+}
+
+async fn jobs(app: &TestApp, user: &TestUser) -> Vec<Value> {
+    user.client
+        .get(app.url(&format!("/api/orgs/{}/sync-jobs", user.org_slug)))
+        .send()
+        .await
+        .unwrap()
+        .json::<Vec<Value>>()
+        .await
+        .unwrap()
+}
+
+async fn event_count(app: &TestApp, integration: Uuid) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM metric_events WHERE integration_id = $1")
+        .bind(integration)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn agency(app: &TestApp, user: &TestUser) {
+    sqlx::query("UPDATE organizations SET plan = 'agency' WHERE id = $1")
+        .bind(user.org_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn stripe_numbers_equal_the_ledger_in_three_time_zones_and_follow_changes() {
+    let (app, sim) = spawn_app_with_simulator(small_history(100)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    agency(&app, &ann).await;
+    let zones = ["America/New_York", "UTC", "Asia/Kolkata"];
+    let mut stores = Vec::new();
+    for zone in zones {
+        stores.push((zone, stripe_store(&app, &ann, zone).await));
+    }
+    // Connecting queued the first sync of each; one run does each fully.
+    assert_eq!(run_all(&app).await, 3);
+    let ledger = sim.stripe_ledger();
+    assert!(
+        ledger.charges.len() > 100,
+        "a meaningful history: {}",
+        ledger.charges.len()
+    );
+    for (zone, (store_id, _)) in &stores {
+        let tz: Tz = zone.parse().unwrap();
+        assert_matches_ledger(&snapshots(&app, *store_id).await, &ledger, tz, zone);
+    }
+    let history = jobs(&app, &ann).await;
+    assert!(
+        history
+            .iter()
+            .all(|j| j["status"] == "success" && j["sync_type"] == "backfill"),
+        "{history:?}"
+    );
+    let first_records = history[0]["records_synced"].as_i64().unwrap();
+    assert!(first_records as usize >= ledger.charges.len());
+
+    // A refund after the sync: the next sync reads only events, and the numbers follow.
+    let (_, (store_id, integration)) = stores[0];
+    let events_before = event_count(&app, integration).await;
+    let charge = ledger
+        .charges
+        .iter()
+        .rev()
+        .find(|c| c.status == ChargeStatus::Succeeded && c.amount_refunded == 0)
+        .unwrap()
+        .id
+        .clone();
+    sim.refund_stripe_charge(&charge, 1234).unwrap();
+    let response = ann
+        .client
+        .post(app.url(&format!("/api/orgs/acme/integrations/{integration}/sync")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let again = ann
+        .client
+        .post(app.url(&format!("/api/orgs/acme/integrations/{integration}/sync")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "a queued job is returned, not duplicated"
+    );
+    assert_eq!(run_all(&app).await, 1);
+    let latest = &jobs(&app, &ann).await[0];
+    assert_eq!(latest["status"], "success");
+    assert_eq!(latest["sync_type"], "incremental");
+    assert!(
+        latest["records_synced"].as_i64().unwrap() < first_records / 10,
+        "{latest}"
+    );
+    let ledger = sim.stripe_ledger();
+    let tz: Tz = "America/New_York".parse().unwrap();
+    assert_matches_ledger(
+        &snapshots(&app, store_id).await,
+        &ledger,
+        tz,
+        "after a refund",
+    );
+    // The refund added its two events (refunds, net revenue) and nothing else moved.
+    assert_eq!(event_count(&app, integration).await, events_before + 2);
+
+    // Replaying (another sync over the same overlap window) changes nothing.
+    let before = snapshots(&app, store_id).await;
+    ann.client
+        .post(app.url(&format!("/api/orgs/acme/integrations/{integration}/sync")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(run_all(&app).await, 1);
+    assert_eq!(event_count(&app, integration).await, events_before + 2);
+    assert_eq!(snapshots(&app, store_id).await, before);
+}
+
+/// One integration with a queued job, for the queue tests.
+async fn queued_job(app: &TestApp, user: &TestUser) -> Uuid {
+    let (_, integration) = stripe_store(app, user, "UTC").await;
+    sqlx::query_scalar("SELECT id FROM sync_jobs WHERE integration_id = $1")
+        .bind(integration)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn job_row(app: &TestApp, id: Uuid) -> (String, i32, Option<String>) {
+    sqlx::query_as("SELECT status, attempt, error FROM sync_jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn two_workers_never_share_a_job_and_a_lost_worker_is_fenced_out() {
+    let (app, _sim) = spawn_app_with_simulator(small_history(20)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let job_id = queued_job(&app, &ann).await;
+    let pool = app.app_state.db.pool();
+    let lease = Duration::from_secs(30);
+
+    let (a, b) = tokio::join!(
+        queue::claim(pool, "a", lease),
+        queue::claim(pool, "b", lease)
+    );
+    let claimed: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(claimed.len(), 1, "exactly one worker got the job");
+    let stale = claimed[0].clone();
+    assert_eq!(stale.id, job_id);
+
+    // The worker dies: its lease runs out and the reaper puts the job back.
+    sqlx::query(
+        "UPDATE sync_jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1",
+    )
+    .bind(job_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(queue::reap_expired(pool).await.unwrap(), 1);
+    assert_eq!(job_row(&app, job_id).await.0, "queued");
+
+    // Another worker completes it, once.
+    assert_eq!(run_all(&app).await, 1);
+    let (status, attempt, _) = job_row(&app, job_id).await;
+    assert_eq!((status.as_str(), attempt), ("success", 2));
+
+    // The stale worker's late results are refused.
+    let mut conn = pool.acquire().await.unwrap();
+    assert!(!queue::heartbeat(&mut *conn, &stale, lease).await.unwrap());
+    let recorded = queue::finish(&mut conn, &stale, &queue::Outcome::Retry("late".into()))
+        .await
+        .unwrap();
+    assert!(!recorded);
+    assert_eq!(job_row(&app, job_id).await.0, "success");
+}
+
+#[tokio::test]
+async fn rate_limits_wait_without_spending_attempts_and_server_errors_retry() {
+    let (app, sim) = spawn_app_with_simulator(small_history(20)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let job_id = queued_job(&app, &ann).await;
+
+    // A long Retry-After hands the job back to the queue for later, attempt unspent.
+    sim.rate_limit("stripe.customers", 10, Duration::from_secs(120));
+    assert_eq!(run_all(&app).await, 1);
+    let (status, attempt, error) = job_row(&app, job_id).await;
+    assert_eq!((status.as_str(), attempt), ("queued", 0), "{error:?}");
+    let wait: f64 = sqlx::query_scalar(
+        "SELECT extract(epoch FROM run_after - now())::float8 FROM sync_jobs WHERE id = $1",
+    )
+    .bind(job_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(wait > 100.0, "{wait}");
+
+    // Server errors are retried inside the run with backoff, then it succeeds.
+    sim.clear_faults();
+    sim.fail("stripe.charges", 2);
+    sqlx::query("UPDATE sync_jobs SET run_after = now() WHERE id = $1")
+        .bind(job_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(run_all(&app).await, 1);
+    assert_eq!(job_row(&app, job_id).await.0, "success");
+}
+
+#[tokio::test]
+async fn a_sync_past_the_plan_cap_stops_cleanly_and_keeps_what_it_stored() {
+    let (app, _sim) = spawn_app_with_simulator(small_history(60)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    // Almost at the free plan's monthly cap already.
+    sqlx::query(
+        "INSERT INTO usage_counters (org_id, month, metric_events)
+         VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, 1000000 - 150)",
+    )
+    .bind(ann.org_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let job_id = queued_job(&app, &ann).await;
+    assert_eq!(run_all(&app).await, 1);
+    let (status, _, error) = job_row(&app, job_id).await;
+    assert_eq!(status, "failed");
+    assert!(error.unwrap().contains("plan allows"));
+    let usage: Value = ann
+        .client
+        .get(app.url("/api/orgs/acme/usage"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(usage["plan"]["id"], "free");
+    let used = usage["metric_events_this_month"].as_i64().unwrap();
+    assert!(used <= 1_000_000, "{usage}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_events")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored,
+        used - (1_000_000 - 150),
+        "usage counts exactly what was stored"
+    );
+    let integration: Value = ann
+        .client
+        .get(app.url("/api/orgs/acme/integrations"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(integration[0]["sync_error"]
+        .as_str()
+        .unwrap()
+        .contains("plan"));
+}
+
+#[tokio::test]
+async fn cron_routes_need_the_secret() {
+    let secret = "cron-secret-for-tests";
+    let sim = pulseboard_simulator::Simulator::start(small_history(10))
+        .await
+        .unwrap();
+    let app = crate::helpers::spawn_app_with(|c| {
+        crate::helpers::use_simulator(c, &sim);
+        c.cron_secret = Some(secret.to_owned().into());
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let client = reqwest::Client::new();
+    for path in ["/api/cron/enqueue-syncs", "/api/cron/run-syncs"] {
+        let missing = client.post(app.url(path)).send().await.unwrap();
+        expect_error(missing, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+        let wrong = client
+            .post(app.url(path))
+            .bearer_auth("nope")
+            .send()
+            .await
+            .unwrap();
+        expect_error(wrong, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    }
+    let _ = queued_job(&app, &ann).await;
+    let ran: Value = client
+        .post(app.url("/api/cron/run-syncs"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ran["count"], 1);
+    // Just synced: nothing is due, and a second pass adds nothing either.
+    for _ in 0..2 {
+        let queued: Value = client
+            .post(app.url("/api/cron/enqueue-syncs"))
+            .bearer_auth(secret)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(queued["count"], 0);
+    }
+    sqlx::query("UPDATE integrations SET last_synced_at = now() - interval '1 hour'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    for expected in [1, 0] {
+        let queued: Value = client
+            .post(app.url("/api/cron/enqueue-syncs"))
+            .bearer_auth(secret)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(queued["count"], expected, "never a duplicate");
+    }
+}

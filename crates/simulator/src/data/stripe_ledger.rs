@@ -1,0 +1,558 @@
+//! Everything the simulated Stripe account holds, as plain structs: the ground
+//! truth a test computes expected metrics from, independently of the sync code.
+//! Money is `i64` in minor units of `currency`, times are unix seconds.
+//!
+//! The `*_json` functions render Stripe's documented object shapes from these
+//! structs; both the list endpoints and event snapshots use them.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// The whole simulated Stripe account. Vectors are in generation order, which
+/// is `created` order (ties in no particular order).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StripeLedger {
+    pub account_id: String,
+    /// Lower-case ISO code, like Stripe sends.
+    pub currency: String,
+    pub livemode: bool,
+    /// Start of the generated history.
+    pub start: i64,
+    /// The data clock: nothing exists at or after it except what the handle's
+    /// mutations created at exactly this time.
+    pub end: i64,
+    /// The price catalogue (created before `start`).
+    pub prices: Vec<StripePrice>,
+    pub customers: Vec<StripeCustomer>,
+    pub subscriptions: Vec<StripeSubscription>,
+    pub invoices: Vec<StripeInvoice>,
+    /// Every charge attempt, failed ones included.
+    pub charges: Vec<StripeCharge>,
+    pub refunds: Vec<StripeRefund>,
+    /// Only the events Stripe still retains: created within the 30 days before `end`.
+    pub events: Vec<StripeEvent>,
+}
+
+/// Billing interval unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Interval {
+    Month,
+    Year,
+}
+
+impl Interval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Month => "month",
+            Self::Year => "year",
+        }
+    }
+
+    /// Months in `count` intervals.
+    pub fn months(self, count: u32) -> u32 {
+        match self {
+            Self::Month => count,
+            Self::Year => 12 * count,
+        }
+    }
+}
+
+/// A recurring price.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StripePrice {
+    pub id: String,
+    /// `prod_…`: prices of the same product are the same plan at different terms.
+    pub product: String,
+    pub nickname: String,
+    /// Per seat, per `interval_count` × `interval`.
+    pub unit_amount: i64,
+    pub currency: String,
+    pub interval: Interval,
+    pub interval_count: u32,
+    pub created: i64,
+}
+
+impl StripePrice {
+    /// Monthly recurring revenue of one seat, rounded down to a minor unit.
+    pub fn monthly_amount(&self) -> i64 {
+        self.unit_amount / i64::from(self.interval.months(self.interval_count))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StripeCustomer {
+    pub id: String,
+    pub created: i64,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionStatus {
+    Active,
+    /// The latest renewal invoice is unpaid and being retried.
+    PastDue,
+    Canceled,
+}
+
+impl SubscriptionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::PastDue => "past_due",
+            Self::Canceled => "canceled",
+        }
+    }
+}
+
+/// A subscription with one item (one price × quantity seats at a time).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StripeSubscription {
+    pub id: String,
+    pub customer: String,
+    /// The one subscription item's id (`si_…`); it survives price changes, as in Stripe.
+    pub item_id: String,
+    pub created: i64,
+    pub start_date: i64,
+    pub status: SubscriptionStatus,
+    /// Set when the customer asked to cancel; the subscription then ends at
+    /// `current_period_end` instead of renewing.
+    pub cancel_at_period_end: bool,
+    /// When cancellation was requested (or when it was canceled for non-payment).
+    pub canceled_at: Option<i64>,
+    /// When the subscription stopped: the period end for a requested
+    /// cancellation, the last failed payment attempt for non-payment.
+    pub ended_at: Option<i64>,
+    pub current_period_start: i64,
+    pub current_period_end: i64,
+    pub currency: String,
+    pub latest_invoice: Option<String>,
+    /// Every billing period so far, oldest first: the full price and quantity
+    /// history (changes take effect at a renewal boundary).
+    pub periods: Vec<SubscriptionPeriod>,
+    /// Last time anything about the subscription changed (not a Stripe field).
+    pub updated: i64,
+}
+
+impl StripeSubscription {
+    /// The period in force now (the last one).
+    pub fn current(&self) -> &SubscriptionPeriod {
+        self.periods.last().expect("a subscription has a first period")
+    }
+
+    /// The period covering `t`, if the subscription was live then (before
+    /// `ended_at`).
+    pub fn period_at(&self, t: i64) -> Option<&SubscriptionPeriod> {
+        if self.ended_at.is_some_and(|ended| t >= ended) {
+            return None;
+        }
+        self.periods.iter().find(|p| p.start <= t && t < p.end)
+    }
+}
+
+/// One billing period of a subscription and what it was billed at.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubscriptionPeriod {
+    pub start: i64,
+    /// The scheduled end; a subscription canceled for non-payment stops
+    /// earlier, at its `ended_at`.
+    pub end: i64,
+    pub price: String,
+    pub unit_amount: i64,
+    pub interval: Interval,
+    pub interval_count: u32,
+    pub quantity: u32,
+    /// The invoice billing this period.
+    pub invoice: String,
+}
+
+impl SubscriptionPeriod {
+    /// `unit_amount × quantity`, what the period's invoice asks for.
+    pub fn amount(&self) -> i64 {
+        self.unit_amount * i64::from(self.quantity)
+    }
+
+    /// Monthly recurring revenue of this period (amount / months, rounded down).
+    pub fn monthly_amount(&self) -> i64 {
+        self.amount() / i64::from(self.interval.months(self.interval_count))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    Open,
+    Paid,
+}
+
+impl InvoiceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Paid => "paid",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StripeInvoice {
+    pub id: String,
+    pub customer: String,
+    pub subscription: Option<String>,
+    pub created: i64,
+    /// `subscription_create` or `subscription_cycle`.
+    pub billing_reason: String,
+    /// Stripe's top-level period: for a renewal invoice it is the *previous*
+    /// period (Stripe's documented quirk); the billed period is on the line.
+    pub period_start: i64,
+    pub period_end: i64,
+    pub status: InvoiceStatus,
+    pub amount_due: i64,
+    pub amount_paid: i64,
+    /// Payment attempts so far.
+    pub attempt_count: u32,
+    /// The latest charge attempt.
+    pub charge: Option<String>,
+    /// Every charge attempt, oldest first.
+    pub charges: Vec<String>,
+    pub paid_at: Option<i64>,
+    /// When Stripe retries next, while open.
+    pub next_payment_attempt: Option<i64>,
+    pub currency: String,
+    pub lines: Vec<InvoiceLine>,
+    pub updated: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvoiceLine {
+    pub id: String,
+    pub amount: i64,
+    pub quantity: u32,
+    pub price: String,
+    pub unit_amount: i64,
+    pub interval: Interval,
+    pub interval_count: u32,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub subscription: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeStatus {
+    Succeeded,
+    Failed,
+}
+
+impl ChargeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StripeCharge {
+    pub id: String,
+    pub customer: String,
+    /// `None` for one-off charges.
+    pub invoice: Option<String>,
+    pub created: i64,
+    pub amount: i64,
+    /// Sum of this charge's refunds.
+    pub amount_refunded: i64,
+    pub status: ChargeStatus,
+    /// `card_declined` etc. for failed charges.
+    pub failure_code: Option<String>,
+    pub description: String,
+    pub currency: String,
+    /// Ids of this charge's refunds, oldest first.
+    pub refunds: Vec<String>,
+    pub updated: i64,
+}
+
+impl StripeCharge {
+    /// Stripe's `paid`: the charge succeeded.
+    pub fn paid(&self) -> bool {
+        self.status == ChargeStatus::Succeeded
+    }
+
+    /// Stripe's `refunded`: fully refunded.
+    pub fn refunded(&self) -> bool {
+        self.paid() && self.amount_refunded == self.amount
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StripeRefund {
+    pub id: String,
+    pub charge: String,
+    pub amount: i64,
+    pub created: i64,
+    pub currency: String,
+    /// Always `succeeded` in the simulator.
+    pub status: String,
+}
+
+/// An event as `/v1/events` lists it; `object` is the snapshot at `created`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StripeEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created: i64,
+    /// Id of the object the event is about.
+    pub object_id: String,
+    pub object: Value,
+    pub previous_attributes: Option<Value>,
+}
+
+/// What the list endpoints sort and page on.
+pub(crate) trait Listed {
+    fn created(&self) -> i64;
+    fn id(&self) -> &str;
+}
+
+macro_rules! listed {
+    ($($t:ty),*) => {$(
+        impl Listed for $t {
+            fn created(&self) -> i64 { self.created }
+            fn id(&self) -> &str { &self.id }
+        }
+    )*};
+}
+listed!(
+    StripeCustomer,
+    StripeSubscription,
+    StripeInvoice,
+    StripeCharge,
+    StripeRefund,
+    StripeEvent
+);
+
+/// Stripe's API version the shapes follow (before 2025's move of billing
+/// periods onto items; the simulator sends both places).
+pub const STRIPE_API_VERSION: &str = "2024-06-20";
+
+impl StripeLedger {
+    pub(crate) fn price(&self, id: &str) -> Option<&StripePrice> {
+        self.prices.iter().find(|p| p.id == id)
+    }
+
+    pub(crate) fn price_json(&self, id: &str, unit_amount: i64, interval: Interval, count: u32) -> Value {
+        let price = self.price(id);
+        json!({
+            "id": id,
+            "object": "price",
+            "active": true,
+            "currency": self.currency,
+            "nickname": price.map(|p| p.nickname.as_str()),
+            "product": price.map(|p| p.product.as_str()),
+            "recurring": { "interval": interval.as_str(), "interval_count": count, "usage_type": "licensed" },
+            "type": "recurring",
+            "unit_amount": unit_amount,
+            "created": price.map(|p| p.created),
+            "livemode": self.livemode,
+        })
+    }
+
+    pub(crate) fn customer_json(&self, c: &StripeCustomer) -> Value {
+        json!({
+            "id": c.id,
+            "object": "customer",
+            "created": c.created,
+            "email": c.email,
+            "name": c.name,
+            "currency": self.currency,
+            "balance": 0,
+            "delinquent": false,
+            "description": null,
+            "livemode": self.livemode,
+            "metadata": {},
+        })
+    }
+
+    pub(crate) fn subscription_items_json(&self, s: &StripeSubscription) -> Value {
+        let p = s.current();
+        json!({
+            "object": "list",
+            "data": [{
+                "id": s.item_id,
+                "object": "subscription_item",
+                "created": s.created,
+                "price": self.price_json(&p.price, p.unit_amount, p.interval, p.interval_count),
+                "quantity": p.quantity,
+                "subscription": s.id,
+                "current_period_start": s.current_period_start,
+                "current_period_end": s.current_period_end,
+            }],
+            "has_more": false,
+            "total_count": 1,
+            "url": format!("/v1/subscription_items?subscription={}", s.id),
+        })
+    }
+
+    pub(crate) fn subscription_json(&self, s: &StripeSubscription) -> Value {
+        json!({
+            "id": s.id,
+            "object": "subscription",
+            "customer": s.customer,
+            "status": s.status.as_str(),
+            "created": s.created,
+            "start_date": s.start_date,
+            "billing_cycle_anchor": s.start_date,
+            "current_period_start": s.current_period_start,
+            "current_period_end": s.current_period_end,
+            "cancel_at_period_end": s.cancel_at_period_end,
+            "cancel_at": s.cancel_at_period_end.then_some(s.current_period_end),
+            "canceled_at": s.canceled_at,
+            "ended_at": s.ended_at,
+            "collection_method": "charge_automatically",
+            "currency": s.currency,
+            "latest_invoice": s.latest_invoice,
+            "quantity": s.current().quantity,
+            "items": self.subscription_items_json(s),
+            "livemode": self.livemode,
+            "metadata": {},
+        })
+    }
+
+    pub(crate) fn invoice_json(&self, i: &StripeInvoice) -> Value {
+        let lines: Vec<Value> = i
+            .lines
+            .iter()
+            .map(|l| {
+                json!({
+                    "id": l.id,
+                    "object": "line_item",
+                    "amount": l.amount,
+                    "currency": i.currency,
+                    "description": format!(
+                        "{} × {}",
+                        l.quantity,
+                        self.price(&l.price).map_or("", |p| p.nickname.as_str())
+                    ),
+                    "period": { "start": l.period_start, "end": l.period_end },
+                    "price": self.price_json(&l.price, l.unit_amount, l.interval, l.interval_count),
+                    "proration": false,
+                    "quantity": l.quantity,
+                    "subscription": l.subscription,
+                    "type": "subscription",
+                })
+            })
+            .collect();
+        let paid = i.status == InvoiceStatus::Paid;
+        json!({
+            "id": i.id,
+            "object": "invoice",
+            "customer": i.customer,
+            "subscription": i.subscription,
+            "status": i.status.as_str(),
+            "created": i.created,
+            "currency": i.currency,
+            "billing_reason": i.billing_reason,
+            "collection_method": "charge_automatically",
+            "period_start": i.period_start,
+            "period_end": i.period_end,
+            "subtotal": i.amount_due,
+            "total": i.amount_due,
+            "amount_due": i.amount_due,
+            "amount_paid": i.amount_paid,
+            "amount_remaining": i.amount_due - i.amount_paid,
+            "attempt_count": i.attempt_count,
+            "attempted": i.attempt_count > 0,
+            "paid": paid,
+            "charge": i.charge,
+            "next_payment_attempt": i.next_payment_attempt,
+            "status_transitions": {
+                "finalized_at": i.created,
+                "paid_at": i.paid_at,
+                "marked_uncollectible_at": null,
+                "voided_at": null,
+            },
+            "lines": {
+                "object": "list",
+                "data": lines,
+                "has_more": false,
+                "total_count": i.lines.len(),
+                "url": format!("/v1/invoices/{}/lines", i.id),
+            },
+            "livemode": self.livemode,
+            "metadata": {},
+        })
+    }
+
+    pub(crate) fn charge_json(&self, c: &StripeCharge) -> Value {
+        let paid = c.paid();
+        let (outcome_type, network_status, seller_message) = if paid {
+            ("authorized", "approved_by_network", "Payment complete.")
+        } else {
+            ("issuer_declined", "declined_by_network", "The bank did not return any further details with this decline.")
+        };
+        json!({
+            "id": c.id,
+            "object": "charge",
+            "amount": c.amount,
+            "amount_captured": if paid { c.amount } else { 0 },
+            "amount_refunded": c.amount_refunded,
+            "balance_transaction": null,
+            "captured": paid,
+            "created": c.created,
+            "currency": c.currency,
+            "customer": c.customer,
+            "description": c.description,
+            "disputed": false,
+            "failure_code": c.failure_code,
+            "failure_message": c.failure_code.as_ref().map(|_| "Your card was declined."),
+            "invoice": c.invoice,
+            "livemode": self.livemode,
+            "metadata": {},
+            "outcome": {
+                "network_status": network_status,
+                "seller_message": seller_message,
+                "type": outcome_type,
+            },
+            "paid": paid,
+            "refunded": c.refunded(),
+            "status": c.status.as_str(),
+        })
+    }
+
+    pub(crate) fn refund_json(&self, r: &StripeRefund) -> Value {
+        json!({
+            "id": r.id,
+            "object": "refund",
+            "amount": r.amount,
+            "balance_transaction": null,
+            "charge": r.charge,
+            "created": r.created,
+            "currency": r.currency,
+            "metadata": {},
+            "payment_intent": null,
+            "reason": "requested_by_customer",
+            "status": r.status,
+        })
+    }
+
+    pub(crate) fn event_json(&self, e: &StripeEvent) -> Value {
+        let mut data = json!({ "object": e.object });
+        if let Some(previous) = &e.previous_attributes {
+            data["previous_attributes"] = previous.clone();
+        }
+        json!({
+            "id": e.id,
+            "object": "event",
+            "api_version": STRIPE_API_VERSION,
+            "created": e.created,
+            "data": data,
+            "livemode": self.livemode,
+            "pending_webhooks": 0,
+            "request": { "id": null, "idempotency_key": null },
+            "type": e.kind,
+        })
+    }
+}
