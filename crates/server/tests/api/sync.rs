@@ -530,3 +530,118 @@ async fn cron_routes_need_the_secret() {
         assert_eq!(queued["count"], expected, "never a duplicate");
     }
 }
+
+#[tokio::test]
+async fn a_worker_dropped_mid_job_is_replaced_and_nothing_is_counted_twice() {
+    let (app, sim) = spawn_app_with_simulator(small_history(60)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let (store_id, integration) = stripe_store(&app, &ann, "UTC").await;
+    let job_id: Uuid = sqlx::query_scalar("SELECT id FROM sync_jobs")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+
+    // The charges list hangs; the worker is killed while it waits, after it has
+    // committed the customers, subscriptions and invoices pages.
+    sim.hang("stripe.charges", 1, Duration::from_secs(30));
+    let state = app.app_state.clone();
+    let worker = tokio::spawn(async move { runner::run_next(&state, "doomed").await });
+    while sim.calls("stripe.charges") == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    worker.abort();
+    let _ = worker.await;
+    let (status, _, _) = job_row(&app, job_id).await;
+    assert_eq!(status, "running", "the dead worker still holds the lease");
+    let cursor: Value = sqlx::query_scalar(
+        "SELECT cursor FROM sync_cursors WHERE integration_id = $1 AND stream = 'stripe.backfill'",
+    )
+    .bind(integration)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(cursor["list"], "charges", "the cursor stands where the committed data ends");
+    let customers_listed = sim.calls("stripe.customers");
+
+    // The lease runs out, the reaper requeues, a live worker resumes from the cursor.
+    sim.clear_faults();
+    sqlx::query("UPDATE sync_jobs SET lease_expires_at = now() - interval '1 second'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    queue::reap_expired(app.app_state.db.pool()).await.unwrap();
+    assert_eq!(run_all(&app).await, 1);
+    assert_eq!(job_row(&app, job_id).await.0, "success");
+    assert_eq!(sim.calls("stripe.customers"), customers_listed, "resumed, not restarted");
+    assert_matches_ledger(&snapshots(&app, store_id).await, &sim.stripe_ledger(), Tz::UTC, "after a crash");
+}
+
+#[tokio::test]
+async fn an_access_token_expiring_mid_sync_is_refreshed_once() {
+    let (app, sim) = spawn_app_with_simulator(SimulatorConfig {
+        token_lifetime: Some(Duration::from_secs(3600)),
+        ..small_history(60)
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let started = crate::oauth::start_flow(&app, &ann, "stripe", None).await;
+    crate::oauth::visit(&ann.client, &started.callback).await;
+    sqlx::query("UPDATE integrations SET expires_at = now() + interval '1 minute'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(sim.calls("stripe.token"), 1);
+    assert_eq!(run_all(&app).await, 1);
+    let job = &jobs(&app, &ann).await[0];
+    assert_eq!(job["status"], "success", "{job}");
+    assert_eq!(sim.calls("stripe.token"), 2, "one refresh for a sync of many pages");
+    assert!(sim.calls("stripe.invoices") + sim.calls("stripe.charges") > 2);
+}
+
+#[tokio::test]
+async fn a_failing_list_keeps_the_cursor_at_the_last_committed_page_and_retries() {
+    let (app, sim) = spawn_app_with_simulator(small_history(30)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let (store_id, integration) = stripe_store(&app, &ann, "UTC").await;
+    let job_id: Uuid = sqlx::query_scalar("SELECT id FROM sync_jobs")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    sim.fail("stripe.invoices", 100);
+    assert_eq!(run_all(&app).await, 1);
+    let (status, attempt, error) = job_row(&app, job_id).await;
+    assert_eq!((status.as_str(), attempt), ("queued", 1), "retried later: {error:?}");
+    let invoices: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM raw_records WHERE integration_id = $1 AND object_type = 'invoice'",
+    )
+    .bind(integration)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(invoices, 0);
+    let cursor: Value = sqlx::query_scalar(
+        "SELECT cursor FROM sync_cursors WHERE integration_id = $1 AND stream = 'stripe.backfill'",
+    )
+    .bind(integration)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(cursor["list"], "invoices");
+    let events_cursor: Option<Value> = sqlx::query_scalar(
+        "SELECT cursor FROM sync_cursors WHERE integration_id = $1 AND stream = 'stripe.events'",
+    )
+    .bind(integration)
+    .fetch_optional(&app.db)
+    .await
+    .unwrap();
+    assert!(events_cursor.is_none(), "the events cursor waits for the whole backfill");
+
+    sim.clear_faults();
+    sqlx::query("UPDATE sync_jobs SET run_after = now()")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(run_all(&app).await, 1);
+    assert_eq!(job_row(&app, job_id).await.0, "success");
+    assert_matches_ledger(&snapshots(&app, store_id).await, &sim.stripe_ledger(), Tz::UTC, "after retry");
+}
