@@ -254,6 +254,15 @@ impl EmbeddedPostgres {
         self.options(DATABASE_NAME)
     }
 
+    /// A `DATABASE_URL` reaching this cluster over its socket (tests that need a server
+    /// they can stop and start).
+    pub fn database_url(&self) -> String {
+        format!(
+            "postgres://{SUPERUSER}@localhost/{DATABASE_NAME}?host={}",
+            self.socket_dir.display()
+        )
+    }
+
     /// The PGDATA directory.
     pub fn pgdata(&self) -> &Path {
         &self.pgdata

@@ -19,6 +19,7 @@ use super::{
 use crate::{
     credentials,
     db::{self, integrations::Integration},
+    domain::plans,
     error::{ApiError, ApiResult, ErrorBody},
 };
 
@@ -27,7 +28,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_providers))
         .routes(routes!(connect_with_api_key))
         .routes(routes!(list_integrations))
-        .routes(routes!(get_integration, disconnect_integration))
+        .routes(routes!(
+            get_integration,
+            update_integration,
+            disconnect_integration
+        ))
 }
 
 /// Integrations of the organization with their status and freshness.
@@ -47,6 +52,57 @@ async fn get_integration(
     ApiPath(path): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<Integration>> {
     let (_, id) = path;
+    let integration = db::integrations::get(&mut *scope.tx, scope.org.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("integration"))?;
+    scope.commit().await?;
+    Ok(Json(integration))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateIntegrationRequest {
+    /// Minutes between scheduled syncs (5–1440); overrides the provider's default.
+    cadence_minutes: Option<i32>,
+}
+
+/// Change how often an integration syncs (owners and admins).
+#[utoipa::path(patch, path = "/api/orgs/{org_slug}/integrations/{integration_id}", tag = "integrations",
+    params(("org_slug" = String, Path), ("integration_id" = Uuid, Path)), request_body = UpdateIntegrationRequest,
+    responses((status = 200, body = Integration), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+async fn update_integration(
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, Uuid)>,
+    ApiJson(body): ApiJson<UpdateIntegrationRequest>,
+) -> ApiResult<Json<Integration>> {
+    let (_, id) = path;
+    db::integrations::get(&mut *scope.tx, scope.org.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("integration"))?;
+    scope.require_admin()?;
+    if let Some(minutes) = body.cadence_minutes {
+        if !(5..=1440).contains(&minutes) {
+            return Err(ApiError::validation(
+                "cadence_minutes",
+                "must be between 5 and 1440 minutes",
+            ));
+        }
+        sqlx::query("UPDATE integrations SET cadence_minutes = $3, updated_at = now() WHERE org_id = $1 AND id = $2")
+            .bind(scope.org.id)
+            .bind(id)
+            .bind(minutes)
+            .execute(&mut *scope.tx)
+            .await?;
+        scope
+            .audit(
+                "integration.updated",
+                "integration",
+                id,
+                serde_json::json!({ "cadence_minutes": minutes }),
+            )
+            .await?;
+    }
     let integration = db::integrations::get(&mut *scope.tx, scope.org.id, id)
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
@@ -150,6 +206,7 @@ async fn connect_with_api_key(
         .ok_or(ApiError::NotFound("store"))?;
     let (org_id, user_id) = (scope.org.id, scope.user.id);
     scope.commit().await?;
+    plans::ensure_room(&state.db, org_id, plans::Capped::Integrations).await?;
 
     // The provider call happens outside any transaction.
     let account = provider

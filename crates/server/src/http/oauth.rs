@@ -30,6 +30,7 @@ use super::{
 };
 use crate::{
     db::{self, oauth_states::NewState},
+    domain::plans,
     domain::secrets::{new_token, token_hash},
     error::{ApiError, ApiResult, ErrorBody},
 };
@@ -171,6 +172,9 @@ async fn start(
     let store = db::stores::get(&mut *scope.tx, scope.org.id, flow.store_id)
         .await?
         .ok_or(ApiError::NotFound("store"))?;
+    if flow.integration_id.is_none() {
+        plans::ensure_room(&state.db, scope.org.id, plans::Capped::Integrations).await?;
+    }
 
     let oauth_state = new_token("pbo_");
     let verifier = pkce.then(|| pkce_pair().0);

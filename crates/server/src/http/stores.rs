@@ -1,6 +1,6 @@
 //! Stores: the businesses measured, each with an ISO 4217 currency and an IANA time zone.
 
-use axum::{http::StatusCode, Json};
+use axum::{extract::State, http::StatusCode, Json};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     db::{self, stores::Store, workspaces::Workspace},
-    domain::{Currency, DisplayName, OrgRole, TimeZone, WorkspaceRole},
+    domain::{plans, Currency, DisplayName, OrgRole, TimeZone, WorkspaceRole},
     error::{ApiError, ApiResult, ErrorBody},
     http::workspaces::visible,
 };
@@ -73,6 +73,7 @@ pub struct CreateStoreRequest {
     request_body = CreateStoreRequest,
     responses((status = 201, body = Store), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_store(
+    State(state): State<AppState>,
     mut scope: OrgScope,
     ApiJson(body): ApiJson<CreateStoreRequest>,
 ) -> ApiResult<(StatusCode, Json<Store>)> {
@@ -81,6 +82,7 @@ async fn create_store(
     let timezone = field("timezone", TimeZone::parse(&body.timezone))?;
     let workspace = visible(&mut scope, body.workspace_id).await?;
     require_workspace_writer(&scope, &workspace)?;
+    plans::ensure_room(&state.db, scope.org.id, plans::Capped::Stores).await?;
     let store = db::stores::create(
         &mut *scope.tx,
         scope.org.id,

@@ -15,7 +15,7 @@ use nix::{
 use pulseboard_server::db::embedded::{BinarySearch, EmbeddedPostgres};
 use sqlx::{Connection, PgConnection};
 
-fn data_dir() -> tempfile::TempDir {
+pub fn data_dir() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("pb-")
         .tempdir_in("/tmp")

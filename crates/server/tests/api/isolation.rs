@@ -67,6 +67,7 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
         "POST /integrations/{provider}/api-key" => {
             json!({ "store_id": ids["store_id"], "fields": { "api_key": "rk_test_never_checked" } })
         }
+        "PATCH /integrations/{integration_id}" => json!({ "cadence_minutes": 60 }),
         "POST /integrations/{provider}/connect" => {
             json!({ "store_id": ids["store_id"], "shop": "isolation.myshopify.com" })
         }

@@ -69,19 +69,7 @@ async fn run_all(app: &TestApp) -> usize {
 
 /// Every snapshot of the store: metric → day → value.
 async fn snapshots(app: &TestApp, store_id: Uuid) -> BTreeMap<String, BTreeMap<NaiveDate, i64>> {
-    let rows: Vec<(String, NaiveDate, i64)> = sqlx::query_as(
-        "SELECT d.metric_name, s.captured_on, s.value FROM metric_snapshots s
-         JOIN metric_definitions d ON d.id = s.metric_def_id WHERE d.store_id = $1",
-    )
-    .bind(store_id)
-    .fetch_all(&app.db)
-    .await
-    .unwrap();
-    let mut out: BTreeMap<String, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
-    for (metric, day, value) in rows {
-        out.entry(metric).or_default().insert(day, value);
-    }
-    out
+    snapshots_in(&app.db, store_id).await
 }
 
 fn day_of(at: i64, tz: Tz) -> NaiveDate {
@@ -329,11 +317,7 @@ async fn queued_job(app: &TestApp, user: &TestUser) -> Uuid {
 }
 
 async fn job_row(app: &TestApp, id: Uuid) -> (String, i32, Option<String>) {
-    sqlx::query_as("SELECT status, attempt, error FROM sync_jobs WHERE id = $1")
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
+    job_row_in(&app.db, id).await
 }
 
 #[tokio::test]
@@ -560,7 +544,10 @@ async fn a_worker_dropped_mid_job_is_replaced_and_nothing_is_counted_twice() {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!(cursor["list"], "charges", "the cursor stands where the committed data ends");
+    assert_eq!(
+        cursor["list"], "charges",
+        "the cursor stands where the committed data ends"
+    );
     let customers_listed = sim.calls("stripe.customers");
 
     // The lease runs out, the reaper requeues, a live worker resumes from the cursor.
@@ -572,8 +559,17 @@ async fn a_worker_dropped_mid_job_is_replaced_and_nothing_is_counted_twice() {
     queue::reap_expired(app.app_state.db.pool()).await.unwrap();
     assert_eq!(run_all(&app).await, 1);
     assert_eq!(job_row(&app, job_id).await.0, "success");
-    assert_eq!(sim.calls("stripe.customers"), customers_listed, "resumed, not restarted");
-    assert_matches_ledger(&snapshots(&app, store_id).await, &sim.stripe_ledger(), Tz::UTC, "after a crash");
+    assert_eq!(
+        sim.calls("stripe.customers"),
+        customers_listed,
+        "resumed, not restarted"
+    );
+    assert_matches_ledger(
+        &snapshots(&app, store_id).await,
+        &sim.stripe_ledger(),
+        Tz::UTC,
+        "after a crash",
+    );
 }
 
 #[tokio::test]
@@ -594,7 +590,11 @@ async fn an_access_token_expiring_mid_sync_is_refreshed_once() {
     assert_eq!(run_all(&app).await, 1);
     let job = &jobs(&app, &ann).await[0];
     assert_eq!(job["status"], "success", "{job}");
-    assert_eq!(sim.calls("stripe.token"), 2, "one refresh for a sync of many pages");
+    assert_eq!(
+        sim.calls("stripe.token"),
+        2,
+        "one refresh for a sync of many pages"
+    );
     assert!(sim.calls("stripe.invoices") + sim.calls("stripe.charges") > 2);
 }
 
@@ -610,7 +610,11 @@ async fn a_failing_list_keeps_the_cursor_at_the_last_committed_page_and_retries(
     sim.fail("stripe.invoices", 100);
     assert_eq!(run_all(&app).await, 1);
     let (status, attempt, error) = job_row(&app, job_id).await;
-    assert_eq!((status.as_str(), attempt), ("queued", 1), "retried later: {error:?}");
+    assert_eq!(
+        (status.as_str(), attempt),
+        ("queued", 1),
+        "retried later: {error:?}"
+    );
     let invoices: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM raw_records WHERE integration_id = $1 AND object_type = 'invoice'",
     )
@@ -634,7 +638,10 @@ async fn a_failing_list_keeps_the_cursor_at_the_last_committed_page_and_retries(
     .fetch_optional(&app.db)
     .await
     .unwrap();
-    assert!(events_cursor.is_none(), "the events cursor waits for the whole backfill");
+    assert!(
+        events_cursor.is_none(),
+        "the events cursor waits for the whole backfill"
+    );
 
     sim.clear_faults();
     sqlx::query("UPDATE sync_jobs SET run_after = now()")
@@ -643,5 +650,212 @@ async fn a_failing_list_keeps_the_cursor_at_the_last_committed_page_and_retries(
         .unwrap();
     assert_eq!(run_all(&app).await, 1);
     assert_eq!(job_row(&app, job_id).await.0, "success");
-    assert_matches_ledger(&snapshots(&app, store_id).await, &sim.stripe_ledger(), Tz::UTC, "after retry");
+    assert_matches_ledger(
+        &snapshots(&app, store_id).await,
+        &sim.stripe_ledger(),
+        Tz::UTC,
+        "after retry",
+    );
+}
+
+#[tokio::test]
+async fn the_database_restarting_mid_job_ends_in_a_retried_correct_sync() {
+    use pulseboard_server::db::embedded::{BinarySearch, EmbeddedPostgres};
+    // A PostgreSQL of this test's own, so stopping it disturbs no other test.
+    let dir = crate::embedded::data_dir();
+    let search = BinarySearch::from_environment(None);
+    let mut pg = EmbeddedPostgres::start(dir.path(), &search).await.unwrap();
+    let sim = pulseboard_simulator::Simulator::start(small_history(30))
+        .await
+        .unwrap();
+    let url = pg.database_url();
+    let app = crate::helpers::spawn_app_with(|c| {
+        crate::helpers::use_simulator(c, &sim);
+        c.database_url = Some(url.into());
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let (store_id, _) = stripe_store(&app, &ann, "UTC").await;
+    let db = app.app_state.db.pool();
+    let job_id: Uuid = sqlx::query_scalar("SELECT id FROM sync_jobs")
+        .fetch_one(db)
+        .await
+        .unwrap();
+
+    // The database goes away while the worker waits on Stripe, and comes back.
+    sim.hang("stripe.charges", 1, Duration::from_secs(1));
+    let state = app.app_state.clone();
+    let worker = tokio::spawn(async move { runner::run_next(&state, "w1").await });
+    while sim.calls("stripe.charges") == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    pg.stop().await;
+    let _ = tokio::time::timeout(Duration::from_secs(30), worker)
+        .await
+        .expect("the worker gives up");
+    let mut pg = EmbeddedPostgres::start(dir.path(), &search).await.unwrap();
+
+    // Whatever the worker could not record, the lease and the retry take care of.
+    sqlx::query("UPDATE sync_jobs SET lease_expires_at = now() - interval '1 second', run_after = now() WHERE status IN ('running', 'queued')")
+        .execute(db)
+        .await
+        .unwrap();
+    queue::reap_expired(db).await.unwrap();
+    assert_eq!(run_all(&app).await, 1);
+    let (status, attempt, _) = job_row_in(db, job_id).await;
+    assert_eq!((status.as_str(), attempt), ("success", 2));
+    let actual = snapshots_in(db, store_id).await;
+    assert_matches_ledger(
+        &actual,
+        &sim.stripe_ledger(),
+        Tz::UTC,
+        "after a database restart",
+    );
+    drop(app);
+    pg.stop().await;
+}
+
+async fn job_row_in(db: &sqlx::PgPool, id: Uuid) -> (String, i32, Option<String>) {
+    sqlx::query_as("SELECT status, attempt, error FROM sync_jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
+async fn snapshots_in(
+    db: &sqlx::PgPool,
+    store_id: Uuid,
+) -> BTreeMap<String, BTreeMap<NaiveDate, i64>> {
+    let rows: Vec<(String, NaiveDate, i64)> = sqlx::query_as(
+        "SELECT d.metric_name, s.captured_on, s.value FROM metric_snapshots s
+         JOIN metric_definitions d ON d.id = s.metric_def_id WHERE d.store_id = $1",
+    )
+    .bind(store_id)
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let mut out: BTreeMap<String, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
+    for (metric, day, value) in rows {
+        out.entry(metric).or_default().insert(day, value);
+    }
+    out
+}
+
+#[tokio::test]
+async fn plans_cap_stores_and_integrations_and_cadence_is_adjustable() {
+    let (app, _sim) = spawn_app_with_simulator(small_history(10)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    // The free plan: two stores (sign-up made one), three integrations.
+    let (_, integration) = stripe_store(&app, &ann, "UTC").await;
+    let third = ann
+        .client
+        .post(app.url("/api/orgs/acme/stores"))
+        .json(&json!({ "workspace_id": ann.workspace_id, "name": "Third", "currency": "USD", "timezone": "UTC" }))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(third, StatusCode::CONFLICT, "plan_limit").await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 stores"),
+        "{body}"
+    );
+    let connected = ann
+        .client
+        .post(app.url("/api/orgs/acme/integrations/stripe/api-key"))
+        .json(&json!({ "store_id": ann.store_id, "fields": { "api_key": defaults::STRIPE_RESTRICTED_KEY } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(connected.status(), StatusCode::CREATED);
+    // The simulator has one Stripe account; a third connection is another account.
+    sqlx::query(
+        "INSERT INTO integrations (id, org_id, store_id, provider, auth_kind, external_account_id, account_label, cadence_minutes)
+         VALUES (gen_random_uuid(), $1, $2, 'stripe', 'api_key', 'acct_other', 'Other', 15)",
+    )
+    .bind(ann.org_id)
+    .bind(ann.store_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let refused = ann
+        .client
+        .post(app.url("/api/orgs/acme/integrations/stripe/connect"))
+        .json(&json!({ "store_id": ann.store_id }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(refused, StatusCode::CONFLICT, "plan_limit").await;
+    let usage: Value = ann
+        .client
+        .get(app.url("/api/orgs/acme/usage"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (usage["stores"].as_i64(), usage["integrations"].as_i64()),
+        (Some(2), Some(3))
+    );
+
+    let patched: Value = ann
+        .client
+        .patch(app.url(&format!("/api/orgs/acme/integrations/{integration}")))
+        .json(&json!({ "cadence_minutes": 120 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patched["cadence_minutes"], 120);
+    let invalid = ann
+        .client
+        .patch(app.url(&format!("/api/orgs/acme/integrations/{integration}")))
+        .json(&json!({ "cadence_minutes": 1 }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        invalid,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_cursor_older_than_stripes_event_retention_starts_a_full_relist() {
+    let (app, sim) = spawn_app_with_simulator(small_history(20)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let (store_id, integration) = stripe_store(&app, &ann, "UTC").await;
+    assert_eq!(run_all(&app).await, 1);
+    sqlx::query(
+        "UPDATE sync_cursors SET cursor = jsonb_build_object('created', extract(epoch FROM now() - interval '40 days')::bigint)
+         WHERE integration_id = $1 AND stream = 'stripe.events'",
+    )
+    .bind(integration)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let charges_listed = sim.calls("stripe.charges");
+    ann.client
+        .post(app.url(&format!("/api/orgs/acme/integrations/{integration}/sync")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(run_all(&app).await, 1);
+    assert_eq!(jobs(&app, &ann).await[0]["sync_type"], "backfill");
+    assert!(sim.calls("stripe.charges") > charges_listed);
+    assert_matches_ledger(
+        &snapshots(&app, store_id).await,
+        &sim.stripe_ledger(),
+        Tz::UTC,
+        "after a re-list",
+    );
 }
