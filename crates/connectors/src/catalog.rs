@@ -181,9 +181,9 @@ pub const SHOPIFY_METRICS: &[MetricSpec] = &[
     MetricSpec::new("orders", "Orders", "Orders placed.", Count, Sum, Flow, "orders", SHOPIFY_ORDER_DIMS),
     MetricSpec::new("aov", "Average order value", "Net sales divided by orders.", CurrencyMinor, Avg, Flow, "orders", SHOPIFY_ORDER_DIMS).ratio("net_sales", "orders"),
     MetricSpec::new("units_sold", "Units sold", "Quantity of items sold.", Count, Sum, Flow, "orders", SHOPIFY_SALES_DIMS),
-    MetricSpec::new("refunds", "Refunds", "Amount refunded.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS),
-    MetricSpec::new("new_customers", "New customers", "Customers placing their first order.", Count, Sum, Flow, "customers", SHOPIFY_ORDER_DIMS),
-    MetricSpec::new("returning_customers", "Returning customers", "Customers placing a repeat order.", Count, Sum, Flow, "customers", SHOPIFY_ORDER_DIMS),
+    MetricSpec::new("refunds", "Refunds", "Amount refunded, shipping and tax included.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_ORDER_DIMS),
+    MetricSpec::new("new_customers", "New customers", "Customers who have ordered, counted when Shopify created them (at their first order or checkout).", Count, Sum, Flow, "customers", &[]),
+    MetricSpec::new("returning_customers", "Returning customers", "Customers who have ordered more than once, counted when Shopify created them.", Count, Sum, Flow, "customers", &[]),
     MetricSpec::new("abandoned_checkouts", "Abandoned checkouts", "Checkouts started but not completed.", Count, Sum, Flow, "orders", &["country"]),
 ];
 

@@ -30,21 +30,21 @@ pub use config::{HttpConfig, ProvidersConfig, ShopifyConfig, StripeConfig};
 pub use error::{CallbackError, ConnectorError, OAuthError, WebhookError};
 pub use pkce::{pkce_challenge, pkce_pair};
 pub use provider::{
-    oauth_callback_error, AccountInfo, CallbackParams, AuthorizeRequest, CodeExchange, Connected, Provider,
-    Registry, TokenSet,
+    oauth_callback_error, AccountInfo, AuthorizeRequest, CallbackParams, CodeExchange, Connected,
+    Provider, Registry, TokenSet,
 };
 pub use shop_domain::ShopDomain;
 pub use shopify::{
     sign_shopify_callback, verify_shopify_callback, verify_shopify_webhook, ShopifyProvider,
     VerifiedCallback, SHOPIFY_CALLBACK_TOLERANCE,
 };
-pub use sync::{
-    MetricEvent, RawRecord, SinkError, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink,
-    TokenSource,
-};
 pub use stripe::{
     sign_stripe_webhook, validate_stripe_key, verify_stripe_webhook, StripeProvider,
     STRIPE_WEBHOOK_TOLERANCE,
+};
+pub use sync::{
+    MetricEvent, RawRecord, SinkError, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink,
+    TokenSource,
 };
 
 /// Re-exported so callers can read tokens without naming `secrecy` themselves.

@@ -257,7 +257,13 @@ mod tests {
     #[tokio::test]
     async fn stripe_faults_say_they_may_be_retried() {
         let faults = Faults::default();
-        faults.script("stripe.charges", Fault::RateLimited { retry_after_secs: 2 }, 1);
+        faults.script(
+            "stripe.charges",
+            Fault::RateLimited {
+                retry_after_secs: 2,
+            },
+            1,
+        );
         faults.script("stripe.charges", Fault::ServerError, 1);
         let limited = faults.enter("stripe.charges").await.unwrap_err();
         assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);

@@ -178,13 +178,19 @@ fn app(config: SimulatorConfig) -> (Router, AppState) {
         .route("/_sim/clock", get(clock))
         .route("/_sim/advance", post(advance))
         .route("/_sim/stripe/ledger", get(stripe_ledger))
-        .route("/_sim/stripe/charges/{id}/refund", post(refund_stripe_charge))
+        .route(
+            "/_sim/stripe/charges/{id}/refund",
+            post(refund_stripe_charge),
+        )
         .route("/_sim/shopify/{shop}/ledger", get(shopify_ledger))
         .route(
             "/_sim/shopify/{shop}/orders/{id}/refund",
             post(refund_shopify_order),
         )
-        .route("/_sim/shopify/{shop}/orders/{id}/edit", post(edit_shopify_order))
+        .route(
+            "/_sim/shopify/{shop}/orders/{id}/edit",
+            post(edit_shopify_order),
+        )
         .with_state(state.clone());
     (router, state)
 }
@@ -359,8 +365,14 @@ impl SimulatorHandle {
 
     /// Refunds `amount` (minor units) of a succeeded charge at the data clock,
     /// emitting `charge.refunded` and `refund.created`.
-    pub fn refund_stripe_charge(&self, charge_id: &str, amount: i64) -> Result<StripeRefund, SimError> {
-        lock(&self.state.world).stripe().refund_charge(charge_id, amount)
+    pub fn refund_stripe_charge(
+        &self,
+        charge_id: &str,
+        amount: i64,
+    ) -> Result<StripeRefund, SimError> {
+        lock(&self.state.world)
+            .stripe()
+            .refund_charge(charge_id, amount)
     }
 
     /// Refunds `amount_minor` of an order (numeric id, see [`parse_gid`]) at the
@@ -378,7 +390,11 @@ impl SimulatorHandle {
 
     /// Edits an order at the data clock: one line's quantity changes by one,
     /// totals are recomputed and `updatedAt` moves.
-    pub fn edit_shopify_order(&self, shop: &str, order_id: u64) -> Result<ShopifyOrderEdit, SimError> {
+    pub fn edit_shopify_order(
+        &self,
+        shop: &str,
+        order_id: u64,
+    ) -> Result<ShopifyOrderEdit, SimError> {
         lock(&self.state.world).shop(shop).edit_order(order_id)
     }
 
@@ -489,10 +505,9 @@ async fn refund_stripe_charge(
     let world = &mut *lock(&sim.world);
     let stripe = world.stripe();
     let amount = amount_param(&body).unwrap_or_else(|| {
-        stripe
-            .charge_index
-            .get(&id)
-            .map_or(0, |i| stripe.ledger.charges[*i].amount - stripe.ledger.charges[*i].amount_refunded)
+        stripe.charge_index.get(&id).map_or(0, |i| {
+            stripe.ledger.charges[*i].amount - stripe.ledger.charges[*i].amount_refunded
+        })
     });
     mutation_response(stripe.refund_charge(&id, amount))
 }
@@ -535,7 +550,11 @@ fn mutation_response<T: serde::Serialize>(result: Result<T, SimError>) -> Respon
                 SimError::NotFound(_) => StatusCode::NOT_FOUND,
                 SimError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            (status, Json(serde_json::json!({ "error": error.to_string() }))).into_response()
+            (
+                status,
+                Json(serde_json::json!({ "error": error.to_string() })),
+            )
+                .into_response()
         }
     }
 }

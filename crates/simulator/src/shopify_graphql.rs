@@ -104,10 +104,7 @@ impl Buckets {
         change: impl FnOnce(&mut f64) -> bool,
     ) -> (bool, Throttle) {
         let now = Instant::now();
-        let (level, at) = self
-            .shops
-            .entry(shop.to_owned())
-            .or_insert((maximum, now));
+        let (level, at) = self.shops.entry(shop.to_owned()).or_insert((maximum, now));
         *level = (*level + now.duration_since(*at).as_secs_f64() * restore).min(maximum);
         *at = now;
         let accepted = change(level);
@@ -183,7 +180,10 @@ impl<'a> Scanner<'a> {
 
     fn unexpected(&self) -> String {
         match self.peek() {
-            Some(c) => format!("syntax error, unexpected '{}' at offset {}", c as char, self.pos),
+            Some(c) => format!(
+                "syntax error, unexpected '{}' at offset {}",
+                c as char, self.pos
+            ),
             None => "syntax error, unexpected end of file".to_owned(),
         }
     }
@@ -292,10 +292,9 @@ impl<'a> Scanner<'a> {
             Some(c) if c == b'-' || c.is_ascii_digit() => {
                 let start = self.pos;
                 self.pos += 1;
-                while self
-                    .peek()
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'+' || c == b'-')
-                {
+                while self.peek().is_some_and(|c| {
+                    c.is_ascii_alphanumeric() || c == b'.' || c == b'+' || c == b'-'
+                }) {
                     self.pos += 1;
                 }
                 let text = String::from_utf8_lossy(&self.s[start..self.pos]);
@@ -599,7 +598,10 @@ fn plan(field: &Field, variables: &Value, scopes: &str) -> Result<Plan, Value> {
     for (name, arg) in &field.args {
         if !["first", "after", "query", "sortKey", "reverse"].contains(&name.as_str()) {
             let message = if ["last", "before"].contains(&name.as_str()) {
-                format!("The simulator pages forward only; '{name}' on Field '{}' is not supported.", field.name)
+                format!(
+                    "The simulator pages forward only; '{name}' on Field '{}' is not supported.",
+                    field.name
+                )
             } else {
                 format!("Field '{}' doesn't accept argument '{name}'", field.name)
             };
@@ -625,7 +627,9 @@ fn plan(field: &Field, variables: &Value, scopes: &str) -> Result<Plan, Value> {
                 &key,
             ))
         }
-        Some(value) => value.as_i64().ok_or_else(|| invalid("first", value, "Int"))?,
+        Some(value) => value
+            .as_i64()
+            .ok_or_else(|| invalid("first", value, "Int"))?,
     };
     if !(0..=MAX_PAGE).contains(&first) {
         return Err(error(
@@ -653,7 +657,9 @@ fn plan(field: &Field, variables: &Value, scopes: &str) -> Result<Plan, Value> {
     let after = match args.get("after") {
         None | Some(Value::Null) => None,
         Some(value) => {
-            let cursor = value.as_str().ok_or_else(|| invalid("after", value, "String"))?;
+            let cursor = value
+                .as_str()
+                .ok_or_else(|| invalid("after", value, "String"))?;
             Some(decode_cursor(sort, cursor).ok_or_else(|| {
                 error(
                     format!("Invalid cursor for current pagination: {cursor}"),
@@ -715,9 +721,15 @@ fn run(shop: &mut ShopGen, request: &Request, all_orders: bool) -> (Value, usize
     let times = |i: usize| -> (i64, i64) {
         match connection {
             Connection::Orders => (ledger.orders[i].created_at, ledger.orders[i].updated_at),
-            Connection::Customers => (ledger.customers[i].created_at, ledger.customers[i].updated_at),
+            Connection::Customers => (
+                ledger.customers[i].created_at,
+                ledger.customers[i].updated_at,
+            ),
             Connection::Products => (ledger.products[i].created_at, ledger.products[i].updated_at),
-            Connection::Checkouts => (ledger.checkouts[i].created_at, ledger.checkouts[i].updated_at),
+            Connection::Checkouts => (
+                ledger.checkouts[i].created_at,
+                ledger.checkouts[i].updated_at,
+            ),
         }
     };
     let matches = |i: usize| -> bool {
@@ -748,7 +760,10 @@ fn run(shop: &mut ShopGen, request: &Request, all_orders: bool) -> (Value, usize
             Some(cursor) => view.partition_point(|i| key(*i) <= cursor),
             None => 0,
         };
-        (above.max(view.partition_point(|i| key(*i).0 < sort_bounds.lower)), 1)
+        (
+            above.max(view.partition_point(|i| key(*i).0 < sort_bounds.lower)),
+            1,
+        )
     };
     let walk = |from: usize, dir: isize| {
         let mut pos = from as isize;
@@ -776,14 +791,14 @@ fn run(shop: &mut ShopGen, request: &Request, all_orders: bool) -> (Value, usize
 
     let node = |i: usize| -> Value {
         match connection {
-                Connection::Orders => {
-                    let order = &ledger.orders[i];
-                    let customer = order.customer.and_then(|id| shop.customer_by_id(id));
-                    ledger.order_node(order, customer)
-                }
-                Connection::Customers => ledger.customer_node(&ledger.customers[i]),
-                Connection::Products => ledger.product_node(&ledger.products[i]),
-                Connection::Checkouts => ledger.checkout_node(&ledger.checkouts[i]),
+            Connection::Orders => {
+                let order = &ledger.orders[i];
+                let customer = order.customer.and_then(|id| shop.customer_by_id(id));
+                ledger.order_node(order, customer)
+            }
+            Connection::Customers => ledger.customer_node(&ledger.customers[i]),
+            Connection::Products => ledger.product_node(&ledger.products[i]),
+            Connection::Checkouts => ledger.checkout_node(&ledger.checkouts[i]),
         }
     };
     let cursor = |i: &usize| encode_cursor(sort, key(*i));
@@ -795,12 +810,17 @@ fn run(shop: &mut ShopGen, request: &Request, all_orders: bool) -> (Value, usize
             "endCursor": page.last().map(cursor),
         },
     });
+    // Nodes are moved in: `json!` would deep-copy them through serde.
     if request.edges {
         let edges: Vec<Value> = page
             .iter()
-            .map(|i| json!({ "cursor": cursor(i), "node": node(*i) }))
+            .map(|i| {
+                let mut edge = json!({ "cursor": cursor(i) });
+                edge["node"] = node(*i);
+                edge
+            })
             .collect();
-        connection_json["edges"] = json!(edges);
+        connection_json["edges"] = Value::Array(edges);
     }
     if request.nodes {
         connection_json["nodes"] = page.iter().map(|i| node(*i)).collect();
@@ -833,10 +853,10 @@ pub(crate) fn execute(sim: &AppState, shop: &str, scopes: &str, body: &[u8]) -> 
     let variables = request.get("variables").cloned().unwrap_or(Value::Null);
     let fields = match parse_fields(query) {
         Ok(fields) => fields,
-        Err(message) => {
-            return Json(json!({ "errors": [{ "message": message, "extensions": { "code": "parseError" } }] }))
-                .into_response()
-        }
+        Err(message) => return Json(
+            json!({ "errors": [{ "message": message, "extensions": { "code": "parseError" } }] }),
+        )
+        .into_response(),
     };
     let mut plans = Vec::new();
     let mut errors = Vec::new();
@@ -952,9 +972,12 @@ pub(crate) fn execute(sim: &AppState, shop: &str, scopes: &str, body: &[u8]) -> 
         "throttleStatus": throttle.json(),
     }});
     if !search.is_empty() {
-        extensions["search"] = json!(search);
+        extensions["search"] = Value::Array(search);
     }
-    Json(json!({ "data": data, "extensions": extensions })).into_response()
+    let mut body = json!({});
+    body["data"] = Value::Object(data);
+    body["extensions"] = extensions;
+    Json(body).into_response()
 }
 
 #[cfg(test)]
@@ -983,13 +1006,19 @@ mod tests {
                 ("first".into(), Arg::Var("first".into())),
                 ("after".into(), Arg::Var("after".into())),
                 ("sortKey".into(), Arg::Enum("UPDATED_AT".into())),
-                ("query".into(), Arg::Str("updated_at:>='2024-01-01T00:00:00Z'".into())),
+                (
+                    "query".into(),
+                    Arg::Str("updated_at:>='2024-01-01T00:00:00Z'".into())
+                ),
             ]
         );
         assert_eq!(fields[0].selection, vec!["edges", "pageInfo"]);
         assert_eq!(fields[1].name, "shop");
         assert_eq!(fields[1].selection, vec!["name"]);
-        assert_eq!(parse_fields("{ shop { name myshopifyDomain } }").unwrap()[0].name, "shop");
+        assert_eq!(
+            parse_fields("{ shop { name myshopifyDomain } }").unwrap()[0].name,
+            "shop"
+        );
         assert!(parse_fields("{ orders(first: ").is_err());
         assert_eq!(
             parse_fields(r#"{ products(first: 5, reverse: true, query: """status:active""") { nodes { id } } }"#)
@@ -1005,13 +1034,22 @@ mod tests {
             "updated_at:>='2024-01-01T00:00:00Z' AND updated_at:<\"2024-02-01T00:00:00Z\" status:any",
             Connection::Orders,
         );
-        assert_eq!(search.updated.lower, parse_iso("2024-01-01T00:00:00Z").unwrap());
-        assert_eq!(search.updated.upper, parse_iso("2024-02-01T00:00:00Z").unwrap() - 1);
+        assert_eq!(
+            search.updated.lower,
+            parse_iso("2024-01-01T00:00:00Z").unwrap()
+        );
+        assert_eq!(
+            search.updated.upper,
+            parse_iso("2024-02-01T00:00:00Z").unwrap() - 1
+        );
         assert_eq!(search.created, Bounds::default());
         assert_eq!(warnings.len(), 1);
         let (search, _) = parse_search("created_at:2024-03-05", Connection::Customers);
         let day = parse_iso("2024-03-05").unwrap();
-        assert_eq!((search.created.lower, search.created.upper), (day, day + DAY - 1));
+        assert_eq!(
+            (search.created.lower, search.created.upper),
+            (day, day + DAY - 1)
+        );
         let (search, warnings) = parse_search("updated_at:>soon", Connection::Orders);
         assert_eq!(search, Search::default());
         assert_eq!(warnings.len(), 1);

@@ -194,7 +194,10 @@ fn order_events(o: &Value) -> Vec<MetricEvent> {
             continue;
         };
         if amount != 0 {
-            derived.extend([event("refunds", amount, at), event("net_sales", -amount, at)]);
+            derived.extend([
+                event("refunds", amount, at),
+                event("net_sales", -amount, at),
+            ]);
         }
     }
     derived
@@ -288,8 +291,20 @@ mod tests {
         assert_eq!(minor_units("1.234", "KWD"), Some(1234));
         assert_eq!(minor_units("12.340", "USD"), Some(1234));
         // 0.1 + 0.2 style float errors cannot happen: this is integer arithmetic.
-        assert_eq!(minor_units("4503599627370496.01", "USD"), Some(450_359_962_737_049_601));
-        for bad in ["12.345", "1.5e3", "", ".5", "abc", "1,00", "--1", "99999999999999999999"] {
+        assert_eq!(
+            minor_units("4503599627370496.01", "USD"),
+            Some(450_359_962_737_049_601)
+        );
+        for bad in [
+            "12.345",
+            "1.5e3",
+            "",
+            ".5",
+            "abc",
+            "1,00",
+            "--1",
+            "99999999999999999999",
+        ] {
             assert_eq!(minor_units(bad, "USD"), None, "{bad}");
         }
         assert_eq!(minor_units("1.5", "JPY"), None);
@@ -309,7 +324,10 @@ mod tests {
             assert_eq!(event.dimensions["channel"], "web");
             assert_eq!(event.dimensions["country"], "DE");
         }
-        let gross: Vec<_> = derived.iter().filter(|e| e.metric == "gross_sales").collect();
+        let gross: Vec<_> = derived
+            .iter()
+            .filter(|e| e.metric == "gross_sales")
+            .collect();
         assert_eq!(gross[0].dimensions["product"], "gid://shopify/Product/7");
         assert!(!gross[1].dimensions.contains_key("product"));
         assert_eq!(gross[0].at.to_rfc3339(), "2024-03-01T10:00:05+00:00");
@@ -338,9 +356,18 @@ mod tests {
         };
         assert!(customer(json!("0")).is_empty());
         let one = customer(json!("1"));
-        assert_eq!((sum(&one, "new_customers"), sum(&one, "returning_customers")), (1, 0));
+        assert_eq!(
+            (sum(&one, "new_customers"), sum(&one, "returning_customers")),
+            (1, 0)
+        );
         let three = customer(json!(3));
-        assert_eq!((sum(&three, "new_customers"), sum(&three, "returning_customers")), (1, 1));
+        assert_eq!(
+            (
+                sum(&three, "new_customers"),
+                sum(&three, "returning_customers")
+            ),
+            (1, 1)
+        );
         assert_eq!(three[0].at.to_rfc3339(), "2024-02-01T00:00:00+00:00");
     }
 
@@ -357,6 +384,10 @@ mod tests {
         let mut completed = checkout;
         completed["completedAt"] = json!("2024-02-01T01:00:00Z");
         assert!(events(&record("checkout", completed)).is_empty());
-        assert!(events(&record("product", json!({ "id": "gid://shopify/Product/1" }))).is_empty());
+        assert!(events(&record(
+            "product",
+            json!({ "id": "gid://shopify/Product/1" })
+        ))
+        .is_empty());
     }
 }

@@ -1,9 +1,12 @@
 //! Shopify: OAuth app install per shop, the GraphQL Admin API, signed callbacks
-//! and webhooks.
+//! and webhooks; syncing (`sync.rs`) and metric events (`derive.rs`).
 //!
 //! Endpoints used, relative to the shop base (`https://{shop}` in production):
 //! `GET /admin/oauth/authorize`, `POST /admin/oauth/access_token` and
 //! `POST /admin/api/{version}/graphql.json`.
+
+mod derive;
+mod sync;
 
 use std::{collections::BTreeSet, fmt, time::Duration};
 
@@ -27,6 +30,7 @@ use crate::{
     },
     shop_domain::ShopDomain,
     signature::{hmac_sha256, hmac_sha256_matches},
+    sync::{MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
 };
 
 /// How old an OAuth callback may be (Pulseboard's OAuth state lives 10 minutes).
@@ -137,6 +141,15 @@ impl ShopifyProvider {
             .json("Shopify's token endpoint")
     }
 
+    /// `{shop base}/admin/api/{version}/graphql.json`.
+    fn graphql_url(&self, shop: &ShopDomain) -> Result<Url, OAuthError> {
+        let (base, _) = self.base_for(Some(shop))?;
+        Ok(endpoint(
+            &base,
+            &format!("admin/api/{}/graphql.json", self.config.api_version),
+        ))
+    }
+
     /// Runs a GraphQL Admin API query and returns its `data`. A `THROTTLED` error,
     /// which Shopify sends with status 200, becomes `RateLimited`.
     pub async fn graphql(
@@ -146,11 +159,7 @@ impl ShopifyProvider {
         query: &str,
         variables: Value,
     ) -> Result<Value, ConnectorError> {
-        let (base, _) = self.base_for(Some(shop))?;
-        let url = endpoint(
-            &base,
-            &format!("admin/api/{}/graphql.json", self.config.api_version),
-        );
+        let url = self.graphql_url(shop)?;
         let request = self
             .http
             .post(url)
@@ -230,6 +239,18 @@ impl Provider for ShopifyProvider {
             oauth_configured: self.config.api_key.is_some() && self.config.api_secret.is_some(),
             metrics: SHOPIFY_METRICS,
         }
+    }
+
+    async fn sync(
+        &self,
+        req: &SyncRequest<'_>,
+        sink: &mut dyn SyncSink,
+    ) -> Result<SyncKind, SyncError> {
+        self.pull(req, sink).await
+    }
+
+    fn derive_events(&self, record: &RawRecord) -> Vec<MetricEvent> {
+        derive::events(record)
     }
 
     fn authorize_url(&self, req: &AuthorizeRequest) -> Result<Url, ConnectorError> {

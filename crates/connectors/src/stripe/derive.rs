@@ -208,7 +208,11 @@ mod tests {
             "refund",
             json!({ "amount": 500, "currency": "usd", "created": 1_700_000_000, "status": "succeeded" }),
         ));
-        let net: i64 = refund.iter().filter(|e| e.metric == "net_revenue").map(|e| e.value).sum();
+        let net: i64 = refund
+            .iter()
+            .filter(|e| e.metric == "net_revenue")
+            .map(|e| e.value)
+            .sum();
         assert_eq!(net, -500);
         let failed = events(&record(
             "charge",

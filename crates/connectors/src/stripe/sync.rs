@@ -147,7 +147,10 @@ impl StripeProvider {
             .and_then(|c| c.get("starting_after"))
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let first = LISTS.iter().position(|(l, _)| *l == resume_list).unwrap_or(0);
+        let first = LISTS
+            .iter()
+            .position(|(l, _)| *l == resume_list)
+            .unwrap_or(0);
         // The listed objects are as of now: older event snapshots must not replace them.
         let fetched_at = DateTime::from_timestamp(started_at, 0);
         for (index, (list, object_type)) in LISTS.iter().enumerate().skip(first) {
@@ -232,7 +235,10 @@ impl StripeProvider {
         }
         // Stripe lists newest first; apply oldest first so the last snapshot wins.
         events.sort_by_key(|e| (e.get("created").and_then(Value::as_i64), id_of(e)));
-        let newest = events.last().and_then(|e| e.get("created")).and_then(Value::as_i64);
+        let newest = events
+            .last()
+            .and_then(|e| e.get("created"))
+            .and_then(Value::as_i64);
         for chunk in events.chunks(100) {
             let records = chunk
                 .iter()

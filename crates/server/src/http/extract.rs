@@ -186,7 +186,8 @@ impl FromRequestParts<AppState> for OrgScope {
         let (org, role) = db::orgs::find_by_slug(&mut *tx, slug)
             .await?
             .ok_or(ApiError::NotFound("organization"))?;
-        let reads_only = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let reads_only = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+            || parts.extensions.get::<ReadOnlyPost>().is_some();
         if !reads_only && !role.can_write() {
             return Err(ApiError::forbidden(
                 "viewers have read-only access to this organization",
@@ -199,6 +200,20 @@ impl FromRequestParts<AppState> for OrgScope {
             tx,
         })
     }
+}
+
+/// Marks a POST that only reads (a metrics query with a JSON body), so viewers may
+/// call it. Set by [`read_only_post`] on the routes that need it.
+#[derive(Clone, Copy)]
+pub struct ReadOnlyPost;
+
+/// Layer function for read-only POST routes.
+pub async fn read_only_post(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    request.extensions_mut().insert(ReadOnlyPost);
+    next.run(request).await
 }
 
 impl OrgScope {

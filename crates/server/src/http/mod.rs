@@ -10,6 +10,7 @@ mod accounts;
 mod integrations;
 mod invites;
 mod me;
+mod metrics;
 mod oauth;
 mod orgs;
 mod stores;
@@ -79,6 +80,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(integrations::router())
         .merge(oauth::router())
         .merge(sync::router())
+        .merge(metrics::router())
 }
 
 /// The OpenAPI document, generated from the handlers.

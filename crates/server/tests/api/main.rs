@@ -7,6 +7,7 @@ mod embedded;
 mod input;
 mod integrations;
 mod isolation;
+mod metrics;
 mod oauth;
 mod ops;
 mod orgs;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::helpers::{expect_error, spawn_app_with_simulator, TestApp, TestUser};
 
-fn small_history(days: u32) -> SimulatorConfig {
+pub fn small_history(days: u32) -> SimulatorConfig {
     SimulatorConfig {
         data: DataConfig {
             history_days: days,
@@ -29,7 +29,7 @@ fn small_history(days: u32) -> SimulatorConfig {
 }
 
 /// A store in `timezone` connected to the simulated Stripe account with a restricted key.
-async fn stripe_store(app: &TestApp, user: &TestUser, timezone: &str) -> (Uuid, Uuid) {
+pub async fn stripe_store(app: &TestApp, user: &TestUser, timezone: &str) -> (Uuid, Uuid) {
     let store: Value = user
         .client
         .post(app.url(&format!("/api/orgs/{}/stores", user.org_slug)))
@@ -61,7 +61,7 @@ async fn stripe_store(app: &TestApp, user: &TestUser, timezone: &str) -> (Uuid, 
     )
 }
 
-async fn run_all(app: &TestApp) -> usize {
+pub async fn run_all(app: &TestApp) -> usize {
     runner::drain(&app.app_state, "test-worker", 50)
         .await
         .unwrap()
@@ -72,7 +72,7 @@ async fn snapshots(app: &TestApp, store_id: Uuid) -> BTreeMap<String, BTreeMap<N
     snapshots_in(&app.db, store_id).await
 }
 
-fn day_of(at: i64, tz: Tz) -> NaiveDate {
+pub fn day_of(at: i64, tz: Tz) -> NaiveDate {
     DateTime::from_timestamp(at, 0)
         .unwrap()
         .with_timezone(&tz)
@@ -80,7 +80,7 @@ fn day_of(at: i64, tz: Tz) -> NaiveDate {
 }
 
 /// The first second of the day after `day`, in `tz`.
-fn end_of(day: NaiveDate, tz: Tz) -> i64 {
+pub fn end_of(day: NaiveDate, tz: Tz) -> i64 {
     let next = day.checked_add_days(Days::new(1)).unwrap();
     tz.from_local_datetime(&next.and_hms_opt(0, 0, 0).unwrap())
         .earliest()
@@ -94,7 +94,7 @@ fn monthly(amount: i64, months: i64) -> i64 {
 }
 
 /// What the ledger says each metric was on each day of `days`, in `tz`.
-fn expected(
+pub fn expected(
     ledger: &StripeLedger,
     tz: Tz,
     days: &[NaiveDate],
@@ -205,7 +205,7 @@ async fn event_count(app: &TestApp, integration: Uuid) -> i64 {
         .unwrap()
 }
 
-async fn agency(app: &TestApp, user: &TestUser) {
+pub async fn agency(app: &TestApp, user: &TestUser) {
     sqlx::query("UPDATE organizations SET plan = 'agency' WHERE id = $1")
         .bind(user.org_id)
         .execute(&app.db)

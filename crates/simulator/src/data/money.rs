@@ -41,13 +41,20 @@ pub fn parse_decimal(text: &str, currency: &str) -> Option<i64> {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     if whole.is_empty()
         || fraction.len() > exponent
-        || !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit())
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
     {
         return None;
     }
     let padded = format!("{fraction:0<exponent$}");
     let value = whole.parse::<i64>().ok()? * 10i64.pow(exponent as u32)
-        + if padded.is_empty() { 0 } else { padded.parse::<i64>().ok()? };
+        + if padded.is_empty() {
+            0
+        } else {
+            padded.parse::<i64>().ok()?
+        };
     Some(if negative { -value } else { value })
 }
 
@@ -82,7 +89,10 @@ mod tests {
         assert_eq!(parse_decimal("1.5", "JPY"), None);
         assert_eq!(parse_decimal("abc", "USD"), None);
         for minor in [0, 1, 99, 100, 123_456_789] {
-            assert_eq!(parse_decimal(&format_decimal(minor, "USD"), "USD"), Some(minor));
+            assert_eq!(
+                parse_decimal(&format_decimal(minor, "USD"), "USD"),
+                Some(minor)
+            );
         }
     }
 }

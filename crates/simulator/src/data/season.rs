@@ -59,9 +59,7 @@ impl Season {
         } else {
             1.0
         };
-        let growth = self
-            .growth_per_year
-            .powf((t - anchor) as f64 / YEAR);
+        let growth = self.growth_per_year.powf((t - anchor) as f64 / YEAR);
         week * self.months[month as usize - 1] * bfcm * growth
     }
 

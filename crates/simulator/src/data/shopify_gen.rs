@@ -30,8 +30,18 @@ pub(crate) struct ShopParams {
 }
 
 const ADJECTIVES: [&str; 12] = [
-    "Classic", "Organic", "Everyday", "Premium", "Vintage", "Eco", "Deluxe", "Mini", "Signature",
-    "Travel", "Cozy", "Bold",
+    "Classic",
+    "Organic",
+    "Everyday",
+    "Premium",
+    "Vintage",
+    "Eco",
+    "Deluxe",
+    "Mini",
+    "Signature",
+    "Travel",
+    "Cozy",
+    "Bold",
 ];
 /// (noun, product type, US-cent price range).
 const NOUNS: [(&str, &str, i64, i64); 12] = [
@@ -229,7 +239,8 @@ impl ShopGen {
         }
         for i in 0..count {
             if shop.templates[i].created_at >= shop.p.start {
-                shop.agenda.push(shop.templates[i].created_at, Task::Launch(i));
+                shop.agenda
+                    .push(shop.templates[i].created_at, Task::Launch(i));
             }
         }
         let start = shop.p.start;
@@ -311,7 +322,8 @@ impl ShopGen {
                     {
                         let factor = self.rng.uniform(0.9, 1.15);
                         let product = &mut self.ledger.products[pi];
-                        product.price = ((product.price as f64 * factor / 50.0).round() as i64 * 50).max(50);
+                        product.price =
+                            ((product.price as f64 * factor / 50.0).round() as i64 * 50).max(50);
                         product.updated_at = t;
                     }
                 }
@@ -529,7 +541,10 @@ impl ShopGen {
             _ => None,
         };
         let country = self.pick_country();
-        let subtotal: i64 = lines.iter().map(|(_, q, price)| i64::from(*q) * price).sum();
+        let subtotal: i64 = lines
+            .iter()
+            .map(|(_, q, price)| i64::from(*q) * price)
+            .sum();
         let shipping = if subtotal >= scale(7500, &self.p.currency) {
             0
         } else {
@@ -545,6 +560,7 @@ impl ShopGen {
             completed_at: None,
             total_price: total,
             customer: customer.map(|c| self.ledger.customers[c].id),
+            shipping_country: country.0.to_owned(),
             order: None,
         });
         self.drafts.push(Draft { lines, country });
@@ -684,10 +700,14 @@ impl ShopGen {
         let oi = self.mutable_order(order_id)?;
         let order = &self.ledger.orders[oi];
         if order.total_refunded >= order.total_price {
-            return Err(SimError::Invalid(format!("order {order_id} is fully refunded")));
+            return Err(SimError::Invalid(format!(
+                "order {order_id} is fully refunded"
+            )));
         }
         self.mutations += 1;
-        let mut rng = Rng::new(mix(self.p.seed ^ hash_str(&self.p.shop) ^ mix(self.mutations)));
+        let mut rng = Rng::new(mix(self.p.seed
+            ^ hash_str(&self.p.shop)
+            ^ mix(self.mutations)));
         let edit = self.apply_edit(oi, self.ledger.end, &mut rng);
         self.views.clear();
         Ok(edit)
@@ -697,7 +717,11 @@ impl ShopGen {
     pub(crate) fn key(&self, connection: Connection, sort: SortKey, i: usize) -> (i64, u64) {
         let l = &self.ledger;
         let (id, created, updated) = match connection {
-            Connection::Orders => (l.orders[i].id, l.orders[i].created_at, l.orders[i].updated_at),
+            Connection::Orders => (
+                l.orders[i].id,
+                l.orders[i].created_at,
+                l.orders[i].updated_at,
+            ),
             Connection::Customers => (
                 l.customers[i].id,
                 l.customers[i].created_at,
@@ -742,7 +766,9 @@ impl ShopGen {
     }
 
     pub(crate) fn customer_by_id(&self, id: u64) -> Option<&ShopifyCustomer> {
-        self.customer_index.get(&id).map(|i| &self.ledger.customers[*i])
+        self.customer_index
+            .get(&id)
+            .map(|i| &self.ledger.customers[*i])
     }
 }
 
@@ -805,9 +831,16 @@ mod tests {
         for order in &ledger.orders {
             let lines: i64 = order.lines.iter().map(|l| l.discounted_total).sum();
             assert_eq!(lines, order.subtotal);
-            let original: i64 = order.lines.iter().map(|l| l.unit_price * i64::from(l.quantity)).sum();
+            let original: i64 = order
+                .lines
+                .iter()
+                .map(|l| l.unit_price * i64::from(l.quantity))
+                .sum();
             assert_eq!(original - order.total_discounts, order.subtotal);
-            assert_eq!(order.subtotal + order.total_shipping + order.total_tax, order.total_price);
+            assert_eq!(
+                order.subtotal + order.total_shipping + order.total_tax,
+                order.total_price
+            );
             let refunded: i64 = order.refunds.iter().map(|r| r.amount).sum();
             assert_eq!(refunded, order.total_refunded);
             assert!(order.total_refunded <= order.total_price);
@@ -815,12 +848,23 @@ mod tests {
             assert!((1..=4).contains(&order.lines.len()));
         }
         for customer in &ledger.customers {
-            let orders: Vec<_> = ledger.orders.iter().filter(|o| o.customer == Some(customer.id)).collect();
+            let orders: Vec<_> = ledger
+                .orders
+                .iter()
+                .filter(|o| o.customer == Some(customer.id))
+                .collect();
             assert_eq!(orders.len() as u64, customer.number_of_orders);
-            assert_eq!(orders.iter().map(|o| o.net()).sum::<i64>(), customer.amount_spent);
+            assert_eq!(
+                orders.iter().map(|o| o.net()).sum::<i64>(),
+                customer.amount_spent
+            );
         }
         let n = ledger.orders.len() as f64;
-        let refunded = ledger.orders.iter().filter(|o| !o.refunds.is_empty()).count() as f64;
+        let refunded = ledger
+            .orders
+            .iter()
+            .filter(|o| !o.refunds.is_empty())
+            .count() as f64;
         assert!((0.03..0.1).contains(&(refunded / n)), "{refunded} of {n}");
         assert!(ledger.orders.iter().any(|o| !o.edits.is_empty()));
         assert!(ledger.orders.iter().any(|o| o.cancelled_at.is_some()));

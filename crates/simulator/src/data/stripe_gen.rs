@@ -39,11 +39,51 @@ pub(crate) struct StripeParams {
 
 /// The catalogue: (id, nickname, product, US cents, interval, count, weight).
 const PLANS: [(&str, &str, &str, i64, Interval, u32, f64); 5] = [
-    ("price_1SimStarterMonthly", "Starter monthly", "prod_SimStarter", 2900, Interval::Month, 1, 0.42),
-    ("price_1SimProMonthly", "Pro monthly", "prod_SimPro", 9900, Interval::Month, 1, 0.25),
-    ("price_1SimProQuarterly", "Pro quarterly", "prod_SimPro", 27900, Interval::Month, 3, 0.10),
-    ("price_1SimStarterYearly", "Starter yearly", "prod_SimStarter", 29000, Interval::Year, 1, 0.08),
-    ("price_1SimProYearly", "Pro yearly", "prod_SimPro", 99000, Interval::Year, 1, 0.15),
+    (
+        "price_1SimStarterMonthly",
+        "Starter monthly",
+        "prod_SimStarter",
+        2900,
+        Interval::Month,
+        1,
+        0.42,
+    ),
+    (
+        "price_1SimProMonthly",
+        "Pro monthly",
+        "prod_SimPro",
+        9900,
+        Interval::Month,
+        1,
+        0.25,
+    ),
+    (
+        "price_1SimProQuarterly",
+        "Pro quarterly",
+        "prod_SimPro",
+        27900,
+        Interval::Month,
+        3,
+        0.10,
+    ),
+    (
+        "price_1SimStarterYearly",
+        "Starter yearly",
+        "prod_SimStarter",
+        29000,
+        Interval::Year,
+        1,
+        0.08,
+    ),
+    (
+        "price_1SimProYearly",
+        "Pro yearly",
+        "prod_SimPro",
+        99000,
+        Interval::Year,
+        1,
+        0.15,
+    ),
 ];
 
 /// Where a plan change from each plan goes: (upgrade, downgrade).
@@ -119,16 +159,18 @@ impl StripeGen {
         let created = p.start - 30 * DAY;
         let prices = PLANS
             .iter()
-            .map(|(id, nickname, product, cents, interval, count, _)| StripePrice {
-                id: (*id).into(),
-                product: (*product).into(),
-                nickname: (*nickname).into(),
-                unit_amount: scale(*cents, &p.currency),
-                currency: p.currency.clone(),
-                interval: *interval,
-                interval_count: *count,
-                created,
-            })
+            .map(
+                |(id, nickname, product, cents, interval, count, _)| StripePrice {
+                    id: (*id).into(),
+                    product: (*product).into(),
+                    nickname: (*nickname).into(),
+                    unit_amount: scale(*cents, &p.currency),
+                    currency: p.currency.clone(),
+                    interval: *interval,
+                    interval_count: *count,
+                    created,
+                },
+            )
             .collect();
         let ledger = StripeLedger {
             account_id: p.account_id.clone(),
@@ -226,7 +268,9 @@ impl StripeGen {
             name: format!("{first} {last}"),
         };
         self.ledger.customers.push(customer);
-        self.emit(t, "customer.created", None, |l| l.customer_json(&l.customers[n]));
+        self.emit(t, "customer.created", None, |l| {
+            l.customer_json(&l.customers[n])
+        });
         if self.rng.chance(0.8) {
             self.subscribe(n, t);
             if self.rng.chance(0.05) {
@@ -418,7 +462,8 @@ impl StripeGen {
         sub.cancel_at_period_end = true;
         sub.canceled_at = Some(t);
         sub.updated = t;
-        let previous = json!({ "cancel_at_period_end": false, "cancel_at": null, "canceled_at": null });
+        let previous =
+            json!({ "cancel_at_period_end": false, "cancel_at": null, "canceled_at": null });
         self.emit_subscription(si, t, "customer.subscription.updated", Some(previous));
     }
 
@@ -588,7 +633,11 @@ impl StripeGen {
     }
 
     /// Refunds `amount` of a succeeded charge now (at the data clock).
-    pub fn refund_charge(&mut self, charge_id: &str, amount: i64) -> Result<StripeRefund, SimError> {
+    pub fn refund_charge(
+        &mut self,
+        charge_id: &str,
+        amount: i64,
+    ) -> Result<StripeRefund, SimError> {
         let ci = *self
             .charge_index
             .get(charge_id)
@@ -596,7 +645,9 @@ impl StripeGen {
         let charge = &self.ledger.charges[ci];
         let remaining = charge.amount - charge.amount_refunded;
         if !charge.paid() {
-            return Err(SimError::Invalid(format!("charge {charge_id} did not succeed")));
+            return Err(SimError::Invalid(format!(
+                "charge {charge_id} did not succeed"
+            )));
         }
         if amount <= 0 || amount > remaining {
             return Err(SimError::Invalid(format!(
@@ -641,7 +692,9 @@ impl StripeGen {
     }
 
     fn emit_subscription(&mut self, si: usize, t: i64, kind: &str, previous: Option<Value>) {
-        self.emit(t, kind, previous, |l| l.subscription_json(&l.subscriptions[si]));
+        self.emit(t, kind, previous, |l| {
+            l.subscription_json(&l.subscriptions[si])
+        });
     }
 
     fn emit_invoice(&mut self, ii: usize, t: i64, kind: &str) {
@@ -732,7 +785,11 @@ mod tests {
         let mut once = StripeGen::new(params(5));
         once.advance(1_700_000_000);
         let mut steps = StripeGen::new(params(5));
-        for end in [1_700_000_000 - 150 * DAY, 1_700_000_000 - 40 * DAY + 17, 1_700_000_000] {
+        for end in [
+            1_700_000_000 - 150 * DAY,
+            1_700_000_000 - 40 * DAY + 17,
+            1_700_000_000,
+        ] {
             steps.advance(end);
         }
         assert!(once.ledger == steps.ledger, "stepwise generation diverged");
@@ -743,10 +800,18 @@ mod tests {
         let mut stripe = StripeGen::new(params(9));
         stripe.advance(1_700_000_000);
         let ledger = &stripe.ledger;
-        assert!(ledger.subscriptions.len() > 500, "{}", ledger.subscriptions.len());
+        assert!(
+            ledger.subscriptions.len() > 500,
+            "{}",
+            ledger.subscriptions.len()
+        );
         for sub in &ledger.subscriptions {
             for period in &sub.periods {
-                let invoice = ledger.invoices.iter().find(|i| i.id == period.invoice).unwrap();
+                let invoice = ledger
+                    .invoices
+                    .iter()
+                    .find(|i| i.id == period.invoice)
+                    .unwrap();
                 assert_eq!(invoice.amount_due, period.amount());
                 assert_eq!(invoice.lines[0].period_start, period.start);
             }
@@ -764,11 +829,20 @@ mod tests {
             assert_eq!(refunded, charge.amount_refunded);
             assert!(charge.amount_refunded <= charge.amount);
         }
-        assert!(ledger.invoices.iter().any(|i| i.status == InvoiceStatus::Open && i.attempt_count > 0));
-        assert!(ledger.subscriptions.iter().any(|s| s.periods.windows(2).any(|w| w[0].price != w[1].price)));
+        assert!(ledger
+            .invoices
+            .iter()
+            .any(|i| i.status == InvoiceStatus::Open && i.attempt_count > 0));
+        assert!(ledger
+            .subscriptions
+            .iter()
+            .any(|s| s.periods.windows(2).any(|w| w[0].price != w[1].price)));
         assert!(ledger.subscriptions.iter().any(|s| s.cancel_at_period_end));
         assert!(ledger.charges.iter().any(|c| c.invoice.is_none()));
-        assert!(ledger.refunds.iter().any(|r| ledger.charges.iter().any(|c| c.id == r.charge && c.amount > r.amount)));
+        assert!(ledger.refunds.iter().any(|r| ledger
+            .charges
+            .iter()
+            .any(|c| c.id == r.charge && c.amount > r.amount)));
     }
 
     #[test]
@@ -776,6 +850,8 @@ mod tests {
         let mut mint = Mint::new(1);
         let ids: std::collections::HashSet<String> = (0..10_000).map(|_| mint.id("ch")).collect();
         assert_eq!(ids.len(), 10_000);
-        assert!(ids.iter().all(|id| id.starts_with("ch_1Sim") && id.len() == 18));
+        assert!(ids
+            .iter()
+            .all(|id| id.starts_with("ch_1Sim") && id.len() == 18));
     }
 }

@@ -12,9 +12,11 @@ use serde_json::{json, Value};
 /// is `created` order (ties in no particular order).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StripeLedger {
+    /// The connected account (`acct_…`), from `StripeSimConfig::account_id`.
     pub account_id: String,
     /// Lower-case ISO code, like Stripe sends.
     pub currency: String,
+    /// Copied into every object's `livemode`.
     pub livemode: bool,
     /// Start of the generated history.
     pub start: i64,
@@ -23,11 +25,15 @@ pub struct StripeLedger {
     pub end: i64,
     /// The price catalogue (created before `start`).
     pub prices: Vec<StripePrice>,
+    /// Every customer, in signup order.
     pub customers: Vec<StripeCustomer>,
+    /// Every subscription, canceled ones included.
     pub subscriptions: Vec<StripeSubscription>,
+    /// Every subscription invoice (one per billing period).
     pub invoices: Vec<StripeInvoice>,
     /// Every charge attempt, failed ones included.
     pub charges: Vec<StripeCharge>,
+    /// Every refund, generated and made through the handle.
     pub refunds: Vec<StripeRefund>,
     /// Only the events Stripe still retains: created within the 30 days before `end`.
     pub events: Vec<StripeEvent>,
@@ -61,15 +67,21 @@ impl Interval {
 /// A recurring price.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StripePrice {
+    /// `price_…`, fixed across seeds: the catalogue is part of the business.
     pub id: String,
     /// `prod_…`: prices of the same product are the same plan at different terms.
     pub product: String,
+    /// Display name ("Pro monthly").
     pub nickname: String,
     /// Per seat, per `interval_count` × `interval`.
     pub unit_amount: i64,
+    /// The account currency.
     pub currency: String,
+    /// Billing interval unit.
     pub interval: Interval,
+    /// Intervals per period (3 months for quarterly).
     pub interval_count: u32,
+    /// Before `start`: the catalogue predates the history.
     pub created: i64,
 }
 
@@ -82,9 +94,13 @@ impl StripePrice {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StripeCustomer {
+    /// `cus_…`.
     pub id: String,
+    /// Signup time: `customer.created` and the new-customer count.
     pub created: i64,
+    /// Unique per customer (`first.last{n}@example.com`).
     pub email: String,
+    /// Display name.
     pub name: String,
 }
 
@@ -110,12 +126,17 @@ impl SubscriptionStatus {
 /// A subscription with one item (one price × quantity seats at a time).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StripeSubscription {
+    /// `sub_…`.
     pub id: String,
+    /// The subscriber's `cus_…`.
     pub customer: String,
     /// The one subscription item's id (`si_…`); it survives price changes, as in Stripe.
     pub item_id: String,
+    /// When it was created (equal to `start_date`: no trials).
     pub created: i64,
+    /// Start of the first period and the billing anchor.
     pub start_date: i64,
+    /// Status now (at the data clock).
     pub status: SubscriptionStatus,
     /// Set when the customer asked to cancel; the subscription then ends at
     /// `current_period_end` instead of renewing.
@@ -125,9 +146,13 @@ pub struct StripeSubscription {
     /// When the subscription stopped: the period end for a requested
     /// cancellation, the last failed payment attempt for non-payment.
     pub ended_at: Option<i64>,
+    /// Start of the last period (kept after cancellation, like Stripe).
     pub current_period_start: i64,
+    /// End of the last period.
     pub current_period_end: i64,
+    /// The account currency.
     pub currency: String,
+    /// The invoice of the last period.
     pub latest_invoice: Option<String>,
     /// Every billing period so far, oldest first: the full price and quantity
     /// history (changes take effect at a renewal boundary).
@@ -139,7 +164,9 @@ pub struct StripeSubscription {
 impl StripeSubscription {
     /// The period in force now (the last one).
     pub fn current(&self) -> &SubscriptionPeriod {
-        self.periods.last().expect("a subscription has a first period")
+        self.periods
+            .last()
+            .expect("a subscription has a first period")
     }
 
     /// The period covering `t`, if the subscription was live then (before
@@ -155,14 +182,20 @@ impl StripeSubscription {
 /// One billing period of a subscription and what it was billed at.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SubscriptionPeriod {
+    /// When the period (and its invoice) began.
     pub start: i64,
     /// The scheduled end; a subscription canceled for non-payment stops
     /// earlier, at its `ended_at`.
     pub end: i64,
+    /// The `price_…` billed for this period.
     pub price: String,
+    /// Per seat, for the whole period.
     pub unit_amount: i64,
+    /// The price's interval unit.
     pub interval: Interval,
+    /// The price's intervals per period.
     pub interval_count: u32,
+    /// Seats billed for this period.
     pub quantity: u32,
     /// The invoice billing this period.
     pub invoice: String,
@@ -198,18 +231,26 @@ impl InvoiceStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StripeInvoice {
+    /// `in_…`.
     pub id: String,
+    /// The billed `cus_…`.
     pub customer: String,
+    /// The subscription billed (always set: one-off charges have no invoice).
     pub subscription: Option<String>,
+    /// Period start for renewals; payment follows an hour later.
     pub created: i64,
     /// `subscription_create` or `subscription_cycle`.
     pub billing_reason: String,
     /// Stripe's top-level period: for a renewal invoice it is the *previous*
     /// period (Stripe's documented quirk); the billed period is on the line.
     pub period_start: i64,
+    /// See `period_start`.
     pub period_end: i64,
+    /// `paid`, or `open` while unpaid (and after dunning gave up).
     pub status: InvoiceStatus,
+    /// Σ lines: `unit_amount × quantity` of the period.
     pub amount_due: i64,
+    /// `amount_due` once paid, else 0.
     pub amount_paid: i64,
     /// Payment attempts so far.
     pub attempt_count: u32,
@@ -217,25 +258,39 @@ pub struct StripeInvoice {
     pub charge: Option<String>,
     /// Every charge attempt, oldest first.
     pub charges: Vec<String>,
+    /// When the successful attempt happened.
     pub paid_at: Option<i64>,
     /// When Stripe retries next, while open.
     pub next_payment_attempt: Option<i64>,
+    /// The account currency.
     pub currency: String,
+    /// One line: the billed period.
     pub lines: Vec<InvoiceLine>,
+    /// Last change (creation, attempt, payment); not a Stripe field.
     pub updated: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InvoiceLine {
+    /// `il_…`.
     pub id: String,
+    /// `unit_amount × quantity`.
     pub amount: i64,
+    /// Seats.
     pub quantity: u32,
+    /// The `price_…` billed.
     pub price: String,
+    /// Per seat, for the period.
     pub unit_amount: i64,
+    /// The price's interval unit.
     pub interval: Interval,
+    /// The price's intervals per period.
     pub interval_count: u32,
+    /// The billed period's start.
     pub period_start: i64,
+    /// The billed period's end.
     pub period_end: i64,
+    /// The `sub_…` billed.
     pub subscription: String,
 }
 
@@ -257,21 +312,29 @@ impl ChargeStatus {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StripeCharge {
+    /// `ch_…`.
     pub id: String,
+    /// The paying `cus_…`.
     pub customer: String,
     /// `None` for one-off charges.
     pub invoice: Option<String>,
+    /// When the attempt happened.
     pub created: i64,
+    /// Attempted amount (captured in full when it succeeded).
     pub amount: i64,
     /// Sum of this charge's refunds.
     pub amount_refunded: i64,
+    /// `succeeded` or `failed`; only succeeded charges count as revenue.
     pub status: ChargeStatus,
     /// `card_declined` etc. for failed charges.
     pub failure_code: Option<String>,
+    /// Why (subscription or one-off extra).
     pub description: String,
+    /// The account currency.
     pub currency: String,
     /// Ids of this charge's refunds, oldest first.
     pub refunds: Vec<String>,
+    /// Last change (refunds); not a Stripe field.
     pub updated: i64,
 }
 
@@ -289,10 +352,15 @@ impl StripeCharge {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StripeRefund {
+    /// `re_…`.
     pub id: String,
+    /// The refunded `ch_…`.
     pub charge: String,
+    /// Refunded amount (partial or the rest of the charge).
     pub amount: i64,
+    /// When it was refunded: 1–10 days after the charge, or the clock for handle refunds.
     pub created: i64,
+    /// The charge's currency.
     pub currency: String,
     /// Always `succeeded` in the simulator.
     pub status: String,
@@ -301,13 +369,18 @@ pub struct StripeRefund {
 /// An event as `/v1/events` lists it; `object` is the snapshot at `created`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StripeEvent {
+    /// `evt_…`.
     pub id: String,
+    /// `customer.created`, `charge.refunded`, … (JSON `type`).
     #[serde(rename = "type")]
     pub kind: String,
+    /// When it happened.
     pub created: i64,
     /// Id of the object the event is about.
     pub object_id: String,
+    /// `data.object`: the object as it was right after the change.
     pub object: Value,
+    /// `data.previous_attributes` for `*.updated`-style events.
     pub previous_attributes: Option<Value>,
 }
 
@@ -343,7 +416,13 @@ impl StripeLedger {
         self.prices.iter().find(|p| p.id == id)
     }
 
-    pub(crate) fn price_json(&self, id: &str, unit_amount: i64, interval: Interval, count: u32) -> Value {
+    pub(crate) fn price_json(
+        &self,
+        id: &str,
+        unit_amount: i64,
+        interval: Interval,
+        count: u32,
+    ) -> Value {
         let price = self.price(id);
         json!({
             "id": id,
@@ -378,26 +457,24 @@ impl StripeLedger {
 
     pub(crate) fn subscription_items_json(&self, s: &StripeSubscription) -> Value {
         let p = s.current();
-        json!({
-            "object": "list",
-            "data": [{
-                "id": s.item_id,
-                "object": "subscription_item",
-                "created": s.created,
-                "price": self.price_json(&p.price, p.unit_amount, p.interval, p.interval_count),
-                "quantity": p.quantity,
-                "subscription": s.id,
-                "current_period_start": s.current_period_start,
-                "current_period_end": s.current_period_end,
-            }],
-            "has_more": false,
-            "total_count": 1,
-            "url": format!("/v1/subscription_items?subscription={}", s.id),
-        })
+        let mut item = json!({
+            "id": s.item_id,
+            "object": "subscription_item",
+            "created": s.created,
+            "quantity": p.quantity,
+            "subscription": s.id,
+            "current_period_start": s.current_period_start,
+            "current_period_end": s.current_period_end,
+        });
+        item["price"] = self.price_json(&p.price, p.unit_amount, p.interval, p.interval_count);
+        list_json(
+            vec![item],
+            format!("/v1/subscription_items?subscription={}", s.id),
+        )
     }
 
     pub(crate) fn subscription_json(&self, s: &StripeSubscription) -> Value {
-        json!({
+        let mut json = json!({
             "id": s.id,
             "object": "subscription",
             "customer": s.customer,
@@ -415,10 +492,11 @@ impl StripeLedger {
             "currency": s.currency,
             "latest_invoice": s.latest_invoice,
             "quantity": s.current().quantity,
-            "items": self.subscription_items_json(s),
             "livemode": self.livemode,
             "metadata": {},
-        })
+        });
+        json["items"] = self.subscription_items_json(s);
+        json
     }
 
     pub(crate) fn invoice_json(&self, i: &StripeInvoice) -> Value {
@@ -426,7 +504,7 @@ impl StripeLedger {
             .lines
             .iter()
             .map(|l| {
-                json!({
+                let mut line = json!({
                     "id": l.id,
                     "object": "line_item",
                     "amount": l.amount,
@@ -437,16 +515,18 @@ impl StripeLedger {
                         self.price(&l.price).map_or("", |p| p.nickname.as_str())
                     ),
                     "period": { "start": l.period_start, "end": l.period_end },
-                    "price": self.price_json(&l.price, l.unit_amount, l.interval, l.interval_count),
                     "proration": false,
                     "quantity": l.quantity,
                     "subscription": l.subscription,
                     "type": "subscription",
-                })
+                });
+                line["price"] =
+                    self.price_json(&l.price, l.unit_amount, l.interval, l.interval_count);
+                line
             })
             .collect();
         let paid = i.status == InvoiceStatus::Paid;
-        json!({
+        let mut json = json!({
             "id": i.id,
             "object": "invoice",
             "customer": i.customer,
@@ -474,16 +554,11 @@ impl StripeLedger {
                 "marked_uncollectible_at": null,
                 "voided_at": null,
             },
-            "lines": {
-                "object": "list",
-                "data": lines,
-                "has_more": false,
-                "total_count": i.lines.len(),
-                "url": format!("/v1/invoices/{}/lines", i.id),
-            },
             "livemode": self.livemode,
             "metadata": {},
-        })
+        });
+        json["lines"] = list_json(lines, format!("/v1/invoices/{}/lines", i.id));
+        json
     }
 
     pub(crate) fn charge_json(&self, c: &StripeCharge) -> Value {
@@ -491,7 +566,11 @@ impl StripeLedger {
         let (outcome_type, network_status, seller_message) = if paid {
             ("authorized", "approved_by_network", "Payment complete.")
         } else {
-            ("issuer_declined", "declined_by_network", "The bank did not return any further details with this decline.")
+            (
+                "issuer_declined",
+                "declined_by_network",
+                "The bank did not return any further details with this decline.",
+            )
         };
         json!({
             "id": c.id,
@@ -539,20 +618,32 @@ impl StripeLedger {
     }
 
     pub(crate) fn event_json(&self, e: &StripeEvent) -> Value {
-        let mut data = json!({ "object": e.object });
+        let mut data = json!({});
+        data["object"] = e.object.clone();
         if let Some(previous) = &e.previous_attributes {
             data["previous_attributes"] = previous.clone();
         }
-        json!({
+        let mut json = json!({
             "id": e.id,
             "object": "event",
             "api_version": STRIPE_API_VERSION,
             "created": e.created,
-            "data": data,
             "livemode": self.livemode,
             "pending_webhooks": 0,
             "request": { "id": null, "idempotency_key": null },
             "type": e.kind,
-        })
+        });
+        json["data"] = data;
+        json
     }
+}
+
+/// An embedded list object (`has_more: false`: the simulator embeds whole lists).
+// `json!` would deep-copy `data` through serde; moving it in is what keeps
+// rendering cheap.
+fn list_json(data: Vec<Value>, url: String) -> Value {
+    let mut json =
+        json!({ "object": "list", "has_more": false, "total_count": data.len(), "url": url });
+    json["data"] = Value::Array(data);
+    json
 }

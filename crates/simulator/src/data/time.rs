@@ -96,8 +96,7 @@ pub(crate) fn parse_iso(text: &str) -> Option<i64> {
         return None;
     }
     let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    if !(1..=12).contains(&month) || day < 1 || day > i64::from(days_in_month(year, month as u32))
-    {
+    if !(1..=12).contains(&month) || day < 1 || day > i64::from(days_in_month(year, month as u32)) {
         return None;
     }
     let mut unix = days_from_civil(year, month as u32, day as u32) * DAY;
@@ -136,7 +135,8 @@ pub(crate) fn parse_iso(text: &str) -> Option<i64> {
             if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
             }
-            let offset = digits[..2].parse::<i64>().ok()? * HOUR + digits[2..].parse::<i64>().ok()? * 60;
+            let offset =
+                digits[..2].parse::<i64>().ok()? * HOUR + digits[2..].parse::<i64>().ok()? * 60;
             Some(unix - sign * offset)
         }
     }

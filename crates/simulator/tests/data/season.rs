@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use pulseboard_simulator::{SimulatorConfig, DataConfig};
+use pulseboard_simulator::{DataConfig, SimulatorConfig};
 
 use crate::helpers::{config, start, DAY, END, SHOP};
 
@@ -17,7 +17,11 @@ fn month(unix: i64) -> u32 {
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    if mp < 10 { mp as u32 + 3 } else { mp as u32 - 9 }
+    if mp < 10 {
+        mp as u32 + 3
+    } else {
+        mp as u32 - 9
+    }
 }
 
 /// Average per day of `times` over days matching `day`.
@@ -62,19 +66,31 @@ async fn weekends_and_holidays_differ() {
 
     let shop_weekend = daily_average(&orders, start, END, weekend);
     let shop_weekday = daily_average(&orders, start, END, weekday_);
-    assert!(shop_weekend > shop_weekday * 1.15, "{shop_weekend} vs {shop_weekday}");
+    assert!(
+        shop_weekend > shop_weekday * 1.15,
+        "{shop_weekend} vs {shop_weekday}"
+    );
     let saas_weekend = daily_average(&signups, start, END, weekend);
     let saas_weekday = daily_average(&signups, start, END, weekday_);
-    assert!(saas_weekend < saas_weekday * 0.7, "{saas_weekend} vs {saas_weekday}");
+    assert!(
+        saas_weekend < saas_weekday * 0.7,
+        "{saas_weekend} vs {saas_weekday}"
+    );
 
     let holidays = |t: i64| month(t) >= 11;
     let february = |t: i64| month(t) == 2;
     let shop_holidays = daily_average(&orders, start, END, holidays);
     let shop_february = daily_average(&orders, start, END, february);
-    assert!(shop_holidays > shop_february * 1.4, "{shop_holidays} vs {shop_february}");
+    assert!(
+        shop_holidays > shop_february * 1.4,
+        "{shop_holidays} vs {shop_february}"
+    );
     let saas_holidays = daily_average(&signups, start, END, holidays);
     let saas_february = daily_average(&signups, start, END, february);
-    assert!(saas_holidays > saas_february, "{saas_holidays} vs {saas_february}");
+    assert!(
+        saas_holidays > saas_february,
+        "{saas_holidays} vs {saas_february}"
+    );
 
     // Growth: the last quarter is busier than the first.
     let first = orders.iter().filter(|t| **t < start + 90 * DAY).count();

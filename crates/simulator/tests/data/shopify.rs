@@ -89,7 +89,12 @@ async fn money_strings_and_nodes_match_the_ledger() {
     for node in nodes {
         let id = parse_gid("Order", node["id"].as_str().unwrap()).unwrap();
         let order = ledger.orders.iter().find(|o| o.id == id).unwrap();
-        let amount = |field: &str| node[field]["shopMoney"]["amount"].as_str().unwrap().to_owned();
+        let amount = |field: &str| {
+            node[field]["shopMoney"]["amount"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
         assert_eq!(amount("totalPriceSet"), money(order.total_price));
         assert_eq!(amount("subtotalPriceSet"), money(order.subtotal));
         assert_eq!(amount("totalTaxSet"), money(order.total_tax));
@@ -98,18 +103,37 @@ async fn money_strings_and_nodes_match_the_ledger() {
         assert_eq!(amount("totalRefundedSet"), money(order.total_refunded));
         assert_eq!(node["totalPriceSet"]["shopMoney"]["currencyCode"], "USD");
         assert_eq!(node["name"], order.name.as_str());
+        match &order.shipping_country {
+            Some(country) => assert_eq!(node["shippingAddress"]["countryCodeV2"], country.as_str()),
+            None => assert!(node["shippingAddress"].is_null(), "point of sale"),
+        }
+        assert_eq!(node["lineItems"]["pageInfo"]["hasNextPage"], false);
         let lines = node["lineItems"]["nodes"].as_array().unwrap();
         assert_eq!(lines.len(), order.lines.len());
         for (json, line) in lines.iter().zip(&order.lines) {
             assert_eq!(json["quantity"], line.quantity);
-            assert_eq!(json["originalUnitPriceSet"]["shopMoney"]["amount"], money(line.unit_price));
-            assert_eq!(json["discountedTotalSet"]["shopMoney"]["amount"], money(line.discounted_total));
+            assert_eq!(
+                json["originalUnitPriceSet"]["shopMoney"]["amount"],
+                money(line.unit_price)
+            );
+            assert_eq!(
+                json["discountedTotalSet"]["shopMoney"]["amount"],
+                money(line.discounted_total)
+            );
         }
-        assert_eq!(node["refunds"].as_array().unwrap().len(), order.refunds.len());
+        assert_eq!(
+            node["refunds"].as_array().unwrap().len(),
+            order.refunds.len()
+        );
         seen_refund |= !order.refunds.is_empty();
         match order.customer {
             Some(customer) => {
-                let count = ledger.customers.iter().find(|c| c.id == customer).unwrap().number_of_orders;
+                let count = ledger
+                    .customers
+                    .iter()
+                    .find(|c| c.id == customer)
+                    .unwrap()
+                    .number_of_orders;
                 assert_eq!(node["customer"]["numberOfOrders"], count.to_string());
             }
             None => assert!(node["customer"].is_null()),
@@ -118,7 +142,11 @@ async fn money_strings_and_nodes_match_the_ledger() {
     assert!(seen_refund, "recent orders include refunded ones");
     // Sorted newest first by createdAt.
     let newest = ledger.orders.iter().map(|o| o.created_at).max().unwrap();
-    let first = ledger.orders.iter().find(|o| o.id == parse_gid("Order", nodes[0]["id"].as_str().unwrap()).unwrap()).unwrap();
+    let first = ledger
+        .orders
+        .iter()
+        .find(|o| o.id == parse_gid("Order", nodes[0]["id"].as_str().unwrap()).unwrap())
+        .unwrap();
     assert_eq!(first.created_at, newest);
 }
 
@@ -157,7 +185,12 @@ fn chrono_free_iso(t: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     let s = t.rem_euclid(DAY);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s % 3600 / 60, s % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        s / 3600,
+        s % 3600 / 60,
+        s % 60
+    )
 }
 
 #[tokio::test]
@@ -184,7 +217,12 @@ async fn an_edited_order_comes_back_after_the_old_cursor_with_new_totals() {
         node["totalPriceSet"]["shopMoney"]["amount"],
         format_decimal(edit.new_total_price, "USD")
     );
-    let edited = sim.shopify_ledger(SHOP).orders.into_iter().find(|o| o.id == order.id).unwrap();
+    let edited = sim
+        .shopify_ledger(SHOP)
+        .orders
+        .into_iter()
+        .find(|o| o.id == order.id)
+        .unwrap();
     assert_eq!(edited.total_price, edit.new_total_price);
     assert_eq!(edited.edits.last(), Some(&edit));
     assert!(nodes.len() > 100);
@@ -192,14 +230,19 @@ async fn an_edited_order_comes_back_after_the_old_cursor_with_new_totals() {
     // A refund moves it again.
     let refund = sim.refund_shopify_order(SHOP, order.id, 100).unwrap();
     assert_eq!(refund.amount, 100);
-    assert!(sim.refund_shopify_order(SHOP, order.id, edited.total_price).is_err());
+    assert!(sim
+        .refund_shopify_order(SHOP, order.id, edited.total_price)
+        .is_err());
     assert!(sim.edit_shopify_order(SHOP, 1).is_err());
 }
 
 #[tokio::test]
 async fn the_bucket_drains_and_throttled_arrives_inside_a_200() {
     let mut config = config(60);
-    config.shopify_bucket = ThrottleConfig { maximum_available: 1000.0, restore_rate: 1.0 };
+    config.shopify_bucket = ThrottleConfig {
+        maximum_available: 1000.0,
+        restore_rate: 1.0,
+    };
     let sim = start(config).await;
     let token = shopify_token(&sim, SHOP, ALL_SCOPES).await;
     let requested = shopify_cost::CONNECTION + 100 * shopify_cost::ORDER;
@@ -211,8 +254,15 @@ async fn the_bucket_drains_and_throttled_arrives_inside_a_200() {
             break body;
         }
         assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], requested);
-        assert_eq!(body["extensions"]["cost"]["actualQueryCost"], requested, "a full page");
-        available.push(body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"].as_f64().unwrap());
+        assert_eq!(
+            body["extensions"]["cost"]["actualQueryCost"], requested,
+            "a full page"
+        );
+        available.push(
+            body["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"]
+                .as_f64()
+                .unwrap(),
+        );
         assert!(available.len() < 10, "never throttled: {available:?}");
     };
     assert_eq!(available.len(), 3, "{available:?}");
@@ -225,21 +275,37 @@ async fn the_bucket_drains_and_throttled_arrives_inside_a_200() {
     assert!(status["currentlyAvailable"].as_f64().unwrap() < f64::from(requested));
 
     // A cheap query still fits, and costs what it returned.
-    let (_, body) = graphql(&sim, SHOP, &token, "{ products(first: 5) { nodes { id } } }", json!({})).await;
-    assert_eq!(body["extensions"]["cost"]["actualQueryCost"], shopify_cost::CONNECTION + 5);
+    let (_, body) = graphql(
+        &sim,
+        SHOP,
+        &token,
+        "{ products(first: 5) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        body["extensions"]["cost"]["actualQueryCost"],
+        shopify_cost::CONNECTION + 5
+    );
 }
 
 #[tokio::test]
 async fn queries_above_the_maximum_cost_are_refused() {
     let mut config = config(30);
-    config.shopify_bucket = ThrottleConfig { maximum_available: 100.0, restore_rate: 10.0 };
+    config.shopify_bucket = ThrottleConfig {
+        maximum_available: 100.0,
+        restore_rate: 10.0,
+    };
     let sim = start(config).await;
     let token = shopify_token(&sim, SHOP, ALL_SCOPES).await;
     let (status, body) = graphql(&sim, SHOP, &token, ORDERS, json!({ "first": 50 })).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["errors"][0]["extensions"]["code"], "MAX_COST_EXCEEDED");
     let (_, body) = graphql(&sim, SHOP, &token, ORDERS, json!({ "first": 251 })).await;
-    assert!(body["errors"][0]["message"].as_str().unwrap().contains("250"));
+    assert!(body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("250"));
     let (_, body) = graphql(&sim, SHOP, &token, "{ orders { nodes { id } } }", json!({})).await;
     assert!(body["errors"].is_array());
 }
@@ -259,7 +325,14 @@ async fn old_orders_need_read_all_orders_and_fields_need_their_scope() {
     assert!(recent.len() < ledger.orders.len());
     assert_eq!(order_ids(&nodes), by_updated(&recent));
 
-    let (_, body) = graphql(&sim, SHOP, &limited, "{ customers(first: 1) { nodes { id } } }", json!({})).await;
+    let (_, body) = graphql(
+        &sim,
+        SHOP,
+        &limited,
+        "{ customers(first: 1) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "ACCESS_DENIED");
 }
 
@@ -271,7 +344,11 @@ async fn customers_products_and_checkouts_page_completely() {
     for (field, kind, expected) in [
         ("customers", "Customer", ledger.customers.len()),
         ("products", "Product", ledger.products.len()),
-        ("abandonedCheckouts", "AbandonedCheckout", ledger.checkouts.len()),
+        (
+            "abandonedCheckouts",
+            "AbandonedCheckout",
+            ledger.checkouts.len(),
+        ),
     ] {
         let query = format!(
             "query($after: String) {{ {field}(first: 250, after: $after, sortKey: UPDATED_AT) {{ edges {{ cursor node {{ id updatedAt }} }} pageInfo {{ hasNextPage endCursor }} }} }}"
@@ -292,9 +369,32 @@ async fn customers_products_and_checkouts_page_completely() {
             if !connection["pageInfo"]["hasNextPage"].as_bool().unwrap() {
                 break;
             }
-            after = connection["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+            after = connection["pageInfo"]["endCursor"]
+                .as_str()
+                .map(str::to_owned);
         }
         assert_eq!(ids.len(), expected, "{field}");
+    }
+    let query = "{ abandonedCheckouts(first: 50, reverse: true) { nodes { id } } }";
+    let (_, body) = graphql(&sim, SHOP, &token, query, json!({})).await;
+    for node in body["data"]["abandonedCheckouts"]["nodes"]
+        .as_array()
+        .unwrap()
+    {
+        let id = parse_gid("AbandonedCheckout", node["id"].as_str().unwrap()).unwrap();
+        let checkout = ledger.checkouts.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(
+            node["shippingAddress"]["countryCodeV2"],
+            checkout.shipping_country.as_str()
+        );
+        assert_eq!(
+            node["totalPriceSet"]["shopMoney"]["amount"],
+            format_decimal(checkout.total_price, "USD")
+        );
+        assert_eq!(
+            node["completedAt"].is_null(),
+            checkout.completed_at.is_none()
+        );
     }
     let checkouts = ledger.checkouts.len() as f64 / ledger.orders.len() as f64;
     assert!((2.0..3.0).contains(&checkouts), "{checkouts}");
@@ -310,7 +410,13 @@ async fn graphql_needs_this_shops_token_and_keeps_faults() {
     let (status, _) = graphql(&sim, SHOP, "shpat_nope", ORDERS, json!({ "first": 1 })).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-    sim.script(endpoints::SHOPIFY_GRAPHQL, Fault::RateLimited { retry_after_secs: 2 }, 1);
+    sim.script(
+        endpoints::SHOPIFY_GRAPHQL,
+        Fault::RateLimited {
+            retry_after_secs: 2,
+        },
+        1,
+    );
     sim.script(endpoints::SHOPIFY_GRAPHQL, Fault::ServerError, 1);
     let (status, _) = graphql(&sim, SHOP, &token, ORDERS, json!({ "first": 1 })).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
@@ -321,9 +427,26 @@ async fn graphql_needs_this_shops_token_and_keeps_faults() {
     assert_eq!(body["data"]["orders"]["edges"].as_array().unwrap().len(), 1);
 
     // The shop query still answers, alongside a connection.
-    let (_, body) = graphql(&sim, SHOP, &token, "{ shop { name } products(first: 1) { nodes { id } } }", json!({})).await;
+    let (_, body) = graphql(
+        &sim,
+        SHOP,
+        &token,
+        "{ shop { name } products(first: 1) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(body["data"]["shop"]["name"], "Acme");
-    assert_eq!(body["extensions"]["cost"]["actualQueryCost"], shopify_cost::SHOP + shopify_cost::CONNECTION + 1);
-    let (_, body) = graphql(&sim, SHOP, &token, "{ draftOrders(first: 1) { nodes { id } } }", json!({})).await;
+    assert_eq!(
+        body["extensions"]["cost"]["actualQueryCost"],
+        shopify_cost::SHOP + shopify_cost::CONNECTION + 1
+    );
+    let (_, body) = graphql(
+        &sim,
+        SHOP,
+        &token,
+        "{ draftOrders(first: 1) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "undefinedField");
 }

@@ -1,0 +1,83 @@
+//! The metric catalog of an organization and the query endpoint.
+
+use axum::{extract::State, Json};
+use chrono::Utc;
+use pulseboard_connectors::MetricSpec;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{
+    extract::{read_only_post, ApiJson, OrgScope},
+    AppState,
+};
+use crate::{
+    error::{ApiResult, ErrorBody},
+    metrics::{engine, query::QueryConfig},
+};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(catalog)).merge(
+        // A query only reads: viewers may run it, though it is a POST.
+        OpenApiRouter::new()
+            .routes(routes!(run_query))
+            .layer(axum::middleware::from_fn(read_only_post)),
+    )
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogEntry {
+    /// `{provider}.{metric}`, what a query names.
+    id: String,
+    provider: String,
+    /// The metric: name, description, unit, aggregation, kind (flow or stock),
+    /// category, dimensions, and for ratios the two metrics divided.
+    #[schema(value_type = Object)]
+    metric: MetricSpec,
+}
+
+/// The metrics available from the organization's connected integrations.
+#[utoipa::path(get, path = "/api/orgs/{org_slug}/metrics/catalog", tag = "metrics",
+    params(("org_slug" = String, Path)),
+    responses((status = 200, body = [CatalogEntry]), (status = 404, body = ErrorBody)))]
+async fn catalog(
+    State(state): State<AppState>,
+    mut scope: OrgScope,
+) -> ApiResult<Json<Vec<CatalogEntry>>> {
+    let providers: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT provider FROM integrations WHERE org_id = $1 AND status <> 'disconnected' ORDER BY provider",
+    )
+    .bind(scope.org.id)
+    .fetch_all(&mut *scope.tx)
+    .await?;
+    scope.commit().await?;
+    let entries = providers
+        .iter()
+        .filter_map(|id| state.providers.get(id))
+        .flat_map(|provider| {
+            let info = provider.info();
+            info.metrics.iter().map(move |spec| CatalogEntry {
+                id: format!("{}.{}", info.id, spec.id),
+                provider: info.id.to_owned(),
+                metric: *spec,
+            })
+        })
+        .collect();
+    Ok(Json(entries))
+}
+
+/// Answers a widget's query: series, total, the like-for-like previous period, delta
+/// and freshness. Anything unknown or out of range is a 422 naming the field.
+#[utoipa::path(post, path = "/api/orgs/{org_slug}/metrics/query", tag = "metrics",
+    params(("org_slug" = String, Path)), request_body = QueryConfig,
+    responses((status = 200, body = engine::QueryResult), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn run_query(
+    State(state): State<AppState>,
+    mut scope: OrgScope,
+    ApiJson(config): ApiJson<QueryConfig>,
+) -> ApiResult<Json<engine::QueryResult>> {
+    let validated = config.validate(&state.providers)?;
+    let result = engine::run(&mut scope.tx, scope.org.id, &validated, Utc::now()).await?;
+    scope.commit().await?;
+    Ok(Json(result))
+}

@@ -1,0 +1,280 @@
+//! The metrics service against the simulator's ledger: totals, series, like-for-like
+//! comparisons, group-by and ratios in three time zones; strict validation.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+use pulseboard_simulator::{ChargeStatus, StripeLedger};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::{
+    helpers::{expect_error, spawn_app_with_simulator, TestApp, TestUser},
+    sync::{agency, day_of, end_of, expected, run_all, small_history, stripe_store},
+};
+
+async fn query(app: &TestApp, user: &TestUser, body: Value) -> Value {
+    let response = user
+        .client
+        .post(app.url(&format!("/api/orgs/{}/metrics/query", user.org_slug)))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let value: Value = response.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{value}");
+    value
+}
+
+fn days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    from.iter_days().take_while(|d| *d <= to).collect()
+}
+
+/// Ledger sum of a flow over local days.
+fn flow(ledger: &StripeLedger, tz: Tz, metric: &str, span: &[NaiveDate]) -> i64 {
+    let all = expected(ledger, tz, span);
+    span.iter()
+        .map(|d| all.get(metric).and_then(|m| m.get(d)).copied().unwrap_or(0))
+        .sum()
+}
+
+fn level(ledger: &StripeLedger, tz: Tz, metric: &str, day: NaiveDate) -> i64 {
+    expected(ledger, tz, &[day])[metric][&day]
+}
+
+#[tokio::test]
+async fn query_results_equal_the_ledger_in_three_time_zones() {
+    let (app, sim) = spawn_app_with_simulator(small_history(100)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    agency(&app, &ann).await;
+    let mut stores = Vec::new();
+    for zone in ["America/New_York", "UTC", "Asia/Kolkata"] {
+        stores.push((zone, stripe_store(&app, &ann, zone).await.0));
+    }
+    run_all(&app).await;
+    let ledger = sim.stripe_ledger();
+
+    for (zone, store) in &stores {
+        let tz: Tz = zone.parse().unwrap();
+        let today = Utc::now().with_timezone(&tz).date_naive();
+        let yesterday = today.checked_sub_days(Days::new(1)).unwrap();
+        let back = |n: u64| today.checked_sub_days(Days::new(n)).unwrap();
+
+        // A flow over complete days, with the 30 days before.
+        let r = query(&app, &ann, json!({ "metric": "stripe.gross_revenue", "range": "last_30_days", "granularity": "day", "scope": { "store": store } })).await;
+        let span = days(back(30), yesterday);
+        assert_eq!(
+            r["total"].as_i64().unwrap(),
+            flow(&ledger, tz, "gross_revenue", &span),
+            "{zone}"
+        );
+        assert_eq!(r["currency"], "USD");
+        assert_eq!(r["series"].as_array().unwrap().len(), 30);
+        let by_day = expected(&ledger, tz, &span);
+        for point in r["series"].as_array().unwrap() {
+            let day: NaiveDate = point["bucket"].as_str().unwrap().parse().unwrap();
+            let want = by_day
+                .get("gross_revenue")
+                .and_then(|m| m.get(&day))
+                .copied()
+                .unwrap_or(0);
+            assert_eq!(point["value"].as_i64().unwrap(), want, "{zone} {day}");
+        }
+        let before = days(back(60), back(31));
+        assert_eq!(
+            r["previous"]["total"].as_i64().unwrap(),
+            flow(&ledger, tz, "gross_revenue", &before),
+            "{zone}"
+        );
+        assert_eq!(
+            r["delta"].as_i64().unwrap(),
+            r["total"].as_i64().unwrap() - r["previous"]["total"].as_i64().unwrap()
+        );
+        assert!(r["freshness"][0]["last_synced_at"].is_string());
+
+        // A stock: MRR at the end of the range, weekly buckets ending on the week's last day.
+        let r = query(&app, &ann, json!({ "metric": "stripe.mrr", "range": "last_30_days", "granularity": "week", "scope": { "store": store } })).await;
+        assert_eq!(r["aggregation"], "latest");
+        assert_eq!(
+            r["total"].as_i64().unwrap(),
+            level(&ledger, tz, "mrr", yesterday),
+            "{zone}"
+        );
+        assert_eq!(
+            r["previous"]["total"].as_i64().unwrap(),
+            level(&ledger, tz, "mrr", back(31)),
+            "{zone}"
+        );
+        let weeks = r["series"].as_array().unwrap();
+        for (i, point) in weeks.iter().enumerate() {
+            let last_day = match weeks.get(i + 1) {
+                Some(next) => next["bucket"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<NaiveDate>()
+                    .unwrap()
+                    .pred_opt()
+                    .unwrap(),
+                None => yesterday,
+            };
+            assert_eq!(
+                point["value"].as_i64().unwrap(),
+                level(&ledger, tz, "mrr", last_day),
+                "{zone} week of {}",
+                point["bucket"]
+            );
+        }
+
+        // Grouped by plan: the groups add up, and each equals the ledger's subscriptions on that price.
+        let r = query(&app, &ann, json!({ "metric": "stripe.mrr", "range": "last_7_days", "group_by": "plan", "scope": { "store": store } })).await;
+        let groups = r["groups"].as_array().unwrap();
+        assert!(groups.len() >= 3, "{r}");
+        let sum: i64 = groups.iter().map(|g| g["total"].as_i64().unwrap()).sum();
+        assert_eq!(sum, r["total"].as_i64().unwrap());
+        let at = end_of(yesterday, tz) - 1;
+        let mut per_plan: BTreeMap<String, i64> = BTreeMap::new();
+        for s in &ledger.subscriptions {
+            if let Some(p) = s.period_at(at) {
+                let months = i64::from(p.interval.months(p.interval_count));
+                *per_plan.entry(p.price.clone()).or_default() +=
+                    (2 * p.amount() + months) / (2 * months);
+            }
+        }
+        for g in groups {
+            assert_eq!(
+                g["total"].as_i64().unwrap(),
+                per_plan[g["key"].as_str().unwrap()],
+                "{zone} {}",
+                g["key"]
+            );
+        }
+
+        // A ratio: ARPU is MRR over active subscriptions, rounded.
+        let r = query(
+            &app,
+            &ann,
+            json!({ "metric": "stripe.arpu", "range": "last_7_days", "scope": { "store": store } }),
+        )
+        .await;
+        let (mrr, active) = (
+            level(&ledger, tz, "mrr", yesterday),
+            level(&ledger, tz, "active_subscriptions", yesterday),
+        );
+        assert_eq!(
+            r["total"].as_i64().unwrap(),
+            (2 * mrr + active) / (2 * active),
+            "{zone}"
+        );
+
+        // Month to date compares with the same days and hours of last month.
+        let r = query(&app, &ann, json!({ "metric": "stripe.net_revenue", "range": "month_to_date", "scope": { "store": store } })).await;
+        let now = Utc::now().timestamp();
+        let first = today.with_day(1).unwrap();
+        let start = end_of(first.pred_opt().unwrap(), tz);
+        let net = |from: i64, to: i64| -> i64 {
+            let charges: i64 = ledger
+                .charges
+                .iter()
+                .filter(|c| {
+                    c.status == ChargeStatus::Succeeded && c.created >= from && c.created < to
+                })
+                .map(|c| c.amount)
+                .sum();
+            let refunds: i64 = ledger
+                .refunds
+                .iter()
+                .filter(|r| r.created >= from && r.created < to)
+                .map(|r| r.amount)
+                .sum();
+            charges - refunds
+        };
+        assert_eq!(r["total"].as_i64().unwrap(), net(start, now), "{zone}");
+        let prev = &r["previous"]["range"];
+        let prev_from: NaiveDate = prev["from"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            prev_from,
+            first.checked_sub_months(chrono::Months::new(1)).unwrap()
+        );
+        assert_eq!(prev["until"], r["range"]["until"], "the same time of day");
+    }
+}
+
+#[tokio::test]
+async fn bad_queries_get_a_422_naming_the_field() {
+    let (app, _sim) = spawn_app_with_simulator(small_history(10)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store: Uuid = stripe_store(&app, &ann, "UTC").await.0;
+    run_all(&app).await;
+    let url = app.url("/api/orgs/acme/metrics/query");
+    let base = json!({ "metric": "stripe.gross_revenue", "range": "last_30_days", "scope": { "store": store } });
+    let cases = [
+        (json!({ "metric": "stripe.nope" }), "metric"),
+        (json!({ "group_by": "flavour" }), "group_by"),
+        (json!({ "aggregation": "median" }), "aggregation"),
+        (json!({ "colour": "red" }), "colour"),
+        (
+            json!({ "range": { "custom": { "from": "2026-02-01", "to": "2026-01-01" } } }),
+            "range.custom.to",
+        ),
+        (json!({ "granularity": "hour" }), "granularity"),
+        (
+            json!({ "metric": "stripe.mrr", "aggregation": "sum" }),
+            "aggregation",
+        ),
+        (
+            json!({ "filters": [{ "dimension": "flavour", "in": ["x"] }] }),
+            "filters[0].dimension",
+        ),
+    ];
+    for (change, field) in cases {
+        let mut body = base.clone();
+        for (k, v) in change.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let response = ann.client.post(&url).json(&body).send().await.unwrap();
+        let error = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert!(
+            error["error"]["field"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with(field.split('.').next().unwrap()),
+            "{field}: {error}"
+        );
+    }
+    let foreign = ann
+        .client
+        .post(&url)
+        .json(&json!({ "metric": "stripe.gross_revenue", "range": "last_7_days", "scope": { "store": Uuid::new_v4() } }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(foreign, StatusCode::NOT_FOUND, "not_found").await;
+
+    let catalog: Value = ann
+        .client
+        .get(app.url("/api/orgs/acme/metrics/catalog"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = catalog
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"stripe.mrr") && !ids.iter().any(|i| i.starts_with("shopify.")),
+        "{ids:?}"
+    );
+}
