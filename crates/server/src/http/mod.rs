@@ -7,6 +7,7 @@ mod openapi;
 mod ops;
 
 mod accounts;
+mod dashboards;
 mod integrations;
 mod invites;
 mod me;
@@ -40,6 +41,7 @@ pub struct StateInner {
     pub refresh_locks: crate::tokens::RefreshLocks,
     /// Wakes idle sync workers when a job is queued.
     pub sync_wakeup: tokio::sync::Notify,
+    pub result_cache: crate::dashboards::data::ResultCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -64,6 +66,7 @@ impl AppState {
             providers,
             refresh_locks: Default::default(),
             sync_wakeup: Default::default(),
+            result_cache: Default::default(),
         }))
     }
 }
@@ -81,6 +84,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(oauth::router())
         .merge(sync::router())
         .merge(metrics::router())
+        .merge(dashboards::router())
 }
 
 /// The OpenAPI document, generated from the handlers.

@@ -71,6 +71,18 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
             json!({ "store_id": ids["store_id"], "fields": { "api_key": "rk_test_never_checked" } })
         }
         "PATCH /integrations/{integration_id}" => json!({ "cadence_minutes": 60 }),
+        "POST /dashboards" => json!({ "workspace_id": ids["workspace_id"], "name": "New" }),
+        "PATCH /dashboards/{dashboard_id}" => json!({ "name": "Renamed" }),
+        "POST /dashboards/{dashboard_id}/widgets" => json!({
+            "type": "kpi_card", "title": "MRR",
+            "query_config": { "metric": "stripe.mrr", "range": "last_7_days", "scope": { "store": ids["store_id"] } }
+        }),
+        "PATCH /dashboards/{dashboard_id}/widgets/{widget_id}" => json!({ "title": "Renamed" }),
+        "POST /dashboards/from-template" => {
+            json!({ "template": "saas_revenue", "store_id": ids["store_id"] })
+        }
+        "POST /dashboards/{dashboard_id}/shares" => json!({}),
+        "POST /dashboards/{dashboard_id}/duplicate" => return Some(Value::Null),
         "POST /metrics/query" => {
             json!({ "metric": "stripe.gross_revenue", "range": "last_30_days", "scope": { "store": ids["store_id"] } })
         }
@@ -153,7 +165,43 @@ async fn world(app: &TestApp) -> World {
     .fetch_one(&app.db)
     .await
     .unwrap();
+    // A dashboard from a template (with widgets) and a share link of it.
+    let dashboard: Value = a
+        .client
+        .post(app.url(&format!(
+            "/api/orgs/{}/dashboards/from-template",
+            a.org_slug
+        )))
+        .json(&json!({ "template": "saas_revenue", "store_id": a.store_id }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dashboard_id = dashboard["id"]
+        .as_str()
+        .expect("dashboard created")
+        .to_string();
+    let widget_id = dashboard["widgets"][0]["id"].as_str().unwrap().to_string();
+    let share: Value = a
+        .client
+        .post(app.url(&format!(
+            "/api/orgs/{}/dashboards/{dashboard_id}/shares",
+            a.org_slug
+        )))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let share_id = share["id"].as_str().expect("share created").to_string();
     let a_ids: HashMap<&str, String> = HashMap::from([
+        ("dashboard_id", dashboard_id),
+        ("widget_id", widget_id),
+        ("share_id", share_id),
         ("integration_id", integration_id.to_string()),
         ("provider", "stripe".to_string()),
         ("org_slug", a.org_slug.clone()),

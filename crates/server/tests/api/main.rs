@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod dashboards;
 mod embedded;
 mod input;
 mod integrations;

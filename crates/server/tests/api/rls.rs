@@ -86,6 +86,19 @@ async fn two_populated_orgs(app: &TestApp) -> (TestUser, TestUser) {
         .await
         .unwrap();
         sqlx::query(
+            "WITH d AS (INSERT INTO dashboards (id, org_id, workspace_id, name, layout, created_by)
+                        VALUES (gen_random_uuid(), $1, $2, 'Board', '{\"columns\": 2, \"sections\": []}', $3) RETURNING id),
+                  w AS (INSERT INTO widgets (id, org_id, dashboard_id, type, title, query_config)
+                        SELECT gen_random_uuid(), $1, id, 'kpi_card', 'MRR', '{}' FROM d)
+             INSERT INTO dashboard_shares (id, org_id, dashboard_id, token_hash) SELECT gen_random_uuid(), $1, id, sha256(gen_random_uuid()::text::bytea) FROM d",
+        )
+        .bind(owner.org_id)
+        .bind(owner.workspace_id)
+        .bind(owner.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+        sqlx::query(
             "INSERT INTO oauth_states (id, org_id, user_id, store_id, provider, state_hash, expires_at)
              VALUES (gen_random_uuid(), $1, $2, $3, 'stripe', sha256(gen_random_uuid()::text::bytea), now() + interval '10 minutes')",
         )

@@ -1,0 +1,215 @@
+//! Dashboards and widgets as stored and as the API shows them, and the checks a
+//! widget's configuration must pass before it is saved.
+
+use chrono::{DateTime, Utc};
+use pulseboard_connectors::Registry;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::FromRow;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{
+    error::ApiError,
+    metrics::query::{QueryConfig, Validated},
+};
+
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Dashboard {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub name: String,
+    pub description: String,
+    #[schema(value_type = Layout)]
+    pub layout: sqlx::types::Json<Layout>,
+    /// `private`, `workspace` or `public` (every member of the organization).
+    pub visibility: String,
+    pub template: Option<String>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Seed 001's layout: 1, 2 or 3 columns, sections holding widget ids in order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Layout {
+    pub columns: u8,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub widgets: Vec<Uuid>,
+}
+
+impl Layout {
+    pub fn single(title: &str) -> Self {
+        Self {
+            columns: 2,
+            sections: vec![Section {
+                id: "main".into(),
+                title: title.into(),
+                widgets: vec![],
+            }],
+        }
+    }
+
+    pub fn check(&self) -> Result<(), ApiError> {
+        if !(1..=3).contains(&self.columns) {
+            return Err(ApiError::validation("layout.columns", "must be 1, 2 or 3"));
+        }
+        if self.sections.is_empty() || self.sections.len() > 20 {
+            return Err(ApiError::validation(
+                "layout.sections",
+                "give between 1 and 20 sections",
+            ));
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for (i, section) in self.sections.iter().enumerate() {
+            if section.id.is_empty() || section.id.len() > 40 || !ids.insert(&section.id) {
+                return Err(ApiError::validation(
+                    format!("layout.sections[{i}].id"),
+                    "must be unique, 1–40 characters",
+                ));
+            }
+            if section.title.len() > 120 {
+                return Err(ApiError::validation(
+                    format!("layout.sections[{i}].title"),
+                    "at most 120 characters",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every widget id placed in the layout, in display order.
+    pub fn widget_order(&self) -> Vec<Uuid> {
+        self.sections
+            .iter()
+            .flat_map(|s| s.widgets.iter().copied())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
+pub struct Widget {
+    pub id: Uuid,
+    pub dashboard_id: Uuid,
+    /// Seed 001's widget types.
+    #[serde(rename = "type")]
+    #[sqlx(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    #[schema(value_type = Object)]
+    pub query_config: Value,
+    #[schema(value_type = Object)]
+    pub display_config: Value,
+    /// `small`, `medium`, `large` or `full`.
+    pub size: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The widget types, and for those whose data comes from a provider Pulseboard does
+/// not connect yet, which one.
+pub const WIDGET_TYPES: &[(&str, Option<&str>)] = &[
+    ("kpi_card", None),
+    ("line_chart", None),
+    ("bar_chart", None),
+    ("table", None),
+    ("pie_chart", None),
+    ("funnel", None),
+    ("heatmap_summary", Some("Microsoft Clarity")),
+    ("review_feed", Some("Judge.me")),
+    ("sentiment_gauge", Some("Gorgias")),
+    ("experiment_card", Some("Intelligems")),
+    ("survey_summary", Some("KnoCommerce")),
+];
+
+pub fn awaited_provider(kind: &str) -> Option<&'static str> {
+    WIDGET_TYPES
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .and_then(|(_, p)| *p)
+}
+
+/// What a widget asks for, by type: one metric query, the steps of a funnel, or (for
+/// the types whose providers arrive later) whatever settings they will need.
+pub enum WidgetQuery {
+    Metric(Box<Validated>),
+    Funnel(Vec<Validated>),
+    Awaiting(&'static str),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FunnelConfig {
+    steps: Vec<QueryConfig>,
+}
+
+/// Parses and validates a widget's query against the catalog; errors name the field
+/// under `query_config`.
+pub fn parse_query(
+    kind: &str,
+    config: &Value,
+    providers: &Registry,
+) -> Result<WidgetQuery, ApiError> {
+    let prefixed = |e: ApiError| match e {
+        ApiError::Validation { field, message } => ApiError::Validation {
+            field: format!("query_config.{field}"),
+            message,
+        },
+        other => other,
+    };
+    let serde_error = |e: serde_json::Error| ApiError::validation("query_config", e.to_string());
+    if !WIDGET_TYPES.iter().any(|(k, _)| *k == kind) {
+        let names: Vec<&str> = WIDGET_TYPES.iter().map(|(k, _)| *k).collect();
+        return Err(ApiError::validation(
+            "type",
+            format!("unknown widget type; use one of {}", names.join(", ")),
+        ));
+    }
+    if let Some(provider) = awaited_provider(kind) {
+        if !config.is_object() {
+            return Err(ApiError::validation("query_config", "must be an object"));
+        }
+        return Ok(WidgetQuery::Awaiting(provider));
+    }
+    if kind == "funnel" {
+        let funnel: FunnelConfig = serde_json::from_value(config.clone()).map_err(serde_error)?;
+        if !(2..=8).contains(&funnel.steps.len()) {
+            return Err(ApiError::validation(
+                "query_config.steps",
+                "a funnel has 2 to 8 steps",
+            ));
+        }
+        let steps = funnel
+            .steps
+            .into_iter()
+            .map(|s| s.validate(providers).map_err(prefixed))
+            .collect::<Result<_, _>>()?;
+        return Ok(WidgetQuery::Funnel(steps));
+    }
+    let query: QueryConfig = serde_json::from_value(config.clone()).map_err(serde_error)?;
+    Ok(WidgetQuery::Metric(Box::new(
+        query.validate(providers).map_err(prefixed)?,
+    )))
+}
+
+pub const SIZES: &[&str] = &["small", "medium", "large", "full"];
+pub const VISIBILITIES: &[&str] = &["private", "workspace", "public"];
+
+pub fn check_display(config: &Value) -> Result<(), ApiError> {
+    if !config.is_object() {
+        return Err(ApiError::validation("display_config", "must be an object"));
+    }
+    if config.to_string().len() > 8 * 1024 {
+        return Err(ApiError::validation("display_config", "at most 8 KB"));
+    }
+    Ok(())
+}

@@ -1,0 +1,349 @@
+//! Built-in dashboard templates, instantiated for one store in one call.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TemplateInfo {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Providers whose metrics it shows.
+    pub providers: &'static [&'static str],
+}
+
+pub const TEMPLATES: &[TemplateInfo] = &[
+    TemplateInfo {
+        id: "saas_revenue",
+        name: "SaaS Revenue",
+        description: "MRR, revenue, subscriptions and churn from Stripe.",
+        providers: &["stripe"],
+    },
+    TemplateInfo {
+        id: "store_overview",
+        name: "Store Overview",
+        description: "Sales, orders, average order value, customers and products from Shopify.",
+        providers: &["shopify"],
+    },
+    TemplateInfo {
+        id: "cro_overview",
+        name: "CRO Overview",
+        description: "Conversion across sources: Shopify sales now; Clarity, Intelligems, KnoCommerce, Judge.me and Gorgias as they arrive.",
+        providers: &["shopify"],
+    },
+];
+
+/// One widget of a template: type, title, size, query, display.
+pub struct TemplateWidget {
+    pub section: usize,
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub size: &'static str,
+    pub query: Value,
+    pub display: Value,
+}
+
+fn metric(metric: &str, range: &str, store: Uuid, extra: Value) -> Value {
+    let mut q = json!({ "metric": metric, "range": range, "scope": { "store": store } });
+    if let (Some(q), Some(extra)) = (q.as_object_mut(), extra.as_object()) {
+        q.extend(extra.clone());
+    }
+    q
+}
+
+fn w(
+    section: usize,
+    kind: &'static str,
+    title: &'static str,
+    size: &'static str,
+    query: Value,
+) -> TemplateWidget {
+    TemplateWidget {
+        section,
+        kind,
+        title,
+        size,
+        query,
+        display: json!({}),
+    }
+}
+
+/// Sections (titles) and widgets of a template for `store`.
+pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWidget>, u8)> {
+    let none = json!({});
+    Some(match id {
+        "saas_revenue" => (
+            vec!["Recurring revenue", "Trends"],
+            vec![
+                w(
+                    0,
+                    "kpi_card",
+                    "MRR",
+                    "small",
+                    metric("stripe.mrr", "last_30_days", store, none.clone()),
+                ),
+                w(
+                    0,
+                    "kpi_card",
+                    "Net revenue",
+                    "small",
+                    metric("stripe.net_revenue", "last_30_days", store, none.clone()),
+                ),
+                w(
+                    0,
+                    "kpi_card",
+                    "Active subscriptions",
+                    "small",
+                    metric(
+                        "stripe.active_subscriptions",
+                        "last_30_days",
+                        store,
+                        none.clone(),
+                    ),
+                ),
+                w(
+                    0,
+                    "kpi_card",
+                    "ARPU",
+                    "small",
+                    metric("stripe.arpu", "last_30_days", store, none.clone()),
+                ),
+                w(
+                    1,
+                    "line_chart",
+                    "MRR over the year",
+                    "large",
+                    metric(
+                        "stripe.mrr",
+                        "last_365_days",
+                        store,
+                        json!({ "granularity": "month" }),
+                    ),
+                ),
+                w(
+                    1,
+                    "bar_chart",
+                    "Net revenue by week",
+                    "medium",
+                    metric(
+                        "stripe.net_revenue",
+                        "last_90_days",
+                        store,
+                        json!({ "granularity": "week" }),
+                    ),
+                ),
+                w(
+                    1,
+                    "line_chart",
+                    "New customers",
+                    "medium",
+                    metric(
+                        "stripe.new_customers",
+                        "last_90_days",
+                        store,
+                        json!({ "granularity": "week" }),
+                    ),
+                ),
+                w(
+                    1,
+                    "kpi_card",
+                    "Churned subscriptions",
+                    "small",
+                    metric(
+                        "stripe.churned_subscriptions",
+                        "last_30_days",
+                        store,
+                        none.clone(),
+                    ),
+                ),
+                w(
+                    1,
+                    "table",
+                    "MRR by plan",
+                    "medium",
+                    metric(
+                        "stripe.mrr",
+                        "last_30_days",
+                        store,
+                        json!({ "group_by": "plan" }),
+                    ),
+                ),
+            ],
+            2,
+        ),
+        "store_overview" => (
+            vec!["Sales", "Breakdowns"],
+            vec![
+                w(
+                    0,
+                    "kpi_card",
+                    "Net sales",
+                    "small",
+                    metric("shopify.net_sales", "last_30_days", store, none.clone()),
+                ),
+                w(
+                    0,
+                    "kpi_card",
+                    "Orders",
+                    "small",
+                    metric("shopify.orders", "last_30_days", store, none.clone()),
+                ),
+                w(
+                    0,
+                    "kpi_card",
+                    "Average order value",
+                    "small",
+                    metric("shopify.aov", "last_30_days", store, none.clone()),
+                ),
+                w(
+                    0,
+                    "line_chart",
+                    "Net sales by day",
+                    "large",
+                    metric(
+                        "shopify.net_sales",
+                        "last_90_days",
+                        store,
+                        json!({ "granularity": "day" }),
+                    ),
+                ),
+                w(
+                    1,
+                    "bar_chart",
+                    "Orders by channel",
+                    "medium",
+                    metric(
+                        "shopify.orders",
+                        "last_30_days",
+                        store,
+                        json!({ "group_by": "channel" }),
+                    ),
+                ),
+                w(
+                    1,
+                    "pie_chart",
+                    "Net sales by country",
+                    "medium",
+                    metric(
+                        "shopify.net_sales",
+                        "last_30_days",
+                        store,
+                        json!({ "group_by": "country" }),
+                    ),
+                ),
+                w(
+                    1,
+                    "table",
+                    "Top products",
+                    "medium",
+                    metric(
+                        "shopify.gross_sales",
+                        "last_30_days",
+                        store,
+                        json!({ "group_by": "product" }),
+                    ),
+                ),
+                w(
+                    1,
+                    "kpi_card",
+                    "Refunds",
+                    "small",
+                    metric("shopify.refunds", "last_30_days", store, none.clone()),
+                ),
+                w(
+                    1,
+                    "kpi_card",
+                    "Abandoned checkouts",
+                    "small",
+                    metric(
+                        "shopify.abandoned_checkouts",
+                        "last_30_days",
+                        store,
+                        none.clone(),
+                    ),
+                ),
+            ],
+            3,
+        ),
+        "cro_overview" => (
+            vec!["Conversion", "Experiments and voice of customer"],
+            vec![
+                w(
+                    0,
+                    "kpi_card",
+                    "Orders",
+                    "small",
+                    metric("shopify.orders", "last_30_days", store, none.clone()),
+                ),
+                w(
+                    0,
+                    "kpi_card",
+                    "Average order value",
+                    "small",
+                    metric("shopify.aov", "last_30_days", store, none.clone()),
+                ),
+                w(
+                    0,
+                    "kpi_card",
+                    "Abandoned checkouts",
+                    "small",
+                    metric(
+                        "shopify.abandoned_checkouts",
+                        "last_30_days",
+                        store,
+                        none.clone(),
+                    ),
+                ),
+                w(
+                    0,
+                    "funnel",
+                    "Checkout funnel",
+                    "large",
+                    json!({ "steps": [
+                        metric("shopify.abandoned_checkouts", "last_30_days", store, none.clone()),
+                        metric("shopify.orders", "last_30_days", store, none.clone()),
+                    ]}),
+                ),
+                w(
+                    1,
+                    "heatmap_summary",
+                    "Engagement (Clarity)",
+                    "medium",
+                    json!({}),
+                ),
+                w(
+                    1,
+                    "experiment_card",
+                    "Running experiments (Intelligems)",
+                    "medium",
+                    json!({}),
+                ),
+                w(
+                    1,
+                    "survey_summary",
+                    "Post-purchase survey (KnoCommerce)",
+                    "medium",
+                    json!({}),
+                ),
+                w(
+                    1,
+                    "review_feed",
+                    "Latest reviews (Judge.me)",
+                    "medium",
+                    json!({}),
+                ),
+                w(
+                    1,
+                    "sentiment_gauge",
+                    "Support sentiment (Gorgias)",
+                    "small",
+                    json!({}),
+                ),
+            ],
+            2,
+        ),
+        _ => return None,
+    })
+}
