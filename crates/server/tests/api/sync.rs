@@ -859,3 +859,20 @@ async fn a_cursor_older_than_stripes_event_retention_starts_a_full_relist() {
         "after a re-list",
     );
 }
+
+#[tokio::test]
+async fn deleting_a_store_deletes_its_metric_events() {
+    let (app, _sim) = spawn_app_with_simulator(small_history(10)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let (store_id, integration) = stripe_store(&app, &ann, "UTC").await;
+    run_all(&app).await;
+    assert!(event_count(&app, integration).await > 0);
+    let deleted = ann
+        .client
+        .delete(app.url(&format!("/api/orgs/acme/stores/{store_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(event_count(&app, integration).await, 0);
+}
