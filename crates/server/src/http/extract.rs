@@ -51,13 +51,21 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
                 .to_string();
             ApiError::validation(field_of(&detail), detail)
         }
-        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
-            "malformed_json",
-            format!(
-                "request body is not valid JSON: {}",
-                e.body_text().rsplit(": ").next().unwrap_or("")
-            ),
-        ),
+        JsonRejection::JsonSyntaxError(e) => {
+            let detail = e.body_text();
+            let detail = detail
+                .strip_prefix("Failed to parse the request body as JSON: ")
+                .unwrap_or(&detail)
+                .to_string();
+            // With the path where parsing stopped, when there is one (`aggregation: …`).
+            let message = match detail.split_once(": ") {
+                Some((path, rest)) if !path.contains(' ') && path != "." => {
+                    format!("request body is not valid JSON at `{path}`: {rest}")
+                }
+                _ => format!("request body is not valid JSON: {detail}"),
+            };
+            ApiError::bad_request("malformed_json", message)
+        }
         JsonRejection::MissingJsonContentType(_) => ApiError::bad_request(
             "unsupported_media_type",
             "send the body as JSON with `Content-Type: application/json`",

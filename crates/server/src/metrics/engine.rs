@@ -476,7 +476,8 @@ pub async fn run(
         Scope::Stores(ids) => ids.len(),
         _ => 1,
     };
-    if stores.is_empty() || stores.len() < expected.min(stores.len().max(expected)) {
+    // Every named store must be visible: one of another org (or hidden by RLS) fails all.
+    if stores.is_empty() || stores.len() < expected {
         return Err(ApiError::NotFound("store"));
     }
     // Days and "now" are those of the first store's zone (a multi-store scope shares them).

@@ -25,7 +25,10 @@ async fn a_template_dashboard_returns_every_widget_in_one_call_and_shares_safely
     let (viewer, viewer_id) = app.join(&ann, "vic@example.com", "viewer").await;
     let added = ann
         .client
-        .put(app.url(&format!("/api/orgs/acme/workspaces/{}/members/{viewer_id}", ann.workspace_id)))
+        .put(app.url(&format!(
+            "/api/orgs/acme/workspaces/{}/members/{viewer_id}",
+            ann.workspace_id
+        )))
         .json(&json!({ "role": "viewer" }))
         .send()
         .await

@@ -278,3 +278,155 @@ async fn bad_queries_get_a_422_naming_the_field() {
         "{ids:?}"
     );
 }
+
+/// Random queries (seeded): never a 5xx or an SQL error, never another org's data.
+#[tokio::test]
+async fn random_queries_never_fail_badly_or_cross_orgs() {
+    use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
+    let (app, _sim) = spawn_app_with_simulator(small_history(30)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let bob = app.signup("bob@example.com", "Other").await;
+    let (a_store, a_integration) = stripe_store(&app, &ann, "America/New_York").await;
+    let (b_store, _) = stripe_store(&app, &bob, "UTC").await;
+    run_all(&app).await;
+
+    let metrics = [
+        "stripe.gross_revenue",
+        "stripe.mrr",
+        "stripe.arpu",
+        "stripe.refunds",
+        "stripe.active_subscriptions",
+        "stripe.new_customers",
+        "shopify.orders",
+        "shopify.aov",
+        "nope",
+        "stripe.",
+        ".mrr",
+        "stripe.mrr.x",
+    ];
+    let aggregations = [
+        json!("sum"),
+        json!("avg"),
+        json!("min"),
+        json!("max"),
+        json!("count"),
+        json!("latest"),
+        json!("median"),
+        json!(3),
+    ];
+    let ranges = [
+        json!("last_7_days"),
+        json!("last_30_days"),
+        json!("last_90_days"),
+        json!("last_365_days"),
+        json!("this_month"),
+        json!("last_month"),
+        json!("month_to_date"),
+        json!("year_to_date"),
+        json!("today"),
+        json!("yesterday"),
+        json!({ "custom": { "from": "2026-01-01", "to": "2026-02-01" } }),
+        json!({ "custom": { "from": "2026-03-01", "to": "2026-01-01" } }),
+        json!({ "custom": { "from": "1999-01-01", "to": "2026-01-01" } }),
+        json!({ "custom": { "from": "2030-01-01", "to": "2030-01-02" } }),
+        json!({ "custom": { "from": "not a date", "to": "2026-01-01" } }),
+        json!(null),
+    ];
+    let granularities = [
+        json!("hour"),
+        json!("day"),
+        json!("week"),
+        json!("month"),
+        json!("auto"),
+        json!("minute"),
+    ];
+    let dimensions = [
+        "plan",
+        "interval",
+        "currency",
+        "country",
+        "channel",
+        "'; DROP TABLE stores; --",
+        "product",
+    ];
+    let compares = [
+        json!("previous_period"),
+        json!("previous_year"),
+        json!("none"),
+        json!("last_decade"),
+    ];
+    let scopes = [
+        json!({ "store": a_store }),
+        json!({ "store": b_store }),
+        json!({ "stores": [a_store, b_store] }),
+        json!({ "stores": [a_store] }),
+        json!({ "workspace": ann.workspace_id }),
+        json!({ "workspace": bob.workspace_id }),
+        json!({ "store": uuid::Uuid::new_v4() }),
+        json!({ "stores": [] }),
+        json!({ "galaxy": 1 }),
+    ];
+    let mut rng = StdRng::seed_from_u64(20261122);
+    let url = app.url("/api/orgs/acme/metrics/query");
+    let mut answered = 0;
+    for _ in 0..300 {
+        // Mostly valid values, so that the answers, not just the refusals, are exercised.
+        let mut q = json!({
+            "metric": if rng.gen_bool(0.8) { metrics[rng.gen_range(0..6)] } else { metrics.choose(&mut rng).unwrap() },
+            "range": if rng.gen_bool(0.8) { ranges[rng.gen_range(0..9)].clone() } else { ranges.choose(&mut rng).unwrap().clone() },
+            "scope": if rng.gen_bool(0.6) { scopes[0].clone() } else { scopes.choose(&mut rng).unwrap().clone() },
+        });
+        if rng.gen_bool(0.5) {
+            q["aggregation"] = aggregations.choose(&mut rng).unwrap().clone();
+        }
+        if rng.gen_bool(0.5) {
+            q["granularity"] = granularities.choose(&mut rng).unwrap().clone();
+        }
+        if rng.gen_bool(0.4) {
+            q["group_by"] = json!(dimensions.choose(&mut rng).unwrap());
+        }
+        if rng.gen_bool(0.4) {
+            q["compare_to"] = compares.choose(&mut rng).unwrap().clone();
+        }
+        if rng.gen_bool(0.3) {
+            q["filters"] = json!([{ "dimension": dimensions.choose(&mut rng).unwrap(), "in": ["USD", "price_1SimProMonthly", "x'y"] }]);
+        }
+        let response = ann.client.post(&url).json(&q).send().await.unwrap();
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .unwrap_or_else(|_| panic!("JSON for {q}"));
+        assert!(
+            [
+                StatusCode::OK,
+                StatusCode::BAD_REQUEST,
+                StatusCode::NOT_FOUND,
+                StatusCode::UNPROCESSABLE_ENTITY
+            ]
+            .contains(&status),
+            "{q} → {status} {body}"
+        );
+        let touches_b = q["scope"].to_string().contains(&b_store.to_string())
+            || q["scope"]
+                .to_string()
+                .contains(&bob.workspace_id.to_string());
+        if status == StatusCode::OK {
+            answered += 1;
+            assert!(!touches_b, "another org's scope answered: {q} → {body}");
+            for fresh in body["freshness"].as_array().unwrap() {
+                assert_eq!(fresh["integration_id"], a_integration.to_string(), "{q}");
+            }
+        }
+    }
+    assert!(
+        answered > 30,
+        "the generator reaches valid queries ({answered})"
+    );
+    // The odd dimension name did no harm.
+    let stores: i64 = sqlx::query_scalar("SELECT count(*) FROM stores")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(stores >= 4);
+}
