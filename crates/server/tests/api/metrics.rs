@@ -430,3 +430,108 @@ async fn random_queries_never_fail_badly_or_cross_orgs() {
         .unwrap();
     assert!(stores >= 4);
 }
+
+#[tokio::test]
+async fn months_years_hours_and_previous_year_agree_with_the_ledger() {
+    let (app, sim) = spawn_app_with_simulator(small_history(500)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let (store, _) = stripe_store(&app, &ann, "America/New_York").await;
+    run_all(&app).await;
+    let ledger = sim.stripe_ledger();
+    let tz: Tz = "America/New_York".parse().unwrap();
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let back = |n: u64| today.checked_sub_days(Days::new(n)).unwrap();
+
+    // A year by month (crossing both DST changes), compared with the year before.
+    let r = query(
+        &app,
+        &ann,
+        json!({ "metric": "stripe.gross_revenue", "range": "last_365_days", "granularity": "month",
+        "compare_to": "previous_year", "scope": { "store": store } }),
+    )
+    .await;
+    let span = days(back(365), back(1));
+    assert_eq!(
+        r["total"].as_i64().unwrap(),
+        flow(&ledger, tz, "gross_revenue", &span)
+    );
+    let series = r["series"].as_array().unwrap();
+    assert_eq!(
+        series.len(),
+        13,
+        "a partial first month, eleven whole ones, this month so far"
+    );
+    for (i, point) in series.iter().enumerate() {
+        let from: NaiveDate = point["bucket"].as_str().unwrap().parse().unwrap();
+        let to = match series.get(i + 1) {
+            Some(next) => next["bucket"]
+                .as_str()
+                .unwrap()
+                .parse::<NaiveDate>()
+                .unwrap()
+                .pred_opt()
+                .unwrap(),
+            None => back(1),
+        };
+        assert_eq!(
+            point["value"].as_i64().unwrap(),
+            flow(&ledger, tz, "gross_revenue", &days(from, to)),
+            "month of {from}"
+        );
+    }
+    let prev_from: NaiveDate = r["previous"]["range"]["from"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let prev_to: NaiveDate = r["previous"]["range"]["to"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        prev_from,
+        back(365)
+            .checked_sub_months(chrono::Months::new(12))
+            .unwrap()
+    );
+    assert_eq!(
+        r["previous"]["total"].as_i64().unwrap(),
+        flow(&ledger, tz, "gross_revenue", &days(prev_from, prev_to))
+    );
+
+    // Today by the hour, from the raw events, until now.
+    let r = query(
+        &app,
+        &ann,
+        json!({ "metric": "stripe.successful_charges", "range": "today", "granularity": "hour",
+        "scope": { "store": store } }),
+    )
+    .await;
+    let start = end_of(back(1), tz);
+    let now = Utc::now().timestamp();
+    let charges = ledger
+        .charges
+        .iter()
+        .filter(|c| c.status == ChargeStatus::Succeeded && c.created >= start && c.created < now);
+    assert_eq!(r["total"].as_i64().unwrap(), charges.clone().count() as i64);
+    let series = r["series"].as_array().unwrap();
+    for point in series {
+        let hour = chrono::NaiveDateTime::parse_from_str(
+            point["bucket"].as_str().unwrap(),
+            "%Y-%m-%dT%H:%M",
+        )
+        .unwrap();
+        let want = charges
+            .clone()
+            .filter(|c| {
+                let local = chrono::DateTime::from_timestamp(c.created, 0)
+                    .unwrap()
+                    .with_timezone(&tz)
+                    .naive_local();
+                local >= hour && local < hour + chrono::Duration::hours(1)
+            })
+            .count() as i64;
+        assert_eq!(point["value"].as_i64().unwrap(), want, "{hour}");
+    }
+}
