@@ -115,6 +115,17 @@ async fn main() -> anyhow::Result<()> {
     .execute(&pool)
     .await?;
 
+    // For comparison only: how much of each rate is index upkeep.
+    if std::env::var_os("BENCH_WITHOUT_INDEXES").is_some() {
+        for statement in [
+            "ALTER TABLE metric_events DROP CONSTRAINT metric_events_pkey",
+            "DROP INDEX metric_events_source",
+            "DROP INDEX metric_events_time",
+        ] {
+            sqlx::query(statement).execute(&pool).await?;
+        }
+        println!("(without indexes)");
+    }
     let data = rows(n, org, store, integration);
     let mut conn = pool.acquire().await?.detach();
     let rate = |secs: f64| n as f64 / secs;

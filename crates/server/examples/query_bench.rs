@@ -1,0 +1,266 @@
+//! Benchmark: dashboard queries (BENCHMARKS.md).
+//!
+//! Generates metric events deterministically over 500 stores with a skewed size
+//! distribution (store k gets a share proportional to 1/k), time-ordered over two years,
+//! loads them through the production path, builds the rollups the way syncs do, then
+//! times a 6-widget dashboard (30/90/365 days, one grouped by a dimension, each with its
+//! previous period) for the largest store and a median one:
+//! the metrics service, against (a) a naive GROUP BY over the raw table (no index on
+//! it) and (b) the same GROUP BY with a btree index on (store, metric, time). All in one
+//! run, on one database, and the results must be equal.
+//!
+//! ```sh
+//! DATABASE_URL=postgres://… cargo run --release -p pulseboard-server --example query_bench -- 10000000
+//! ```
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, Utc};
+use pulseboard_connectors::{ProvidersConfig, Registry};
+use pulseboard_server::{
+    db::{Database, MIGRATOR},
+    metrics::{engine, query::QueryConfig},
+    sync::{
+        events::{copy_events, EventRow},
+        rollups,
+    },
+};
+use serde_json::json;
+use sqlx::{postgres::PgPoolOptions, Connection, PgConnection};
+use uuid::Uuid;
+
+const STORES: usize = 500;
+const COUNTRIES: &[&str] = &["US", "CA", "GB", "DE", "AU", "FR", "NL", "SE"];
+/// (metric, share of events, value range)
+const METRICS: &[(&str, u64, i64)] = &[
+    ("orders", 25, 1),
+    ("gross_sales", 25, 20_000),
+    ("net_sales", 25, 18_000),
+    ("units_sold", 20, 4),
+    ("refunds", 5, 5_000),
+];
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[index]
+}
+
+/// The six widgets' queries for a store.
+fn dashboard(store: Uuid) -> Vec<QueryConfig> {
+    [
+        json!({ "metric": "shopify.net_sales", "range": "last_30_days", "granularity": "day" }),
+        json!({ "metric": "shopify.orders", "range": "last_30_days", "group_by": "country" }),
+        json!({ "metric": "shopify.gross_sales", "range": "last_90_days", "granularity": "day" }),
+        json!({ "metric": "shopify.units_sold", "range": "last_90_days", "granularity": "day" }),
+        json!({ "metric": "shopify.net_sales", "range": "last_365_days", "granularity": "day" }),
+        json!({ "metric": "shopify.refunds", "range": "last_365_days", "granularity": "day" }),
+    ]
+    .into_iter()
+    .map(|mut q| {
+        q["scope"] = json!({ "store": store });
+        q["compare_to"] = json!("previous_period");
+        serde_json::from_value(q).expect("valid query")
+    })
+    .collect()
+}
+
+/// The same widget as one GROUP BY over the raw events (current and previous period):
+/// daily (or per-group) sums between the same store-local bounds.
+async fn raw_widget(conn: &mut PgConnection, store: Uuid, q: &engine::QueryResult) -> anyhow::Result<(i64, i64)> {
+    let metric = q.metric.trim_start_matches("shopify.");
+    let mut totals = [0i64; 2];
+    let windows = [Some(q.range), q.previous.as_ref().map(|p| p.range)];
+    for (slot, window) in windows.iter().enumerate() {
+        let Some(window) = window else { continue };
+        let rows: Vec<(Option<String>, i64)> = sqlx::query_as(
+            "SELECT CASE WHEN $5 THEN dimensions->>'country' ELSE (recorded_at AT TIME ZONE 'UTC')::date::text END,
+                    sum(metric_value)::bigint
+             FROM metric_events
+             WHERE store_id = $1 AND metric_name = $2 AND dimensions @> '{\"currency\": \"USD\"}'
+               AND recorded_at >= $3::date::timestamp AT TIME ZONE 'UTC' AND recorded_at < ($4::date + 1)::timestamp AT TIME ZONE 'UTC'
+             GROUP BY 1",
+        )
+        .bind(store)
+        .bind(metric)
+        .bind(window.from)
+        .bind(window.to)
+        .bind(!q.groups.is_empty())
+        .fetch_all(&mut *conn)
+        .await?;
+        totals[slot] = rows.iter().map(|(_, v)| v).sum();
+    }
+    Ok((totals[0], totals[1]))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args().nth(1).map_or(Ok(10_000_000), |a| a.parse())?;
+    let runs: usize = std::env::args().nth(2).map_or(Ok(20), |a| a.parse())?;
+    let admin = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let name = format!("pulseboard_qbench_{}", Uuid::new_v4().simple());
+    let mut admin_conn = PgConnection::connect(&admin).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin_conn).await?;
+    let mut url = url::Url::parse(&admin)?;
+    url.set_path(&format!("/{name}"));
+    let pool = PgPoolOptions::new().max_connections(4).connect(url.as_str()).await?;
+    MIGRATOR.run(&pool).await?;
+    let db = Database::from_pool(pool.clone());
+
+    // 500 stores with integrations, in UTC.
+    let (org, workspace) = (Uuid::new_v4(), Uuid::new_v4());
+    sqlx::query("INSERT INTO organizations (id, name, slug, plan) VALUES ($1, 'Bench', 'bench', 'agency')")
+        .bind(org).execute(&pool).await?;
+    sqlx::query("INSERT INTO workspaces (id, org_id, name) VALUES ($1, $2, 'Main')").bind(workspace).bind(org).execute(&pool).await?;
+    let mut stores = Vec::new();
+    for k in 0..STORES {
+        let (store, integration) = (Uuid::new_v4(), Uuid::new_v4());
+        sqlx::query("INSERT INTO stores (id, org_id, workspace_id, name, currency, timezone) VALUES ($1, $2, $3, $4, 'USD', 'UTC')")
+            .bind(store).bind(org).bind(workspace).bind(format!("Store {k}")).execute(&pool).await?;
+        sqlx::query(
+            "INSERT INTO integrations (id, org_id, store_id, provider, auth_kind, external_account_id, account_label, cadence_minutes, last_synced_at)
+             VALUES ($1, $2, $3, 'shopify', 'oauth', $4, $4, 30, now())",
+        )
+        .bind(integration).bind(org).bind(store).bind(format!("s{k}.myshopify.com")).execute(&pool).await?;
+        stores.push((store, integration));
+    }
+    // Skewed sizes: weight 1/(k+1); cumulative table for sampling.
+    let weights: Vec<f64> = (0..STORES).map(|k| 1.0 / (k as f64 + 1.0)).collect();
+    let total_weight: f64 = weights.iter().sum();
+    let mut cumulative = Vec::with_capacity(STORES);
+    let mut acc = 0.0;
+    for w in &weights {
+        acc += w / total_weight;
+        cumulative.push(acc);
+    }
+
+    // Time-ordered events over two years ending now.
+    let end: DateTime<Utc> = Utc::now();
+    let span = Duration::days(730).num_seconds();
+    let start = end - Duration::days(730);
+    let mut rng = Rng(2026);
+    let mut conn = pool.acquire().await?.detach();
+    let load_started = Instant::now();
+    let mut batch = Vec::with_capacity(50_000);
+    for i in 0..n {
+        let u = (rng.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let k = cumulative.partition_point(|c| *c < u).min(STORES - 1);
+        let pick = rng.below(100);
+        let mut acc = 0;
+        let (metric, _, range) = *METRICS.iter().find(|(_, share, _)| { acc += share; pick < acc }).unwrap();
+        let (store, integration) = stores[k];
+        batch.push(EventRow {
+            org_id: org,
+            store_id: store,
+            integration_id: integration,
+            source: "shopify".into(),
+            metric_name: metric.into(),
+            metric_value: 1 + rng.below(range as u64) as i64,
+            dimensions: format!(r#"{{"channel": "web", "country": "{}", "currency": "USD"}}"#, COUNTRIES[rng.below(COUNTRIES.len() as u64) as usize]),
+            recorded_at: start + Duration::seconds(span * i as i64 / n as i64),
+            source_record_id: format!("order/{}", i / 4),
+        });
+        if batch.len() == batch.capacity() {
+            let mut tx = conn.begin().await?;
+            copy_events(&mut tx, &batch).await?;
+            tx.commit().await?;
+            batch.clear();
+        }
+    }
+    let mut tx = conn.begin().await?;
+    copy_events(&mut tx, &batch).await?;
+    tx.commit().await?;
+    let loaded = load_started.elapsed().as_secs_f64();
+
+    // Rollups, as syncs build them (every day dirty once).
+    let rollup_started = Instant::now();
+    sqlx::query(
+        "INSERT INTO rollup_dirty_days (org_id, store_id, day)
+         SELECT DISTINCT org_id, store_id, (recorded_at AT TIME ZONE 'UTC')::date FROM metric_events",
+    )
+    .execute(&mut conn)
+    .await?;
+    let providers = Registry::from_config(&ProvidersConfig::default())?;
+    let catalog = |source: &str| providers.get(source).map_or(&[][..], |p| p.info().metrics);
+    for (store, _) in &stores {
+        rollups::refresh_store(&db, *store, &catalog).await?;
+    }
+    sqlx::query("VACUUM ANALYZE").execute(&mut conn).await?;
+    let rolled = rollup_started.elapsed().as_secs_f64();
+
+    // The largest store and a median one, by event count.
+    let mut sizes: Vec<(i64, Uuid)> = sqlx::query_as("SELECT count(*), store_id FROM metric_events GROUP BY store_id ORDER BY 1 DESC")
+        .fetch_all(&mut conn).await?;
+    sizes.sort_by(|a, b| b.0.cmp(&a.0));
+    let targets = [("largest", sizes[0]), ("median", sizes[sizes.len() / 2])];
+
+    println!("events: {n} over {STORES} stores; load {loaded:.1} s, rollups {rolled:.1} s");
+    let now = Utc::now();
+    for (label, (events, store)) in targets {
+        let queries: Vec<_> = dashboard(store).into_iter().map(|q| q.validate(&providers).expect("valid")).collect();
+        // The metrics service.
+        let mut service = Vec::new();
+        let mut results = Vec::new();
+        for run in 0..runs {
+            let started = Instant::now();
+            let mut answers = Vec::new();
+            for q in &queries {
+                answers.push(engine::run(&mut conn, org, q, now).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+            }
+            service.push(started.elapsed().as_secs_f64() * 1000.0);
+            if run == 0 {
+                results = answers;
+            }
+        }
+        // (a) no index on the raw table, (b) a btree on (store, metric, time).
+        let mut timings = Vec::new();
+        for (variant, index) in [("naive", false), ("indexed", true)] {
+            sqlx::query("DROP INDEX IF EXISTS metric_events_time").execute(&mut conn).await?;
+            sqlx::query("DROP INDEX IF EXISTS bench_store_metric_time").execute(&mut conn).await?;
+            if index {
+                sqlx::query("CREATE INDEX bench_store_metric_time ON metric_events (store_id, metric_name, recorded_at)").execute(&mut conn).await?;
+                sqlx::query("ANALYZE metric_events").execute(&mut conn).await?;
+            }
+            let raw_runs = if index { runs } else { runs.min(5) };
+            let mut samples = Vec::new();
+            for _ in 0..raw_runs {
+                let started = Instant::now();
+                for result in &results {
+                    let (current, previous) = raw_widget(&mut conn, store, result).await?;
+                    anyhow::ensure!(Some(current) == result.total, "{variant}: {} current {current} vs service {:?}", result.metric, result.total);
+                    let service_previous = result.previous.as_ref().and_then(|p| p.total);
+                    anyhow::ensure!(Some(previous) == service_previous, "{variant}: {} previous differs", result.metric);
+                }
+                samples.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            timings.push((variant, samples));
+        }
+        sqlx::query("DROP INDEX IF EXISTS bench_store_metric_time").execute(&mut conn).await?;
+        sqlx::query("CREATE INDEX IF NOT EXISTS metric_events_time ON metric_events (store_id, recorded_at)").execute(&mut conn).await?;
+        let (p50, p95) = (percentile(&mut service.clone(), 0.5), percentile(&mut service, 0.95));
+        println!("{label} store ({events} events), 6-widget dashboard with previous periods, {runs} runs:");
+        println!("  metrics service:        p50 {p50:8.1} ms  p95 {p95:8.1} ms");
+        for (variant, mut samples) in timings {
+            let (a50, a95) = (percentile(&mut samples.clone(), 0.5), percentile(&mut samples, 0.95));
+            println!("  raw GROUP BY, {variant:8}: p50 {a50:8.1} ms  p95 {a95:8.1} ms  (service p95 = 1/{:.0} of it)", a95 / p95);
+        }
+    }
+    drop(conn);
+    pool.close().await;
+    sqlx::query(&format!("DROP DATABASE {name}")).execute(&mut admin_conn).await?;
+    Ok(())
+}
