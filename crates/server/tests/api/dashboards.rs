@@ -427,3 +427,57 @@ async fn the_builder_adds_configures_reorders_and_removes_widgets() {
         "{data}"
     );
 }
+
+#[tokio::test]
+async fn a_dashboard_loaded_after_a_sync_never_shows_the_cached_numbers_from_before() {
+    let (app, sim) = spawn_app_with_simulator(small_history(20)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let (store, integration) = stripe_store(&app, &ann, "UTC").await;
+    run_all(&app).await;
+    let board: Value = ann
+        .client
+        .post(app.url("/api/orgs/acme/dashboards"))
+        .json(&json!({ "workspace_id": ann.workspace_id, "name": "Today" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = board["id"].as_str().unwrap().to_owned();
+    ann.client
+        .post(app.url(&format!("/api/orgs/acme/dashboards/{id}/widgets")))
+        .json(&json!({ "type": "kpi_card", "title": "Refunds today",
+            "query_config": { "metric": "stripe.refunds", "range": "today", "scope": { "store": store } } }))
+        .send()
+        .await
+        .unwrap();
+    let total = |data: &Value| data["widgets"][0]["result"]["total"].as_i64().unwrap();
+    let before = get(&app, &ann, &format!("/api/orgs/acme/dashboards/{id}/data")).await;
+    // Loaded twice: the second answer comes from the cache and is the same.
+    assert_eq!(
+        total(&get(&app, &ann, &format!("/api/orgs/acme/dashboards/{id}/data")).await),
+        total(&before)
+    );
+
+    let charge = sim
+        .stripe_ledger()
+        .charges
+        .iter()
+        .rev()
+        .find(|c| {
+            c.status == pulseboard_simulator::ChargeStatus::Succeeded && c.amount_refunded == 0
+        })
+        .unwrap()
+        .id
+        .clone();
+    sim.refund_stripe_charge(&charge, 777).unwrap();
+    ann.client
+        .post(app.url(&format!("/api/orgs/acme/integrations/{integration}/sync")))
+        .send()
+        .await
+        .unwrap();
+    run_all(&app).await;
+    let after = get(&app, &ann, &format!("/api/orgs/acme/dashboards/{id}/data")).await;
+    assert_eq!(total(&after), total(&before) + 777);
+}
