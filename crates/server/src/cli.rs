@@ -32,6 +32,9 @@ pub enum Command {
     /// Run the HTTP API and web UI with the background loops, until SIGINT/SIGTERM.
     /// Migrations are applied at start.
     Serve,
+    /// Run Pulseboard with two demo tenants (a Shopify shop and a SaaS on Stripe) fed by
+    /// the in-process provider simulator, on a fresh database in {data_dir}/demo.
+    Demo,
     /// Run the sync scheduler and workers (and the mail outbox) without the HTTP API,
     /// until SIGINT/SIGTERM. Any number of workers can run beside `serve`.
     Worker,
@@ -99,6 +102,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             });
             eprintln!("Pulseboard is running at {}", app.public_url());
             app.run_until_stopped().await
+        }
+        Command::Demo => {
+            let shutdown = tokio_util::sync::CancellationToken::new();
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                tracing::info!("shutdown requested; stopping the demo");
+                stop.cancel();
+            });
+            crate::demo::run(config, shutdown).await
         }
         Command::Worker => {
             let shutdown = tokio_util::sync::CancellationToken::new();

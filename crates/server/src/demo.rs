@@ -1,0 +1,287 @@
+//! `pulseboard demo`: Pulseboard with two populated tenants and numbers that move.
+//!
+//! Starts the provider simulator in-process, points the providers at it, starts the
+//! server on a fresh database in `{data_dir}/demo`, then sets the tenants up the way a
+//! person would, over HTTP: sign up, connect Shopify through the (simulated) OAuth
+//! consent and Stripe with a restricted key, wait for the first syncs, create the
+//! dashboards from the templates. The simulator's clock then follows real time, so new
+//! orders and charges keep arriving and the scheduler syncs them every few minutes.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use pulseboard_simulator::{defaults, DataConfig, Simulator, SimulatorConfig, ThrottleConfig};
+use reqwest::{header, Client, StatusCode};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::{config::Config, Application};
+
+pub const DEMO_PASSWORD: &str = "pulseboard-demo";
+
+struct Tenant {
+    email: &'static str,
+    name: &'static str,
+    org: &'static str,
+    timezone: &'static str,
+}
+
+const ACME: Tenant = Tenant {
+    email: "owner@acme-coffee.example",
+    name: "Ada Acme",
+    org: "Acme Coffee",
+    timezone: "America/New_York",
+};
+const LAUNCHPAD: Tenant = Tenant {
+    email: "owner@launchpad.example",
+    name: "Lee Launchpad",
+    org: "Launchpad",
+    timezone: "Europe/Berlin",
+};
+
+pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let now = chrono::Utc::now().timestamp();
+    let sim = Simulator::start(SimulatorConfig {
+        data: DataConfig {
+            end: now,
+            ..DataConfig::default()
+        },
+        // Realistic throttling would make the two-year backfill take half an hour.
+        shopify_bucket: ThrottleConfig {
+            maximum_available: 1000.0,
+            restore_rate: 5000.0,
+        },
+        ..SimulatorConfig::default()
+    })
+    .await
+    .context("starting the provider simulator")?;
+
+    // A fresh database each run: the simulator's accounts and tokens are new each time.
+    let dir = config.data_dir.join("demo");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    config.data_dir = dir;
+    let p = &mut config.providers;
+    p.stripe_client_id = Some(defaults::STRIPE_CLIENT_ID.into());
+    p.stripe_secret_key = Some(SecretString::from(defaults::STRIPE_SECRET_KEY));
+    p.stripe_connect_url = sim.stripe_connect_base().parse()?;
+    p.stripe_api_url = sim.stripe_api_base().parse()?;
+    p.shopify_api_key = Some(defaults::SHOPIFY_API_KEY.into());
+    p.shopify_api_secret = Some(SecretString::from(defaults::SHOPIFY_API_SECRET));
+    p.shopify_shop_url = sim.shopify_shop_base_template();
+    config.sync.schedule_every = Duration::from_secs(30);
+
+    let app = Application::build(config).await?;
+    let base = app.public_url().trim_end_matches('/').to_owned();
+    let stop = app.shutdown_token();
+    let server = tokio::spawn(app.run_until_stopped());
+
+    let seeded = async {
+        let acme = seed_shopify(&base)
+            .await
+            .context("setting up Acme Coffee")?;
+        let launchpad = seed_stripe(&base).await.context("setting up Launchpad")?;
+        anyhow::Ok((acme, launchpad))
+    };
+    let (acme, launchpad) = tokio::select! {
+        seeded = seeded => seeded?,
+        _ = shutdown.cancelled() => { stop.cancel(); let _ = server.await; return Ok(()); }
+    };
+    eprintln!(
+        "\nPulseboard demo is running at {base}\n\n  \
+         Acme Coffee (Shopify): {} / {DEMO_PASSWORD}  → {base}/dashboards/{acme}\n  \
+         Launchpad (Stripe):    {} / {DEMO_PASSWORD}  → {base}/dashboards/{launchpad}\n\n\
+         New orders and charges arrive every minute; Ctrl-C stops the demo.",
+        ACME.email, LAUNCHPAD.email
+    );
+
+    // The simulated businesses keep trading in real time.
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tick.tick() => { sim.advance_to(chrono::Utc::now().timestamp()); }
+        }
+    }
+    stop.cancel();
+    server.await.context("server task")??;
+    Ok(())
+}
+
+fn browser() -> anyhow::Result<Client> {
+    Ok(Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+async fn expect_json(response: reqwest::Response, what: &str) -> anyhow::Result<Value> {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        bail!("{what}: {status} {body}");
+    }
+    Ok(body)
+}
+
+/// Signs up the tenant's owner; returns the client, org slug and default store id.
+async fn sign_up(base: &str, tenant: &Tenant) -> anyhow::Result<(Client, String, String)> {
+    let client = browser()?;
+    let me = expect_json(
+        client
+            .post(format!("{base}/api/auth/signup"))
+            .json(&json!({ "email": tenant.email, "password": DEMO_PASSWORD, "name": tenant.name,
+                "org_name": tenant.org, "store": { "name": tenant.org, "currency": "USD", "timezone": tenant.timezone } }))
+            .send()
+            .await?,
+        "sign-up",
+    )
+    .await?;
+    let org = me["memberships"][0]["org_slug"]
+        .as_str()
+        .context("org slug")?
+        .to_owned();
+    let stores = expect_json(
+        client
+            .get(format!("{base}/api/orgs/{org}/stores"))
+            .send()
+            .await?,
+        "stores",
+    )
+    .await?;
+    let store = stores[0]["id"].as_str().context("store id")?.to_owned();
+    Ok((client, org, store))
+}
+
+/// Waits for the integration's first sync, printing its progress.
+async fn await_sync(client: &Client, base: &str, org: &str, label: &str) -> anyhow::Result<()> {
+    let mut last = -1;
+    for _ in 0..1800 {
+        let jobs = expect_json(
+            client
+                .get(format!("{base}/api/orgs/{org}/sync-jobs?limit=1"))
+                .send()
+                .await?,
+            "sync jobs",
+        )
+        .await?;
+        let job = &jobs[0];
+        let records = job["records_synced"].as_i64().unwrap_or(0);
+        if records / 5000 != last / 5000 {
+            eprintln!("  {label}: {records} records synced");
+            last = records;
+        }
+        match job["status"].as_str() {
+            Some("success") => return Ok(()),
+            Some("failed") => bail!("{label}: the first sync failed: {}", job["error"]),
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+    bail!("{label}: the first sync did not finish in 15 minutes")
+}
+
+async fn from_template(
+    client: &Client,
+    base: &str,
+    org: &str,
+    template: &str,
+    store: &str,
+) -> anyhow::Result<String> {
+    let dashboard = expect_json(
+        client
+            .post(format!("{base}/api/orgs/{org}/dashboards/from-template"))
+            .json(&json!({ "template": template, "store_id": store }))
+            .send()
+            .await?,
+        "dashboard from template",
+    )
+    .await?;
+    Ok(dashboard["id"].as_str().context("dashboard id")?.to_owned())
+}
+
+async fn quicker_cadence(client: &Client, base: &str, org: &str) -> anyhow::Result<()> {
+    let integrations = expect_json(
+        client
+            .get(format!("{base}/api/orgs/{org}/integrations"))
+            .send()
+            .await?,
+        "integrations",
+    )
+    .await?;
+    for integration in integrations.as_array().into_iter().flatten() {
+        let id = integration["id"].as_str().context("integration id")?;
+        expect_json(
+            client
+                .patch(format!("{base}/api/orgs/{org}/integrations/{id}"))
+                .json(&json!({ "cadence_minutes": 5 }))
+                .send()
+                .await?,
+            "cadence",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Acme Coffee: a Shopify shop connected through the OAuth flow.
+async fn seed_shopify(base: &str) -> anyhow::Result<String> {
+    eprintln!("Setting up Acme Coffee (Shopify, two years of orders)…");
+    let (client, org, store) = sign_up(base, &ACME).await?;
+    let started = expect_json(
+        client
+            .post(format!(
+                "{base}/api/orgs/{org}/integrations/shopify/connect"
+            ))
+            .json(&json!({ "store_id": store, "shop": "acme-coffee" }))
+            .send()
+            .await?,
+        "start Shopify connection",
+    )
+    .await?;
+    // The simulated consent screen approves at once and redirects to the callback.
+    let consent = browser()?
+        .get(started["authorize_url"].as_str().context("authorize url")?)
+        .send()
+        .await?;
+    let callback = consent
+        .headers()
+        .get(header::LOCATION)
+        .context("consent redirect")?
+        .to_str()?
+        .to_owned();
+    let done = client.get(&callback).send().await?;
+    let flash = done
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    if done.status() != StatusCode::SEE_OTHER || !flash.contains("connected=shopify") {
+        bail!("the Shopify connection did not complete: {flash}");
+    }
+    quicker_cadence(&client, base, &org).await?;
+    await_sync(&client, base, &org, "Acme Coffee").await?;
+    let overview = from_template(&client, base, &org, "store_overview", &store).await?;
+    from_template(&client, base, &org, "cro_overview", &store).await?;
+    Ok(overview)
+}
+
+/// Launchpad: a SaaS on Stripe, connected with a restricted key.
+async fn seed_stripe(base: &str) -> anyhow::Result<String> {
+    eprintln!("Setting up Launchpad (Stripe, two years of subscriptions)…");
+    let (client, org, store) = sign_up(base, &LAUNCHPAD).await?;
+    expect_json(
+        client
+            .post(format!("{base}/api/orgs/{org}/integrations/stripe/api-key"))
+            .json(&json!({ "store_id": store, "fields": { "api_key": defaults::STRIPE_RESTRICTED_KEY } }))
+            .send()
+            .await?,
+        "connect Stripe",
+    )
+    .await?;
+    quicker_cadence(&client, base, &org).await?;
+    await_sync(&client, base, &org, "Launchpad").await?;
+    from_template(&client, base, &org, "saas_revenue", &store).await
+}
