@@ -398,6 +398,35 @@ async fn the_builder_adds_configures_reorders_and_removes_widgets() {
     assert_eq!(copy["visibility"], "private");
     assert_eq!(copy["widgets"].as_array().unwrap().len(), 2);
     assert_ne!(copy["widgets"][0]["id"], board["widgets"][0]["id"]);
+    // Members edit dashboards but do not manage share links.
+    let (meg, meg_id) = app.join(&ann, "meg@example.com", "member").await;
+    ann.client
+        .put(app.url(&format!("/api/orgs/acme/workspaces/{}/members/{meg_id}", ann.workspace_id)))
+        .json(&json!({ "role": "editor" }))
+        .send()
+        .await
+        .unwrap();
+    let renamed = meg
+        .patch(app.url(&format!("/api/orgs/acme/dashboards/{id}")))
+        .json(&json!({ "name": "Meg's board" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let share = meg
+        .post(app.url(&format!("/api/orgs/acme/dashboards/{id}/shares")))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(share, StatusCode::FORBIDDEN, "forbidden").await;
+    // A private copy is invisible to the member.
+    let hidden = meg
+        .get(app.url(&format!("/api/orgs/acme/dashboards/{}", copy["id"].as_str().unwrap())))
+        .send()
+        .await
+        .unwrap();
+    expect_error(hidden, StatusCode::NOT_FOUND, "not_found").await;
     // A Shopify template without Shopify: widgets say "connect Shopify".
     let shop: Value = ann
         .client
