@@ -1008,3 +1008,80 @@ async fn shopify_numbers_equal_the_ledger_and_follow_refunds_and_edits() {
         sim.shopify_ledger(shop),
     );
 }
+
+/// The scheduler's advisory lock: how many sessions hold it, and which.
+async fn scheduler_holders(db: &sqlx::PgPool) -> Vec<i32> {
+    // Session-level advisory locks on a bigint key are (classid, objid) = (high, low).
+    let key: i64 = 0x7075_6c73_6573_6368;
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+           AND classid = ($1 >> 32)::oid AND objid = ($1 & 4294967295)::oid",
+    )
+    .bind(key)
+    .fetch_all(db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn one_scheduler_at_a_time_and_another_takes_over() {
+    let sim = pulseboard_simulator::Simulator::start(small_history(10))
+        .await
+        .unwrap();
+    let fast = |c: &mut pulseboard_server::config::Config| {
+        crate::helpers::use_simulator(c, &sim);
+        c.sync.schedule_every = Duration::from_millis(100);
+    };
+    let first = crate::helpers::spawn_app_with(fast).await;
+    let ann = first.signup("ann@example.com", "Acme").await;
+    stripe_store(&first, &ann, "UTC").await;
+    // Advisory locks are per database: watch this one's.
+    let observer = sqlx::PgPool::connect(&first.database_url).await.unwrap();
+    let wait_for_holder = |not: Option<i32>| {
+        let observer = observer.clone();
+        async move {
+            for _ in 0..100 {
+                let holders = scheduler_holders(&observer).await;
+                if holders.len() == 1 && Some(holders[0]) != not {
+                    return holders[0];
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let all: Vec<(Option<i64>, Option<i64>, Option<i32>, bool)> = sqlx::query_as(
+                "SELECT classid::bigint, objid::bigint, pid, granted FROM pg_locks WHERE locktype = 'advisory'",
+            )
+            .fetch_all(&observer)
+            .await
+            .unwrap();
+            panic!("no single new scheduler appeared: {all:?}");
+        }
+    };
+    let leader = wait_for_holder(None).await;
+
+    let url = first.database_url.clone();
+    let second = crate::helpers::spawn_app_with(|c| {
+        fast(c);
+        c.database_url = Some(url.into());
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        scheduler_holders(&observer).await,
+        vec![leader],
+        "the second process waits"
+    );
+    // Both processes tick, and the integration still has exactly one live job.
+    let live: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sync_jobs WHERE status IN ('queued', 'running')")
+            .fetch_one(&observer)
+            .await
+            .unwrap();
+    assert_eq!(live, 1);
+
+    // The scheduler's process stops; the other takes over at its next tick.
+    drop(first);
+    let successor = wait_for_holder(Some(leader)).await;
+    assert_ne!(successor, leader);
+    drop(second);
+}
