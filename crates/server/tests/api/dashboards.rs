@@ -401,7 +401,10 @@ async fn the_builder_adds_configures_reorders_and_removes_widgets() {
     // Members edit dashboards but do not manage share links.
     let (meg, meg_id) = app.join(&ann, "meg@example.com", "member").await;
     ann.client
-        .put(app.url(&format!("/api/orgs/acme/workspaces/{}/members/{meg_id}", ann.workspace_id)))
+        .put(app.url(&format!(
+            "/api/orgs/acme/workspaces/{}/members/{meg_id}",
+            ann.workspace_id
+        )))
         .json(&json!({ "role": "editor" }))
         .send()
         .await
@@ -422,7 +425,10 @@ async fn the_builder_adds_configures_reorders_and_removes_widgets() {
     expect_error(share, StatusCode::FORBIDDEN, "forbidden").await;
     // A private copy is invisible to the member.
     let hidden = meg
-        .get(app.url(&format!("/api/orgs/acme/dashboards/{}", copy["id"].as_str().unwrap())))
+        .get(app.url(&format!(
+            "/api/orgs/acme/dashboards/{}",
+            copy["id"].as_str().unwrap()
+        )))
         .send()
         .await
         .unwrap();
