@@ -449,29 +449,20 @@ pub async fn run(
     q: &Validated,
     now: DateTime<Utc>,
 ) -> ApiResult<QueryResult> {
-    let stores: Vec<StoreRow> = match &q.config.scope {
-        Scope::Store(id) => {
-            sqlx::query_as("SELECT id, currency, timezone FROM stores WHERE org_id = $1 AND id = $2")
-                .bind(org_id)
-                .bind(id)
-                .fetch_all(&mut *conn)
-                .await?
-        }
-        Scope::Stores(ids) => {
-            sqlx::query_as("SELECT id, currency, timezone FROM stores WHERE org_id = $1 AND id = ANY($2) ORDER BY created_at")
-                .bind(org_id)
-                .bind(ids)
-                .fetch_all(&mut *conn)
-                .await?
-        }
-        Scope::Workspace(id) => {
-            sqlx::query_as("SELECT id, currency, timezone FROM stores WHERE org_id = $1 AND workspace_id = $2 ORDER BY created_at")
-                .bind(org_id)
-                .bind(id)
-                .fetch_all(&mut *conn)
-                .await?
-        }
+    let (ids, workspace): (Vec<Uuid>, Option<Uuid>) = match &q.config.scope {
+        Scope::Store(id) => (vec![*id], None),
+        Scope::Stores(ids) => (ids.clone(), None),
+        Scope::Workspace(id) => (vec![], Some(*id)),
     };
+    let stores: Vec<StoreRow> = sqlx::query_as(
+        "SELECT id, currency, timezone FROM stores
+         WHERE org_id = $1 AND (id = ANY($2) OR workspace_id = $3) ORDER BY created_at",
+    )
+    .bind(org_id)
+    .bind(&ids)
+    .bind(workspace)
+    .fetch_all(&mut *conn)
+    .await?;
     let expected = match &q.config.scope {
         Scope::Stores(ids) => ids.len(),
         _ => 1,
