@@ -5,6 +5,7 @@ pub mod extract;
 mod middleware;
 mod openapi;
 mod ops;
+mod web;
 
 mod accounts;
 mod dashboards;
@@ -106,7 +107,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(ops::router())
-        .fallback(not_found)
+        .fallback(web::fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -1,0 +1,103 @@
+// Typed calls, one per endpoint the UI uses. Paths and shapes follow
+// `/api/openapi.json` (see `schema.ts`, regenerated with `npm run gen:api`).
+import { request } from './client';
+import type {
+  CatalogEntry,
+  CompareTo,
+  ConnectResponse,
+  CreatedShare,
+  Dashboard,
+  DashboardData,
+  DashboardWithWidgets,
+  Integration,
+  JobView,
+  LoginRequest,
+  Me,
+  Preset,
+  Provider,
+  Share,
+  SharedDashboard,
+  SignupRequest,
+  Store,
+  TemplateInfo,
+  Usage,
+  Widget,
+} from './types';
+
+const org = (slug: string) => `/api/orgs/${encodeURIComponent(slug)}`;
+
+export const api = {
+  me: (signal?: AbortSignal) => request<Me>('GET', '/api/me', { signal }),
+  login: (body: LoginRequest) => request<Me>('POST', '/api/auth/login', { body }),
+  signup: (body: SignupRequest) => request<Me>('POST', '/api/auth/signup', { body }),
+  logout: () => request<void>('POST', '/api/auth/logout'),
+
+  providers: (signal?: AbortSignal) => request<Provider[]>('GET', '/api/providers', { signal }),
+  stores: (slug: string, signal?: AbortSignal) => request<Store[]>('GET', `${org(slug)}/stores`, { signal }),
+  usage: (slug: string, signal?: AbortSignal) => request<Usage>('GET', `${org(slug)}/usage`, { signal }),
+  catalog: (slug: string, signal?: AbortSignal) =>
+    request<CatalogEntry[]>('GET', `${org(slug)}/metrics/catalog`, { signal }),
+
+  integrations: (slug: string, signal?: AbortSignal) =>
+    request<Integration[]>('GET', `${org(slug)}/integrations`, { signal }),
+  connect: (slug: string, provider: string, body: { store_id: string; shop?: string | null }) =>
+    request<ConnectResponse>('POST', `${org(slug)}/integrations/${encodeURIComponent(provider)}/connect`, { body }),
+  connectApiKey: (slug: string, provider: string, body: { store_id: string; fields: Record<string, string> }) =>
+    request<Integration>('POST', `${org(slug)}/integrations/${encodeURIComponent(provider)}/api-key`, { body }),
+  disconnect: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/integrations/${id}`),
+  reconnect: (slug: string, id: string) => request<ConnectResponse>('POST', `${org(slug)}/integrations/${id}/reconnect`),
+  sync: (slug: string, id: string) => request<JobView>('POST', `${org(slug)}/integrations/${id}/sync`),
+  syncJobs: (slug: string, signal?: AbortSignal) =>
+    request<JobView[]>('GET', `${org(slug)}/sync-jobs`, { query: { limit: 50 }, signal }),
+
+  dashboards: (slug: string, signal?: AbortSignal) => request<Dashboard[]>('GET', `${org(slug)}/dashboards`, { signal }),
+  dashboard: (slug: string, id: string, signal?: AbortSignal) =>
+    request<DashboardWithWidgets>('GET', `${org(slug)}/dashboards/${id}`, { signal }),
+  createDashboard: (slug: string, body: { name: string; workspace_id: string; description?: string }) =>
+    request<Dashboard>('POST', `${org(slug)}/dashboards`, { body }),
+  deleteDashboard: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/dashboards/${id}`),
+  templates: (slug: string, signal?: AbortSignal) =>
+    request<TemplateInfo[]>('GET', `${org(slug)}/dashboard-templates`, { signal }),
+  fromTemplate: (slug: string, body: { template: string; store_id: string; name?: string }) =>
+    request<DashboardWithWidgets>('POST', `${org(slug)}/dashboards/from-template`, { body }),
+  dashboardData: (
+    slug: string,
+    id: string,
+    params: { range?: Preset | null; compare_to?: CompareTo | null },
+    signal?: AbortSignal,
+  ) => request<DashboardData>('GET', `${org(slug)}/dashboards/${id}/data`, { query: params, signal }),
+  createWidget: (
+    slug: string,
+    dashboardId: string,
+    body: { type: string; title: string; size: string; section?: string; query_config: object; display_config: object },
+  ) => request<Widget>('POST', `${org(slug)}/dashboards/${dashboardId}/widgets`, { body }),
+  deleteWidget: (slug: string, dashboardId: string, widgetId: string) =>
+    request<void>('DELETE', `${org(slug)}/dashboards/${dashboardId}/widgets/${widgetId}`),
+
+  shares: (slug: string, dashboardId: string, signal?: AbortSignal) =>
+    request<Share[]>('GET', `${org(slug)}/dashboards/${dashboardId}/shares`, { signal }),
+  createShare: (slug: string, dashboardId: string, body: { expires_at?: string | null }) =>
+    request<CreatedShare>('POST', `${org(slug)}/dashboards/${dashboardId}/shares`, { body }),
+  revokeShare: (slug: string, dashboardId: string, shareId: string) =>
+    request<void>('DELETE', `${org(slug)}/dashboards/${dashboardId}/shares/${shareId}`),
+  shared: (token: string, signal?: AbortSignal) =>
+    request<SharedDashboard>('GET', `/api/shared/${encodeURIComponent(token)}`, { signal }),
+};
+
+/** Query keys, so invalidation names the same things the queries do. */
+export const keys = {
+  me: ['me'] as const,
+  providers: ['providers'] as const,
+  stores: (slug: string) => ['org', slug, 'stores'] as const,
+  usage: (slug: string) => ['org', slug, 'usage'] as const,
+  catalog: (slug: string) => ['org', slug, 'catalog'] as const,
+  integrations: (slug: string) => ['org', slug, 'integrations'] as const,
+  syncJobs: (slug: string) => ['org', slug, 'sync-jobs'] as const,
+  dashboards: (slug: string) => ['org', slug, 'dashboards'] as const,
+  dashboard: (slug: string, id: string) => ['org', slug, 'dashboard', id] as const,
+  dashboardData: (slug: string, id: string, range: string, compare: string) =>
+    ['org', slug, 'dashboard', id, 'data', range, compare] as const,
+  templates: (slug: string) => ['org', slug, 'templates'] as const,
+  shares: (slug: string, id: string) => ['org', slug, 'dashboard', id, 'shares'] as const,
+  shared: (token: string) => ['shared', token] as const,
+};

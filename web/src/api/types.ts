@@ -1,0 +1,131 @@
+// Names for the generated OpenAPI schemas, plus the few shapes the document leaves
+// untyped (widget configs, the provider list, shared widgets).
+import type { components } from './schema';
+
+type S = components['schemas'];
+
+export type Me = S['Me'];
+export type MembershipWithWorkspaces = S['MembershipWithWorkspaces'];
+export type OrgRole = S['OrgRole'];
+export type Store = S['Store'];
+export type Integration = S['Integration'];
+export type JobView = S['JobView'];
+export type Usage = S['Usage'];
+export type Dashboard = S['Dashboard'];
+export type Layout = S['Layout'];
+export type Section = S['Section'];
+export type TemplateInfo = S['TemplateInfo'];
+export type DashboardData = S['DashboardData'];
+export type WidgetData = S['WidgetData'];
+export type QueryResult = S['QueryResult'];
+export type Point = S['Point'];
+export type Freshness = S['Freshness'];
+export type Preset = S['Preset'];
+export type CompareTo = S['CompareTo'];
+export type Granularity = S['Granularity'];
+export type Share = S['Share'];
+export type CreatedShare = S['CreatedShare'];
+export type ConnectResponse = S['ConnectResponse'];
+export type CatalogEntryRaw = S['CatalogEntry'];
+export type SignupRequest = S['SignupRequest'];
+export type LoginRequest = S['LoginRequest'];
+export type ErrorBody = S['ErrorBody'];
+
+/** Seed 001's widget types. */
+export type WidgetType =
+  | 'kpi_card'
+  | 'line_chart'
+  | 'bar_chart'
+  | 'table'
+  | 'pie_chart'
+  | 'funnel'
+  | 'heatmap_summary'
+  | 'review_feed'
+  | 'sentiment_gauge'
+  | 'experiment_card'
+  | 'survey_summary';
+
+export type WidgetSize = 'small' | 'medium' | 'large' | 'full';
+
+/** What a metric widget asks the metrics service (the OpenAPI document has it as an object). */
+export interface MetricQueryConfig {
+  metric: string;
+  range: S['RangeSpec'];
+  scope: S['Scope'];
+  granularity?: Granularity;
+  group_by?: string | null;
+  compare_to?: CompareTo;
+  aggregation?: S['AggregationName'] | null;
+  filters?: S['Filter'][];
+}
+
+/** Display options a widget may carry; all optional. */
+export interface DisplayConfig {
+  /** Colour a rise red and a fall green (refunds, churn). */
+  invert_delta?: boolean;
+}
+
+/** A widget as the authenticated API returns it. */
+export type Widget = Omit<S['Widget'], 'query_config' | 'display_config' | 'type' | 'size'> & {
+  type: WidgetType | (string & {});
+  size: WidgetSize | (string & {});
+  query_config: Partial<MetricQueryConfig> & { steps?: MetricQueryConfig[] };
+  display_config: DisplayConfig;
+};
+
+export type DashboardWithWidgets = Dashboard & { widgets: Widget[] };
+
+/** A widget as a public share shows it: no query, no ids of stores. */
+export interface SharedWidget {
+  id: string;
+  type: Widget['type'];
+  title: string;
+  size: Widget['size'];
+  display_config: DisplayConfig;
+}
+
+export type SharedDashboard = Omit<S['SharedDashboard'], 'widgets'> & { widgets: SharedWidget[] };
+
+export type MetricUnit = 'currency_minor' | 'count' | 'percent';
+
+export interface MetricSpec {
+  id: string;
+  name: string;
+  description: string;
+  unit: MetricUnit;
+  aggregation: string;
+  kind: 'flow' | 'stock';
+  category: string;
+  dimensions: string[];
+}
+
+export interface CatalogEntry {
+  id: string;
+  provider: string;
+  metric: MetricSpec;
+}
+
+export interface ApiKeyField {
+  name: string;
+  label: string;
+  secret: boolean;
+  placeholder?: string | null;
+  help?: string | null;
+  pattern?: string | null;
+}
+
+/** `GET /api/providers` (untyped in the OpenAPI document). */
+export interface Provider {
+  id: string;
+  name: string;
+  category: string;
+  auth: {
+    type: 'oauth2' | string;
+    scopes?: string[];
+    pkce?: boolean;
+    needs_shop_domain?: boolean;
+  };
+  api_key: ApiKeyField[] | null;
+  oauth_configured: boolean;
+  metrics: MetricSpec[];
+}

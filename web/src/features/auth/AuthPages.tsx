@@ -1,0 +1,142 @@
+import { useState, type FormEvent, type ReactNode } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { ApiError } from '../../api/client';
+import { api, keys } from '../../api/endpoints';
+import type { Me } from '../../api/types';
+import { ErrorAlert } from '../../components/ui/Alert';
+import { Button } from '../../components/ui/Button';
+import { Field } from '../../components/ui/Field';
+import { Logo } from '../shell/Pages';
+
+/** Only same-site paths: `?next=` must not send people elsewhere. */
+function safeNext(next: string | null): string {
+  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+}
+
+function useSignedIn() {
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const [params] = useSearchParams();
+  return (me: Me) => {
+    queryClient.clear();
+    queryClient.setQueryData(keys.me, me);
+    void navigate(safeNext(params.get('next')), { replace: true });
+  };
+}
+
+function fieldError(error: unknown, field: string): string | null {
+  return error instanceof ApiError && error.field === field ? error.message : null;
+}
+
+function AuthFrame({ title, children, footer }: { title: string; children: ReactNode; footer: ReactNode }) {
+  return (
+    <div className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
+      <Logo />
+      <div className="mt-6 w-full max-w-sm rounded-xl border border-gray-200 bg-white p-6 shadow-sm">
+        <h1 className="text-lg font-semibold text-gray-900">{title}</h1>
+        <div className="mt-4">{children}</div>
+      </div>
+      <p className="mt-4 text-sm text-gray-600">{footer}</p>
+    </div>
+  );
+}
+
+export function LoginPage() {
+  const signedIn = useSignedIn();
+  const [params] = useSearchParams();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const login = useMutation({ mutationFn: api.login, onSuccess: signedIn });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    login.mutate({ email, password });
+  };
+  const next = params.get('next');
+  return (
+    <AuthFrame
+      title="Log in"
+      footer={
+        <>
+          New to Pulseboard?{' '}
+          <Link className="font-medium text-brand-700 hover:underline" to={next ? `/signup?next=${encodeURIComponent(next)}` : '/signup'}>
+            Create an account
+          </Link>
+        </>
+      }
+    >
+      <form onSubmit={submit} className="space-y-4" noValidate>
+        <ErrorAlert error={login.error} />
+        <Field label="Email" type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <Field
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <Button type="submit" className="w-full" busy={login.isPending}>
+          Log in
+        </Button>
+      </form>
+    </AuthFrame>
+  );
+}
+
+export function SignupPage() {
+  const signedIn = useSignedIn();
+  const [form, setForm] = useState({ name: '', email: '', password: '', org_name: '' });
+  const signup = useMutation({ mutationFn: api.signup, onSuccess: signedIn });
+  const set = (k: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm((f) => ({ ...f, [k]: e.target.value }));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    signup.mutate(form);
+  };
+  const err = signup.error;
+  return (
+    <AuthFrame
+      title="Create your account"
+      footer={
+        <>
+          Already have an account?{' '}
+          <Link className="font-medium text-brand-700 hover:underline" to="/login">
+            Log in
+          </Link>
+        </>
+      }
+    >
+      <form onSubmit={submit} className="space-y-4" noValidate>
+        {err && !(err instanceof ApiError && err.field) ? <ErrorAlert error={err} /> : null}
+        <Field label="Your name" name="name" autoComplete="name" required value={form.name} onChange={set('name')} error={fieldError(err, 'name')} />
+        <Field label="Work email" type="email" name="email" autoComplete="email" required value={form.email} onChange={set('email')} error={fieldError(err, 'email')} />
+        <Field
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="new-password"
+          required
+          value={form.password}
+          onChange={set('password')}
+          error={fieldError(err, 'password')}
+          help="At least 10 characters."
+        />
+        <Field
+          label="Organization"
+          name="org_name"
+          autoComplete="organization"
+          required
+          placeholder="Acme Inc."
+          value={form.org_name}
+          onChange={set('org_name')}
+          error={fieldError(err, 'org_name')}
+        />
+        {err instanceof ApiError && err.field && !['name', 'email', 'password', 'org_name'].includes(err.field) ? <ErrorAlert error={err} /> : null}
+        <Button type="submit" className="w-full" busy={signup.isPending}>
+          Create account
+        </Button>
+      </form>
+    </AuthFrame>
+  );
+}

@@ -1,0 +1,281 @@
+import type { ReactNode } from 'react';
+import { Link } from 'react-router';
+import type { DisplayConfig, QueryResult, WidgetData } from '../../../api/types';
+import { ComparisonBarChart } from '../../../components/ComparisonBarChart/ComparisonBarChart';
+import { EmptyState } from '../../../components/EmptyState/EmptyState';
+import { MetricCard, MetricCardSkeleton } from '../../../components/MetricCard/MetricCard';
+import { ChartSkeleton, TimeseriesChart } from '../../../components/TimeseriesChart/TimeseriesChart';
+import { Badge, Card, Skeleton } from '../../../components/ui/Card';
+import { trendClasses } from '../../../components/palette';
+import { cx } from '../../../lib/cx';
+import { deltaPct, formatDeltaPct, formatForUnit, formatTick, formatValue, spanDays, trendOf } from '../../../lib/format';
+import { providerName, riseIsBad } from '../../../lib/providers';
+import { formatOf, rangeLabel, toComparison, toTimeseries, topGroups } from '../../../lib/series';
+import { DataTable } from './DataTable';
+import { FunnelView } from './FunnelView';
+import { PieDonut } from './PieDonut';
+
+/** What the grid knows about a widget: enough for the public page, which has no queries. */
+export interface WidgetMeta {
+  id: string;
+  type: string;
+  title: string;
+  size: string;
+  display_config: DisplayConfig;
+}
+
+const AWAITING: Record<string, string> = {
+  heatmap_summary: 'Microsoft Clarity',
+  review_feed: 'Judge.me',
+  sentiment_gauge: 'Gorgias',
+  experiment_card: 'Intelligems',
+  survey_summary: 'KnoCommerce',
+};
+
+const PLOT_HEIGHT = 232;
+
+/** Fixed heights per kind, the same loading and loaded, so nothing jumps. Widgets
+ * whose provider has not arrived yet have nothing to plot: they stay small. */
+export function isCompact(w: WidgetMeta): boolean {
+  return w.type === 'kpi_card' || w.type in AWAITING;
+}
+
+export interface WidgetViewProps {
+  widget: WidgetMeta;
+  data: WidgetData | undefined;
+  loading: boolean;
+  /** Public pages: no buttons that need an account. */
+  readOnly?: boolean;
+  compareLabel?: string;
+  /** Older data is showing while new data loads. */
+  stale?: boolean;
+  /** Shows a remove button on hover and focus. */
+  onRemove?: () => void;
+  className?: string;
+}
+
+export function WidgetView({ widget, data, loading, readOnly = false, compareLabel = 'vs previous period', stale, onRemove, className }: WidgetViewProps) {
+  const compact = isCompact(widget);
+  return (
+    <Card
+      className={cx('group relative flex flex-col p-4 transition-opacity', compact ? 'h-44' : 'h-80', stale && 'opacity-60', className)}
+      data-widget-type={widget.type}
+      data-widget-state={loading && !data ? 'loading' : data?.state}
+      aria-busy={loading || undefined}
+    >
+      {onRemove && (
+        <button
+          type="button"
+          onClick={onRemove}
+          aria-label={`Remove widget ${widget.title}`}
+          title="Remove widget"
+          className="absolute -top-2 -right-2 z-10 hidden size-6 items-center justify-center rounded-full border border-gray-200 bg-white text-gray-500 shadow-sm group-focus-within:flex group-hover:flex hover:text-red-700 focus-visible:flex"
+        >
+          <svg viewBox="0 0 20 20" className="size-3.5" fill="currentColor" aria-hidden="true">
+            <path d="M6.28 5.22a.75.75 0 0 0-1.06 1.06L8.94 10l-3.72 3.72a.75.75 0 1 0 1.06 1.06L10 11.06l3.72 3.72a.75.75 0 1 0 1.06-1.06L11.06 10l3.72-3.72a.75.75 0 0 0-1.06-1.06L10 8.94 6.28 5.22Z" />
+          </svg>
+        </button>
+      )}
+      {widget.type === 'kpi_card' ? (
+        <KpiBody widget={widget} data={data} loading={loading} readOnly={readOnly} compareLabel={compareLabel} />
+      ) : (
+        <>
+          <WidgetHeader widget={widget} data={data} />
+          <div className="mt-3 min-h-0 flex-1">
+            <Body widget={widget} data={data} loading={loading} readOnly={readOnly} compact={compact} previousLabel={previousLabelOf(compareLabel)} />
+          </div>
+        </>
+      )}
+    </Card>
+  );
+}
+
+function KpiBody({ widget, data, loading, readOnly, compareLabel }: { widget: WidgetMeta; data: WidgetData | undefined; loading: boolean; readOnly: boolean; compareLabel: string }) {
+  if (!data) return loading ? <MetricCardSkeleton /> : <Unknown />;
+  if (data.state === 'funnel') return <Unknown />;
+  if (data.state !== 'ok') {
+    return (
+      <div className="flex h-full flex-col">
+        <h3 className="truncate text-sm font-medium text-gray-600">{widget.title}</h3>
+        <div className="min-h-0 flex-1">
+          <NotOk data={data} readOnly={readOnly} compact />
+        </div>
+      </div>
+    );
+  }
+  const r = data.result;
+  return (
+    <MetricCard
+      title={widget.title}
+      value={r.total}
+      prevValue={r.previous ? (r.previous.total ?? null) : undefined}
+      deltaPct={r.delta_pct}
+      format={formatForUnit(r.unit)}
+      currency={r.currency}
+      sparkline={r.series.map((p) => p.value ?? null)}
+      invertDelta={widget.display_config.invert_delta ?? riseIsBad(r.metric)}
+      comparisonLabel={compareLabel}
+      subtitle={rangeLabel(r.range.from, r.range.to)}
+    />
+  );
+}
+
+function WidgetHeader({ widget, data }: { widget: WidgetMeta; data: WidgetData | undefined }) {
+  const r = data?.state === 'ok' ? data.result : null;
+  const showTotal = r && (widget.type === 'line_chart' || widget.type === 'bar_chart') && r.groups.length === 0;
+  return (
+    <div className="flex items-start justify-between gap-3">
+      <div className="min-w-0">
+        <h3 className="truncate text-sm font-medium text-gray-800">{widget.title}</h3>
+        <p className="h-4 truncate text-xs text-gray-400">{r ? rangeLabel(r.range.from, r.range.to) : ''}</p>
+      </div>
+      {showTotal && r && <HeadlineTotal result={r} invert={widget.display_config.invert_delta ?? riseIsBad(r.metric)} />}
+    </div>
+  );
+}
+
+function HeadlineTotal({ result, invert }: { result: QueryResult; invert: boolean }) {
+  const fmt = formatOf(result);
+  const d = result.delta_pct ?? deltaPct(result.total, result.previous?.total);
+  const trend = trendOf(d);
+  const good = trend === 'flat' ? 'flat' : (trend === 'up') !== invert ? 'up' : 'down';
+  return (
+    <div className="shrink-0 text-right">
+      <p className="text-base font-semibold tabular-nums text-gray-900">{formatValue(result.total, fmt)}</p>
+      {result.previous && d !== null && (
+        <span className={cx('inline-block rounded-full px-1.5 text-xs font-medium tabular-nums ring-1 ring-inset', trendClasses[good])}>{formatDeltaPct(d)}</span>
+      )}
+    </div>
+  );
+}
+
+/** "vs previous year" → "Previous year". */
+function previousLabelOf(compareLabel: string): string {
+  const rest = compareLabel.replace(/^vs\s+/, '');
+  return rest ? rest.charAt(0).toUpperCase() + rest.slice(1) : 'Previous period';
+}
+
+function Body({
+  widget,
+  data,
+  loading,
+  readOnly,
+  compact,
+  previousLabel,
+}: {
+  widget: WidgetMeta;
+  data: WidgetData | undefined;
+  loading: boolean;
+  readOnly: boolean;
+  compact: boolean;
+  previousLabel: string;
+}) {
+  const height = compact ? 96 : PLOT_HEIGHT;
+  if (!data) {
+    if (!loading) return <Unknown />;
+    if (widget.type === 'table' || widget.type === 'funnel') {
+      return (
+        <div className="space-y-3 pt-2" aria-busy="true">
+          {Array.from({ length: 6 }, (_, i) => (
+            <Skeleton key={i} className="h-5 w-full" />
+          ))}
+        </div>
+      );
+    }
+    return <ChartSkeleton height={height} />;
+  }
+  if (data.state === 'funnel') return <FunnelView steps={data.steps} label={widget.title} height={height} />;
+  if (data.state !== 'ok') return <NotOk data={data} readOnly={readOnly} compact={compact} />;
+  const r = data.result;
+  const fmt = formatOf(r);
+  switch (widget.type) {
+    case 'line_chart':
+      return (
+        <TimeseriesChart
+          data={toTimeseries(r.series, r.previous?.series)}
+          label={widget.title}
+          format={fmt}
+          granularity={r.granularity}
+          height={height}
+          previousLabel={previousLabel}
+        />
+      );
+    case 'bar_chart': {
+      const span = spanDays(r.series.map((p) => p.bucket));
+      return (
+        <ComparisonBarChart
+          data={toComparison(r, (b) => formatTick(b, span))}
+          label={widget.title}
+          format={fmt}
+          height={height}
+          previousLabel={previousLabel}
+        />
+      );
+    }
+    case 'pie_chart': {
+      const rows = topGroups(r, 6);
+      if (rows.length === 0) return <EmptyState title="No breakdown for this period" />;
+      return <PieDonut rows={rows} label={widget.title} format={fmt} height={height} />;
+    }
+    case 'table':
+      return <DataTable result={r} label={widget.title} height={height} />;
+    default:
+      return (
+        <TimeseriesChart data={toTimeseries(r.series, r.previous?.series)} label={widget.title} format={fmt} granularity={r.granularity} height={height} />
+      );
+  }
+}
+
+function NotOk({ data, readOnly, compact }: { data: Exclude<WidgetData, { state: 'ok' } | { state: 'funnel' }>; readOnly: boolean; compact: boolean }) {
+  switch (data.state) {
+    case 'not_connected': {
+      const name = providerName(data.provider);
+      return readOnly ? (
+        <EmptyState title="No data yet" description={`${name} is not connected.`} icon={compact ? <span /> : undefined} />
+      ) : (
+        <EmptyState
+          title={`Connect ${name} to see this`}
+          description={compact ? undefined : `Numbers appear here after the first sync.`}
+          icon={compact ? <span /> : undefined}
+          action={
+            <Link
+              to={`/settings/integrations?provider=${encodeURIComponent(data.provider)}`}
+              className="inline-flex h-8 items-center rounded-md bg-brand-700 px-3 text-sm font-medium text-white shadow-sm hover:bg-brand-800"
+            >
+              Connect {name}
+            </Link>
+          }
+        />
+      );
+    }
+    case 'unavailable':
+      return (
+        <EmptyState
+          title={`Arrives with ${data.provider}`}
+          description={compact ? undefined : data.message}
+          icon={
+            <Badge tone="blue" className="mb-1">
+              Coming soon
+            </Badge>
+          }
+        />
+      );
+    case 'error':
+      return (
+        <EmptyState
+          title="This widget could not load"
+          description={data.message}
+          icon={
+            <svg viewBox="0 0 20 20" className="size-6 text-red-400" fill="currentColor" aria-hidden="true">
+              <path fillRule="evenodd" d="M18 10a8 8 0 1 1-16 0 8 8 0 0 1 16 0Zm-8-5a.75.75 0 0 1 .75.75v4.5a.75.75 0 0 1-1.5 0v-4.5A.75.75 0 0 1 10 5Zm0 10a1 1 0 1 0 0-2 1 1 0 0 0 0 2Z" clipRule="evenodd" />
+            </svg>
+          }
+        />
+      );
+  }
+}
+
+function Unknown(): ReactNode {
+  return <EmptyState title="No data" />;
+}
+

@@ -1,0 +1,217 @@
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { ApiError } from '../../api/client';
+import { api, keys } from '../../api/endpoints';
+import type { Integration, JobView, Provider, Store } from '../../api/types';
+import { ErrorAlert } from '../../components/ui/Alert';
+import { Button } from '../../components/ui/Button';
+import { Badge, Card } from '../../components/ui/Card';
+import { Field } from '../../components/ui/Field';
+import { cx } from '../../lib/cx';
+import { relativeTime } from '../../lib/format';
+import { useSession } from '../shell/session';
+import { isLive } from './useSync';
+
+type Flash = { tone: 'success' | 'error'; title: string; message?: string };
+
+const STATUS: Record<string, { tone: 'green' | 'red' | 'amber' | 'blue' | 'gray'; label: string }> = {
+  active: { tone: 'green', label: 'Connected' },
+  syncing: { tone: 'blue', label: 'Syncing' },
+  error: { tone: 'red', label: 'Error' },
+  reauth_required: { tone: 'amber', label: 'Reconnect needed' },
+  disconnected: { tone: 'gray', label: 'Disconnected' },
+};
+
+export function ProviderCard({
+  provider,
+  store,
+  integrations,
+  jobs,
+  highlighted,
+  onFlash,
+}: {
+  provider: Provider;
+  store: Store;
+  integrations: Integration[];
+  jobs: JobView[];
+  highlighted: boolean;
+  onFlash: (f: Flash) => void;
+}) {
+  const connected = integrations.filter((i) => i.status !== 'disconnected');
+  return (
+    <Card className={cx('p-5', highlighted && 'ring-2 ring-brand-500')} data-provider={provider.id}>
+      <div className="flex items-start justify-between gap-3">
+        <div>
+          <h3 className="text-base font-semibold text-gray-900">{provider.name}</h3>
+          <p className="text-sm text-gray-500 capitalize">{provider.category}</p>
+        </div>
+        {connected.length === 0 && <Badge>Not connected</Badge>}
+      </div>
+      {connected.length > 0 ? (
+        <ul className="mt-4 space-y-3">
+          {connected.map((i) => (
+            <IntegrationRow key={i.id} integration={i} provider={provider} job={jobs.find((j) => j.integration_id === i.id)} onFlash={onFlash} />
+          ))}
+        </ul>
+      ) : (
+        <ConnectForms provider={provider} store={store} onFlash={onFlash} />
+      )}
+    </Card>
+  );
+}
+
+function IntegrationRow({ integration, provider, job, onFlash }: { integration: Integration; provider: Provider; job: JobView | undefined; onFlash: (f: Flash) => void }) {
+  const { slug, canManage } = useSession();
+  const queryClient = useQueryClient();
+  const refresh = () => queryClient.invalidateQueries({ queryKey: ['org', slug] });
+  const sync = useMutation({ mutationFn: () => api.sync(slug, integration.id), onSuccess: refresh });
+  const reconnect = useMutation({
+    mutationFn: () => api.reconnect(slug, integration.id),
+    onSuccess: (r) => window.location.assign(r.authorize_url),
+  });
+  const disconnect = useMutation({
+    mutationFn: () => api.disconnect(slug, integration.id),
+    onSuccess: () => {
+      onFlash({ tone: 'success', title: `${provider.name} disconnected`, message: `${integration.account_label} no longer syncs; its data was removed.` });
+      void refresh();
+    },
+  });
+  const status = STATUS[integration.status] ?? { tone: 'gray' as const, label: integration.status };
+  const live = job && isLive(job);
+  const needsReauth = integration.status === 'reauth_required';
+  return (
+    <li className="rounded-md border border-gray-200 p-3">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <div className="min-w-0">
+          <p className="truncate font-medium text-gray-900">{integration.account_label || integration.external_account_id}</p>
+          <p className="text-xs text-gray-500">
+            {integration.auth_kind === 'api_key' ? 'API key' : 'OAuth'} · every {integration.cadence_minutes} min ·{' '}
+            {live ? (job.status === 'running' ? `syncing… ${job.records_synced.toLocaleString('en-US')} records` : 'sync queued') : `last synced ${relativeTime(integration.last_synced_at)}`}
+          </p>
+        </div>
+        <Badge tone={live ? 'blue' : status.tone}>{live ? 'Syncing' : status.label}</Badge>
+      </div>
+      {integration.sync_error && <p className="mt-2 rounded bg-red-50 px-2 py-1 text-xs text-red-800">{integration.sync_error}</p>}
+      <div className="mt-3 flex flex-wrap gap-2">
+        <Button variant="secondary" size="sm" busy={sync.isPending} disabled={!canManage || live} onClick={() => sync.mutate()}>
+          Sync now
+        </Button>
+        {(integration.auth_kind !== 'api_key' || needsReauth) && provider.oauth_configured && (
+          <Button variant={needsReauth ? 'primary' : 'secondary'} size="sm" busy={reconnect.isPending} disabled={!canManage} onClick={() => reconnect.mutate()}>
+            Reconnect
+          </Button>
+        )}
+        <Button
+          variant="danger"
+          size="sm"
+          busy={disconnect.isPending}
+          disabled={!canManage}
+          onClick={() => {
+            if (window.confirm(`Disconnect ${integration.account_label}? Pulseboard stops syncing it and deletes its synced data.`)) disconnect.mutate();
+          }}
+        >
+          Disconnect
+        </Button>
+      </div>
+      <ErrorAlert error={sync.error ?? reconnect.error ?? disconnect.error} className="mt-2" />
+    </li>
+  );
+}
+
+function ConnectForms({ provider, store, onFlash }: { provider: Provider; store: Store; onFlash: (f: Flash) => void }) {
+  const { slug, canManage } = useSession();
+  const queryClient = useQueryClient();
+  const [shop, setShop] = useState('');
+  const [fields, setFields] = useState<Record<string, string>>({});
+  const [invalid, setInvalid] = useState<Record<string, string>>({});
+  const oauth = useMutation({
+    mutationFn: () => api.connect(slug, provider.id, { store_id: store.id, shop: provider.auth.needs_shop_domain ? shop.trim() : null }),
+    onSuccess: (r) => window.location.assign(r.authorize_url),
+  });
+  const apiKey = useMutation({
+    mutationFn: () => api.connectApiKey(slug, provider.id, { store_id: store.id, fields }),
+    onSuccess: (i) => {
+      setFields({});
+      onFlash({ tone: 'success', title: `${provider.name} connected`, message: `${i.account_label} is syncing now; numbers appear on your dashboards when it finishes.` });
+      void queryClient.invalidateQueries({ queryKey: keys.integrations(slug) });
+      void queryClient.invalidateQueries({ queryKey: keys.syncJobs(slug) });
+      void queryClient.invalidateQueries({ queryKey: ['org', slug] });
+    },
+  });
+  const submitOauth = (e: FormEvent) => {
+    e.preventDefault();
+    oauth.mutate();
+  };
+  const submitKey = (e: FormEvent) => {
+    e.preventDefault();
+    const problems: Record<string, string> = {};
+    for (const f of provider.api_key ?? []) {
+      const v = (fields[f.name] ?? '').trim();
+      if (!v) problems[f.name] = `Enter your ${f.label.toLowerCase()}.`;
+      else if (f.pattern) {
+        try {
+          if (!new RegExp(f.pattern).test(v)) problems[f.name] = f.placeholder ? `That does not look right: expected something like ${f.placeholder}` : 'That does not look right.';
+        } catch {
+          /* a pattern this browser cannot compile: let the server judge */
+        }
+      }
+    }
+    setInvalid(problems);
+    if (Object.keys(problems).length === 0) apiKey.mutate();
+  };
+  const serverField = apiKey.error instanceof ApiError && apiKey.error.field ? apiKey.error.field.replace(/^fields\./, '') : null;
+  return (
+    <div className="mt-4 space-y-4">
+      {provider.oauth_configured ? (
+        <form onSubmit={submitOauth} className="space-y-3">
+          {provider.auth.needs_shop_domain && (
+            <Field
+              label="Shop domain"
+              placeholder="your-store.myshopify.com"
+              value={shop}
+              onChange={(e) => setShop(e.target.value)}
+              required
+              help="The .myshopify.com address of the store."
+            />
+          )}
+          <Button type="submit" busy={oauth.isPending} disabled={!canManage || (provider.auth.needs_shop_domain && !shop.trim())}>
+            Connect {provider.name}
+          </Button>
+          <ErrorAlert error={oauth.error} />
+        </form>
+      ) : (
+        <p className="text-sm text-gray-500">
+          One-click connect is not set up on this server{provider.api_key ? '; use an API key instead.' : '. An administrator sets the app credentials.'}
+        </p>
+      )}
+      {provider.api_key && provider.api_key.length > 0 && (
+        <details className="group rounded-md border border-gray-200" open={!provider.oauth_configured}>
+          <summary className="cursor-pointer list-none px-3 py-2 text-sm font-medium text-gray-700 select-none">
+            <span className="mr-1 inline-block transition-transform group-open:rotate-90">›</span> Or connect with an API key
+          </summary>
+          <form onSubmit={submitKey} className="space-y-3 border-t border-gray-200 p-3" noValidate aria-label={`${provider.name} API key`}>
+            {provider.api_key.map((f) => (
+              <Field
+                key={f.name}
+                name={f.name}
+                label={f.label}
+                type={f.secret ? 'password' : 'text'}
+                autoComplete="off"
+                spellCheck={false}
+                placeholder={f.placeholder ?? undefined}
+                value={fields[f.name] ?? ''}
+                onChange={(e) => setFields((s) => ({ ...s, [f.name]: e.target.value }))}
+                help={f.help}
+                error={invalid[f.name] ?? (serverField === f.name && apiKey.error ? apiKey.error.message : null)}
+              />
+            ))}
+            <Button type="submit" variant="secondary" busy={apiKey.isPending} disabled={!canManage}>
+              Connect with API key
+            </Button>
+            {apiKey.error && !(serverField && provider.api_key.some((f) => f.name === serverField)) && <ErrorAlert error={apiKey.error} />}
+          </form>
+        </details>
+      )}
+    </div>
+  );
+}

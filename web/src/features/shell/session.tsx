@@ -1,0 +1,101 @@
+// Who is signed in, which organization and store they are looking at. The choice
+// of org and store is remembered in localStorage (not the URL), so provider
+// callbacks such as /settings/integrations?connected=stripe land in the same place.
+import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { api, keys } from '../../api/endpoints';
+import type { Me, MembershipWithWorkspaces, Store } from '../../api/types';
+
+const ORG_KEY = 'pulseboard.org';
+const storeKey = (org: string) => `pulseboard.store.${org}`;
+
+function read(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function write(key: string, value: string) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    /* private mode: the choice lasts for this page only */
+  }
+}
+
+export interface Session {
+  me: Me;
+  membership: MembershipWithWorkspaces;
+  slug: string;
+  /** owner/admin may manage integrations and shares. */
+  canManage: boolean;
+  /** viewers cannot edit dashboards. */
+  canEdit: boolean;
+  stores: Store[];
+  storesLoading: boolean;
+  store: Store | null;
+  setOrg: (slug: string) => void;
+  setStore: (id: string) => void;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+export function SessionProvider({ me, children }: { me: Me; children: ReactNode }) {
+  const [orgChoice, setOrgChoice] = useState<string | null>(() => read(ORG_KEY));
+  const membership = me.memberships.find((m) => m.org_slug === orgChoice) ?? me.memberships[0];
+  const slug = membership?.org_slug ?? '';
+  const [storeChoice, setStoreChoice] = useState<string | null>(() => (slug ? read(storeKey(slug)) : null));
+  const stores = useQuery({
+    queryKey: keys.stores(slug),
+    queryFn: ({ signal }) => api.stores(slug, signal),
+    enabled: Boolean(slug),
+  });
+  const list = useMemo(() => stores.data ?? [], [stores.data]);
+  const store = list.find((s) => s.id === storeChoice) ?? list[0] ?? null;
+
+  const setOrg = useCallback((next: string) => {
+    write(ORG_KEY, next);
+    setOrgChoice(next);
+    setStoreChoice(read(storeKey(next)));
+  }, []);
+  const setStore = useCallback(
+    (id: string) => {
+      write(storeKey(slug), id);
+      setStoreChoice(id);
+    },
+    [slug],
+  );
+
+  const value = useMemo<Session | null>(() => {
+    if (!membership) return null;
+    return {
+      me,
+      membership,
+      slug,
+      canManage: membership.role === 'owner' || membership.role === 'admin',
+      canEdit: membership.role !== 'viewer',
+      stores: list,
+      storesLoading: stores.isPending,
+      store,
+      setOrg,
+      setStore,
+    };
+  }, [me, membership, slug, list, stores.isPending, store, setOrg, setStore]);
+
+  if (!value) {
+    return (
+      <div className="mx-auto max-w-md py-24 text-center text-sm text-gray-600">
+        You are not a member of any organization yet. Ask an owner to invite you.
+      </div>
+    );
+  }
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const s = useContext(SessionContext);
+  if (!s) throw new Error('useSession outside SessionProvider');
+  return s;
+}

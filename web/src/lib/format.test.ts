@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import {
+  deltaPct,
+  formatBucketLong,
+  formatDeltaPct,
+  formatDuration,
+  formatForUnit,
+  formatTick,
+  formatValue,
+  minorDigits,
+  relativeTime,
+  spanDays,
+  trendOf,
+} from './format';
+
+describe('formatValue', () => {
+  it('formats minor units with the currency of the answer', () => {
+    expect(formatValue(22173254, { format: 'currency', currency: 'USD' })).toBe('$221,732.54');
+    expect(formatValue(123456, { format: 'currency', currency: 'EUR' })).toBe('€1,234.56');
+    expect(formatValue(5000, { format: 'currency', currency: 'JPY' })).toBe('¥5,000');
+  });
+  it('knows how many minor digits a currency has', () => {
+    expect(minorDigits('USD')).toBe(2);
+    expect(minorDigits('JPY')).toBe(0);
+    expect(minorDigits('KWD')).toBe(3);
+  });
+  it('abbreviates for axes', () => {
+    expect(formatValue(22173254, { format: 'currency', currency: 'USD', compact: true })).toBe('$221.7K');
+    expect(formatValue(1_530_000, { format: 'number', compact: true })).toBe('1.5M');
+  });
+  it('formats counts and percentages (0–100)', () => {
+    expect(formatValue(1753, { format: 'number' })).toBe('1,753');
+    expect(formatValue(2.456, { format: 'number' })).toBe('2.46');
+    expect(formatValue(12.5, { format: 'percent' })).toBe('12.5%');
+  });
+  it('shows a dash for missing values', () => {
+    expect(formatValue(null, { format: 'number' })).toBe('—');
+    expect(formatValue(Number.NaN, { format: 'currency', currency: 'USD' })).toBe('—');
+  });
+  it('maps API units to formats', () => {
+    expect(formatForUnit('currency_minor')).toBe('currency');
+    expect(formatForUnit('percent')).toBe('percent');
+    expect(formatForUnit('count')).toBe('number');
+  });
+});
+
+describe('deltas', () => {
+  it('computes the change against the previous period', () => {
+    expect(deltaPct(110, 100)).toBeCloseTo(10);
+    expect(deltaPct(90, 100)).toBeCloseTo(-10);
+    expect(deltaPct(5, 0)).toBeNull();
+    expect(deltaPct(0, 0)).toBe(0);
+    expect(deltaPct(5, null)).toBeNull();
+  });
+  it('signs the formatted change', () => {
+    expect(formatDeltaPct(6)).toBe('+6.0%');
+    expect(formatDeltaPct(-2.34)).toBe('−2.3%');
+    expect(formatDeltaPct(0.01)).toBe('0.0%');
+    expect(formatDeltaPct(null)).toBe('—');
+  });
+  it('calls tiny changes flat', () => {
+    expect(trendOf(0.01)).toBe('flat');
+    expect(trendOf(1)).toBe('up');
+    expect(trendOf(-1)).toBe('down');
+  });
+});
+
+describe('dates', () => {
+  it('uses MMM D up to 90 days and YYYY-MM beyond', () => {
+    const ninety = ['2026-08-23', '2026-11-21'];
+    expect(spanDays(ninety)).toBe(90);
+    expect(formatTick('2026-11-01', spanDays(ninety))).toBe('Nov 1');
+    const year = ['2025-11-22', '2026-11-01'];
+    expect(formatTick('2026-11-01', spanDays(year))).toBe('2026-11');
+  });
+  it('does not shift dates by the browser time zone', () => {
+    expect(formatTick('2026-01-01', 30)).toBe('Jan 1');
+    expect(formatBucketLong('2026-01-01')).toBe('Thu, Jan 1, 2026');
+    expect(formatBucketLong('2026-01-01', 'month')).toBe('January 2026');
+    expect(formatBucketLong('2026-11-16', 'week')).toBe('Week of Nov 16, 2026');
+  });
+  it('says how long ago', () => {
+    const now = new Date('2026-11-22T12:00:00Z');
+    expect(relativeTime('2026-11-22T11:52:00Z', now)).toBe('8 minutes ago');
+    expect(relativeTime('2026-11-22T11:59:50Z', now)).toBe('just now');
+    expect(relativeTime('2026-11-22T09:00:00Z', now)).toBe('3 hours ago');
+    expect(relativeTime(null, now)).toBe('never');
+  });
+  it('formats durations', () => {
+    expect(formatDuration(0.42)).toBe('0.4 s');
+    expect(formatDuration(185)).toBe('3 min 5 s');
+  });
+});
