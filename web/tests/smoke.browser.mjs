@@ -1,6 +1,6 @@
 // Browser smoke test of the embedded web UI against a running Pulseboard.
 //
-//   PULSEBOARD_URL=http://127.0.0.1:8080 node tests/smoke.mjs
+//   PULSEBOARD_URL=http://127.0.0.1:8080 node tests/smoke.browser.mjs
 //
 // The server must run with the simulator's settings (`pulseboard simulator` prints
 // them): the test connects Stripe with the simulator's restricted key. It signs up,
@@ -9,82 +9,34 @@
 // opens a share link in a fresh browser context, and saves screenshots to
 // docs/screenshots/ (SCREENSHOT_DIR overrides). Uses Debian's Chromium
 // (CHROMIUM_PATH overrides /usr/bin/chromium); it never downloads a browser.
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  BASE,
+  STRIPE_KEY,
+  SYNC_TIMEOUT,
+  assert,
+  launchBrowser,
+  run,
+  shot,
+  step,
+  unexpectedErrors,
+  viewport,
+  watchConsole,
+  widgetsSettled,
+} from './lib.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const BASE = (process.env.PULSEBOARD_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-const SHOTS = resolve(process.env.SCREENSHOT_DIR ?? join(here, '..', '..', 'docs', 'screenshots'));
-const STRIPE_KEY = process.env.SMOKE_STRIPE_KEY ?? 'rk_test_sim_readonly_key';
-const SYNC_TIMEOUT = Number(process.env.SMOKE_SYNC_TIMEOUT_MS ?? 180_000);
-
-mkdirSync(SHOTS, { recursive: true });
-
-let passed = 0;
-let failed = 0;
+const browser = await launchBrowser();
 const consoleErrors = [];
 
-async function step(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    passed += 1;
-    console.log(`ok   ${name} (${Date.now() - started} ms)`);
-  } catch (error) {
-    failed += 1;
-    console.log(`FAIL ${name}: ${error instanceof Error ? error.message : error}`);
-    throw error;
-  }
-}
-
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
-
-async function shot(page, name, options = {}) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), ...options });
-}
-
-/** Every widget has left the loading state and charts have finished drawing. */
-async function widgetsSettled(page) {
-  await page.waitForSelector('[data-widget-type]', { timeout: 30_000 });
-  await page.waitForFunction(() => document.querySelectorAll('[data-widget-state="loading"]').length === 0, null, { timeout: 60_000 });
-  await page.waitForTimeout(300); // ResponsiveContainer measures, then draws
-}
-
-// Playwright gives each launch a new empty profile (its own --user-data-dir).
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-
-const viewport = { width: 1440, height: 900 };
 const stamp = Date.now().toString(36);
 const email = `smoke-${stamp}@example.com`;
 const org = `Smoke ${stamp}`;
-let page;
 let shareUrl = '';
-let exitCode = 0;
 
-try {
+await run(browser, async (state) => {
   const context = await browser.newContext({ viewport });
-  page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error') consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  const page = await context.newPage();
+  state.page = page;
+  watchConsole(page, consoleErrors);
 
   await step('the server serves the app, and unknown API paths stay JSON 404s', async () => {
     const api = await page.request.get(`${BASE}/api/does-not-exist`);
@@ -318,18 +270,7 @@ try {
   });
 
   await step('the page logged no errors', async () => {
-    // 401s from /api/me before signing in are expected; anything else is a bug.
-    const real = consoleErrors.filter((e) => !/401|Unauthorized/i.test(e));
+    const real = unexpectedErrors(consoleErrors);
     assert(real.length === 0, real.join('\n'));
   });
-} catch (error) {
-  exitCode = 1;
-  if (page) await shot(page, 'failure', { fullPage: true }).catch(() => {});
-  console.log(String(error instanceof Error ? (error.stack ?? error.message) : error));
-} finally {
-  await browser.close();
-}
-
-console.log(`screenshots in ${SHOTS}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(exitCode || (failed > 0 ? 1 : 0));
+});

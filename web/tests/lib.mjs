@@ -1,0 +1,105 @@
+// Shared pieces of the browser tests (`*.browser.mjs`): settings from the
+// environment, a step runner that reports each step, screenshots, and a
+// Chromium launched from Debian's package (never a downloaded browser).
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const BASE = (process.env.PULSEBOARD_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+export const SHOTS = resolve(process.env.SCREENSHOT_DIR ?? join(here, '..', '..', 'docs', 'screenshots'));
+export const STRIPE_KEY = process.env.SMOKE_STRIPE_KEY ?? 'rk_test_sim_readonly_key';
+export const SYNC_TIMEOUT = Number(process.env.SMOKE_SYNC_TIMEOUT_MS ?? 180_000);
+export const viewport = { width: 1440, height: 900 };
+mkdirSync(SHOTS, { recursive: true });
+
+const results = { passed: 0, failed: 0 };
+
+/** Runs one named step; a failure is reported and rethrown so the run stops. */
+export async function step(name, fn) {
+  const started = Date.now();
+  try {
+    await fn();
+    results.passed += 1;
+    console.log(`ok   ${name} (${Date.now() - started} ms)`);
+  } catch (error) {
+    results.failed += 1;
+    console.log(`FAIL ${name}: ${error instanceof Error ? error.message : error}`);
+    throw error;
+  }
+}
+
+export function assert(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+export async function shot(page, name, options = {}) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), ...options });
+}
+
+/** Every widget has left the loading state and charts have finished drawing. */
+export async function widgetsSettled(page) {
+  await page.waitForSelector('[data-widget-type]', { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelectorAll('[data-widget-state="loading"]').length === 0, null, { timeout: 60_000 });
+  await page.waitForTimeout(300); // ResponsiveContainer measures, then draws
+}
+
+// Playwright gives each launch a new empty profile (its own --user-data-dir).
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Collects console errors and uncaught exceptions of a page. */
+export function watchConsole(page, into) {
+  page.on('console', (m) => {
+    if (m.type() === 'error') into.push(m.text());
+  });
+  page.on('pageerror', (e) => into.push(String(e)));
+}
+
+/** 401s from /api/me before signing in are expected; anything else is a bug. */
+export function unexpectedErrors(consoleErrors) {
+  return consoleErrors.filter((e) => !/401|Unauthorized/i.test(e));
+}
+
+/** A fresh account through the API (no UI), for tests that start signed in. */
+export async function signUpByApi(context, { name, email, org, password = 'correct horse battery staple' }) {
+  const r = await context.request.post(`${BASE}/api/auth/signup`, {
+    data: { name, email, password, org_name: org },
+    headers: { origin: BASE },
+  });
+  assert(r.ok(), `signup answered ${r.status()}: ${await r.text()}`);
+  return r.json();
+}
+
+/** Runs the body, screenshots a failure, closes the browser and exits with the outcome. */
+export async function run(browser, body) {
+  let exitCode = 0;
+  const state = { page: undefined };
+  try {
+    await body(state);
+  } catch (error) {
+    exitCode = 1;
+    if (state.page) await shot(state.page, `failure-${process.argv[1].split('/').pop()}`, { fullPage: true }).catch(() => {});
+    console.log(String(error instanceof Error ? (error.stack ?? error.message) : error));
+  } finally {
+    await browser.close();
+  }
+  console.log(`screenshots in ${SHOTS}`);
+  console.log(`${results.passed} passed, ${results.failed} failed`);
+  process.exit(exitCode || (results.failed > 0 ? 1 : 0));
+}
