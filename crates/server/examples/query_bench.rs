@@ -255,14 +255,11 @@ async fn main() -> anyhow::Result<()> {
         let mut results = Vec::new();
         for run in 0..runs {
             let started = Instant::now();
-            let mut answers = Vec::new();
-            for q in &queries {
-                answers.push(
-                    engine::run(&mut conn, org, q, now)
-                        .await
-                        .map_err(|e| anyhow::anyhow!("{e}"))?,
-                );
-            }
+            let batch: Vec<&_> = queries.iter().collect();
+            let answers = engine::run_many(&mut conn, org, &batch, now)
+                .await
+                .and_then(|all| all.into_iter().collect::<Result<Vec<_>, _>>())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             service.push(started.elapsed().as_secs_f64() * 1000.0);
             if run == 0 {
                 results = answers;

@@ -103,24 +103,11 @@ async fn data_version(conn: &mut PgConnection, org_id: Uuid) -> sqlx::Result<Str
     ))
 }
 
-async fn answer(
-    conn: &mut PgConnection,
-    cache: &ResultCache,
-    org_id: Uuid,
-    viewer: &str,
-    version: &str,
-    query: &Validated,
-) -> ApiResult<QueryResult> {
-    let key = format!(
+fn cache_key(org_id: Uuid, viewer: &str, version: &str, query: &Validated) -> String {
+    format!(
         "{org_id}|{viewer}|{version}|{}",
         serde_json::to_string(&query.config).expect("serialises")
-    );
-    if let Some(hit) = cache.get(&key) {
-        return Ok(hit);
-    }
-    let result = engine::run(conn, org_id, query, Utc::now()).await?;
-    cache.put(key, result.clone());
-    Ok(result)
+    )
 }
 
 fn apply(mut query: Validated, overrides: &Overrides) -> Validated {
@@ -133,7 +120,26 @@ fn apply(mut query: Validated, overrides: &Overrides) -> Validated {
     query
 }
 
+/// What a widget needs: an answer already known, or the indexes of its queries.
+enum Plan {
+    Known(WidgetData),
+    Metric(usize),
+    Funnel(Vec<usize>),
+}
+
+/// A query's own failure shown on its widget; anything else fails the whole load.
+fn widget_error(widget_id: Uuid, error: ApiError) -> ApiResult<WidgetData> {
+    match error {
+        error @ (ApiError::NotFound(_) | ApiError::Validation { .. }) => Ok(WidgetData::Error {
+            widget_id,
+            message: error.to_string(),
+        }),
+        other => Err(other),
+    }
+}
+
 /// Evaluates widgets in order. `viewer` keys the cache (a user id, or the share).
+/// Every query the cache cannot answer runs in one batch (`engine::run_many`).
 pub async fn evaluate(
     conn: &mut PgConnection,
     providers: &Registry,
@@ -144,58 +150,90 @@ pub async fn evaluate(
     overrides: &Overrides,
 ) -> ApiResult<Vec<WidgetData>> {
     let version = data_version(conn, org_id).await?;
+    let mut queries: Vec<Validated> = Vec::new();
+    let mut push = |query: Validated| {
+        queries.push(apply(query, overrides));
+        queries.len() - 1
+    };
+    let plans: Vec<Plan> = widgets
+        .iter()
+        .map(
+            |widget| match parse_query(&widget.kind, &widget.query_config, providers) {
+                Err(error) => Plan::Known(WidgetData::Error {
+                    widget_id: widget.id,
+                    message: error.to_string(),
+                }),
+                Ok(WidgetQuery::Awaiting(provider)) => Plan::Known(WidgetData::Unavailable {
+                    widget_id: widget.id,
+                    provider: provider.to_owned(),
+                    message: format!("This widget arrives with the {provider} integration."),
+                }),
+                Ok(WidgetQuery::Metric(query)) => Plan::Metric(push(*query)),
+                Ok(WidgetQuery::Funnel(steps)) => {
+                    Plan::Funnel(steps.into_iter().map(&mut push).collect())
+                }
+            },
+        )
+        .collect();
+
+    let keys: Vec<String> = queries
+        .iter()
+        .map(|q| cache_key(org_id, viewer, &version, q))
+        .collect();
+    let mut results: Vec<Option<ApiResult<QueryResult>>> =
+        keys.iter().map(|k| cache.get(k).map(Ok)).collect();
+    let missing: Vec<usize> = (0..queries.len())
+        .filter(|&i| results[i].is_none())
+        .collect();
+    if !missing.is_empty() {
+        let batch: Vec<&Validated> = missing.iter().map(|&i| &queries[i]).collect();
+        let answers = engine::run_many(conn, org_id, &batch, Utc::now()).await?;
+        for (i, answer) in missing.into_iter().zip(answers) {
+            if let Ok(result) = &answer {
+                cache.put(keys[i].clone(), result.clone());
+            }
+            results[i] = Some(answer);
+        }
+    }
+    let mut take = |i: usize| results[i].take().expect("every query answered");
+
     let mut out = Vec::with_capacity(widgets.len());
-    for widget in widgets {
+    for (widget, plan) in widgets.iter().zip(plans) {
         let id = widget.id;
-        let data = match parse_query(&widget.kind, &widget.query_config, providers) {
-            Err(error) => WidgetData::Error {
-                widget_id: id,
-                message: error.to_string(),
+        let data = match plan {
+            Plan::Known(data) => data,
+            Plan::Metric(i) => match take(i) {
+                Ok(result) if result.freshness.is_empty() => WidgetData::NotConnected {
+                    widget_id: id,
+                    provider: queries[i].source.clone(),
+                },
+                Ok(result) => WidgetData::Ok {
+                    widget_id: id,
+                    result: Box::new(result),
+                },
+                Err(error) => widget_error(id, error)?,
             },
-            Ok(WidgetQuery::Awaiting(provider)) => WidgetData::Unavailable {
-                widget_id: id,
-                provider: provider.to_owned(),
-                message: format!("This widget arrives with the {provider} integration."),
-            },
-            Ok(WidgetQuery::Metric(query)) => {
-                let query = apply(*query, overrides);
-                match answer(conn, cache, org_id, viewer, &version, &query).await {
-                    Ok(result) if result.freshness.is_empty() => WidgetData::NotConnected {
-                        widget_id: id,
-                        provider: query.source.clone(),
-                    },
-                    Ok(result) => WidgetData::Ok {
-                        widget_id: id,
-                        result: Box::new(result),
-                    },
-                    Err(error @ (ApiError::NotFound(_) | ApiError::Validation { .. })) => {
-                        WidgetData::Error {
-                            widget_id: id,
-                            message: error.to_string(),
+            Plan::Funnel(steps) => {
+                let mut done = Vec::new();
+                let mut failed = None;
+                for i in steps {
+                    match take(i) {
+                        Ok(result) => done.push((i, result)),
+                        Err(error) => {
+                            failed = Some(error);
+                            break;
                         }
                     }
-                    Err(other) => return Err(other),
                 }
-            }
-            Ok(WidgetQuery::Funnel(steps)) => {
-                let mut results = Vec::new();
-                let mut missing = None;
-                for step in steps {
-                    let step = apply(step, overrides);
-                    let result = answer(conn, cache, org_id, viewer, &version, &step).await?;
-                    if result.freshness.is_empty() {
-                        missing = Some(step.source.clone());
-                    }
-                    results.push(result);
-                }
-                match missing {
-                    Some(provider) => WidgetData::NotConnected {
+                match (failed, done.iter().find(|(_, r)| r.freshness.is_empty())) {
+                    (Some(error), _) => widget_error(id, error)?,
+                    (None, Some((i, _))) => WidgetData::NotConnected {
                         widget_id: id,
-                        provider,
+                        provider: queries[*i].source.clone(),
                     },
-                    None => WidgetData::Funnel {
+                    (None, None) => WidgetData::Funnel {
                         widget_id: id,
-                        steps: results,
+                        steps: done.into_iter().map(|(_, r)| r).collect(),
                     },
                 }
             }

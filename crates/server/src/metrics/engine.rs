@@ -2,7 +2,7 @@
 //! partial last day or hourly buckets). Every SQL statement here is fixed text with
 //! bound parameters; the query decides only the values bound.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -78,119 +78,224 @@ struct StoreRow {
     id: Uuid,
     currency: String,
     timezone: String,
+    workspace_id: Uuid,
 }
 
 /// Day → group → (sum, count).
 type Daily = BTreeMap<NaiveDate, BTreeMap<String, (i64, i64)>>;
 
-/// Filters as bound JSON: `[{"dim": "country", "vals": ["US", "CA"]}]`.
-const FILTERS_SQL: &str =
-    "NOT EXISTS (SELECT 1 FROM jsonb_to_recordset($7::jsonb) AS f(dim text, vals text[])
-                     WHERE NOT coalesce(dimensions->>f.dim = ANY(f.vals), false))";
+/// One read the engine needs: rows of the rollups or of the raw events for a scope,
+/// source, metric, group-by and filters. A query (or a whole dashboard) is computed
+/// twice: the first pass only records its reads, which then run as one batched
+/// statement per table; the second pass computes from the answers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ReadKey {
+    stores: Vec<Uuid>,
+    source: String,
+    metric: String,
+    group_by: Option<String>,
+    /// Bound JSON: `[{"dim": "country", "vals": ["US", "CA"]}]`.
+    filters: String,
+    kind: ReadKind,
+}
 
-struct Source<'a> {
-    stores: &'a [Uuid],
-    source: &'a str,
-    filters: &'a serde_json::Value,
-    group_by: Option<&'a str>,
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum ReadKind {
+    /// Rollup days in `[from, to]`, per day and group.
+    Days { from: NaiveDate, to: NaiveDate },
+    /// The sum of every rollup day before `before`, per group (a stock's opening level).
+    Opening { before: NaiveDate },
+    /// Raw events in `[from, to)`, per local hour or day and group.
+    Raw {
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        hourly: bool,
+        tz: String,
+    },
+}
+
+/// Rows of one read: (day or local hour, or none for an opening level; group; sum; count).
+type Rows = Vec<(Option<NaiveDateTime>, String, i64, i64)>;
+
+/// The engine's reads: recorded in the planning pass, answered in the computing pass.
+enum Reads {
+    Planning(Vec<ReadKey>),
+    Answered(HashMap<ReadKey, Rows>),
+}
+
+impl Reads {
+    fn get(&mut self, key: ReadKey) -> Rows {
+        match self {
+            Reads::Planning(keys) => {
+                keys.push(key);
+                Rows::new()
+            }
+            Reads::Answered(answers) => answers.get(&key).cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// Rollup reads (days and opening levels) in one statement, one request row per read.
+const ROLLUPS_SQL: &str = "
+SELECT r.i, CASE WHEN r.collapse THEN NULL ELSE m.day END AS day,
+       CASE WHEN r.grp IS NULL THEN NULL ELSE m.dimensions->>r.grp END AS g,
+       sum(m.value_sum)::bigint, sum(m.event_count)::bigint
+FROM jsonb_to_recordset($1::jsonb)
+       AS r(i int, stores uuid[], source text, metric text, lo date, hi date, grp text, filters jsonb, collapse bool)
+JOIN metric_rollups_daily m
+  ON m.store_id = ANY(r.stores) AND m.source = r.source AND m.metric_name = r.metric
+ AND m.day >= coalesce(r.lo, '-infinity'::date) AND m.day <= r.hi
+WHERE NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(r.filters) AS f(dim text, vals text[])
+                  WHERE NOT coalesce(m.dimensions->>f.dim = ANY(f.vals), false))
+GROUP BY 1, 2, 3";
+
+/// Raw-event reads (a partial last day, hourly buckets) in one statement.
+const RAW_SQL: &str = "
+SELECT r.i, date_trunc(CASE WHEN r.hourly THEN 'hour' ELSE 'day' END, e.recorded_at AT TIME ZONE r.tz) AS bucket,
+       CASE WHEN r.grp IS NULL THEN NULL ELSE e.dimensions->>r.grp END AS g,
+       sum(e.metric_value)::bigint, count(*)
+FROM jsonb_to_recordset($1::jsonb)
+       AS r(i int, stores uuid[], source text, metric text, lo timestamptz, hi timestamptz, grp text, filters jsonb, tz text, hourly bool)
+JOIN metric_events e
+  ON e.store_id = ANY(r.stores) AND e.source = r.source AND e.metric_name = r.metric
+ AND e.recorded_at >= r.lo AND e.recorded_at < r.hi
+WHERE NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(r.filters) AS f(dim text, vals text[])
+                  WHERE NOT coalesce(e.dimensions->>f.dim = ANY(f.vals), false))
+GROUP BY 1, 2, 3";
+
+/// Runs every recorded read in at most two statements (bound JSON, no SQL from input).
+async fn answer_reads(
+    conn: &mut PgConnection,
+    keys: Vec<ReadKey>,
+) -> sqlx::Result<HashMap<ReadKey, Rows>> {
+    let mut keys = keys;
+    keys.sort_by_cached_key(|k| format!("{k:?}"));
+    keys.dedup();
+    let mut rollups = Vec::new();
+    let mut raw = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let filters: serde_json::Value = serde_json::from_str(&key.filters).unwrap_or_default();
+        let common = json!({
+            "i": i, "stores": key.stores, "source": key.source, "metric": key.metric,
+            "grp": key.group_by, "filters": filters,
+        });
+        let mut request = common.as_object().expect("object").clone();
+        match &key.kind {
+            ReadKind::Days { from, to } => {
+                request.insert("lo".into(), json!(from));
+                request.insert("hi".into(), json!(to));
+                request.insert("collapse".into(), json!(false));
+                rollups.push(serde_json::Value::Object(request));
+            }
+            ReadKind::Opening { before } => {
+                request.insert("hi".into(), json!(*before - Duration::days(1)));
+                request.insert("collapse".into(), json!(true));
+                rollups.push(serde_json::Value::Object(request));
+            }
+            ReadKind::Raw {
+                from,
+                to,
+                hourly,
+                tz,
+            } => {
+                request.insert("lo".into(), json!(from));
+                request.insert("hi".into(), json!(to));
+                request.insert("tz".into(), json!(tz));
+                request.insert("hourly".into(), json!(hourly));
+                raw.push(serde_json::Value::Object(request));
+            }
+        }
+    }
+    let mut answers: Vec<Rows> = vec![Rows::new(); keys.len()];
+    if !rollups.is_empty() {
+        let rows: Vec<(i32, Option<NaiveDate>, Option<String>, i64, i64)> =
+            sqlx::query_as(ROLLUPS_SQL)
+                .bind(serde_json::Value::Array(rollups))
+                .fetch_all(&mut *conn)
+                .await?;
+        for (i, day, group, sum, count) in rows {
+            answers[i as usize].push((
+                day.map(|d| d.and_time(NaiveTime::MIN)),
+                group.unwrap_or_default(),
+                sum,
+                count,
+            ));
+        }
+    }
+    if !raw.is_empty() {
+        let rows: Vec<(i32, NaiveDateTime, Option<String>, i64, i64)> = sqlx::query_as(RAW_SQL)
+            .bind(serde_json::Value::Array(raw))
+            .fetch_all(&mut *conn)
+            .await?;
+        for (i, bucket, group, sum, count) in rows {
+            answers[i as usize].push((Some(bucket), group.unwrap_or_default(), sum, count));
+        }
+    }
+    Ok(keys.into_iter().zip(answers).collect())
+}
+
+struct Source {
+    stores: Vec<Uuid>,
+    source: String,
+    filters: String,
+    group_by: Option<String>,
     tz: Tz,
 }
 
-impl Source<'_> {
-    async fn daily(
-        &self,
-        conn: &mut PgConnection,
-        metric: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> sqlx::Result<Daily> {
-        let rows: Vec<(NaiveDate, Option<String>, i64, i64)> = sqlx::query_as(&format!(
-            "SELECT day, CASE WHEN $6::text IS NULL THEN NULL ELSE dimensions->>$6 END AS grp,
-                    sum(value_sum)::bigint, sum(event_count)::bigint
-             FROM metric_rollups_daily
-             WHERE store_id = ANY($1) AND source = $2 AND metric_name = $3 AND day >= $4 AND day <= $5 AND {FILTERS_SQL}
-             GROUP BY day, grp"
-        ))
-        .bind(self.stores)
-        .bind(self.source)
-        .bind(metric)
-        .bind(from)
-        .bind(to)
-        .bind(self.group_by)
-        .bind(self.filters)
-        .fetch_all(conn)
-        .await?;
-        let mut daily = Daily::new();
-        for (day, group, sum, count) in rows {
-            daily
-                .entry(day)
-                .or_default()
-                .insert(group.unwrap_or_default(), (sum, count));
+impl Source {
+    fn key(&self, metric: &str, kind: ReadKind) -> ReadKey {
+        ReadKey {
+            stores: self.stores.clone(),
+            source: self.source.clone(),
+            metric: metric.to_owned(),
+            group_by: self.group_by.clone(),
+            filters: self.filters.clone(),
+            kind,
         }
-        Ok(daily)
+    }
+
+    fn daily(&self, reads: &mut Reads, metric: &str, from: NaiveDate, to: NaiveDate) -> Daily {
+        let mut daily = Daily::new();
+        for (day, group, sum, count) in reads.get(self.key(metric, ReadKind::Days { from, to })) {
+            if let Some(day) = day {
+                daily
+                    .entry(day.date())
+                    .or_default()
+                    .insert(group, (sum, count));
+            }
+        }
+        daily
     }
 
     /// The level of a stock before `day` (the sum of all earlier changes), per group.
-    async fn opening(
-        &self,
-        conn: &mut PgConnection,
-        metric: &str,
-        day: NaiveDate,
-    ) -> sqlx::Result<BTreeMap<String, i64>> {
-        let rows: Vec<(Option<String>, i64)> = sqlx::query_as(&format!(
-            "SELECT CASE WHEN $6::text IS NULL THEN NULL ELSE dimensions->>$6 END AS grp, sum(value_sum)::bigint
-             FROM metric_rollups_daily
-             WHERE store_id = ANY($1) AND source = $2 AND metric_name = $3 AND day < $4 AND $5::date IS NOT NULL AND {FILTERS_SQL}
-             GROUP BY grp"
-        ))
-        .bind(self.stores)
-        .bind(self.source)
-        .bind(metric)
-        .bind(day)
-        .bind(day)
-        .bind(self.group_by)
-        .bind(self.filters)
-        .fetch_all(conn)
-        .await?;
-        Ok(rows
+    fn opening(&self, reads: &mut Reads, metric: &str, day: NaiveDate) -> BTreeMap<String, i64> {
+        reads
+            .get(self.key(metric, ReadKind::Opening { before: day }))
             .into_iter()
-            .map(|(g, v)| (g.unwrap_or_default(), v))
-            .collect())
+            .map(|(_, g, v, _)| (g, v))
+            .collect()
     }
 
     /// Raw events in `[from, to)`, bucketed by local hour (or as one bucket per day).
-    async fn raw(
+    fn raw(
         &self,
-        conn: &mut PgConnection,
+        reads: &mut Reads,
         metric: &str,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         hourly: bool,
-    ) -> sqlx::Result<Vec<(NaiveDateTime, String, i64, i64)>> {
-        let rows: Vec<(NaiveDateTime, Option<String>, i64, i64)> = sqlx::query_as(&format!(
-            "SELECT date_trunc(CASE WHEN $9 THEN 'hour' ELSE 'day' END, recorded_at AT TIME ZONE $8) AS bucket,
-                    CASE WHEN $6::text IS NULL THEN NULL ELSE dimensions->>$6 END AS grp,
-                    sum(metric_value)::bigint, count(*)
-             FROM metric_events
-             WHERE store_id = ANY($1) AND source = $2 AND metric_name = $3 AND recorded_at >= $4 AND recorded_at < $5
-               AND {FILTERS_SQL}
-             GROUP BY bucket, grp"
-        ))
-        .bind(self.stores)
-        .bind(self.source)
-        .bind(metric)
-        .bind(from)
-        .bind(to)
-        .bind(self.group_by)
-        .bind(self.filters)
-        .bind(self.tz.name())
-        .bind(hourly)
-        .fetch_all(conn)
-        .await?;
-        Ok(rows
+    ) -> Vec<(NaiveDateTime, String, i64, i64)> {
+        let kind = ReadKind::Raw {
+            from,
+            to,
+            hourly,
+            tz: self.tz.name().to_owned(),
+        };
+        reads
+            .get(self.key(metric, kind))
             .into_iter()
-            .map(|(b, g, s, c)| (b, g.unwrap_or_default(), s, c))
-            .collect())
+            .filter_map(|(b, g, s, c)| b.map(|b| (b, g, s, c)))
+            .collect()
     }
 }
 
@@ -209,25 +314,20 @@ fn local_instant(tz: Tz, day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
 
 /// Per-day values of one metric over a window, partial last day from raw events.
 /// Stocks come back as daily changes with the opening level separately.
-async fn window_daily(
-    conn: &mut PgConnection,
-    src: &Source<'_>,
-    metric: &str,
-    window: &Window,
-) -> sqlx::Result<Daily> {
-    let mut daily = src.daily(conn, metric, window.from, window.to).await?;
+fn window_daily(reads: &mut Reads, src: &Source, metric: &str, window: &Window) -> Daily {
+    let mut daily = src.daily(reads, metric, window.from, window.to);
     if let Some(until) = window.until {
         let start = local_instant(src.tz, window.to, NaiveTime::MIN);
         let end = local_instant(src.tz, window.to, until);
         let mut partial: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-        for (_, group, sum, count) in src.raw(conn, metric, start, end, false).await? {
+        for (_, group, sum, count) in src.raw(reads, metric, start, end, false) {
             let slot = partial.entry(group).or_default();
             slot.0 += sum;
             slot.1 += count;
         }
         daily.insert(window.to, partial);
     }
-    Ok(daily)
+    daily
 }
 
 /// The bucket a day falls in.
@@ -262,17 +362,17 @@ fn combine(aggregation: AggregationName, stock: bool, days: &[(i64, i64)]) -> Op
 
 /// One metric's per-day (value, count) for a window, per group: flows as daily sums,
 /// stocks as the level at the end of each day.
-async fn per_day(
-    conn: &mut PgConnection,
-    src: &Source<'_>,
+fn per_day(
+    reads: &mut Reads,
+    src: &Source,
     metric: &str,
     kind: MetricKind,
     window: &Window,
-) -> sqlx::Result<BTreeMap<String, Vec<(NaiveDate, (i64, i64))>>> {
-    let daily = window_daily(conn, src, metric, window).await?;
+) -> BTreeMap<String, Vec<(NaiveDate, (i64, i64))>> {
+    let daily = window_daily(reads, src, metric, window);
     let mut groups: Vec<String> = daily.values().flat_map(|g| g.keys().cloned()).collect();
     let opening = if kind == MetricKind::Stock {
-        let opening = src.opening(conn, metric, window.from).await?;
+        let opening = src.opening(reads, metric, window.from);
         groups.extend(opening.keys().cloned());
         opening
     } else {
@@ -305,7 +405,7 @@ async fn per_day(
             .collect();
         out.insert(group, series);
     }
-    Ok(out)
+    out
 }
 
 struct Computed {
@@ -351,13 +451,13 @@ fn ratio(numerator: Option<i64>, denominator: Option<i64>) -> Option<i64> {
 }
 
 /// Computes one period: overall and per group.
-async fn period(
-    conn: &mut PgConnection,
-    src: &Source<'_>,
+fn period(
+    reads: &mut Reads,
+    src: &Source,
     q: &Validated,
     granularity: Granularity,
     window: &Window,
-) -> sqlx::Result<(Computed, Vec<Group>)> {
+) -> (Computed, Vec<Group>) {
     let stock = q.spec.kind == MetricKind::Stock;
     let compute = |series: &BTreeMap<String, Vec<(NaiveDate, (i64, i64))>>, aggregation| {
         let mut merged: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
@@ -383,9 +483,9 @@ async fn period(
     };
     match q.spec.ratio_of {
         None => {
-            let series = per_day(conn, src, q.spec.id, q.spec.kind, window).await?;
+            let series = per_day(reads, src, q.spec.id, q.spec.kind, window);
             let (overall, groups) = compute(&series, q.aggregation);
-            Ok((overall, to_groups(groups, src.group_by.is_some())))
+            (overall, to_groups(groups, src.group_by.is_some()))
         }
         Some(r) => {
             // A ratio divides its parts aggregated the natural way (flows summed,
@@ -398,8 +498,8 @@ async fn period(
                 }
             };
             let kind = q.spec.kind;
-            let num = per_day(conn, src, r.numerator, kind, window).await?;
-            let den = per_day(conn, src, r.denominator, kind, window).await?;
+            let num = per_day(reads, src, r.numerator, kind, window);
+            let den = per_day(reads, src, r.denominator, kind, window);
             let (num_all, num_groups) = compute(&num, part(stock));
             let (den_all, den_groups) = compute(&den, part(stock));
             let divide = |n: &Computed, d: &Computed| Computed {
@@ -421,7 +521,7 @@ async fn period(
                 .iter()
                 .filter_map(|(k, n)| den_by_key.get(k).map(|d| (k.clone(), divide(n, d))))
                 .collect();
-            Ok((overall, to_groups(groups, src.group_by.is_some())))
+            (overall, to_groups(groups, src.group_by.is_some()))
         }
     }
 }
@@ -442,27 +542,22 @@ fn to_groups(groups: Vec<(String, Computed)>, grouped: bool) -> Vec<Group> {
     out
 }
 
-/// Runs a validated query as the requesting user (RLS applies to every read).
-pub async fn run(
-    conn: &mut PgConnection,
-    org_id: Uuid,
-    q: &Validated,
+/// A query ready to compute: stores resolved, currency chosen, windows fixed.
+struct Prepared<'q> {
+    q: &'q Validated,
+    src: Source,
+    currency: Option<String>,
+    granularity: Granularity,
+    window: Window,
+    previous: Option<Window>,
+}
+
+/// Resolves a query against its scope's stores (in creation order) and `now`.
+fn prepare<'q>(
+    q: &'q Validated,
+    stores: &[&StoreRow],
     now: DateTime<Utc>,
-) -> ApiResult<QueryResult> {
-    let (ids, workspace): (Vec<Uuid>, Option<Uuid>) = match &q.config.scope {
-        Scope::Store(id) => (vec![*id], None),
-        Scope::Stores(ids) => (ids.clone(), None),
-        Scope::Workspace(id) => (vec![], Some(*id)),
-    };
-    let stores: Vec<StoreRow> = sqlx::query_as(
-        "SELECT id, currency, timezone FROM stores
-         WHERE org_id = $1 AND (id = ANY($2) OR workspace_id = $3) ORDER BY created_at",
-    )
-    .bind(org_id)
-    .bind(&ids)
-    .bind(workspace)
-    .fetch_all(&mut *conn)
-    .await?;
+) -> ApiResult<Prepared<'q>> {
     let expected = match &q.config.scope {
         Scope::Stores(ids) => ids.len(),
         _ => 1,
@@ -509,7 +604,6 @@ pub async fn run(
             }
         }
     }
-    let filters = serde_json::Value::Array(filters);
 
     let local_now = now.with_timezone(&tz);
     let today = local_now.date_naive();
@@ -549,33 +643,42 @@ pub async fn run(
             "hourly buckets are available for ranges of up to 7 days",
         ));
     }
-    let src = Source {
-        stores: &store_ids,
-        source: &q.source,
-        filters: &filters,
-        group_by: q.config.group_by.as_deref(),
-        tz,
-    };
-    let (current, groups) = if granularity == Granularity::Hour {
-        hourly(conn, &src, q, &window).await?
-    } else {
-        period(conn, &src, q, granularity, &window).await?
-    };
-    let previous = match comparison(preset, &window, q.config.compare_to) {
-        Some(prev) => {
-            let (c, _) = if granularity == Granularity::Hour {
-                hourly(conn, &src, q, &prev).await?
-            } else {
-                period(conn, &src, q, granularity, &prev).await?
-            };
-            Some(Period {
-                range: prev,
-                total: c.total,
-                series: c.series,
-            })
+    let previous = comparison(preset, &window, q.config.compare_to);
+    Ok(Prepared {
+        q,
+        src: Source {
+            stores: store_ids,
+            source: q.source.clone(),
+            filters: serde_json::Value::Array(filters).to_string(),
+            group_by: q.config.group_by.clone(),
+            tz,
+        },
+        currency,
+        granularity,
+        window,
+        previous,
+    })
+}
+
+/// Computes a prepared query from its reads (everything but freshness).
+fn compute(p: &Prepared<'_>, reads: &mut Reads) -> QueryResult {
+    let (q, src) = (p.q, &p.src);
+    let one = |reads: &mut Reads, window: &Window| {
+        if p.granularity == Granularity::Hour {
+            hourly(reads, src, q, window)
+        } else {
+            period(reads, src, q, p.granularity, window)
         }
-        None => None,
     };
+    let (current, groups) = one(reads, &p.window);
+    let previous = p.previous.map(|prev| {
+        let (c, _) = one(reads, &prev);
+        Period {
+            range: prev,
+            total: c.total,
+            series: c.series,
+        }
+    });
     let (delta, delta_pct) = match (current.total, previous.as_ref().and_then(|p| p.total)) {
         (Some(now), Some(before)) => (
             Some(now - before),
@@ -584,67 +687,152 @@ pub async fn run(
         ),
         _ => (None, None),
     };
-    let freshness: Vec<Freshness> = sqlx::query_as::<_, (Uuid, String, String, String, Option<DateTime<Utc>>)>(
-        "SELECT id, provider, account_label, status, last_synced_at FROM integrations
-         WHERE org_id = $1 AND store_id = ANY($2) AND provider = $3 AND status <> 'disconnected' ORDER BY created_at",
-    )
-    .bind(org_id)
-    .bind(&store_ids)
-    .bind(&q.source)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|(integration_id, provider, account_label, status, last_synced_at)| Freshness {
-        integration_id,
-        provider,
-        account_label,
-        status,
-        last_synced_at,
-    })
-    .collect();
-    Ok(QueryResult {
+    QueryResult {
         metric: q.config.metric.clone(),
         name: q.spec.name.to_owned(),
         unit: serde_json::to_value(q.spec.unit)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default(),
-        currency,
+        currency: p.currency.clone(),
         aggregation: q.aggregation,
-        granularity,
-        timezone: tz.name().to_owned(),
-        range: window,
+        granularity: p.granularity,
+        timezone: src.tz.name().to_owned(),
+        range: p.window,
         total: current.total,
         series: current.series,
         groups,
         previous,
         delta,
         delta_pct,
-        freshness,
-    })
+        freshness: vec![],
+    }
+}
+
+/// Runs a validated query as the requesting user (RLS applies to every read).
+pub async fn run(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    q: &Validated,
+    now: DateTime<Utc>,
+) -> ApiResult<QueryResult> {
+    run_many(conn, org_id, &[q], now)
+        .await?
+        .pop()
+        .expect("one result per query")
+}
+
+/// Runs several queries (a dashboard's) in four statements whatever their number:
+/// their stores, their rollup reads, their raw-event reads and their freshness.
+/// A query's own problem (an unknown store, a currency mix) is its own error; a
+/// database error fails them all.
+pub async fn run_many(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    queries: &[&Validated],
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<ApiResult<QueryResult>>> {
+    let mut store_ids: Vec<Uuid> = Vec::new();
+    let mut workspace_ids: Vec<Uuid> = Vec::new();
+    for q in queries {
+        match &q.config.scope {
+            Scope::Store(id) => store_ids.push(*id),
+            Scope::Stores(ids) => store_ids.extend(ids),
+            Scope::Workspace(id) => workspace_ids.push(*id),
+        }
+    }
+    let stores: Vec<StoreRow> = sqlx::query_as(
+        "SELECT id, currency, timezone, workspace_id FROM stores
+         WHERE org_id = $1 AND (id = ANY($2) OR workspace_id = ANY($3)) ORDER BY created_at",
+    )
+    .bind(org_id)
+    .bind(&store_ids)
+    .bind(&workspace_ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let prepared: Vec<ApiResult<Prepared<'_>>> = queries
+        .iter()
+        .map(|q| {
+            let of_scope: Vec<&StoreRow> = stores
+                .iter()
+                .filter(|s| match &q.config.scope {
+                    Scope::Store(id) => s.id == *id,
+                    Scope::Stores(ids) => ids.contains(&s.id),
+                    Scope::Workspace(id) => s.workspace_id == *id,
+                })
+                .collect();
+            prepare(q, &of_scope, now)
+        })
+        .collect();
+
+    let mut planning = Reads::Planning(Vec::new());
+    for p in prepared.iter().flatten() {
+        compute(p, &mut planning);
+    }
+    let Reads::Planning(keys) = planning else {
+        unreachable!("planning records")
+    };
+    let mut reads = Reads::Answered(answer_reads(conn, keys).await?);
+
+    let used: Vec<Uuid> = prepared
+        .iter()
+        .flatten()
+        .flat_map(|p| p.src.stores.iter().copied())
+        .collect();
+    let integrations: Vec<(Uuid, Uuid, String, String, String, Option<DateTime<Utc>>)> =
+        sqlx::query_as(
+            "SELECT store_id, id, provider, account_label, status, last_synced_at FROM integrations
+         WHERE org_id = $1 AND store_id = ANY($2) AND status <> 'disconnected' ORDER BY created_at",
+        )
+        .bind(org_id)
+        .bind(&used)
+        .fetch_all(&mut *conn)
+        .await?;
+
+    Ok(prepared
+        .into_iter()
+        .map(|p| {
+            let p = p?;
+            let mut result = compute(&p, &mut reads);
+            result.freshness = integrations
+                .iter()
+                .filter(|(store, _, provider, ..)| {
+                    p.src.stores.contains(store) && *provider == p.src.source
+                })
+                .map(|(_, id, provider, label, status, synced)| Freshness {
+                    integration_id: *id,
+                    provider: provider.clone(),
+                    account_label: label.clone(),
+                    status: status.clone(),
+                    last_synced_at: *synced,
+                })
+                .collect();
+            Ok(result)
+        })
+        .collect())
 }
 
 /// Hourly buckets from the raw events (flows; a stock's hourly level starts from its
 /// opening level).
-async fn hourly(
-    conn: &mut PgConnection,
-    src: &Source<'_>,
+fn hourly(
+    reads: &mut Reads,
+    src: &Source,
     q: &Validated,
     window: &Window,
-) -> sqlx::Result<(Computed, Vec<Group>)> {
+) -> (Computed, Vec<Group>) {
     if q.spec.ratio_of.is_some() {
         // Ratios by the hour are rarely meaningful; answer by day.
-        return period(conn, src, q, Granularity::Day, window).await;
+        return period(reads, src, q, Granularity::Day, window);
     }
     let start = local_instant(src.tz, window.from, NaiveTime::MIN);
     let end = match window.until {
         Some(until) => local_instant(src.tz, window.to, until),
         None => local_instant(src.tz, window.to + Duration::days(1), NaiveTime::MIN),
     };
-    let rows = src.raw(conn, q.spec.id, start, end, true).await?;
+    let rows = src.raw(reads, q.spec.id, start, end, true);
     let stock = q.spec.kind == MetricKind::Stock;
     let opening = if stock {
-        src.opening(conn, q.spec.id, window.from).await?
+        src.opening(reads, q.spec.id, window.from)
     } else {
         BTreeMap::new()
     };
@@ -674,11 +862,11 @@ async fn hourly(
         });
         hour += Duration::hours(1);
     }
-    Ok((
+    (
         Computed {
             total: combine(q.aggregation, stock, &values),
             series,
         },
         vec![],
-    ))
+    )
 }

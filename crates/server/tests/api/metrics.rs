@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{expect_error, spawn_app_with_simulator, TestApp, TestUser},
-    sync::{agency, day_of, end_of, expected, run_all, small_history, stripe_store},
+    sync::{agency, end_of, expected, run_all, small_history, stripe_store},
 };
 
 async fn query(app: &TestApp, user: &TestUser, body: Value) -> Value {
