@@ -30,7 +30,10 @@ use pulseboard_server::{
     },
 };
 use serde_json::json;
-use sqlx::{postgres::PgPoolOptions, Connection, PgConnection};
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    Connection, PgConnection,
+};
 use uuid::Uuid;
 
 const STORES: usize = 500;
@@ -122,18 +125,42 @@ async fn main() -> anyhow::Result<()> {
         .map_or(Ok(10_000_000), |a| a.parse())?;
     let runs: usize = std::env::args().nth(2).map_or(Ok(20), |a| a.parse())?;
     let admin = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let name = format!("pulseboard_qbench_{}", Uuid::new_v4().simple());
+    // BENCH_KEEP_DB=name: load into (or reuse, when it exists) a database that is kept.
+    let kept = std::env::var("BENCH_KEEP_DB").ok();
+    let name = kept
+        .clone()
+        .unwrap_or_else(|| format!("pulseboard_qbench_{}", Uuid::new_v4().simple()));
     let mut admin_conn = PgConnection::connect(&admin).await?;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin_conn)
-        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut admin_conn)
+            .await?;
+    if !exists {
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin_conn)
+            .await?;
+    }
     let mut url = url::Url::parse(&admin)?;
     url.set_path(&format!("/{name}"));
+    // The server's own connection setting (db::Database::connect), for every variant.
+    let options = url
+        .as_str()
+        .parse::<PgConnectOptions>()?
+        .options([("jit", "off")]);
     let pool = PgPoolOptions::new()
         .max_connections(4)
-        .connect(url.as_str())
+        .connect_with(options)
         .await?;
     MIGRATOR.run(&pool).await?;
+    if exists {
+        let org: Uuid = sqlx::query_scalar("SELECT id FROM organizations")
+            .fetch_one(&pool)
+            .await?;
+        println!("events: reusing {name}");
+        let conn = pool.acquire().await?.detach();
+        return measure(conn, org, runs).await;
+    }
     let db = Database::from_pool(pool.clone());
 
     // 500 stores with integrations, in UTC.
@@ -234,6 +261,20 @@ async fn main() -> anyhow::Result<()> {
     sqlx::query("VACUUM ANALYZE").execute(&mut conn).await?;
     let rolled = rollup_started.elapsed().as_secs_f64();
 
+    println!("events: {n} over {STORES} stores; load {loaded:.1} s, rollups {rolled:.1} s");
+    measure(conn, org, runs).await?;
+    drop(pool);
+    if kept.is_none() {
+        sqlx::query(&format!("DROP DATABASE {name}"))
+            .execute(&mut admin_conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Times the dashboard for the largest and a median store.
+async fn measure(mut conn: PgConnection, org: Uuid, runs: usize) -> anyhow::Result<()> {
+    let providers = Registry::from_config(&ProvidersConfig::default())?;
     // The largest store and a median one, by event count.
     let mut sizes: Vec<(i64, Uuid)> = sqlx::query_as(
         "SELECT count(*), store_id FROM metric_events GROUP BY store_id ORDER BY 1 DESC",
@@ -243,7 +284,6 @@ async fn main() -> anyhow::Result<()> {
     sizes.sort_by(|a, b| b.0.cmp(&a.0));
     let targets = [("largest", sizes[0]), ("median", sizes[sizes.len() / 2])];
 
-    println!("events: {n} over {STORES} stores; load {loaded:.1} s, rollups {rolled:.1} s");
     let now = Utc::now();
     for (label, (events, store)) in targets {
         let queries: Vec<_> = dashboard(store)
@@ -374,10 +414,5 @@ async fn main() -> anyhow::Result<()> {
             );
         }
     }
-    drop(conn);
-    pool.close().await;
-    sqlx::query(&format!("DROP DATABASE {name}"))
-        .execute(&mut admin_conn)
-        .await?;
     Ok(())
 }

@@ -56,6 +56,8 @@ impl Database {
                 (pg.connect_options(), Some(pg))
             }
         };
+        // JIT compiles a plan in tens of milliseconds: a loss for dashboard-sized reads.
+        let options = options.options([("jit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

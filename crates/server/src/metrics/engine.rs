@@ -142,11 +142,14 @@ SELECT r.i, CASE WHEN r.collapse THEN NULL ELSE m.day END AS day,
        sum(m.value_sum)::bigint, sum(m.event_count)::bigint
 FROM jsonb_to_recordset($1::jsonb)
        AS r(i int, stores uuid[], source text, metric text, lo date, hi date, grp text, filters jsonb, collapse bool)
-JOIN metric_rollups_daily m
-  ON m.store_id = ANY(r.stores) AND m.source = r.source AND m.metric_name = r.metric
- AND m.day >= coalesce(r.lo, '-infinity'::date) AND m.day <= r.hi
-WHERE NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(r.filters) AS f(dim text, vals text[])
-                  WHERE NOT coalesce(m.dimensions->>f.dim = ANY(f.vals), false))
+CROSS JOIN LATERAL (
+    SELECT x.day, x.dimensions, x.value_sum, x.event_count FROM metric_rollups_daily x
+    WHERE x.store_id = ANY(r.stores) AND x.source = r.source AND x.metric_name = r.metric
+      AND x.day >= coalesce(r.lo, '-infinity'::date) AND x.day <= r.hi
+      AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(r.filters) AS f(dim text, vals text[])
+                      WHERE NOT coalesce(x.dimensions->>f.dim = ANY(f.vals), false))
+    -- A fence: each request is its own index scan, never one hash join over the table.
+    OFFSET 0) m
 GROUP BY 1, 2, 3";
 
 /// Raw-event reads (a partial last day, hourly buckets) in one statement.
@@ -156,11 +159,13 @@ SELECT r.i, date_trunc(CASE WHEN r.hourly THEN 'hour' ELSE 'day' END, e.recorded
        sum(e.metric_value)::bigint, count(*)
 FROM jsonb_to_recordset($1::jsonb)
        AS r(i int, stores uuid[], source text, metric text, lo timestamptz, hi timestamptz, grp text, filters jsonb, tz text, hourly bool)
-JOIN metric_events e
-  ON e.store_id = ANY(r.stores) AND e.source = r.source AND e.metric_name = r.metric
- AND e.recorded_at >= r.lo AND e.recorded_at < r.hi
-WHERE NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(r.filters) AS f(dim text, vals text[])
-                  WHERE NOT coalesce(e.dimensions->>f.dim = ANY(f.vals), false))
+CROSS JOIN LATERAL (
+    SELECT x.recorded_at, x.dimensions, x.metric_value FROM metric_events x
+    WHERE x.store_id = ANY(r.stores) AND x.source = r.source AND x.metric_name = r.metric
+      AND x.recorded_at >= r.lo AND x.recorded_at < r.hi
+      AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(r.filters) AS f(dim text, vals text[])
+                      WHERE NOT coalesce(x.dimensions->>f.dim = ANY(f.vals), false))
+    OFFSET 0) e
 GROUP BY 1, 2, 3";
 
 /// Runs every recorded read in at most two statements (bound JSON, no SQL from input).
