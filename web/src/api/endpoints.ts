@@ -2,17 +2,25 @@
 // `/api/openapi.json` (see `schema.ts`, regenerated with `npm run gen:api`).
 import { request } from './client';
 import type {
+  ApiToken,
   CatalogEntry,
   CompareTo,
   ConnectResponse,
   CreatedShare,
+  CreatedToken,
   Dashboard,
   DashboardData,
   DashboardWithWidgets,
   Integration,
+  Invite,
+  InvitePreview,
   JobView,
   LoginRequest,
   Me,
+  Member,
+  Membership,
+  OrgRole,
+  OutboxEntry,
   Preset,
   Provider,
   Share,
@@ -20,8 +28,12 @@ import type {
   SignupRequest,
   Store,
   TemplateInfo,
+  UpdateDashboard,
   Usage,
   Widget,
+  Workspace,
+  WorkspaceMember,
+  WorkspaceRole,
 } from './types';
 
 const org = (slug: string) => `/api/orgs/${encodeURIComponent(slug)}`;
@@ -56,6 +68,10 @@ export const api = {
   createDashboard: (slug: string, body: { name: string; workspace_id: string; description?: string }) =>
     request<Dashboard>('POST', `${org(slug)}/dashboards`, { body }),
   deleteDashboard: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/dashboards/${id}`),
+  updateDashboard: (slug: string, id: string, body: UpdateDashboard) =>
+    request<Dashboard>('PATCH', `${org(slug)}/dashboards/${id}`, { body }),
+  duplicateDashboard: (slug: string, id: string) =>
+    request<DashboardWithWidgets>('POST', `${org(slug)}/dashboards/${id}/duplicate`),
   templates: (slug: string, signal?: AbortSignal) =>
     request<TemplateInfo[]>('GET', `${org(slug)}/dashboard-templates`, { signal }),
   fromTemplate: (slug: string, body: { template: string; store_id: string; name?: string }) =>
@@ -73,6 +89,12 @@ export const api = {
   ) => request<Widget>('POST', `${org(slug)}/dashboards/${dashboardId}/widgets`, { body }),
   deleteWidget: (slug: string, dashboardId: string, widgetId: string) =>
     request<void>('DELETE', `${org(slug)}/dashboards/${dashboardId}/widgets/${widgetId}`),
+  updateWidget: (
+    slug: string,
+    dashboardId: string,
+    widgetId: string,
+    body: { title?: string; size?: string; query_config?: object; display_config?: object },
+  ) => request<Widget>('PATCH', `${org(slug)}/dashboards/${dashboardId}/widgets/${widgetId}`, { body }),
 
   shares: (slug: string, dashboardId: string, signal?: AbortSignal) =>
     request<Share[]>('GET', `${org(slug)}/dashboards/${dashboardId}/shares`, { signal }),
@@ -82,6 +104,44 @@ export const api = {
     request<void>('DELETE', `${org(slug)}/dashboards/${dashboardId}/shares/${shareId}`),
   shared: (token: string, signal?: AbortSignal) =>
     request<SharedDashboard>('GET', `/api/shared/${encodeURIComponent(token)}`, { signal }),
+
+  // Settings: members and invites, workspaces and stores, personal tokens, mailbox.
+  members: (slug: string, signal?: AbortSignal) => request<Member[]>('GET', `${org(slug)}/members`, { signal }),
+  updateMember: (slug: string, userId: string, body: { role: OrgRole }) =>
+    request<Member>('PATCH', `${org(slug)}/members/${userId}`, { body }),
+  removeMember: (slug: string, userId: string) => request<void>('DELETE', `${org(slug)}/members/${userId}`),
+  invites: (slug: string, signal?: AbortSignal) => request<Invite[]>('GET', `${org(slug)}/invites`, { signal }),
+  createInvite: (slug: string, body: { email: string; role: OrgRole }) =>
+    request<Invite>('POST', `${org(slug)}/invites`, { body }),
+  revokeInvite: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/invites/${id}`),
+  lookupInvite: (token: string, signal?: AbortSignal) =>
+    request<InvitePreview>('POST', '/api/invites/lookup', { body: { token }, signal }),
+  acceptInvite: (token: string) => request<Membership>('POST', '/api/invites/accept', { body: { token } }),
+
+  workspaces: (slug: string, signal?: AbortSignal) => request<Workspace[]>('GET', `${org(slug)}/workspaces`, { signal }),
+  createWorkspace: (slug: string, body: { name: string }) => request<Workspace>('POST', `${org(slug)}/workspaces`, { body }),
+  renameWorkspace: (slug: string, id: string, body: { name: string }) =>
+    request<Workspace>('PATCH', `${org(slug)}/workspaces/${id}`, { body }),
+  deleteWorkspace: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/workspaces/${id}`),
+  workspaceMembers: (slug: string, id: string, signal?: AbortSignal) =>
+    request<WorkspaceMember[]>('GET', `${org(slug)}/workspaces/${id}/members`, { signal }),
+  putWorkspaceMember: (slug: string, id: string, userId: string, body: { role: WorkspaceRole }) =>
+    request<WorkspaceMember[]>('PUT', `${org(slug)}/workspaces/${id}/members/${userId}`, { body }),
+  removeWorkspaceMember: (slug: string, id: string, userId: string) =>
+    request<void>('DELETE', `${org(slug)}/workspaces/${id}/members/${userId}`),
+  createStore: (slug: string, body: { name: string; currency: string; timezone: string; workspace_id: string }) =>
+    request<Store>('POST', `${org(slug)}/stores`, { body }),
+  updateStore: (slug: string, id: string, body: { name?: string; currency?: string; timezone?: string }) =>
+    request<Store>('PATCH', `${org(slug)}/stores/${id}`, { body }),
+  deleteStore: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/stores/${id}`),
+
+  tokens: (signal?: AbortSignal) => request<ApiToken[]>('GET', '/api/me/tokens', { signal }),
+  createToken: (body: { name: string; expires_in_days?: number | null }) =>
+    request<CreatedToken>('POST', '/api/me/tokens', { body }),
+  revokeToken: (id: string) => request<void>('DELETE', `/api/me/tokens/${id}`),
+
+  mailbox: (slug: string, signal?: AbortSignal) =>
+    request<OutboxEntry[]>('GET', `${org(slug)}/mailbox`, { query: { limit: 200 }, signal }),
 };
 
 /** Query keys, so invalidation names the same things the queries do. */
@@ -100,4 +160,11 @@ export const keys = {
   templates: (slug: string) => ['org', slug, 'templates'] as const,
   shares: (slug: string, id: string) => ['org', slug, 'dashboard', id, 'shares'] as const,
   shared: (token: string) => ['shared', token] as const,
+  members: (slug: string) => ['org', slug, 'members'] as const,
+  invites: (slug: string) => ['org', slug, 'invites'] as const,
+  workspaces: (slug: string) => ['org', slug, 'workspaces'] as const,
+  workspaceMembers: (slug: string, id: string) => ['org', slug, 'workspaces', id, 'members'] as const,
+  mailbox: (slug: string) => ['org', slug, 'mailbox'] as const,
+  tokens: ['me', 'tokens'] as const,
+  invite: (token: string) => ['invite', token] as const,
 };

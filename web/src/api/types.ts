@@ -13,6 +13,8 @@ export type JobView = S['JobView'];
 export type Usage = S['Usage'];
 export type Dashboard = S['Dashboard'];
 export type Layout = S['Layout'];
+export type UpdateDashboard = S['UpdateDashboard'];
+export type Visibility = 'private' | 'workspace' | 'public';
 export type Section = S['Section'];
 export type TemplateInfo = S['TemplateInfo'];
 export type DashboardData = S['DashboardData'];
@@ -30,6 +32,19 @@ export type CatalogEntryRaw = S['CatalogEntry'];
 export type SignupRequest = S['SignupRequest'];
 export type LoginRequest = S['LoginRequest'];
 export type ErrorBody = S['ErrorBody'];
+
+// Settings: members, invites, workspaces, tokens, mailbox.
+export type Member = S['Member'];
+export type Invite = S['Invite'];
+export type InvitePreview = S['InvitePreview'];
+export type Membership = S['Membership'];
+export type Workspace = S['Workspace'];
+export type WorkspaceRole = S['WorkspaceRole'];
+export type WorkspaceMember = S['WorkspaceMember'];
+export type ApiToken = S['ApiToken'];
+export type CreatedToken = S['CreatedToken'];
+export type OutboxEntry = S['OutboxEntry'];
+export type Plan = S['Plan'];
 
 /** Seed 001's widget types. */
 export type WidgetType =

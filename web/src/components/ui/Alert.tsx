@@ -39,12 +39,17 @@ export function Alert({
   );
 }
 
+/** Server messages start in lower case ("an organization must keep…"); an alert shows a sentence. */
+function sentence(message: string): string {
+  return message.charAt(0).toUpperCase() + message.slice(1);
+}
+
 /** An error from a query or mutation, with the server's message. */
 export function ErrorAlert({ error, className, onRetry }: { error: unknown; className?: string; onRetry?: () => void }) {
   if (!error) return null;
   return (
     <Alert tone="error" className={className}>
-      {errorMessage(error)}
+      {sentence(errorMessage(error))}
       {onRetry && (
         <button type="button" onClick={onRetry} className="ml-2 font-medium underline underline-offset-2">
           Try again

@@ -47,6 +47,9 @@ function Header() {
       void navigate('/login', { replace: true });
     },
   });
+  // Integrations has its own link; "Settings" lights up for the rest of /settings.
+  const { pathname } = useLocation();
+  const inSettings = pathname.startsWith('/settings') && !pathname.startsWith('/settings/integrations');
   const navClass = ({ isActive }: { isActive: boolean }) =>
     cx('rounded-md px-2.5 py-1.5 text-sm font-medium', isActive ? 'bg-gray-100 text-gray-900' : 'text-gray-600 hover:text-gray-900');
   return (
@@ -62,6 +65,9 @@ function Header() {
           <NavLink to="/settings/integrations" className={navClass}>
             Integrations
           </NavLink>
+          <Link to="/settings" aria-current={inSettings ? 'page' : undefined} className={navClass({ isActive: inSettings })}>
+            Settings
+          </Link>
         </nav>
         {/* On phones the switchers take a row of their own under the navigation. */}
         <div className="order-last flex w-full min-w-0 items-center gap-2 md:order-none md:ml-auto md:w-auto">

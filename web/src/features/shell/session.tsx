@@ -25,6 +25,11 @@ function write(key: string, value: string) {
   }
 }
 
+/** Opens `slug` the next time the signed-in shell mounts (after accepting an invite). */
+export function rememberOrg(slug: string) {
+  write(ORG_KEY, slug);
+}
+
 export interface Session {
   me: Me;
   membership: MembershipWithWorkspaces;
