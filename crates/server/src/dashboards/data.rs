@@ -8,7 +8,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use pulseboard_connectors::Registry;
 use serde::Serialize;
 use serde_json::Value;
@@ -62,44 +63,76 @@ pub struct Overrides {
     pub compare_to: Option<CompareTo>,
 }
 
-/// Cached results per (org, caller, query, org's data version), for a minute at most
-/// (ranges that run until "now" move on).
+/// Cached results per (org, caller, query, org's data version). An entry lives as long
+/// as its answer can: a window that runs until "now" (month to date, today) for a
+/// minute; complete days (last 30 days, last month) until the store's next local
+/// midnight. A finished sync changes the data version, so it is never served after one.
 #[derive(Default)]
 pub struct ResultCache(Mutex<HashMap<String, (Instant, QueryResult)>>);
 
-const CACHE_TTL: Duration = Duration::from_secs(60);
+/// How long an answer over a window that includes "now" is reused.
+const PARTIAL_TTL: Duration = Duration::from_secs(60);
 const CACHE_MAX: usize = 2_000;
+
+/// Until when a result stays true without a sync.
+fn expiry(result: &QueryResult, now: DateTime<Utc>) -> Instant {
+    let partial = result.range.until.is_some()
+        || result
+            .previous
+            .as_ref()
+            .is_some_and(|p| p.range.until.is_some());
+    let tz: Tz = result.timezone.parse().unwrap_or(Tz::UTC);
+    let local = now.with_timezone(&tz);
+    let next_midnight = (local.date_naive() + chrono::Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .and_then(|m| tz.from_local_datetime(&m).earliest())
+        .map_or(now, |m| m.with_timezone(&Utc));
+    let whole_days = (next_midnight - now).to_std().unwrap_or_default();
+    Instant::now()
+        + if partial {
+            PARTIAL_TTL.min(whole_days)
+        } else {
+            whole_days
+        }
+}
 
 impl ResultCache {
     fn get(&self, key: &str) -> Option<QueryResult> {
         let map = self.0.lock().expect("cache lock");
         map.get(key)
-            .filter(|(at, _)| at.elapsed() < CACHE_TTL)
+            .filter(|(until, _)| Instant::now() < *until)
             .map(|(_, r)| r.clone())
     }
 
-    fn put(&self, key: String, result: QueryResult) {
+    fn put(&self, key: String, result: QueryResult, now: DateTime<Utc>) {
+        let until = expiry(&result, now);
         let mut map = self.0.lock().expect("cache lock");
         if map.len() >= CACHE_MAX {
-            map.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            let now = Instant::now();
+            map.retain(|_, (until, _)| now < *until);
             if map.len() >= CACHE_MAX {
                 map.clear();
             }
         }
-        map.insert(key, (Instant::now(), result));
+        map.insert(key, (until, result));
     }
 }
 
-/// The version of an organization's data: changes whenever a sync finishes.
+/// The version of an organization's data: changes whenever a sync finishes, an
+/// integration connects or disconnects, or a store's zone or currency changes.
 async fn data_version(conn: &mut PgConnection, org_id: Uuid) -> sqlx::Result<String> {
-    let (latest, count): (Option<DateTime<Utc>>, i64) =
-        sqlx::query_as("SELECT max(last_synced_at), count(*) FROM integrations WHERE org_id = $1")
-            .bind(org_id)
-            .fetch_one(conn)
-            .await?;
+    let (latest, connected, stores): (Option<DateTime<Utc>>, i64, Option<String>) = sqlx::query_as(
+        "SELECT (SELECT max(last_synced_at) FROM integrations WHERE org_id = $1),
+                (SELECT count(*) FROM integrations WHERE org_id = $1 AND status <> 'disconnected'),
+                (SELECT md5(string_agg(id::text || timezone || currency, ',' ORDER BY id)) FROM stores WHERE org_id = $1)",
+    )
+    .bind(org_id)
+    .fetch_one(conn)
+    .await?;
     Ok(format!(
-        "{}:{count}",
-        latest.map(|t| t.timestamp_micros()).unwrap_or(0)
+        "{}:{connected}:{}",
+        latest.map(|t| t.timestamp_micros()).unwrap_or(0),
+        stores.unwrap_or_default()
     ))
 }
 
@@ -187,10 +220,11 @@ pub async fn evaluate(
         .collect();
     if !missing.is_empty() {
         let batch: Vec<&Validated> = missing.iter().map(|&i| &queries[i]).collect();
-        let answers = engine::run_many(conn, org_id, &batch, Utc::now()).await?;
+        let now = Utc::now();
+        let answers = engine::run_many(conn, org_id, &batch, now).await?;
         for (i, answer) in missing.into_iter().zip(answers) {
             if let Ok(result) = &answer {
-                cache.put(keys[i].clone(), result.clone());
+                cache.put(keys[i].clone(), result.clone(), now);
             }
             results[i] = Some(answer);
         }
@@ -288,4 +322,84 @@ pub fn public_widget(widget: &Widget) -> Value {
         "display_config": widget.display_config,
         "size": widget.size,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, NaiveTime};
+
+    use super::*;
+    use crate::metrics::{
+        engine::Period,
+        query::{AggregationName, Granularity},
+        window::Window,
+    };
+
+    fn result(
+        timezone: &str,
+        until: Option<NaiveTime>,
+        previous_until: Option<NaiveTime>,
+    ) -> QueryResult {
+        let day = NaiveDate::from_ymd_opt(2026, 3, 7).unwrap();
+        let window = |until| Window {
+            from: day,
+            to: day,
+            until,
+        };
+        QueryResult {
+            metric: "shopify.orders".into(),
+            name: "Orders".into(),
+            unit: "count".into(),
+            currency: None,
+            aggregation: AggregationName::Sum,
+            granularity: Granularity::Day,
+            timezone: timezone.into(),
+            range: window(until),
+            total: Some(1),
+            series: vec![],
+            groups: vec![],
+            previous: Some(Period {
+                range: window(previous_until),
+                total: Some(1),
+                series: vec![],
+            }),
+            delta: None,
+            delta_pct: None,
+            freshness: vec![],
+        }
+    }
+
+    fn lifetime(result: &QueryResult, now: DateTime<Utc>) -> Duration {
+        expiry(result, now) - Instant::now()
+    }
+
+    #[test]
+    fn complete_days_are_reused_until_the_stores_next_midnight() {
+        // 20:30 UTC is 15:30 in New York (EST): eight and a half hours to its midnight.
+        let now = DateTime::parse_from_rfc3339("2026-03-07T20:30:00Z")
+            .unwrap()
+            .to_utc();
+        let left = lifetime(&result("America/New_York", None, None), now);
+        assert!(left > Duration::from_secs(8 * 3600 + 29 * 60), "{left:?}");
+        assert!(left <= Duration::from_secs(8 * 3600 + 30 * 60), "{left:?}");
+        // The same instant in Tokyo is 05:30 the next day: 18.5 hours left.
+        let left = lifetime(&result("Asia/Tokyo", None, None), now);
+        assert!(left > Duration::from_secs(18 * 3600 + 29 * 60), "{left:?}");
+    }
+
+    #[test]
+    fn a_window_running_until_now_is_reused_for_a_minute_at_most() {
+        let now = DateTime::parse_from_rfc3339("2026-03-07T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let two_pm = NaiveTime::from_hms_opt(14, 0, 0);
+        for r in [result("UTC", two_pm, None), result("UTC", None, two_pm)] {
+            assert!(lifetime(&r, now) <= PARTIAL_TTL);
+        }
+        // A minute before midnight, not even a minute.
+        let late = DateTime::parse_from_rfc3339("2026-03-07T23:59:30Z")
+            .unwrap()
+            .to_utc();
+        assert!(lifetime(&result("UTC", two_pm, None), late) <= Duration::from_secs(30));
+    }
 }
