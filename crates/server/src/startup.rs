@@ -101,6 +101,7 @@ impl Application {
         } = self;
         let outbox = tokio::spawn(outbox_loop(state.clone(), mailer, shutdown.clone()));
         let sync = crate::sync::scheduler::spawn(state.clone(), shutdown.clone());
+        let warm = tokio::spawn(warm_loop(state.clone(), shutdown.clone()));
         let app = http::router(state.clone());
         let served = axum::serve(
             listener,
@@ -110,6 +111,7 @@ impl Application {
         .await;
         shutdown.cancel();
         let _ = outbox.await;
+        let _ = warm.await;
         for task in sync {
             let _ = task.await;
         }
@@ -142,6 +144,19 @@ pub async fn run_worker(config: Config, shutdown: CancellationToken) -> anyhow::
     }
     state.db.shutdown().await;
     Ok(())
+}
+
+/// Recomputes recently loaded dashboards when their data changes (`dashboards::warm`).
+async fn warm_loop(state: AppState, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(state.config.background_interval);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {
+                crate::dashboards::warm::tick(&state).await;
+            }
+        }
+    }
 }
 
 async fn outbox_loop(state: AppState, mailer: Mailer, shutdown: CancellationToken) {

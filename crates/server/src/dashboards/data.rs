@@ -4,7 +4,10 @@
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Mutex,
+    },
     time::{Duration, Instant},
 };
 
@@ -68,7 +71,11 @@ pub struct Overrides {
 /// minute; complete days (last 30 days, last month) until the store's next local
 /// midnight. A finished sync changes the data version, so it is never served after one.
 #[derive(Default)]
-pub struct ResultCache(Mutex<HashMap<String, (Instant, QueryResult)>>);
+pub struct ResultCache {
+    entries: Mutex<HashMap<String, (Instant, QueryResult)>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
 
 /// How long an answer over a window that includes "now" is reused.
 const PARTIAL_TTL: Duration = Duration::from_secs(60);
@@ -98,15 +105,31 @@ fn expiry(result: &QueryResult, now: DateTime<Utc>) -> Instant {
 
 impl ResultCache {
     fn get(&self, key: &str) -> Option<QueryResult> {
-        let map = self.0.lock().expect("cache lock");
-        map.get(key)
+        let map = self.entries.lock().expect("cache lock");
+        let hit = map
+            .get(key)
             .filter(|(until, _)| Instant::now() < *until)
-            .map(|(_, r)| r.clone())
+            .map(|(_, r)| r.clone());
+        let counter = if hit.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        hit
+    }
+
+    /// Queries answered from the cache and queries computed, since start.
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     fn put(&self, key: String, result: QueryResult, now: DateTime<Utc>) {
         let until = expiry(&result, now);
-        let mut map = self.0.lock().expect("cache lock");
+        let mut map = self.entries.lock().expect("cache lock");
         if map.len() >= CACHE_MAX {
             let now = Instant::now();
             map.retain(|_, (until, _)| now < *until);
@@ -120,7 +143,7 @@ impl ResultCache {
 
 /// The version of an organization's data: changes whenever a sync finishes, an
 /// integration connects or disconnects, or a store's zone or currency changes.
-async fn data_version(conn: &mut PgConnection, org_id: Uuid) -> sqlx::Result<String> {
+pub(crate) async fn data_version(conn: &mut PgConnection, org_id: Uuid) -> sqlx::Result<String> {
     let (latest, connected, stores): (Option<DateTime<Utc>>, i64, Option<String>) = sqlx::query_as(
         "SELECT (SELECT max(last_synced_at) FROM integrations WHERE org_id = $1),
                 (SELECT count(*) FROM integrations WHERE org_id = $1 AND status <> 'disconnected'),
@@ -173,6 +196,7 @@ fn widget_error(widget_id: Uuid, error: ApiError) -> ApiResult<WidgetData> {
 
 /// Evaluates widgets in order. `viewer` keys the cache (a user id, or the share).
 /// Every query the cache cannot answer runs in one batch (`engine::run_many`).
+/// Returns the data with the org's data version it was computed at.
 pub async fn evaluate(
     conn: &mut PgConnection,
     providers: &Registry,
@@ -181,7 +205,7 @@ pub async fn evaluate(
     viewer: &str,
     widgets: &[Widget],
     overrides: &Overrides,
-) -> ApiResult<Vec<WidgetData>> {
+) -> ApiResult<(Vec<WidgetData>, String)> {
     let version = data_version(conn, org_id).await?;
     let mut queries: Vec<Validated> = Vec::new();
     let mut push = |query: Validated| {
@@ -274,7 +298,7 @@ pub async fn evaluate(
         };
         out.push(data);
     }
-    Ok(out)
+    Ok((out, version))
 }
 
 /// A widget's result as CSV: a header row, ISO dates, plain numbers. Grouped results

@@ -27,6 +27,7 @@ use crate::{
             check_display, parse_query, Dashboard, Layout, Section, Widget, SIZES, VISIBILITIES,
         },
         templates::{self, TemplateInfo},
+        warm::{View, Viewer},
     },
     db::Tx,
     domain::secrets::{new_token, token_hash},
@@ -633,17 +634,20 @@ async fn dashboard_data(
     let dashboard = load(&mut scope.tx, scope.org.id, id).await?;
     let widgets = widgets_of(&mut scope.tx, &dashboard).await?;
     let viewer = scope.user.id.to_string();
-    let data = evaluate(
+    let overrides = query.overrides();
+    let (data, version) = evaluate(
         &mut scope.tx,
         &state.providers,
         &state.result_cache,
         scope.org.id,
         &viewer,
         &widgets,
-        &query.overrides(),
+        &overrides,
     )
     .await?;
+    let view = View::new(scope.org.id, id, Viewer::User(scope.user.id), &overrides);
     scope.commit().await?;
+    state.recent_views.record(view, &version);
     Ok(Json(DashboardData {
         dashboard_id: id,
         widgets: data,
@@ -675,6 +679,7 @@ async fn widget_data(
         &query.overrides(),
     )
     .await?
+    .0
     .remove(0);
     scope.commit().await?;
     let wants_csv = headers
@@ -986,7 +991,7 @@ async fn shared_dashboard(
             .retain(|id| widgets.iter().any(|w| w.id == *id));
     }
     layout.sections.retain(|s| !s.widgets.is_empty());
-    let data = evaluate(
+    let (data, version) = evaluate(
         &mut tx,
         &state.providers,
         &state.result_cache,
@@ -997,6 +1002,13 @@ async fn shared_dashboard(
     )
     .await?;
     tx.commit().await?;
+    let view = View::new(
+        org_id,
+        dashboard_id,
+        Viewer::Share(share_id),
+        &Overrides::default(),
+    );
+    state.recent_views.record(view, &version);
     // Freshness names integrations by label only; no ids of the org beyond the widgets'.
     Ok(Json(SharedDashboard {
         name: dashboard.name,
@@ -1005,4 +1017,44 @@ async fn shared_dashboard(
         widgets: widgets.iter().map(public_widget).collect(),
         data,
     }))
+}
+
+/// Recomputes a recently loaded dashboard as its caller would, filling the result
+/// cache (`dashboards::warm`). Fails when the caller can no longer see it.
+pub(crate) async fn recompute(state: &AppState, view: &View) -> ApiResult<()> {
+    let (mut tx, viewer, subset) = match view.viewer {
+        Viewer::User(user_id) => (state.db.user_tx(user_id).await?, user_id.to_string(), None),
+        Viewer::Share(share_id) => {
+            let mut tx = state.db.worker_tx().await?;
+            let subset: Option<Option<Vec<Uuid>>> = sqlx::query_scalar(
+                "SELECT widget_ids FROM dashboard_shares
+                 WHERE id = $1 AND org_id = $2 AND dashboard_id = $3 AND revoked_at IS NULL
+                   AND (expires_at IS NULL OR expires_at > now())",
+            )
+            .bind(share_id)
+            .bind(view.org_id)
+            .bind(view.dashboard_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let subset = subset.ok_or(ApiError::NotFound("shared dashboard"))?;
+            (tx, format!("share:{share_id}"), subset)
+        }
+    };
+    let dashboard = load(&mut tx, view.org_id, view.dashboard_id).await?;
+    let mut widgets = widgets_of(&mut tx, &dashboard).await?;
+    if let Some(subset) = &subset {
+        widgets.retain(|w| subset.contains(&w.id));
+    }
+    evaluate(
+        &mut tx,
+        &state.providers,
+        &state.result_cache,
+        view.org_id,
+        &viewer,
+        &widgets,
+        &view.overrides(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

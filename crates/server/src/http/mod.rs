@@ -8,7 +8,7 @@ mod ops;
 mod web;
 
 mod accounts;
-mod dashboards;
+pub(crate) mod dashboards;
 mod integrations;
 mod invites;
 mod me;
@@ -43,6 +43,8 @@ pub struct StateInner {
     /// Wakes idle sync workers when a job is queued.
     pub sync_wakeup: tokio::sync::Notify,
     pub result_cache: crate::dashboards::data::ResultCache,
+    /// Dashboards recomputed in the background when their data changes.
+    pub recent_views: crate::dashboards::warm::RecentViews,
 }
 
 impl std::ops::Deref for AppState {
@@ -68,6 +70,7 @@ impl AppState {
             refresh_locks: Default::default(),
             sync_wakeup: Default::default(),
             result_cache: Default::default(),
+            recent_views: Default::default(),
         }))
     }
 }

@@ -515,4 +515,36 @@ async fn a_dashboard_loaded_after_a_sync_never_shows_the_cached_numbers_from_bef
     run_all(&app).await;
     let after = get(&app, &ann, &format!("/api/orgs/acme/dashboards/{id}/data")).await;
     assert_eq!(total(&after), total(&before) + 777);
+
+    // Kept warm: after the next sync the dashboard is recomputed in the background,
+    // and the load that follows is answered from the cache with the new numbers.
+    let another = sim
+        .stripe_ledger()
+        .charges
+        .iter()
+        .rev()
+        .find(|c| {
+            c.status == pulseboard_simulator::ChargeStatus::Succeeded
+                && c.amount_refunded == 0
+                && c.id != charge
+        })
+        .unwrap()
+        .id
+        .clone();
+    sim.refund_stripe_charge(&another, 55).unwrap();
+    ann.client
+        .post(app.url(&format!("/api/orgs/acme/integrations/{integration}/sync")))
+        .send()
+        .await
+        .unwrap();
+    run_all(&app).await;
+    pulseboard_server::dashboards::warm::tick(&app.app_state).await;
+    let (hits, misses) = app.app_state.result_cache.stats();
+    let warmed = get(&app, &ann, &format!("/api/orgs/acme/dashboards/{id}/data")).await;
+    assert_eq!(total(&warmed), total(&before) + 777 + 55);
+    assert_eq!(
+        app.app_state.result_cache.stats(),
+        (hits + 1, misses),
+        "the load after the warm-up was computed again"
+    );
 }
