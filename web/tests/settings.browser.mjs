@@ -210,7 +210,7 @@ await run(browser, async (state) => {
     await ws.waitFor();
     await page.getByText('Workspace Client Alpha created.').waitFor();
 
-    await ws.getByRole('button', { name: 'Add a store to Client Alpha' }).click();
+    await ws.getByRole('button', { name: 'Add store to Client Alpha' }).click();
     await dialog.getByLabel('Store name').fill('Alpha EU shop');
     await dialog.getByLabel('Currency').fill('ZZZ');
     await dialog.getByLabel('Time zone').fill('Europe/Paris');

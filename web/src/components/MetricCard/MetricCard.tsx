@@ -61,7 +61,7 @@ export function MetricCard({
       <div className="flex items-start justify-between gap-2">
         <div className="min-w-0">
           <h3 className="truncate text-sm font-medium text-gray-600">{title}</h3>
-          {subtitle && <p className="truncate text-xs text-gray-400">{subtitle}</p>}
+          {subtitle && <p className="truncate text-xs text-gray-500">{subtitle}</p>}
         </div>
         {delta !== null && hasPrev && (
           <span

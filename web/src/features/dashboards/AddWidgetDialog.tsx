@@ -1,13 +1,14 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, keys } from '../../api/endpoints';
-import type { DashboardWithWidgets, Granularity, MetricQueryConfig, Preset } from '../../api/types';
+import type { DashboardWithWidgets, Granularity, MetricQueryConfig, Preset, Widget } from '../../api/types';
 import { ErrorAlert } from '../../components/ui/Alert';
 import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { Field, Select } from '../../components/ui/Field';
 import { providerName } from '../../lib/providers';
 import { useSession } from '../shell/session';
+import { groupCatalog, widgetForm, type AggregationName, type WidgetForm } from './widgetForm';
 
 const TYPES = [
   { value: 'kpi_card', label: 'Number (KPI card)', size: 'small' },
@@ -23,84 +24,124 @@ const RANGES: { value: Preset; label: string }[] = [
   { value: 'last_90_days', label: 'Last 90 days' },
   { value: 'last_365_days', label: 'Last 365 days' },
   { value: 'month_to_date', label: 'Month to date' },
+  { value: 'last_month', label: 'Last month' },
   { value: 'year_to_date', label: 'Year to date' },
 ];
 
+const AGGREGATIONS: AggregationName[] = ['sum', 'avg', 'min', 'max', 'count', 'latest'];
 const GRANULARITIES: Granularity[] = ['auto', 'day', 'week', 'month'];
+export const SIZE_LABELS: Record<string, string> = { small: 'Small', medium: 'Medium', large: 'Large', full: 'Full width' };
 
-/** A metric widget: type, metric from the catalog, range, granularity, breakdown, size, section. */
-export function AddWidgetDialog({ open, onClose, dashboard }: { open: boolean; onClose: () => void; dashboard: DashboardWithWidgets }) {
+/**
+ * Adds a metric widget, or configures one (`widget` given): type, metric from the
+ * catalog (grouped by provider and category), range, aggregation, granularity,
+ * breakdown, display options, title, size and (when adding) section.
+ */
+export function AddWidgetDialog({
+  open,
+  onClose,
+  dashboard,
+  widget,
+}: {
+  open: boolean;
+  onClose: () => void;
+  dashboard: DashboardWithWidgets;
+  /** Configure this widget instead of adding one. */
+  widget?: Widget | null;
+}) {
   const { slug, stores, store } = useSession();
   const queryClient = useQueryClient();
   const catalog = useQuery({ queryKey: keys.catalog(slug), queryFn: ({ signal }) => api.catalog(slug, signal), enabled: open, staleTime: 5 * 60_000 });
-  const [type, setType] = useState<string>('kpi_card');
-  const [metric, setMetric] = useState('');
-  const [title, setTitle] = useState('');
-  const [range, setRange] = useState<Preset>('last_30_days');
-  const [granularity, setGranularity] = useState<Granularity>('auto');
-  const [groupBy, setGroupBy] = useState('');
-  const [size, setSize] = useState('small');
-  const [section, setSection] = useState('');
-  const [storeId, setStoreId] = useState('');
+  const editing = Boolean(widget);
+  const [form, setForm] = useState<WidgetForm>(() => widgetForm(widget, store?.id ?? '', dashboard.layout.sections[0]?.id ?? ''));
+  const set = <K extends keyof WidgetForm>(key: K, value: WidgetForm[K]) => setForm((f) => ({ ...f, [key]: value }));
 
   useEffect(() => {
-    if (!open) return;
-    setType('kpi_card');
-    setTitle('');
-    setGroupBy('');
-    setSize('small');
-    setSection(dashboard.layout.sections[0]?.id ?? '');
-    setStoreId(store?.id ?? '');
-  }, [open, dashboard.layout.sections, store?.id]);
+    if (open) setForm(widgetForm(widget, store?.id ?? '', dashboard.layout.sections[0]?.id ?? ''));
+    // Only when the dialog opens or switches widget: later cache refreshes must not wipe the user's edits.
+  }, [open, widget?.id]);
+  // A new widget starts on the catalog's first metric (checked against the latest form,
+  // which the effect above may just have refilled from the widget being configured).
+  const first = catalog.data?.[0]?.id;
   useEffect(() => {
-    if (!metric && catalog.data?.[0]) setMetric(catalog.data[0].id);
-  }, [catalog.data, metric]);
+    if (open && first) setForm((f) => (f.metricEditable && !f.metric ? { ...f, metric: first } : f));
+  }, [open, first]);
 
-  const entry = catalog.data?.find((c) => c.id === metric);
+  const entry = catalog.data?.find((c) => c.id === form.metric);
   const dims = entry?.metric.dimensions ?? [];
-  const byProvider = useMemo(() => {
-    const m = new Map<string, NonNullable<typeof catalog.data>>();
-    for (const c of catalog.data ?? []) m.set(c.provider, [...(m.get(c.provider) ?? []), c]);
-    return [...m.entries()];
-  }, [catalog.data]);
+  const groups = useMemo(() => groupCatalog(catalog.data ?? [], providerName), [catalog.data]);
+  const { type } = form;
+  const knownType = TYPES.some((t) => t.value === type);
 
-  const create = useMutation({
-    mutationFn: () => {
-      const query: MetricQueryConfig = { metric, range, scope: { store: storeId } };
-      if (type !== 'kpi_card' && granularity !== 'auto') query.granularity = granularity;
-      if (groupBy && type !== 'kpi_card' && type !== 'line_chart') query.group_by = groupBy;
+  const save = useMutation({
+    mutationFn: async () => {
+      const title = form.title.trim() || entry?.metric.name || widget?.title || 'Widget';
+      const display_config = { ...(widget?.display_config ?? {}), invert_delta: form.invertDelta || undefined };
+      if (!form.metricEditable) {
+        return api.updateWidget(slug, dashboard.id, widget!.id, { title, size: form.size, display_config });
+      }
+      const query: MetricQueryConfig = {
+        ...(widget?.query_config ?? {}),
+        metric: form.metric,
+        range: form.customRange ?? form.range,
+        scope: form.storeId ? { store: form.storeId } : (widget?.query_config.scope ?? { store: store?.id ?? '' }),
+      };
+      delete query.granularity;
+      delete query.group_by;
+      delete query.aggregation;
+      if (type !== 'kpi_card' && form.granularity !== 'auto') query.granularity = form.granularity;
+      if (form.groupBy && type !== 'kpi_card' && type !== 'line_chart') query.group_by = form.groupBy;
+      if (form.aggregation) query.aggregation = form.aggregation;
+      if (widget) return api.updateWidget(slug, dashboard.id, widget.id, { title, size: form.size, query_config: query, display_config });
       return api.createWidget(slug, dashboard.id, {
         type,
-        title: title.trim() || entry?.metric.name || 'Widget',
-        size,
-        section: section || undefined,
+        title,
+        size: form.size,
+        section: form.section || undefined,
         query_config: query,
-        display_config: {},
+        display_config,
       });
     },
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: keys.dashboard(slug, dashboard.id) });
+    onSuccess: async () => {
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: keys.dashboard(slug, dashboard.id) }),
+        queryClient.invalidateQueries({ queryKey: keys.dashboards(slug) }),
+      ]);
       onClose();
     },
   });
+  const { reset } = save;
+  useEffect(() => {
+    if (open) reset();
+  }, [open, reset]);
+
   const needsGroup = type === 'pie_chart';
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    create.mutate();
+    save.mutate();
   };
+  const action = editing ? 'Save widget' : 'Add widget';
   return (
-    <Dialog open={open} onClose={onClose} title="Add a widget" description="Widgets read one metric of one store from the synced data.">
-      <form onSubmit={submit} className="grid gap-3 sm:grid-cols-2">
-        <Labeled label="Type" id="w-type">
+    <Dialog
+      open={open}
+      onClose={onClose}
+      title={editing ? `Configure “${widget?.title ?? ''}”` : 'Add a widget'}
+      description={form.metricEditable ? 'Widgets read one metric of one store from the synced data.' : 'This widget’s data comes from its provider; you can change its title and size.'}
+    >
+      <form onSubmit={submit} className="grid gap-3 sm:grid-cols-2" aria-label={editing ? 'Widget settings' : 'New widget'}>
+        <Labeled label="Type" id="w-type" help={editing ? 'To change the type, add a new widget.' : undefined}>
           <Select
             id="w-type"
             className="w-full"
             value={type}
+            disabled={editing}
+            aria-describedby={editing ? 'w-type-help' : undefined}
             onChange={(e) => {
-              setType(e.target.value);
-              setSize(TYPES.find((t) => t.value === e.target.value)?.size ?? 'medium');
+              const next = e.target.value;
+              setForm((f) => ({ ...f, type: next, size: TYPES.find((t) => t.value === next)?.size ?? 'medium' }));
             }}
           >
+            {!knownType && <option value={type}>{type.replace(/_/g, ' ')}</option>}
             {TYPES.map((t) => (
               <option key={t.value} value={t.value}>
                 {t.label}
@@ -108,81 +149,112 @@ export function AddWidgetDialog({ open, onClose, dashboard }: { open: boolean; o
             ))}
           </Select>
         </Labeled>
-        <Labeled label="Metric" id="w-metric">
-          <Select
-            id="w-metric"
-            className="w-full"
-            value={metric}
-            onChange={(e) => {
-              setMetric(e.target.value);
-              setGroupBy('');
-            }}
-          >
-            {byProvider.map(([provider, entries]) => (
-              <optgroup key={provider} label={providerName(provider)}>
-                {entries.map((c) => (
-                  <option key={c.id} value={c.id}>
-                    {c.metric.name}
+        {form.metricEditable && (
+          <Labeled label="Metric" id="w-metric">
+            <Select
+              id="w-metric"
+              className="w-full"
+              value={form.metric}
+              onChange={(e) => setForm((f) => ({ ...f, metric: e.target.value, groupBy: '', aggregation: '' }))}
+            >
+              {form.metric && !entry && <option value={form.metric}>{form.metric}</option>}
+              {groups.map((g) => (
+                <optgroup key={g.label} label={g.label}>
+                  {g.entries.map((c) => (
+                    <option key={c.id} value={c.id}>
+                      {c.metric.name}
+                    </option>
+                  ))}
+                </optgroup>
+              ))}
+            </Select>
+          </Labeled>
+        )}
+        <Field
+          label="Title"
+          className="sm:col-span-2"
+          value={form.title}
+          onChange={(e) => set('title', e.target.value)}
+          placeholder={entry?.metric.name ?? widget?.title ?? ''}
+          help={entry?.metric.description}
+          maxLength={120}
+        />
+        {form.metricEditable && (
+          <>
+            <Labeled label="Store" id="w-store">
+              <Select id="w-store" className="w-full" value={form.storeId} onChange={(e) => set('storeId', e.target.value)}>
+                {!form.storeId && <option value="">As configured (several stores)</option>}
+                {stores.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.name}
                   </option>
                 ))}
-              </optgroup>
-            ))}
-          </Select>
-        </Labeled>
-        <Field label="Title" className="sm:col-span-2" value={title} onChange={(e) => setTitle(e.target.value)} placeholder={entry?.metric.name ?? ''} help={entry?.metric.description} />
-        <Labeled label="Store" id="w-store">
-          <Select id="w-store" className="w-full" value={storeId} onChange={(e) => setStoreId(e.target.value)}>
-            {stores.map((s) => (
-              <option key={s.id} value={s.id}>
-                {s.name}
-              </option>
-            ))}
-          </Select>
-        </Labeled>
-        <Labeled label="Range" id="w-range">
-          <Select id="w-range" className="w-full" value={range} onChange={(e) => setRange(e.target.value as Preset)}>
-            {RANGES.map((r) => (
-              <option key={r.value} value={r.value}>
-                {r.label}
-              </option>
-            ))}
-          </Select>
-        </Labeled>
-        {type !== 'kpi_card' && (
-          <Labeled label="Granularity" id="w-gran">
-            <Select id="w-gran" className="w-full" value={granularity} onChange={(e) => setGranularity(e.target.value as Granularity)}>
-              {GRANULARITIES.map((g) => (
-                <option key={g} value={g}>
-                  {g === 'auto' ? 'Automatic' : `By ${g}`}
-                </option>
-              ))}
-            </Select>
-          </Labeled>
-        )}
-        {(type === 'table' || type === 'bar_chart' || type === 'pie_chart') && (
-          <Labeled label={needsGroup ? 'Breakdown' : 'Breakdown (optional)'} id="w-group">
-            <Select id="w-group" className="w-full" value={groupBy} onChange={(e) => setGroupBy(e.target.value)} disabled={dims.length === 0}>
-              {!needsGroup && <option value="">None</option>}
-              {needsGroup && <option value="">Choose…</option>}
-              {dims.map((d) => (
-                <option key={d} value={d}>
-                  By {d}
-                </option>
-              ))}
-            </Select>
-          </Labeled>
+              </Select>
+            </Labeled>
+            <Labeled label="Range" id="w-range">
+              <Select
+                id="w-range"
+                className="w-full"
+                value={form.customRange ? 'custom' : form.range}
+                onChange={(e) => setForm((f) => ({ ...f, range: e.target.value as Preset, customRange: null }))}
+              >
+                {form.customRange && <option value="custom">Custom dates</option>}
+                {RANGES.map((r) => (
+                  <option key={r.value} value={r.value}>
+                    {r.label}
+                  </option>
+                ))}
+              </Select>
+            </Labeled>
+            <Labeled label="Aggregation" id="w-agg">
+              <Select id="w-agg" className="w-full" value={form.aggregation} onChange={(e) => set('aggregation', e.target.value as AggregationName | '')}>
+                <option value="">Default{entry ? ` (${entry.metric.aggregation})` : ''}</option>
+                {AGGREGATIONS.map((a) => (
+                  <option key={a} value={a}>
+                    {a === 'avg' ? 'Average' : a === 'latest' ? 'Latest value' : a.charAt(0).toUpperCase() + a.slice(1)}
+                  </option>
+                ))}
+              </Select>
+            </Labeled>
+            {type !== 'kpi_card' && (
+              <Labeled label="Granularity" id="w-gran">
+                <Select id="w-gran" className="w-full" value={form.granularity} onChange={(e) => set('granularity', e.target.value as Granularity)}>
+                  {GRANULARITIES.map((g) => (
+                    <option key={g} value={g}>
+                      {g === 'auto' ? 'Automatic' : `By ${g}`}
+                    </option>
+                  ))}
+                </Select>
+              </Labeled>
+            )}
+            {(type === 'table' || type === 'bar_chart' || type === 'pie_chart') && (
+              <Labeled label={needsGroup ? 'Breakdown' : 'Breakdown (optional)'} id="w-group">
+                <Select id="w-group" className="w-full" value={form.groupBy} onChange={(e) => set('groupBy', e.target.value)} disabled={dims.length === 0}>
+                  {!needsGroup && <option value="">None</option>}
+                  {needsGroup && <option value="">Choose…</option>}
+                  {form.groupBy && !dims.includes(form.groupBy) && <option value={form.groupBy}>By {form.groupBy}</option>}
+                  {dims.map((d) => (
+                    <option key={d} value={d}>
+                      By {d}
+                    </option>
+                  ))}
+                </Select>
+              </Labeled>
+            )}
+          </>
         )}
         <Labeled label="Size" id="w-size">
-          <Select id="w-size" className="w-full" value={size} onChange={(e) => setSize(e.target.value)}>
-            <option value="small">Small</option>
-            <option value="medium">Medium</option>
-            <option value="large">Large</option>
-            <option value="full">Full width</option>
+          <Select id="w-size" className="w-full" value={form.size} onChange={(e) => set('size', e.target.value)}>
+            {Object.entries(SIZE_LABELS).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
           </Select>
         </Labeled>
-        {dashboard.layout.sections.length > 1 && (
+        {!editing && dashboard.layout.sections.length > 1 && (
           <Labeled label="Section" id="w-section">
-            <Select id="w-section" className="w-full" value={section} onChange={(e) => setSection(e.target.value)}>
+            <Select id="w-section" className="w-full" value={form.section} onChange={(e) => set('section', e.target.value)}>
               {dashboard.layout.sections.map((s) => (
                 <option key={s.id} value={s.id}>
                   {s.title || s.id}
@@ -191,13 +263,27 @@ export function AddWidgetDialog({ open, onClose, dashboard }: { open: boolean; o
             </Select>
           </Labeled>
         )}
-        <ErrorAlert error={create.error ?? catalog.error} className="sm:col-span-2" />
+        {(type === 'kpi_card' || type === 'line_chart' || type === 'bar_chart') && (
+          <div className="flex items-start gap-2 sm:col-span-2">
+            <input
+              id="w-invert"
+              type="checkbox"
+              className="mt-0.5 size-4 rounded border-gray-300 accent-brand-700"
+              checked={form.invertDelta}
+              onChange={(e) => set('invertDelta', e.target.checked)}
+            />
+            <label htmlFor="w-invert" className="text-sm text-gray-800">
+              A rise is bad news <span className="text-gray-500">(shows increases in red, as for refunds or churn)</span>
+            </label>
+          </div>
+        )}
+        <ErrorAlert error={save.error ?? catalog.error} className="sm:col-span-2" />
         <div className="flex justify-end gap-2 sm:col-span-2">
           <Button variant="secondary" onClick={onClose}>
             Cancel
           </Button>
-          <Button type="submit" busy={create.isPending} disabled={!metric || !storeId || (needsGroup && !groupBy)}>
-            Add widget
+          <Button type="submit" busy={save.isPending} disabled={(form.metricEditable && (!form.metric || (!form.storeId && !editing))) || (needsGroup && form.metricEditable && !form.groupBy)}>
+            {action}
           </Button>
         </div>
       </form>
@@ -205,13 +291,18 @@ export function AddWidgetDialog({ open, onClose, dashboard }: { open: boolean; o
   );
 }
 
-function Labeled({ label, id, children }: { label: string; id: string; children: React.ReactNode }) {
+function Labeled({ label, id, help, children }: { label: string; id: string; help?: string; children: React.ReactNode }) {
   return (
     <div>
       <label htmlFor={id} className="block text-sm font-medium text-gray-800">
         {label}
       </label>
       <div className="mt-1">{children}</div>
+      {help && (
+        <p id={`${id}-help`} className="mt-1 text-xs text-gray-500">
+          {help}
+        </p>
+      )}
     </div>
   );
 }

@@ -58,7 +58,7 @@ export default function DashboardListPage() {
                     <Badge>{d.visibility}</Badge>
                   </div>
                   <p className="mt-1 line-clamp-2 h-10 text-sm text-gray-600">{d.description || 'No description.'}</p>
-                  <p className="mt-3 text-xs text-gray-400">Updated {relativeTime(d.updated_at)}</p>
+                  <p className="mt-3 text-xs text-gray-500">Updated {relativeTime(d.updated_at)}</p>
                 </Card>
               </Link>
             </li>

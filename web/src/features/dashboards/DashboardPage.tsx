@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'react';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { useEffect, useRef, useState } from 'react';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { Link, useParams, useSearchParams } from 'react-router';
 import { api, keys } from '../../api/endpoints';
-import type { CompareTo, Preset } from '../../api/types';
+import { errorMessage } from '../../api/client';
+import type { CompareTo, Layout, Preset } from '../../api/types';
 import { Alert, ErrorAlert } from '../../components/ui/Alert';
 import { Button, Spinner } from '../../components/ui/Button';
 import { Skeleton } from '../../components/ui/Card';
@@ -11,9 +12,13 @@ import { relativeTime } from '../../lib/format';
 import { freshnessOf, oldestSync } from '../../lib/series';
 import { useSyncRefresh } from '../integrations/useSync';
 import { useSession } from '../shell/session';
-import { DashboardGrid } from './DashboardGrid';
+import { cx } from '../../lib/cx';
+import { DashboardGrid, type GridEditing } from './DashboardGrid';
 import { AddWidgetDialog } from './AddWidgetDialog';
+import { DashboardSettingsDialog } from './DashboardSettingsDialog';
+import { dropWidget, moveWidget, normalize, positionOf } from './layout';
 import { ShareDialog } from './ShareDialog';
+import { useBuilder } from './useBuilder';
 
 const RANGES: { value: Preset | ''; label: string }[] = [
   { value: '', label: 'Each widget’s range' },
@@ -47,11 +52,14 @@ export default function DashboardPage() {
   const { id = '' } = useParams();
   const { slug, canEdit, canManage } = useSession();
   const [params, setParams] = useSearchParams();
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
   const now = useNow();
   const [sharing, setSharing] = useState(false);
   const [adding, setAdding] = useState(false);
+  const [configuring, setConfiguring] = useState<string | null>(null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [editMode, setEditMode] = useState(false);
+  const [announcement, setAnnouncement] = useState('');
+  const focusAfter = useRef<{ widgetId: string; action: string } | null>(null);
 
   const range = (RANGES.find((r) => r.value === params.get('range'))?.value ?? '') as Preset | '';
   const compare = (COMPARES.find((c) => c.value === params.get('compare'))?.value ?? 'previous_period') as CompareTo;
@@ -75,17 +83,76 @@ export default function DashboardPage() {
     enabled: dashboard.isSuccess,
   });
   const sync = useSyncRefresh(slug);
-  const removeWidget = useMutation({
-    mutationFn: (widgetId: string) => api.deleteWidget(slug, id, widgetId),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.dashboard(slug, id) }),
-  });
-  const remove = useMutation({
-    mutationFn: () => api.deleteDashboard(slug, id),
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: keys.dashboards(slug) });
-      void navigate('/', { replace: true });
-    },
-  });
+  const builder = useBuilder(slug, id);
+  const { removeWidget, remove } = builder;
+  const editing = canEdit && editMode;
+  useEffect(() => setEditMode(false), [id]);
+
+  // Keyboard users keep their place: after a move the same button has focus again
+  // (the widget may have changed section, which mounts it anew).
+  const layout = dashboard.data?.layout;
+  useEffect(() => {
+    const want = focusAfter.current;
+    if (!want || !layout) return;
+    focusAfter.current = null;
+    const bar = document.querySelector(`[data-widget-id="${want.widgetId}"]`);
+    const target = bar?.querySelector<HTMLButtonElement>(`[data-action="${want.action}"]:not(:disabled)`) ?? bar?.querySelector<HTMLButtonElement>('[data-action]:not(:disabled)');
+    target?.focus();
+  }, [layout]);
+
+  const widgetTitle = (widgetId: string) => dashboard.data?.widgets.find((w) => w.id === widgetId)?.title ?? 'Widget';
+  const gridEditing: GridEditing | undefined =
+    editing && dashboard.data
+      ? {
+          onMove: (widgetId, step) => {
+            const d = dashboard.data;
+            if (!d) return;
+            const current = normalize(d.layout, d.widgets);
+            const next: Layout = moveWidget(current, widgetId, step);
+            if (next === current) return;
+            focusAfter.current = { widgetId, action: step < 0 ? 'back' : 'forward' };
+            const pos = positionOf(next, widgetId);
+            const section = pos ? next.sections[pos.section] : undefined;
+            setAnnouncement(
+              pos && section ? `${widgetTitle(widgetId)} moved to position ${pos.index + 1} of ${section.widgets?.length ?? 0}${section.title ? ` in ${section.title}` : ''}.` : '',
+            );
+            builder.saveLayout.mutate(next);
+          },
+          onDrop: (widgetId, sectionId, targetId) => {
+            const d = dashboard.data;
+            if (!d) return;
+            const current = normalize(d.layout, d.widgets);
+            const next = dropWidget(current, widgetId, sectionId, targetId);
+            if (next === current) return;
+            const pos = positionOf(next, widgetId);
+            const section = pos ? next.sections[pos.section] : undefined;
+            setAnnouncement(pos && section ? `${widgetTitle(widgetId)} moved to position ${pos.index + 1} of ${section.widgets?.length ?? 0}${section.title ? ` in ${section.title}` : ''}.` : '');
+            builder.saveLayout.mutate(next);
+          },
+          onConfigure: (widgetId) => setConfiguring(widgetId),
+          onResize: (widgetId, size) => {
+            builder.resize.mutate({ widgetId, size });
+            setAnnouncement(`${widgetTitle(widgetId)} is now ${size === 'full' ? 'full width' : size}.`);
+          },
+          onRemove: (widgetId) => {
+            const title = widgetTitle(widgetId);
+            if (!window.confirm(`Remove “${title}” from the dashboard?`)) return;
+            removeWidget.mutate(widgetId, {
+              onSuccess: () => {
+                setAnnouncement(`${title} removed.`);
+                document.getElementById('builder-add')?.focus();
+              },
+            });
+          },
+        }
+      : undefined;
+  const setColumns = (columns: 1 | 2 | 3) => {
+    const d = dashboard.data;
+    if (!d || d.layout.columns === columns) return;
+    builder.saveLayout.mutate({ ...normalize(d.layout, d.widgets), columns });
+    setAnnouncement(`${columns} ${columns === 1 ? 'column' : 'columns'}.`);
+  };
+  const configured = configuring ? (dashboard.data?.widgets.find((w) => w.id === configuring) ?? null) : null;
 
   if (dashboard.isError) {
     return (
@@ -143,7 +210,7 @@ export default function DashboardPage() {
               </option>
             ))}
           </Select>
-          {canEdit && (
+          {canEdit && !editing && (
             <Button variant="secondary" onClick={() => setAdding(true)} disabled={!dashboard.data}>
               Add widget
             </Button>
@@ -155,18 +222,83 @@ export default function DashboardPage() {
           )}
           {canEdit && (
             <Button
-              variant="ghost"
-              className="text-red-700 hover:bg-red-50"
+              variant={editing ? 'primary' : 'secondary'}
+              aria-pressed={editing}
+              onClick={() => setEditMode((e) => !e)}
+              disabled={!dashboard.data}
+            >
+              {editing ? 'Done' : 'Edit'}
+            </Button>
+          )}
+        </div>
+      </div>
+
+      {editing && dashboard.data && (
+        <div
+          role="region"
+          aria-label="Dashboard builder"
+          className="mt-4 flex flex-wrap items-center gap-x-4 gap-y-2 rounded-lg border border-brand-200 bg-brand-50/60 px-3 py-2"
+        >
+          <fieldset className="flex items-center gap-2">
+            <legend className="float-left mr-2 text-sm font-medium text-gray-800">Columns</legend>
+            <div className="flex rounded-md bg-white shadow-xs ring-1 ring-gray-300 ring-inset">
+              {([1, 2, 3] as const).map((c) => (
+                <label
+                  key={c}
+                  className={cx(
+                    'relative flex h-8 w-9 cursor-pointer items-center justify-center text-sm font-medium first:rounded-l-md last:rounded-r-md has-focus-visible:outline-2 has-focus-visible:outline-brand-500',
+                    dashboard.data?.layout.columns === c ? 'bg-brand-700 text-white' : 'text-gray-700 hover:bg-gray-50',
+                  )}
+                >
+                  <input
+                    type="radio"
+                    name="columns"
+                    value={c}
+                    className="absolute inset-0 size-full cursor-pointer appearance-none opacity-0"
+                    checked={dashboard.data?.layout.columns === c}
+                    onChange={() => setColumns(c)}
+                    aria-label={`${c} ${c === 1 ? 'column' : 'columns'}`}
+                  />
+                  <span aria-hidden="true">{c}</span>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <div className="flex flex-wrap items-center gap-2">
+            <Button id="builder-add" size="sm" onClick={() => setAdding(true)}>
+              Add widget
+            </Button>
+            <Button size="sm" variant="secondary" onClick={() => setSettingsOpen(true)}>
+              Name &amp; visibility
+            </Button>
+            <Button size="sm" variant="secondary" busy={builder.duplicate.isPending} onClick={() => builder.duplicate.mutate()}>
+              Duplicate
+            </Button>
+            <Button
+              size="sm"
+              variant="danger"
               busy={remove.isPending}
               onClick={() => {
                 if (window.confirm('Delete this dashboard? Its widgets and share links go with it.')) remove.mutate();
               }}
             >
-              Delete
+              Delete dashboard
             </Button>
-          )}
+          </div>
+          <p className="text-xs text-gray-600 lg:ml-auto">
+            {builder.saveLayout.isPending || builder.resize.isPending ? (
+              <span className="inline-flex items-center gap-1.5">
+                <Spinner className="size-3 text-brand-600" /> Saving…
+              </span>
+            ) : (
+              'Drag widgets or use their arrows. Changes save as you make them.'
+            )}
+          </p>
         </div>
-      </div>
+      )}
+      <p className="sr-only" aria-live="polite">
+        {announcement}
+      </p>
 
       <div className="mt-3 flex h-6 items-center gap-2 text-sm text-gray-500" aria-live="polite">
         {sync.syncing ? (
@@ -176,14 +308,19 @@ export default function DashboardPage() {
         ) : freshness.length > 0 ? (
           <>
             <span title={oldest ?? undefined}>{neverSynced ? 'Waiting for the first sync' : `Last synced ${relativeTime(oldest, now)}`}</span>
-            <span aria-hidden="true">·</span>
-            <button
-              type="button"
-              className="font-medium text-brand-700 hover:underline"
-              onClick={() => sync.refresh(freshness.map((f) => f.integration_id))}
-            >
-              Refresh
-            </button>
+            {/* Viewers are read-only: a sync is a write. */}
+            {canEdit && (
+              <>
+                <span aria-hidden="true">·</span>
+                <button
+                  type="button"
+                  className="font-medium text-brand-700 hover:underline"
+                  onClick={() => sync.refresh(freshness.map((f) => f.integration_id))}
+                >
+                  Refresh
+                </button>
+              </>
+            )}
           </>
         ) : null}
         {data.isFetching && !data.isPending && !sync.syncing && <Spinner className="size-3.5 text-gray-400" />}
@@ -193,7 +330,11 @@ export default function DashboardPage() {
           {sync.failure ?? (sync.error instanceof Error ? sync.error.message : 'The sync could not start.')}
         </Alert>
       )}
-      {(remove.error ?? removeWidget.error) && <ErrorAlert error={remove.error ?? removeWidget.error} className="mt-2" />}
+      {builder.error ? (
+        <Alert tone="error" className="mt-2" onDismiss={builder.clearError}>
+          {errorMessage(builder.error).replace(/^./, (c) => c.toUpperCase())}
+        </Alert>
+      ) : null}
       {data.isError && <ErrorAlert error={data.error} className="mt-2" onRetry={() => void data.refetch()} />}
 
       <div className="mt-4">
@@ -222,6 +363,7 @@ export default function DashboardPage() {
                     }
                   : undefined
               }
+              editing={gridEditing}
             />
           )
         ) : (
@@ -230,6 +372,12 @@ export default function DashboardPage() {
       </div>
       {dashboard.data && <ShareDialog open={sharing} onClose={() => setSharing(false)} dashboard={dashboard.data} />}
       {dashboard.data && <AddWidgetDialog open={adding} onClose={() => setAdding(false)} dashboard={dashboard.data} />}
+      {dashboard.data && (
+        <AddWidgetDialog open={configured !== null} onClose={() => setConfiguring(null)} dashboard={dashboard.data} widget={configured} />
+      )}
+      {dashboard.data && canEdit && (
+        <DashboardSettingsDialog open={settingsOpen} onClose={() => setSettingsOpen(false)} dashboard={dashboard.data} update={builder.update} />
+      )}
     </div>
   );
 }

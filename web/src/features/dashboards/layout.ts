@@ -39,3 +39,89 @@ export function arrange<W extends { id: string }>(layout: Layout, widgets: W[]):
   }
   return sections;
 }
+
+/** The layout with every widget placed exactly once (what the server asks of a saved layout). */
+export function normalize(layout: Layout, widgets: { id: string }[]): Layout {
+  const sections = arrange(layout, widgets);
+  const byId = new Map(layout.sections.map((s) => [s.id, s]));
+  return {
+    columns: layout.columns,
+    sections: sections.map((s) => ({ ...(byId.get(s.id) ?? { title: s.title }), id: s.id === 'rest' && !byId.has('rest') ? 'main' : s.id, widgets: s.widgets.map((w) => w.id) })),
+  };
+}
+
+/** Where a widget sits: section index, index in the section, and whether it can move each way. */
+export function positionOf(layout: Layout, widgetId: string): { section: number; index: number; first: boolean; last: boolean } | null {
+  const sections = layout.sections;
+  for (let s = 0; s < sections.length; s += 1) {
+    const list = sections[s]!.widgets ?? [];
+    const i = list.indexOf(widgetId);
+    if (i >= 0) {
+      return { section: s, index: i, first: s === 0 && i === 0, last: s === sections.length - 1 && i === list.length - 1 };
+    }
+  }
+  return null;
+}
+
+/**
+ * Moves a widget one place earlier (-1) or later (+1) in reading order. At the edge
+ * of a section it crosses into the neighbouring one (end of the previous section,
+ * start of the next). Returns the same layout when it cannot move.
+ */
+export function moveWidget(layout: Layout, widgetId: string, step: -1 | 1): Layout {
+  const pos = positionOf(layout, widgetId);
+  if (!pos) return layout;
+  const sections = layout.sections.map((s) => ({ ...s, widgets: [...(s.widgets ?? [])] }));
+  const here = sections[pos.section]!.widgets;
+  const target = pos.index + step;
+  if (target >= 0 && target < here.length) {
+    here.splice(pos.index, 1);
+    here.splice(target, 0, widgetId);
+    return { ...layout, sections };
+  }
+  const next = pos.section + step;
+  if (next < 0 || next >= sections.length) return layout;
+  here.splice(pos.index, 1);
+  const there = sections[next]!.widgets;
+  if (step < 0) there.push(widgetId);
+  else there.unshift(widgetId);
+  return { ...layout, sections };
+}
+
+/** Moves a widget to the end of another section. */
+export function moveToSection(layout: Layout, widgetId: string, sectionId: string): Layout {
+  if (!layout.sections.some((s) => s.id === sectionId)) return layout;
+  return {
+    ...layout,
+    sections: layout.sections.map((s) => {
+      const rest = (s.widgets ?? []).filter((id) => id !== widgetId);
+      return { ...s, widgets: s.id === sectionId ? [...rest, widgetId] : rest };
+    }),
+  };
+}
+
+export const SIZES = ['small', 'medium', 'large', 'full'] as const;
+
+export function withColumns(layout: Layout, columns: 1 | 2 | 3): Layout {
+  return { ...layout, columns };
+}
+
+/**
+ * Drag and drop: a widget dropped on another takes its place, the other moving
+ * towards where the dragged one came from (after it when dragged forward within a
+ * section, before it otherwise); dropped on a section (`targetId` null) it goes last.
+ * Returns the same layout when nothing changes.
+ */
+export function dropWidget(layout: Layout, widgetId: string, sectionId: string, targetId: string | null): Layout {
+  const from = positionOf(layout, widgetId);
+  if (widgetId === targetId || !from || !layout.sections.some((s) => s.id === sectionId)) return layout;
+  const to = targetId === null ? null : positionOf(layout, targetId);
+  const after = to !== null && to.section === from.section && from.index < to.index;
+  const sections = layout.sections.map((s) => ({ ...s, widgets: (s.widgets ?? []).filter((id) => id !== widgetId) }));
+  const target = sections.find((s) => s.id === sectionId)!;
+  const at = targetId === null ? -1 : target.widgets.indexOf(targetId);
+  if (at < 0) target.widgets.push(widgetId);
+  else target.widgets.splice(after ? at + 1 : at, 0, widgetId);
+  const same = sections.every((s, i) => JSON.stringify(s.widgets) === JSON.stringify(layout.sections[i]!.widgets ?? []));
+  return same ? layout : { ...layout, sections };
+}

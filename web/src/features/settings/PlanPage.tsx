@@ -87,17 +87,17 @@ export default function PlanPage() {
               </h2>
               <p className="text-xs text-gray-500">Plan id: {u.plan.id}</p>
             </div>
-            <dl className="mt-5 space-y-6" data-testid="usage">
+            <ul className="mt-5 space-y-6" data-testid="usage">
               {rows.map((r) => (
-                <div key={r.id} data-usage={r.id} data-state={r.m.state}>
+                <li key={r.id} data-usage={r.id} data-state={r.m.state}>
                   <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
-                    <dt id={`usage-${r.id}`} className="text-sm font-medium text-gray-800">
+                    <span id={`usage-${r.id}`} className="text-sm font-medium text-gray-800">
                       {r.label}
-                    </dt>
-                    <dd className="text-sm text-gray-600 tabular-nums">
+                    </span>
+                    <span className="text-sm text-gray-600 tabular-nums">
                       <span className="font-semibold text-gray-900">{nf.format(r.m.used)}</span>
                       {r.m.cap === null ? ' · no limit' : ` of ${nf.format(r.m.cap)}`}
-                    </dd>
+                    </span>
                   </div>
                   <div
                     role="progressbar"
@@ -127,9 +127,9 @@ export default function PlanPage() {
                       </>
                     )}
                   </p>
-                </div>
+                </li>
               ))}
-            </dl>
+            </ul>
           </>
         )}
       </Card>

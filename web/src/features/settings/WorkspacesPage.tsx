@@ -104,7 +104,7 @@ export default function WorkspacesPage() {
                         setNotice(null);
                         setDialog({ kind: 'new-store', workspaceId: ws.id });
                       }}
-                      aria-label={`Add a store to ${ws.name}`}
+                      aria-label={`Add store to ${ws.name}`}
                     >
                       Add store
                     </Button>

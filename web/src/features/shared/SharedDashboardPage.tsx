@@ -39,7 +39,7 @@ export default function SharedDashboardPage() {
                 <h1 className="text-2xl font-semibold tracking-tight text-gray-900">{shared.data.name}</h1>
                 <p className="mt-0.5 h-5 text-sm text-gray-500">
                   {shared.data.description}
-                  {oldest && <span className="ml-2 text-gray-400">· Updated {relativeTime(oldest)}</span>}
+                  {oldest && <span className="ml-2 text-gray-500">· Updated {relativeTime(oldest)}</span>}
                 </p>
               </>
             ) : (

@@ -17,7 +17,7 @@ export function FunnelView({ steps, label, height }: { steps: QueryResult[]; lab
           <li key={`${s.metric}-${i}`}>
             <div className="flex items-baseline justify-between text-sm">
               <span className="text-gray-700">
-                <span className="mr-1.5 text-xs text-gray-400">{i + 1}</span>
+                <span className="mr-1.5 text-xs text-gray-500">{i + 1}</span>
                 {s.name}
               </span>
               <span className="font-medium tabular-nums text-gray-900">

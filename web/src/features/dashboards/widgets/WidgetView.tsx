@@ -127,7 +127,7 @@ function WidgetHeader({ widget, data }: { widget: WidgetMeta; data: WidgetData |
     <div className="flex items-start justify-between gap-3">
       <div className="min-w-0">
         <h3 className="truncate text-sm font-medium text-gray-800">{widget.title}</h3>
-        <p className="h-4 truncate text-xs text-gray-400">{r ? rangeLabel(r.range.from, r.range.to) : ''}</p>
+        <p className="h-4 truncate text-xs text-gray-500">{r ? rangeLabel(r.range.from, r.range.to) : ''}</p>
       </div>
       {showTotal && r && <HeadlineTotal result={r} invert={widget.display_config.invert_delta ?? riseIsBad(r.metric)} />}
     </div>
