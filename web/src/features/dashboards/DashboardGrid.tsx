@@ -19,7 +19,7 @@ const SIZES: { value: string; label: string }[] = [
   { value: 'small', label: 'Small' },
   { value: 'medium', label: 'Medium' },
   { value: 'large', label: 'Large' },
-  { value: 'full', label: 'Full width' },
+  { value: 'full', label: 'Full' },
 ];
 
 /** Sections of widgets in 1, 2 or 3 columns; used by the app and by public share pages. */
@@ -136,7 +136,7 @@ function EditBar({ widget, layout, editing }: { widget: WidgetMeta; layout: Layo
   const back = vertical ? 'Move up' : 'Move left';
   const forward = vertical ? 'Move down' : 'Move right';
   return (
-    <div role="toolbar" aria-label={`Edit ${widget.title}`} className="mt-1 flex items-center gap-1 px-1 pb-0.5">
+    <div role="toolbar" aria-label={`Edit ${widget.title}`} className="mt-1 flex flex-wrap items-center gap-1 px-1 pb-0.5">
       <IconButton label={`${back}: ${widget.title}`} title={back} action="back" disabled={!pos || pos.first} onClick={() => editing.onMove(widget.id, -1)}>
         <path d={vertical ? 'M10 4l-5 5h3.5v7h3V9H15z' : 'M4 10l5-5v3.5h7v3H9V15z'} />
       </IconButton>
@@ -146,7 +146,7 @@ function EditBar({ widget, layout, editing }: { widget: WidgetMeta; layout: Layo
       <label className="sr-only" htmlFor={`size-${widget.id}`}>
         Size of {widget.title}
       </label>
-      <Select id={`size-${widget.id}`} value={widget.size} onChange={(e) => editing.onResize(widget.id, e.target.value)} className="h-8 min-w-0 max-w-36 flex-1 py-0 pr-7 pl-2 text-xs">
+      <Select id={`size-${widget.id}`} value={widget.size} onChange={(e) => editing.onResize(widget.id, e.target.value)} className="h-8 w-24 shrink-0 py-0 pr-7 pl-2 text-xs">
         {SIZES.map((s) => (
           <option key={s.value} value={s.value}>
             {s.label}
