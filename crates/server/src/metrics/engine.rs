@@ -145,7 +145,7 @@ FROM jsonb_to_recordset($1::jsonb)
 CROSS JOIN LATERAL (
     SELECT x.day, x.dimensions, x.value_sum, x.event_count FROM metric_rollups_daily x
     WHERE x.store_id = ANY(r.stores) AND x.source = r.source AND x.metric_name = r.metric
-      AND x.day >= coalesce(r.lo, '-infinity'::date) AND x.day <= r.hi
+      AND x.day >= r.lo AND x.day <= r.hi
       AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(r.filters) AS f(dim text, vals text[])
                       WHERE NOT coalesce(x.dimensions->>f.dim = ANY(f.vals), false))
     -- A fence: each request is its own index scan, never one hash join over the table.
@@ -193,6 +193,9 @@ async fn answer_reads(
                 rollups.push(serde_json::Value::Object(request));
             }
             ReadKind::Opening { before } => {
+                // Plain comparisons only: under RLS a non-leakproof expression such as
+                // coalesce() would be checked after the policy, row by row.
+                request.insert("lo".into(), json!("-infinity"));
                 request.insert("hi".into(), json!(*before - Duration::days(1)));
                 request.insert("collapse".into(), json!(true));
                 rollups.push(serde_json::Value::Object(request));
