@@ -284,6 +284,19 @@ async fn measure(mut conn: PgConnection, org: Uuid, runs: usize) -> anyhow::Resu
     sizes.sort_by(|a, b| b.0.cmp(&a.0));
     let targets = [("largest", sizes[0]), ("median", sizes[sizes.len() / 2])];
 
+    // Every timed read runs as requests do: the app role, a member's id, RLS applied.
+    let member: Uuid = sqlx::query_scalar(
+        "WITH u AS (INSERT INTO users (id, email, name, password_hash) VALUES (gen_random_uuid(), 'bench@example.com', 'Bench', 'x')
+                    ON CONFLICT DO NOTHING RETURNING id)
+         SELECT id FROM u UNION ALL SELECT id FROM users WHERE email = 'bench@example.com'",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    sqlx::query("INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'owner') ON CONFLICT DO NOTHING")
+        .bind(org)
+        .bind(member)
+        .execute(&mut conn)
+        .await?;
     let now = Utc::now();
     for (label, (events, store)) in targets {
         let queries: Vec<_> = dashboard(store)
@@ -296,10 +309,12 @@ async fn measure(mut conn: PgConnection, org: Uuid, runs: usize) -> anyhow::Resu
         for run in 0..runs {
             let started = Instant::now();
             let batch: Vec<&_> = queries.iter().collect();
-            let answers = engine::run_many(&mut conn, org, &batch, now)
+            let mut tx = as_member(&mut conn, member).await?;
+            let answers = engine::run_many(&mut tx, org, &batch, now)
                 .await
                 .and_then(|all| all.into_iter().collect::<Result<Vec<_>, _>>())
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tx.commit().await?;
             service.push(started.elapsed().as_secs_f64() * 1000.0);
             if run == 0 {
                 results = answers;
@@ -322,8 +337,9 @@ async fn measure(mut conn: PgConnection, org: Uuid, runs: usize) -> anyhow::Resu
                 updated_at: now,
             })
             .collect();
+        let mut tx = as_member(&mut conn, member).await?;
         evaluate(
-            &mut conn,
+            &mut tx,
             &providers,
             &cache,
             org,
@@ -333,11 +349,13 @@ async fn measure(mut conn: PgConnection, org: Uuid, runs: usize) -> anyhow::Resu
         )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+        tx.commit().await?;
         let mut cached = Vec::new();
         for _ in 0..runs {
             let started = Instant::now();
+            let mut tx = as_member(&mut conn, member).await?;
             evaluate(
-                &mut conn,
+                &mut tx,
                 &providers,
                 &cache,
                 org,
@@ -347,6 +365,7 @@ async fn measure(mut conn: PgConnection, org: Uuid, runs: usize) -> anyhow::Resu
             )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+            tx.commit().await?;
             cached.push(started.elapsed().as_secs_f64() * 1000.0);
         }
         // (a) no index on the raw table, (b) a btree on (store, metric, time).
@@ -368,8 +387,9 @@ async fn measure(mut conn: PgConnection, org: Uuid, runs: usize) -> anyhow::Resu
             let mut samples = Vec::new();
             for _ in 0..raw_runs {
                 let started = Instant::now();
+                let mut tx = as_member(&mut conn, member).await?;
                 for result in &results {
-                    let (current, previous) = raw_widget(&mut conn, store, result).await?;
+                    let (current, previous) = raw_widget(&mut tx, store, result).await?;
                     anyhow::ensure!(
                         Some(current) == result.total,
                         "{variant}: {} current {current} vs service {:?}",
@@ -383,6 +403,7 @@ async fn measure(mut conn: PgConnection, org: Uuid, runs: usize) -> anyhow::Resu
                         result.metric
                     );
                 }
+                tx.commit().await?;
                 samples.push(started.elapsed().as_secs_f64() * 1000.0);
             }
             timings.push((variant, samples));
@@ -415,4 +436,17 @@ async fn measure(mut conn: PgConnection, org: Uuid, runs: usize) -> anyhow::Resu
         }
     }
     Ok(())
+}
+
+/// A transaction as a signed-in member: the app role with RLS, like a request's.
+async fn as_member(
+    conn: &mut PgConnection,
+    member: Uuid,
+) -> sqlx::Result<sqlx::Transaction<'_, sqlx::Postgres>> {
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT set_config('role', 'pulseboard_app', true), set_config('pulseboard.user_id', $1, true)")
+        .bind(member.to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
 }
