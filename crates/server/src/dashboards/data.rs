@@ -141,22 +141,19 @@ impl ResultCache {
     }
 }
 
-/// The version of an organization's data: changes whenever a sync finishes, an
-/// integration connects or disconnects, or a store's zone or currency changes.
+/// The version of an organization's data: `organizations.data_changed_at`, moved by
+/// triggers whenever a sync starts or finishes, an integration connects or
+/// disconnects, or a store's zone, currency or workspace changes.
 pub(crate) async fn data_version(conn: &mut PgConnection, org_id: Uuid) -> sqlx::Result<String> {
-    let (latest, connected, stores): (Option<DateTime<Utc>>, i64, Option<String>) = sqlx::query_as(
-        "SELECT (SELECT max(last_synced_at) FROM integrations WHERE org_id = $1),
-                (SELECT count(*) FROM integrations WHERE org_id = $1 AND status <> 'disconnected'),
-                (SELECT md5(string_agg(id::text || timezone || currency, ',' ORDER BY id)) FROM stores WHERE org_id = $1)",
-    )
-    .bind(org_id)
-    .fetch_one(conn)
-    .await?;
-    Ok(format!(
-        "{}:{connected}:{}",
-        latest.map(|t| t.timestamp_micros()).unwrap_or(0),
-        stores.unwrap_or_default()
-    ))
+    let changed: Option<DateTime<Utc>> =
+        sqlx::query_scalar("SELECT data_changed_at FROM organizations WHERE id = $1")
+            .bind(org_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(changed
+        .map(|t| t.timestamp_micros())
+        .unwrap_or(0)
+        .to_string())
 }
 
 fn cache_key(org_id: Uuid, viewer: &str, version: &str, query: &Validated) -> String {
