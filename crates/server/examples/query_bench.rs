@@ -443,10 +443,10 @@ async fn as_member(
     conn: &mut PgConnection,
     member: Uuid,
 ) -> sqlx::Result<sqlx::Transaction<'_, sqlx::Postgres>> {
-    let mut tx = conn.begin().await?;
-    sqlx::query("SELECT set_config('role', 'pulseboard_app', true), set_config('pulseboard.user_id', $1, true)")
-        .bind(member.to_string())
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+    // As db::Database::user_tx: BEGIN and the settings in one round trip.
+    conn.begin_with(format!(
+        "BEGIN; SELECT set_config('role', 'pulseboard_app', true), set_config('pulseboard.user_id', '{}', true)",
+        member.hyphenated()
+    ))
+    .await
 }

@@ -100,23 +100,24 @@ impl Database {
     }
 
     /// A transaction as the user-facing role with the user's id set: RLS applies.
+    /// One round trip: BEGIN and the settings travel as one simple query (the id is a
+    /// formatted `Uuid`, never caller text).
     pub async fn user_tx(&self, user_id: Uuid) -> Result<Tx, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT set_config('role', 'pulseboard_app', true), set_config('pulseboard.user_id', $1, true)")
-            .bind(user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
+        self.pool
+            .begin_with(format!(
+                "BEGIN; SELECT set_config('role', 'pulseboard_app', true), \
+                 set_config('pulseboard.user_id', '{}', true)",
+                user_id.hyphenated()
+            ))
+            .await
     }
 
     /// A transaction as the worker role: background jobs and account bootstrap
     /// (sign-up, session lookup, invite acceptance) that act before a tenant is known.
     pub async fn worker_tx(&self) -> Result<Tx, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT set_config('role', 'pulseboard_worker', true)")
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
+        self.pool
+            .begin_with("BEGIN; SELECT set_config('role', 'pulseboard_worker', true)")
+            .await
     }
 
     /// Closes the pool and stops the embedded cluster, if any.
