@@ -46,6 +46,12 @@ await run(browser, async (state) => {
     const deep = await page.request.get(`${BASE}/settings/integrations?connected=stripe`);
     assert(deep.status() === 200 && (deep.headers()['content-type'] ?? '').includes('text/html'), 'deep link did not get index.html');
     assert(deep.headers()['cache-control'] === 'no-cache', 'index.html must be no-cache');
+    // Scripts go out gzipped (the JS budget counts gzipped bytes) and cached for good.
+    const script = (await deep.text()).match(/src="(\/assets\/[^"]+\.js)"/)?.[1];
+    assert(script, 'index.html names no script');
+    const js = await page.request.get(`${BASE}${script}`, { headers: { 'accept-encoding': 'gzip' } });
+    assert(js.headers()['content-encoding'] === 'gzip', `script served with content-encoding ${js.headers()['content-encoding']}`);
+    assert(js.headers()['cache-control']?.includes('immutable'), 'hashed assets must be immutable');
   });
 
   await step('login page renders; signing up lands on the dashboards', async () => {

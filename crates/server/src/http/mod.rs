@@ -117,6 +117,9 @@ pub fn router(state: AppState) -> Router {
             middleware::refuse_cross_site,
         ))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        // gzip for browsers that ask: the UI's scripts (the JS budget in BENCHMARKS.md
+        // is gzipped bytes) and large JSON such as a dashboard's data.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,
