@@ -11,9 +11,15 @@
 //! In debug builds rust-embed reads the folder at run time, so `npm run build` shows up
 //! without recompiling; release builds embed what `web/dist` held when they compiled.
 
+use std::{
+    collections::HashMap,
+    io::Write,
+    sync::{Mutex, OnceLock},
+};
+
 use axum::{
     body::Body,
-    http::{header, HeaderValue, Method, StatusCode, Uri},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri},
     response::{IntoResponse, Response},
 };
 use rust_embed::Embed;
@@ -37,7 +43,7 @@ const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Pulseboard</t
 in <code>web/</code>, then rebuild Pulseboard. The API is at <a href=\"/api/openapi.json\">/api/openapi.json</a>.";
 
 /// Fallback for every request no route matched.
-pub async fn fallback(method: Method, uri: Uri) -> Response {
+pub async fn fallback(method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path();
     if path == "/api" || path.starts_with("/api/") || !matches!(method, Method::GET | Method::HEAD)
     {
@@ -51,15 +57,23 @@ pub async fn fallback(method: Method, uri: Uri) -> Response {
             } else {
                 "no-cache"
             };
-            return (
+            let mut response = (
                 [
                     (header::CONTENT_TYPE, asset.metadata.mimetype().to_string()),
                     (header::CACHE_CONTROL, cache.to_string()),
                     (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+                    (header::VARY, "accept-encoding".to_string()),
                 ],
-                asset.data,
+                asset.data.clone(),
             )
                 .into_response();
+            if accepts_gzip(&headers) && compressible(file) {
+                *response.body_mut() = Body::from(gzipped(file, &asset.data));
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            return response;
         }
         // A missing hashed asset is an old page asking for a file this release does
         // not have: answering index.html would only confuse the browser.
@@ -68,6 +82,43 @@ pub async fn fallback(method: Method, uri: Uri) -> Response {
         }
     }
     index()
+}
+
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
+}
+
+fn compressible(file: &str) -> bool {
+    [".js", ".css", ".svg", ".html", ".json", ".map"]
+        .iter()
+        .any(|ext| file.ends_with(ext))
+}
+
+/// Assets never change while the process runs: each is compressed once, at its first
+/// request, at the best level, and served from memory after that.
+fn gzipped(file: &str, data: &[u8]) -> axum::body::Bytes {
+    static CACHE: OnceLock<Mutex<HashMap<String, axum::body::Bytes>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    // The length too: debug builds read `web/dist` from disk, which a rebuild changes.
+    let key = format!("{file}:{}", data.len());
+    if let Some(hit) = cache.lock().expect("gzip cache").get(&key) {
+        return hit.clone();
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let packed = encoder
+        .write_all(data)
+        .and_then(|()| encoder.finish())
+        .map(axum::body::Bytes::from)
+        .unwrap_or_else(|_| axum::body::Bytes::copy_from_slice(data));
+    cache
+        .lock()
+        .expect("gzip cache")
+        .insert(key, packed.clone());
+    packed
 }
 
 fn index() -> Response {

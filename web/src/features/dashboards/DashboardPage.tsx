@@ -80,7 +80,7 @@ export default function DashboardPage() {
     queryKey: keys.dashboardData(slug, id, range, compare),
     queryFn: ({ signal }) => api.dashboardData(slug, id, { range: range || null, compare_to: compare }, signal),
     placeholderData: keepPreviousData,
-    enabled: dashboard.isSuccess,
+    // Asked for with the layout, not after it: the data call answers 404 by itself.
   });
   const sync = useSyncRefresh(slug);
   const builder = useBuilder(slug, id);
