@@ -225,6 +225,14 @@ await run(browser, async (state) => {
     const text = await store.innerText();
     assert(text.includes('EUR') && text.includes('Europe/Paris'), `the new store row reads ${text}`);
     assert((await page.locator('#store-switcher option', { hasText: 'Alpha EU shop' }).count()) === 1, 'the store switcher does not list the new store');
+    // With two workspaces the header offers a workspace switcher that narrows the stores.
+    const workspaceSwitcher = page.getByRole('combobox', { name: 'Workspace', exact: true });
+    await workspaceSwitcher.selectOption({ label: 'Client Alpha' });
+    await page.waitForFunction(() => document.querySelectorAll('#store-switcher option').length === 1);
+    const only = await page.locator('#store-switcher option').allInnerTexts();
+    assert(only[0].includes('Alpha EU shop'), `stores listed for Client Alpha: ${only}`);
+    await workspaceSwitcher.selectOption({ label: 'All workspaces' });
+    await page.waitForFunction(() => document.querySelectorAll('#store-switcher option').length === 2);
     await page.mouse.move(0, 0);
     await shot(page, '23-settings-workspaces', { fullPage: true });
   });

@@ -3,15 +3,14 @@
 //   PULSEBOARD_URL=http://127.0.0.1:8080 node tests/smoke.browser.mjs
 //
 // The server must run with the simulator's settings (`pulseboard simulator` prints
-// them): the test connects Stripe with the simulator's restricted key. It signs up,
-// connects Stripe through the API-key form, waits for the first sync, creates the
+// them). It signs up, connects Stripe through the simulated OAuth flow (after the API-key
+// form refused a wrong key), waits for the first sync, creates the
 // "SaaS Revenue" dashboard from its template, checks that charts draw real data,
 // opens a share link in a fresh browser context, and saves screenshots to
 // docs/screenshots/ (SCREENSHOT_DIR overrides). Uses Debian's Chromium
 // (CHROMIUM_PATH overrides /usr/bin/chromium); it never downloads a browser.
 import {
   BASE,
-  STRIPE_KEY,
   SYNC_TIMEOUT,
   assert,
   launchBrowser,
@@ -80,10 +79,11 @@ await run(browser, async (state) => {
     await stripe.getByText('That does not look right').waitFor();
   });
 
-  await step('Stripe connects with the simulator’s restricted key and the first sync finishes', async () => {
+  await step('Stripe connects through OAuth (simulated Stripe Connect) and the first sync finishes', async () => {
     const stripe = page.locator('[data-provider="stripe"]');
-    await stripe.getByLabel('Restricted API key').fill(STRIPE_KEY);
-    await stripe.getByRole('button', { name: 'Connect with API key' }).click();
+    await stripe.getByRole('button', { name: 'Connect Stripe' }).click();
+    // Pulseboard → the provider's consent page → the callback → back here.
+    await page.waitForURL(/\/settings\/integrations/, { timeout: 20_000 });
     await page.getByText('Stripe connected').waitFor({ timeout: 20_000 });
     await page.locator('[data-testid="sync-jobs"] tr[data-status]').first().waitFor({ timeout: 20_000 });
     await shot(page, '03-integrations-syncing');

@@ -37,7 +37,7 @@ export function AppShell() {
 }
 
 function Header() {
-  const { me, membership, stores, store, setOrg, setStore } = useSession();
+  const { me, membership, workspaces, workspace, setWorkspace, stores, store, setOrg, setStore } = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const logout = useMutation({
@@ -92,6 +92,30 @@ function Header() {
           <span className="text-gray-300" aria-hidden="true">
             /
           </span>
+          {/* Agencies group stores by client: with several workspaces, pick one to narrow the stores. */}
+          {workspaces.length > 1 && (
+            <>
+              <label className="sr-only" htmlFor="workspace-switcher">
+                Workspace
+              </label>
+              <select
+                id="workspace-switcher"
+                value={workspace?.id ?? ''}
+                onChange={(e) => setWorkspace(e.target.value || null)}
+                className="h-8 min-w-0 flex-1 truncate rounded-md border-0 bg-gray-50 py-0 pr-7 pl-2 text-sm text-gray-700 ring-1 ring-gray-200 ring-inset md:max-w-40 md:flex-none"
+              >
+                <option value="">All workspaces</option>
+                {workspaces.map((w) => (
+                  <option key={w.id} value={w.id}>
+                    {w.name}
+                  </option>
+                ))}
+              </select>
+              <span className="text-gray-300" aria-hidden="true">
+                /
+              </span>
+            </>
+          )}
           <label className="sr-only" htmlFor="store-switcher">
             Store
           </label>

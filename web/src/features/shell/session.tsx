@@ -4,10 +4,11 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { api, keys } from '../../api/endpoints';
-import type { Me, MembershipWithWorkspaces, Store } from '../../api/types';
+import type { Me, MembershipWithWorkspaces, Store, Workspace } from '../../api/types';
 
 const ORG_KEY = 'pulseboard.org';
 const storeKey = (org: string) => `pulseboard.store.${org}`;
+const workspaceKey = (org: string) => `pulseboard.workspace.${org}`;
 
 function read(key: string): string | null {
   try {
@@ -38,6 +39,11 @@ export interface Session {
   canManage: boolean;
   /** viewers cannot edit dashboards. */
   canEdit: boolean;
+  /** The workspaces the caller can see; `workspace` narrows the stores (null: all). */
+  workspaces: Workspace[];
+  workspace: Workspace | null;
+  setWorkspace: (id: string | null) => void;
+  /** The stores of the chosen workspace (or all). */
   stores: Store[];
   storesLoading: boolean;
   store: Store | null;
@@ -57,14 +63,33 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
     queryFn: ({ signal }) => api.stores(slug, signal),
     enabled: Boolean(slug),
   });
-  const list = useMemo(() => stores.data ?? [], [stores.data]);
+  const workspaces = useQuery({
+    queryKey: keys.workspaces(slug),
+    queryFn: ({ signal }) => api.workspaces(slug, signal),
+    enabled: Boolean(slug),
+  });
+  const [workspaceChoice, setWorkspaceChoice] = useState<string | null>(() => (slug ? read(workspaceKey(slug)) : null));
+  const workspaceList = useMemo(() => workspaces.data ?? [], [workspaces.data]);
+  const workspace = workspaceList.find((w) => w.id === workspaceChoice) ?? null;
+  const list = useMemo(
+    () => (stores.data ?? []).filter((s) => !workspace || s.workspace_id === workspace.id),
+    [stores.data, workspace],
+  );
   const store = list.find((s) => s.id === storeChoice) ?? list[0] ?? null;
 
   const setOrg = useCallback((next: string) => {
     write(ORG_KEY, next);
     setOrgChoice(next);
     setStoreChoice(read(storeKey(next)));
+    setWorkspaceChoice(read(workspaceKey(next)));
   }, []);
+  const setWorkspace = useCallback(
+    (id: string | null) => {
+      write(workspaceKey(slug), id ?? '');
+      setWorkspaceChoice(id);
+    },
+    [slug],
+  );
   const setStore = useCallback(
     (id: string) => {
       write(storeKey(slug), id);
@@ -81,13 +106,16 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
       slug,
       canManage: membership.role === 'owner' || membership.role === 'admin',
       canEdit: membership.role !== 'viewer',
+      workspaces: workspaceList,
+      workspace,
+      setWorkspace,
       stores: list,
       storesLoading: stores.isPending,
       store,
       setOrg,
       setStore,
     };
-  }, [me, membership, slug, list, stores.isPending, store, setOrg, setStore]);
+  }, [me, membership, slug, workspaceList, workspace, setWorkspace, list, stores.isPending, store, setOrg, setStore]);
 
   if (!value) {
     return (
