@@ -9,7 +9,7 @@
 // settings page the app has, and the public share page. Any violation of impact
 // "serious" or "critical" fails the run; all of them are printed, page by page.
 import { createRequire } from 'node:module';
-import { BASE, STRIPE_KEY, SYNC_TIMEOUT, assert, launchBrowser, run, shot, step, viewport, widgetsSettled } from './lib.mjs';
+import { BASE, STRIPE_KEY, SYNC_TIMEOUT, assert, call, launchBrowser, run, shot, step, viewport, widgetsSettled } from './lib.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SETTINGS = ['members', 'workspaces', 'tokens', 'plan', 'mailbox'];
@@ -17,12 +17,6 @@ const SETTINGS = ['members', 'workspaces', 'tokens', 'plan', 'mailbox'];
 const browser = await launchBrowser();
 const stamp = Date.now().toString(36);
 const found = [];
-
-async function call(context, method, path, data) {
-  const r = await context.request.fetch(`${BASE}${path}`, { method, data, headers: { origin: BASE } });
-  if (!r.ok()) throw new Error(`${method} ${path} answered ${r.status()}: ${await r.text()}`);
-  return r.status() === 204 ? null : r.json();
-}
 
 /** Runs axe on the page as it is; records serious and critical violations under `name`. */
 async function audit(page, name) {

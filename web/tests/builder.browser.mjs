@@ -14,13 +14,13 @@
 // controls. Last, the keyboard alone: log in, open the dashboard, add a widget,
 // change the time range, open and close the share dialog, with visible focus and
 // dialogs that keep and give back focus.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   BASE,
   STRIPE_KEY,
   SYNC_TIMEOUT,
   assert,
+  call,
+  inviteTokenFromMail,
   launchBrowser,
   run,
   shot,
@@ -31,8 +31,6 @@ import {
   widgetsSettled,
 } from './lib.mjs';
 
-const DATA_DIR = process.env.PULSEBOARD_DATA_DIR ?? '';
-const MAIL_DIR = process.env.PULSEBOARD_MAIL_DIR ?? (DATA_DIR ? join(DATA_DIR, 'mail') : '');
 const PASSWORD = 'correct horse battery staple';
 
 const browser = await launchBrowser();
@@ -40,13 +38,6 @@ const consoleErrors = [];
 const stamp = Date.now().toString(36);
 const ownerEmail = `builder-${stamp}@example.com`;
 const viewerEmail = `viewer-${stamp}@example.com`;
-
-/** JSON API call with the context's cookies; throws with the server's answer on failure. */
-async function call(context, method, path, data) {
-  const r = await context.request.fetch(`${BASE}${path}`, { method, data, headers: { origin: BASE } });
-  if (!r.ok()) throw new Error(`${method} ${path} answered ${r.status()}: ${await r.text()}`);
-  return r.status() === 204 ? null : r.json();
-}
 
 /** The widget ids in the order the page shows them, by section. */
 function domOrder(page) {
@@ -57,24 +48,6 @@ function domOrder(page) {
 
 const apiOrder = (dashboard) => dashboard.layout.sections.map((s) => s.widgets ?? []);
 
-/** The invite link's token from the .eml the server wrote for this address. */
-async function inviteToken(email) {
-  assert(MAIL_DIR, 'set PULSEBOARD_DATA_DIR (the server’s data dir) or PULSEBOARD_MAIL_DIR so the test can read the invite email');
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const files = existsSync(MAIL_DIR) ? readdirSync(MAIL_DIR).filter((n) => n.endsWith('.eml')) : [];
-    for (const f of files) {
-      const raw = readFileSync(join(MAIL_DIR, f), 'utf8');
-      if (!raw.includes(`To: ${email}`)) continue;
-      // quoted-printable: soft line breaks and =XX escapes
-      const text = raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
-      const m = /\/invite\/(pbi_[A-Za-z0-9_-]+)/.exec(text);
-      if (m) return m[1];
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`no invite email for ${email} in ${MAIL_DIR}`);
-}
 
 /** Presses Tab (or Shift+Tab) until the focused element matches, at most `max` times. */
 async function tabTo(page, predicate, arg, { max = 40, back = false } = {}) {
@@ -362,7 +335,7 @@ await run(browser, async (state) => {
 
   await step('a viewer sees the charts and no edit controls', async () => {
     await call(context, 'POST', `/api/orgs/${slug}/invites`, { email: viewerEmail, role: 'viewer' });
-    const token = await inviteToken(viewerEmail);
+    const token = await inviteTokenFromMail(viewerEmail);
     const vctx = await browser.newContext({ viewport });
     const r = await vctx.request.post(`${BASE}/api/auth/signup`, {
       data: { name: 'View Only', email: viewerEmail, password: PASSWORD, invite_token: token },

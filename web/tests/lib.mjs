@@ -1,7 +1,7 @@
 // Shared pieces of the browser tests (`*.browser.mjs`): settings from the
 // environment, a step runner that reports each step, screenshots, and a
 // Chromium launched from Debian's package (never a downloaded browser).
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -84,6 +84,50 @@ export async function signUpByApi(context, { name, email, org, password = 'corre
   });
   assert(r.ok(), `signup answered ${r.status()}: ${await r.text()}`);
   return r.json();
+}
+
+/** JSON API call with the context's cookies; throws with the server's answer on failure. */
+export async function call(context, method, path, data) {
+  const r = await context.request.fetch(`${BASE}${path}`, { method, data, headers: { origin: BASE } });
+  if (!r.ok()) throw new Error(`${method} ${path} answered ${r.status()}: ${await r.text()}`);
+  return r.status() === 204 ? null : r.json();
+}
+
+/** Where the server under test writes mail when no transport is configured. */
+export const MAIL_DIR =
+  process.env.PULSEBOARD_MAIL_DIR ?? (process.env.PULSEBOARD_DATA_DIR ? join(process.env.PULSEBOARD_DATA_DIR, 'mail') : '');
+
+/** Decodes a quoted-printable body (soft line breaks, =XX bytes). */
+export function decodeQuotedPrintable(text) {
+  const joined = text.replace(/=\r?\n/g, '');
+  const bytes = [];
+  for (let i = 0; i < joined.length; i += 1) {
+    const c = joined[i];
+    if (c === '=' && /^[0-9A-F]{2}$/i.test(joined.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(joined.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(c, 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** The invitation token in the mail the server wrote for `email` (waits up to 30 s). */
+export async function inviteTokenFromMail(email) {
+  assert(MAIL_DIR, 'set PULSEBOARD_DATA_DIR (the server’s data dir) or PULSEBOARD_MAIL_DIR so the test can read the invite email');
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const files = existsSync(MAIL_DIR) ? readdirSync(MAIL_DIR).filter((n) => n.endsWith('.eml')) : [];
+    for (const f of files) {
+      const raw = readFileSync(join(MAIL_DIR, f), 'utf8');
+      if (!raw.includes(`To: ${email}`)) continue;
+      const m = /\/invite\/(pbi_[A-Za-z0-9_-]+)/.exec(decodeQuotedPrintable(raw));
+      if (m) return m[1];
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`no invite email for ${email} in ${MAIL_DIR}`);
 }
 
 /** Runs the body, screenshots a failure, closes the browser and exits with the outcome. */

@@ -12,7 +12,7 @@
 // run without a mail transport, with PULSEBOARD_DATA_DIR the same directory as the server's.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASE, assert, launchBrowser, run, shot, signUpByApi, step, unexpectedErrors, viewport, watchConsole } from './lib.mjs';
+import { BASE, assert, decodeQuotedPrintable, launchBrowser, run, shot, signUpByApi, step, unexpectedErrors, viewport, watchConsole } from './lib.mjs';
 
 const DATA_DIR = process.env.PULSEBOARD_DATA_DIR ?? '';
 const browser = await launchBrowser();
@@ -22,22 +22,6 @@ const stamp = Date.now().toString(36);
 const owner = { name: 'Olive Owner', email: `owner-${stamp}@example.com`, org: `Settings ${stamp}` };
 const mate = { name: 'Theo Teammate', email: `mate-${stamp}@example.com`, password: 'another long passphrase' };
 let inviteLink = '';
-
-/** Decodes a quoted-printable body (soft line breaks, =XX bytes). */
-function decodeQuotedPrintable(text) {
-  const joined = text.replace(/=\r?\n/g, '');
-  const bytes = [];
-  for (let i = 0; i < joined.length; i += 1) {
-    const c = joined[i];
-    if (c === '=' && /^[0-9A-F]{2}$/i.test(joined.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(joined.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      bytes.push(...Buffer.from(c, 'utf8'));
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
 
 /** The invitation link in the mail the server wrote for `to`, found through the Mailbox page. */
 async function inviteLinkFromMailbox(page, to) {

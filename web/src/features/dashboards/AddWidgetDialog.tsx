@@ -18,7 +18,8 @@ const TYPES = [
   { value: 'pie_chart', label: 'Pie chart (needs a breakdown)', size: 'medium' },
 ] as const;
 
-const RANGES: { value: Preset; label: string }[] = [
+/** The ranges a widget or a whole dashboard can be set to (the dashboard adds "Today"). */
+export const RANGES: { value: Preset; label: string }[] = [
   { value: 'last_7_days', label: 'Last 7 days' },
   { value: 'last_30_days', label: 'Last 30 days' },
   { value: 'last_90_days', label: 'Last 90 days' },

@@ -14,7 +14,7 @@ import { useSyncRefresh } from '../integrations/useSync';
 import { useSession } from '../shell/session';
 import { cx } from '../../lib/cx';
 import { DashboardGrid, type GridEditing } from './DashboardGrid';
-import { AddWidgetDialog } from './AddWidgetDialog';
+import { AddWidgetDialog, RANGES as WIDGET_RANGES } from './AddWidgetDialog';
 import { DashboardSettingsDialog } from './DashboardSettingsDialog';
 import { dropWidget, moveWidget, normalize, positionOf } from './layout';
 import { ShareDialog } from './ShareDialog';
@@ -23,13 +23,7 @@ import { useBuilder } from './useBuilder';
 const RANGES: { value: Preset | ''; label: string }[] = [
   { value: '', label: 'Each widget’s range' },
   { value: 'today', label: 'Today' },
-  { value: 'last_7_days', label: 'Last 7 days' },
-  { value: 'last_30_days', label: 'Last 30 days' },
-  { value: 'last_90_days', label: 'Last 90 days' },
-  { value: 'last_365_days', label: 'Last 365 days' },
-  { value: 'month_to_date', label: 'Month to date' },
-  { value: 'last_month', label: 'Last month' },
-  { value: 'year_to_date', label: 'Year to date' },
+  ...WIDGET_RANGES,
 ];
 
 const COMPARES: { value: CompareTo; label: string; short: string }[] = [
