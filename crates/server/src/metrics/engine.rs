@@ -173,9 +173,10 @@ async fn answer_reads(
     conn: &mut PgConnection,
     keys: Vec<ReadKey>,
 ) -> sqlx::Result<HashMap<ReadKey, Rows>> {
+    // A dashboard often asks for one read twice (a widget and a funnel step).
     let mut keys = keys;
-    keys.sort_by_cached_key(|k| format!("{k:?}"));
-    keys.dedup();
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|k| seen.insert(k.clone()));
     let mut rollups = Vec::new();
     let mut raw = Vec::new();
     for (i, key) in keys.iter().enumerate() {
