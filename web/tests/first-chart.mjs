@@ -8,8 +8,10 @@
 // opens the dashboard and records `performance.now()` (whose origin is the start of
 // the navigation) at the moment a MutationObserver sees the first
 // `[data-widget-type] [role="img"] svg path` with a drawn shape; then it reloads
-// once in the same context for the warm-cache figure. Prints the median and the
-// worst of each, one line per figure. No thresholds: this is a measurement.
+// once in the same context for the warm-cache figure. It also records when every
+// widget is drawn (no widget loading, no skeleton left: the charts that need Recharts
+// included). Prints the median and the worst of each, one line per figure. No
+// thresholds: this is a measurement.
 import { launchBrowser } from './lib.mjs';
 
 const BASE = (process.env.PULSEBOARD_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
@@ -28,21 +30,27 @@ const url = path.startsWith('http') ? path : `${BASE}${path.startsWith('/') ? ''
 function watchForFirstChart() {
   const SELECTOR = '[data-widget-type] [role="img"] svg path';
   const drawn = () => [...document.querySelectorAll(SELECTOR)].some((p) => (p.getAttribute('d') ?? '').length > 10);
+  const allDrawn = () => {
+    const widgets = [...document.querySelectorAll('[data-widget-type]')];
+    return (
+      widgets.length > 0 &&
+      widgets.every((w) => w.getAttribute('data-widget-state') && w.getAttribute('data-widget-state') !== 'loading' && !w.querySelector('[aria-busy="true"]'))
+    );
+  };
   const mark = () => {
-    if (window.__firstChart === undefined && drawn()) {
-      window.__firstChart = performance.now();
-      observer.disconnect();
-    }
+    if (window.__firstChart === undefined && drawn()) window.__firstChart = performance.now();
+    if (window.__allDrawn === undefined && allDrawn()) window.__allDrawn = performance.now();
+    if (window.__firstChart !== undefined && window.__allDrawn !== undefined) observer.disconnect();
   };
   const observer = new MutationObserver(mark);
   observer.observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ['d'] });
 }
 
 async function measure(page) {
-  await page.waitForFunction(() => window.__firstChart !== undefined, null, { timeout: 60_000, polling: 50 });
+  await page.waitForFunction(() => window.__firstChart !== undefined && window.__allDrawn !== undefined, null, { timeout: 60_000, polling: 50 });
   return page.evaluate(() => {
     const nav = performance.getEntriesByType('navigation')[0];
-    return { chart: window.__firstChart, ttfb: nav ? nav.responseStart : NaN, dcl: nav ? nav.domContentLoadedEventEnd : NaN };
+    return { chart: window.__firstChart, all: window.__allDrawn, ttfb: nav ? nav.responseStart : NaN, dcl: nav ? nav.domContentLoadedEventEnd : NaN };
   });
 }
 
@@ -56,6 +64,8 @@ const ms = (x) => `${Math.round(x)} ms`;
 const browser = await launchBrowser();
 const cold = [];
 const warm = [];
+const coldAll = [];
+const warmAll = [];
 const dcl = [];
 let exitCode = 0;
 try {
@@ -68,17 +78,25 @@ try {
     await page.goto(url, { waitUntil: 'commit' });
     const first = await measure(page);
     cold.push(first.chart);
+    coldAll.push(first.all);
     dcl.push(first.dcl);
     await page.reload({ waitUntil: 'commit' });
     const second = await measure(page);
     warm.push(second.chart);
-    console.log(`run ${i + 1}: cold ${ms(first.chart)} (DOMContentLoaded ${ms(first.dcl)}), warm ${ms(second.chart)}`);
+    warmAll.push(second.all);
+    console.log(
+      `run ${i + 1}: cold ${ms(first.chart)}, every widget ${ms(first.all)} (DOMContentLoaded ${ms(first.dcl)}); warm ${ms(second.chart)}, every widget ${ms(second.all)}`,
+    );
     await context.close();
   }
   console.log(`time to first chart, cold cache, median: ${ms(median(cold))}`);
   console.log(`time to first chart, cold cache, worst:  ${ms(Math.max(...cold))}`);
   console.log(`time to first chart, warm cache, median: ${ms(median(warm))}`);
   console.log(`time to first chart, warm cache, worst:  ${ms(Math.max(...warm))}`);
+  console.log(`every widget drawn, cold cache, median: ${ms(median(coldAll))}`);
+  console.log(`every widget drawn, cold cache, worst:  ${ms(Math.max(...coldAll))}`);
+  console.log(`every widget drawn, warm cache, median: ${ms(median(warmAll))}`);
+  console.log(`every widget drawn, warm cache, worst:  ${ms(Math.max(...warmAll))}`);
   console.log(`DOMContentLoaded, cold cache, median:     ${ms(median(dcl))}`);
   console.log(`(${runs} runs of ${url})`);
 } catch (error) {

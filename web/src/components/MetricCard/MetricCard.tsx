@@ -1,6 +1,6 @@
-import { Line, LineChart, ResponsiveContainer, YAxis } from 'recharts';
 import { cx } from '../../lib/cx';
 import { deltaPct as computeDelta, formatDeltaPct, formatValue, trendOf, type ValueFormat } from '../../lib/format';
+import { Sparkline } from '../Sparkline/Sparkline';
 import { Skeleton } from '../ui/Card';
 import { chartColors, trendClasses } from '../palette';
 
@@ -43,7 +43,6 @@ export function MetricCard({
   const trend = trendOf(delta);
   const good = trend === 'flat' ? 'flat' : (trend === 'up') !== invertDelta ? 'up' : 'down';
   const hasPrev = prevValue !== undefined && prevValue !== null;
-  const points = sparkline.map((v, i) => ({ i, v }));
   const hasLine = sparkline.filter((v) => v !== null).length > 1;
   const formatted = formatValue(value, fmt);
   const summary =
@@ -78,22 +77,7 @@ export function MetricCard({
       </p>
       <p className="h-4 truncate text-xs text-gray-500">{hasPrev ? `${comparisonLabel}: ${formatValue(prevValue, fmt)}` : ''}</p>
       <div className="mt-auto h-10 pt-1" role="img" aria-label={summary}>
-        {hasLine && (
-          <ResponsiveContainer width="100%" height="100%">
-            <LineChart data={points} margin={{ top: 2, right: 2, bottom: 2, left: 2 }}>
-              <YAxis hide domain={['dataMin', 'dataMax']} />
-              <Line
-                type="monotone"
-                dataKey="v"
-                stroke={chartColors.primary}
-                strokeWidth={1}
-                dot={false}
-                connectNulls
-                isAnimationActive={false}
-              />
-            </LineChart>
-          </ResponsiveContainer>
-        )}
+        {hasLine && <Sparkline values={sparkline} color={chartColors.primary} />}
       </div>
     </div>
   );

@@ -5,7 +5,6 @@ import { formatBucketLong, formatDeltaPct, deltaPct, formatTick, formatValue, sp
 import { hasData, summariseSeries, type TimePoint } from '../../lib/series';
 import { ChartTooltip } from '../ChartTooltip/ChartTooltip';
 import { EmptyState } from '../EmptyState/EmptyState';
-import { Skeleton } from '../ui/Card';
 import { chartColors } from '../palette';
 
 export interface TimeseriesChartProps {
@@ -120,14 +119,6 @@ export function TimeseriesChart({
           />
         </ComposedChart>
       </ResponsiveContainer>
-    </div>
-  );
-}
-
-export function ChartSkeleton({ height = 240, className }: { height?: number; className?: string }) {
-  return (
-    <div className={cx('flex w-full flex-col justify-end gap-2', className)} style={{ height }} aria-busy="true">
-      <Skeleton className="h-full w-full rounded-md" />
     </div>
   );
 }

@@ -1,10 +1,9 @@
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { DisplayConfig, QueryResult, WidgetData } from '../../../api/types';
-import { ComparisonBarChart } from '../../../components/ComparisonBarChart/ComparisonBarChart';
+import { ChartSkeleton } from '../../../components/ChartSkeleton/ChartSkeleton';
 import { EmptyState } from '../../../components/EmptyState/EmptyState';
 import { MetricCard, MetricCardSkeleton } from '../../../components/MetricCard/MetricCard';
-import { ChartSkeleton, TimeseriesChart } from '../../../components/TimeseriesChart/TimeseriesChart';
 import { Badge, Card, Skeleton } from '../../../components/ui/Card';
 import { trendClasses } from '../../../components/palette';
 import { cx } from '../../../lib/cx';
@@ -13,7 +12,6 @@ import { providerName, riseIsBad } from '../../../lib/providers';
 import { formatOf, rangeLabel, toComparison, toTimeseries, topGroups } from '../../../lib/series';
 import { DataTable } from './DataTable';
 import { FunnelView } from './FunnelView';
-import { PieDonut } from './PieDonut';
 
 /** What the grid knows about a widget: enough for the public page, which has no queries. */
 export interface WidgetMeta {
@@ -33,6 +31,16 @@ const AWAITING: Record<string, string> = {
 };
 
 const PLOT_HEIGHT = 232;
+const COMPACT_PLOT_HEIGHT = 96;
+
+// Recharts is most of the dashboard's code. It loads in parallel with the dashboard's
+// data, starting as soon as this module runs, while KPI cards and tables draw
+// without it; each chart shows its skeleton until then.
+const loadCharts = () => import('./charts');
+loadCharts().catch(() => {}); // a failure shows when a chart renders, through the page's error boundary
+const TimeseriesChart = lazy(() => loadCharts().then((m) => ({ default: m.TimeseriesChart })));
+const ComparisonBarChart = lazy(() => loadCharts().then((m) => ({ default: m.ComparisonBarChart })));
+const PieDonut = lazy(() => loadCharts().then((m) => ({ default: m.PieDonut })));
 
 /** Fixed heights per kind, the same loading and loaded, so nothing jumps. Widgets
  * whose provider has not arrived yet have nothing to plot: they stay small. */
@@ -82,7 +90,9 @@ export function WidgetView({ widget, data, loading, readOnly = false, compareLab
         <>
           <WidgetHeader widget={widget} data={data} />
           <div className="mt-3 min-h-0 flex-1">
-            <Body widget={widget} data={data} loading={loading} readOnly={readOnly} compact={compact} previousLabel={previousLabelOf(compareLabel)} />
+            <Suspense fallback={<ChartSkeleton height={compact ? COMPACT_PLOT_HEIGHT : PLOT_HEIGHT} />}>
+              <Body widget={widget} data={data} loading={loading} readOnly={readOnly} compact={compact} previousLabel={previousLabelOf(compareLabel)} />
+            </Suspense>
           </div>
         </>
       )}
@@ -170,7 +180,7 @@ function Body({
   compact: boolean;
   previousLabel: string;
 }) {
-  const height = compact ? 96 : PLOT_HEIGHT;
+  const height = compact ? COMPACT_PLOT_HEIGHT : PLOT_HEIGHT;
   if (!data) {
     if (!loading) return <Unknown />;
     if (widget.type === 'table' || widget.type === 'funnel') {

@@ -1,0 +1,5 @@
+// The widgets drawn with Recharts, loaded as one chunk apart from the grid: the
+// grid, its KPI cards (plain SVG sparklines) and tables render while this loads.
+export { ComparisonBarChart } from '../../../components/ComparisonBarChart/ComparisonBarChart';
+export { TimeseriesChart } from '../../../components/TimeseriesChart/TimeseriesChart';
+export { PieDonut } from './PieDonut';
