@@ -6,7 +6,7 @@ use std::{
     collections::HashMap,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Mutex,
+        Arc, Mutex,
     },
     time::{Duration, Instant},
 };
@@ -36,11 +36,14 @@ use crate::{
 pub enum WidgetData {
     Ok {
         widget_id: Uuid,
-        result: Box<QueryResult>,
+        /// Shared with the result cache: a cached dashboard load copies no series.
+        #[schema(value_type = QueryResult)]
+        result: Arc<QueryResult>,
     },
     Funnel {
         widget_id: Uuid,
-        steps: Vec<QueryResult>,
+        #[schema(value_type = Vec<QueryResult>)]
+        steps: Vec<Arc<QueryResult>>,
     },
     /// The metric's provider is not connected for this scope: offer "Connect {provider}".
     NotConnected {
@@ -72,7 +75,7 @@ pub struct Overrides {
 /// midnight. A finished sync changes the data version, so it is never served after one.
 #[derive(Default)]
 pub struct ResultCache {
-    entries: Mutex<HashMap<String, (Instant, QueryResult)>>,
+    entries: Mutex<HashMap<String, (Instant, Arc<QueryResult>)>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -104,12 +107,12 @@ fn expiry(result: &QueryResult, now: DateTime<Utc>) -> Instant {
 }
 
 impl ResultCache {
-    fn get(&self, key: &str) -> Option<QueryResult> {
+    fn get(&self, key: &str) -> Option<Arc<QueryResult>> {
         let map = self.entries.lock().expect("cache lock");
         let hit = map
             .get(key)
             .filter(|(until, _)| Instant::now() < *until)
-            .map(|(_, r)| r.clone());
+            .map(|(_, r)| Arc::clone(r));
         let counter = if hit.is_some() {
             &self.hits
         } else {
@@ -127,7 +130,7 @@ impl ResultCache {
         )
     }
 
-    fn put(&self, key: String, result: QueryResult, now: DateTime<Utc>) {
+    fn put(&self, key: String, result: Arc<QueryResult>, now: DateTime<Utc>) {
         let until = expiry(&result, now);
         let mut map = self.entries.lock().expect("cache lock");
         if map.len() >= CACHE_MAX {
@@ -234,7 +237,7 @@ pub async fn evaluate(
         .iter()
         .map(|q| cache_key(org_id, viewer, &version, q))
         .collect();
-    let mut results: Vec<Option<ApiResult<QueryResult>>> =
+    let mut results: Vec<Option<ApiResult<Arc<QueryResult>>>> =
         keys.iter().map(|k| cache.get(k).map(Ok)).collect();
     let missing: Vec<usize> = (0..queries.len())
         .filter(|&i| results[i].is_none())
@@ -244,8 +247,9 @@ pub async fn evaluate(
         let now = Utc::now();
         let answers = engine::run_many(conn, org_id, &batch, now).await?;
         for (i, answer) in missing.into_iter().zip(answers) {
+            let answer = answer.map(Arc::new);
             if let Ok(result) = &answer {
-                cache.put(keys[i].clone(), result.clone(), now);
+                cache.put(keys[i].clone(), Arc::clone(result), now);
             }
             results[i] = Some(answer);
         }
@@ -264,7 +268,7 @@ pub async fn evaluate(
                 },
                 Ok(result) => WidgetData::Ok {
                     widget_id: id,
-                    result: Box::new(result),
+                    result,
                 },
                 Err(error) => widget_error(id, error)?,
             },
