@@ -64,15 +64,37 @@ fn rows(n: usize, org: Uuid, store: Uuid, integration: Uuid) -> Vec<EventRow> {
         .collect()
 }
 
+/// One multi-row `INSERT … VALUES` statement with bound parameters.
+async fn insert_values(conn: &mut PgConnection, chunk: &[EventRow]) -> sqlx::Result<()> {
+    let mut query = QueryBuilder::new(
+        "INSERT INTO metric_events (org_id, store_id, integration_id, source, metric_name, metric_value, \
+         dimensions, recorded_at, source_record_id) ",
+    );
+    query.push_values(chunk, |mut b, r| {
+        b.push_bind(r.org_id)
+            .push_bind(r.store_id)
+            .push_bind(r.integration_id)
+            .push_bind(&r.source)
+            .push_bind(&r.metric_name)
+            .push_bind(r.metric_value)
+            .push_bind(sqlx::types::Json(
+                serde_json::from_str::<serde_json::Value>(&r.dimensions).unwrap(),
+            ))
+            .push_bind(r.recorded_at)
+            .push_bind(&r.source_record_id);
+    });
+    query.build().execute(conn).await?;
+    Ok(())
+}
+
 async fn truncate(conn: &mut PgConnection) {
     sqlx::query("TRUNCATE metric_events")
         .execute(&mut *conn)
         .await
         .unwrap();
-    sqlx::query("VACUUM ANALYZE metric_events")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+    for statement in ["VACUUM ANALYZE metric_events", "CHECKPOINT"] {
+        sqlx::query(statement).execute(&mut *conn).await.unwrap();
+    }
 }
 
 #[tokio::main]
@@ -117,79 +139,80 @@ async fn main() -> anyhow::Result<()> {
 
     // For comparison only: how much of each rate is index upkeep.
     if std::env::var_os("BENCH_WITHOUT_INDEXES").is_some() {
-        for statement in [
-            "ALTER TABLE metric_events DROP CONSTRAINT metric_events_pkey",
-            "DROP INDEX metric_events_source",
-            "DROP INDEX metric_events_time",
-        ] {
-            sqlx::query(statement).execute(&pool).await?;
-        }
+        sqlx::query("DROP INDEX metric_events_time")
+            .execute(&pool)
+            .await?;
         println!("(without indexes)");
     }
     let data = rows(n, org, store, integration);
     let mut conn = pool.acquire().await?.detach();
-    let rate = |secs: f64| n as f64 / secs;
+    let rounds: usize = std::env::var("BENCH_ROUNDS").map_or(Ok(3), |r| r.parse())?;
 
-    // 1. The production path, in transactions of 10,000 rows.
-    truncate(&mut conn).await;
-    let started = Instant::now();
-    for chunk in data.chunks(10_000) {
-        let mut tx = conn.begin().await?;
-        copy_events(&mut tx, chunk).await?;
-        tx.commit().await?;
-    }
-    let production = started.elapsed().as_secs_f64();
-
-    // 2. psql \copy of the same rows.
     let mut text = String::with_capacity(n * 200);
     encode(&data, &mut text);
     let file = std::env::temp_dir().join(format!("{name}.tsv"));
     std::fs::File::create(&file)?.write_all(text.as_bytes())?;
+    drop(text);
     let columns = COPY_STATEMENT
         .trim_start_matches("COPY ")
         .trim_end_matches(" FROM STDIN");
-    truncate(&mut conn).await;
-    let started = Instant::now();
-    let status = std::process::Command::new("psql")
-        .arg(url.as_str())
-        .arg("-q")
-        .arg("-c")
-        .arg(format!("\\copy {columns} FROM '{}'", file.display()))
-        .status()?;
-    let psql = started.elapsed().as_secs_f64();
-    anyhow::ensure!(status.success(), "psql \\copy failed");
+
+    // Each round loads the rows once per method into the emptied table, after a
+    // checkpoint, so no method pays for another's dirty pages.
+    let mut times: [Vec<f64>; 3] = Default::default();
+    for round in 1..=rounds {
+        for (method, elapsed) in times.iter_mut().enumerate() {
+            truncate(&mut conn).await;
+            let started = Instant::now();
+            match method {
+                // 1. The production path, in transactions of 10,000 rows.
+                0 => {
+                    for chunk in data.chunks(10_000) {
+                        let mut tx = conn.begin().await?;
+                        copy_events(&mut tx, chunk).await?;
+                        tx.commit().await?;
+                    }
+                }
+                // 2. psql \copy of the same rows.
+                1 => {
+                    let status = std::process::Command::new("psql")
+                        .arg(url.as_str())
+                        .arg("-q")
+                        .arg("-c")
+                        .arg(format!("\\copy {columns} FROM '{}'", file.display()))
+                        .status()?;
+                    anyhow::ensure!(status.success(), "psql \\copy failed");
+                }
+                // 3. Multi-row INSERT … VALUES, 1,000 rows per statement.
+                _ => {
+                    for chunk in data.chunks(1_000) {
+                        insert_values(&mut conn, chunk).await?;
+                    }
+                }
+            }
+            elapsed.push(started.elapsed().as_secs_f64());
+            let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_events")
+                .fetch_one(&mut conn)
+                .await?;
+            anyhow::ensure!(stored as usize == n, "method {method} stored {stored} rows");
+        }
+        println!(
+            "round {round}: production {:.2} s, \\copy {:.2} s, VALUES {:.2} s",
+            times[0][round - 1],
+            times[1][round - 1],
+            times[2][round - 1]
+        );
+    }
     std::fs::remove_file(&file).ok();
 
-    // 3. Multi-row INSERT … VALUES, 1,000 rows per statement.
-    truncate(&mut conn).await;
-    let started = Instant::now();
-    for chunk in data.chunks(1_000) {
-        let mut query = QueryBuilder::new(
-            "INSERT INTO metric_events (org_id, store_id, integration_id, source, metric_name, metric_value, \
-             dimensions, recorded_at, source_record_id) ",
-        );
-        query.push_values(chunk, |mut b, r| {
-            b.push_bind(r.org_id)
-                .push_bind(r.store_id)
-                .push_bind(r.integration_id)
-                .push_bind(&r.source)
-                .push_bind(&r.metric_name)
-                .push_bind(r.metric_value)
-                .push_bind(sqlx::types::Json(
-                    serde_json::from_str::<serde_json::Value>(&r.dimensions).unwrap(),
-                ))
-                .push_bind(r.recorded_at)
-                .push_bind(&r.source_record_id);
-        });
-        query.build().execute(&mut conn).await?;
-    }
-    let values = started.elapsed().as_secs_f64();
-    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM metric_events")
-        .fetch_one(&mut conn)
-        .await?;
-    anyhow::ensure!(stored as usize == n, "VALUES stored {stored} rows");
-
-    println!("rows: {n}");
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let [production, psql, values] = [median(&times[0]), median(&times[1]), median(&times[2])];
+    let rate = |secs: f64| n as f64 / secs;
+    println!("rows: {n}, rounds: {rounds} (medians)");
     println!(
         "production path (COPY, 10k-row transactions): {production:.2} s, {:.0} rows/s",
         rate(production)

@@ -115,24 +115,32 @@ pub async fn copy_events(conn: &mut PgConnection, rows: &[EventRow]) -> sqlx::Re
     copy.finish().await
 }
 
-/// Deletes the events of these source records; returns the times they were recorded
-/// at (their days need their rollups recomputed).
+/// Deletes the events of source records, each named with an instant its events were
+/// recorded at (`raw_records.event_times`): they are found through the table's one index,
+/// `(store_id, recorded_at)`.
 pub async fn delete_for_records(
     conn: &mut PgConnection,
+    store_id: Uuid,
     integration_id: Uuid,
-    source_record_ids: &[String],
-) -> sqlx::Result<Vec<DateTime<Utc>>> {
-    if source_record_ids.is_empty() {
-        return Ok(vec![]);
+    records_at: &[(&str, DateTime<Utc>)],
+) -> sqlx::Result<u64> {
+    if records_at.is_empty() {
+        return Ok(0);
     }
-    sqlx::query_scalar(
-        "DELETE FROM metric_events WHERE integration_id = $1 AND source_record_id = ANY($2)
-         RETURNING recorded_at",
+    let (ids, times): (Vec<&str>, Vec<DateTime<Utc>>) = records_at.iter().copied().unzip();
+    let deleted = sqlx::query(
+        "DELETE FROM metric_events e
+         USING unnest($3::text[], $4::timestamptz[]) AS k(source_record_id, recorded_at)
+         WHERE e.store_id = $1 AND e.recorded_at = k.recorded_at
+           AND e.integration_id = $2 AND e.source_record_id = k.source_record_id",
     )
+    .bind(store_id)
     .bind(integration_id)
-    .bind(source_record_ids)
-    .fetch_all(conn)
-    .await
+    .bind(&ids)
+    .bind(&times)
+    .execute(conn)
+    .await?;
+    Ok(deleted.rows_affected())
 }
 
 #[cfg(test)]

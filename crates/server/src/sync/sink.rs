@@ -7,9 +7,9 @@
 use std::{collections::BTreeSet, sync::Arc};
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
-use pulseboard_connectors::{Provider, RawRecord, SinkError, SyncPage, SyncSink};
+use pulseboard_connectors::{MetricEvent, Provider, RawRecord, SinkError, SyncPage, SyncSink};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -60,22 +60,37 @@ impl SyncSink for DbSink<'_> {
         if !queue::hold(&mut tx, self.job).await.map_err(storage)? {
             return Err(SinkError::LeaseLost);
         }
-        let changed = upsert_raw(&mut tx, self.target, &page.records)
+        // Events are derived before the write: each raw record stores the instants of
+        // its events, which is how the next version of it finds them to replace.
+        let derived: Vec<Derived> = latest_versions(&page.records)
+            .into_iter()
+            .map(|record| Derived::of(record, self.provider.derive_events(record)))
+            .collect();
+        let written = upsert_raw(&mut tx, self.target, &derived)
             .await
             .map_err(storage)?;
 
-        let ids: Vec<String> = changed.iter().map(|r| source_record_id(r)).collect();
         let mut days = BTreeSet::new();
-        for at in delete_for_records(&mut tx, self.target.integration_id, &ids)
-            .await
-            .map_err(storage)?
-        {
-            days.insert(local_day(at, self.target.timezone));
+        let mut previous = Vec::new();
+        for (record, previous_times) in &written {
+            let record = &derived[*record];
+            for at in previous_times {
+                days.insert(local_day(*at, self.target.timezone));
+                previous.push((record.source_record_id.as_str(), *at));
+            }
         }
+        delete_for_records(
+            &mut tx,
+            self.target.store_id,
+            self.target.integration_id,
+            &previous,
+        )
+        .await
+        .map_err(storage)?;
         let mut rows = Vec::new();
-        for record in &changed {
-            let source_record_id = source_record_id(record);
-            for event in self.provider.derive_events(record) {
+        for (record, _) in &written {
+            let record = &derived[*record];
+            for event in &record.events {
                 days.insert(local_day(event.at, self.target.timezone));
                 rows.push(EventRow {
                     org_id: self.target.org_id,
@@ -87,7 +102,7 @@ impl SyncSink for DbSink<'_> {
                     dimensions: serde_json::to_string(&event.dimensions)
                         .expect("string map serialises"),
                     recorded_at: event.at,
-                    source_record_id: source_record_id.clone(),
+                    source_record_id: record.source_record_id.clone(),
                 });
             }
         }
@@ -143,17 +158,36 @@ impl SyncSink for DbSink<'_> {
     }
 }
 
-/// Upserts raw records, keeping the newer version; returns the records that were
-/// written (new or changed), whose events must be re-derived.
-async fn upsert_raw(
-    conn: &mut PgConnection,
-    target: &Target,
-    records: &[RawRecord],
-) -> sqlx::Result<Vec<RawRecord>> {
-    if records.is_empty() {
-        return Ok(vec![]);
+/// A record of a page with the events derived from it.
+struct Derived<'p> {
+    record: &'p RawRecord,
+    source_record_id: String,
+    events: Vec<MetricEvent>,
+}
+
+impl<'p> Derived<'p> {
+    fn of(record: &'p RawRecord, events: Vec<MetricEvent>) -> Self {
+        Derived {
+            record,
+            source_record_id: source_record_id(record),
+            events,
+        }
     }
-    // A page can name one object twice (two events); the last version wins.
+
+    /// `raw_records.event_times` as an array literal: the distinct instants, to the
+    /// microsecond PostgreSQL keeps.
+    fn event_times(&self) -> String {
+        let times: BTreeSet<DateTime<Utc>> = self.events.iter().map(|e| e.at).collect();
+        let quoted: Vec<String> = times
+            .iter()
+            .map(|t| format!("\"{}\"", t.to_rfc3339_opts(SecondsFormat::Micros, true)))
+            .collect();
+        format!("{{{}}}", quoted.join(","))
+    }
+}
+
+/// A page can name one object twice (two events); the last version wins.
+fn latest_versions(records: &[RawRecord]) -> Vec<&RawRecord> {
     let mut latest: Vec<&RawRecord> = Vec::with_capacity(records.len());
     for record in records {
         match latest
@@ -164,18 +198,51 @@ async fn upsert_raw(
             None => latest.push(record),
         }
     }
-    let types: Vec<&str> = latest.iter().map(|r| r.object_type.as_str()).collect();
-    let ids: Vec<&str> = latest.iter().map(|r| r.external_id.as_str()).collect();
-    let updated: Vec<Option<DateTime<Utc>>> = latest.iter().map(|r| r.updated_at).collect();
-    let payloads: Vec<&serde_json::Value> = latest.iter().map(|r| &r.payload).collect();
-    let written: Vec<(String, String)> = sqlx::query_as(
-        "INSERT INTO raw_records (org_id, integration_id, object_type, external_id, source_updated_at, payload)
-         SELECT $1, $2, t, e, u, p FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::jsonb[]) AS x(t, e, u, p)
-         ON CONFLICT (integration_id, object_type, external_id) DO UPDATE
-         SET payload = excluded.payload, source_updated_at = excluded.source_updated_at, synced_at = now()
-         WHERE raw_records.source_updated_at IS NULL OR excluded.source_updated_at IS NULL
-            OR excluded.source_updated_at >= raw_records.source_updated_at
-         RETURNING object_type, external_id",
+    latest
+}
+
+/// Upserts raw records with their event instants, keeping the newer version; returns
+/// the records written (new or changed; as indexes into `records`), whose events must be
+/// replaced, each with the instants of the events of the version it replaced.
+async fn upsert_raw(
+    conn: &mut PgConnection,
+    target: &Target,
+    records: &[Derived<'_>],
+) -> sqlx::Result<Vec<(usize, Vec<DateTime<Utc>>)>> {
+    if records.is_empty() {
+        return Ok(vec![]);
+    }
+    let types: Vec<&str> = records
+        .iter()
+        .map(|r| r.record.object_type.as_str())
+        .collect();
+    let ids: Vec<&str> = records
+        .iter()
+        .map(|r| r.record.external_id.as_str())
+        .collect();
+    let updated: Vec<Option<DateTime<Utc>>> = records.iter().map(|r| r.record.updated_at).collect();
+    let payloads: Vec<&serde_json::Value> = records.iter().map(|r| &r.record.payload).collect();
+    let times: Vec<String> = records.iter().map(Derived::event_times).collect();
+    // One statement: `previous` reads the rows as they were before the upsert.
+    let written: Vec<(String, String, Vec<DateTime<Utc>>)> = sqlx::query_as(
+        "WITH incoming AS (
+             SELECT * FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::text[]) AS x(t, e, u, p, times)
+         ), previous AS (
+             SELECT r.object_type, r.external_id, r.event_times
+             FROM raw_records r JOIN incoming i ON r.object_type = i.t AND r.external_id = i.e
+             WHERE r.integration_id = $2
+         ), written AS (
+             INSERT INTO raw_records (org_id, integration_id, object_type, external_id, source_updated_at, payload, event_times)
+             SELECT $1, $2, t, e, u, p, times::timestamptz[] FROM incoming
+             ON CONFLICT (integration_id, object_type, external_id) DO UPDATE
+             SET payload = excluded.payload, source_updated_at = excluded.source_updated_at,
+                 event_times = excluded.event_times, synced_at = now()
+             WHERE raw_records.source_updated_at IS NULL OR excluded.source_updated_at IS NULL
+                OR excluded.source_updated_at >= raw_records.source_updated_at
+             RETURNING object_type, external_id
+         )
+         SELECT w.object_type, w.external_id, coalesce(p.event_times, '{}')
+         FROM written w LEFT JOIN previous p USING (object_type, external_id)",
     )
     .bind(target.org_id)
     .bind(target.integration_id)
@@ -183,13 +250,21 @@ async fn upsert_raw(
     .bind(&ids)
     .bind(&updated)
     .bind(&payloads)
+    .bind(&times)
     .fetch_all(&mut *conn)
     .await?;
-    let written: BTreeSet<(String, String)> = written.into_iter().collect();
-    Ok(latest
+    let mut previous: std::collections::HashMap<(String, String), Vec<DateTime<Utc>>> = written
         .into_iter()
-        .filter(|r| written.contains(&(r.object_type.clone(), r.external_id.clone())))
-        .cloned()
+        .map(|(object_type, external_id, times)| ((object_type, external_id), times))
+        .collect();
+    Ok(records
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            previous
+                .remove(&(r.record.object_type.clone(), r.record.external_id.clone()))
+                .map(|times| (i, times))
+        })
         .collect())
 }
 

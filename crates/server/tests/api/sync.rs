@@ -861,12 +861,16 @@ async fn a_cursor_older_than_stripes_event_retention_starts_a_full_relist() {
 }
 
 #[tokio::test]
-async fn deleting_a_store_deletes_its_metric_events() {
+async fn deleting_a_store_deletes_its_metric_events_and_no_others() {
     let (app, _sim) = spawn_app_with_simulator(small_history(10)).await;
     let ann = app.signup("ann@example.com", "Acme").await;
+    agency(&app, &ann).await;
     let (store_id, integration) = stripe_store(&app, &ann, "UTC").await;
+    let (_, kept) = stripe_store(&app, &ann, "Europe/Berlin").await;
     run_all(&app).await;
     assert!(event_count(&app, integration).await > 0);
+    let before = event_count(&app, kept).await;
+    assert!(before > 0);
     let deleted = ann
         .client
         .delete(app.url(&format!("/api/orgs/acme/stores/{store_id}")))
@@ -875,6 +879,7 @@ async fn deleting_a_store_deletes_its_metric_events() {
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert_eq!(event_count(&app, integration).await, 0);
+    assert_eq!(event_count(&app, kept).await, before);
 }
 
 /// What the Shopify ledger says each metric was per local day.
