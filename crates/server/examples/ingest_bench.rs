@@ -3,7 +3,9 @@
 //! Loads the same deterministic rows three ways into a fresh, migrated database, in one
 //! run: (1) the production path (`sync::events::copy_events`, the function every sync
 //! page goes through), (2) `psql \copy` of the same rows from a file, (3) multi-row
-//! `INSERT … VALUES` batches of 1,000 rows. The table is emptied between methods.
+//! `INSERT … VALUES` statements of 1,000 rows as SQL text run by psql, and (4) the same
+//! statements with bound parameters. The table is emptied between methods; each round
+//! runs every method, and the medians are reported.
 //!
 //! ```sh
 //! DATABASE_URL=postgres://… cargo run --release -p pulseboard-server --example ingest_bench -- 1000000
@@ -62,6 +64,42 @@ fn rows(n: usize, org: Uuid, store: Uuid, integration: Uuid) -> Vec<EventRow> {
             }
         })
         .collect()
+}
+
+/// A SQL literal: single quotes doubled (standard_conforming_strings is on).
+fn literal(out: &mut String, value: &str) {
+    out.push('\'');
+    out.push_str(&value.replace('\'', "''"));
+    out.push('\'');
+}
+
+/// The rows as 1,000-row `INSERT … VALUES` statements with literal values.
+fn values_script(rows: &[EventRow], columns: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(rows.len() * 220);
+    for chunk in rows.chunks(1_000) {
+        let _ = write!(out, "INSERT INTO {columns} VALUES ");
+        for (i, r) in chunk.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(
+                out,
+                "('{}','{}','{}',",
+                r.org_id, r.store_id, r.integration_id
+            );
+            literal(&mut out, &r.source);
+            out.push(',');
+            literal(&mut out, &r.metric_name);
+            let _ = write!(out, ",{},", r.metric_value);
+            literal(&mut out, &r.dimensions);
+            let _ = write!(out, ",'{}',", r.recorded_at.to_rfc3339());
+            literal(&mut out, &r.source_record_id);
+            out.push(')');
+        }
+        out.push_str(";\n");
+    }
+    out
 }
 
 /// One multi-row `INSERT … VALUES` statement with bound parameters.
@@ -156,10 +194,12 @@ async fn main() -> anyhow::Result<()> {
     let columns = COPY_STATEMENT
         .trim_start_matches("COPY ")
         .trim_end_matches(" FROM STDIN");
+    let script = std::env::temp_dir().join(format!("{name}.sql"));
+    std::fs::File::create(&script)?.write_all(values_script(&data, columns).as_bytes())?;
 
     // Each round loads the rows once per method into the emptied table, after a
     // checkpoint, so no method pays for another's dirty pages.
-    let mut times: [Vec<f64>; 3] = Default::default();
+    let mut times: [Vec<f64>; 4] = Default::default();
     for round in 1..=rounds {
         for (method, elapsed) in times.iter_mut().enumerate() {
             truncate(&mut conn).await;
@@ -183,7 +223,18 @@ async fn main() -> anyhow::Result<()> {
                         .status()?;
                     anyhow::ensure!(status.success(), "psql \\copy failed");
                 }
-                // 3. Multi-row INSERT … VALUES, 1,000 rows per statement.
+                // 3. Multi-row INSERT … VALUES, 1,000 rows per statement, as SQL text
+                //    run by psql (what `pg_dump --rows-per-insert=1000` writes).
+                2 => {
+                    let status = std::process::Command::new("psql")
+                        .arg(url.as_str())
+                        .arg("-q")
+                        .arg("-f")
+                        .arg(&script)
+                        .status()?;
+                    anyhow::ensure!(status.success(), "psql -f failed");
+                }
+                // 4. The same statements with bound parameters, prepared once.
                 _ => {
                     for chunk in data.chunks(1_000) {
                         insert_values(&mut conn, chunk).await?;
@@ -197,20 +248,22 @@ async fn main() -> anyhow::Result<()> {
             anyhow::ensure!(stored as usize == n, "method {method} stored {stored} rows");
         }
         println!(
-            "round {round}: production {:.2} s, \\copy {:.2} s, VALUES {:.2} s",
+            "round {round}: production {:.2} s, \\copy {:.2} s, VALUES as SQL text {:.2} s, VALUES bound {:.2} s",
             times[0][round - 1],
             times[1][round - 1],
-            times[2][round - 1]
+            times[2][round - 1],
+            times[3][round - 1]
         );
     }
     std::fs::remove_file(&file).ok();
+    std::fs::remove_file(&script).ok();
 
     let median = |v: &[f64]| {
         let mut v = v.to_vec();
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let [production, psql, values] = [median(&times[0]), median(&times[1]), median(&times[2])];
+    let [production, psql, values_text, values] = [0, 1, 2, 3].map(|m| median(&times[m]));
     let rate = |secs: f64| n as f64 / secs;
     println!("rows: {n}, rounds: {rounds} (medians)");
     println!(
@@ -222,11 +275,25 @@ async fn main() -> anyhow::Result<()> {
         rate(psql)
     );
     println!(
-        "INSERT … VALUES (1,000-row batches):         {values:.2} s, {:.0} rows/s",
+        "INSERT … VALUES, 1,000 rows, SQL text:       {values_text:.2} s, {:.0} rows/s",
+        rate(values_text)
+    );
+    println!(
+        "INSERT … VALUES, 1,000 rows, bound:          {values:.2} s, {:.0} rows/s",
         rate(values)
     );
-    println!("production / \\copy rate:  {:.2}×", psql / production);
-    println!("production / VALUES rate: {:.2}×", values / production);
+    println!(
+        "production / \\copy rate:               {:.2}×",
+        psql / production
+    );
+    println!(
+        "production / VALUES (SQL text) rate:    {:.2}×",
+        values_text / production
+    );
+    println!(
+        "production / VALUES (bound) rate:       {:.2}×",
+        values / production
+    );
 
     drop(conn);
     pool.close().await;
