@@ -43,8 +43,8 @@ pub use stripe::{
     STRIPE_WEBHOOK_TOLERANCE,
 };
 pub use sync::{
-    MetricEvent, RawRecord, SinkError, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink,
-    TokenSource,
+    DimensionLabel, MetricEvent, RawRecord, SinkError, SyncError, SyncKind, SyncPage, SyncRequest,
+    SyncSink, TokenSource,
 };
 
 /// Re-exported so callers can read tokens without naming `secrecy` themselves.

@@ -17,7 +17,7 @@ use crate::{
     shop_domain::ShopDomain,
     shopify::ShopifyProvider,
     stripe::StripeProvider,
-    sync::{MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
+    sync::{DimensionLabel, MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
 };
 
 /// Input of [`Provider::authorize_url`].
@@ -219,6 +219,13 @@ pub trait Provider: Send + Sync {
     /// The metric events one raw record stands for. Pure: re-deriving a stored
     /// record gives the same events, so a changed record replaces its events.
     fn derive_events(&self, record: &RawRecord) -> Vec<MetricEvent> {
+        let _ = record;
+        Vec::new()
+    }
+
+    /// Readable names for dimension values that one raw record gives (a product's
+    /// title). Pure, like `derive_events`.
+    fn dimension_labels(&self, record: &RawRecord) -> Vec<DimensionLabel> {
         let _ = record;
         Vec::new()
     }

@@ -133,6 +133,27 @@ impl MetricEvent {
     }
 }
 
+/// A readable name for a dimension's value, such as a product's title for its id, so
+/// breakdowns show "Ethiopia Yirgacheffe" rather than `gid://shopify/Product/7`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DimensionLabel {
+    pub dimension: &'static str,
+    pub value: String,
+    pub label: String,
+}
+
+impl DimensionLabel {
+    /// A label when both the value and a non-blank name are present.
+    pub fn of(dimension: &'static str, value: Option<&str>, label: Option<&str>) -> Option<Self> {
+        let (value, label) = (value?, label?.trim());
+        (!value.is_empty() && !label.is_empty()).then(|| DimensionLabel {
+            dimension,
+            value: value.to_owned(),
+            label: label.to_owned(),
+        })
+    }
+}
+
 /// A unix timestamp field of a JSON object.
 pub(crate) fn unix_field(object: &Value, name: &str) -> Option<DateTime<Utc>> {
     object

@@ -35,12 +35,12 @@
 //!   ones included; so does this. No dimensions: a customer has no channel.
 //! - abandoned checkout: `abandoned_checkouts` 1 at `createdAt` while `completedAt` is
 //!   null, with the shipping `country` when there is one and the `currency`.
-//! - product: nothing (the records name the products of the `product` dimension).
+//! - product: no events; its `title` names the `product` dimension's values ([`labels`]).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::sync::{MetricEvent, RawRecord};
+use crate::sync::{DimensionLabel, MetricEvent, RawRecord};
 
 /// The ISO 4217 number of decimals of a currency: 0 for zero-decimal currencies,
 /// 3 for the dinar family, 4 for the accounting units, else 2.
@@ -229,6 +229,18 @@ fn checkout_events(c: &Value) -> Vec<MetricEvent> {
         .with("currency", currency)]
 }
 
+/// Product names: the `product` dimension is a product's GID; the product record
+/// carries its current title.
+pub(crate) fn labels(record: &RawRecord) -> Vec<DimensionLabel> {
+    if record.object_type != "product" {
+        return vec![];
+    }
+    let o = &record.payload;
+    DimensionLabel::of("product", str_of(o, "/id"), str_of(o, "/title"))
+        .into_iter()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -387,6 +399,27 @@ mod tests {
         assert!(events(&record(
             "product",
             json!({ "id": "gid://shopify/Product/1" })
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn a_product_record_names_its_id() {
+        let product = json!({ "id": "gid://shopify/Product/7", "title": "Ethiopia Yirgacheffe" });
+        let named = labels(&record("product", product));
+        assert_eq!(named.len(), 1);
+        assert_eq!(
+            (
+                named[0].dimension,
+                named[0].value.as_str(),
+                named[0].label.as_str()
+            ),
+            ("product", "gid://shopify/Product/7", "Ethiopia Yirgacheffe")
+        );
+        assert!(labels(&record("order", order())).is_empty());
+        assert!(labels(&record(
+            "product",
+            json!({ "id": "gid://shopify/Product/8" })
         ))
         .is_empty());
     }

@@ -30,7 +30,7 @@ use crate::{
     },
     shop_domain::ShopDomain,
     signature::{hmac_sha256, hmac_sha256_matches},
-    sync::{MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
+    sync::{DimensionLabel, MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
 };
 
 /// How old an OAuth callback may be (Pulseboard's OAuth state lives 10 minutes).
@@ -251,6 +251,10 @@ impl Provider for ShopifyProvider {
 
     fn derive_events(&self, record: &RawRecord) -> Vec<MetricEvent> {
         derive::events(record)
+    }
+
+    fn dimension_labels(&self, record: &RawRecord) -> Vec<DimensionLabel> {
+        derive::labels(record)
     }
 
     fn authorize_url(&self, req: &AuthorizeRequest) -> Result<Url, ConnectorError> {

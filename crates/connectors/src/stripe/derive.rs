@@ -16,7 +16,7 @@
 
 use serde_json::Value;
 
-use crate::sync::{unix_field, MetricEvent, RawRecord};
+use crate::sync::{unix_field, DimensionLabel, MetricEvent, RawRecord};
 
 fn str_of<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
     object.pointer(pointer).and_then(Value::as_str)
@@ -176,6 +176,32 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
     }
 }
 
+/// Plan names: the `plan` dimension is a price's id; its nickname, where the account
+/// gave it one, is what people call the plan. Subscriptions and invoices carry their
+/// prices whole.
+pub(crate) fn labels(record: &RawRecord) -> Vec<DimensionLabel> {
+    let list = match record.object_type.as_str() {
+        "subscription" => "/items/data",
+        "invoice" => "/lines/data",
+        _ => return vec![],
+    };
+    record
+        .payload
+        .pointer(list)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| {
+            DimensionLabel::of(
+                "plan",
+                str_of(item, "/price/id"),
+                str_of(item, "/price/nickname"),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -240,5 +266,27 @@ mod tests {
         let mut void = invoice;
         void["status"] = json!("void");
         assert!(events(&record("invoice", void)).is_empty());
+    }
+
+    #[test]
+    fn plans_are_named_by_their_price_nickname() {
+        let subscription = json!({ "items": { "data": [
+            { "price": { "id": "price_pro", "nickname": "Pro monthly" } },
+            { "price": { "id": "price_seat", "nickname": null } },
+            { "price": { "id": "price_blank", "nickname": "  " } }
+        ]}});
+        assert_eq!(
+            labels(&record("subscription", subscription)),
+            vec![DimensionLabel {
+                dimension: "plan",
+                value: "price_pro".into(),
+                label: "Pro monthly".into()
+            }]
+        );
+        let invoice = json!({ "lines": { "data": [
+            { "price": { "id": "price_team", "nickname": "Team yearly" } }
+        ]}});
+        assert_eq!(labels(&record("invoice", invoice))[0].label, "Team yearly");
+        assert!(labels(&record("charge", json!({}))).is_empty());
     }
 }

@@ -27,7 +27,7 @@ use crate::{
     provider::{AccountInfo, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet},
     shop_domain::ShopDomain,
     signature::{hmac_sha256, hmac_sha256_matches},
-    sync::{MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
+    sync::{DimensionLabel, MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
 };
 
 /// Stripe's default webhook timestamp tolerance (the one its libraries use).
@@ -239,6 +239,10 @@ impl Provider for StripeProvider {
 
     fn derive_events(&self, record: &RawRecord) -> Vec<MetricEvent> {
         derive::events(record)
+    }
+
+    fn dimension_labels(&self, record: &RawRecord) -> Vec<DimensionLabel> {
+        derive::labels(record)
     }
 
     fn authorize_url(&self, req: &AuthorizeRequest) -> Result<Url, ConnectorError> {
