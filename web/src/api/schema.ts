@@ -1082,6 +1082,8 @@ export interface components {
         Granularity: "hour" | "day" | "week" | "month" | "auto";
         Group: {
             key: string;
+            /** @description The value's readable name where a sync gave one (a product's title for its id). */
+            label?: string | null;
             series: components["schemas"]["Point"][];
             /** Format: int64 */
             total?: number | null;
@@ -1291,6 +1293,8 @@ export interface components {
             delta_pct?: number | null;
             freshness: components["schemas"]["Freshness"][];
             granularity: components["schemas"]["Granularity"];
+            /** @description The dimension the groups are values of, when the query has `group_by`. */
+            group_by?: string | null;
             /** @description With `group_by`: one entry per value, largest total first. */
             groups: components["schemas"]["Group"][];
             metric: string;
@@ -1455,6 +1459,7 @@ export interface components {
         };
         /** @description One widget's data, or why there is none. */
         WidgetData: {
+            /** @description Shared with the result cache: a cached dashboard load copies no series. */
             result: components["schemas"]["QueryResult"];
             /** @enum {string} */
             state: "ok";

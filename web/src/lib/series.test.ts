@@ -10,6 +10,8 @@ import {
   toComparison,
   toTimeseries,
   topGroups,
+  groupHeading,
+  groupTitle,
 } from './series';
 
 function result(partial: Partial<QueryResult>): QueryResult {
@@ -54,10 +56,27 @@ describe('groups', () => {
   });
   it('sorts groups and folds the tail into Other', () => {
     expect(topGroups(grouped, 3)).toEqual([
-      { key: 'd', total: 40 },
-      { key: 'c', total: 30 },
-      { key: 'Other', total: 30 },
+      { key: 'd', name: 'd', total: 40 },
+      { key: 'c', name: 'c', total: 30 },
+      { key: 'Other', name: 'Other', total: 30 },
     ]);
+  });
+  it('names groups by their labels and keeps the value for the hover text', () => {
+    const named = result({
+      group_by: 'product',
+      groups: [
+        { key: 'gid://shopify/Product/7', label: 'Ethiopia Yirgacheffe', total: 50, series: [] },
+        { key: 'gid://shopify/Product/9', label: null, total: 20, series: [] },
+      ],
+    });
+    const [first, second] = topGroups(named);
+    expect([first?.name, second?.name]).toEqual(['Ethiopia Yirgacheffe', 'gid://shopify/Product/9']);
+    expect(first && groupTitle(first)).toBe('Ethiopia Yirgacheffe (gid://shopify/Product/7)');
+    expect(second && groupTitle(second)).toBe('gid://shopify/Product/9');
+    expect(toComparison(named, (b) => b)[0]?.label).toBe('Ethiopia Yirgacheffe');
+    expect(groupHeading(named)).toBe('Product');
+    expect(groupHeading(result({ group_by: 'utm_source' }))).toBe('Utm source');
+    expect(groupHeading(result({}))).toBe('Group');
   });
   it('bars groups when the query is grouped, buckets otherwise', () => {
     expect(toComparison(grouped, (b) => b)[0]).toEqual({ label: 'd', current: 40 });

@@ -37,21 +37,43 @@ export function formatOf(result: Pick<QueryResult, 'unit' | 'currency'>): Format
   return { format: formatForUnit(result.unit), currency: result.currency ?? null };
 }
 
+/** One row of a breakdown: the dimension's value, what to call it, and its total. */
+export interface GroupRow {
+  key: string;
+  /** The value's readable name (a product's title) where the API gave one, else the value. */
+  name: string;
+  total: number;
+}
+
 /** Group totals, largest first, with the tail folded into "Other" beyond `max` rows. */
-export function topGroups(result: QueryResult, max = 6): { key: string; total: number }[] {
+export function topGroups(result: QueryResult, max = 6): GroupRow[] {
   const rows = result.groups
-    .map((g) => ({ key: g.key || '(none)', total: num(g.total) ?? g.series.reduce((s, p) => s + (num(p.value) ?? 0), 0) }))
+    .map((g) => {
+      const key = g.key || '(none)';
+      return { key, name: g.label || key, total: num(g.total) ?? g.series.reduce((s, p) => s + (num(p.value) ?? 0), 0) };
+    })
     .sort((a, b) => b.total - a.total);
   if (rows.length <= max) return rows;
   const head = rows.slice(0, max - 1);
   const rest = rows.slice(max - 1).reduce((s, r) => s + r.total, 0);
-  return [...head, { key: 'Other', total: rest }];
+  return [...head, { key: 'Other', name: 'Other', total: rest }];
+}
+
+/** A breakdown's column heading: the dimension, capitalised ("Product"). */
+export function groupHeading(result: Pick<QueryResult, 'group_by'>): string {
+  const dimension = (result.group_by ?? '').replace(/_/g, ' ').trim();
+  return dimension ? dimension.charAt(0).toUpperCase() + dimension.slice(1) : 'Group';
+}
+
+/** A row's hover text: its name, and the raw value when the name differs. */
+export function groupTitle(row: GroupRow): string {
+  return row.name === row.key ? row.key : `${row.name} (${row.key})`;
 }
 
 /** Bars for a bar chart: groups when the query has a group_by, otherwise buckets vs the previous period. */
 export function toComparison(result: QueryResult, tick: (bucket: string) => string): ComparisonRow[] {
   if (result.groups.length > 0) {
-    return topGroups(result, 8).map((g) => ({ label: g.key, current: g.total }));
+    return topGroups(result, 8).map((g) => ({ label: g.name, current: g.total }));
   }
   const prev = result.previous?.series;
   return result.series.map((p, i) => {

@@ -382,6 +382,7 @@ mod tests {
             range: window(until),
             total: Some(1),
             series: vec![],
+            group_by: None,
             groups: vec![],
             previous: Some(Period {
                 range: window(previous_until),

@@ -30,6 +30,8 @@ pub struct Point {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Group {
     pub key: String,
+    /// The value's readable name where a sync gave one (a product's title for its id).
+    pub label: Option<String>,
     pub total: Option<i64>,
     pub series: Vec<Point>,
 }
@@ -64,6 +66,8 @@ pub struct QueryResult {
     pub range: Window,
     pub total: Option<i64>,
     pub series: Vec<Point>,
+    /// The dimension the groups are values of, when the query has `group_by`.
+    pub group_by: Option<String>,
     /// With `group_by`: one entry per value, largest total first.
     pub groups: Vec<Group>,
     pub previous: Option<Period>,
@@ -543,6 +547,7 @@ fn to_groups(groups: Vec<(String, Computed)>, grouped: bool) -> Vec<Group> {
         .into_iter()
         .map(|(key, c)| Group {
             key: if key.is_empty() { "(none)".into() } else { key },
+            label: None,
             total: c.total,
             series: c.series,
         })
@@ -710,6 +715,7 @@ fn compute(p: &Prepared<'_>, reads: &mut Reads) -> QueryResult {
         range: p.window,
         total: current.total,
         series: current.series,
+        group_by: src.group_by.clone(),
         groups,
         previous,
         delta,
@@ -798,7 +804,7 @@ pub async fn run_many(
         .fetch_all(&mut *conn)
         .await?;
 
-    Ok(prepared
+    let mut results: Vec<ApiResult<QueryResult>> = prepared
         .into_iter()
         .map(|p| {
             let p = p?;
@@ -818,7 +824,54 @@ pub async fn run_many(
                 .collect();
             Ok(result)
         })
-        .collect())
+        .collect();
+    label_groups(conn, &used, &mut results).await?;
+    Ok(results)
+}
+
+/// Names the groups of grouped results from `dimension_labels`, in one statement.
+async fn label_groups(
+    conn: &mut PgConnection,
+    stores: &[Uuid],
+    results: &mut [ApiResult<QueryResult>],
+) -> sqlx::Result<()> {
+    let mut wanted: std::collections::BTreeSet<(String, String)> = Default::default();
+    for result in results.iter().flatten() {
+        if let Some(dimension) = &result.group_by {
+            wanted.extend(
+                result
+                    .groups
+                    .iter()
+                    .map(|g| (dimension.clone(), g.key.clone())),
+            );
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    let (dimensions, values): (Vec<String>, Vec<String>) = wanted.into_iter().unzip();
+    let labels: HashMap<(String, String), String> = sqlx::query_as(
+        "SELECT DISTINCT ON (dimension, value) dimension, value, label FROM dimension_labels
+         WHERE store_id = ANY($1) AND (dimension, value) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+         ORDER BY dimension, value, updated_at DESC",
+    )
+    .bind(stores)
+    .bind(&dimensions)
+    .bind(&values)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|(dimension, value, label)| ((dimension, value), label))
+    .collect();
+    for result in results.iter_mut().flatten() {
+        let Some(dimension) = result.group_by.clone() else {
+            continue;
+        };
+        for group in &mut result.groups {
+            group.label = labels.get(&(dimension.clone(), group.key.clone())).cloned();
+        }
+    }
+    Ok(())
 }
 
 /// Hourly buckets from the raw events (flows; a stock's hourly level starts from its

@@ -9,7 +9,9 @@ use std::{collections::BTreeSet, sync::Arc};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
-use pulseboard_connectors::{MetricEvent, Provider, RawRecord, SinkError, SyncPage, SyncSink};
+use pulseboard_connectors::{
+    DimensionLabel, MetricEvent, Provider, RawRecord, SinkError, SyncPage, SyncSink,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -67,6 +69,13 @@ impl SyncSink for DbSink<'_> {
             .map(|record| Derived::of(record, self.provider.derive_events(record)))
             .collect();
         let written = upsert_raw(&mut tx, self.target, &derived)
+            .await
+            .map_err(storage)?;
+        let labels: Vec<DimensionLabel> = derived
+            .iter()
+            .flat_map(|d| self.provider.dimension_labels(d.record))
+            .collect();
+        save_labels(&mut tx, self.target, &labels)
             .await
             .map_err(storage)?;
 
@@ -266,6 +275,39 @@ async fn upsert_raw(
                 .map(|times| (i, times))
         })
         .collect())
+}
+
+/// Upserts the names of dimension values (a page can name one value twice; the last
+/// name wins).
+async fn save_labels(
+    conn: &mut PgConnection,
+    target: &Target,
+    labels: &[DimensionLabel],
+) -> sqlx::Result<()> {
+    let mut latest: std::collections::BTreeMap<(&str, &str), &str> = Default::default();
+    for l in labels {
+        latest.insert((l.dimension, l.value.as_str()), l.label.as_str());
+    }
+    if latest.is_empty() {
+        return Ok(());
+    }
+    let dimensions: Vec<&str> = latest.keys().map(|(d, _)| *d).collect();
+    let values: Vec<&str> = latest.keys().map(|(_, v)| *v).collect();
+    let names: Vec<&str> = latest.values().copied().collect();
+    sqlx::query(
+        "INSERT INTO dimension_labels (org_id, store_id, dimension, value, label)
+         SELECT $1, $2, d, v, l FROM unnest($3::text[], $4::text[], $5::text[]) AS x(d, v, l)
+         ON CONFLICT (store_id, dimension, value) DO UPDATE SET label = excluded.label, updated_at = now()
+         WHERE dimension_labels.label <> excluded.label",
+    )
+    .bind(target.org_id)
+    .bind(target.store_id)
+    .bind(&dimensions)
+    .bind(&values)
+    .bind(&names)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Adds to this month's event count and returns the new total.

@@ -15,7 +15,7 @@ use crate::{
     sync::{agency, end_of, expected, run_all, small_history, stripe_store},
 };
 
-async fn query(app: &TestApp, user: &TestUser, body: Value) -> Value {
+pub async fn query(app: &TestApp, user: &TestUser, body: Value) -> Value {
     let response = user
         .client
         .post(app.url(&format!("/api/orgs/{}/metrics/query", user.org_slug)))
@@ -150,7 +150,11 @@ async fn query_results_equal_the_ledger_in_three_time_zones() {
                 "{zone} {}",
                 g["key"]
             );
+            // Named by the price's nickname, as the account calls the plan.
+            let price = ledger.prices.iter().find(|p| p.id == g["key"]).unwrap();
+            assert_eq!(g["label"], price.nickname.as_str(), "{zone} {}", g["key"]);
         }
+        assert_eq!(r["group_by"], "plan");
 
         // A ratio: ARPU is MRR over active subscriptions, rounded.
         let r = query(

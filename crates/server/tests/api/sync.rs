@@ -983,6 +983,25 @@ async fn shopify_numbers_equal_the_ledger_and_follow_refunds_and_edits() {
         sim.shopify_ledger(shop),
     );
 
+    // Top products are named by their titles in the shop's catalogue.
+    let ledger = sim.shopify_ledger(shop);
+    let top = crate::metrics::query(
+        &app,
+        &ann,
+        json!({ "metric": "shopify.gross_sales", "range": "last_30_days", "group_by": "product", "scope": { "store": ann.store_id } }),
+    )
+    .await;
+    let groups = top["groups"].as_array().unwrap();
+    assert!(groups.len() >= 3, "{top}");
+    for group in groups {
+        let product = ledger
+            .products
+            .iter()
+            .find(|p| group["key"] == format!("gid://shopify/Product/{}", p.id))
+            .unwrap_or_else(|| panic!("{group} is not a ledger product"));
+        assert_eq!(group["label"], product.title.as_str(), "{group}");
+    }
+
     // A refund and an edit after the sync: the next sync fetches just those orders.
     let ledger = sim.shopify_ledger(shop);
     let live: Vec<_> = ledger

@@ -1,6 +1,6 @@
 import type { QueryResult } from '../../../api/types';
 import { formatBucketLong, formatValue } from '../../../lib/format';
-import { formatOf, topGroups } from '../../../lib/series';
+import { formatOf, groupHeading, groupTitle, topGroups } from '../../../lib/series';
 
 /** A table widget: the breakdown by group when the query has one, otherwise the buckets, newest first. */
 export function DataTable({ result, label, height }: { result: QueryResult; label: string; height: number }) {
@@ -14,7 +14,7 @@ export function DataTable({ result, label, height }: { result: QueryResult; labe
           <thead className="sticky top-0 bg-white text-left text-xs text-gray-500">
             <tr>
               <th scope="col" className="py-1.5 font-medium">
-                {result.groups.length ? 'Group' : ''}
+                {groupHeading(result)}
               </th>
               <th scope="col" className="py-1.5 text-right font-medium">
                 {result.name}
@@ -29,8 +29,8 @@ export function DataTable({ result, label, height }: { result: QueryResult; labe
               const share = sum > 0 ? (Math.max(r.total, 0) / sum) * 100 : 0;
               return (
                 <tr key={r.key}>
-                  <td className="max-w-0 truncate py-1.5 pr-2 text-gray-800" title={r.key}>
-                    {r.key}
+                  <td className="max-w-0 truncate py-1.5 pr-2 text-gray-800" title={groupTitle(r)}>
+                    {r.name}
                   </td>
                   <td className="py-1.5 text-right font-medium tabular-nums text-gray-900">{formatValue(r.total, fmt)}</td>
                   <td className="py-1.5 pl-3">
