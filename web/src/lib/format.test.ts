@@ -3,6 +3,7 @@ import {
   deltaPct,
   formatBucketLong,
   formatDeltaPct,
+  shortLabel,
   formatDuration,
   formatForUnit,
   formatTick,
@@ -89,5 +90,14 @@ describe('dates', () => {
   it('formats durations', () => {
     expect(formatDuration(0.42)).toBe('0.4 s');
     expect(formatDuration(185)).toBe('3 min 5 s');
+  });
+});
+
+describe('shortLabel', () => {
+  it('keeps short labels and cuts long ones to the limit with an ellipsis', () => {
+    expect(shortLabel('web', 9)).toBe('web');
+    expect(shortLabel('shopify_draft_order', 9)).toBe('shopify_…');
+    expect(shortLabel('shopify_draft_order', 9)).toHaveLength(9);
+    expect(shortLabel('Everyday Throw Blanket', 10)).toBe('Everyday…');
   });
 });

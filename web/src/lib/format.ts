@@ -172,3 +172,8 @@ export function formatDuration(seconds: number | null | undefined): string {
   const s = Math.round(seconds - m * 60);
   return s ? `${m} min ${s} s` : `${m} min`;
 }
+
+/** A label cut to `max` characters with an ellipsis (axis ticks; tooltips show it whole). */
+export function shortLabel(label: string, max = 12): string {
+  return label.length <= max ? label : `${label.slice(0, max - 1).trimEnd()}…`;
+}

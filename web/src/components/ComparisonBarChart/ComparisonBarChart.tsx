@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { cx } from '../../lib/cx';
-import { deltaPct, formatDeltaPct, formatValue, type FormatOptions } from '../../lib/format';
+import { deltaPct, formatDeltaPct, formatValue, shortLabel, type FormatOptions } from '../../lib/format';
 import { hasData, summariseComparison, type ComparisonRow } from '../../lib/series';
 import { ChartTooltip } from '../ChartTooltip/ChartTooltip';
 import { EmptyState } from '../EmptyState/EmptyState';
@@ -16,6 +16,8 @@ export interface ComparisonBarChartProps {
   previousLabel?: string;
   empty?: ReactNode;
   className?: string;
+  /** Bars are categories (a breakdown), not times: every bar keeps its label, shortened to fit. */
+  categorical?: boolean;
 }
 
 /** Seed 000's ComparisonBarChart: this period beside the previous one; hover shows both and the % change. */
@@ -28,6 +30,7 @@ export function ComparisonBarChart({
   previousLabel = 'Previous period',
   empty,
   className,
+  categorical = false,
 }: ComparisonBarChartProps) {
   const withPrevious = data.some((r) => r.previous !== undefined);
   if (!hasData(data.map((r) => ({ value: r.current })))) {
@@ -47,6 +50,8 @@ export function ComparisonBarChart({
             tickLine={false}
             axisLine={false}
             minTickGap={16}
+            interval={categorical ? 0 : 'preserveEnd'}
+            tickFormatter={categorical ? (v: string) => shortLabel(v, Math.max(5, Math.floor(36 / Math.max(data.length, 1)) + 1)) : undefined}
             tick={{ fill: chartColors.axis, fontSize: 12 }}
             dy={4}
           />

@@ -8,18 +8,19 @@ export function DataTable({ result, label, height }: { result: QueryResult; labe
   if (result.groups.length > 0) {
     const rows = topGroups(result, 50);
     const sum = rows.reduce((s, r) => s + Math.max(r.total, 0), 0);
+    // A narrow widget drops the share bars and keeps the percentages, so names have room.
     return (
-      <div className="overflow-auto" style={{ height }}>
+      <div className="@container overflow-auto" style={{ height }}>
         <table className="w-full text-sm" aria-label={label}>
           <thead className="sticky top-0 bg-white text-left text-xs text-gray-500">
             <tr>
-              <th scope="col" className="py-1.5 font-medium">
+              <th scope="col" className="w-full py-1.5 font-medium">
                 {groupHeading(result)}
               </th>
-              <th scope="col" className="py-1.5 text-right font-medium">
+              <th scope="col" className="whitespace-nowrap py-1.5 text-right font-medium">
                 {result.name}
               </th>
-              <th scope="col" className="w-32 py-1.5 pl-3 font-medium">
+              <th scope="col" className="min-w-14 py-1.5 pl-3 text-right font-medium @md:min-w-32 @md:text-left">
                 Share
               </th>
             </tr>
@@ -32,13 +33,13 @@ export function DataTable({ result, label, height }: { result: QueryResult; labe
                   <td className="max-w-0 truncate py-1.5 pr-2 text-gray-800" title={groupTitle(r)}>
                     {r.name}
                   </td>
-                  <td className="py-1.5 text-right font-medium tabular-nums text-gray-900">{formatValue(r.total, fmt)}</td>
+                  <td className="whitespace-nowrap py-1.5 text-right font-medium tabular-nums text-gray-900">{formatValue(r.total, fmt)}</td>
                   <td className="py-1.5 pl-3">
                     <div className="flex items-center gap-2">
-                      <div className="h-1.5 flex-1 rounded-full bg-gray-100">
+                      <div className="hidden h-1.5 flex-1 rounded-full bg-gray-100 @md:block">
                         <div className="h-1.5 rounded-full bg-brand-500" style={{ width: `${share}%` }} />
                       </div>
-                      <span className="w-11 text-right text-xs tabular-nums text-gray-500">{share.toFixed(1)}%</span>
+                      <span className="ml-auto w-11 text-right text-xs tabular-nums text-gray-500">{share.toFixed(1)}%</span>
                     </div>
                   </td>
                 </tr>

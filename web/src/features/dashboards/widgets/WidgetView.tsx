@@ -219,6 +219,7 @@ function Body({
           format={fmt}
           height={height}
           previousLabel={previousLabel}
+          categorical={r.groups.length > 0}
         />
       );
     }
