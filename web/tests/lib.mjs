@@ -41,7 +41,12 @@ export async function shot(page, name, options = {}) {
 /** Every widget has left the loading state and charts have finished drawing. */
 export async function widgetsSettled(page) {
   await page.waitForSelector('[data-widget-type]', { timeout: 30_000 });
-  await page.waitForFunction(() => document.querySelectorAll('[data-widget-state="loading"]').length === 0, null, { timeout: 60_000 });
+  // Loading data, or waiting for the lazily loaded chart code (a skeleton, aria-busy).
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-widget-state="loading"], [data-widget-type] [aria-busy="true"]').length === 0,
+    null,
+    { timeout: 60_000 },
+  );
   await page.waitForTimeout(300); // ResponsiveContainer measures, then draws
 }
 

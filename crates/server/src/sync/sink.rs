@@ -1,7 +1,8 @@
 //! The database side of a sync: each page is one transaction that checks the job's
 //! fence, upserts the raw records (never replacing a newer version with an older
-//! one), replaces the events of the records that changed, marks their days for the
-//! rollups, counts usage against the plan, saves the stream's cursor and advances
+//! one), replaces the events of the records that changed (found by the instants
+//! their raw records remember), saves the names of dimension values they carry, marks
+//! their days for the rollups, counts usage against the plan, saves the stream's cursor and advances
 //! `records_synced`. A crash anywhere leaves the cursor with the data it covers.
 
 use std::{collections::BTreeSet, sync::Arc};
@@ -71,9 +72,10 @@ impl SyncSink for DbSink<'_> {
         let written = upsert_raw(&mut tx, self.target, &derived)
             .await
             .map_err(storage)?;
-        let labels: Vec<DimensionLabel> = derived
+        // Names from the versions written only: an older copy never renames a value back.
+        let labels: Vec<DimensionLabel> = written
             .iter()
-            .flat_map(|d| self.provider.dimension_labels(d.record))
+            .flat_map(|(record, _)| self.provider.dimension_labels(derived[*record].record))
             .collect();
         save_labels(&mut tx, self.target, &labels)
             .await
