@@ -84,10 +84,11 @@ impl StripeProvider {
                 .headers
                 .get("stripe-should-retry")
                 .and_then(|v| v.to_str().ok());
-            if !response.status.is_success() && should_retry == Some("true") {
-                if response.status != reqwest::StatusCode::TOO_MANY_REQUESTS {
-                    return Err(OAuthError::Transient(response.message(&[token])));
-                }
+            if !response.status.is_success()
+                && should_retry == Some("true")
+                && response.status != reqwest::StatusCode::TOO_MANY_REQUESTS
+            {
+                return Err(OAuthError::Transient(response.message(&[token])));
             }
             if response.status.is_server_error() && should_retry == Some("false") {
                 return Err(OAuthError::Rejected(response.message(&[token])));

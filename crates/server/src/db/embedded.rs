@@ -71,7 +71,7 @@ impl BinarySearch {
                 Some((version, e.path().join("bin")))
             })
             .collect();
-        versions.sort_by(|a, b| b.0.cmp(&a.0));
+        versions.sort_by_key(|v| std::cmp::Reverse(v.0));
         fallback_dirs.extend(versions.into_iter().map(|(_, p)| p));
         Self {
             explicit,

@@ -31,14 +31,14 @@ function fieldError(error: unknown, field: string): string | null {
 
 function AuthFrame({ title, children, footer }: { title: string; children: ReactNode; footer: ReactNode }) {
   return (
-    <div className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
+    <main className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
       <Logo />
       <div className="mt-6 w-full max-w-sm rounded-xl border border-gray-200 bg-white p-6 shadow-sm">
         <h1 className="text-lg font-semibold text-gray-900">{title}</h1>
         <div className="mt-4">{children}</div>
       </div>
       <p className="mt-4 text-sm text-gray-600">{footer}</p>
-    </div>
+    </main>
   );
 }
 
