@@ -265,7 +265,7 @@ async fn main() -> anyhow::Result<()> {
     measure(conn, org, runs).await?;
     drop(pool);
     if kept.is_none() {
-        sqlx::query(&format!("DROP DATABASE {name}"))
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
             .execute(&mut admin_conn)
             .await?;
     }
