@@ -15,13 +15,13 @@ import { rememberOrg } from '../shell/session';
 
 function Frame({ children, footer }: { children: ReactNode; footer?: ReactNode }) {
   return (
-    <div className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
+    <main className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
       <Link to="/" aria-label="Pulseboard home">
         <Logo />
       </Link>
       <div className="mt-6 w-full max-w-md rounded-xl border border-gray-200 bg-white p-6 shadow-sm">{children}</div>
       {footer && <p className="mt-4 text-center text-sm text-gray-600">{footer}</p>}
-    </div>
+    </main>
   );
 }
 
