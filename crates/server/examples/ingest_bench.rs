@@ -66,6 +66,17 @@ fn rows(n: usize, org: Uuid, store: Uuid, integration: Uuid) -> Vec<EventRow> {
         .collect()
 }
 
+/// Runs psql quietly against the benchmark database.
+fn psql(url: &url::Url, args: &[&str]) -> anyhow::Result<()> {
+    let status = std::process::Command::new("psql")
+        .arg(url.as_str())
+        .arg("-q")
+        .args(args)
+        .status()?;
+    anyhow::ensure!(status.success(), "psql {args:?} failed");
+    Ok(())
+}
+
 /// A SQL literal: single quotes doubled (standard_conforming_strings is on).
 fn literal(out: &mut String, value: &str) {
     out.push('\'');
@@ -214,26 +225,13 @@ async fn main() -> anyhow::Result<()> {
                     }
                 }
                 // 2. psql \copy of the same rows.
-                1 => {
-                    let status = std::process::Command::new("psql")
-                        .arg(url.as_str())
-                        .arg("-q")
-                        .arg("-c")
-                        .arg(format!("\\copy {columns} FROM '{}'", file.display()))
-                        .status()?;
-                    anyhow::ensure!(status.success(), "psql \\copy failed");
-                }
+                1 => psql(
+                    &url,
+                    &["-c", &format!("\\copy {columns} FROM '{}'", file.display())],
+                )?,
                 // 3. Multi-row INSERT … VALUES, 1,000 rows per statement, as SQL text
                 //    run by psql (what `pg_dump --rows-per-insert=1000` writes).
-                2 => {
-                    let status = std::process::Command::new("psql")
-                        .arg(url.as_str())
-                        .arg("-q")
-                        .arg("-f")
-                        .arg(&script)
-                        .status()?;
-                    anyhow::ensure!(status.success(), "psql -f failed");
-                }
+                2 => psql(&url, &["-f", &script.to_string_lossy()])?,
                 // 4. The same statements with bound parameters, prepared once.
                 _ => {
                     for chunk in data.chunks(1_000) {

@@ -22,6 +22,15 @@ fn str_of<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
     object.pointer(pointer).and_then(Value::as_str)
 }
 
+/// A list field (`/items/data`); empty when absent or not a list.
+fn list_of<'a>(object: &'a Value, pointer: &str) -> &'a [Value] {
+    object
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
 fn i64_of(object: &Value, pointer: &str) -> Option<i64> {
     object.pointer(pointer).and_then(Value::as_i64)
 }
@@ -106,11 +115,7 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
                     .and_then(|item| unix_field(item, "current_period_end"))
             });
             if let Some(period_end) = period_end.filter(|end| *end > ended) {
-                let items = o
-                    .pointer("/items/data")
-                    .and_then(Value::as_array)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
+                let items = list_of(o, "/items/data");
                 for item in items {
                     let Some(item_interval) = str_of(item, "/price/recurring/interval") else {
                         continue;
@@ -143,12 +148,7 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
             ) {
                 return vec![];
             }
-            let lines = o
-                .pointer("/lines/data")
-                .and_then(Value::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            lines
+            list_of(o, "/lines/data")
                 .iter()
                 .filter_map(|line| {
                     let interval = str_of(line, "/price/recurring/interval")?;
@@ -185,12 +185,7 @@ pub(crate) fn labels(record: &RawRecord) -> Vec<DimensionLabel> {
         "invoice" => "/lines/data",
         _ => return vec![],
     };
-    record
-        .payload
-        .pointer(list)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
+    list_of(&record.payload, list)
         .iter()
         .filter_map(|item| {
             DimensionLabel::of(
