@@ -7,7 +7,7 @@ import type { Me } from '../../api/types';
 import { ErrorAlert } from '../../components/ui/Alert';
 import { Button } from '../../components/ui/Button';
 import { Field } from '../../components/ui/Field';
-import { Logo } from '../shell/Pages';
+import { CardPage } from '../shell/Pages';
 
 /** Only same-site paths: `?next=` must not send people elsewhere. */
 function safeNext(next: string | null): string {
@@ -31,14 +31,10 @@ function fieldError(error: unknown, field: string): string | null {
 
 function AuthFrame({ title, children, footer }: { title: string; children: ReactNode; footer: ReactNode }) {
   return (
-    <main className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
-      <Logo />
-      <div className="mt-6 w-full max-w-sm rounded-xl border border-gray-200 bg-white p-6 shadow-sm">
-        <h1 className="text-lg font-semibold text-gray-900">{title}</h1>
-        <div className="mt-4">{children}</div>
-      </div>
-      <p className="mt-4 text-sm text-gray-600">{footer}</p>
-    </main>
+    <CardPage footer={footer}>
+      <h1 className="text-lg font-semibold text-gray-900">{title}</h1>
+      <div className="mt-4">{children}</div>
+    </CardPage>
   );
 }
 

@@ -1,6 +1,6 @@
 // The page an invitation email links to (`/invite/{token}`): shows which organization
 // and role the link is for, then joins it as the signed-in user or signs up through it.
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { ApiError } from '../../api/client';
@@ -10,20 +10,8 @@ import { Alert, ErrorAlert } from '../../components/ui/Alert';
 import { Button, Spinner } from '../../components/ui/Button';
 import { Field } from '../../components/ui/Field';
 import { formatDate, ROLE_HELP, ROLE_LABEL } from '../settings/settings';
-import { Logo } from '../shell/Pages';
+import { CardPage } from '../shell/Pages';
 import { rememberOrg } from '../shell/session';
-
-function Frame({ children, footer }: { children: ReactNode; footer?: ReactNode }) {
-  return (
-    <main className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
-      <Link to="/" aria-label="Pulseboard home">
-        <Logo />
-      </Link>
-      <div className="mt-6 w-full max-w-md rounded-xl border border-gray-200 bg-white p-6 shadow-sm">{children}</div>
-      {footer && <p className="mt-4 text-center text-sm text-gray-600">{footer}</p>}
-    </main>
-  );
-}
 
 export default function AcceptInvitePage() {
   const params = useParams();
@@ -42,7 +30,9 @@ export default function AcceptInvitePage() {
   if (!token || lookup.isError) {
     const gone = lookup.error instanceof ApiError && lookup.error.status === 410;
     return (
-      <Frame
+      <CardPage
+        homeLink
+        wide
         footer={
           <Link className="font-medium text-brand-700 hover:underline" to="/">
             Go to Pulseboard
@@ -60,23 +50,25 @@ export default function AcceptInvitePage() {
                 : null}
         </Alert>
         <p className="mt-4 text-sm text-gray-600">Ask an owner or admin of the organization to send you a new invitation.</p>
-      </Frame>
+      </CardPage>
     );
   }
 
   if (lookup.isPending || (me.isPending && !signedOut)) {
     return (
-      <Frame>
+      <CardPage homeLink wide>
         <div className="flex h-48 items-center justify-center text-gray-400" role="status" aria-label="Loading">
           <Spinner className="size-6" />
         </div>
-      </Frame>
+      </CardPage>
     );
   }
 
   const invite = lookup.data;
   return (
-    <Frame
+    <CardPage
+      homeLink
+      wide
       footer={
         signedOut ? (
           <>
@@ -111,7 +103,7 @@ export default function AcceptInvitePage() {
           <ErrorAlert error={me.error} onRetry={() => void me.refetch()} />
         )}
       </div>
-    </Frame>
+    </CardPage>
   );
 }
 

@@ -1,4 +1,6 @@
+import type { ReactNode } from 'react';
 import { Link } from 'react-router';
+import { cx } from '../../lib/cx';
 import { Spinner } from '../../components/ui/Button';
 
 export function PageLoading() {
@@ -31,5 +33,22 @@ export function Logo({ className }: { className?: string }) {
       </svg>
       <span className="ml-2 align-middle text-base font-semibold tracking-tight text-gray-900">Pulseboard</span>
     </span>
+  );
+}
+
+/** A page outside the app's shell (sign-in, an invitation): the logo, one card, a footer line. */
+export function CardPage({ children, footer, homeLink = false, wide = false }: { children: ReactNode; footer?: ReactNode; homeLink?: boolean; wide?: boolean }) {
+  return (
+    <main className="flex min-h-screen flex-col items-center justify-center px-4 py-12">
+      {homeLink ? (
+        <Link to="/" aria-label="Pulseboard home">
+          <Logo />
+        </Link>
+      ) : (
+        <Logo />
+      )}
+      <div className={cx('mt-6 w-full rounded-xl border border-gray-200 bg-white p-6 shadow-sm', wide ? 'max-w-md' : 'max-w-sm')}>{children}</div>
+      {footer && <p className="mt-4 text-center text-sm text-gray-600">{footer}</p>}
+    </main>
   );
 }
