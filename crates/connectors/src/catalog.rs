@@ -22,6 +22,15 @@ pub struct ProviderInfo {
     pub oauth_configured: bool,
     /// Metrics this provider can compute.
     pub metrics: &'static [MetricSpec],
+    /// How often an integration is synced unless it says otherwise (DESIGN §6).
+    pub default_cadence_minutes: u32,
+    /// The account the user names before connecting (Shopify's shop domain), when
+    /// the provider needs one; [`Provider::parse_account`](crate::Provider::parse_account)
+    /// validates it.
+    pub account: Option<KeyField>,
+    /// Prefix of the provider's settings: `PULSEBOARD_{env_prefix}_…`.
+    #[serde(skip)]
+    pub env_prefix: &'static str,
 }
 
 /// How a provider authenticates.
@@ -105,6 +114,9 @@ pub struct MetricSpec {
     /// A metric computed as `numerator / denominator` of two others of the same
     /// provider (AOV, ARPU) instead of from events of its own.
     pub ratio_of: Option<Ratio>,
+    /// Whether a rise is bad news (refunds, churn): the UI colours its deltas the
+    /// other way round.
+    pub rise_is_bad: bool,
 }
 
 /// The two metrics a ratio metric divides.
@@ -116,7 +128,7 @@ pub struct Ratio {
 
 impl MetricSpec {
     #[allow(clippy::too_many_arguments)]
-    const fn new(
+    pub(crate) const fn new(
         id: &'static str,
         name: &'static str,
         description: &'static str,
@@ -136,10 +148,21 @@ impl MetricSpec {
             category,
             dimensions,
             ratio_of: None,
+            rise_is_bad: false,
         }
     }
 
-    const fn ratio(mut self, numerator: &'static str, denominator: &'static str) -> Self {
+    /// Marks a metric whose rise is bad news.
+    pub(crate) const fn bad_when_rising(mut self) -> Self {
+        self.rise_is_bad = true;
+        self
+    }
+
+    pub(crate) const fn ratio(
+        mut self,
+        numerator: &'static str,
+        denominator: &'static str,
+    ) -> Self {
         self.ratio_of = Some(Ratio {
             numerator,
             denominator,
@@ -148,50 +171,12 @@ impl MetricSpec {
     }
 }
 
-use Aggregation::{Avg, Latest, Sum};
-use MetricKind::{Flow, Stock};
-use MetricUnit::{Count, CurrencyMinor};
-
-const STRIPE_PAYMENT_DIMS: &[&str] = &["currency", "country"];
-const STRIPE_SUBSCRIPTION_DIMS: &[&str] = &["plan", "interval"];
-
-/// Stripe's metrics.
-#[rustfmt::skip]
-pub const STRIPE_METRICS: &[MetricSpec] = &[
-    MetricSpec::new("gross_revenue", "Gross revenue", "Succeeded charges before refunds and fees.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_PAYMENT_DIMS),
-    MetricSpec::new("refunds", "Refunds", "Amount refunded.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_PAYMENT_DIMS),
-    MetricSpec::new("net_revenue", "Net revenue", "Gross revenue minus refunds.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_PAYMENT_DIMS),
-    MetricSpec::new("successful_charges", "Successful charges", "Number of succeeded charges.", Count, Sum, Flow, "payments", STRIPE_PAYMENT_DIMS),
-    MetricSpec::new("failed_payments", "Failed payments", "Number of failed charges.", Count, Sum, Flow, "payments", STRIPE_PAYMENT_DIMS),
-    MetricSpec::new("new_customers", "New customers", "Customers created.", Count, Sum, Flow, "customers", &["country"]),
-    MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions active or trialing at the end of the period.", Count, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS),
-    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of active subscriptions, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS),
-    MetricSpec::new("churned_subscriptions", "Churned subscriptions", "Subscriptions cancelled in the period.", Count, Sum, Flow, "subscriptions", STRIPE_SUBSCRIPTION_DIMS),
-    MetricSpec::new("arpu", "ARPU", "MRR divided by active subscriptions (per paying customer when each has one).", CurrencyMinor, Latest, Stock, "subscriptions", &[]).ratio("mrr", "active_subscriptions"),
-];
-
-const SHOPIFY_SALES_DIMS: &[&str] = &["channel", "country", "product"];
-const SHOPIFY_ORDER_DIMS: &[&str] = &["channel", "country"];
-
-/// Shopify's metrics.
-#[rustfmt::skip]
-pub const SHOPIFY_METRICS: &[MetricSpec] = &[
-    MetricSpec::new("gross_sales", "Gross sales", "Line-item prices times quantities, before discounts and returns.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS),
-    MetricSpec::new("net_sales", "Net sales", "Gross sales minus discounts and returns.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS),
-    MetricSpec::new("orders", "Orders", "Orders placed.", Count, Sum, Flow, "orders", SHOPIFY_ORDER_DIMS),
-    MetricSpec::new("aov", "Average order value", "Net sales divided by orders.", CurrencyMinor, Avg, Flow, "orders", SHOPIFY_ORDER_DIMS).ratio("net_sales", "orders"),
-    MetricSpec::new("units_sold", "Units sold", "Quantity of items sold.", Count, Sum, Flow, "orders", SHOPIFY_SALES_DIMS),
-    MetricSpec::new("refunds", "Refunds", "Amount refunded, shipping and tax included.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_ORDER_DIMS),
-    MetricSpec::new("new_customers", "New customers", "Customers who have ordered, counted when Shopify created them (at their first order or checkout).", Count, Sum, Flow, "customers", &[]),
-    MetricSpec::new("returning_customers", "Returning customers", "Customers who have ordered more than once, counted when Shopify created them.", Count, Sum, Flow, "customers", &[]),
-    MetricSpec::new("abandoned_checkouts", "Abandoned checkouts", "Checkouts started but not completed.", Count, Sum, Flow, "orders", &["country"]),
-];
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
 
     use super::*;
+    use crate::{shopify::SHOPIFY_METRICS, stripe::STRIPE_METRICS};
 
     #[test]
     fn metric_ids_are_unique_per_provider() {
@@ -201,6 +186,22 @@ mod tests {
         }
         assert_eq!(STRIPE_METRICS.len(), 10);
         assert_eq!(SHOPIFY_METRICS.len(), 9);
+        let bad: Vec<_> = STRIPE_METRICS
+            .iter()
+            .chain(SHOPIFY_METRICS)
+            .filter(|m| m.rise_is_bad)
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(
+            bad,
+            [
+                "refunds",
+                "failed_payments",
+                "churned_subscriptions",
+                "refunds",
+                "abandoned_checkouts"
+            ]
+        );
     }
 
     #[test]
@@ -209,6 +210,7 @@ mod tests {
         assert_eq!(json["unit"], "currency_minor");
         assert_eq!(json["aggregation"], "sum");
         assert_eq!(json["kind"], "flow");
+        assert_eq!(json["rise_is_bad"], false);
         assert_eq!(
             json["dimensions"],
             serde_json::json!(["currency", "country"])

@@ -1,20 +1,19 @@
-//! Configuration of the provider clients: app credentials and every base URL,
-//! so tests and the demo can point the real client code at the simulator.
+//! Configuration of the provider clients: the outgoing HTTP client and every
+//! provider's settings (app credentials and base URLs, declared by each provider in
+//! its own `config.rs`), so tests and the demo can point the real client code at the
+//! simulator.
 
 use std::time::Duration;
 
-use secrecy::SecretString;
-use url::Url;
-
-use crate::backoff::RetryPolicy;
+use crate::{settings::Settings, support::backoff::RetryPolicy};
 
 /// Everything the provider registry needs. `Default` gives production URLs and no
 /// app credentials (API-key connections still work; OAuth reports "not configured").
 #[derive(Debug, Clone, Default)]
 pub struct ProvidersConfig {
     pub http: HttpConfig,
-    pub stripe: StripeConfig,
-    pub shopify: ShopifyConfig,
+    /// Every provider's settings by variable name (`PULSEBOARD_STRIPE_API_URL`).
+    pub settings: Settings,
 }
 
 /// Settings of the outgoing HTTP client.
@@ -43,90 +42,32 @@ impl Default for HttpConfig {
     }
 }
 
-/// Stripe Connect app credentials and endpoints.
-#[derive(Debug, Clone)]
-pub struct StripeConfig {
-    /// The Connect platform's client id (`ca_…`); OAuth is unavailable without it.
-    pub client_id: Option<String>,
-    /// The platform's secret key (`sk_…`), used as the OAuth `client_secret`.
-    pub secret_key: Option<SecretString>,
-    /// OAuth host, default `https://connect.stripe.com`.
-    pub connect_base: Url,
-    /// API host, default `https://api.stripe.com`.
-    pub api_base: Url,
-    /// The OAuth scope requested: `read_only` (Pulseboard never writes).
-    pub scope: String,
-}
-
-impl Default for StripeConfig {
-    fn default() -> Self {
-        Self {
-            client_id: None,
-            secret_key: None,
-            connect_base: Url::parse("https://connect.stripe.com").expect("static URL"),
-            api_base: Url::parse("https://api.stripe.com").expect("static URL"),
-            scope: "read_only".to_owned(),
-        }
-    }
-}
-
-/// Shopify app credentials and endpoints.
-#[derive(Debug, Clone)]
-pub struct ShopifyConfig {
-    /// The app's API key (OAuth `client_id`).
-    pub api_key: Option<String>,
-    /// The app's API secret key: OAuth `client_secret`, and the key of callback and
-    /// webhook HMACs.
-    pub api_secret: Option<SecretString>,
-    /// Base URL of a shop, with `{shop}` standing for the shop domain. Default
-    /// `https://{shop}`; the simulator uses `http://127.0.0.1:PORT/shopify/{shop}`.
-    pub shop_base_template: String,
-    /// Admin API version, e.g. `2025-01`.
-    pub api_version: String,
-    /// OAuth scopes. `read_all_orders` matters: without it orders older than 60
-    /// days silently vanish.
-    pub scopes: Vec<String>,
-}
-
-impl Default for ShopifyConfig {
-    fn default() -> Self {
-        Self {
-            api_key: None,
-            api_secret: None,
-            shop_base_template: "https://{shop}".to_owned(),
-            api_version: "2025-01".to_owned(),
-            scopes: [
-                "read_orders",
-                "read_all_orders",
-                "read_products",
-                "read_customers",
-            ]
-            .map(str::to_owned)
-            .to_vec(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use secrecy::SecretString;
-
     use super::*;
+    use crate::{ShopifyConfig, StripeConfig};
 
     #[test]
     fn debug_output_never_shows_secrets() {
-        let config = ProvidersConfig {
-            stripe: StripeConfig {
-                secret_key: Some(SecretString::from("sk_test_supersecret")),
-                ..StripeConfig::default()
-            },
-            shopify: ShopifyConfig {
-                api_secret: Some(SecretString::from("shpss_supersecret")),
-                ..ShopifyConfig::default()
-            },
-            ..ProvidersConfig::default()
-        };
-        let debug = format!("{config:?}");
+        let mut config = ProvidersConfig::default();
+        config
+            .settings
+            .set("PULSEBOARD_STRIPE_SECRET_KEY", "sk_test_supersecret")
+            .set("PULSEBOARD_SHOPIFY_API_SECRET", "shpss_supersecret");
+        let stripe = StripeConfig::from_settings(
+            config
+                .settings
+                .scoped("STRIPE", crate::stripe::config::SETTINGS),
+        )
+        .unwrap();
+        let shopify = ShopifyConfig::from_settings(
+            config
+                .settings
+                .scoped("SHOPIFY", crate::shopify::config::SETTINGS),
+        )
+        .unwrap();
+        assert!(stripe.secret_key.is_some() && shopify.api_secret.is_some());
+        let debug = format!("{config:?} {stripe:?} {shopify:?}");
         assert!(!debug.contains("supersecret"), "{debug}");
         assert!(debug.contains("connect.stripe.com"));
     }

@@ -5,46 +5,48 @@
 //! This crate knows nothing of the web framework or the database: the server
 //! stores what it returns and decides what to do with the errors, which are
 //! classified for that ([`OAuthError::needs_reauthorization`], [`Retryable`]).
-//! Every base URL comes from [`ProvidersConfig`], so tests and the demo run this
+//! Every base URL comes from a provider's settings in [`ProvidersConfig`], so tests and the demo run this
 //! exact code against `pulseboard-simulator`.
 
-mod backoff;
+// The shared vocabulary.
 mod catalog;
 mod config;
-mod error;
-mod http;
-mod pkce;
 mod provider;
-mod shop_domain;
-pub mod shopify;
-mod signature;
-pub mod stripe;
+mod registry;
+mod settings;
+mod support;
 mod sync;
 
-pub use backoff::{with_backoff, RetryHint, RetryPolicy, Retryable};
+// One folder per provider; each also has a line in `registry.rs`.
+pub mod shopify;
+pub mod stripe;
+
 pub use catalog::{
     Aggregation, AuthKind, KeyField, MetricKind, MetricSpec, MetricUnit, ProviderInfo, Ratio,
-    SHOPIFY_METRICS, STRIPE_METRICS,
 };
-pub use config::{HttpConfig, ProvidersConfig, ShopifyConfig, StripeConfig};
-pub use error::{CallbackError, ConnectorError, OAuthError, WebhookError};
-pub use pkce::{pkce_challenge, pkce_pair};
+pub use config::{HttpConfig, ProvidersConfig};
 pub use provider::{
-    oauth_callback_error, AccountInfo, AuthorizeRequest, CallbackParams, CodeExchange, Connected,
-    Provider, Registry, TokenSet,
+    oauth_callback_error, AccountInfo, AccountRef, AuthorizeRequest, CallbackParams, CodeExchange,
+    Connected, Provider, TokenSet,
 };
-pub use shop_domain::ShopDomain;
+pub use registry::{setting_vars, ProviderDef, Registry, PROVIDERS};
+pub use settings::{Scoped, SettingSpec, Settings};
 pub use shopify::{
-    sign_shopify_callback, verify_shopify_callback, verify_shopify_webhook, ShopifyProvider,
-    VerifiedCallback, SHOPIFY_CALLBACK_TOLERANCE,
+    sign_shopify_callback, verify_shopify_callback, verify_shopify_webhook, ShopDomain,
+    ShopifyConfig, ShopifyProvider, VerifiedCallback, SHOPIFY_CALLBACK_TOLERANCE, SHOPIFY_METRICS,
 };
 pub use stripe::{
-    sign_stripe_webhook, validate_stripe_key, verify_stripe_webhook, StripeProvider,
-    STRIPE_WEBHOOK_TOLERANCE,
+    sign_stripe_webhook, validate_stripe_key, verify_stripe_webhook, StripeConfig, StripeProvider,
+    STRIPE_METRICS, STRIPE_WEBHOOK_TOLERANCE,
+};
+pub use support::{
+    backoff::{with_backoff, RetryHint, RetryPolicy, Retryable},
+    error::{CallbackError, ConnectorError, OAuthError, WebhookError},
+    pkce::{pkce_challenge, pkce_pair},
 };
 pub use sync::{
-    DimensionLabel, MetricEvent, RawRecord, SinkError, SyncError, SyncKind, SyncPage, SyncRequest,
-    SyncSink, TokenSource,
+    Derivation, Derive, DimensionLabel, MetricEvent, Pull, RawRecord, SinkError, SyncError,
+    SyncKind, SyncPage, SyncRequest, SyncSink, TokenSource,
 };
 
 /// Re-exported so callers can read tokens without naming `secrecy` themselves.

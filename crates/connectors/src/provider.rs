@@ -1,7 +1,7 @@
 //! The `Provider` trait every integration implements, the values that cross it,
-//! and the `Registry` the server looks providers up in.
+//! (the `Registry` the server looks providers up in is in `registry.rs`).
 
-use std::{collections::BTreeMap, fmt, sync::Arc};
+use std::{collections::BTreeMap, fmt};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,13 +12,33 @@ use url::Url;
 
 use crate::{
     catalog::ProviderInfo,
-    config::ProvidersConfig,
-    error::{redact, CallbackError, ConnectorError, OAuthError, WebhookError},
-    shop_domain::ShopDomain,
-    shopify::ShopifyProvider,
-    stripe::StripeProvider,
-    sync::{DimensionLabel, MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
+    support::error::{redact, CallbackError, ConnectorError, OAuthError, WebhookError},
+    sync::{Derive, Pull},
 };
+
+/// The account on the provider's side that a connection reads, named by the user
+/// before an OAuth flow starts where the provider needs it: a Shopify shop domain, a
+/// GA4 property, a PostHog project and host. Only the provider's
+/// [`Provider::parse_account`] makes one, so a value is valid for its provider.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AccountRef(String);
+
+impl AccountRef {
+    /// Wraps a value the provider has validated and normalised.
+    pub fn new_validated(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// Input of [`Provider::authorize_url`].
 #[derive(Debug, Clone)]
@@ -29,8 +49,8 @@ pub struct AuthorizeRequest {
     pub redirect_uri: Url,
     /// An `S256` PKCE challenge, used only by providers whose info says `pkce`.
     pub pkce_challenge: Option<String>,
-    /// The shop, required by providers whose info says `needs_shop_domain`.
-    pub shop: Option<ShopDomain>,
+    /// The account, required by providers whose info declares an `account` field.
+    pub account: Option<AccountRef>,
 }
 
 /// Input of [`Provider::exchange_code`].
@@ -41,8 +61,8 @@ pub struct CodeExchange {
     /// The same redirect URI as on the authorize URL.
     pub redirect_uri: Url,
     pub pkce_verifier: Option<String>,
-    /// The (verified) shop, for Shopify.
-    pub shop: Option<ShopDomain>,
+    /// The (verified) account, for providers that declare one.
+    pub account: Option<AccountRef>,
 }
 
 impl fmt::Debug for CodeExchange {
@@ -51,7 +71,7 @@ impl fmt::Debug for CodeExchange {
             .field("code", &"***")
             .field("redirect_uri", &self.redirect_uri.as_str())
             .field("pkce_verifier", &self.pkce_verifier.as_ref().map(|_| "***"))
-            .field("shop", &self.shop)
+            .field("account", &self.account)
             .finish()
     }
 }
@@ -98,8 +118,8 @@ impl TokenSet {
 pub struct CallbackParams {
     pub code: String,
     pub state: String,
-    /// The shop the callback is signed for (Shopify).
-    pub shop: Option<ShopDomain>,
+    /// The account the callback is signed for (Shopify's shop).
+    pub account: Option<AccountRef>,
 }
 
 impl fmt::Debug for CallbackParams {
@@ -107,7 +127,7 @@ impl fmt::Debug for CallbackParams {
         f.debug_struct("CallbackParams")
             .field("code", &"***")
             .field("state", &"***")
-            .field("shop", &self.shop)
+            .field("account", &self.account)
             .finish()
     }
 }
@@ -139,9 +159,19 @@ pub struct Connected {
 /// every method is a single attempt (wrap token calls in
 /// [`with_backoff`](crate::with_backoff) where a retry is safe, e.g. `refresh`).
 #[async_trait]
-pub trait Provider: Send + Sync {
+pub trait Provider: Pull + Derive + Send + Sync {
     /// Static description: auth kinds, key fields, metric catalog.
     fn info(&self) -> ProviderInfo;
+
+    /// Validates and normalises the account a user named (`acme` →
+    /// `acme.myshopify.com`). Providers that need none refuse every value.
+    fn parse_account(&self, input: &str) -> Result<AccountRef, ConnectorError> {
+        let _ = input;
+        Err(ConnectorError::Unsupported {
+            provider: self.info().id,
+            what: "choosing an account before connecting",
+        })
+    }
 
     /// The URL to send the user's browser to. Fails with `NotConfigured` when the
     /// app credentials are missing and `InvalidInput` when a shop is needed.
@@ -168,7 +198,7 @@ pub trait Provider: Send + Sync {
         Ok(CallbackParams {
             code: single("code")?,
             state: single("state")?,
-            shop: None,
+            account: None,
         })
     }
 
@@ -182,7 +212,7 @@ pub trait Provider: Send + Sync {
     async fn refresh(
         &self,
         refresh_token: &str,
-        shop: Option<&ShopDomain>,
+        account: Option<&AccountRef>,
     ) -> Result<TokenSet, OAuthError>;
 
     /// Validates user-supplied key fields (names from `info().api_key`) and returns
@@ -203,31 +233,6 @@ pub trait Provider: Send + Sync {
     async fn revoke(&self, account_id: &str) -> Result<(), ConnectorError> {
         let _ = account_id;
         Ok(())
-    }
-
-    /// Pulls what changed since the stored cursors and hands it to `sink` page by
-    /// page (each page with its stream's new cursor).
-    async fn sync(
-        &self,
-        req: &SyncRequest<'_>,
-        sink: &mut dyn SyncSink,
-    ) -> Result<SyncKind, SyncError> {
-        let _ = (req, sink);
-        Err(SyncError::Unsupported)
-    }
-
-    /// The metric events one raw record stands for. Pure: re-deriving a stored
-    /// record gives the same events, so a changed record replaces its events.
-    fn derive_events(&self, record: &RawRecord) -> Vec<MetricEvent> {
-        let _ = record;
-        Vec::new()
-    }
-
-    /// Readable names for dimension values that one raw record gives (a product's
-    /// title). Pure, like `derive_events`.
-    fn dimension_labels(&self, record: &RawRecord) -> Vec<DimensionLabel> {
-        let _ = record;
-        Vec::new()
     }
 
     /// Verifies an inbound webhook on its raw body with the endpoint's secret.
@@ -262,67 +267,9 @@ pub fn oauth_callback_error(query_pairs: &[(String, String)]) -> Option<OAuthErr
     })
 }
 
-/// The providers this server offers, by id.
-#[derive(Clone, Default)]
-pub struct Registry {
-    providers: BTreeMap<&'static str, Arc<dyn Provider>>,
-}
-
-impl Registry {
-    /// All built-in providers, configured. Providers without app credentials are
-    /// still registered (their info says `oauth_configured: false`).
-    pub fn from_config(config: &ProvidersConfig) -> Result<Self, ConnectorError> {
-        Ok(Self::default()
-            .with(Arc::new(StripeProvider::new(&config.stripe, &config.http)?))
-            .with(Arc::new(ShopifyProvider::new(
-                &config.shopify,
-                &config.http,
-            )?)))
-    }
-
-    /// Adds (or replaces) a provider under its `info().id`; tests use this to
-    /// register fakes.
-    pub fn with(mut self, provider: Arc<dyn Provider>) -> Self {
-        self.providers.insert(provider.info().id, provider);
-        self
-    }
-
-    /// The provider with this id.
-    pub fn get(&self, id: &str) -> Option<Arc<dyn Provider>> {
-        self.providers.get(id).cloned()
-    }
-
-    /// Every provider's info, ordered by id.
-    pub fn infos(&self) -> Vec<ProviderInfo> {
-        self.providers.values().map(|p| p.info()).collect()
-    }
-
-    /// Registered ids, ordered.
-    pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.providers.keys().copied()
-    }
-}
-
-impl fmt::Debug for Registry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.providers.keys()).finish()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn registry_holds_the_built_in_providers() {
-        let registry = Registry::from_config(&ProvidersConfig::default()).unwrap();
-        assert_eq!(registry.ids().collect::<Vec<_>>(), ["shopify", "stripe"]);
-        let stripe = registry.get("stripe").unwrap().info();
-        assert!(!stripe.oauth_configured);
-        assert!(stripe.api_key.is_some());
-        assert!(registry.get("ga4").is_none());
-        assert_eq!(format!("{registry:?}"), r#"["shopify", "stripe"]"#);
-    }
 
     #[test]
     fn callback_errors_are_classified() {
@@ -374,7 +321,7 @@ mod tests {
             code: "ac_secretcode".into(),
             redirect_uri: Url::parse("https://app.example/cb").unwrap(),
             pkce_verifier: Some("verifier-secret".into()),
-            shop: None,
+            account: None,
         };
         let tokens = TokenSet {
             access_token: SecretString::from("sk_access_secret"),

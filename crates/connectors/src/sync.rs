@@ -3,11 +3,12 @@
 //!
 //! The provider pulls; the server's [`SyncSink`] stores each page and its cursor in
 //! one transaction, so a crash never moves a cursor past data that was not saved.
-//! Events are derived from one raw record at a time ([`Provider::derive_events`]),
+//! Events are derived from one raw record at a time ([`Derive::derive_events`]),
 //! so a changed record (an edited or refunded order) simply replaces its events, and
 //! the whole history can be re-derived from `raw_records`.
 //!
-//! [`Provider::derive_events`]: crate::Provider::derive_events
+//! A provider implements [`Pull`] in its `sync.rs` and [`Derive`] in its
+//! `derive.rs`; both are supertraits of [`Provider`](crate::Provider).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -16,7 +17,47 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::error::OAuthError;
+use crate::support::error::OAuthError;
+
+/// How a provider pulls its data: implemented in the provider's `sync.rs`.
+#[async_trait]
+pub trait Pull: Send + Sync {
+    /// Pulls what changed since the stored cursors and hands it to `sink` page by
+    /// page (each page with its stream's new cursor).
+    async fn sync(
+        &self,
+        req: &SyncRequest<'_>,
+        sink: &mut dyn SyncSink,
+    ) -> Result<SyncKind, SyncError>;
+}
+
+/// A provider's derivation: two pure functions of one raw record. Pure, so
+/// re-deriving a stored record gives the same events and a changed record
+/// replaces its events.
+#[derive(Clone, Copy)]
+pub struct Derivation {
+    /// The metric events one raw record stands for.
+    pub events: fn(&RawRecord) -> Vec<MetricEvent>,
+    /// Readable names for dimension values that one raw record gives (a product's
+    /// title).
+    pub labels: fn(&RawRecord) -> Vec<DimensionLabel>,
+}
+
+/// How a provider's raw records become metric events: implemented in the
+/// provider's `derive.rs` by naming its two functions.
+pub trait Derive: Send + Sync {
+    fn derivation(&self) -> Derivation;
+
+    /// The metric events one raw record stands for.
+    fn derive_events(&self, record: &RawRecord) -> Vec<MetricEvent> {
+        (self.derivation().events)(record)
+    }
+
+    /// Readable names for dimension values that one raw record gives.
+    fn dimension_labels(&self, record: &RawRecord) -> Vec<DimensionLabel> {
+        (self.derivation().labels)(record)
+    }
+}
 
 /// One provider object as received.
 #[derive(Debug, Clone, PartialEq)]

@@ -78,13 +78,13 @@ async fn spawn(config: SimulatorConfig) -> Env {
     // The first query of a shop may wait for its data to be generated.
     config.http.timeout = Duration::from_secs(10);
     let provider: Arc<dyn Provider> =
-        Arc::new(ShopifyProvider::new(&config.shopify, &config.http).unwrap());
+        Arc::new(ShopifyProvider::new(&helpers::shopify_config(&config), &config.http).unwrap());
     let url = provider
         .authorize_url(&AuthorizeRequest {
             state: "state-1".into(),
             redirect_uri: redirect_uri("shopify"),
             pkce_challenge: None,
-            shop: Some(shop()),
+            account: Some(shop().into()),
         })
         .unwrap();
     let callback = verify_shopify_callback(
@@ -99,7 +99,7 @@ async fn spawn(config: SimulatorConfig) -> Env {
             code: callback.code,
             redirect_uri: redirect_uri("shopify"),
             pkce_verifier: None,
-            shop: Some(shop()),
+            account: Some(shop().into()),
         })
         .await
         .unwrap();
@@ -392,7 +392,9 @@ impl Env {
 
     /// Spends `2 + 3 × orders` points of the shop's bucket with a query of its own.
     async fn drain(&self, orders: u32) {
-        let shopify = ShopifyProvider::new(&self.config.shopify, &self.config.http).unwrap();
+        let shopify =
+            ShopifyProvider::new(&helpers::shopify_config(&self.config), &self.config.http)
+                .unwrap();
         shopify
             .graphql(
                 &shop(),

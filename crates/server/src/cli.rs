@@ -53,6 +53,10 @@ pub enum Command {
             default_value = "127.0.0.1:4010"
         )]
         listen: std::net::SocketAddr,
+        /// Print the settings (`VAR=value`, one a line) for a simulator at `--listen`
+        /// and exit without serving.
+        #[arg(long)]
+        print_env: bool,
     },
 }
 
@@ -73,20 +77,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_args(cli.config)?;
     telemetry::init(config.log_format);
     match cli.command {
-        Command::Simulator { listen } => {
-            use pulseboard_simulator::{defaults, serve, SimulatorConfig};
-            let base = format!("http://{listen}");
+        Command::Simulator { listen, print_env } => {
+            use pulseboard_simulator::{connector_settings, defaults, serve, SimulatorConfig};
+            let env: Vec<String> = connector_settings(&format!("http://{listen}"))
+                .into_iter()
+                .map(|(var, value)| format!("{var}={value}"))
+                .collect();
+            if print_env {
+                println!("{}", env.join("\n"));
+                return Ok(());
+            }
             eprintln!(
-                "Provider simulator at {base}. Start Pulseboard with:\n\
-                 PULSEBOARD_STRIPE_CLIENT_ID={} PULSEBOARD_STRIPE_SECRET_KEY={} \\\n  \
-                 PULSEBOARD_STRIPE_CONNECT_URL={base}/stripe PULSEBOARD_STRIPE_API_URL={base}/stripe \\\n  \
-                 PULSEBOARD_SHOPIFY_API_KEY={} PULSEBOARD_SHOPIFY_API_SECRET={} \\\n  \
-                 PULSEBOARD_SHOPIFY_SHOP_URL='{base}/shopify/{{shop}}'\n\
+                "Provider simulator at http://{listen}. Start Pulseboard with:\n{}\n\
                  Stripe restricted key accepted: {}",
-                defaults::STRIPE_CLIENT_ID,
-                defaults::STRIPE_SECRET_KEY,
-                defaults::SHOPIFY_API_KEY,
-                defaults::SHOPIFY_API_SECRET,
+                env.iter()
+                    .map(|line| format!("  {line:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" \\\n"),
                 defaults::STRIPE_RESTRICTED_KEY,
             );
             serve(listen, SimulatorConfig::default(), wait_for_signal()).await?;

@@ -5,10 +5,13 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
 use clap::Args;
+use pulseboard_connectors::{setting_vars, ProvidersConfig, Registry, Settings};
 use secrecy::SecretString;
 use url::Url;
 
 /// Settings shared by every subcommand. Each flag is also an environment variable.
+/// Provider settings (`PULSEBOARD_<PROVIDER>_…`) are environment variables only,
+/// declared by each provider and listed by [`provider_settings_help`].
 #[derive(Debug, Clone, Args)]
 pub struct ConfigArgs {
     /// PostgreSQL connection string. When unset, Pulseboard runs a private
@@ -82,61 +85,6 @@ pub struct ConfigArgs {
     #[arg(long, env = "PULSEBOARD_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
 
-    /// Stripe Connect platform client id (`ca_…`) for "Connect with Stripe".
-    #[arg(long, env = "PULSEBOARD_STRIPE_CLIENT_ID", global = true)]
-    pub stripe_client_id: Option<String>,
-    /// Stripe platform secret key, the OAuth client secret.
-    #[arg(
-        long,
-        env = "PULSEBOARD_STRIPE_SECRET_KEY",
-        global = true,
-        hide_env_values = true
-    )]
-    pub stripe_secret_key: Option<SecretString>,
-    /// Stripe OAuth host (override to point at the simulator).
-    #[arg(
-        long,
-        env = "PULSEBOARD_STRIPE_CONNECT_URL",
-        default_value = "https://connect.stripe.com",
-        global = true
-    )]
-    pub stripe_connect_url: Url,
-    /// Stripe API host (override to point at the simulator).
-    #[arg(
-        long,
-        env = "PULSEBOARD_STRIPE_API_URL",
-        default_value = "https://api.stripe.com",
-        global = true
-    )]
-    pub stripe_api_url: Url,
-    /// Shopify app API key (OAuth client id).
-    #[arg(long, env = "PULSEBOARD_SHOPIFY_API_KEY", global = true)]
-    pub shopify_api_key: Option<String>,
-    /// Shopify app API secret (OAuth client secret, callback and webhook HMAC key).
-    #[arg(
-        long,
-        env = "PULSEBOARD_SHOPIFY_API_SECRET",
-        global = true,
-        hide_env_values = true
-    )]
-    pub shopify_api_secret: Option<SecretString>,
-    /// A shop's base URL, `{shop}` standing for its domain (override to point at the simulator).
-    #[arg(
-        long,
-        env = "PULSEBOARD_SHOPIFY_SHOP_URL",
-        default_value = "https://{shop}",
-        global = true
-    )]
-    pub shopify_shop_url: String,
-    /// Shopify Admin API version.
-    #[arg(
-        long,
-        env = "PULSEBOARD_SHOPIFY_API_VERSION",
-        default_value = "2025-01",
-        global = true
-    )]
-    pub shopify_api_version: String,
-
     /// Log format: `json` (one object per line) or `pretty`.
     #[arg(
         long,
@@ -153,36 +101,6 @@ pub enum LogFormat {
     Pretty,
 }
 
-/// Provider app credentials and endpoints (every URL overridable so tests and the
-/// demo can point the real client code at the simulator).
-#[derive(Debug, Clone)]
-pub struct ProviderSettings {
-    pub stripe_client_id: Option<String>,
-    pub stripe_secret_key: Option<SecretString>,
-    pub stripe_connect_url: Url,
-    pub stripe_api_url: Url,
-    pub shopify_api_key: Option<String>,
-    pub shopify_api_secret: Option<SecretString>,
-    pub shopify_shop_url: String,
-    pub shopify_api_version: String,
-}
-
-impl ProviderSettings {
-    /// The connectors crate's configuration for these settings.
-    pub fn to_connectors(&self) -> pulseboard_connectors::ProvidersConfig {
-        let mut config = pulseboard_connectors::ProvidersConfig::default();
-        config.stripe.client_id = self.stripe_client_id.clone();
-        config.stripe.secret_key = self.stripe_secret_key.clone();
-        config.stripe.connect_base = self.stripe_connect_url.clone();
-        config.stripe.api_base = self.stripe_api_url.clone();
-        config.shopify.api_key = self.shopify_api_key.clone();
-        config.shopify.api_secret = self.shopify_api_secret.clone();
-        config.shopify.shop_base_template = self.shopify_shop_url.clone();
-        config.shopify.api_version = self.shopify_api_version.clone();
-        config
-    }
-}
-
 /// Validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -197,8 +115,9 @@ pub struct Config {
     pub session_ttl: Duration,
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
-    /// Provider app credentials and endpoints.
-    pub providers: ProviderSettings,
+    /// Provider app credentials and endpoint overrides, by variable name
+    /// (`PULSEBOARD_STRIPE_API_URL`), read from what each provider declares.
+    pub providers: Settings,
     /// How often the background loops (mail outbox) wake up.
     pub background_interval: Duration,
     pub sync: crate::sync::SyncSettings,
@@ -220,20 +139,10 @@ impl Config {
         if args.max_body_bytes < 1024 {
             bail!("PULSEBOARD_MAX_BODY_BYTES must be at least 1024");
         }
-        if !args.shopify_shop_url.contains("{shop}") {
-            bail!("PULSEBOARD_SHOPIFY_SHOP_URL must contain `{{shop}}`, e.g. https://{{shop}}");
-        }
-        let providers = ProviderSettings {
-            stripe_client_id: args.stripe_client_id,
-            stripe_secret_key: args.stripe_secret_key,
-            stripe_connect_url: args.stripe_connect_url,
-            stripe_api_url: args.stripe_api_url,
-            shopify_api_key: args.shopify_api_key,
-            shopify_api_secret: args.shopify_api_secret,
-            shopify_shop_url: args.shopify_shop_url,
-            shopify_api_version: args.shopify_api_version,
-        };
-        Ok(Self {
+        let providers = Settings::from_lookup(setting_vars().map(|(var, _)| var), |var| {
+            std::env::var(var).ok()
+        });
+        let config = Self {
             providers,
             database_url: args.database_url,
             data_dir: args.data_dir,
@@ -248,7 +157,25 @@ impl Config {
             log_format: args.log_format,
             background_interval: Duration::from_secs(2),
             sync: crate::sync::SyncSettings::default(),
-        })
+        };
+        config.validate_providers()?;
+        Ok(config)
+    }
+
+    /// The connectors' configuration: these provider settings and the default HTTP
+    /// client.
+    pub fn providers_config(&self) -> ProvidersConfig {
+        ProvidersConfig {
+            settings: self.providers.clone(),
+            ..ProvidersConfig::default()
+        }
+    }
+
+    /// Checks the provider settings by building every provider once, so a malformed
+    /// one stops the start with the variable's name.
+    pub fn validate_providers(&self) -> anyhow::Result<()> {
+        Registry::from_config(&self.providers_config()).context("invalid provider settings")?;
+        Ok(())
     }
 
     /// Whether cookies must carry `Secure`.
@@ -265,4 +192,19 @@ impl Config {
     pub fn link(&self, path: &str) -> String {
         format!("{}{}", self.public_url.as_str().trim_end_matches('/'), path)
     }
+}
+
+/// The providers' settings, one line each, for `pulseboard --help`.
+pub fn provider_settings_help() -> String {
+    let mut help = String::from(
+        "Provider settings (environment variables only; each provider declares its own):\n",
+    );
+    for (var, spec) in setting_vars() {
+        let default = spec
+            .default
+            .map(|d| format!(" [default: {d}]"))
+            .unwrap_or_default();
+        help.push_str(&format!("  {var}\n          {}{default}\n", spec.help));
+    }
+    help
 }

@@ -12,7 +12,6 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use pulseboard_simulator::{defaults, DataConfig, Simulator, SimulatorConfig, ThrottleConfig};
 use reqwest::{header, Client, StatusCode};
-use secrecy::SecretString;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -64,14 +63,9 @@ pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Res
     }
     std::fs::create_dir_all(&dir)?;
     config.data_dir = dir;
-    let p = &mut config.providers;
-    p.stripe_client_id = Some(defaults::STRIPE_CLIENT_ID.into());
-    p.stripe_secret_key = Some(SecretString::from(defaults::STRIPE_SECRET_KEY));
-    p.stripe_connect_url = sim.stripe_connect_base().parse()?;
-    p.stripe_api_url = sim.stripe_api_base().parse()?;
-    p.shopify_api_key = Some(defaults::SHOPIFY_API_KEY.into());
-    p.shopify_api_secret = Some(SecretString::from(defaults::SHOPIFY_API_SECRET));
-    p.shopify_shop_url = sim.shopify_shop_base_template();
+    for (var, value) in pulseboard_simulator::connector_settings(&sim.base_url()) {
+        config.providers.set(var, value);
+    }
     config.sync.schedule_every = Duration::from_secs(30);
 
     let app = Application::build(config).await?;

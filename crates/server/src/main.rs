@@ -1,9 +1,13 @@
 //! The `pulseboard` binary: parse the command line and hand over to the library.
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
+use pulseboard_server::{cli::Cli, config::provider_settings_help};
 
 fn main() -> std::process::ExitCode {
-    let cli = pulseboard_server::cli::Cli::parse();
+    let matches = Cli::command()
+        .after_long_help(provider_settings_help())
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -50,9 +50,8 @@ impl Application {
             let _ = config.public_url.set_port(Some(port));
         }
         let mailer = Mailer::files(config.data_dir.join("mail"), config.email_from.clone());
-        let providers =
-            pulseboard_connectors::Registry::from_config(&config.providers.to_connectors())
-                .context("configuring the providers")?;
+        let providers = pulseboard_connectors::Registry::from_config(&config.providers_config())
+            .context("configuring the providers")?;
         let state = AppState::new(db, config, vault, providers);
         Ok(Self {
             listener,

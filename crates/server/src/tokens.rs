@@ -13,9 +13,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use pulseboard_connectors::{
-    with_backoff, ExposeSecret, OAuthError, RetryPolicy, SecretString, ShopDomain,
-};
+use pulseboard_connectors::{with_backoff, ExposeSecret, OAuthError, RetryPolicy, SecretString};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -140,11 +138,12 @@ pub async fn access_token(
                 return Err(error.into());
             }
         };
-    let shop = ShopDomain::parse(&state.external_account_id).ok();
+    // Providers that name an account (Shopify's shop) refresh against it.
+    let account = provider.parse_account(&state.external_account_id).ok();
     let refreshed = match refresh_token {
         Ok(refresh_token) => {
             with_backoff(&RetryPolicy::default(), || {
-                provider.refresh(&refresh_token, shop.as_ref())
+                provider.refresh(&refresh_token, account.as_ref())
             })
             .await
         }

@@ -40,7 +40,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::sync::{DimensionLabel, MetricEvent, RawRecord};
+use super::ShopifyProvider;
+use crate::sync::{Derivation, Derive, DimensionLabel, MetricEvent, RawRecord};
 
 /// The ISO 4217 number of decimals of a currency: 0 for zero-decimal currencies,
 /// 3 for the dinar family, 4 for the accounting units, else 2.
@@ -127,6 +128,12 @@ fn items<'a>(object: &'a Value, pointer: &str) -> Vec<&'a Value> {
             }
         }
         None => Vec::new(),
+    }
+}
+
+impl Derive for ShopifyProvider {
+    fn derivation(&self) -> Derivation {
+        Derivation { events, labels }
     }
 }
 

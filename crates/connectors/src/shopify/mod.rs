@@ -5,10 +5,17 @@
 //! `GET /admin/oauth/authorize`, `POST /admin/oauth/access_token` and
 //! `POST /admin/api/{version}/graphql.json`.
 
+mod catalog;
+pub mod config;
 mod derive;
+mod shop_domain;
 mod sync;
 
-use std::{collections::BTreeSet, fmt, time::Duration};
+pub use catalog::SHOPIFY_METRICS;
+pub use config::ShopifyConfig;
+pub use shop_domain::ShopDomain;
+
+use std::{collections::BTreeSet, fmt, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -20,18 +27,38 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::{
-    backoff::{with_backoff, RetryPolicy},
-    catalog::{AuthKind, ProviderInfo, SHOPIFY_METRICS},
-    config::{HttpConfig, ShopifyConfig},
-    error::{CallbackError, ConnectorError, OAuthError, WebhookError},
-    http::{endpoint, Http},
+    catalog::{AuthKind, KeyField, ProviderInfo},
+    config::HttpConfig,
     provider::{
-        AccountInfo, AuthorizeRequest, CallbackParams, CodeExchange, Connected, Provider, TokenSet,
+        AccountInfo, AccountRef, AuthorizeRequest, CallbackParams, CodeExchange, Connected,
+        Provider, TokenSet,
     },
-    shop_domain::ShopDomain,
-    signature::{hmac_sha256, hmac_sha256_matches},
-    sync::{DimensionLabel, MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
+    registry::ProviderDef,
+    support::backoff::{with_backoff, RetryPolicy},
+    support::error::{CallbackError, ConnectorError, OAuthError, WebhookError},
+    support::http::{endpoint, Http},
+    support::signature::{hmac_sha256, hmac_sha256_matches},
 };
+
+/// Shopify in the registry.
+pub const PROVIDER: ProviderDef = ProviderDef {
+    id: "shopify",
+    env_prefix: "SHOPIFY",
+    settings: config::SETTINGS,
+    build: |settings, http| {
+        let config = ShopifyConfig::from_settings(settings)?;
+        Ok(Arc::new(ShopifyProvider::new(&config, http)?))
+    },
+};
+
+/// The shop an account names. Only `parse_account` makes Shopify accounts, so a
+/// failure here means the value came from somewhere else.
+fn shop_of(account: Option<&AccountRef>) -> Result<ShopDomain, OAuthError> {
+    let account =
+        account.ok_or_else(|| OAuthError::Rejected("a Shopify shop domain is required".into()))?;
+    ShopDomain::parse(account.as_str())
+        .map_err(|_| OAuthError::Rejected(format!("{account} is not a shop domain")))
+}
 
 /// How old an OAuth callback may be (Pulseboard's OAuth state lives 10 minutes).
 pub const SHOPIFY_CALLBACK_TOLERANCE: Duration = Duration::from_secs(600);
@@ -96,17 +123,16 @@ impl ShopifyProvider {
         )
     }
 
-    fn base_for<'a>(
-        &self,
-        shop: Option<&'a ShopDomain>,
-    ) -> Result<(Url, &'a ShopDomain), OAuthError> {
-        let shop =
-            shop.ok_or_else(|| OAuthError::Rejected("a Shopify shop domain is required".into()))?;
+    fn base_for(&self, account: Option<&AccountRef>) -> Result<(Url, ShopDomain), OAuthError> {
+        let shop = shop_of(account)?;
         // `new` checked the template with a valid shop; any ShopDomain fits it.
-        let base = self
-            .shop_base(shop)
-            .map_err(|_| OAuthError::Rejected("invalid shop URL".into()))?;
+        let base = self.checked_base(&shop)?;
         Ok((base, shop))
+    }
+
+    fn checked_base(&self, shop: &ShopDomain) -> Result<Url, OAuthError> {
+        self.shop_base(shop)
+            .map_err(|_| OAuthError::Rejected("invalid shop URL".into()))
     }
 
     fn credentials(&self) -> Result<(&str, &str), OAuthError> {
@@ -143,7 +169,7 @@ impl ShopifyProvider {
 
     /// `{shop base}/admin/api/{version}/graphql.json`.
     fn graphql_url(&self, shop: &ShopDomain) -> Result<Url, OAuthError> {
-        let (base, _) = self.base_for(Some(shop))?;
+        let base = self.checked_base(shop)?;
         Ok(endpoint(
             &base,
             &format!("admin/api/{}/graphql.json", self.config.api_version),
@@ -238,23 +264,26 @@ impl Provider for ShopifyProvider {
             api_key: None,
             oauth_configured: self.config.api_key.is_some() && self.config.api_secret.is_some(),
             metrics: SHOPIFY_METRICS,
+            default_cadence_minutes: 30,
+            account: Some(KeyField {
+                name: "shop",
+                label: "Shop domain",
+                secret: false,
+                placeholder: "your-shop.myshopify.com",
+                help: "Your store's permanent myshopify.com domain (Shopify admin → Settings → Domains).",
+                pattern: None,
+            }),
+            env_prefix: PROVIDER.env_prefix,
         }
     }
 
-    async fn sync(
-        &self,
-        req: &SyncRequest<'_>,
-        sink: &mut dyn SyncSink,
-    ) -> Result<SyncKind, SyncError> {
-        self.pull(req, sink).await
-    }
-
-    fn derive_events(&self, record: &RawRecord) -> Vec<MetricEvent> {
-        derive::events(record)
-    }
-
-    fn dimension_labels(&self, record: &RawRecord) -> Vec<DimensionLabel> {
-        derive::labels(record)
+    /// Strict: only `<handle>.myshopify.com` (a bare handle is completed), since the
+    /// shop decides where tokens are sent.
+    fn parse_account(&self, input: &str) -> Result<AccountRef, ConnectorError> {
+        let shop = ShopDomain::from_user_input(input).map_err(|e| {
+            ConnectorError::InvalidInput(format!("{e}: enter your-shop.myshopify.com"))
+        })?;
+        Ok(AccountRef::new_validated(shop.as_str()))
     }
 
     fn authorize_url(&self, req: &AuthorizeRequest) -> Result<Url, ConnectorError> {
@@ -263,11 +292,11 @@ impl Provider for ShopifyProvider {
             .api_key
             .as_deref()
             .ok_or_else(|| ConnectorError::NotConfigured("the Shopify app (API key)".into()))?;
-        let shop = req.shop.as_ref().ok_or_else(|| {
+        let shop = shop_of(req.account.as_ref()).map_err(|_| {
             ConnectorError::InvalidInput("Enter your shop's myshopify.com domain.".into())
         })?;
         let base = self
-            .shop_base(shop)
+            .shop_base(&shop)
             .map_err(|_| ConnectorError::InvalidInput("invalid shop URL".into()))?;
         let mut url = endpoint(&base, "admin/oauth/authorize");
         // No `grant_options[]`: an offline token, so syncs run without a user session.
@@ -298,19 +327,19 @@ impl Provider for ShopifyProvider {
         Ok(CallbackParams {
             code: verified.code,
             state: verified.state,
-            shop: Some(verified.shop),
+            account: Some(AccountRef::new_validated(verified.shop.as_str())),
         })
     }
 
     async fn exchange_code(&self, req: &CodeExchange) -> Result<Connected, OAuthError> {
-        let (base, shop) = self.base_for(req.shop.as_ref())?;
+        let (base, shop) = self.base_for(req.account.as_ref())?;
         let response = self
             .token_call(&base, json!({ "code": req.code }), &[&req.code])
             .await?;
         let tokens = Self::token_set(&response, None);
 
         let lookup = with_backoff(&self.lookup_retry, || {
-            self.shop_info(shop, &response.access_token)
+            self.shop_info(&shop, &response.access_token)
         })
         .await;
         let (label, currency, timezone) = match lookup {
@@ -333,9 +362,9 @@ impl Provider for ShopifyProvider {
     async fn refresh(
         &self,
         refresh_token: &str,
-        shop: Option<&ShopDomain>,
+        account: Option<&AccountRef>,
     ) -> Result<TokenSet, OAuthError> {
-        let (base, _) = self.base_for(shop)?;
+        let (base, _) = self.base_for(account)?;
         let body = json!({ "grant_type": "refresh_token", "refresh_token": refresh_token });
         let response = self.token_call(&base, body, &[refresh_token]).await?;
         Ok(Self::token_set(&response, Some(refresh_token)))

@@ -31,12 +31,13 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use url::Url;
 
-use super::{derive::time_of, ShopifyProvider};
+use super::{derive::time_of, ShopDomain, ShopifyProvider};
+use async_trait::async_trait;
+
 use crate::{
-    backoff::{with_backoff, RetryPolicy},
-    error::OAuthError,
-    shop_domain::ShopDomain,
-    sync::{RawRecord, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink},
+    support::backoff::{with_backoff, RetryPolicy},
+    support::error::OAuthError,
+    sync::{Pull, RawRecord, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink},
     ExposeSecret,
 };
 
@@ -341,8 +342,9 @@ struct Puller<'a, 'r> {
     retry: RetryPolicy,
 }
 
-impl ShopifyProvider {
-    pub(crate) async fn pull(
+#[async_trait]
+impl Pull for ShopifyProvider {
+    async fn sync(
         &self,
         req: &SyncRequest<'_>,
         sink: &mut dyn SyncSink,

@@ -16,7 +16,8 @@
 
 use serde_json::Value;
 
-use crate::sync::{unix_field, DimensionLabel, MetricEvent, RawRecord};
+use super::StripeProvider;
+use crate::sync::{unix_field, Derivation, Derive, DimensionLabel, MetricEvent, RawRecord};
 
 fn str_of<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
     object.pointer(pointer).and_then(Value::as_str)
@@ -53,6 +54,12 @@ pub fn monthly_amount(amount: i64, interval: &str, interval_count: i64) -> Optio
         "day" => div_round(amount * 365, 12 * count),
         _ => return None,
     })
+}
+
+impl Derive for StripeProvider {
+    fn derivation(&self) -> Derivation {
+        Derivation { events, labels }
+    }
 }
 
 pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {

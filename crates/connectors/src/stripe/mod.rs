@@ -4,12 +4,16 @@
 //! `POST {connect}/oauth/deauthorize` (authenticated with the platform secret
 //! key) and `GET {api}/v1/account`.
 
+mod catalog;
+pub mod config;
 mod derive;
 mod sync;
 
+pub use catalog::STRIPE_METRICS;
+pub use config::StripeConfig;
 pub use derive::monthly_amount;
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -19,15 +23,27 @@ use serde::Deserialize;
 use url::Url;
 
 use crate::{
-    backoff::{with_backoff, RetryPolicy},
-    catalog::{AuthKind, KeyField, ProviderInfo, STRIPE_METRICS},
-    config::{HttpConfig, StripeConfig},
-    error::{ConnectorError, OAuthError, WebhookError},
-    http::{endpoint, Http},
-    provider::{AccountInfo, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet},
-    shop_domain::ShopDomain,
-    signature::{hmac_sha256, hmac_sha256_matches},
-    sync::{DimensionLabel, MetricEvent, RawRecord, SyncError, SyncKind, SyncRequest, SyncSink},
+    catalog::{AuthKind, KeyField, ProviderInfo},
+    config::HttpConfig,
+    provider::{
+        AccountInfo, AccountRef, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet,
+    },
+    registry::ProviderDef,
+    support::backoff::{with_backoff, RetryPolicy},
+    support::error::{ConnectorError, OAuthError, WebhookError},
+    support::http::{endpoint, Http},
+    support::signature::{hmac_sha256, hmac_sha256_matches},
+};
+
+/// Stripe in the registry.
+pub const PROVIDER: ProviderDef = ProviderDef {
+    id: "stripe",
+    env_prefix: "STRIPE",
+    settings: config::SETTINGS,
+    build: |settings, http| {
+        let config = StripeConfig::from_settings(settings)?;
+        Ok(Arc::new(StripeProvider::new(&config, http)?))
+    },
 };
 
 /// Stripe's default webhook timestamp tolerance (the one its libraries use).
@@ -226,23 +242,10 @@ impl Provider for StripeProvider {
             }]),
             oauth_configured: self.config.client_id.is_some() && self.config.secret_key.is_some(),
             metrics: STRIPE_METRICS,
+            default_cadence_minutes: 15,
+            account: None,
+            env_prefix: PROVIDER.env_prefix,
         }
-    }
-
-    async fn sync(
-        &self,
-        req: &SyncRequest<'_>,
-        sink: &mut dyn SyncSink,
-    ) -> Result<SyncKind, SyncError> {
-        self.pull(req, sink).await
-    }
-
-    fn derive_events(&self, record: &RawRecord) -> Vec<MetricEvent> {
-        derive::events(record)
-    }
-
-    fn dimension_labels(&self, record: &RawRecord) -> Vec<DimensionLabel> {
-        derive::labels(record)
     }
 
     fn authorize_url(&self, req: &AuthorizeRequest) -> Result<Url, ConnectorError> {
@@ -290,7 +293,7 @@ impl Provider for StripeProvider {
     async fn refresh(
         &self,
         refresh_token: &str,
-        _shop: Option<&ShopDomain>,
+        _account: Option<&AccountRef>,
     ) -> Result<TokenSet, OAuthError> {
         let form = [
             ("grant_type", "refresh_token"),

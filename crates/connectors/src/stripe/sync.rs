@@ -6,16 +6,17 @@
 //! which are changes to old objects. Stripe keeps events for 30 days, so a cursor older
 //! than that starts a full re-list instead.
 
+use async_trait::async_trait;
 use chrono::DateTime;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::StripeProvider;
 use crate::{
-    backoff::{with_backoff, RetryPolicy},
-    error::OAuthError,
-    http::endpoint,
-    sync::{unix_field, RawRecord, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink},
+    support::backoff::{with_backoff, RetryPolicy},
+    support::error::OAuthError,
+    support::http::endpoint,
+    sync::{unix_field, Pull, RawRecord, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink},
     ExposeSecret,
 };
 
@@ -96,38 +97,6 @@ impl StripeProvider {
             response.success(&[token])?.json("a Stripe list")
         })
         .await
-    }
-
-    pub(crate) async fn pull(
-        &self,
-        req: &SyncRequest<'_>,
-        sink: &mut dyn SyncSink,
-    ) -> Result<SyncKind, SyncError> {
-        let events_since = req
-            .cursors
-            .get(EVENTS_STREAM)
-            .and_then(|c| c.get("created"))
-            .and_then(Value::as_i64)
-            .and_then(|secs| DateTime::from_timestamp(secs, 0));
-        let backfill = req.cursors.get(BACKFILL_STREAM).cloned();
-        let stale = events_since.is_none_or(|at| at < req.now - EVENT_RETENTION);
-        match events_since {
-            Some(since) if backfill.is_none() && !stale => {
-                self.incremental(req, sink, since.timestamp()).await?;
-                Ok(SyncKind::Incremental)
-            }
-            _ => {
-                let started = backfill
-                    .as_ref()
-                    .and_then(|c| c.get("started_at"))
-                    .and_then(Value::as_i64)
-                    .unwrap_or_else(|| req.now.timestamp());
-                self.backfill(req, sink, backfill.as_ref(), started).await?;
-                // Changes made while the lists were read arrive as events.
-                self.incremental(req, sink, started).await?;
-                Ok(SyncKind::Backfill)
-            }
-        }
     }
 
     /// Lists every object type, committing each page with the position reached, so
@@ -279,5 +248,40 @@ impl StripeProvider {
             .await?;
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Pull for StripeProvider {
+    async fn sync(
+        &self,
+        req: &SyncRequest<'_>,
+        sink: &mut dyn SyncSink,
+    ) -> Result<SyncKind, SyncError> {
+        let events_since = req
+            .cursors
+            .get(EVENTS_STREAM)
+            .and_then(|c| c.get("created"))
+            .and_then(Value::as_i64)
+            .and_then(|secs| DateTime::from_timestamp(secs, 0));
+        let backfill = req.cursors.get(BACKFILL_STREAM).cloned();
+        let stale = events_since.is_none_or(|at| at < req.now - EVENT_RETENTION);
+        match events_since {
+            Some(since) if backfill.is_none() && !stale => {
+                self.incremental(req, sink, since.timestamp()).await?;
+                Ok(SyncKind::Incremental)
+            }
+            _ => {
+                let started = backfill
+                    .as_ref()
+                    .and_then(|c| c.get("started_at"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or_else(|| req.now.timestamp());
+                self.backfill(req, sink, backfill.as_ref(), started).await?;
+                // Changes made while the lists were read arrive as events.
+                self.incremental(req, sink, started).await?;
+                Ok(SyncKind::Backfill)
+            }
+        }
     }
 }

@@ -1,8 +1,7 @@
 use std::{sync::Arc, time::Duration};
 
 use pulseboard_connectors::{
-    HttpConfig, Provider, ProvidersConfig, Registry, RetryPolicy, SecretString, ShopifyConfig,
-    StripeConfig,
+    HttpConfig, Provider, ProvidersConfig, Registry, RetryPolicy, Settings, ShopifyConfig,
 };
 use pulseboard_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use reqwest::{header::LOCATION, StatusCode};
@@ -36,27 +35,54 @@ pub async fn spawn() -> TestEnv {
 }
 
 pub fn providers_config(sim: &SimulatorHandle) -> ProvidersConfig {
-    let sim_config = sim.config();
     ProvidersConfig {
         http: HttpConfig {
             timeout: Duration::from_millis(300),
             lookup_retry: fast_policy(),
             ..HttpConfig::default()
         },
-        stripe: StripeConfig {
-            client_id: Some(sim_config.stripe.client_id.clone()),
-            secret_key: Some(SecretString::from(sim_config.stripe.secret_key.as_str())),
-            connect_base: Url::parse(&sim.stripe_connect_base()).unwrap(),
-            api_base: Url::parse(&sim.stripe_api_base()).unwrap(),
-            ..StripeConfig::default()
-        },
-        shopify: ShopifyConfig {
-            api_key: Some(sim_config.shopify.api_key.clone()),
-            api_secret: Some(SecretString::from(sim_config.shopify.api_secret.as_str())),
-            shop_base_template: sim.shopify_shop_base_template(),
-            ..ShopifyConfig::default()
-        },
+        settings: sim_settings(sim),
     }
+}
+
+/// Settings that point every provider at the simulator, with its credentials.
+pub fn sim_settings(sim: &SimulatorHandle) -> Settings {
+    let sim_config = sim.config();
+    let mut settings = Settings::default();
+    settings
+        .set(
+            "PULSEBOARD_STRIPE_CLIENT_ID",
+            sim_config.stripe.client_id.clone(),
+        )
+        .set(
+            "PULSEBOARD_STRIPE_SECRET_KEY",
+            sim_config.stripe.secret_key.clone(),
+        )
+        .set("PULSEBOARD_STRIPE_CONNECT_URL", sim.stripe_connect_base())
+        .set("PULSEBOARD_STRIPE_API_URL", sim.stripe_api_base())
+        .set(
+            "PULSEBOARD_SHOPIFY_API_KEY",
+            sim_config.shopify.api_key.clone(),
+        )
+        .set(
+            "PULSEBOARD_SHOPIFY_API_SECRET",
+            sim_config.shopify.api_secret.clone(),
+        )
+        .set(
+            "PULSEBOARD_SHOPIFY_SHOP_URL",
+            sim.shopify_shop_base_template(),
+        );
+    settings
+}
+
+/// Shopify's typed configuration out of a providers configuration.
+pub fn shopify_config(config: &ProvidersConfig) -> ShopifyConfig {
+    ShopifyConfig::from_settings(
+        config
+            .settings
+            .scoped("SHOPIFY", pulseboard_connectors::shopify::config::SETTINGS),
+    )
+    .unwrap()
 }
 
 /// Millisecond backoff so retry tests stay fast.

@@ -10,8 +10,8 @@ use pulseboard_simulator::{defaults, endpoints, SimulatorConfig};
 use serde_json::json;
 
 use crate::helpers::{
-    follow_authorize, param, providers_config, query_pairs, redirect_uri, spawn, spawn_with,
-    TestEnv,
+    follow_authorize, param, providers_config, query_pairs, redirect_uri, shopify_config, spawn,
+    spawn_with, TestEnv,
 };
 
 fn shop() -> ShopDomain {
@@ -23,7 +23,7 @@ fn authorize(shop: &ShopDomain) -> AuthorizeRequest {
         state: "nonce-42".into(),
         redirect_uri: redirect_uri("shopify"),
         pkce_challenge: None,
-        shop: Some(shop.clone()),
+        account: Some(shop.clone().into()),
     }
 }
 
@@ -48,7 +48,7 @@ fn exchange(callback: &VerifiedCallback) -> CodeExchange {
         code: callback.code.clone(),
         redirect_uri: redirect_uri("shopify"),
         pkce_verifier: None,
-        shop: Some(callback.shop.clone()),
+        account: Some(callback.shop.clone().into()),
     }
 }
 
@@ -143,7 +143,11 @@ async fn a_code_only_works_for_its_own_shop() {
     let env = spawn().await;
     let callback = install(&env, &shop()).await;
     let mut elsewhere = exchange(&callback);
-    elsewhere.shop = Some(ShopDomain::parse("other-store.myshopify.com").unwrap());
+    elsewhere.account = Some(
+        ShopDomain::parse("other-store.myshopify.com")
+            .unwrap()
+            .into(),
+    );
 
     let err = env
         .provider("shopify")
@@ -176,13 +180,12 @@ async fn consent_denied_comes_back_as_access_denied() {
 async fn authorize_needs_a_shop_and_credentials() {
     let env = spawn().await;
     let mut request = authorize(&shop());
-    request.shop = None;
+    request.account = None;
     let err = env.provider("shopify").authorize_url(&request).unwrap_err();
     assert!(matches!(err, ConnectorError::InvalidInput(_)), "{err:?}");
 
-    let mut config = providers_config(&env.sim);
-    config.shopify = ShopifyConfig::default();
-    let unconfigured = ShopifyProvider::new(&config.shopify, &config.http).unwrap();
+    let config = providers_config(&env.sim);
+    let unconfigured = ShopifyProvider::new(&ShopifyConfig::default(), &config.http).unwrap();
     assert!(!unconfigured.info().oauth_configured);
     assert!(matches!(
         unconfigured.authorize_url(&authorize(&shop())),
@@ -208,17 +211,20 @@ async fn expiring_tokens_refresh_and_rotate() {
         .expose_secret()
         .to_owned();
 
-    let refreshed = shopify.refresh(&first, Some(&shop())).await.unwrap();
+    let refreshed = shopify.refresh(&first, Some(&shop().into())).await.unwrap();
 
     let second = refreshed.refresh_token.unwrap().expose_secret().to_owned();
     assert_ne!(first, second);
-    let err = shopify.refresh(&first, Some(&shop())).await.unwrap_err();
+    let err = shopify
+        .refresh(&first, Some(&shop().into()))
+        .await
+        .unwrap_err();
     assert!(matches!(err, OAuthError::InvalidGrant(_)), "{err:?}");
     let missing_shop = shopify.refresh(&second, None).await.unwrap_err();
     assert!(matches!(missing_shop, OAuthError::Rejected(_)));
     // The refreshed access token works against the Admin API.
     let provider = ShopifyProvider::new(
-        &providers_config(&env.sim).shopify,
+        &shopify_config(&providers_config(&env.sim)),
         &providers_config(&env.sim).http,
     )
     .unwrap();
@@ -253,7 +259,7 @@ async fn scripted_invalid_grant_on_shopify_token() {
 async fn graphql_rejects_unknown_tokens() {
     let env = spawn().await;
     let config = providers_config(&env.sim);
-    let provider = ShopifyProvider::new(&config.shopify, &config.http).unwrap();
+    let provider = ShopifyProvider::new(&shopify_config(&config), &config.http).unwrap();
 
     let err = provider
         .graphql(

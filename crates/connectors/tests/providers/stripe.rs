@@ -21,7 +21,7 @@ async fn connect(env: &TestEnv) -> Connected {
             state: "state-123".into(),
             redirect_uri: redirect_uri("stripe"),
             pkce_challenge: None,
-            shop: None,
+            account: None,
         })
         .unwrap();
     let callback = follow_authorize(&url).await;
@@ -32,7 +32,7 @@ async fn connect(env: &TestEnv) -> Connected {
             code,
             redirect_uri: redirect_uri("stripe"),
             pkce_verifier: None,
-            shop: None,
+            account: None,
         })
         .await
         .expect("code exchange")
@@ -51,7 +51,7 @@ async fn oauth_connects_and_labels_the_account() {
             state: "s".into(),
             redirect_uri: redirect_uri("stripe"),
             pkce_challenge: None,
-            shop: None,
+            account: None,
         })
         .unwrap();
     assert!(url.as_str().starts_with(&format!(
@@ -92,7 +92,7 @@ async fn codes_are_single_use_and_errors_do_not_echo_them() {
             state: "s".into(),
             redirect_uri: redirect_uri("stripe"),
             pkce_challenge: None,
-            shop: None,
+            account: None,
         })
         .unwrap();
     let code = param(&follow_authorize(&url).await, "code").unwrap();
@@ -100,7 +100,7 @@ async fn codes_are_single_use_and_errors_do_not_echo_them() {
         code: code.clone(),
         redirect_uri: redirect_uri("stripe"),
         pkce_verifier: None,
-        shop: None,
+        account: None,
     };
     stripe.exchange_code(&exchange).await.unwrap();
 
@@ -278,7 +278,7 @@ async fn consent_denied_comes_back_as_access_denied() {
             state: "state-9".into(),
             redirect_uri: redirect_uri("stripe"),
             pkce_challenge: None,
-            shop: None,
+            account: None,
         })
         .unwrap();
 

@@ -13,7 +13,7 @@ pub struct NewState<'a> {
     pub provider: &'a str,
     pub state_hash: &'a [u8],
     pub pkce_verifier: Option<&'a str>,
-    pub shop_domain: Option<&'a str>,
+    pub account_ref: Option<&'a str>,
     pub integration_id: Option<Uuid>,
     pub expires_at: DateTime<Utc>,
 }
@@ -21,7 +21,7 @@ pub struct NewState<'a> {
 pub async fn insert(db: impl PgExecutor<'_>, s: NewState<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO oauth_states (id, org_id, user_id, store_id, provider, state_hash, pkce_verifier,
-                                   shop_domain, integration_id, expires_at)
+                                   account_ref, integration_id, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(Uuid::new_v4())
@@ -31,7 +31,7 @@ pub async fn insert(db: impl PgExecutor<'_>, s: NewState<'_>) -> sqlx::Result<()
     .bind(s.provider)
     .bind(s.state_hash)
     .bind(s.pkce_verifier)
-    .bind(s.shop_domain)
+    .bind(s.account_ref)
     .bind(s.integration_id)
     .bind(s.expires_at)
     .execute(db)
@@ -47,7 +47,7 @@ pub struct ConsumedState {
     pub store_id: Uuid,
     pub provider: String,
     pub pkce_verifier: Option<String>,
-    pub shop_domain: Option<String>,
+    pub account_ref: Option<String>,
     pub integration_id: Option<Uuid>,
     pub expires_at: DateTime<Utc>,
     /// Set when an earlier callback already used it (a replay).
@@ -64,7 +64,7 @@ pub async fn consume(
         "UPDATE oauth_states s SET used_at = coalesce(s.used_at, now())
          FROM (SELECT id, used_at FROM oauth_states WHERE state_hash = $1 FOR UPDATE) before
          WHERE s.id = before.id
-         RETURNING s.org_id, s.user_id, s.store_id, s.provider, s.pkce_verifier, s.shop_domain,
+         RETURNING s.org_id, s.user_id, s.store_id, s.provider, s.pkce_verifier, s.account_ref,
                    s.integration_id, s.expires_at, before.used_at AS used_before",
     )
     .bind(state_hash)

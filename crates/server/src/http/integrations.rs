@@ -165,15 +165,6 @@ async fn list_providers(
     Json(state.providers.infos())
 }
 
-/// How often a provider is synced unless an integration overrides it (DESIGN §6).
-fn default_cadence_minutes(provider: &str) -> i32 {
-    match provider {
-        "stripe" => 15,
-        "shopify" => 30,
-        _ => 60,
-    }
-}
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyConnectRequest {
@@ -266,7 +257,11 @@ pub(super) async fn record_connection(
             auth_kind: c.auth_kind,
             external_account_id: &c.account.id,
             account_label: &c.account.label,
-            cadence_minutes: default_cadence_minutes(c.provider_id),
+            // How often the provider is synced unless the integration overrides it.
+            cadence_minutes: state
+                .providers
+                .get(c.provider_id)
+                .map_or(60, |p| p.info().default_cadence_minutes as i32),
             expires_at: c.expires_at,
             connected_by: c.user_id,
         },

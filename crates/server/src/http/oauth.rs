@@ -15,8 +15,8 @@ use axum::{
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{DateTime, Utc};
 use pulseboard_connectors::{
-    oauth_callback_error, pkce_challenge, pkce_pair, AuthKind, AuthorizeRequest, CodeExchange,
-    ExposeSecret, OAuthError, ShopDomain,
+    oauth_callback_error, pkce_challenge, pkce_pair, AccountRef, AuthKind, AuthorizeRequest,
+    CodeExchange, ExposeSecret, OAuthError, Provider,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -54,8 +54,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ConnectRequest {
     /// The store whose numbers this account provides.
     store_id: Uuid,
-    /// The shop's domain, for providers that need one (Shopify): `acme` or `acme.myshopify.com`.
-    shop: Option<String>,
+    /// The account to connect, for providers that declare one (`GET /api/providers`
+    /// lists it as `account`): Shopify's shop, `acme` or `acme.myshopify.com`.
+    /// Also accepted under the name `shop`.
+    #[serde(alias = "shop")]
+    account: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -80,16 +83,24 @@ async fn start_connect(
     ApiJson(body): ApiJson<ConnectRequest>,
 ) -> ApiResult<(CookieJar, Json<ConnectResponse>)> {
     let (_, provider_id) = path;
-    let shop = match body.shop.as_deref().map(str::trim) {
+    let provider = state
+        .providers
+        .get(&provider_id)
+        .ok_or(ApiError::NotFound("provider"))?;
+    // Providers that declare no account ignore one, as they always have.
+    let account = match body.account.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(raw) => Some(ShopDomain::from_user_input(raw).map_err(|e| {
-            ApiError::validation("shop", format!("{e}: enter your-shop.myshopify.com"))
-        })?),
+        Some(_) if provider.info().account.is_none() => None,
+        Some(raw) => Some(
+            provider
+                .parse_account(raw)
+                .map_err(|e| ApiError::validation(account_field(&*provider), e.to_string()))?,
+        ),
     };
     let flow = Flow {
         provider_id,
         store_id: body.store_id,
-        shop,
+        account,
         integration_id: None,
     };
     start(&state, jar, scope, flow).await
@@ -118,17 +129,22 @@ async fn reconnect(
             "this integration uses an API key: reconnect it by submitting a new key",
         ));
     }
-    let shop = match integration.provider.as_str() {
-        "shopify" => Some(
-            ShopDomain::parse(&integration.external_account_id)
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored shop domain: {e}")))?,
+    let provider = state
+        .providers
+        .get(&integration.provider)
+        .ok_or(ApiError::NotFound("provider"))?;
+    let account = match provider.info().account {
+        Some(_) => Some(
+            provider
+                .parse_account(&integration.external_account_id)
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored account: {e}")))?,
         ),
-        _ => None,
+        None => None,
     };
     let flow = Flow {
         provider_id: integration.provider,
         store_id: integration.store_id,
-        shop,
+        account,
         integration_id: Some(id),
     };
     start(&state, jar, scope, flow).await
@@ -137,8 +153,17 @@ async fn reconnect(
 struct Flow {
     provider_id: String,
     store_id: Uuid,
-    shop: Option<ShopDomain>,
+    /// Validated by the provider's `parse_account`.
+    account: Option<AccountRef>,
     integration_id: Option<Uuid>,
+}
+
+/// The name of the field a provider's account is asked in (`shop`), for errors.
+fn account_field(provider: &dyn Provider) -> &'static str {
+    provider
+        .info()
+        .account
+        .map_or("account", |field| field.name)
 }
 
 async fn start(
@@ -152,21 +177,21 @@ async fn start(
         .providers
         .get(&flow.provider_id)
         .ok_or(ApiError::NotFound("provider"))?;
-    let AuthKind::OAuth2 {
-        pkce,
-        needs_shop_domain,
-        ..
-    } = provider.info().auth
-    else {
+    let info = provider.info();
+    let AuthKind::OAuth2 { pkce, .. } = info.auth else {
         return Err(ApiError::validation(
             "provider",
             "this provider connects with an API key, not OAuth",
         ));
     };
-    if needs_shop_domain && flow.shop.is_none() {
+    if let (Some(field), None) = (&info.account, &flow.account) {
         return Err(ApiError::validation(
-            "shop",
-            "enter your shop's domain (your-shop.myshopify.com)",
+            field.name,
+            format!(
+                "enter your {} ({})",
+                field.label.to_lowercase(),
+                field.placeholder
+            ),
         ));
     }
     let store = db::stores::get(&mut *scope.tx, scope.org.id, flow.store_id)
@@ -183,7 +208,7 @@ async fn start(
             state: oauth_state.clone(),
             redirect_uri: redirect_uri(state, &flow.provider_id)?,
             pkce_challenge: verifier.as_deref().map(pkce_challenge),
-            shop: flow.shop.clone(),
+            account: flow.account.clone(),
         })
         .map_err(connector_error)?;
     let expires_at = Utc::now() + chrono::Duration::minutes(STATE_TTL_MINUTES);
@@ -196,7 +221,7 @@ async fn start(
             provider: &flow.provider_id,
             state_hash: &token_hash(&oauth_state),
             pkce_verifier: verifier.as_deref(),
-            shop_domain: flow.shop.as_ref().map(ShopDomain::as_str),
+            account_ref: flow.account.as_ref().map(AccountRef::as_str),
             integration_id: flow.integration_id,
             expires_at,
         },
@@ -410,7 +435,9 @@ async fn complete(
             format!("The provider's answer was refused: {e}."),
         )
     })?;
-    if params.shop.as_ref().map(ShopDomain::as_str) != record.shop_domain.as_deref() {
+    // The callback must come from the account the flow was started for (Shopify signs
+    // the shop into its callback).
+    if params.account.as_ref().map(AccountRef::as_str) != record.account_ref.as_deref() {
         return Err(refuse(
             "shop_mismatch",
             "The answer came from a different shop than the one you started with.",
@@ -422,7 +449,7 @@ async fn complete(
             code: params.code,
             redirect_uri: redirect_uri(state, provider_id)?,
             pkce_verifier: record.pkce_verifier.clone(),
-            shop: params.shop,
+            account: params.account,
         })
         .await
         .map_err(|e| {

@@ -8,7 +8,7 @@ use pulseboard_server::{
     db::MIGRATOR,
     notify, Application,
 };
-use pulseboard_simulator::{defaults, Simulator, SimulatorConfig, SimulatorHandle};
+use pulseboard_simulator::{Simulator, SimulatorConfig, SimulatorHandle};
 use reqwest::{Client, StatusCode};
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -119,14 +119,6 @@ pub fn test_config(database_url: Option<String>, data_dir: PathBuf) -> Config {
         session_ttl_hours: 24,
         max_body_bytes: 64 * 1024,
         log_format: LogFormat::Json,
-        stripe_client_id: None,
-        stripe_secret_key: None,
-        stripe_connect_url: "https://connect.stripe.com".parse().unwrap(),
-        stripe_api_url: "https://api.stripe.com".parse().unwrap(),
-        shopify_api_key: None,
-        shopify_api_secret: None,
-        shopify_shop_url: "https://{shop}".into(),
-        shopify_api_version: "2025-01".into(),
     })
     .unwrap()
 }
@@ -173,14 +165,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
 /// Points every provider setting at a running simulator, with its app credentials.
 pub fn use_simulator(config: &mut Config, sim: &SimulatorHandle) {
-    let p = &mut config.providers;
-    p.stripe_client_id = Some(defaults::STRIPE_CLIENT_ID.into());
-    p.stripe_secret_key = Some(SecretString::from(defaults::STRIPE_SECRET_KEY));
-    p.stripe_connect_url = sim.stripe_connect_base().parse().unwrap();
-    p.stripe_api_url = sim.stripe_api_base().parse().unwrap();
-    p.shopify_api_key = Some(defaults::SHOPIFY_API_KEY.into());
-    p.shopify_api_secret = Some(SecretString::from(defaults::SHOPIFY_API_SECRET));
-    p.shopify_shop_url = sim.shopify_shop_base_template();
+    for (var, value) in pulseboard_simulator::connector_settings(&sim.base_url()) {
+        config.providers.set(var, value);
+    }
 }
 
 /// An app whose providers are the simulator started with `sim_config`.

@@ -86,7 +86,11 @@ async fn members_see_status_admins_disconnect_and_credentials_are_deleted() {
 async fn an_admin_connects_stripe_with_a_restricted_key_tested_before_it_is_saved() {
     let sim = Simulator::start(SimulatorConfig::default()).await.unwrap();
     let api_base = sim.stripe_api_base();
-    let app = spawn_app_with(|c| c.providers.stripe_api_url = api_base.parse().unwrap()).await;
+    let app = spawn_app_with(|c| {
+        c.providers
+            .set("PULSEBOARD_STRIPE_API_URL", api_base.as_str());
+    })
+    .await;
     let ann = app.signup("ann@example.com", "Acme").await;
     let (meg, _) = app.join(&ann, "meg@example.com", "member").await;
     let url = app.url("/api/orgs/acme/integrations/stripe/api-key");

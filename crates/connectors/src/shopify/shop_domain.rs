@@ -8,7 +8,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::ConnectorError;
+use crate::support::error::ConnectorError;
 
 const SUFFIX: &str = ".myshopify.com";
 /// A DNS label is at most 63 bytes.
@@ -60,6 +60,12 @@ impl ShopDomain {
     /// The store's handle, e.g. `acme` for `acme.myshopify.com`.
     pub fn handle(&self) -> &str {
         self.0.strip_suffix(SUFFIX).unwrap_or(&self.0)
+    }
+}
+
+impl From<ShopDomain> for crate::AccountRef {
+    fn from(shop: ShopDomain) -> Self {
+        Self::new_validated(shop.0)
     }
 }
 

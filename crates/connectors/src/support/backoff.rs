@@ -9,7 +9,7 @@ use std::{future::Future, time::Duration};
 
 use rand::Rng;
 
-use crate::error::{ConnectorError, OAuthError};
+use crate::support::error::{ConnectorError, OAuthError};
 
 /// How an error should be treated by [`with_backoff`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::{
     config::HttpConfig,
-    error::{redact, ConnectorError, OAuthError},
+    support::error::{redact, ConnectorError, OAuthError},
 };
 
 /// A `reqwest::Client` with a timeout and no redirect following: a redirect from

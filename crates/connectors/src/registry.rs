@@ -1,0 +1,136 @@
+//! The providers this build offers: one line per provider in [`PROVIDERS`], and
+//! the [`Registry`] of configured instances the server looks them up in.
+
+use std::{collections::BTreeMap, fmt, sync::Arc};
+
+use crate::{
+    catalog::ProviderInfo,
+    config::{HttpConfig, ProvidersConfig},
+    settings::{env_var, Scoped, SettingSpec},
+    shopify, stripe, ConnectorError, Provider,
+};
+
+/// What the server needs to know of a provider before it is built: where its
+/// settings live and how to build it from them.
+pub struct ProviderDef {
+    /// The provider's id, as in its `info().id`.
+    pub id: &'static str,
+    /// Its settings are `PULSEBOARD_{env_prefix}_{name}`.
+    pub env_prefix: &'static str,
+    pub settings: &'static [SettingSpec],
+    /// Builds the provider from its settings; fails when a setting is malformed.
+    pub build: fn(Scoped<'_>, &HttpConfig) -> Result<Arc<dyn Provider>, ConnectorError>,
+}
+
+impl ProviderDef {
+    /// The environment variables of this provider's settings, with their specs.
+    pub fn setting_vars(&self) -> impl Iterator<Item = (String, &'static SettingSpec)> + '_ {
+        self.settings
+            .iter()
+            .map(|s| (env_var(self.env_prefix, s), s))
+    }
+}
+
+/// Every built-in provider. Adding one is a folder in `src/` and a line here.
+pub const PROVIDERS: &[ProviderDef] = &[stripe::PROVIDER, shopify::PROVIDER];
+
+/// Every setting of every provider, as `(variable, spec)`.
+pub fn setting_vars() -> impl Iterator<Item = (String, &'static SettingSpec)> {
+    PROVIDERS.iter().flat_map(ProviderDef::setting_vars)
+}
+
+/// The providers this server offers, by id.
+#[derive(Clone, Default)]
+pub struct Registry {
+    providers: BTreeMap<&'static str, Arc<dyn Provider>>,
+}
+
+impl Registry {
+    /// All built-in providers, configured. Providers without app credentials are
+    /// still registered (their info says `oauth_configured: false`).
+    pub fn from_config(config: &ProvidersConfig) -> Result<Self, ConnectorError> {
+        PROVIDERS.iter().try_fold(Self::default(), |registry, def| {
+            let settings = config.settings.scoped(def.env_prefix, def.settings);
+            Ok(registry.with((def.build)(settings, &config.http)?))
+        })
+    }
+
+    /// Adds (or replaces) a provider under its `info().id`; tests use this to
+    /// register fakes.
+    pub fn with(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.providers.insert(provider.info().id, provider);
+        self
+    }
+
+    /// The provider with this id.
+    pub fn get(&self, id: &str) -> Option<Arc<dyn Provider>> {
+        self.providers.get(id).cloned()
+    }
+
+    /// Every provider's info, ordered by id.
+    pub fn infos(&self) -> Vec<ProviderInfo> {
+        self.providers.values().map(|p| p.info()).collect()
+    }
+
+    /// Registered ids, ordered.
+    pub fn ids(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.providers.keys().copied()
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.providers.keys()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_holds_the_built_in_providers() {
+        let registry = Registry::from_config(&ProvidersConfig::default()).unwrap();
+        assert_eq!(registry.ids().collect::<Vec<_>>(), ["shopify", "stripe"]);
+        let stripe = registry.get("stripe").unwrap().info();
+        assert!(!stripe.oauth_configured);
+        assert!(stripe.api_key.is_some());
+        assert!(registry.get("ga4").is_none());
+        assert_eq!(format!("{registry:?}"), r#"["shopify", "stripe"]"#);
+    }
+
+    #[test]
+    fn definitions_match_the_providers_they_build() {
+        let config = ProvidersConfig::default();
+        for def in PROVIDERS {
+            let settings = config.settings.scoped(def.env_prefix, def.settings);
+            let info = (def.build)(settings, &config.http).unwrap().info();
+            assert_eq!(info.id, def.id);
+            assert_eq!(info.env_prefix, def.env_prefix);
+            assert!(info.default_cadence_minutes > 0, "{}", def.id);
+        }
+        let vars: Vec<_> = setting_vars().map(|(var, _)| var).collect();
+        assert!(vars.contains(&"PULSEBOARD_STRIPE_CLIENT_ID".to_owned()));
+        assert!(vars.contains(&"PULSEBOARD_SHOPIFY_SHOP_URL".to_owned()));
+    }
+
+    #[test]
+    fn a_malformed_setting_stops_the_build_and_names_its_variable() {
+        let mut config = ProvidersConfig::default();
+        config.settings.set(
+            "PULSEBOARD_SHOPIFY_SHOP_URL",
+            "https://no-placeholder.example",
+        );
+        let error = Registry::from_config(&config).unwrap_err();
+        assert!(error.to_string().contains("{shop}"), "{error}");
+        config.settings.unset("PULSEBOARD_SHOPIFY_SHOP_URL");
+        config
+            .settings
+            .set("PULSEBOARD_STRIPE_API_URL", "::not a url");
+        let error = Registry::from_config(&config).unwrap_err();
+        assert!(
+            error.to_string().contains("PULSEBOARD_STRIPE_API_URL"),
+            "{error}"
+        );
+    }
+}
