@@ -6,11 +6,10 @@ use secrecy::ExposeSecret;
 
 use crate::{
     config::{Config, ConfigArgs},
-    credentials,
     db::Database,
-    telemetry,
-    vault::{self, Vault},
-    Application,
+    integrations::credentials,
+    integrations::vault::{self, Vault},
+    telemetry, Application,
 };
 
 /// Pulseboard: a self-hosted, multi-tenant metrics dashboard for stores and SaaS products.

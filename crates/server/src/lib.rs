@@ -2,19 +2,18 @@
 
 pub mod cli;
 pub mod config;
-pub mod credentials;
 pub mod dashboards;
 pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod integrations;
 pub mod metrics;
 pub mod notify;
 pub mod startup;
+pub mod state;
 pub mod sync;
 pub mod telemetry;
-pub mod tokens;
-pub mod vault;
 
 pub use startup::Application;

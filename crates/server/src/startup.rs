@@ -12,8 +12,8 @@ use crate::{
     config::Config,
     db::Database,
     http::{self, AppState},
+    integrations::vault::Vault,
     notify::{self, Mailer},
-    vault::Vault,
 };
 
 pub struct Application {

@@ -7,9 +7,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
-    domain::EmailAddress,
+    domain::{Credential, CurrentUser, EmailAddress},
     error::{ApiError, ApiResult},
-    http::extract::{Credential, CurrentUser},
 };
 
 /// Creates a user (worker role: the user does not exist yet, so no policy could admit it).

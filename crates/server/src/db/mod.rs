@@ -12,6 +12,7 @@ pub mod invites;
 pub mod oauth_states;
 pub mod orgs;
 pub mod outbox;
+pub mod plans;
 pub mod stores;
 pub mod workspaces;
 
@@ -112,12 +113,22 @@ impl Database {
             .await
     }
 
-    /// A transaction as the worker role: background jobs and account bootstrap
-    /// (sign-up, session lookup, invite acceptance) that act before a tenant is known.
+    /// A transaction as the worker role (BYPASSRLS), for background work: syncs,
+    /// token refresh, the outbox, cache warming. Request handlers never call this
+    /// (a test greps `src/http` for it); they name their reason with
+    /// [`Database::bypass_tx`].
     pub async fn worker_tx(&self) -> Result<Tx, sqlx::Error> {
         self.pool
             .begin_with("BEGIN; SELECT set_config('role', 'pulseboard_worker', true)")
             .await
+    }
+
+    /// A worker-role transaction for a request handler, for one of the audited
+    /// reasons in [`Bypass`]. Each reason says why leaving row-level security behind
+    /// is safe there; a new reason is a reviewed change to that enum.
+    pub async fn bypass_tx(&self, reason: Bypass) -> Result<Tx, sqlx::Error> {
+        tracing::trace!(?reason, "worker-role transaction for a request");
+        self.worker_tx().await
     }
 
     /// Closes the pool and stops the embedded cluster, if any.
@@ -126,5 +137,86 @@ impl Database {
         if let Some(mut pg) = self.embedded.lock().await.take() {
             pg.stop().await;
         }
+    }
+}
+
+/// Why a request handler may run a statement as the worker role, which row-level
+/// security does not restrict. Every use is greppable as `Bypass::…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bypass {
+    /// Sign-up and login: the user, and so any tenant, is not known yet. The
+    /// statements touch only the account being created or the one whose password was
+    /// just checked.
+    Authentication,
+    /// Resolving a session cookie or API token to its user: the lookup is by the
+    /// hash of a secret only its holder has.
+    SessionLookup,
+    /// Creating an organization: its creator is not a member until it exists.
+    OrgCreation,
+    /// Looking up and accepting an invitation: the invitee is not a member yet; the
+    /// token's hash selects the one invite, and acceptance checks its email.
+    Invitation,
+    /// Credentials are worker-only (the user role has no grant on them). Used after
+    /// the handler has checked the caller is an admin of the integration's org.
+    ConnectionBookkeeping,
+    /// Counting an org's stores or integrations against its plan: the count must
+    /// include rows the caller's workspaces cannot see; only the number leaves.
+    PlanCaps,
+    /// The public share page: there is no user; the share token's hash selects the
+    /// dashboard, and only that dashboard's data is read.
+    PublicShare,
+    /// `/api/cron/*`: an external scheduler authenticated by the cron secret runs
+    /// the same work the in-process scheduler runs.
+    Cron,
+}
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Modules whose work is background work, allowed to open worker-role
+    /// transactions without naming a [`super::Bypass`] reason.
+    const BACKGROUND: &[&str] = &[
+        "db/",
+        "sync/",
+        "integrations/",
+        "notify/",
+        "dashboards/",
+        "startup.rs",
+    ];
+
+    fn rust_files(dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push((
+                    path.display().to_string(),
+                    std::fs::read_to_string(&path).unwrap(),
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn only_background_modules_open_worker_transactions_unnamed() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        assert!(files.len() > 20, "the scan found the sources");
+        let offenders: Vec<_> = files
+            .iter()
+            .filter(|(_, text)| text.contains(".worker_tx()"))
+            .map(|(path, _)| {
+                path.strip_prefix(&format!("{}/", src.display()))
+                    .unwrap_or(path)
+            })
+            .filter(|rel| !BACKGROUND.iter().any(|allowed| rel.starts_with(allowed)))
+            .collect();
+        assert!(
+            offenders.is_empty(),
+            "request-handling code must use `db.bypass_tx(Bypass::…)` with a reason, \
+             not `worker_tx()`: {offenders:?}"
+        );
     }
 }

@@ -23,6 +23,7 @@ use super::{
 };
 use crate::{
     db,
+    db::Bypass,
     domain::{passwords, secrets, DisplayName, EmailAddress, Password},
     error::{ApiError, ApiResult, ErrorBody},
     http::invites::accept_invite_in,
@@ -88,7 +89,7 @@ async fn signup(
     let hash = passwords::hash(&password).await?;
 
     let user_id = Uuid::new_v4();
-    let mut tx = state.db.worker_tx().await?;
+    let mut tx = state.db.bypass_tx(Bypass::Authentication).await?;
     db::accounts::create_user(&mut *tx, user_id, &email, name.as_str(), &hash).await?;
     if let Some(token) = &body.invite_token {
         accept_invite_in(&mut tx, token, user_id, &email).await?;
@@ -144,7 +145,7 @@ async fn login(
         });
     }
 
-    let mut tx = state.db.worker_tx().await?;
+    let mut tx = state.db.bypass_tx(Bypass::Authentication).await?;
     let found = db::accounts::login_lookup(&mut *tx, &email).await?;
     let (user_id, stored) = match found {
         Some((id, hash)) => (Some(id), Some(hash)),

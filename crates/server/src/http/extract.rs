@@ -9,9 +9,9 @@ use axum::{
 };
 use axum_extra::extract::CookieJar;
 use serde::de::DeserializeOwned;
-use uuid::Uuid;
 
 use crate::{
+    db::Bypass,
     db::{self, Tx},
     domain::{secrets::token_hash, OrgRole},
     error::{ApiError, ApiResult},
@@ -117,21 +117,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// How the caller proved who they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credential {
-    Session(Uuid),
-    ApiToken(Uuid),
-}
-
-/// The signed-in user, from the session cookie or an `Authorization: Bearer` API token.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    pub id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub credential: Credential,
-}
+pub use crate::domain::{Credential, CurrentUser};
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
@@ -149,7 +135,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        let mut tx = state.db.worker_tx().await?;
+        let mut tx = state.db.bypass_tx(Bypass::SessionLookup).await?;
         let found = match bearer {
             Some(token) => db::accounts::user_for_api_token(&mut *tx, &token_hash(token)).await?,
             None => match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {

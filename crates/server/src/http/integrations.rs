@@ -17,10 +17,10 @@ use super::{
     AppState,
 };
 use crate::{
-    credentials,
+    db::Bypass,
     db::{self, integrations::Integration},
-    domain::plans,
     error::{ApiError, ApiResult, ErrorBody},
+    integrations::credentials,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -137,7 +137,7 @@ async fn disconnect_integration(
         }
     }
     // Credentials are worker-only, so the deletion runs as the worker, after the checks above.
-    let mut tx = state.db.worker_tx().await?;
+    let mut tx = state.db.bypass_tx(Bypass::ConnectionBookkeeping).await?;
     db::integrations::delete_credentials(&mut *tx, id).await?;
     db::integrations::set_status(&mut *tx, id, "disconnected", None).await?;
     db::orgs::audit(
@@ -197,7 +197,7 @@ async fn connect_with_api_key(
         .ok_or(ApiError::NotFound("store"))?;
     let (org_id, user_id) = (scope.org.id, scope.user.id);
     scope.commit().await?;
-    plans::ensure_room(&state.db, org_id, plans::Capped::Integrations).await?;
+    db::plans::ensure_room(&state.db, org_id, db::plans::Capped::Integrations).await?;
 
     // The provider call happens outside any transaction.
     let account = provider
@@ -247,7 +247,7 @@ pub(super) async fn record_connection(
     state: &AppState,
     c: NewConnection<'_>,
 ) -> ApiResult<Integration> {
-    let mut tx = state.db.worker_tx().await?;
+    let mut tx = state.db.bypass_tx(Bypass::ConnectionBookkeeping).await?;
     let id = db::integrations::upsert_connected(
         &mut *tx,
         db::integrations::Connected {

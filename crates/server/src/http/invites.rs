@@ -13,6 +13,7 @@ use super::{
     field, AppState,
 };
 use crate::{
+    db::Bypass,
     db::{self, invites::Invite, orgs::Membership, outbox::NewEmail, Tx},
     domain::{secrets, EmailAddress, OrgRole},
     error::{ApiError, ApiResult, ErrorBody},
@@ -165,7 +166,7 @@ async fn lookup_invite(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<InviteTokenRequest>,
 ) -> ApiResult<Json<InvitePreview>> {
-    let mut tx = state.db.worker_tx().await?;
+    let mut tx = state.db.bypass_tx(Bypass::Invitation).await?;
     let invite = usable(
         db::invites::find_by_token(&mut *tx, &secrets::token_hash(&body.token), false).await?,
     )?;
@@ -187,7 +188,7 @@ async fn accept_invite(
     ApiJson(body): ApiJson<InviteTokenRequest>,
 ) -> ApiResult<Json<Membership>> {
     let email = field("email", EmailAddress::parse(&user.email))?;
-    let mut tx = state.db.worker_tx().await?;
+    let mut tx = state.db.bypass_tx(Bypass::Invitation).await?;
     let slug = accept_invite_in(&mut tx, &body.token, user.id, &email).await?;
     tx.commit().await?;
     let mut tx = state.db.user_tx(user.id).await?;

@@ -25,55 +25,10 @@ use axum::{extract::DefaultBodyLimit, http::StatusCode, response::IntoResponse, 
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::{config::Config, db::Database, error::ApiError, vault::Vault};
+use crate::error::ApiError;
 
-pub use ops::HttpMetrics;
-
-/// Shared by every handler.
-#[derive(Clone)]
-pub struct AppState(Arc<StateInner>);
-
-pub struct StateInner {
-    pub db: Database,
-    pub config: Config,
-    pub metrics: HttpMetrics,
-    pub vault: Vault,
-    pub providers: pulseboard_connectors::Registry,
-    pub refresh_locks: crate::tokens::RefreshLocks,
-    /// Wakes idle sync workers when a job is queued.
-    pub sync_wakeup: tokio::sync::Notify,
-    pub result_cache: crate::dashboards::data::ResultCache,
-    /// Dashboards recomputed in the background when their data changes.
-    pub recent_views: crate::dashboards::warm::RecentViews,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = StateInner;
-    fn deref(&self) -> &StateInner {
-        &self.0
-    }
-}
-
-impl AppState {
-    pub fn new(
-        db: Database,
-        config: Config,
-        vault: Vault,
-        providers: pulseboard_connectors::Registry,
-    ) -> Self {
-        Self(Arc::new(StateInner {
-            db,
-            config,
-            metrics: HttpMetrics::new(),
-            vault,
-            providers,
-            refresh_locks: Default::default(),
-            sync_wakeup: Default::default(),
-            result_cache: Default::default(),
-            recent_views: Default::default(),
-        }))
-    }
-}
+/// Kept so handlers can keep naming `super::AppState`.
+pub use crate::state::AppState;
 
 /// Every API route with its OpenAPI description.
 fn api_routes() -> OpenApiRouter<AppState> {

@@ -30,7 +30,6 @@ use super::{
 };
 use crate::{
     db::{self, oauth_states::NewState},
-    domain::plans,
     domain::secrets::{new_token, token_hash},
     error::{ApiError, ApiResult, ErrorBody},
 };
@@ -198,7 +197,7 @@ async fn start(
         .await?
         .ok_or(ApiError::NotFound("store"))?;
     if flow.integration_id.is_none() {
-        plans::ensure_room(&state.db, scope.org.id, plans::Capped::Integrations).await?;
+        db::plans::ensure_room(&state.db, scope.org.id, db::plans::Capped::Integrations).await?;
     }
 
     let oauth_state = new_token("pbo_");

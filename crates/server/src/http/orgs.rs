@@ -11,6 +11,7 @@ use super::{
     field, AppState,
 };
 use crate::{
+    db::Bypass,
     db::{
         self,
         orgs::{AuditEntry, Member, Membership},
@@ -109,7 +110,7 @@ async fn create_org(
         .transpose()?;
     let store = body.store.unwrap_or_default().parse("store")?;
     // Bootstrap as the worker role: the caller is not a member of the new org until it exists.
-    let mut tx = state.db.worker_tx().await?;
+    let mut tx = state.db.bypass_tx(Bypass::OrgCreation).await?;
     let created = db::orgs::create_org(
         &mut tx,
         db::orgs::NewOrg {

@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     db::{self, stores::Store, workspaces::Workspace},
-    domain::{plans, Currency, DisplayName, OrgRole, TimeZone, WorkspaceRole},
+    domain::{Currency, DisplayName, OrgRole, TimeZone, WorkspaceRole},
     error::{ApiError, ApiResult, ErrorBody},
     http::workspaces::visible,
 };
@@ -82,7 +82,7 @@ async fn create_store(
     let timezone = field("timezone", TimeZone::parse(&body.timezone))?;
     let workspace = visible(&mut scope, body.workspace_id).await?;
     require_workspace_writer(&scope, &workspace)?;
-    plans::ensure_room(&state.db, scope.org.id, plans::Capped::Stores).await?;
+    db::plans::ensure_room(&state.db, scope.org.id, db::plans::Capped::Stores).await?;
     let store = db::stores::create(
         &mut *scope.tx,
         scope.org.id,

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     db,
+    db::Bypass,
     domain::{plans, secrets::token_hash},
     error::{ApiError, ApiResult, ErrorBody},
     sync::{
@@ -174,7 +175,7 @@ async fn cron_enqueue(
     headers: HeaderMap,
 ) -> ApiResult<Json<CronResult>> {
     check_cron_secret(&state, &headers)?;
-    let mut tx = state.db.worker_tx().await?;
+    let mut tx = state.db.bypass_tx(Bypass::Cron).await?;
     let requeued = queue::reap_expired(&mut *tx).await?;
     let count = queue::enqueue_due(&mut *tx).await?;
     tx.commit().await?;

@@ -19,8 +19,8 @@ use super::{
     sink::{events_cap, DbSink, Target},
 };
 use crate::{
-    http::AppState,
-    tokens::{self, TokenError},
+    integrations::access_token::{self as tokens, TokenError},
+    state::AppState,
 };
 
 /// Claims and runs the next due job. `Ok(false)` when nothing was due.

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{queue, runner};
-use crate::http::AppState;
+use crate::state::AppState;
 
 /// Arbitrary, fixed: the advisory lock that elects the scheduler.
 const SCHEDULER_LOCK: i64 = 0x7075_6c73_6573_6368; // "pulsesch"

@@ -1,6 +1,6 @@
 //! The integrations API: members read status, admins disconnect, no secret ever leaves.
 
-use pulseboard_server::credentials;
+use pulseboard_server::integrations::credentials;
 use reqwest::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;

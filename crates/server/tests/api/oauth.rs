@@ -2,7 +2,7 @@
 //! abuse of the callback is refused without storing anything or calling the token endpoint.
 
 use pulseboard_connectors::sign_shopify_callback;
-use pulseboard_server::credentials;
+use pulseboard_server::integrations::credentials;
 use pulseboard_simulator::{defaults, SimulatorConfig};
 use reqwest::{header, Client, StatusCode};
 use serde_json::{json, Value};

@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use pulseboard_server::{credentials, tokens};
+use pulseboard_server::integrations::{access_token as tokens, credentials};
 use pulseboard_simulator::{defaults, SimulatorConfig};
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use pulseboard_server::{credentials, tokens};
+use pulseboard_server::integrations::{access_token as tokens, credentials};
 use pulseboard_simulator::SimulatorConfig;
 use reqwest::StatusCode;
 use serde_json::Value;

@@ -1,9 +1,9 @@
 //! Credentials at rest: encrypted per row and field, rotatable, failing closed per integration.
 
 use pulseboard_server::{
-    credentials::{self, CredentialError},
     db::Database,
-    vault::{generate_key_entry, Vault, VaultError},
+    integrations::credentials::{self, CredentialError},
+    integrations::vault::{generate_key_entry, Vault, VaultError},
 };
 use uuid::Uuid;
 

@@ -18,9 +18,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    credentials::{self, CredentialError},
     db::{self, outbox::NewEmail},
-    http::AppState,
+    integrations::credentials::{self, CredentialError},
+    state::AppState,
 };
 
 /// Tokens are refreshed this long before they expire.

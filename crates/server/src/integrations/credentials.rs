@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::{
     db::{self, Database},
-    vault::{Vault, VaultError},
+    integrations::vault::{Vault, VaultError},
 };
 
 /// Encrypts and stores one secret field of an integration (inside the caller's worker transaction).

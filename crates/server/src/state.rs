@@ -1,0 +1,60 @@
+//! The state every request handler and background loop shares: the database, the
+//! configuration, the key ring, the providers and the in-process caches. It lives
+//! outside `http/` so background work (sync, warming, token refresh) does not
+//! depend on the web layer.
+
+use std::sync::Arc;
+
+use crate::{
+    config::Config,
+    dashboards::{data::ResultCache, warm::RecentViews},
+    db::Database,
+    integrations::{access_token::RefreshLocks, vault::Vault},
+    telemetry::HttpMetrics,
+};
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState(Arc<StateInner>);
+
+pub struct StateInner {
+    pub db: Database,
+    pub config: Config,
+    pub metrics: HttpMetrics,
+    pub vault: Vault,
+    pub providers: pulseboard_connectors::Registry,
+    pub refresh_locks: RefreshLocks,
+    /// Wakes idle sync workers when a job is queued.
+    pub sync_wakeup: tokio::sync::Notify,
+    pub result_cache: ResultCache,
+    /// Dashboards recomputed in the background when their data changes.
+    pub recent_views: RecentViews,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(
+        db: Database,
+        config: Config,
+        vault: Vault,
+        providers: pulseboard_connectors::Registry,
+    ) -> Self {
+        Self(Arc::new(StateInner {
+            db,
+            config,
+            metrics: HttpMetrics::new(),
+            vault,
+            providers,
+            refresh_locks: Default::default(),
+            sync_wakeup: Default::default(),
+            result_cache: Default::default(),
+            recent_views: Default::default(),
+        }))
+    }
+}
