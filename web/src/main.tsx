@@ -5,6 +5,7 @@ import { BrowserRouter } from 'react-router';
 import { ApiError } from './api/client';
 import { keys } from './api/endpoints';
 import { App } from './App';
+import { widgetTypesQuery } from './features/shell/useProviders';
 import './index.css';
 
 const queryClient: QueryClient = new QueryClient({
@@ -26,6 +27,10 @@ const queryClient: QueryClient = new QueryClient({
     mutations: { retry: false },
   },
 });
+
+// Which widget types wait for a provider decides how tall their cards are: ask
+// (public, static, cached for good) before any dashboard draws, so none resizes.
+void queryClient.prefetchQuery(widgetTypesQuery);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -31,6 +31,7 @@ import type {
   UpdateDashboard,
   Usage,
   Widget,
+  WidgetTypeInfo,
   Workspace,
   WorkspaceMember,
   WorkspaceRole,
@@ -45,6 +46,8 @@ export const api = {
   logout: () => request<void>('POST', '/api/auth/logout'),
 
   providers: (signal?: AbortSignal) => request<Provider[]>('GET', '/api/providers', { signal }),
+  /** Public (share pages use it too). */
+  widgetTypes: (signal?: AbortSignal) => request<WidgetTypeInfo[]>('GET', '/api/widget-types', { signal }),
   stores: (slug: string, signal?: AbortSignal) => request<Store[]>('GET', `${org(slug)}/stores`, { signal }),
   usage: (slug: string, signal?: AbortSignal) => request<Usage>('GET', `${org(slug)}/usage`, { signal }),
   catalog: (slug: string, signal?: AbortSignal) =>
@@ -148,6 +151,7 @@ export const api = {
 export const keys = {
   me: ['me'] as const,
   providers: ['providers'] as const,
+  widgetTypes: ['widget-types'] as const,
   stores: (slug: string) => ['org', slug, 'stores'] as const,
   usage: (slug: string) => ['org', slug, 'usage'] as const,
   catalog: (slug: string) => ['org', slug, 'catalog'] as const,

@@ -854,6 +854,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/widget-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The widget types, and for those whose data comes from a provider Pulseboard does
+         *     not connect yet, which one. Public: share pages need it too.
+         */
+        get: operations["list_widget_types"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1301,6 +1321,8 @@ export interface components {
             name: string;
             previous?: null | components["schemas"]["Period"];
             range: components["schemas"]["Window"];
+            /** @description Whether a rise of this metric is bad news (refunds, churn): the UI colours its deltas the other way round. */
+            rise_is_bad: boolean;
             series: components["schemas"]["Point"][];
             timezone: string;
             /** Format: int64 */
@@ -1490,6 +1512,12 @@ export interface components {
             state: "error";
             /** Format: uuid */
             widget_id: string;
+        };
+        /** @description A widget type, and the provider it waits for when Pulseboard does not connect that one yet. */
+        WidgetTypeInfo: {
+            /** @description Display name of the provider whose data the type needs and that Pulseboard does not connect yet (`Judge.me`); `null` for the types that work today. */
+            awaiting_provider?: string | null;
+            type: string;
         };
         Window: {
             /** Format: date */
@@ -4053,6 +4081,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_widget_types: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetTypeInfo"][];
                 };
             };
         };

@@ -46,6 +46,9 @@ export type CreatedToken = S['CreatedToken'];
 export type OutboxEntry = S['OutboxEntry'];
 export type Plan = S['Plan'];
 
+/** `GET /api/widget-types`: which types wait for a provider Pulseboard does not connect yet. */
+export type WidgetTypeInfo = S['WidgetTypeInfo'];
+
 /** Seed 001's widget types. */
 export type WidgetType =
   | 'kpi_card'
@@ -112,6 +115,8 @@ export interface MetricSpec {
   kind: 'flow' | 'stock';
   category: string;
   dimensions: string[];
+  /** A rise of this metric is bad news (refunds, churn): its deltas are coloured the other way round. */
+  rise_is_bad: boolean;
 }
 
 export interface CatalogEntry {
@@ -142,5 +147,7 @@ export interface Provider {
   };
   api_key: ApiKeyField[] | null;
   oauth_configured: boolean;
+  /** How often an integration is synced unless it says otherwise. */
+  default_cadence_minutes: number;
   metrics: MetricSpec[];
 }

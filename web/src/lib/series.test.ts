@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { QueryResult, WidgetData } from '../api/types';
 import {
   hasData,
+  invertsDelta,
   oldestSync,
   freshnessOf,
   rangeLabel,
@@ -24,6 +25,7 @@ function result(partial: Partial<QueryResult>): QueryResult {
     metric: 'stripe.net_revenue',
     name: 'Net revenue',
     range: { from: '2026-11-01', to: '2026-11-03' },
+    rise_is_bad: false,
     series: [],
     timezone: 'UTC',
     unit: 'currency_minor',
@@ -85,6 +87,17 @@ describe('groups', () => {
       previous: { range: { from: '2026-10-01', to: '2026-10-01' }, series: [{ bucket: '2026-10-01', value: 4 }] },
     });
     expect(toComparison(plain, () => 'Nov 1')).toEqual([{ label: 'Nov 1', current: 5, previous: 4 }]);
+  });
+});
+
+describe('invertsDelta', () => {
+  it('colours a rise red for metrics whose rise is bad news', () => {
+    expect(invertsDelta({}, result({ metric: 'stripe.refunds', rise_is_bad: true }))).toBe(true);
+    expect(invertsDelta({}, result({}))).toBe(false);
+  });
+  it('lets the widget’s own setting win either way', () => {
+    expect(invertsDelta({ invert_delta: false }, result({ rise_is_bad: true }))).toBe(false);
+    expect(invertsDelta({ invert_delta: true }, result({ rise_is_bad: false }))).toBe(true);
   });
 });
 

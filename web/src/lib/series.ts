@@ -33,6 +33,12 @@ export function toTimeseries(series: Point[], previous?: Point[] | null): TimePo
   });
 }
 
+/** Whether a widget colours a rise red and a fall green: its own setting when it has
+ * one, else the metric's (`rise_is_bad`: refunds, churned subscriptions). */
+export function invertsDelta(display: { invert_delta?: boolean }, result: Pick<QueryResult, 'rise_is_bad'>): boolean {
+  return display.invert_delta ?? result.rise_is_bad;
+}
+
 export function formatOf(result: Pick<QueryResult, 'unit' | 'currency'>): FormatOptions {
   return { format: formatForUnit(result.unit), currency: result.currency ?? null };
 }

@@ -6,8 +6,8 @@ import { ErrorAlert } from '../../components/ui/Alert';
 import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { Field, Select } from '../../components/ui/Field';
-import { providerName } from '../../lib/providers';
 import { useSession } from '../shell/session';
+import { useProviderName } from '../shell/useProviders';
 import { groupCatalog, widgetForm, type AggregationName, type WidgetForm } from './widgetForm';
 
 const TYPES = [
@@ -70,7 +70,8 @@ export function AddWidgetDialog({
 
   const entry = catalog.data?.find((c) => c.id === form.metric);
   const dims = entry?.metric.dimensions ?? [];
-  const groups = useMemo(() => groupCatalog(catalog.data ?? [], providerName), [catalog.data]);
+  const providerName = useProviderName();
+  const groups = useMemo(() => groupCatalog(catalog.data ?? [], providerName), [catalog.data, providerName]);
   const { type } = form;
   const knownType = TYPES.some((t) => t.value === type);
 

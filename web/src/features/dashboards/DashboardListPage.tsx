@@ -6,11 +6,12 @@ import { ErrorAlert } from '../../components/ui/Alert';
 import { Button } from '../../components/ui/Button';
 import { Badge, Card, Skeleton } from '../../components/ui/Card';
 import { relativeTime } from '../../lib/format';
-import { providerName } from '../../lib/providers';
 import { useSession } from '../shell/session';
+import { useProviderName } from '../shell/useProviders';
 import { NewDashboardDialog } from './NewDashboardDialog';
 
 export default function DashboardListPage() {
+  const providerName = useProviderName();
   const { slug, canEdit, membership } = useSession();
   const [creating, setCreating] = useState<{ template?: string } | null>(null);
   const dashboards = useQuery({ queryKey: keys.dashboards(slug), queryFn: ({ signal }) => api.dashboards(slug, signal) });

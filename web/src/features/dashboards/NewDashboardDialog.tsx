@@ -8,13 +8,14 @@ import { Badge } from '../../components/ui/Card';
 import { Dialog } from '../../components/ui/Dialog';
 import { Field, Select } from '../../components/ui/Field';
 import { cx } from '../../lib/cx';
-import { providerName } from '../../lib/providers';
 import { useSession } from '../shell/session';
+import { useProviderName } from '../shell/useProviders';
 
 const BLANK = '__blank__';
 
 /** A dashboard from a template (for one store) or an empty one. */
 export function NewDashboardDialog({ open, onClose, initialTemplate }: { open: boolean; onClose: () => void; initialTemplate?: string }) {
+  const providerName = useProviderName();
   const { slug, stores, store } = useSession();
   const navigate = useNavigate();
   const queryClient = useQueryClient();

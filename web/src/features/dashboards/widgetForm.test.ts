@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogEntry, Widget } from '../../api/types';
+import { providerName } from '../../lib/providers';
 import { groupCatalog, widgetForm } from './widgetForm';
 
 const widget = (over: Partial<Widget>): Widget => ({
@@ -47,14 +48,25 @@ describe('widgetForm', () => {
 });
 
 describe('groupCatalog', () => {
+  const e = (id: string, provider: string, category: string): CatalogEntry => ({
+    id,
+    provider,
+    metric: { id, name: id, description: '', unit: 'count', aggregation: 'sum', kind: 'flow', category, dimensions: [], rise_is_bad: false },
+  });
   it('groups by provider and category in catalog order', () => {
-    const e = (id: string, provider: string, category: string) =>
-      ({ id, provider, metric: { id, name: id, description: '', unit: 'count', aggregation: 'sum', kind: 'flow', category, dimensions: [] } }) as CatalogEntry;
     const out = groupCatalog([e('a', 'stripe', 'revenue'), e('b', 'stripe', 'customers'), e('c', 'stripe', 'revenue'), e('d', 'shopify', 'orders')], (p) => p.toUpperCase());
     expect(out.map((g) => [g.label, g.entries.map((x) => x.id)])).toEqual([
       ['STRIPE · Revenue', ['a', 'c']],
       ['STRIPE · Customers', ['b']],
       ['SHOPIFY · Orders', ['d']],
     ]);
+  });
+  it('labels groups with the names from the provider list', () => {
+    const providers = [
+      { id: 'stripe', name: 'Stripe' },
+      { id: 'ga4', name: 'Google Analytics' },
+    ];
+    const out = groupCatalog([e('a', 'ga4', 'traffic'), e('b', 'stripe', 'subscriptions'), e('c', 'posthog', 'product_usage')], (p) => providerName(p, providers));
+    expect(out.map((g) => g.label)).toEqual(['Google Analytics · Traffic', 'Stripe · Subscriptions', 'Posthog · Product usage']);
   });
 });

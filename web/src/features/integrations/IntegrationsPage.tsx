@@ -6,13 +6,16 @@ import { Alert, ErrorAlert } from '../../components/ui/Alert';
 import { Card, Skeleton } from '../../components/ui/Card';
 import { providerName } from '../../lib/providers';
 import { useSession } from '../shell/session';
+import { useProviders } from '../shell/useProviders';
 import { ProviderCard } from './ProviderCard';
 import { SyncMonitor } from './SyncMonitor';
 import { isLive } from './useSync';
 
 interface Flash {
   tone: 'success' | 'error';
-  title: string;
+  title?: string;
+  /** A provider callback's `?connected=stripe`: titled when shown, with the provider's name once the list has loaded. */
+  connected?: string;
   message?: string;
 }
 
@@ -22,7 +25,7 @@ function useCallbackFlash(): [Flash | null, (f: Flash | null) => void, string | 
   const [flash, setFlash] = useState<Flash | null>(() => {
     const connected = params.get('connected');
     const error = params.get('error');
-    if (connected) return { tone: 'success', title: `${providerName(connected)} connected`, message: 'The first sync is running; numbers appear on your dashboards when it finishes.' };
+    if (connected) return { tone: 'success', connected, message: 'The first sync is running; numbers appear on your dashboards when it finishes.' };
     if (error) return { tone: 'error', title: 'The connection did not complete', message: params.get('message') ?? error.replace(/_/g, ' ') };
     return null;
   });
@@ -39,7 +42,7 @@ export default function IntegrationsPage() {
   const { slug, store, canManage, storesLoading } = useSession();
   const queryClient = useQueryClient();
   const [flash, setFlash, focusProvider] = useCallbackFlash();
-  const providers = useQuery({ queryKey: keys.providers, queryFn: ({ signal }) => api.providers(signal), staleTime: 5 * 60_000 });
+  const providers = useProviders();
   const integrations = useQuery({ queryKey: keys.integrations(slug), queryFn: ({ signal }) => api.integrations(slug, signal) });
   const jobs = useQuery({
     queryKey: keys.syncJobs(slug),
@@ -72,7 +75,7 @@ export default function IntegrationsPage() {
       </div>
 
       {flash && (
-        <Alert tone={flash.tone} title={flash.title} onDismiss={() => setFlash(null)}>
+        <Alert tone={flash.tone} title={flash.connected ? `${providerName(flash.connected, providers.data)} connected` : flash.title} onDismiss={() => setFlash(null)}>
           {flash.message}
         </Alert>
       )}

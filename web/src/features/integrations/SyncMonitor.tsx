@@ -3,7 +3,7 @@ import { ErrorAlert } from '../../components/ui/Alert';
 import { Spinner } from '../../components/ui/Button';
 import { Badge, Card, Skeleton } from '../../components/ui/Card';
 import { formatDuration, relativeTime } from '../../lib/format';
-import { providerName } from '../../lib/providers';
+import { useProviderName } from '../shell/useProviders';
 import { isLive } from './useSync';
 
 const TONE: Record<string, 'green' | 'red' | 'blue' | 'gray' | 'amber'> = {
@@ -16,6 +16,7 @@ const TONE: Record<string, 'green' | 'red' | 'blue' | 'gray' | 'amber'> = {
 
 /** The last 50 sync jobs; the page polls while one is queued or running. */
 export function SyncMonitor({ jobs, loading, error }: { jobs: JobView[] | undefined; loading: boolean; error: unknown }) {
+  const providerName = useProviderName();
   const live = jobs?.some(isLive);
   return (
     <section aria-labelledby="sync-heading">

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, usePrefetchQuery, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, Navigate, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { ApiError } from '../../api/client';
 import { api, keys } from '../../api/endpoints';
@@ -7,6 +7,7 @@ import { Button } from '../../components/ui/Button';
 import { cx } from '../../lib/cx';
 import { Logo, PageLoading } from './Pages';
 import { SessionProvider, useSession } from './session';
+import { providersQuery } from './useProviders';
 
 /** The signed-in frame: header with navigation and switchers; pages render below. */
 export function AppShell() {
@@ -38,6 +39,8 @@ export function AppShell() {
 
 function Header() {
   const { me, membership, workspaces, workspace, setWorkspace, stores, store, setOrg, setStore } = useSession();
+  // Provider names (badges, "Connect Stripe", metric groups) load with the shell, not with each page.
+  usePrefetchQuery(providersQuery);
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const logout = useMutation({

@@ -127,6 +127,11 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
+/** Whether a signed-in shell is around (false on public pages such as shares). */
+export function useSignedIn(): boolean {
+  return useContext(SessionContext) !== null;
+}
+
 export function useSession(): Session {
   const s = useContext(SessionContext);
   if (!s) throw new Error('useSession outside SessionProvider');

@@ -8,8 +8,9 @@ import { Badge, Card, Skeleton } from '../../../components/ui/Card';
 import { trendClasses } from '../../../components/palette';
 import { cx } from '../../../lib/cx';
 import { deltaPct, formatDeltaPct, formatForUnit, formatTick, formatValue, spanDays, trendOf } from '../../../lib/format';
-import { providerName, riseIsBad } from '../../../lib/providers';
-import { formatOf, rangeLabel, toComparison, toTimeseries, topGroups } from '../../../lib/series';
+import { isCompact } from '../../../lib/providers';
+import { formatOf, invertsDelta, rangeLabel, toComparison, toTimeseries, topGroups } from '../../../lib/series';
+import { useProviderName, useWidgetTypes } from '../../shell/useProviders';
 import { DataTable } from './DataTable';
 import { FunnelView } from './FunnelView';
 
@@ -22,14 +23,6 @@ export interface WidgetMeta {
   display_config: DisplayConfig;
 }
 
-const AWAITING: Record<string, string> = {
-  heatmap_summary: 'Microsoft Clarity',
-  review_feed: 'Judge.me',
-  sentiment_gauge: 'Gorgias',
-  experiment_card: 'Intelligems',
-  survey_summary: 'KnoCommerce',
-};
-
 const PLOT_HEIGHT = 232;
 const COMPACT_PLOT_HEIGHT = 96;
 
@@ -41,12 +34,6 @@ loadCharts().catch(() => {}); // a failure shows when a chart renders, through t
 const TimeseriesChart = lazy(() => loadCharts().then((m) => ({ default: m.TimeseriesChart })));
 const ComparisonBarChart = lazy(() => loadCharts().then((m) => ({ default: m.ComparisonBarChart })));
 const PieDonut = lazy(() => loadCharts().then((m) => ({ default: m.PieDonut })));
-
-/** Fixed heights per kind, the same loading and loaded, so nothing jumps. Widgets
- * whose provider has not arrived yet have nothing to plot: they stay small. */
-export function isCompact(w: WidgetMeta): boolean {
-  return w.type === 'kpi_card' || w.type in AWAITING;
-}
 
 export interface WidgetViewProps {
   widget: WidgetMeta;
@@ -63,7 +50,8 @@ export interface WidgetViewProps {
 }
 
 export function WidgetView({ widget, data, loading, readOnly = false, compareLabel = 'vs previous period', stale, onRemove, className }: WidgetViewProps) {
-  const compact = isCompact(widget);
+  const widgetTypes = useWidgetTypes();
+  const compact = isCompact(widget, widgetTypes.data, data);
   return (
     <Card
       className={cx('group relative flex flex-col p-4 transition-opacity', compact ? 'h-44' : 'h-80', stale && 'opacity-60', className)}
@@ -123,7 +111,7 @@ function KpiBody({ widget, data, loading, readOnly, compareLabel }: { widget: Wi
       format={formatForUnit(r.unit)}
       currency={r.currency}
       sparkline={r.series.map((p) => p.value ?? null)}
-      invertDelta={widget.display_config.invert_delta ?? riseIsBad(r.metric)}
+      invertDelta={invertsDelta(widget.display_config, r)}
       comparisonLabel={compareLabel}
       subtitle={rangeLabel(r.range.from, r.range.to)}
     />
@@ -139,7 +127,7 @@ function WidgetHeader({ widget, data }: { widget: WidgetMeta; data: WidgetData |
         <h3 className="truncate text-sm font-medium text-gray-800">{widget.title}</h3>
         <p className="h-4 truncate text-xs text-gray-500">{r ? rangeLabel(r.range.from, r.range.to) : ''}</p>
       </div>
-      {showTotal && r && <HeadlineTotal result={r} invert={widget.display_config.invert_delta ?? riseIsBad(r.metric)} />}
+      {showTotal && r && <HeadlineTotal result={r} invert={invertsDelta(widget.display_config, r)} />}
     </div>
   );
 }
@@ -238,6 +226,7 @@ function Body({
 }
 
 function NotOk({ data, readOnly, compact }: { data: Exclude<WidgetData, { state: 'ok' } | { state: 'funnel' }>; readOnly: boolean; compact: boolean }) {
+  const providerName = useProviderName();
   switch (data.state) {
     case 'not_connected': {
       const name = providerName(data.provider);
