@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Utc};
 use pulseboard_connectors::{AccountInfo, ConnectorError, OAuthError, ProviderInfo};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -26,6 +26,7 @@ use crate::{
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_providers))
+        .routes(routes!(list_widget_types))
         .routes(routes!(connect_with_api_key))
         .routes(routes!(list_integrations))
         .routes(routes!(
@@ -152,6 +153,33 @@ async fn disconnect_integration(
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A widget type, and the provider it waits for when Pulseboard does not connect
+/// that provider yet.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WidgetTypeInfo {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// Display name of the provider whose data this type needs and that is not
+    /// connectable yet (`Judge.me`); absent for the types that work today.
+    awaiting_provider: Option<&'static str>,
+}
+
+/// Every widget type a dashboard can hold. Public and static: the share page uses
+/// it too.
+#[utoipa::path(get, path = "/api/widget-types", tag = "dashboards", security(()),
+    responses((status = 200, body = [WidgetTypeInfo])))]
+async fn list_widget_types() -> Json<Vec<WidgetTypeInfo>> {
+    Json(
+        crate::dashboards::model::WIDGET_TYPES
+            .iter()
+            .map(|&(kind, awaiting_provider)| WidgetTypeInfo {
+                kind,
+                awaiting_provider,
+            })
+            .collect(),
+    )
 }
 
 /// Every provider with how it authenticates (OAuth, or API-key fields with labels and
