@@ -22,14 +22,22 @@ use super::{
 };
 use crate::{
     dashboards::{
-        data::{evaluate, public_widget, to_csv, Overrides, WidgetData},
+        data::{evaluate, public_widget, to_csv, Overrides, ResultCache, WidgetData},
+        load,
         model::{
-            check_display, parse_query, Dashboard, Layout, Section, Widget, SIZES, VISIBILITIES,
+            check_display, parse_query, Dashboard, Layout, Section, Share, Widget, SIZES,
+            VISIBILITIES,
         },
+        shares,
         templates::{self, TemplateInfo},
-        warm::{View, Viewer},
+        warm::{RecentViews, View, Viewer, WarmState},
+        widgets_of,
     },
-    db::Tx,
+    db::{
+        self,
+        dashboards::{NewDashboard, NewShare, NewWidget},
+        Database,
+    },
     domain::secrets::{new_token, token_hash},
     error::{ApiError, ApiResult, ErrorBody},
     metrics::{
@@ -54,40 +62,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(shared_dashboard))
 }
 
-const DASHBOARD_COLUMNS: &str =
-    "id, workspace_id, name, description, layout, visibility, template, created_by, created_at, updated_at";
-const WIDGET_COLUMNS: &str =
-    "id, dashboard_id, type, title, query_config, display_config, size, created_at, updated_at";
-
-async fn load(tx: &mut Tx, org_id: Uuid, id: Uuid) -> ApiResult<Dashboard> {
-    sqlx::query_as(&format!(
-        "SELECT {DASHBOARD_COLUMNS} FROM dashboards WHERE org_id = $1 AND id = $2"
-    ))
-    .bind(org_id)
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(ApiError::NotFound("dashboard"))
-}
-
-/// The dashboard's widgets in layout order (widgets missing from the layout last).
-async fn widgets_of(tx: &mut Tx, dashboard: &Dashboard) -> ApiResult<Vec<Widget>> {
-    let mut widgets: Vec<Widget> = sqlx::query_as(&format!(
-        "SELECT {WIDGET_COLUMNS} FROM widgets WHERE dashboard_id = $1 ORDER BY created_at"
-    ))
-    .bind(dashboard.id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let order = dashboard.layout.widget_order();
-    widgets.sort_by_key(|w| {
-        order
-            .iter()
-            .position(|id| *id == w.id)
-            .unwrap_or(usize::MAX)
-    });
-    Ok(widgets)
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DashboardWithWidgets {
     #[serde(flatten)]
@@ -98,12 +72,7 @@ pub struct DashboardWithWidgets {
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/dashboards", tag = "dashboards", params(("org_slug" = String, Path)),
     responses((status = 200, body = [Dashboard]), (status = 404, body = ErrorBody)))]
 async fn list_dashboards(mut scope: OrgScope) -> ApiResult<Json<Vec<Dashboard>>> {
-    let list = sqlx::query_as(&format!(
-        "SELECT {DASHBOARD_COLUMNS} FROM dashboards WHERE org_id = $1 ORDER BY name, created_at"
-    ))
-    .bind(scope.org.id)
-    .fetch_all(&mut *scope.tx)
-    .await?;
+    let list = db::dashboards::list(&mut *scope.tx, scope.org.id).await?;
     scope.commit().await?;
     Ok(Json(list))
 }
@@ -159,16 +128,17 @@ async fn create_dashboard(
     let visibility = body.visibility.unwrap_or_else(|| "workspace".into());
     check_visibility(&visibility)?;
     crate::http::workspaces::visible(&mut scope, body.workspace_id).await?;
-    let dashboard = insert_dashboard(
-        &mut scope,
-        body.workspace_id,
-        &name,
-        &body.description,
-        &layout,
-        &visibility,
-        None,
-    )
-    .await?;
+    let new = NewDashboard {
+        org_id: scope.org.id,
+        workspace_id: body.workspace_id,
+        name: &name,
+        description: &body.description,
+        layout: &layout,
+        visibility: &visibility,
+        template: None,
+        created_by: scope.user.id,
+    };
+    let dashboard = db::dashboards::create(&mut *scope.tx, &new).await?;
     scope
         .audit(
             "dashboard.created",
@@ -179,32 +149,6 @@ async fn create_dashboard(
         .await?;
     scope.commit().await?;
     Ok((StatusCode::CREATED, Json(dashboard)))
-}
-
-async fn insert_dashboard(
-    scope: &mut OrgScope,
-    workspace_id: Uuid,
-    name: &str,
-    description: &str,
-    layout: &Layout,
-    visibility: &str,
-    template: Option<&str>,
-) -> ApiResult<Dashboard> {
-    Ok(sqlx::query_as(&format!(
-        "INSERT INTO dashboards (id, org_id, workspace_id, name, description, layout, visibility, template, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {DASHBOARD_COLUMNS}"
-    ))
-    .bind(Uuid::new_v4())
-    .bind(scope.org.id)
-    .bind(workspace_id)
-    .bind(name)
-    .bind(description)
-    .bind(sqlx::types::Json(layout))
-    .bind(visibility)
-    .bind(template)
-    .bind(scope.user.id)
-    .fetch_one(&mut *scope.tx)
-    .await?)
 }
 
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/dashboards/{dashboard_id}", tag = "dashboards",
@@ -268,19 +212,9 @@ async fn update_dashboard(
         }
         dashboard.layout = sqlx::types::Json(layout);
     }
-    let updated: Dashboard = sqlx::query_as(&format!(
-        "UPDATE dashboards SET name = $3, description = $4, layout = $5, visibility = $6, updated_at = now()
-         WHERE org_id = $1 AND id = $2 RETURNING {DASHBOARD_COLUMNS}"
-    ))
-    .bind(scope.org.id)
-    .bind(id)
-    .bind(&dashboard.name)
-    .bind(&dashboard.description)
-    .bind(&dashboard.layout)
-    .bind(&dashboard.visibility)
-    .fetch_optional(&mut *scope.tx)
-    .await?
-    .ok_or_else(|| ApiError::forbidden("you cannot change this dashboard"))?;
+    let updated = db::dashboards::update(&mut *scope.tx, scope.org.id, &dashboard)
+        .await?
+        .ok_or_else(|| ApiError::forbidden("you cannot change this dashboard"))?;
     scope.commit().await?;
     Ok(Json(updated))
 }
@@ -294,11 +228,7 @@ async fn delete_dashboard(
 ) -> ApiResult<StatusCode> {
     let (_, id) = path;
     load(&mut scope.tx, scope.org.id, id).await?;
-    sqlx::query("DELETE FROM dashboards WHERE org_id = $1 AND id = $2")
-        .bind(scope.org.id)
-        .bind(id)
-        .execute(&mut *scope.tx)
-        .await?;
+    db::dashboards::delete(&mut *scope.tx, scope.org.id, id).await?;
     scope
         .audit("dashboard.deleted", "dashboard", id, serde_json::json!({}))
         .await?;
@@ -321,29 +251,30 @@ async fn duplicate_dashboard(
         .chars()
         .take(120)
         .collect();
-    let mut copy = insert_dashboard(
-        &mut scope,
-        source.workspace_id,
-        &name,
-        &source.description,
-        &Layout::single("Overview"),
-        "private",
-        source.template.as_deref(),
-    )
-    .await?;
+    let new = NewDashboard {
+        org_id: scope.org.id,
+        workspace_id: source.workspace_id,
+        name: &name,
+        description: &source.description,
+        layout: &Layout::single("Overview"),
+        visibility: "private",
+        template: source.template.as_deref(),
+        created_by: scope.user.id,
+    };
+    let mut copy = db::dashboards::create(&mut *scope.tx, &new).await?;
     let mut layout = source.layout.0.clone();
     let mut copies = Vec::new();
     for widget in &widgets {
-        let new = insert_widget(
-            &mut scope,
-            copy.id,
-            &widget.kind,
-            &widget.title,
-            &widget.query_config,
-            &widget.display_config,
-            &widget.size,
-        )
-        .await?;
+        let new = NewWidget {
+            org_id: scope.org.id,
+            dashboard_id: copy.id,
+            kind: &widget.kind,
+            title: &widget.title,
+            query: &widget.query_config,
+            display: &widget.display_config,
+            size: &widget.size,
+        };
+        let new = db::dashboards::create_widget(&mut *scope.tx, &new).await?;
         for section in &mut layout.sections {
             for slot in &mut section.widgets {
                 if *slot == widget.id {
@@ -364,41 +295,11 @@ async fn duplicate_dashboard(
     ))
 }
 
+/// Saves a dashboard's layout; 403 when the caller may see it but not change it.
 async fn save_layout(scope: &mut OrgScope, id: Uuid, layout: &Layout) -> ApiResult<Dashboard> {
-    sqlx::query_as(&format!(
-        "UPDATE dashboards SET layout = $3, updated_at = now() WHERE org_id = $1 AND id = $2 RETURNING {DASHBOARD_COLUMNS}"
-    ))
-    .bind(scope.org.id)
-    .bind(id)
-    .bind(sqlx::types::Json(layout))
-    .fetch_optional(&mut *scope.tx)
-    .await?
-    .ok_or_else(|| ApiError::forbidden("you cannot change this dashboard"))
-}
-
-async fn insert_widget(
-    scope: &mut OrgScope,
-    dashboard_id: Uuid,
-    kind: &str,
-    title: &str,
-    query: &Value,
-    display: &Value,
-    size: &str,
-) -> ApiResult<Widget> {
-    Ok(sqlx::query_as(&format!(
-        "INSERT INTO widgets (id, org_id, dashboard_id, type, title, query_config, display_config, size)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {WIDGET_COLUMNS}"
-    ))
-    .bind(Uuid::new_v4())
-    .bind(scope.org.id)
-    .bind(dashboard_id)
-    .bind(kind)
-    .bind(title)
-    .bind(query)
-    .bind(display)
-    .bind(size)
-    .fetch_one(&mut *scope.tx)
-    .await?)
+    db::dashboards::set_layout(&mut *scope.tx, scope.org.id, id, layout)
+        .await?
+        .ok_or_else(|| ApiError::forbidden("you cannot change this dashboard"))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -477,16 +378,16 @@ async fn add_widget(
             "a section holds at most 50 widgets",
         ));
     }
-    let widget = insert_widget(
-        &mut scope,
-        id,
-        &body.kind,
-        body.title.trim(),
-        &body.query_config,
-        &display,
-        &size,
-    )
-    .await?;
+    let new = NewWidget {
+        org_id: scope.org.id,
+        dashboard_id: id,
+        kind: &body.kind,
+        title: body.title.trim(),
+        query: &body.query_config,
+        display: &display,
+        size: &size,
+    };
+    let widget = db::dashboards::create_widget(&mut *scope.tx, &new).await?;
     section.widgets.push(widget.id);
     save_layout(&mut scope, id, &layout).await?;
     scope.commit().await?;
@@ -539,19 +440,9 @@ async fn update_widget(
         &widget.display_config,
         &widget.size,
     )?;
-    let updated: Widget = sqlx::query_as(&format!(
-        "UPDATE widgets SET title = $3, query_config = $4, display_config = $5, size = $6, updated_at = now()
-         WHERE org_id = $1 AND id = $2 RETURNING {WIDGET_COLUMNS}"
-    ))
-    .bind(scope.org.id)
-    .bind(widget_id)
-    .bind(&widget.title)
-    .bind(&widget.query_config)
-    .bind(&widget.display_config)
-    .bind(&widget.size)
-    .fetch_optional(&mut *scope.tx)
-    .await?
-    .ok_or_else(|| ApiError::forbidden("you cannot change this widget"))?;
+    let updated = db::dashboards::update_widget(&mut *scope.tx, scope.org.id, &widget)
+        .await?
+        .ok_or_else(|| ApiError::forbidden("you cannot change this widget"))?;
     scope.commit().await?;
     Ok(Json(updated))
 }
@@ -561,15 +452,9 @@ async fn load_widget(
     dashboard_id: Uuid,
     widget_id: Uuid,
 ) -> ApiResult<Widget> {
-    sqlx::query_as(&format!(
-        "SELECT {WIDGET_COLUMNS} FROM widgets WHERE org_id = $1 AND dashboard_id = $2 AND id = $3"
-    ))
-    .bind(scope.org.id)
-    .bind(dashboard_id)
-    .bind(widget_id)
-    .fetch_optional(&mut *scope.tx)
-    .await?
-    .ok_or(ApiError::NotFound("widget"))
+    db::dashboards::get_widget(&mut *scope.tx, scope.org.id, dashboard_id, widget_id)
+        .await?
+        .ok_or(ApiError::NotFound("widget"))
 }
 
 #[utoipa::path(delete, path = "/api/orgs/{org_slug}/dashboards/{dashboard_id}/widgets/{widget_id}", tag = "dashboards",
@@ -582,11 +467,7 @@ async fn delete_widget(
     let (_, dashboard_id, widget_id) = path;
     let dashboard = load(&mut scope.tx, scope.org.id, dashboard_id).await?;
     load_widget(&mut scope, dashboard_id, widget_id).await?;
-    sqlx::query("DELETE FROM widgets WHERE org_id = $1 AND id = $2")
-        .bind(scope.org.id)
-        .bind(widget_id)
-        .execute(&mut *scope.tx)
-        .await?;
+    db::dashboards::delete_widget(&mut *scope.tx, scope.org.id, widget_id).await?;
     let mut layout = dashboard.layout.0.clone();
     for section in &mut layout.sections {
         section.widgets.retain(|id| *id != widget_id);
@@ -675,7 +556,7 @@ async fn widget_data(
         &state.result_cache,
         scope.org.id,
         &viewer,
-        &[widget.clone()],
+        std::slice::from_ref(&widget),
         &query.overrides(),
     )
     .await?
@@ -752,16 +633,17 @@ async fn from_template(
     let (sections, widgets, columns) =
         templates::build(info.id, store.id).expect("listed templates build");
     let name = check_name(body.name.as_deref().unwrap_or(info.name))?;
-    let dashboard = insert_dashboard(
-        &mut scope,
-        store.workspace_id,
-        &name,
-        info.description,
-        &Layout::single("Overview"),
-        "workspace",
-        Some(info.id),
-    )
-    .await?;
+    let new = NewDashboard {
+        org_id: scope.org.id,
+        workspace_id: store.workspace_id,
+        name: &name,
+        description: info.description,
+        layout: &Layout::single("Overview"),
+        visibility: "workspace",
+        template: Some(info.id),
+        created_by: scope.user.id,
+    };
+    let dashboard = db::dashboards::create(&mut *scope.tx, &new).await?;
     let mut layout = Layout {
         columns,
         sections: sections
@@ -776,16 +658,16 @@ async fn from_template(
     };
     let mut created = Vec::new();
     for w in widgets {
-        let widget = insert_widget(
-            &mut scope,
-            dashboard.id,
-            w.kind,
-            w.title,
-            &w.query,
-            &w.display,
-            w.size,
-        )
-        .await?;
+        let new = NewWidget {
+            org_id: scope.org.id,
+            dashboard_id: dashboard.id,
+            kind: w.kind,
+            title: w.title,
+            query: &w.query,
+            display: &w.display,
+            size: w.size,
+        };
+        let widget = db::dashboards::create_widget(&mut *scope.tx, &new).await?;
         layout.sections[w.section].widgets.push(widget.id);
         created.push(widget);
     }
@@ -808,17 +690,6 @@ async fn from_template(
     ))
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow, ToSchema)]
-pub struct Share {
-    id: Uuid,
-    dashboard_id: Uuid,
-    /// Only these widgets are shown; `null` for all.
-    widget_ids: Option<Vec<Uuid>>,
-    expires_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedShare {
     #[serde(flatten)]
@@ -835,8 +706,6 @@ pub struct CreateShare {
     widget_ids: Option<Vec<Uuid>>,
 }
 
-const SHARE_COLUMNS: &str = "id, dashboard_id, widget_ids, expires_at, revoked_at, created_at";
-
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/dashboards/{dashboard_id}/shares", tag = "dashboards",
     params(("org_slug" = String, Path), ("dashboard_id" = Uuid, Path)),
     responses((status = 200, body = [Share]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -847,11 +716,7 @@ async fn list_shares(
     let (_, id) = path;
     load(&mut scope.tx, scope.org.id, id).await?;
     scope.require_admin()?;
-    let shares = sqlx::query_as(&format!("SELECT {SHARE_COLUMNS} FROM dashboard_shares WHERE org_id = $1 AND dashboard_id = $2 ORDER BY created_at DESC"))
-        .bind(scope.org.id)
-        .bind(id)
-        .fetch_all(&mut *scope.tx)
-        .await?;
+    let shares = db::dashboards::list_shares(&mut *scope.tx, scope.org.id, id).await?;
     scope.commit().await?;
     Ok(Json(shares))
 }
@@ -886,19 +751,15 @@ async fn create_share(
         }
     }
     let token = new_token("pbd_");
-    let share: Share = sqlx::query_as(&format!(
-        "INSERT INTO dashboard_shares (id, org_id, dashboard_id, token_hash, widget_ids, expires_at, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {SHARE_COLUMNS}"
-    ))
-    .bind(Uuid::new_v4())
-    .bind(scope.org.id)
-    .bind(id)
-    .bind(token_hash(&token))
-    .bind(&body.widget_ids)
-    .bind(body.expires_at)
-    .bind(scope.user.id)
-    .fetch_one(&mut *scope.tx)
-    .await?;
+    let new = NewShare {
+        org_id: scope.org.id,
+        dashboard_id: id,
+        token_hash: &token_hash(&token),
+        widget_ids: body.widget_ids.as_deref(),
+        expires_at: body.expires_at,
+        created_by: scope.user.id,
+    };
+    let share = db::dashboards::create_share(&mut *scope.tx, &new).await?;
     scope
         .audit(
             "dashboard.shared",
@@ -925,16 +786,9 @@ async fn revoke_share(
     let (_, dashboard_id, share_id) = path;
     load(&mut scope.tx, scope.org.id, dashboard_id).await?;
     scope.require_admin()?;
-    let revoked = sqlx::query(
-        "UPDATE dashboard_shares SET revoked_at = coalesce(revoked_at, now())
-         WHERE org_id = $1 AND dashboard_id = $2 AND id = $3",
-    )
-    .bind(scope.org.id)
-    .bind(dashboard_id)
-    .bind(share_id)
-    .execute(&mut *scope.tx)
-    .await?;
-    if revoked.rows_affected() == 0 {
+    let revoked =
+        db::dashboards::revoke_share(&mut *scope.tx, scope.org.id, dashboard_id, share_id).await?;
+    if !revoked {
         return Err(ApiError::NotFound("share"));
     }
     scope
@@ -970,27 +824,14 @@ async fn shared_dashboard(
 ) -> ApiResult<Json<SharedDashboard>> {
     // The worker role, bounded by the share's own org and dashboard on every read below.
     let mut tx = state.db.worker_tx().await?;
-    let share: Option<(Uuid, Uuid, Uuid, Option<Vec<Uuid>>)> = sqlx::query_as(
-        "SELECT id, org_id, dashboard_id, widget_ids FROM dashboard_shares
-         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
-    )
-    .bind(token_hash(&token))
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (share_id, org_id, dashboard_id, subset) =
-        share.ok_or(ApiError::NotFound("shared dashboard"))?;
-    let dashboard = load(&mut tx, org_id, dashboard_id).await?;
-    let mut widgets = widgets_of(&mut tx, &dashboard).await?;
-    if let Some(subset) = &subset {
-        widgets.retain(|w| subset.contains(&w.id));
-    }
-    let mut layout = dashboard.layout.0.clone();
-    for section in &mut layout.sections {
-        section
-            .widgets
-            .retain(|id| widgets.iter().any(|w| w.id == *id));
-    }
-    layout.sections.retain(|s| !s.widgets.is_empty());
+    let shares::Opened {
+        share_id,
+        org_id,
+        dashboard,
+        widgets,
+    } = shares::open(&mut tx, &token).await?;
+    let dashboard_id = dashboard.id;
+    let layout = shares::public_layout(&dashboard.layout, &widgets);
     let (data, version) = evaluate(
         &mut tx,
         &state.providers,
@@ -1019,42 +860,19 @@ async fn shared_dashboard(
     }))
 }
 
-/// Recomputes a recently loaded dashboard as its caller would, filling the result
-/// cache (`dashboards::warm`). Fails when the caller can no longer see it.
-pub(crate) async fn recompute(state: &AppState, view: &View) -> ApiResult<()> {
-    let (mut tx, viewer, subset) = match view.viewer {
-        Viewer::User(user_id) => (state.db.user_tx(user_id).await?, user_id.to_string(), None),
-        Viewer::Share(share_id) => {
-            let mut tx = state.db.worker_tx().await?;
-            let subset: Option<Option<Vec<Uuid>>> = sqlx::query_scalar(
-                "SELECT widget_ids FROM dashboard_shares
-                 WHERE id = $1 AND org_id = $2 AND dashboard_id = $3 AND revoked_at IS NULL
-                   AND (expires_at IS NULL OR expires_at > now())",
-            )
-            .bind(share_id)
-            .bind(view.org_id)
-            .bind(view.dashboard_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let subset = subset.ok_or(ApiError::NotFound("shared dashboard"))?;
-            (tx, format!("share:{share_id}"), subset)
-        }
-    };
-    let dashboard = load(&mut tx, view.org_id, view.dashboard_id).await?;
-    let mut widgets = widgets_of(&mut tx, &dashboard).await?;
-    if let Some(subset) = &subset {
-        widgets.retain(|w| subset.contains(&w.id));
+/// Background warming reads the pieces it needs from the application state, so
+/// `dashboards::warm` stays independent of the web layer.
+impl WarmState for AppState {
+    fn database(&self) -> &Database {
+        &self.db
     }
-    evaluate(
-        &mut tx,
-        &state.providers,
-        &state.result_cache,
-        view.org_id,
-        &viewer,
-        &widgets,
-        &view.overrides(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    fn providers(&self) -> &pulseboard_connectors::Registry {
+        &self.providers
+    }
+    fn result_cache(&self) -> &ResultCache {
+        &self.result_cache
+    }
+    fn recent_views(&self) -> &RecentViews {
+        &self.recent_views
+    }
 }
