@@ -20,7 +20,8 @@ use super::{
 use crate::{db::Database, error::ApiResult, metrics::query::RangeSpec};
 
 /// What warming needs of the running application. The application's state implements
-/// it (in `http::dashboards`), so that background work never depends on the web layer.
+/// it, so that this background work takes its pieces without depending on the web
+/// layer that owns the state.
 pub trait WarmState: Sync {
     fn database(&self) -> &Database;
     fn providers(&self) -> &Registry;
