@@ -148,11 +148,7 @@ impl ResultCache {
 /// triggers whenever a sync starts or finishes, an integration connects or
 /// disconnects, or a store's zone, currency or workspace changes.
 pub(crate) async fn data_version(conn: &mut PgConnection, org_id: Uuid) -> sqlx::Result<String> {
-    let changed: Option<DateTime<Utc>> =
-        sqlx::query_scalar("SELECT data_changed_at FROM organizations WHERE id = $1")
-            .bind(org_id)
-            .fetch_optional(conn)
-            .await?;
+    let changed = crate::db::dashboards::data_changed_at(conn, org_id).await?;
     Ok(changed
         .map(|t| t.timestamp_micros())
         .unwrap_or(0)

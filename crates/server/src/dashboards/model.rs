@@ -94,6 +94,18 @@ impl Layout {
             .flat_map(|s| s.widgets.iter().copied())
             .collect()
     }
+
+    /// Sorts widgets into display order; widgets missing from the layout go last,
+    /// keeping their relative order.
+    pub fn arrange(&self, widgets: &mut [Widget]) {
+        let order = self.widget_order();
+        widgets.sort_by_key(|w| {
+            order
+                .iter()
+                .position(|id| *id == w.id)
+                .unwrap_or(usize::MAX)
+        });
+    }
 }
 
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
@@ -113,6 +125,19 @@ pub struct Widget {
     pub size: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+// A read-only link to a dashboard; its token is shown once and stored hashed. (No doc
+// comment: it would become the schema's description in the OpenAPI document.)
+#[derive(Debug, Serialize, FromRow, ToSchema)]
+pub struct Share {
+    pub id: Uuid,
+    pub dashboard_id: Uuid,
+    /// Only these widgets are shown; `null` for all.
+    pub widget_ids: Option<Vec<Uuid>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
 }
 
 /// The widget types, and for those whose data comes from a provider Pulseboard does

@@ -10,10 +10,24 @@ use std::{
     time::{Duration, Instant},
 };
 
+use pulseboard_connectors::Registry;
 use uuid::Uuid;
 
-use super::data::Overrides;
-use crate::{http::AppState, metrics::query::RangeSpec};
+use super::{
+    data::{evaluate, Overrides, ResultCache},
+    load, shares, widgets_of,
+};
+use crate::{db::Database, error::ApiResult, metrics::query::RangeSpec};
+
+/// What warming needs of the running application. The application's state implements
+/// it, so that this background work takes its pieces without depending on the web
+/// layer that owns the state.
+pub trait WarmState: Sync {
+    fn database(&self) -> &Database;
+    fn providers(&self) -> &Registry;
+    fn result_cache(&self) -> &ResultCache;
+    fn recent_views(&self) -> &RecentViews;
+}
 
 /// Who loaded a dashboard: its results are computed with that caller's rights.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -130,10 +144,11 @@ impl RecentViews {
 
 /// One pass: for every watched org whose data version moved, recompute its views.
 /// Returns how many dashboards were recomputed.
-pub async fn tick(state: &AppState) -> usize {
+pub async fn tick(state: &impl WarmState) -> usize {
+    let views = state.recent_views();
     let mut warmed = 0;
-    for (org_id, known) in state.recent_views.watched() {
-        let version = match state.db.worker_tx().await {
+    for (org_id, known) in views.watched() {
+        let version = match state.database().worker_tx().await {
             Ok(mut tx) => {
                 let version = super::data::data_version(&mut tx, org_id).await;
                 let _ = tx.commit().await;
@@ -151,17 +166,59 @@ pub async fn tick(state: &AppState) -> usize {
         if version == known {
             continue;
         }
-        for view in state.recent_views.views_of(org_id) {
-            match crate::http::dashboards::recompute(state, &view).await {
+        for view in views.views_of(org_id) {
+            let recomputed = recompute(
+                state.database(),
+                state.providers(),
+                state.result_cache(),
+                &view,
+            )
+            .await;
+            match recomputed {
                 Ok(()) => warmed += 1,
                 // Deleted dashboard, revoked share, lost access: stop warming it.
                 Err(error) => {
                     tracing::debug!(%error, dashboard = %view.dashboard_id, "warming dashboards: dropped a view");
-                    state.recent_views.forget(&view);
+                    views.forget(&view);
                 }
             }
         }
-        state.recent_views.set_version(org_id, version);
+        views.set_version(org_id, version);
     }
     warmed
+}
+
+/// Recomputes a recently loaded dashboard as its caller would, filling the result
+/// cache: a user's load in that user's RLS transaction, a share link's in the worker
+/// role bounded by the share. Fails when the caller can no longer see it.
+pub async fn recompute(
+    db: &Database,
+    providers: &Registry,
+    cache: &ResultCache,
+    view: &View,
+) -> ApiResult<()> {
+    let (mut tx, viewer, subset) = match view.viewer {
+        Viewer::User(user_id) => (db.user_tx(user_id).await?, user_id.to_string(), None),
+        Viewer::Share(share_id) => {
+            let mut tx = db.worker_tx().await?;
+            let subset =
+                shares::live_subset(&mut tx, view.org_id, view.dashboard_id, share_id).await?;
+            (tx, format!("share:{share_id}"), subset)
+        }
+    };
+    let dashboard = load(&mut tx, view.org_id, view.dashboard_id).await?;
+    let mut widgets = widgets_of(&mut tx, &dashboard).await?;
+    shares::keep_shown(&mut widgets, subset.as_deref());
+    evaluate(
+        &mut tx,
+        providers,
+        cache,
+        view.org_id,
+        &viewer,
+        &widgets,
+        &view.overrides(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -6,6 +6,7 @@
 //! decide what the request can see even if a query forgets its `WHERE org_id`.
 
 pub mod accounts;
+pub mod dashboards;
 pub mod embedded;
 pub mod integrations;
 pub mod invites;

@@ -8,7 +8,7 @@ mod ops;
 mod web;
 
 mod accounts;
-pub(crate) mod dashboards;
+mod dashboards;
 mod integrations;
 mod invites;
 mod me;

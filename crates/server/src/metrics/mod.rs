@@ -1,8 +1,13 @@
 //! The metrics service (DESIGN §8): widgets send a declarative query, this module
 //! validates it against the catalog ([`query`]), resolves its time windows in the
-//! store's zone ([`window`]) and answers it from the rollups ([`engine`]). It is the
-//! seam where another store (ClickHouse) could answer instead.
+//! store's zone ([`window`]) and answers it ([`engine`]) from the rollups, read in
+//! batches ([`reads`]) and computed with pure arithmetic ([`buckets`]) into a
+//! [`result::QueryResult`]. [`reads`] is the seam where another store (ClickHouse)
+//! could answer instead.
 
+mod buckets;
 pub mod engine;
 pub mod query;
+mod reads;
+pub mod result;
 pub mod window;
