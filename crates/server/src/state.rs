@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use crate::{
     config::Config,
-    dashboards::{data::ResultCache, warm::RecentViews},
+    dashboards::{
+        data::ResultCache,
+        warm::{RecentViews, WarmState},
+    },
     db::Database,
     integrations::{access_token::RefreshLocks, vault::Vault},
     telemetry::HttpMetrics,
@@ -56,5 +59,21 @@ impl AppState {
             result_cache: Default::default(),
             recent_views: Default::default(),
         }))
+    }
+}
+
+/// Background warming takes just these pieces.
+impl WarmState for AppState {
+    fn database(&self) -> &Database {
+        &self.db
+    }
+    fn providers(&self) -> &pulseboard_connectors::Registry {
+        &self.providers
+    }
+    fn result_cache(&self) -> &ResultCache {
+        &self.result_cache
+    }
+    fn recent_views(&self) -> &RecentViews {
+        &self.recent_views
     }
 }

@@ -371,6 +371,7 @@ mod tests {
             metric: "shopify.orders".into(),
             name: "Orders".into(),
             unit: "count".into(),
+            rise_is_bad: false,
             currency: None,
             aggregation: AggregationName::Sum,
             granularity: Granularity::Day,

@@ -244,6 +244,7 @@ fn compute(p: &Prepared<'_>, reads: &mut Reads) -> QueryResult {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default(),
+        rise_is_bad: q.spec.rise_is_bad,
         currency: p.currency.clone(),
         aggregation: q.aggregation,
         granularity: p.granularity,

@@ -51,6 +51,9 @@ pub struct QueryResult {
     pub name: String,
     /// `currency_minor`, `count` or `percent`.
     pub unit: String,
+    /// Whether a rise of this metric is bad news (refunds, churn): the UI colours
+    /// its deltas the other way round.
+    pub rise_is_bad: bool,
     /// ISO code for money metrics.
     pub currency: Option<String>,
     pub aggregation: AggregationName,

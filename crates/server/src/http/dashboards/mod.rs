@@ -16,12 +16,8 @@ use uuid::Uuid;
 
 use super::{extract::OrgScope, AppState};
 use crate::{
-    dashboards::{
-        data::ResultCache,
-        model::{Dashboard, Layout, Widget},
-        warm::{RecentViews, WarmState},
-    },
-    db::{self, Database},
+    dashboards::model::{Dashboard, Layout, Widget},
+    db,
     error::{ApiError, ApiResult},
 };
 
@@ -65,21 +61,4 @@ async fn load_widget(
     db::dashboards::get_widget(&mut *scope.tx, scope.org.id, dashboard_id, widget_id)
         .await?
         .ok_or(ApiError::NotFound("widget"))
-}
-
-/// Background warming reads the pieces it needs from the application state, so
-/// `dashboards::warm` stays independent of the web layer.
-impl WarmState for AppState {
-    fn database(&self) -> &Database {
-        &self.db
-    }
-    fn providers(&self) -> &pulseboard_connectors::Registry {
-        &self.providers
-    }
-    fn result_cache(&self) -> &ResultCache {
-        &self.result_cache
-    }
-    fn recent_views(&self) -> &RecentViews {
-        &self.recent_views
-    }
 }

@@ -20,7 +20,7 @@ use crate::{
         warm::{View, Viewer},
         widgets_of,
     },
-    db::{self, dashboards::NewShare},
+    db::{self, dashboards::NewShare, Bypass},
     domain::secrets::{new_token, token_hash},
     error::{ApiError, ApiResult, ErrorBody},
     http::{
@@ -169,7 +169,7 @@ async fn shared_dashboard(
     ApiPath(token): ApiPath<String>,
 ) -> ApiResult<Json<SharedDashboard>> {
     // The worker role, bounded by the share's own org and dashboard on every read below.
-    let mut tx = state.db.worker_tx().await?;
+    let mut tx = state.db.bypass_tx(Bypass::PublicShare).await?;
     let shares::Opened {
         share_id,
         org_id,
