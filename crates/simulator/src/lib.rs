@@ -18,8 +18,8 @@
 //!
 //! The simulator is never linked into request handling of the real server.
 
+mod common;
 mod data;
-mod faults;
 mod shopify;
 mod shopify_graphql;
 mod stripe;
@@ -44,16 +44,17 @@ use axum::{
 use rand::{distributions::Alphanumeric, Rng};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-use crate::faults::lock;
+use crate::common::faults::{self, lock};
 
+pub use common::faults::{endpoints, Fault, FaultScript};
+pub use common::money;
 pub use data::{
-    gid, money, parse_gid, ChargeStatus, DataConfig, Interval, InvoiceLine, InvoiceStatus,
-    ProductStatus, ShopifyCheckout, ShopifyCustomer, ShopifyLedger, ShopifyLineItem, ShopifyOrder,
+    gid, parse_gid, ChargeStatus, DataConfig, Interval, InvoiceLine, InvoiceStatus, ProductStatus,
+    ShopifyCheckout, ShopifyCustomer, ShopifyLedger, ShopifyLineItem, ShopifyOrder,
     ShopifyOrderEdit, ShopifyProduct, ShopifyRefund, SimError, StripeCharge, StripeCustomer,
     StripeEvent, StripeInvoice, StripeLedger, StripePrice, StripeRefund, StripeSubscription,
     SubscriptionPeriod, SubscriptionStatus, ThrottleConfig, STRIPE_API_VERSION,
 };
-pub use faults::{endpoints, Fault, FaultScript};
 pub use shopify_graphql::cost as shopify_cost;
 
 /// Default credentials the simulator accepts; point the connectors at these.

@@ -23,7 +23,7 @@ use url::Url;
 
 use crate::{
     body_params,
-    faults::{endpoints, lock, Scripted},
+    common::faults::{endpoints, lock, Scripted},
     found, is_shop_domain, random_token, AppState,
 };
 

@@ -42,11 +42,11 @@ use base64::{engine::general_purpose::STANDARD, Engine};
 use serde_json::{json, Map, Value};
 
 use crate::{
-    data::{
-        shopify_gen::{Connection, ShopGen, SortKey},
+    common::{
+        faults::lock,
         time::{format_iso, parse_iso, DAY},
     },
-    faults::lock,
+    data::shopify_gen::{Connection, ShopGen, SortKey},
     shopify::title_case,
     AppState,
 };

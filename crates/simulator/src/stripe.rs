@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::{
     body_params,
-    faults::{endpoints, lock, stripe_rate_limited, Scripted},
+    common::faults::{endpoints, lock, stripe_rate_limited, Scripted},
     found, random_token, AppState,
 };
 

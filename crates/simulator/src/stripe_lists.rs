@@ -29,11 +29,11 @@ use axum::{
 use serde_json::{json, Value};
 
 use crate::{
+    common::faults::{endpoints, lock},
     data::{
         stripe_gen::{ListView, StripeGen, EVENT_RETENTION},
         SubscriptionStatus,
     },
-    faults::{endpoints, lock},
     stripe::enter_api,
     AppState,
 };

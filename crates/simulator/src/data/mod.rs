@@ -7,15 +7,10 @@
 //! the ledgers ([`StripeLedger`], [`ShopifyLedger`]) and compare them with what
 //! the sync pipeline stored.
 
-mod agenda;
-pub mod money;
-mod rng;
-mod season;
 pub(crate) mod shopify_gen;
 mod shopify_ledger;
 pub(crate) mod stripe_gen;
 mod stripe_ledger;
-pub(crate) mod time;
 
 use std::{
     collections::BTreeMap,
@@ -30,7 +25,7 @@ use self::{
     shopify_gen::{ShopGen, ShopParams},
     stripe_gen::{StripeGen, StripeParams},
 };
-use crate::SimulatorConfig;
+use crate::{common::time, SimulatorConfig};
 
 /// What to generate and over which period.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,14 +9,13 @@
 
 use std::collections::HashMap;
 
-use super::{
+use super::{shopify_ledger::*, SimError};
+use crate::common::{
     agenda::Agenda,
     money::{currency_exponent, scale},
     rng::{hash_str, mix, Rng},
     season::SHOP,
-    shopify_ledger::*,
     time::{black_friday, date, DAY, HOUR},
-    SimError,
 };
 
 #[derive(Debug, Clone)]

@@ -11,14 +11,13 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::{
+use super::{stripe_ledger::*, SimError};
+use crate::common::{
     agenda::Agenda,
     money::scale,
     rng::{hash_str, mix, Rng},
     season::SAAS,
-    stripe_ledger::*,
     time::{add_months, DAY, HOUR},
-    SimError,
 };
 
 /// How long Stripe keeps events.
