@@ -23,7 +23,6 @@ mod data;
 mod shopify;
 mod shopify_graphql;
 mod stripe;
-mod stripe_lists;
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -49,20 +48,23 @@ use crate::common::faults::{self, lock};
 pub use common::faults::{endpoints, Fault, FaultScript};
 pub use common::money;
 pub use data::{
-    gid, parse_gid, ChargeStatus, DataConfig, Interval, InvoiceLine, InvoiceStatus, ProductStatus,
-    ShopifyCheckout, ShopifyCustomer, ShopifyLedger, ShopifyLineItem, ShopifyOrder,
-    ShopifyOrderEdit, ShopifyProduct, ShopifyRefund, SimError, StripeCharge, StripeCustomer,
-    StripeEvent, StripeInvoice, StripeLedger, StripePrice, StripeRefund, StripeSubscription,
-    SubscriptionPeriod, SubscriptionStatus, ThrottleConfig, STRIPE_API_VERSION,
+    gid, parse_gid, DataConfig, ProductStatus, ShopifyCheckout, ShopifyCustomer, ShopifyLedger,
+    ShopifyLineItem, ShopifyOrder, ShopifyOrderEdit, ShopifyProduct, ShopifyRefund, SimError,
+    ThrottleConfig,
 };
 pub use shopify_graphql::cost as shopify_cost;
+pub use stripe::{
+    ledger::{
+        ChargeStatus, Interval, InvoiceLine, InvoiceStatus, StripeCharge, StripeCustomer,
+        StripeEvent, StripeInvoice, StripeLedger, StripePrice, StripeRefund, StripeSubscription,
+        SubscriptionPeriod, SubscriptionStatus, STRIPE_API_VERSION,
+    },
+    StripeSimConfig,
+};
 
 /// Default credentials the simulator accepts; point the connectors at these.
 pub mod defaults {
-    pub const STRIPE_CLIENT_ID: &str = "ca_sim_pulseboard";
-    pub const STRIPE_SECRET_KEY: &str = "sk_test_sim_platform_secret";
-    pub const STRIPE_RESTRICTED_KEY: &str = "rk_test_sim_readonly_key";
-    pub const STRIPE_ACCOUNT_ID: &str = "acct_1SimPulseboard";
+    pub use crate::stripe::defaults::*;
     pub const SHOPIFY_API_KEY: &str = "sim-shopify-api-key";
     pub const SHOPIFY_API_SECRET: &str = "shpss_sim_shopify_api_secret";
 }
@@ -84,26 +86,6 @@ pub struct SimulatorConfig {
     pub stripe_rate_limit: Option<u32>,
 }
 
-/// The simulated Stripe platform and its one connected account.
-#[derive(Debug, Clone)]
-pub struct StripeSimConfig {
-    /// The Connect platform's client id (`ca_…`).
-    pub client_id: String,
-    /// The platform secret key accepted as `client_secret` / bearer on `/oauth/*`.
-    pub secret_key: String,
-    /// Restricted keys accepted on `/v1/*` as the account's own keys.
-    pub restricted_keys: Vec<String>,
-    pub account_id: String,
-    /// `business_profile.name`.
-    pub business_name: String,
-    /// `settings.dashboard.display_name`.
-    pub display_name: String,
-    pub default_currency: String,
-    pub country: String,
-    pub timezone: String,
-    pub livemode: bool,
-}
-
 /// The simulated Shopify app and its shops (any `*.myshopify.com` exists).
 #[derive(Debug, Clone)]
 pub struct ShopifySimConfig {
@@ -119,18 +101,7 @@ pub struct ShopifySimConfig {
 impl Default for SimulatorConfig {
     fn default() -> Self {
         Self {
-            stripe: StripeSimConfig {
-                client_id: defaults::STRIPE_CLIENT_ID.into(),
-                secret_key: defaults::STRIPE_SECRET_KEY.into(),
-                restricted_keys: vec![defaults::STRIPE_RESTRICTED_KEY.into()],
-                account_id: defaults::STRIPE_ACCOUNT_ID.into(),
-                business_name: "Acme Analytics Inc.".into(),
-                display_name: "Acme Analytics".into(),
-                default_currency: "usd".into(),
-                country: "US".into(),
-                timezone: "America/New_York".into(),
-                livemode: false,
-            },
+            stripe: stripe::default_config(),
             shopify: ShopifySimConfig {
                 api_key: defaults::SHOPIFY_API_KEY.into(),
                 api_secret: defaults::SHOPIFY_API_SECRET.into(),
@@ -172,7 +143,6 @@ fn app(config: SimulatorConfig) -> (Router, AppState) {
     });
     let router = Router::new()
         .merge(stripe::router())
-        .merge(stripe_lists::router())
         .merge(shopify::router())
         .route("/_sim/faults", post(script_fault).delete(clear_faults))
         .route("/_sim/calls", get(list_calls))

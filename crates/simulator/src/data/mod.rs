@@ -9,8 +9,6 @@
 
 pub(crate) mod shopify_gen;
 mod shopify_ledger;
-pub(crate) mod stripe_gen;
-mod stripe_ledger;
 
 use std::{
     collections::BTreeMap,
@@ -19,13 +17,13 @@ use std::{
 };
 
 pub use shopify_ledger::*;
-pub use stripe_ledger::*;
 
-use self::{
-    shopify_gen::{ShopGen, ShopParams},
-    stripe_gen::{StripeGen, StripeParams},
+use self::shopify_gen::{ShopGen, ShopParams};
+use crate::{
+    common::time,
+    stripe::gen::{StripeGen, StripeParams},
+    SimulatorConfig,
 };
-use crate::{common::time, SimulatorConfig};
 
 /// What to generate and over which period.
 #[derive(Debug, Clone, PartialEq)]

@@ -30,11 +30,11 @@ use serde_json::{json, Value};
 
 use crate::{
     common::faults::{endpoints, lock},
-    data::{
-        stripe_gen::{ListView, StripeGen, EVENT_RETENTION},
-        SubscriptionStatus,
+    stripe::{
+        api::enter_api,
+        gen::{ListView, StripeGen, EVENT_RETENTION},
+        ledger::SubscriptionStatus,
     },
-    stripe::enter_api,
     AppState,
 };
 

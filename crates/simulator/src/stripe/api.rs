@@ -1,6 +1,6 @@
 //! Simulated Stripe: Connect OAuth (`/stripe/oauth/*`) and the account
 //! endpoint (`/stripe/v1/account`), with Stripe's response and error shapes.
-//! The data list endpoints are in `stripe_lists.rs` and share this module's
+//! The data list endpoints are in `lists.rs` and share this module's
 //! key check and rate limiter.
 
 use std::{collections::HashMap, time::Instant};
