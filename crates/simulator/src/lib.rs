@@ -21,7 +21,6 @@
 mod common;
 mod data;
 mod shopify;
-mod shopify_graphql;
 mod stripe;
 
 use std::{
@@ -47,12 +46,15 @@ use crate::common::faults::{self, lock};
 
 pub use common::faults::{endpoints, Fault, FaultScript};
 pub use common::money;
-pub use data::{
-    gid, parse_gid, DataConfig, ProductStatus, ShopifyCheckout, ShopifyCustomer, ShopifyLedger,
-    ShopifyLineItem, ShopifyOrder, ShopifyOrderEdit, ShopifyProduct, ShopifyRefund, SimError,
-    ThrottleConfig,
+pub use data::{DataConfig, SimError};
+pub use shopify::{
+    graphql::cost as shopify_cost,
+    ledger::{
+        gid, parse_gid, ProductStatus, ShopifyCheckout, ShopifyCustomer, ShopifyLedger,
+        ShopifyLineItem, ShopifyOrder, ShopifyOrderEdit, ShopifyProduct, ShopifyRefund,
+    },
+    ShopifySimConfig, ThrottleConfig,
 };
-pub use shopify_graphql::cost as shopify_cost;
 pub use stripe::{
     ledger::{
         ChargeStatus, Interval, InvoiceLine, InvoiceStatus, StripeCharge, StripeCustomer,
@@ -64,9 +66,7 @@ pub use stripe::{
 
 /// Default credentials the simulator accepts; point the connectors at these.
 pub mod defaults {
-    pub use crate::stripe::defaults::*;
-    pub const SHOPIFY_API_KEY: &str = "sim-shopify-api-key";
-    pub const SHOPIFY_API_SECRET: &str = "shpss_sim_shopify_api_secret";
+    pub use crate::{shopify::defaults::*, stripe::defaults::*};
 }
 
 /// What the simulator accepts and answers.
@@ -86,29 +86,11 @@ pub struct SimulatorConfig {
     pub stripe_rate_limit: Option<u32>,
 }
 
-/// The simulated Shopify app and its shops (any `*.myshopify.com` exists).
-#[derive(Debug, Clone)]
-pub struct ShopifySimConfig {
-    pub api_key: String,
-    pub api_secret: String,
-    /// Shop names by domain; other shops are named after their handle
-    /// (`acme-store` → "Acme Store").
-    pub shop_names: BTreeMap<String, String>,
-    pub currency: String,
-    pub timezone: String,
-}
-
 impl Default for SimulatorConfig {
     fn default() -> Self {
         Self {
             stripe: stripe::default_config(),
-            shopify: ShopifySimConfig {
-                api_key: defaults::SHOPIFY_API_KEY.into(),
-                api_secret: defaults::SHOPIFY_API_SECRET.into(),
-                shop_names: BTreeMap::new(),
-                currency: "USD".into(),
-                timezone: "America/New_York".into(),
-            },
+            shopify: shopify::default_config(),
             token_lifetime: None,
             data: DataConfig::default(),
             shopify_bucket: ThrottleConfig::default(),
@@ -127,7 +109,7 @@ pub(crate) struct Sim {
     /// Generated data and the data clock.
     pub world: std::sync::Mutex<data::World>,
     /// Shopify's GraphQL cost buckets.
-    pub shopify_buckets: std::sync::Mutex<shopify_graphql::Buckets>,
+    pub shopify_buckets: std::sync::Mutex<shopify::graphql::Buckets>,
 }
 
 type AppState = Arc<Sim>;
@@ -574,18 +556,6 @@ pub(crate) fn found(location: &str) -> Response {
         .into_response()
 }
 
-/// Whether `shop` is a `*.myshopify.com` domain (the simulator's own check,
-/// independent from the connectors' parser on purpose).
-pub(crate) fn is_shop_domain(shop: &str) -> bool {
-    shop.strip_suffix(".myshopify.com").is_some_and(|handle| {
-        !handle.is_empty()
-            && !handle.starts_with('-')
-            && handle
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,13 +627,5 @@ mod tests {
             .unwrap();
         assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
         sim.shutdown().await;
-    }
-
-    #[test]
-    fn shop_domains() {
-        assert!(is_shop_domain("acme-2.myshopify.com"));
-        assert!(!is_shop_domain("evil.com"));
-        assert!(!is_shop_domain("x.myshopify.com.evil.com"));
-        assert!(!is_shop_domain(".myshopify.com"));
     }
 }

@@ -7,20 +7,15 @@
 //! the ledgers ([`StripeLedger`], [`ShopifyLedger`]) and compare them with what
 //! the sync pipeline stored.
 
-pub(crate) mod shopify_gen;
-mod shopify_ledger;
-
 use std::{
     collections::BTreeMap,
     fmt,
     time::{SystemTime, UNIX_EPOCH},
 };
 
-pub use shopify_ledger::*;
-
-use self::shopify_gen::{ShopGen, ShopParams};
 use crate::{
     common::time,
+    shopify::gen::{ShopGen, ShopParams},
     stripe::gen::{StripeGen, StripeParams},
     SimulatorConfig,
 };
@@ -51,24 +46,6 @@ impl Default for DataConfig {
             end: now().div_euclid(time::HOUR) * time::HOUR,
             stripe_daily_signups: 6.0,
             shopify_daily_orders: 40.0,
-        }
-    }
-}
-
-/// Shopify's leaky bucket for GraphQL query cost, per shop.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ThrottleConfig {
-    /// Bucket size, and the largest single query cost accepted.
-    pub maximum_available: f64,
-    /// Points restored per second.
-    pub restore_rate: f64,
-}
-
-impl Default for ThrottleConfig {
-    fn default() -> Self {
-        Self {
-            maximum_available: 1000.0,
-            restore_rate: 50.0,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! There is no real GraphQL engine: a small scanner reads the operation's
 //! root fields, their aliases and arguments (literals or `$variables`), and
 //! each connection answers with the full node shape whatever the selection
-//! asks for (see the `*_node` functions in `data/shopify_ledger.rs`), wrapped
+//! asks for (see the `*_node` functions in `ledger.rs`), wrapped
 //! in `{edges: [{cursor, node}], nodes, pageInfo}` (`edges` and `nodes` only
 //! when selected).
 //!
@@ -46,8 +46,10 @@ use crate::{
         faults::lock,
         time::{format_iso, parse_iso, DAY},
     },
-    data::shopify_gen::{Connection, ShopGen, SortKey},
-    shopify::title_case,
+    shopify::{
+        api::title_case,
+        gen::{Connection, ShopGen, SortKey},
+    },
     AppState,
 };
 

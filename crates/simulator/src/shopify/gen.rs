@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use super::{shopify_ledger::*, SimError};
+use super::ledger::*;
 use crate::common::{
     agenda::Agenda,
     money::{currency_exponent, scale},
@@ -17,6 +17,7 @@ use crate::common::{
     season::SHOP,
     time::{black_friday, date, DAY, HOUR},
 };
+use crate::data::SimError;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ShopParams {

@@ -1,6 +1,6 @@
 //! Simulated Shopify: app install OAuth with signed callbacks and the GraphQL
-//! Admin API (`shop` and the data connections in `shopify_graphql.rs`), under
-//! `/shopify/{shop}` so one simulator serves any number of shops.
+//! Admin API's endpoint (the `shop` query and the data connections are in
+//! `graphql.rs`).
 
 use std::{
     collections::HashMap,
@@ -24,7 +24,7 @@ use url::Url;
 use crate::{
     body_params,
     common::faults::{endpoints, lock, Scripted},
-    found, is_shop_domain, random_token, AppState,
+    found, random_token, AppState,
 };
 
 /// Issued codes and tokens, each bound to its shop.
@@ -215,7 +215,7 @@ async fn access_token(
 }
 
 /// `POST /admin/api/{version}/graphql.json`: the `shop` query and the data
-/// connections (see `shopify_graphql.rs`), for a token issued for this shop.
+/// connections (see `graphql.rs`), for a token issued for this shop.
 async fn graphql(
     State(sim): State<AppState>,
     Path((shop, _version)): Path<(String, String)>,
@@ -241,7 +241,19 @@ async fn graphql(
         let body = json!({ "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)" });
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     };
-    crate::shopify_graphql::execute(&sim, &shop, &scope, &body)
+    super::graphql::execute(&sim, &shop, &scope, &body)
+}
+
+/// Whether `shop` is a `*.myshopify.com` domain (the simulator's own check,
+/// independent from the connectors' parser on purpose).
+fn is_shop_domain(shop: &str) -> bool {
+    shop.strip_suffix(".myshopify.com").is_some_and(|handle| {
+        !handle.is_empty()
+            && !handle.starts_with('-')
+            && handle
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    })
 }
 
 /// `acme-store.myshopify.com` → "Acme Store".
@@ -288,6 +300,14 @@ mod tests {
             sign(&params, "hush"),
             "700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"
         );
+    }
+
+    #[test]
+    fn shop_domains() {
+        assert!(is_shop_domain("acme-2.myshopify.com"));
+        assert!(!is_shop_domain("evil.com"));
+        assert!(!is_shop_domain("x.myshopify.com.evil.com"));
+        assert!(!is_shop_domain(".myshopify.com"));
     }
 
     #[test]
