@@ -20,6 +20,8 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::lock;
+
 /// Endpoint names, for fault scripting and call counting.
 pub mod endpoints {
     pub const STRIPE_AUTHORIZE: &str = "stripe.authorize";
@@ -203,14 +205,6 @@ pub(crate) fn stripe_rate_limited(retry_after_secs: u64) -> Response {
         })),
     )
         .into_response()
-}
-
-/// Locks a mutex, ignoring poisoning: the maps stay consistent across a panic in
-/// a test, and the simulator should keep answering.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

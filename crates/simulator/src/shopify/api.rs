@@ -22,9 +22,12 @@ use sha2::Sha256;
 use url::Url;
 
 use crate::{
-    body_params,
-    common::faults::{endpoints, lock, Scripted},
-    found, random_token, AppState,
+    common::{
+        faults::{endpoints, Scripted},
+        http::{body_params, found, random_token},
+        lock,
+    },
+    AppState,
 };
 
 /// Issued codes and tokens, each bound to its shop.
@@ -94,7 +97,7 @@ async fn authorize(
 
     let code = hex::encode(rand::random::<[u8; 16]>());
     let scope = params.get("scope").cloned().unwrap_or_default();
-    lock(&sim.shopify)
+    lock(&sim.shopify.tokens)
         .codes
         .insert(code.clone(), (shop.clone(), scope));
     let handle = shop.trim_end_matches(".myshopify.com");
@@ -164,7 +167,7 @@ async fn access_token(
         );
     }
 
-    let mut store = lock(&sim.shopify);
+    let mut store = lock(&sim.shopify.tokens);
     let scope = if params.get("grant_type").map(String::as_str) == Some("refresh_token") {
         let refresh = params.get("refresh_token").cloned().unwrap_or_default();
         match store.refresh_tokens.remove(&refresh) {
@@ -229,7 +232,7 @@ async fn graphql(
         .get("x-shopify-access-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let scope = match lock(&sim.shopify).access_tokens.get(token) {
+    let scope = match lock(&sim.shopify.tokens).access_tokens.get(token) {
         Some((owner, scope, expires))
             if *owner == shop && expires.is_none_or(|at| at > Instant::now()) =>
         {

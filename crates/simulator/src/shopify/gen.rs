@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use super::ledger::*;
+use crate::common::SimError;
 use crate::common::{
     agenda::Agenda,
     money::{currency_exponent, scale},
@@ -17,7 +18,6 @@ use crate::common::{
     season::SHOP,
     time::{black_friday, date, DAY, HOUR},
 };
-use crate::data::SimError;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ShopParams {

@@ -18,9 +18,12 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::{
-    body_params,
-    common::faults::{endpoints, lock, stripe_rate_limited, Scripted},
-    found, random_token, AppState,
+    common::{
+        faults::{endpoints, stripe_rate_limited, Scripted},
+        http::{body_params, found, random_token},
+        lock,
+    },
+    AppState,
 };
 
 /// Issued codes and tokens.

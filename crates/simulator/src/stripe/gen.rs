@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::ledger::*;
+use crate::common::SimError;
 use crate::common::{
     agenda::Agenda,
     money::scale,
@@ -19,7 +20,6 @@ use crate::common::{
     season::SAAS,
     time::{add_months, DAY, HOUR},
 };
-use crate::data::SimError;
 
 /// How long Stripe keeps events.
 pub(crate) const EVENT_RETENTION: i64 = 30 * DAY;

@@ -29,7 +29,7 @@ use axum::{
 use serde_json::{json, Value};
 
 use crate::{
-    common::faults::{endpoints, lock},
+    common::{faults::endpoints, lock},
     stripe::{
         api::enter_api,
         gen::{ListView, StripeGen, EVENT_RETENTION},

@@ -1,9 +1,11 @@
 //! Simulated Stripe, served under `/stripe`: Connect OAuth and the account
-//! endpoint (`api.rs`), the data list endpoints (`lists.rs`), and the
-//! generated account behind them (`gen.rs` builds the
-//! [`StripeLedger`](ledger::StripeLedger) of `ledger.rs`).
+//! endpoint (`api.rs`), the data list endpoints (`lists.rs`), the generated
+//! account behind them (`gen.rs` builds the
+//! [`StripeLedger`](ledger::StripeLedger) of `ledger.rs`), and its
+//! `/_sim/stripe/*` controls (`controls.rs`).
 
 mod api;
+mod controls;
 pub(crate) mod gen;
 pub(crate) mod ledger;
 mod lists;
@@ -11,7 +13,8 @@ mod lists;
 use axum::Router;
 
 pub(crate) use self::api::Store;
-use crate::AppState;
+use self::gen::{StripeGen, StripeParams};
+use crate::{common::clock::Clock, AppState, SimulatorConfig};
 
 /// Credentials the simulated Stripe platform accepts by default (all of them
 /// are in [`crate::defaults`]).
@@ -59,7 +62,75 @@ pub(crate) fn default_config() -> StripeSimConfig {
     }
 }
 
-/// Every Stripe route: OAuth, the account and the list endpoints.
+/// Every Stripe route: OAuth, the account, the list endpoints and the
+/// `/_sim/stripe/*` controls.
 pub(crate) fn router() -> Router<AppState> {
-    Router::new().merge(api::router()).merge(lists::router())
+    Router::new()
+        .merge(api::router())
+        .merge(lists::router())
+        .merge(controls::router())
+}
+
+/// The environment variables that point a Pulseboard server at the simulated
+/// Stripe of a simulator listening at `base`, with the default credentials.
+pub(crate) fn settings(base: &str) -> Vec<(String, String)> {
+    [
+        (
+            "PULSEBOARD_STRIPE_CLIENT_ID",
+            defaults::STRIPE_CLIENT_ID.to_owned(),
+        ),
+        (
+            "PULSEBOARD_STRIPE_SECRET_KEY",
+            defaults::STRIPE_SECRET_KEY.to_owned(),
+        ),
+        ("PULSEBOARD_STRIPE_CONNECT_URL", format!("{base}/stripe")),
+        ("PULSEBOARD_STRIPE_API_URL", format!("{base}/stripe")),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+/// The generated Stripe account, created on first use.
+#[derive(Debug)]
+pub(crate) struct Data {
+    account_id: String,
+    currency: String,
+    livemode: bool,
+    account: Option<StripeGen>,
+}
+
+impl Data {
+    pub fn new(config: &SimulatorConfig) -> Self {
+        Self {
+            account_id: config.stripe.account_id.clone(),
+            currency: config.stripe.default_currency.to_ascii_lowercase(),
+            livemode: config.stripe.livemode,
+            account: None,
+        }
+    }
+
+    /// The account, generated up to the clock on first use.
+    pub fn account(&mut self, clock: &Clock) -> &mut StripeGen {
+        self.account.get_or_insert_with(|| {
+            let mut stripe = StripeGen::new(StripeParams {
+                seed: clock.data.seed,
+                account_id: self.account_id.clone(),
+                currency: self.currency.clone(),
+                livemode: self.livemode,
+                start: clock.start,
+                anchor: clock.data.end,
+                daily_signups: clock.data.stripe_daily_signups,
+            });
+            stripe.advance(clock.end);
+            stripe
+        })
+    }
+
+    /// Generates what happened up to `t`, if the account exists yet.
+    pub fn advance(&mut self, t: i64) {
+        if let Some(stripe) = &mut self.account {
+            stripe.advance(t);
+        }
+    }
 }

@@ -15,7 +15,7 @@ use super::{
     search::Bounds,
 };
 use crate::{
-    common::{faults::lock, time::DAY},
+    common::{lock, time::DAY},
     shopify::{
         api::title_case,
         gen::{Connection, ShopGen, SortKey},
@@ -203,7 +203,7 @@ pub(crate) fn execute(sim: &AppState, shop: &str, scopes: &str, body: &[u8]) -> 
     let bucket = sim.config.shopify_bucket;
     let (maximum, restore) = (bucket.maximum_available, bucket.restore_rate);
     if f64::from(requested) > maximum {
-        let (_, throttle) = lock(&sim.shopify_buckets).update(shop, maximum, restore, |_| true);
+        let (_, throttle) = lock(&sim.shopify.buckets).update(shop, maximum, restore, |_| true);
         return Json(json!({
             "errors": [{
                 "message": format!(
@@ -223,7 +223,7 @@ pub(crate) fn execute(sim: &AppState, shop: &str, scopes: &str, body: &[u8]) -> 
         }))
         .into_response();
     }
-    let (reserved, throttle) = lock(&sim.shopify_buckets).update(shop, maximum, restore, |level| {
+    let (reserved, throttle) = lock(&sim.shopify.buckets).update(shop, maximum, restore, |level| {
         let fits = *level >= f64::from(requested);
         if fits {
             *level -= f64::from(requested);
@@ -284,7 +284,7 @@ pub(crate) fn execute(sim: &AppState, shop: &str, scopes: &str, body: &[u8]) -> 
         }
     }
     let refund = f64::from(requested - actual);
-    let (_, throttle) = lock(&sim.shopify_buckets).update(shop, maximum, restore, |level| {
+    let (_, throttle) = lock(&sim.shopify.buckets).update(shop, maximum, restore, |level| {
         *level = (*level + refund).min(maximum);
         true
     });
