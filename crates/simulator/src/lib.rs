@@ -33,29 +33,30 @@ use std::{collections::BTreeMap, future::Future, net::SocketAddr, sync::Arc, tim
 use axum::Router;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-pub use common::{
-    clock::DataConfig,
-    faults::{endpoints, Fault, FaultScript},
-    money, SimError,
-};
-pub use shopify::{
-    graphql::cost as shopify_cost,
-    ledger::{
-        gid, parse_gid, ProductStatus, ShopifyCheckout, ShopifyCustomer, ShopifyLedger,
-        ShopifyLineItem, ShopifyOrder, ShopifyOrderEdit, ShopifyProduct, ShopifyRefund,
-    },
-    ShopifySimConfig, ThrottleConfig,
-};
-pub use stripe::{
-    ledger::{
-        ChargeStatus, Interval, InvoiceLine, InvoiceStatus, StripeCharge, StripeCustomer,
-        StripeEvent, StripeInvoice, StripeLedger, StripePrice, StripeRefund, StripeSubscription,
-        SubscriptionPeriod, SubscriptionStatus, STRIPE_API_VERSION,
-    },
-    StripeSimConfig,
-};
-
 use crate::common::{clock::Clock, faults::Faults, lock};
+pub use crate::{
+    common::{
+        clock::DataConfig,
+        faults::{endpoints, Fault, FaultScript},
+        money, SimError,
+    },
+    shopify::{
+        graphql::cost as shopify_cost,
+        ledger::{
+            gid, parse_gid, ProductStatus, ShopifyCheckout, ShopifyCustomer, ShopifyLedger,
+            ShopifyLineItem, ShopifyOrder, ShopifyOrderEdit, ShopifyProduct, ShopifyRefund,
+        },
+        ShopifySimConfig, ThrottleConfig,
+    },
+    stripe::{
+        ledger::{
+            ChargeStatus, Interval, InvoiceLine, InvoiceStatus, StripeCharge, StripeCustomer,
+            StripeEvent, StripeInvoice, StripeLedger, StripePrice, StripeRefund,
+            StripeSubscription, SubscriptionPeriod, SubscriptionStatus, STRIPE_API_VERSION,
+        },
+        StripeSimConfig,
+    },
+};
 
 /// Default credentials the simulator accepts; point the connectors at these.
 pub mod defaults {

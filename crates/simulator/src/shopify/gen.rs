@@ -10,13 +10,13 @@
 use std::collections::HashMap;
 
 use super::ledger::*;
-use crate::common::SimError;
 use crate::common::{
     agenda::Agenda,
     money::{currency_exponent, scale},
     rng::{hash_str, mix, Rng},
     season::SHOP,
     time::{black_friday, date, DAY, HOUR},
+    SimError,
 };
 
 #[derive(Debug, Clone)]

@@ -12,13 +12,13 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::ledger::*;
-use crate::common::SimError;
 use crate::common::{
     agenda::Agenda,
     money::scale,
     rng::{hash_str, mix, Rng},
     season::SAAS,
     time::{add_months, DAY, HOUR},
+    SimError,
 };
 
 /// How long Stripe keeps events.
