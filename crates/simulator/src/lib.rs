@@ -37,7 +37,7 @@ use crate::common::{clock::Clock, faults::Faults, lock};
 pub use crate::{
     common::{
         clock::DataConfig,
-        faults::{endpoints, Fault, FaultScript},
+        faults::{Fault, FaultScript},
         money, SimError,
     },
     shopify::{
@@ -61,6 +61,11 @@ pub use crate::{
 /// Default credentials the simulator accepts; point the connectors at these.
 pub mod defaults {
     pub use crate::{shopify::defaults::*, stripe::defaults::*};
+}
+
+/// Endpoint names, for fault scripting and call counting.
+pub mod endpoints {
+    pub use crate::{shopify::endpoints::*, stripe::endpoints::*};
 }
 
 /// The environment variables that point a Pulseboard server at a simulator

@@ -23,10 +23,11 @@ use url::Url;
 
 use crate::{
     common::{
-        faults::{endpoints, Scripted},
+        faults::Scripted,
         http::{body_params, found, random_token},
         lock,
     },
+    shopify::endpoints,
     AppState,
 };
 

@@ -25,6 +25,14 @@ pub mod defaults {
     pub const SHOPIFY_API_SECRET: &str = "shpss_sim_shopify_api_secret";
 }
 
+/// Shopify's endpoint names, for fault scripting and call counting (all of
+/// them are in [`crate::endpoints`]).
+pub mod endpoints {
+    pub const SHOPIFY_AUTHORIZE: &str = "shopify.authorize";
+    pub const SHOPIFY_TOKEN: &str = "shopify.token";
+    pub const SHOPIFY_GRAPHQL: &str = "shopify.graphql";
+}
+
 /// The simulated Shopify app and its shops (any `*.myshopify.com` exists).
 #[derive(Debug, Clone)]
 pub struct ShopifySimConfig {

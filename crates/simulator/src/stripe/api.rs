@@ -19,10 +19,11 @@ use url::Url;
 
 use crate::{
     common::{
-        faults::{endpoints, stripe_rate_limited, Scripted},
+        faults::{stripe_rate_limited, Scripted},
         http::{body_params, found, random_token},
         lock,
     },
+    stripe::endpoints,
     AppState,
 };
 

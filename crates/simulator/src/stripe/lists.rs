@@ -29,9 +29,10 @@ use axum::{
 use serde_json::{json, Value};
 
 use crate::{
-    common::{faults::endpoints, lock},
+    common::lock,
     stripe::{
         api::enter_api,
+        endpoints,
         gen::{ListView, StripeGen, EVENT_RETENTION},
         ledger::SubscriptionStatus,
     },

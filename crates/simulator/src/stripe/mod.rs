@@ -25,6 +25,21 @@ pub mod defaults {
     pub const STRIPE_ACCOUNT_ID: &str = "acct_1SimPulseboard";
 }
 
+/// Stripe's endpoint names, for fault scripting and call counting (all of
+/// them are in [`crate::endpoints`]).
+pub mod endpoints {
+    pub const STRIPE_AUTHORIZE: &str = "stripe.authorize";
+    pub const STRIPE_TOKEN: &str = "stripe.token";
+    pub const STRIPE_DEAUTHORIZE: &str = "stripe.deauthorize";
+    pub const STRIPE_ACCOUNT: &str = "stripe.account";
+    pub const STRIPE_CHARGES: &str = "stripe.charges";
+    pub const STRIPE_REFUNDS: &str = "stripe.refunds";
+    pub const STRIPE_CUSTOMERS: &str = "stripe.customers";
+    pub const STRIPE_SUBSCRIPTIONS: &str = "stripe.subscriptions";
+    pub const STRIPE_INVOICES: &str = "stripe.invoices";
+    pub const STRIPE_EVENTS: &str = "stripe.events";
+}
+
 /// The simulated Stripe platform and its one connected account.
 #[derive(Debug, Clone)]
 pub struct StripeSimConfig {
