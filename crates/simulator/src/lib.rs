@@ -18,52 +18,62 @@
 //!
 //! The simulator is never linked into request handling of the real server.
 
-mod data;
-mod faults;
+// The providers, one folder each: its `router()` serves its API and its
+// `/_sim/*` controls, its `settings()` the server's variables for it. Beyond
+// its folder, a provider is named here, in `app()`, in `connector_settings()`,
+// and (for its configuration and generated data) in `SimulatorConfig` and
+// `World`.
 mod shopify;
-mod shopify_graphql;
 mod stripe;
-mod stripe_lists;
 
-use std::{
-    collections::{BTreeMap, HashMap},
-    future::Future,
-    net::SocketAddr,
-    sync::Arc,
-    time::Duration,
-};
+mod common;
 
-use axum::{
-    body::Bytes,
-    extract::{Path, State},
-    http::{header::CONTENT_TYPE, HeaderMap, StatusCode},
-    response::{IntoResponse, Response},
-    routing::{get, post},
-    Json, Router,
-};
-use rand::{distributions::Alphanumeric, Rng};
+use std::{collections::BTreeMap, future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::Router;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-use crate::faults::lock;
-
-pub use data::{
-    gid, money, parse_gid, ChargeStatus, DataConfig, Interval, InvoiceLine, InvoiceStatus,
-    ProductStatus, ShopifyCheckout, ShopifyCustomer, ShopifyLedger, ShopifyLineItem, ShopifyOrder,
-    ShopifyOrderEdit, ShopifyProduct, ShopifyRefund, SimError, StripeCharge, StripeCustomer,
-    StripeEvent, StripeInvoice, StripeLedger, StripePrice, StripeRefund, StripeSubscription,
-    SubscriptionPeriod, SubscriptionStatus, ThrottleConfig, STRIPE_API_VERSION,
+use crate::common::{clock::Clock, faults::Faults, lock};
+pub use crate::{
+    common::{
+        clock::DataConfig,
+        faults::{Fault, FaultScript},
+        money, SimError,
+    },
+    shopify::{
+        graphql::cost as shopify_cost,
+        ledger::{
+            gid, parse_gid, ProductStatus, ShopifyCheckout, ShopifyCustomer, ShopifyLedger,
+            ShopifyLineItem, ShopifyOrder, ShopifyOrderEdit, ShopifyProduct, ShopifyRefund,
+        },
+        ShopifySimConfig, ThrottleConfig,
+    },
+    stripe::{
+        ledger::{
+            ChargeStatus, Interval, InvoiceLine, InvoiceStatus, StripeCharge, StripeCustomer,
+            StripeEvent, StripeInvoice, StripeLedger, StripePrice, StripeRefund,
+            StripeSubscription, SubscriptionPeriod, SubscriptionStatus, STRIPE_API_VERSION,
+        },
+        StripeSimConfig,
+    },
 };
-pub use faults::{endpoints, Fault, FaultScript};
-pub use shopify_graphql::cost as shopify_cost;
 
 /// Default credentials the simulator accepts; point the connectors at these.
 pub mod defaults {
-    pub const STRIPE_CLIENT_ID: &str = "ca_sim_pulseboard";
-    pub const STRIPE_SECRET_KEY: &str = "sk_test_sim_platform_secret";
-    pub const STRIPE_RESTRICTED_KEY: &str = "rk_test_sim_readonly_key";
-    pub const STRIPE_ACCOUNT_ID: &str = "acct_1SimPulseboard";
-    pub const SHOPIFY_API_KEY: &str = "sim-shopify-api-key";
-    pub const SHOPIFY_API_SECRET: &str = "shpss_sim_shopify_api_secret";
+    pub use crate::{shopify::defaults::*, stripe::defaults::*};
+}
+
+/// Endpoint names, for fault scripting and call counting.
+pub mod endpoints {
+    pub use crate::{shopify::endpoints::*, stripe::endpoints::*};
+}
+
+/// The environment variables that point a Pulseboard server at a simulator
+/// listening at `base` (`http://127.0.0.1:4010`, no trailing slash), with the
+/// [`defaults`] credentials (the settings `pulseboard simulator` prints), as
+/// `(name, value)` pairs.
+pub fn connector_settings(base: &str) -> Vec<(String, String)> {
+    [stripe::settings(base), shopify::settings(base)].concat()
 }
 
 /// What the simulator accepts and answers.
@@ -83,60 +93,11 @@ pub struct SimulatorConfig {
     pub stripe_rate_limit: Option<u32>,
 }
 
-/// The simulated Stripe platform and its one connected account.
-#[derive(Debug, Clone)]
-pub struct StripeSimConfig {
-    /// The Connect platform's client id (`ca_…`).
-    pub client_id: String,
-    /// The platform secret key accepted as `client_secret` / bearer on `/oauth/*`.
-    pub secret_key: String,
-    /// Restricted keys accepted on `/v1/*` as the account's own keys.
-    pub restricted_keys: Vec<String>,
-    pub account_id: String,
-    /// `business_profile.name`.
-    pub business_name: String,
-    /// `settings.dashboard.display_name`.
-    pub display_name: String,
-    pub default_currency: String,
-    pub country: String,
-    pub timezone: String,
-    pub livemode: bool,
-}
-
-/// The simulated Shopify app and its shops (any `*.myshopify.com` exists).
-#[derive(Debug, Clone)]
-pub struct ShopifySimConfig {
-    pub api_key: String,
-    pub api_secret: String,
-    /// Shop names by domain; other shops are named after their handle
-    /// (`acme-store` → "Acme Store").
-    pub shop_names: BTreeMap<String, String>,
-    pub currency: String,
-    pub timezone: String,
-}
-
 impl Default for SimulatorConfig {
     fn default() -> Self {
         Self {
-            stripe: StripeSimConfig {
-                client_id: defaults::STRIPE_CLIENT_ID.into(),
-                secret_key: defaults::STRIPE_SECRET_KEY.into(),
-                restricted_keys: vec![defaults::STRIPE_RESTRICTED_KEY.into()],
-                account_id: defaults::STRIPE_ACCOUNT_ID.into(),
-                business_name: "Acme Analytics Inc.".into(),
-                display_name: "Acme Analytics".into(),
-                default_currency: "usd".into(),
-                country: "US".into(),
-                timezone: "America/New_York".into(),
-                livemode: false,
-            },
-            shopify: ShopifySimConfig {
-                api_key: defaults::SHOPIFY_API_KEY.into(),
-                api_secret: defaults::SHOPIFY_API_SECRET.into(),
-                shop_names: BTreeMap::new(),
-                currency: "USD".into(),
-                timezone: "America/New_York".into(),
-            },
+            stripe: stripe::default_config(),
+            shopify: shopify::default_config(),
             token_lifetime: None,
             data: DataConfig::default(),
             shopify_bucket: ThrottleConfig::default(),
@@ -149,48 +110,75 @@ impl Default for SimulatorConfig {
 #[derive(Debug)]
 pub(crate) struct Sim {
     pub config: SimulatorConfig,
-    pub faults: faults::Faults,
+    pub faults: Faults,
+    /// Stripe's issued credentials and rate limiter.
     pub stripe: std::sync::Mutex<stripe::Store>,
-    pub shopify: std::sync::Mutex<shopify::Store>,
+    /// Shopify's issued credentials and cost buckets.
+    pub shopify: shopify::State,
     /// Generated data and the data clock.
-    pub world: std::sync::Mutex<data::World>,
-    /// Shopify's GraphQL cost buckets.
-    pub shopify_buckets: std::sync::Mutex<shopify_graphql::Buckets>,
+    pub world: std::sync::Mutex<World>,
 }
 
 type AppState = Arc<Sim>;
 
+/// Every provider's generated data and the clock they share, behind one lock
+/// so that moving the clock is atomic across providers: whoever sees one
+/// provider's data at a clock sees every provider's at that clock.
+#[derive(Debug)]
+pub(crate) struct World {
+    clock: Clock,
+    stripe: stripe::Data,
+    shopify: shopify::Data,
+}
+
+impl World {
+    fn new(config: &SimulatorConfig) -> Self {
+        Self {
+            clock: Clock::new(&config.data),
+            stripe: stripe::Data::new(config),
+            shopify: shopify::Data::new(config),
+        }
+    }
+
+    /// The data clock.
+    pub fn end(&self) -> i64 {
+        self.clock.end
+    }
+
+    /// The Stripe account, generated up to the clock on first use.
+    pub fn stripe(&mut self) -> &mut stripe::gen::StripeGen {
+        self.stripe.account(&self.clock)
+    }
+
+    /// A shop, generated up to the clock on first use.
+    pub fn shop(&mut self, domain: &str) -> &mut shopify::gen::ShopGen {
+        self.shopify.shop(&self.clock, domain)
+    }
+
+    /// Moves the clock forward to `t` (never back), generating what happened
+    /// in between for every business generated so far; returns the clock.
+    pub fn advance_to(&mut self, t: i64) -> i64 {
+        if t > self.clock.end {
+            self.clock.end = t;
+            self.stripe.advance(t);
+            self.shopify.advance(t);
+        }
+        self.clock.end
+    }
+}
+
 fn app(config: SimulatorConfig) -> (Router, AppState) {
     let state = Arc::new(Sim {
-        world: std::sync::Mutex::new(data::World::new(&config)),
+        world: std::sync::Mutex::new(World::new(&config)),
         stripe: std::sync::Mutex::new(stripe::Store::new(config.stripe_rate_limit)),
         config,
-        faults: faults::Faults::default(),
-        shopify: Default::default(),
-        shopify_buckets: Default::default(),
+        faults: Faults::default(),
+        shopify: shopify::State::default(),
     });
     let router = Router::new()
         .merge(stripe::router())
-        .merge(stripe_lists::router())
         .merge(shopify::router())
-        .route("/_sim/faults", post(script_fault).delete(clear_faults))
-        .route("/_sim/calls", get(list_calls))
-        .route("/_sim/clock", get(clock))
-        .route("/_sim/advance", post(advance))
-        .route("/_sim/stripe/ledger", get(stripe_ledger))
-        .route(
-            "/_sim/stripe/charges/{id}/refund",
-            post(refund_stripe_charge),
-        )
-        .route("/_sim/shopify/{shop}/ledger", get(shopify_ledger))
-        .route(
-            "/_sim/shopify/{shop}/orders/{id}/refund",
-            post(refund_shopify_order),
-        )
-        .route(
-            "/_sim/shopify/{shop}/orders/{id}/edit",
-            post(edit_shopify_order),
-        )
+        .merge(common::controls::router())
         .with_state(state.clone());
     (router, state)
 }
@@ -360,7 +348,7 @@ impl SimulatorHandle {
 
     /// [`advance_to`](Self::advance_to) the wall clock (for the demo's live feel).
     pub fn tick(&self) -> i64 {
-        self.advance_to(data::now())
+        self.advance_to(common::clock::now())
     }
 
     /// Refunds `amount` (minor units) of a succeeded charge at the data clock,
@@ -429,271 +417,39 @@ impl Drop for SimulatorHandle {
     }
 }
 
-async fn script_fault(State(sim): State<AppState>, body: Bytes) -> Response {
-    let scripts: Vec<FaultScript> = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(value @ serde_json::Value::Array(_)) => match serde_json::from_value(value) {
-            Ok(list) => list,
-            Err(e) => return bad_request(e),
-        },
-        Ok(value) => match serde_json::from_value(value) {
-            Ok(one) => vec![one],
-            Err(e) => return bad_request(e),
-        },
-        Err(e) => return bad_request(e),
-    };
-    for script in &scripts {
-        sim.faults
-            .script(&script.endpoint, script.fault.clone(), script.times);
-    }
-    (
-        StatusCode::OK,
-        Json(serde_json::json!({ "scripted": scripts.len() })),
-    )
-        .into_response()
-}
-
-fn bad_request(error: serde_json::Error) -> Response {
-    let body = serde_json::json!({ "error": format!("invalid fault script: {error}") });
-    (StatusCode::BAD_REQUEST, Json(body)).into_response()
-}
-
-async fn clear_faults(State(sim): State<AppState>) -> StatusCode {
-    sim.faults.clear();
-    StatusCode::NO_CONTENT
-}
-
-async fn list_calls(State(sim): State<AppState>) -> Json<BTreeMap<String, usize>> {
-    Json(sim.faults.all_calls())
-}
-
-async fn clock(State(sim): State<AppState>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "end": lock(&sim.world).end() }))
-}
-
-async fn advance(State(sim): State<AppState>, body: Bytes) -> Json<serde_json::Value> {
-    let to = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v.get("to").and_then(serde_json::Value::as_i64))
-        .unwrap_or_else(data::now);
-    let end = lock(&sim.world).advance_to(to);
-    Json(serde_json::json!({ "end": end }))
-}
-
-async fn stripe_ledger(State(sim): State<AppState>) -> Response {
-    let world = &mut *lock(&sim.world);
-    Json(&world.stripe().ledger).into_response()
-}
-
-async fn shopify_ledger(State(sim): State<AppState>, Path(shop): Path<String>) -> Response {
-    let world = &mut *lock(&sim.world);
-    Json(&world.shop(&shop).ledger).into_response()
-}
-
-/// `amount` from a mutation's JSON body, if any.
-fn amount_param(body: &[u8]) -> Option<i64> {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()?
-        .get("amount")?
-        .as_i64()
-}
-
-async fn refund_stripe_charge(
-    State(sim): State<AppState>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let world = &mut *lock(&sim.world);
-    let stripe = world.stripe();
-    let amount = amount_param(&body).unwrap_or_else(|| {
-        stripe.charge_index.get(&id).map_or(0, |i| {
-            stripe.ledger.charges[*i].amount - stripe.ledger.charges[*i].amount_refunded
-        })
-    });
-    mutation_response(stripe.refund_charge(&id, amount))
-}
-
-async fn refund_shopify_order(
-    State(sim): State<AppState>,
-    Path((shop, id)): Path<(String, String)>,
-    body: Bytes,
-) -> Response {
-    let Some(order_id) = parse_gid("Order", &id) else {
-        return mutation_response::<()>(Err(SimError::NotFound(format!("order {id}"))));
-    };
-    let world = &mut *lock(&sim.world);
-    let gen = world.shop(&shop);
-    let amount = amount_param(&body).unwrap_or_else(|| {
-        gen.ledger
-            .orders
-            .iter()
-            .find(|o| o.id == order_id)
-            .map_or(0, |o| o.total_price - o.total_refunded)
-    });
-    mutation_response(gen.refund_order(order_id, amount))
-}
-
-async fn edit_shopify_order(
-    State(sim): State<AppState>,
-    Path((shop, id)): Path<(String, String)>,
-) -> Response {
-    let Some(order_id) = parse_gid("Order", &id) else {
-        return mutation_response::<()>(Err(SimError::NotFound(format!("order {id}"))));
-    };
-    mutation_response(lock(&sim.world).shop(&shop).edit_order(order_id))
-}
-
-fn mutation_response<T: serde::Serialize>(result: Result<T, SimError>) -> Response {
-    match result {
-        Ok(value) => Json(value).into_response(),
-        Err(error) => {
-            let status = match error {
-                SimError::NotFound(_) => StatusCode::NOT_FOUND,
-                SimError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            (
-                status,
-                Json(serde_json::json!({ "error": error.to_string() })),
-            )
-                .into_response()
-        }
-    }
-}
-
-/// Reads a request body that may be form-encoded or JSON (providers accept
-/// both on their token endpoints) into string parameters.
-pub(crate) fn body_params(headers: &HeaderMap, body: &[u8]) -> HashMap<String, String> {
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
-        let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-        let Some(object) = value.as_object() else {
-            return HashMap::new();
-        };
-        object
-            .iter()
-            .filter_map(|(k, v)| match v {
-                serde_json::Value::String(s) => Some((k.clone(), s.clone())),
-                serde_json::Value::Number(n) => Some((k.clone(), n.to_string())),
-                _ => None,
-            })
-            .collect()
-    } else {
-        url::form_urlencoded::parse(body).into_owned().collect()
-    }
-}
-
-/// A random token body of `len` alphanumeric characters.
-pub(crate) fn random_token(len: usize) -> String {
-    rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
-}
-
-/// A `302 Found` to `location` (axum's `Redirect` helpers send 303/307/308; the
-/// providers send 302).
-pub(crate) fn found(location: &str) -> Response {
-    (
-        StatusCode::FOUND,
-        [(axum::http::header::LOCATION, location.to_owned())],
-    )
-        .into_response()
-}
-
-/// Whether `shop` is a `*.myshopify.com` domain (the simulator's own check,
-/// independent from the connectors' parser on purpose).
-pub(crate) fn is_shop_domain(shop: &str) -> bool {
-    shop.strip_suffix(".myshopify.com").is_some_and(|handle| {
-        !handle.is_empty()
-            && !handle.starts_with('-')
-            && handle
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn body_params_read_json_and_forms() {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, "application/json".parse().unwrap());
-        let json = body_params(&headers, br#"{"code":"abc","n":3,"x":null}"#);
-        assert_eq!(json["code"], "abc");
-        assert_eq!(json["n"], "3");
-        assert!(!json.contains_key("x"));
-        let form = body_params(
-            &HeaderMap::new(),
-            b"grant_type=authorization_code&code=a%2Bb",
-        );
-        assert_eq!(form["code"], "a+b");
-    }
-
-    #[tokio::test]
-    async fn admin_endpoints_script_faults_and_report_calls() {
-        let sim = Simulator::start(SimulatorConfig::default()).await.unwrap();
-        let client = reqwest::Client::new();
-        let script = serde_json::json!({
-            "endpoint": "stripe.account",
-            "fault": { "kind": "rate_limited", "retry_after_secs": 4 },
-            "times": 1
-        });
-        let scripted = client
-            .post(format!("{}/_sim/faults", sim.base_url()))
-            .json(&script)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(scripted.status(), StatusCode::OK);
-
-        let account = format!("{}/v1/account", sim.stripe_api_base());
-        let limited = client.get(&account).send().await.unwrap();
-        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(limited.headers()["retry-after"], "4");
-        let unauthorised = client
-            .get(&account)
-            .bearer_auth("rk_test_nope12345678")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(unauthorised.status(), StatusCode::UNAUTHORIZED);
-        let body: serde_json::Value = unauthorised.json().await.unwrap();
-        assert_eq!(
-            body["error"]["message"],
-            "Invalid API Key provided: rk_test_****5678"
-        );
-
-        let calls: BTreeMap<String, usize> = client
-            .get(format!("{}/_sim/calls", sim.base_url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(calls.get("stripe.account"), Some(&2));
-        assert_eq!(sim.calls(endpoints::STRIPE_ACCOUNT), 2);
-        let bad = client
-            .post(format!("{}/_sim/faults", sim.base_url()))
-            .json(&serde_json::json!({ "endpoint": "x", "fault": { "kind": "nope" } }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
-        sim.shutdown().await;
-    }
-
-    #[test]
-    fn shop_domains() {
-        assert!(is_shop_domain("acme-2.myshopify.com"));
-        assert!(!is_shop_domain("evil.com"));
-        assert!(!is_shop_domain("x.myshopify.com.evil.com"));
-        assert!(!is_shop_domain(".myshopify.com"));
+    fn connector_settings_point_a_server_at_the_simulator() {
+        let settings = connector_settings("http://127.0.0.1:4010");
+        let expected = [
+            ("PULSEBOARD_STRIPE_CLIENT_ID", "ca_sim_pulseboard"),
+            (
+                "PULSEBOARD_STRIPE_SECRET_KEY",
+                "sk_test_sim_platform_secret",
+            ),
+            (
+                "PULSEBOARD_STRIPE_CONNECT_URL",
+                "http://127.0.0.1:4010/stripe",
+            ),
+            ("PULSEBOARD_STRIPE_API_URL", "http://127.0.0.1:4010/stripe"),
+            ("PULSEBOARD_SHOPIFY_API_KEY", "sim-shopify-api-key"),
+            (
+                "PULSEBOARD_SHOPIFY_API_SECRET",
+                "shpss_sim_shopify_api_secret",
+            ),
+            (
+                "PULSEBOARD_SHOPIFY_SHOP_URL",
+                "http://127.0.0.1:4010/shopify/{shop}",
+            ),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        assert_eq!(settings, expected);
     }
 }
 

@@ -1,6 +1,6 @@
 //! Simulated Shopify: app install OAuth with signed callbacks and the GraphQL
-//! Admin API (`shop` and the data connections in `shopify_graphql.rs`), under
-//! `/shopify/{shop}` so one simulator serves any number of shops.
+//! Admin API's endpoint (the `shop` query and the data connections are in
+//! `graphql.rs`).
 
 use std::{
     collections::HashMap,
@@ -22,9 +22,13 @@ use sha2::Sha256;
 use url::Url;
 
 use crate::{
-    body_params,
-    faults::{endpoints, lock, Scripted},
-    found, is_shop_domain, random_token, AppState,
+    common::{
+        faults::Scripted,
+        http::{body_params, found, random_token},
+        lock,
+    },
+    shopify::endpoints,
+    AppState,
 };
 
 /// Issued codes and tokens, each bound to its shop.
@@ -94,7 +98,7 @@ async fn authorize(
 
     let code = hex::encode(rand::random::<[u8; 16]>());
     let scope = params.get("scope").cloned().unwrap_or_default();
-    lock(&sim.shopify)
+    lock(&sim.shopify.tokens)
         .codes
         .insert(code.clone(), (shop.clone(), scope));
     let handle = shop.trim_end_matches(".myshopify.com");
@@ -164,7 +168,7 @@ async fn access_token(
         );
     }
 
-    let mut store = lock(&sim.shopify);
+    let mut store = lock(&sim.shopify.tokens);
     let scope = if params.get("grant_type").map(String::as_str) == Some("refresh_token") {
         let refresh = params.get("refresh_token").cloned().unwrap_or_default();
         match store.refresh_tokens.remove(&refresh) {
@@ -215,7 +219,7 @@ async fn access_token(
 }
 
 /// `POST /admin/api/{version}/graphql.json`: the `shop` query and the data
-/// connections (see `shopify_graphql.rs`), for a token issued for this shop.
+/// connections (see `graphql.rs`), for a token issued for this shop.
 async fn graphql(
     State(sim): State<AppState>,
     Path((shop, _version)): Path<(String, String)>,
@@ -229,7 +233,7 @@ async fn graphql(
         .get("x-shopify-access-token")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let scope = match lock(&sim.shopify).access_tokens.get(token) {
+    let scope = match lock(&sim.shopify.tokens).access_tokens.get(token) {
         Some((owner, scope, expires))
             if *owner == shop && expires.is_none_or(|at| at > Instant::now()) =>
         {
@@ -241,7 +245,19 @@ async fn graphql(
         let body = json!({ "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)" });
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     };
-    crate::shopify_graphql::execute(&sim, &shop, &scope, &body)
+    super::graphql::execute(&sim, &shop, &scope, &body)
+}
+
+/// Whether `shop` is a `*.myshopify.com` domain (the simulator's own check,
+/// independent from the connectors' parser on purpose).
+fn is_shop_domain(shop: &str) -> bool {
+    shop.strip_suffix(".myshopify.com").is_some_and(|handle| {
+        !handle.is_empty()
+            && !handle.starts_with('-')
+            && handle
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    })
 }
 
 /// `acme-store.myshopify.com` → "Acme Store".
@@ -288,6 +304,14 @@ mod tests {
             sign(&params, "hush"),
             "700e2dadb827fcc8609e9d5ce208b2e9cdaab9df07390d2cbca10d7c328fc4bf"
         );
+    }
+
+    #[test]
+    fn shop_domains() {
+        assert!(is_shop_domain("acme-2.myshopify.com"));
+        assert!(!is_shop_domain("evil.com"));
+        assert!(!is_shop_domain("x.myshopify.com.evil.com"));
+        assert!(!is_shop_domain(".myshopify.com"));
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! Demand over time: slow growth, a weekly rhythm, a yearly one with a
-//! November–December peak (and a Black Friday–Cyber Monday spike for shops),
-//! and a daily curve. All in UTC: the simulator does not localise seasonality
-//! to the account's or shop's time zone.
+//! November–December peak and a Black Friday–Cyber Monday spike, and a daily
+//! curve; each provider's generator defines its business's [`Season`]. All in
+//! UTC: the simulator does not localise seasonality to the account's or
+//! shop's time zone.
 
 use super::time::{black_friday, date, hour_of_day, is_weekend, DAY};
 
 const YEAR: f64 = 365.25 * DAY as f64;
 
-/// Relative activity per UTC hour (normalised to a mean of 1 in [`hourly_rate`]).
+/// Relative activity per UTC hour (normalised to a mean of 1 in
+/// [`Season::hourly_rate`]).
 const DIURNAL: [f64; 24] = [
     0.55, 0.45, 0.35, 0.3, 0.3, 0.35, 0.5, 0.7, 0.9, 1.1, 1.25, 1.35, 1.4, 1.45, 1.5, 1.55, 1.55,
     1.5, 1.45, 1.4, 1.3, 1.15, 0.95, 0.75,
@@ -25,26 +27,6 @@ pub(crate) struct Season {
     /// Demand multiplies by this over a year.
     pub growth_per_year: f64,
 }
-
-/// A SaaS: quieter weekends, a mild year-end bump.
-pub(crate) const SAAS: Season = Season {
-    weekend: 0.55,
-    months: [
-        0.95, 0.92, 0.98, 0.98, 1.0, 0.96, 0.94, 0.96, 1.02, 1.05, 1.12, 1.12,
-    ],
-    bfcm: 1.3,
-    growth_per_year: 1.6,
-};
-
-/// A consumer shop: busier weekends, a strong holiday season.
-pub(crate) const SHOP: Season = Season {
-    weekend: 1.25,
-    months: [
-        0.85, 0.78, 0.9, 0.95, 1.0, 0.95, 0.92, 0.98, 1.0, 1.05, 1.45, 1.55,
-    ],
-    bfcm: 1.9,
-    growth_per_year: 1.5,
-};
 
 impl Season {
     /// The day-level factor at `t` relative to the rate at `anchor` (growth is 1 there).

@@ -9,7 +9,7 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{money::format_decimal, time::format_iso};
+use crate::common::{money::format_decimal, time::format_iso};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShopifyLedger {

@@ -11,14 +11,24 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::{
+use super::ledger::*;
+use crate::common::{
     agenda::Agenda,
     money::scale,
     rng::{hash_str, mix, Rng},
-    season::SAAS,
-    stripe_ledger::*,
+    season::Season,
     time::{add_months, DAY, HOUR},
     SimError,
+};
+
+/// A SaaS: quieter weekends, a mild year-end bump.
+const SAAS: Season = Season {
+    weekend: 0.55,
+    months: [
+        0.95, 0.92, 0.98, 0.98, 1.0, 0.96, 0.94, 0.96, 1.02, 1.05, 1.12, 1.12,
+    ],
+    bfcm: 1.3,
+    growth_per_year: 1.6,
 };
 
 /// How long Stripe keeps events.

@@ -1,6 +1,7 @@
 //! Scriptable faults and per-endpoint call counters.
 //!
-//! Every simulated endpoint has a name (`stripe.token`, `shopify.graphql`, …).
+//! Every simulated endpoint has a name (`stripe.token`, `shopify.graphql`, …;
+//! each provider lists its own, all of them are in [`crate::endpoints`]).
 //! A test scripts faults for a name; each call to that endpoint takes the first
 //! scripted fault (decrementing its count) before doing its normal work. Faults
 //! queue in the order they were scripted, so "two 500s, then a 429" is two calls
@@ -20,22 +21,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-/// Endpoint names, for fault scripting and call counting.
-pub mod endpoints {
-    pub const STRIPE_AUTHORIZE: &str = "stripe.authorize";
-    pub const STRIPE_TOKEN: &str = "stripe.token";
-    pub const STRIPE_DEAUTHORIZE: &str = "stripe.deauthorize";
-    pub const STRIPE_ACCOUNT: &str = "stripe.account";
-    pub const STRIPE_CHARGES: &str = "stripe.charges";
-    pub const STRIPE_REFUNDS: &str = "stripe.refunds";
-    pub const STRIPE_CUSTOMERS: &str = "stripe.customers";
-    pub const STRIPE_SUBSCRIPTIONS: &str = "stripe.subscriptions";
-    pub const STRIPE_INVOICES: &str = "stripe.invoices";
-    pub const STRIPE_EVENTS: &str = "stripe.events";
-    pub const SHOPIFY_AUTHORIZE: &str = "shopify.authorize";
-    pub const SHOPIFY_TOKEN: &str = "shopify.token";
-    pub const SHOPIFY_GRAPHQL: &str = "shopify.graphql";
-}
+use super::lock;
 
 /// Something an endpoint can be told to do instead of (or before) its normal work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,14 +189,6 @@ pub(crate) fn stripe_rate_limited(retry_after_secs: u64) -> Response {
         })),
     )
         .into_response()
-}
-
-/// Locks a mutex, ignoring poisoning: the maps stay consistent across a panic in
-/// a test, and the simulator should keep answering.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

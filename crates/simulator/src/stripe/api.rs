@@ -1,6 +1,6 @@
 //! Simulated Stripe: Connect OAuth (`/stripe/oauth/*`) and the account
 //! endpoint (`/stripe/v1/account`), with Stripe's response and error shapes.
-//! The data list endpoints are in `stripe_lists.rs` and share this module's
+//! The data list endpoints are in `lists.rs` and share this module's
 //! key check and rate limiter.
 
 use std::{collections::HashMap, time::Instant};
@@ -18,9 +18,13 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::{
-    body_params,
-    faults::{endpoints, lock, stripe_rate_limited, Scripted},
-    found, random_token, AppState,
+    common::{
+        faults::{stripe_rate_limited, Scripted},
+        http::{body_params, found, random_token},
+        lock,
+    },
+    stripe::endpoints,
+    AppState,
 };
 
 /// Issued codes and tokens.

@@ -9,14 +9,24 @@
 
 use std::collections::HashMap;
 
-use super::{
+use super::ledger::*;
+use crate::common::{
     agenda::Agenda,
     money::{currency_exponent, scale},
     rng::{hash_str, mix, Rng},
-    season::SHOP,
-    shopify_ledger::*,
+    season::Season,
     time::{black_friday, date, DAY, HOUR},
     SimError,
+};
+
+/// A consumer shop: busier weekends, a strong holiday season.
+const SHOP: Season = Season {
+    weekend: 1.25,
+    months: [
+        0.85, 0.78, 0.9, 0.95, 1.0, 0.95, 0.92, 0.98, 1.0, 1.05, 1.45, 1.55,
+    ],
+    bfcm: 1.9,
+    growth_per_year: 1.5,
 };
 
 #[derive(Debug, Clone)]

@@ -29,12 +29,13 @@ use axum::{
 use serde_json::{json, Value};
 
 use crate::{
-    data::{
-        stripe_gen::{ListView, StripeGen, EVENT_RETENTION},
-        SubscriptionStatus,
+    common::lock,
+    stripe::{
+        api::enter_api,
+        endpoints,
+        gen::{ListView, StripeGen, EVENT_RETENTION},
+        ledger::SubscriptionStatus,
     },
-    faults::{endpoints, lock},
-    stripe::enter_api,
     AppState,
 };
 
