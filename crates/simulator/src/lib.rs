@@ -452,35 +452,3 @@ mod tests {
         assert_eq!(settings, expected);
     }
 }
-
-/// The environment that points a Pulseboard server at a simulator listening at
-/// `base` (`http://127.0.0.1:4010`), with the simulator's app credentials.
-pub fn connector_settings(base: &str) -> Vec<(String, String)> {
-    [
-        (
-            "PULSEBOARD_STRIPE_CLIENT_ID",
-            defaults::STRIPE_CLIENT_ID.to_owned(),
-        ),
-        (
-            "PULSEBOARD_STRIPE_SECRET_KEY",
-            defaults::STRIPE_SECRET_KEY.to_owned(),
-        ),
-        ("PULSEBOARD_STRIPE_CONNECT_URL", format!("{base}/stripe")),
-        ("PULSEBOARD_STRIPE_API_URL", format!("{base}/stripe")),
-        (
-            "PULSEBOARD_SHOPIFY_API_KEY",
-            defaults::SHOPIFY_API_KEY.to_owned(),
-        ),
-        (
-            "PULSEBOARD_SHOPIFY_API_SECRET",
-            defaults::SHOPIFY_API_SECRET.to_owned(),
-        ),
-        (
-            "PULSEBOARD_SHOPIFY_SHOP_URL",
-            format!("{base}/shopify/{{shop}}"),
-        ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
-}

@@ -47,31 +47,10 @@ pub fn providers_config(sim: &SimulatorHandle) -> ProvidersConfig {
 
 /// Settings that point every provider at the simulator, with its credentials.
 pub fn sim_settings(sim: &SimulatorHandle) -> Settings {
-    let sim_config = sim.config();
     let mut settings = Settings::default();
-    settings
-        .set(
-            "PULSEBOARD_STRIPE_CLIENT_ID",
-            sim_config.stripe.client_id.clone(),
-        )
-        .set(
-            "PULSEBOARD_STRIPE_SECRET_KEY",
-            sim_config.stripe.secret_key.clone(),
-        )
-        .set("PULSEBOARD_STRIPE_CONNECT_URL", sim.stripe_connect_base())
-        .set("PULSEBOARD_STRIPE_API_URL", sim.stripe_api_base())
-        .set(
-            "PULSEBOARD_SHOPIFY_API_KEY",
-            sim_config.shopify.api_key.clone(),
-        )
-        .set(
-            "PULSEBOARD_SHOPIFY_API_SECRET",
-            sim_config.shopify.api_secret.clone(),
-        )
-        .set(
-            "PULSEBOARD_SHOPIFY_SHOP_URL",
-            sim.shopify_shop_base_template(),
-        );
+    for (var, value) in pulseboard_simulator::connector_settings(&sim.base_url()) {
+        settings.set(var, value);
+    }
     settings
 }
 
