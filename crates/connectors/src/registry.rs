@@ -10,6 +10,9 @@ use crate::{
     shopify, stripe, ConnectorError, Provider,
 };
 
+/// Builds a provider from its settings; fails when a setting is malformed.
+pub type BuildProvider = fn(Scoped<'_>, &HttpConfig) -> Result<Arc<dyn Provider>, ConnectorError>;
+
 /// What the server needs to know of a provider before it is built: where its
 /// settings live and how to build it from them.
 pub struct ProviderDef {
@@ -18,8 +21,7 @@ pub struct ProviderDef {
     /// Its settings are `PULSEBOARD_{env_prefix}_{name}`.
     pub env_prefix: &'static str,
     pub settings: &'static [SettingSpec],
-    /// Builds the provider from its settings; fails when a setting is malformed.
-    pub build: fn(Scoped<'_>, &HttpConfig) -> Result<Arc<dyn Provider>, ConnectorError>,
+    pub build: BuildProvider,
 }
 
 impl ProviderDef {

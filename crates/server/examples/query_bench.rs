@@ -281,7 +281,7 @@ async fn measure(mut conn: PgConnection, org: Uuid, runs: usize) -> anyhow::Resu
     )
     .fetch_all(&mut conn)
     .await?;
-    sizes.sort_by(|a, b| b.0.cmp(&a.0));
+    sizes.sort_by_key(|b| std::cmp::Reverse(b.0));
     let targets = [("largest", sizes[0]), ("median", sizes[sizes.len() / 2])];
 
     // Every timed read runs as requests do: the app role, a member's id, RLS applied.

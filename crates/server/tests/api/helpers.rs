@@ -291,8 +291,7 @@ impl TestApp {
         let mails = self.mails();
         let mail = mails
             .iter()
-            .filter(|m| m.contains(&format!("To: {email}")))
-            .next_back()
+            .rfind(|m| m.contains(&format!("To: {email}")))
             .unwrap_or_else(|| panic!("no mail to {email}"));
         let start = mail
             .find("/invite/")

@@ -435,7 +435,8 @@ async fn tampered_shopify_callbacks_are_refused() {
         .timestamp()
         .to_string();
 
-    let cases: Vec<(&str, Box<dyn Fn(&Url) -> Url>, &str)> = vec![
+    type Tamper = Box<dyn Fn(&Url) -> Url>;
+    let cases: Vec<(&str, Tamper, &str)> = vec![
         (
             "bad hmac",
             Box::new(|u: &Url| with_param(u, "code", "attacker-code")),

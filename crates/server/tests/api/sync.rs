@@ -1072,7 +1072,8 @@ async fn one_scheduler_at_a_time_and_another_takes_over() {
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            let all: Vec<(Option<i64>, Option<i64>, Option<i32>, bool)> = sqlx::query_as(
+            type AdvisoryLock = (Option<i64>, Option<i64>, Option<i32>, bool);
+            let all: Vec<AdvisoryLock> = sqlx::query_as(
                 "SELECT classid::bigint, objid::bigint, pid, granted FROM pg_locks WHERE locktype = 'advisory'",
             )
             .fetch_all(&observer)
