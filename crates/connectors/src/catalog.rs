@@ -44,7 +44,8 @@ pub enum AuthKind {
         scopes: Vec<String>,
         /// Whether the provider supports PKCE (then pass a challenge).
         pkce: bool,
-        /// Whether the user must name their shop before the flow can start.
+        /// Whether the user must name their shop before the flow can start. Kept in
+        /// the API for existing clients; [`ProviderInfo::account`] is the general form.
         needs_shop_domain: bool,
     },
     /// Fields the user fills in (API keys, project ids, domains).

@@ -229,7 +229,7 @@ async fn seed_shopify(base: &str) -> anyhow::Result<String> {
             .post(format!(
                 "{base}/api/orgs/{org}/integrations/shopify/connect"
             ))
-            .json(&json!({ "store_id": store, "shop": "acme-coffee" }))
+            .json(&json!({ "store_id": store, "account": "acme-coffee" }))
             .send()
             .await?,
         "start Shopify connection",

@@ -55,7 +55,7 @@ export const api = {
 
   integrations: (slug: string, signal?: AbortSignal) =>
     request<Integration[]>('GET', `${org(slug)}/integrations`, { signal }),
-  connect: (slug: string, provider: string, body: { store_id: string; shop?: string | null }) =>
+  connect: (slug: string, provider: string, body: { store_id: string; account?: string | null }) =>
     request<ConnectResponse>('POST', `${org(slug)}/integrations/${encodeURIComponent(provider)}/connect`, { body }),
   connectApiKey: (slug: string, provider: string, body: { store_id: string; fields: Record<string, string> }) =>
     request<Integration>('POST', `${org(slug)}/integrations/${encodeURIComponent(provider)}/api-key`, { body }),

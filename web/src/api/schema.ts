@@ -862,8 +862,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The widget types, and for those whose data comes from a provider Pulseboard does
-         *     not connect yet, which one. Public: share pages need it too.
+         * Every widget type a dashboard can hold. Public and static: the share page uses
+         *     it too.
          */
         get: operations["list_widget_types"];
         put?: never;
@@ -935,8 +935,12 @@ export interface components {
          */
         CompareTo: "previous_period" | "previous_year" | "none";
         ConnectRequest: {
-            /** @description The shop's domain, for providers that need one (Shopify): `acme` or `acme.myshopify.com`. */
-            shop?: string | null;
+            /**
+             * @description The account to connect, for providers that declare one (`GET /api/providers`
+             *     lists it as `account`): Shopify's shop, `acme` or `acme.myshopify.com`.
+             *     Also accepted under the name `shop`.
+             */
+            account?: string | null;
             /**
              * Format: uuid
              * @description The store whose numbers this account provides.
@@ -1321,7 +1325,10 @@ export interface components {
             name: string;
             previous?: null | components["schemas"]["Period"];
             range: components["schemas"]["Window"];
-            /** @description Whether a rise of this metric is bad news (refunds, churn): the UI colours its deltas the other way round. */
+            /**
+             * @description Whether a rise of this metric is bad news (refunds, churn): the UI colours
+             *     its deltas the other way round.
+             */
             rise_is_bad: boolean;
             series: components["schemas"]["Point"][];
             timezone: string;
@@ -1513,9 +1520,15 @@ export interface components {
             /** Format: uuid */
             widget_id: string;
         };
-        /** @description A widget type, and the provider it waits for when Pulseboard does not connect that one yet. */
+        /**
+         * @description A widget type, and the provider it waits for when Pulseboard does not connect
+         *     that provider yet.
+         */
         WidgetTypeInfo: {
-            /** @description Display name of the provider whose data the type needs and that Pulseboard does not connect yet (`Judge.me`); `null` for the types that work today. */
+            /**
+             * @description Display name of the provider whose data this type needs and that is not
+             *     connectable yet (`Judge.me`); absent for the types that work today.
+             */
             awaiting_provider?: string | null;
             type: string;
         };

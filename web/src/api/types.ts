@@ -143,11 +143,12 @@ export interface Provider {
     type: 'oauth2' | string;
     scopes?: string[];
     pkce?: boolean;
-    needs_shop_domain?: boolean;
   };
   api_key: ApiKeyField[] | null;
   oauth_configured: boolean;
   /** How often an integration is synced unless it says otherwise. */
   default_cadence_minutes: number;
+  /** The account to name before connecting (Shopify's shop domain), if the provider needs one. */
+  account: ApiKeyField | null;
   metrics: MetricSpec[];
 }

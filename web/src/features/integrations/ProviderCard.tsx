@@ -121,11 +121,13 @@ function IntegrationRow({ integration, provider, job, onFlash }: { integration: 
 function ConnectForms({ provider, store, onFlash }: { provider: Provider; store: Store; onFlash: (f: Flash) => void }) {
   const { slug, canManage } = useSession();
   const queryClient = useQueryClient();
-  const [shop, setShop] = useState('');
+  const [account, setAccount] = useState('');
+  // The account some providers need named before connecting (Shopify's shop).
+  const accountField = provider.account;
   const [fields, setFields] = useState<Record<string, string>>({});
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const oauth = useMutation({
-    mutationFn: () => api.connect(slug, provider.id, { store_id: store.id, shop: provider.auth.needs_shop_domain ? shop.trim() : null }),
+    mutationFn: () => api.connect(slug, provider.id, { store_id: store.id, account: accountField ? account.trim() : null }),
     onSuccess: (r) => window.location.assign(r.authorize_url),
   });
   const apiKey = useMutation({
@@ -164,17 +166,17 @@ function ConnectForms({ provider, store, onFlash }: { provider: Provider; store:
     <div className="mt-4 space-y-4">
       {provider.oauth_configured ? (
         <form onSubmit={submitOauth} className="space-y-3">
-          {provider.auth.needs_shop_domain && (
+          {accountField && (
             <Field
-              label="Shop domain"
-              placeholder="your-store.myshopify.com"
-              value={shop}
-              onChange={(e) => setShop(e.target.value)}
+              label={accountField.label}
+              placeholder={accountField.placeholder ?? undefined}
+              value={account}
+              onChange={(e) => setAccount(e.target.value)}
               required
-              help="The .myshopify.com address of the store."
+              help={accountField.help ?? undefined}
             />
           )}
-          <Button type="submit" busy={oauth.isPending} disabled={!canManage || (provider.auth.needs_shop_domain && !shop.trim())}>
+          <Button type="submit" busy={oauth.isPending} disabled={!canManage || (Boolean(accountField) && !account.trim())}>
             Connect {provider.name}
           </Button>
           <ErrorAlert error={oauth.error} />
