@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
 
-use crate::dashboards::model::{Dashboard, Layout, Share, Widget};
+use crate::domain::dashboards::{Dashboard, Layout, Share, Widget};
 
 const DASHBOARD_COLUMNS: &str =
     "id, workspace_id, name, description, layout, visibility, template, created_by, created_at, updated_at";

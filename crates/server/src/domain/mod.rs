@@ -1,6 +1,7 @@
 //! Domain newtypes: parsed once at the edge, valid everywhere after.
 
 mod caller;
+pub mod dashboards;
 mod names;
 pub mod passwords;
 pub mod plans;
