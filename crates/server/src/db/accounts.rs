@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{Credential, CurrentUser, EmailAddress},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ResultExt},
 };
 
 /// Creates a user (worker role: the user does not exist yet, so no policy could admit it).
@@ -26,14 +26,11 @@ pub async fn create_user(
         .bind(password_hash)
         .execute(db)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.constraint() == Some("users_email_key") => {
-                ApiError::conflict(
-                    "email_taken",
-                    "an account with this email already exists; log in instead",
-                )
-            }
-            _ => e.into(),
+        .on_constraint("users_email_key", |_| {
+            ApiError::conflict(
+                "email_taken",
+                "an account with this email already exists; log in instead",
+            )
         })?;
     Ok(())
 }

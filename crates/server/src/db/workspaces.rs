@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{error::DatabaseError, FromRow, PgExecutor};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
     domain::WorkspaceRole,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ResultExt},
 };
 
 #[derive(Debug, Serialize, FromRow, ToSchema)]
@@ -23,13 +23,11 @@ pub struct Workspace {
 const SELECT: &str =
     "SELECT w.id, w.name, w.created_at, workspace_role(w.id) AS my_role FROM workspaces w";
 
-fn name_taken(e: sqlx::Error) -> ApiError {
-    match &e {
-        sqlx::Error::Database(d) if d.constraint() == Some("workspaces_org_id_name_key") => {
-            ApiError::conflict("name_taken", "a workspace with this name already exists")
-        }
-        _ => e.into(),
-    }
+/// The unique constraint on a workspace's name within its organization.
+const NAME_KEY: &str = "workspaces_org_id_name_key";
+
+fn name_taken(_: Box<dyn DatabaseError>) -> ApiError {
+    ApiError::conflict("name_taken", "a workspace with this name already exists")
 }
 
 /// Workspaces the caller can see (RLS: all of them for owners/admins, their own for others).
@@ -60,7 +58,7 @@ pub async fn create(db: impl PgExecutor<'_>, org_id: Uuid, name: &str) -> ApiRes
         .bind(name)
         .execute(db)
         .await
-        .map_err(name_taken)?;
+        .on_constraint(NAME_KEY, name_taken)?;
     Ok(id)
 }
 
@@ -76,7 +74,7 @@ pub async fn rename(
         .bind(name)
         .execute(db)
         .await
-        .map_err(name_taken)?;
+        .on_constraint(NAME_KEY, name_taken)?;
     Ok(done.rows_affected() == 1)
 }
 
