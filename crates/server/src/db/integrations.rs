@@ -122,6 +122,62 @@ pub async fn set_expires_at(
     Ok(())
 }
 
+/// What a sync job needs to know about its integration and store.
+#[derive(Debug, FromRow)]
+pub struct SyncSubject {
+    pub org_id: Uuid,
+    pub store_id: Uuid,
+    pub provider: String,
+    pub status: String,
+    pub external_account_id: String,
+    pub timezone: String,
+}
+
+pub async fn sync_subject(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<SyncSubject> {
+    sqlx::query_as(
+        "SELECT i.org_id, i.store_id, i.provider, i.status, i.external_account_id, s.timezone
+         FROM integrations i JOIN stores s ON s.id = i.store_id WHERE i.id = $1",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+/// A successful sync: the integration is fresh, and back to `active` if it was in
+/// `error` or `syncing`.
+pub async fn record_sync_success(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE integrations SET last_synced_at = now(), sync_error = NULL, updated_at = now(),
+                status = CASE WHEN status IN ('error', 'syncing') THEN 'active' ELSE status END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A sync that failed for good: the integration shows why, and an active one goes to
+/// `error` (unless the failure was the plan's limit, `code` `plan_limit`).
+pub async fn record_sync_failure(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    message: &str,
+    code: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE integrations SET sync_error = $2, updated_at = now(),
+                status = CASE WHEN status = 'active' AND $3 <> 'plan_limit' THEN 'error' ELSE status END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(message)
+    .bind(code)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Stores one encrypted credential field (worker role only).
 pub async fn put_credential(
     db: impl PgExecutor<'_>,

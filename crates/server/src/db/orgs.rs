@@ -241,6 +241,14 @@ pub async fn remove_member(
     Ok(())
 }
 
+/// The organization's plan id.
+pub async fn plan(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT plan FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(db)
+        .await
+}
+
 /// Adds a member (used when an invite is accepted; worker role).
 pub async fn add_member(
     db: impl PgExecutor<'_>,
