@@ -178,6 +178,50 @@ pub async fn record_sync_failure(
     Ok(())
 }
 
+/// What refreshing an integration's access token needs to know.
+#[derive(Debug, FromRow)]
+pub struct TokenState {
+    pub org_id: Uuid,
+    pub provider: String,
+    pub external_account_id: String,
+    pub account_label: String,
+    pub status: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+pub async fn token_state(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<TokenState>> {
+    sqlx::query_as(
+        "SELECT org_id, provider, external_account_id, account_label, status, expires_at
+         FROM integrations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// [`token_state`] of an integration that must exist, locking its row.
+pub async fn lock_token_state(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<TokenState> {
+    sqlx::query_as::<_, TokenState>(
+        "SELECT org_id, provider, external_account_id, account_label, status, expires_at
+         FROM integrations WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+/// Waits for this integration's token-refresh lock (a transaction-scoped advisory
+/// lock: one refresh at a time across processes; released at commit).
+pub async fn lock_token_refresh(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('pulseboard.refresh.' || $1::text, 0))",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Stores one encrypted credential field (worker role only).
 pub async fn put_credential(
     db: impl PgExecutor<'_>,
@@ -233,6 +277,24 @@ pub async fn delete_credential(
 pub async fn delete_credentials(db: impl PgExecutor<'_>, integration_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM integration_credentials WHERE integration_id = $1")
         .bind(integration_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a stored credential's ciphertext and key (re-encryption; worker role only).
+pub async fn rekey_credential(
+    db: impl PgExecutor<'_>,
+    integration_id: Uuid,
+    field: &str,
+    key_id: &str,
+    ciphertext: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE integration_credentials SET key_id = $3, ciphertext = $4, updated_at = now() WHERE integration_id = $1 AND field = $2")
+        .bind(integration_id)
+        .bind(field)
+        .bind(key_id)
+        .bind(ciphertext)
         .execute(db)
         .await?;
     Ok(())

@@ -241,6 +241,17 @@ pub async fn remove_member(
     Ok(())
 }
 
+/// The emails of the organization's owners and admins, in order.
+pub async fn admin_emails(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT u.email FROM org_members m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $1 AND m.role IN ('owner', 'admin') ORDER BY u.email",
+    )
+    .bind(org_id)
+    .fetch_all(db)
+    .await
+}
+
 /// The organization's plan id.
 pub async fn plan(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<String> {
     sqlx::query_scalar("SELECT plan FROM organizations WHERE id = $1")
