@@ -35,6 +35,23 @@ pub async fn create_user(
     Ok(())
 }
 
+// A user as their own profile shows them (no doc comment: it would become the
+// schema's description in the OpenAPI document).
+#[derive(Debug, Serialize, FromRow, ToSchema)]
+pub struct UserProfile {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn profile(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<UserProfile> {
+    sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(db)
+        .await
+}
+
 /// The id and password hash for an email, if such a user exists.
 pub async fn login_lookup(
     db: impl PgExecutor<'_>,

@@ -122,6 +122,35 @@ pub async fn set_expires_at(
     Ok(())
 }
 
+/// Changes how often the integration is synced.
+pub async fn set_cadence(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    minutes: i32,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE integrations SET cadence_minutes = $3, updated_at = now() WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .bind(minutes)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The providers of the organization's integrations that are not disconnected, by id.
+pub async fn connected_providers(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT provider FROM integrations WHERE org_id = $1 AND status <> 'disconnected' ORDER BY provider",
+    )
+    .bind(org_id)
+    .fetch_all(db)
+    .await
+}
+
 /// What a sync job needs to know about its integration and store.
 #[derive(Debug, FromRow)]
 pub struct SyncSubject {

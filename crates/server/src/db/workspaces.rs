@@ -30,6 +30,31 @@ fn name_taken(_: Box<dyn DatabaseError>) -> ApiError {
     ApiError::conflict("name_taken", "a workspace with this name already exists")
 }
 
+// A workspace a user belongs to, with their role in it (no doc comment: it would
+// become the schema's description in the OpenAPI document).
+#[derive(Debug, Serialize, FromRow, ToSchema)]
+pub struct WorkspaceMembership {
+    #[serde(skip)]
+    pub org_id: Uuid,
+    pub workspace_id: Uuid,
+    pub name: String,
+    pub role: WorkspaceRole,
+}
+
+/// The user's workspaces across their organizations, by name.
+pub async fn memberships_of(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> sqlx::Result<Vec<WorkspaceMembership>> {
+    sqlx::query_as(
+        "SELECT w.org_id, w.id AS workspace_id, w.name, wm.role FROM workspace_members wm
+         JOIN workspaces w ON w.id = wm.workspace_id WHERE wm.user_id = $1 ORDER BY w.name",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
+}
+
 /// Workspaces the caller can see (RLS: all of them for owners/admins, their own for others).
 pub async fn list(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<Vec<Workspace>> {
     sqlx::query_as(&format!("{SELECT} WHERE w.org_id = $1 ORDER BY w.name"))
