@@ -8,6 +8,7 @@ use axum::{
     Json,
 };
 use serde::Serialize;
+use sqlx::error::DatabaseError;
 use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +123,40 @@ impl From<sqlx::Error> for ApiError {
             }
         }
         Self::Database(error)
+    }
+}
+
+/// Maps a named constraint's violation to an API error, at the statement that can
+/// raise it (realworld-axum-sqlx's `on_constraint`):
+///
+/// ```ignore
+/// query.execute(db).await.on_constraint("users_email_key", |_| ApiError::conflict(…))?;
+/// ```
+///
+/// Any other error converts as `?` would convert it, so calls can be chained.
+pub trait ResultExt<T> {
+    fn on_constraint(
+        self,
+        name: &str,
+        map_err: impl FnOnce(Box<dyn DatabaseError>) -> ApiError,
+    ) -> Result<T, ApiError>;
+}
+
+impl<T, E> ResultExt<T> for Result<T, E>
+where
+    E: Into<ApiError>,
+{
+    fn on_constraint(
+        self,
+        name: &str,
+        map_err: impl FnOnce(Box<dyn DatabaseError>) -> ApiError,
+    ) -> Result<T, ApiError> {
+        self.map_err(|e| match e.into() {
+            ApiError::Database(sqlx::Error::Database(d)) if d.constraint() == Some(name) => {
+                map_err(d)
+            }
+            e => e,
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     domain::{Credential, CurrentUser, EmailAddress},
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ResultExt},
 };
 
 /// Creates a user (worker role: the user does not exist yet, so no policy could admit it).
@@ -26,16 +26,30 @@ pub async fn create_user(
         .bind(password_hash)
         .execute(db)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.constraint() == Some("users_email_key") => {
-                ApiError::conflict(
-                    "email_taken",
-                    "an account with this email already exists; log in instead",
-                )
-            }
-            _ => e.into(),
+        .on_constraint("users_email_key", |_| {
+            ApiError::conflict(
+                "email_taken",
+                "an account with this email already exists; log in instead",
+            )
         })?;
     Ok(())
+}
+
+// A user as their own profile shows them (no doc comment: it would become the
+// schema's description in the OpenAPI document).
+#[derive(Debug, Serialize, FromRow, ToSchema)]
+pub struct UserProfile {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn profile(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<UserProfile> {
+    sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(db)
+        .await
 }
 
 /// The id and password hash for an email, if such a user exists.

@@ -122,6 +122,135 @@ pub async fn set_expires_at(
     Ok(())
 }
 
+/// Changes how often the integration is synced.
+pub async fn set_cadence(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    minutes: i32,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE integrations SET cadence_minutes = $3, updated_at = now() WHERE org_id = $1 AND id = $2")
+        .bind(org_id)
+        .bind(id)
+        .bind(minutes)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The providers of the organization's integrations that are not disconnected, by id.
+pub async fn connected_providers(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT DISTINCT provider FROM integrations WHERE org_id = $1 AND status <> 'disconnected' ORDER BY provider",
+    )
+    .bind(org_id)
+    .fetch_all(db)
+    .await
+}
+
+/// What a sync job needs to know about its integration and store.
+#[derive(Debug, FromRow)]
+pub struct SyncSubject {
+    pub org_id: Uuid,
+    pub store_id: Uuid,
+    pub provider: String,
+    pub status: String,
+    pub external_account_id: String,
+    pub timezone: String,
+}
+
+pub async fn sync_subject(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<SyncSubject> {
+    sqlx::query_as(
+        "SELECT i.org_id, i.store_id, i.provider, i.status, i.external_account_id, s.timezone
+         FROM integrations i JOIN stores s ON s.id = i.store_id WHERE i.id = $1",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+/// A successful sync: the integration is fresh, and back to `active` if it was in
+/// `error` or `syncing`.
+pub async fn record_sync_success(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE integrations SET last_synced_at = now(), sync_error = NULL, updated_at = now(),
+                status = CASE WHEN status IN ('error', 'syncing') THEN 'active' ELSE status END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A sync that failed for good: the integration shows why, and an active one goes to
+/// `error` (unless the failure was the plan's limit, `code` `plan_limit`).
+pub async fn record_sync_failure(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    message: &str,
+    code: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE integrations SET sync_error = $2, updated_at = now(),
+                status = CASE WHEN status = 'active' AND $3 <> 'plan_limit' THEN 'error' ELSE status END
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(message)
+    .bind(code)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What refreshing an integration's access token needs to know.
+#[derive(Debug, FromRow)]
+pub struct TokenState {
+    pub org_id: Uuid,
+    pub provider: String,
+    pub external_account_id: String,
+    pub account_label: String,
+    pub status: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+pub async fn token_state(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<TokenState>> {
+    sqlx::query_as(
+        "SELECT org_id, provider, external_account_id, account_label, status, expires_at
+         FROM integrations WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// [`token_state`] of an integration that must exist, locking its row.
+pub async fn lock_token_state(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<TokenState> {
+    sqlx::query_as::<_, TokenState>(
+        "SELECT org_id, provider, external_account_id, account_label, status, expires_at
+         FROM integrations WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+/// Waits for this integration's token-refresh lock (a transaction-scoped advisory
+/// lock: one refresh at a time across processes; released at commit).
+pub async fn lock_token_refresh(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('pulseboard.refresh.' || $1::text, 0))",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Stores one encrypted credential field (worker role only).
 pub async fn put_credential(
     db: impl PgExecutor<'_>,
@@ -177,6 +306,24 @@ pub async fn delete_credential(
 pub async fn delete_credentials(db: impl PgExecutor<'_>, integration_id: Uuid) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM integration_credentials WHERE integration_id = $1")
         .bind(integration_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces a stored credential's ciphertext and key (re-encryption; worker role only).
+pub async fn rekey_credential(
+    db: impl PgExecutor<'_>,
+    integration_id: Uuid,
+    field: &str,
+    key_id: &str,
+    ciphertext: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE integration_credentials SET key_id = $3, ciphertext = $4, updated_at = now() WHERE integration_id = $1 AND field = $2")
+        .bind(integration_id)
+        .bind(field)
+        .bind(key_id)
+        .bind(ciphertext)
         .execute(db)
         .await?;
     Ok(())

@@ -6,15 +6,25 @@
 //! decide what the request can see even if a query forgets its `WHERE org_id`.
 
 pub mod accounts;
+pub mod advisory_locks;
 pub mod dashboards;
+pub mod dimension_labels;
 pub mod embedded;
 pub mod integrations;
 pub mod invites;
+pub mod metric_definitions;
+pub mod metric_events;
+pub mod metric_snapshots;
 pub mod oauth_states;
 pub mod orgs;
 pub mod outbox;
 pub mod plans;
+pub mod raw_records;
+pub mod rollups;
 pub mod stores;
+pub mod sync_cursors;
+pub mod sync_jobs;
+pub mod usage;
 pub mod workspaces;
 
 use std::{str::FromStr, time::Duration};
@@ -139,6 +149,12 @@ impl Database {
             pg.stop().await;
         }
     }
+}
+
+/// A round trip that touches no table: the connection (or pool) answers.
+pub async fn ping(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1").execute(db).await?;
+    Ok(())
 }
 
 /// Why a request handler may run a statement as the worker role, which row-level

@@ -241,6 +241,40 @@ pub async fn remove_member(
     Ok(())
 }
 
+/// The emails of the organization's owners and admins, in order.
+pub async fn admin_emails(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT u.email FROM org_members m JOIN users u ON u.id = m.user_id
+         WHERE m.org_id = $1 AND m.role IN ('owner', 'admin') ORDER BY u.email",
+    )
+    .bind(org_id)
+    .fetch_all(db)
+    .await
+}
+
+/// Whether someone with this email is already a member of the organization.
+pub async fn has_member_with_email(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    email: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM org_members m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2)",
+    )
+    .bind(org_id)
+    .bind(email)
+    .fetch_one(db)
+    .await
+}
+
+/// The organization's plan id.
+pub async fn plan(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT plan FROM organizations WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(db)
+        .await
+}
+
 /// Adds a member (used when an invite is accepted; worker role).
 pub async fn add_member(
     db: impl PgExecutor<'_>,

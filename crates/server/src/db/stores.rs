@@ -96,3 +96,27 @@ pub async fn delete(db: impl PgExecutor<'_>, org_id: Uuid, id: Uuid) -> sqlx::Re
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A store's IANA time zone (worker role: no org scope).
+pub async fn timezone(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT timezone FROM stores WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+/// A store's ISO 4217 currency code (worker role: no org scope).
+pub async fn currency(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT currency FROM stores WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
+/// The organization a store belongs to (worker role: no org scope).
+pub async fn org_id(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar("SELECT org_id FROM stores WHERE id = $1")
+        .bind(id)
+        .fetch_one(db)
+        .await
+}

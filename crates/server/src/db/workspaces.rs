@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{error::DatabaseError, FromRow, PgExecutor};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{
     domain::WorkspaceRole,
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, ResultExt},
 };
 
 #[derive(Debug, Serialize, FromRow, ToSchema)]
@@ -23,13 +23,36 @@ pub struct Workspace {
 const SELECT: &str =
     "SELECT w.id, w.name, w.created_at, workspace_role(w.id) AS my_role FROM workspaces w";
 
-fn name_taken(e: sqlx::Error) -> ApiError {
-    match &e {
-        sqlx::Error::Database(d) if d.constraint() == Some("workspaces_org_id_name_key") => {
-            ApiError::conflict("name_taken", "a workspace with this name already exists")
-        }
-        _ => e.into(),
-    }
+/// The unique constraint on a workspace's name within its organization.
+const NAME_KEY: &str = "workspaces_org_id_name_key";
+
+fn name_taken(_: Box<dyn DatabaseError>) -> ApiError {
+    ApiError::conflict("name_taken", "a workspace with this name already exists")
+}
+
+// A workspace a user belongs to, with their role in it (no doc comment: it would
+// become the schema's description in the OpenAPI document).
+#[derive(Debug, Serialize, FromRow, ToSchema)]
+pub struct WorkspaceMembership {
+    #[serde(skip)]
+    pub org_id: Uuid,
+    pub workspace_id: Uuid,
+    pub name: String,
+    pub role: WorkspaceRole,
+}
+
+/// The user's workspaces across their organizations, by name.
+pub async fn memberships_of(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> sqlx::Result<Vec<WorkspaceMembership>> {
+    sqlx::query_as(
+        "SELECT w.org_id, w.id AS workspace_id, w.name, wm.role FROM workspace_members wm
+         JOIN workspaces w ON w.id = wm.workspace_id WHERE wm.user_id = $1 ORDER BY w.name",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await
 }
 
 /// Workspaces the caller can see (RLS: all of them for owners/admins, their own for others).
@@ -60,7 +83,7 @@ pub async fn create(db: impl PgExecutor<'_>, org_id: Uuid, name: &str) -> ApiRes
         .bind(name)
         .execute(db)
         .await
-        .map_err(name_taken)?;
+        .on_constraint(NAME_KEY, name_taken)?;
     Ok(id)
 }
 
@@ -76,7 +99,7 @@ pub async fn rename(
         .bind(name)
         .execute(db)
         .await
-        .map_err(name_taken)?;
+        .on_constraint(NAME_KEY, name_taken)?;
     Ok(done.rows_affected() == 1)
 }
 

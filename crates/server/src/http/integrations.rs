@@ -89,12 +89,7 @@ async fn update_integration(
                 "must be between 5 and 1440 minutes",
             ));
         }
-        sqlx::query("UPDATE integrations SET cadence_minutes = $3, updated_at = now() WHERE org_id = $1 AND id = $2")
-            .bind(scope.org.id)
-            .bind(id)
-            .bind(minutes)
-            .execute(&mut *scope.tx)
-            .await?;
+        db::integrations::set_cadence(&mut *scope.tx, scope.org.id, id, minutes).await?;
         scope
             .audit(
                 "integration.updated",

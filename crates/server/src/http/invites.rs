@@ -65,13 +65,8 @@ async fn create_invite(
             "invites grant admin, member or viewer; an owner can promote a member later",
         ));
     }
-    let already: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM org_members m JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 AND u.email = $2)",
-    )
-    .bind(scope.org.id)
-    .bind(email.as_str())
-    .fetch_one(&mut *scope.tx)
-    .await?;
+    let already =
+        db::orgs::has_member_with_email(&mut *scope.tx, scope.org.id, email.as_str()).await?;
     if already {
         return Err(ApiError::conflict(
             "already_member",

@@ -1,9 +1,8 @@
 //! The signed-in user: profile, memberships, personal API tokens.
 
 use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use sqlx::FromRow;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -12,9 +11,10 @@ use super::{
     extract::{ApiJson, ApiPath, CurrentUser, API_TOKEN_PREFIX},
     field, AppState,
 };
+pub use crate::db::{accounts::UserProfile, workspaces::WorkspaceMembership};
 use crate::{
     db::{self, accounts::ApiToken},
-    domain::{secrets, DisplayName, OrgRole, WorkspaceRole},
+    domain::{secrets, DisplayName, OrgRole},
     error::{ApiError, ApiResult, ErrorBody},
 };
 
@@ -31,14 +31,6 @@ pub struct Me {
     pub memberships: Vec<MembershipWithWorkspaces>,
 }
 
-#[derive(Debug, Serialize, FromRow, ToSchema)]
-pub struct UserProfile {
-    pub id: Uuid,
-    pub email: String,
-    pub name: String,
-    pub created_at: DateTime<Utc>,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MembershipWithWorkspaces {
     pub org_id: Uuid,
@@ -49,30 +41,11 @@ pub struct MembershipWithWorkspaces {
     pub workspaces: Vec<WorkspaceMembership>,
 }
 
-#[derive(Debug, Serialize, FromRow, ToSchema)]
-pub struct WorkspaceMembership {
-    #[serde(skip)]
-    pub org_id: Uuid,
-    pub workspace_id: Uuid,
-    pub name: String,
-    pub role: WorkspaceRole,
-}
-
 pub async fn load_me(state: &AppState, user_id: Uuid) -> ApiResult<Me> {
     let mut tx = state.db.user_tx(user_id).await?;
-    let user: UserProfile =
-        sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let user = db::accounts::profile(&mut *tx, user_id).await?;
     let orgs = db::orgs::list_mine(&mut *tx).await?;
-    let workspaces: Vec<WorkspaceMembership> = sqlx::query_as(
-        "SELECT w.org_id, w.id AS workspace_id, w.name, wm.role FROM workspace_members wm
-         JOIN workspaces w ON w.id = wm.workspace_id WHERE wm.user_id = $1 ORDER BY w.name",
-    )
-    .bind(user_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let workspaces = db::workspaces::memberships_of(&mut *tx, user_id).await?;
     tx.commit().await?;
     let mut by_org: std::collections::HashMap<Uuid, Vec<WorkspaceMembership>> = Default::default();
     for w in workspaces {

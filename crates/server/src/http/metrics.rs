@@ -12,6 +12,7 @@ use super::{
     AppState,
 };
 use crate::{
+    db,
     error::{ApiResult, ErrorBody},
     metrics::{engine, query::QueryConfig},
 };
@@ -44,12 +45,7 @@ async fn catalog(
     State(state): State<AppState>,
     mut scope: OrgScope,
 ) -> ApiResult<Json<Vec<CatalogEntry>>> {
-    let providers: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT provider FROM integrations WHERE org_id = $1 AND status <> 'disconnected' ORDER BY provider",
-    )
-    .bind(scope.org.id)
-    .fetch_all(&mut *scope.tx)
-    .await?;
+    let providers = db::integrations::connected_providers(&mut *scope.tx, scope.org.id).await?;
     scope.commit().await?;
     let entries = providers
         .iter()

@@ -10,6 +10,7 @@ use axum::{
 use prometheus::{Encoder, TextEncoder};
 
 use super::AppState;
+use crate::db;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,10 +26,7 @@ async fn healthz() -> impl IntoResponse {
 
 /// The database answers and every migration this binary knows is applied.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = sqlx::query("SELECT 1")
-        .execute(state.db.pool())
-        .await
-        .is_ok();
+    let database = db::ping(state.db.pool()).await.is_ok();
     let migrations = database && state.db.migrations_current().await.unwrap_or(false);
     let status = if database && migrations {
         StatusCode::OK

@@ -116,23 +116,13 @@ pub struct Usage {
     params(("org_slug" = String, Path)),
     responses((status = 200, body = Usage), (status = 404, body = ErrorBody)))]
 async fn usage(mut scope: OrgScope) -> ApiResult<Json<Usage>> {
-    let (plan, stores, integrations, events): (String, i64, i64, i64) = sqlx::query_as(
-        "SELECT o.plan,
-                (SELECT count(*) FROM stores WHERE org_id = o.id),
-                (SELECT count(*) FROM integrations WHERE org_id = o.id AND status <> 'disconnected'),
-                coalesce((SELECT metric_events FROM usage_counters WHERE org_id = o.id
-                          AND month = date_trunc('month', now() AT TIME ZONE 'UTC')::date), 0)
-         FROM organizations o WHERE o.id = $1",
-    )
-    .bind(scope.org.id)
-    .fetch_one(&mut *scope.tx)
-    .await?;
+    let usage = db::usage::of_org(&mut *scope.tx, scope.org.id).await?;
     scope.commit().await?;
     Ok(Json(Usage {
-        plan: plans::plan(&plan),
-        stores,
-        integrations,
-        metric_events_this_month: events,
+        plan: plans::plan(&usage.plan),
+        stores: usage.stores,
+        integrations: usage.integrations,
+        metric_events_this_month: usage.metric_events_this_month,
     }))
 }
 

@@ -12,13 +12,13 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use pulseboard_connectors::{with_backoff, ExposeSecret, OAuthError, RetryPolicy, SecretString};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::{
-    db::{self, outbox::NewEmail},
+    db::{self, integrations::TokenState, outbox::NewEmail},
     integrations::credentials::{self, CredentialError},
     state::AppState,
 };
@@ -55,26 +55,6 @@ pub enum TokenError {
     Database(#[from] sqlx::Error),
 }
 
-#[derive(sqlx::FromRow)]
-struct TokenState {
-    org_id: Uuid,
-    provider: String,
-    external_account_id: String,
-    account_label: String,
-    status: String,
-    expires_at: Option<DateTime<Utc>>,
-}
-
-async fn token_state(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<TokenState>> {
-    sqlx::query_as(
-        "SELECT org_id, provider, external_account_id, account_label, status, expires_at
-         FROM integrations WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-}
-
 fn usable(state: &TokenState) -> Result<(), TokenError> {
     match state.status.as_str() {
         "reauth_required" => Err(TokenError::ReauthRequired(
@@ -98,7 +78,7 @@ pub async fn access_token(
     integration_id: Uuid,
 ) -> Result<SecretString, TokenError> {
     let mut tx = app.db.worker_tx().await?;
-    let state = token_state(&mut tx, integration_id)
+    let state = db::integrations::token_state(&mut *tx, integration_id)
         .await?
         .ok_or_else(|| TokenError::Unavailable("gone".into()))?;
     tx.commit().await?;
@@ -110,14 +90,9 @@ pub async fn access_token(
     let lock = app.refresh_locks.for_integration(integration_id);
     let _in_process = lock.lock().await;
     let mut tx = app.db.worker_tx().await?;
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('pulseboard.refresh.' || $1::text, 0))",
-    )
-    .bind(integration_id)
-    .execute(&mut *tx)
-    .await?;
+    db::integrations::lock_token_refresh(&mut *tx, integration_id).await?;
     // Someone may have refreshed while we waited.
-    let state = token_state(&mut tx, integration_id)
+    let state = db::integrations::token_state(&mut *tx, integration_id)
         .await?
         .ok_or_else(|| TokenError::Unavailable("gone".into()))?;
     usable(&state)?;
@@ -216,13 +191,7 @@ async fn mark_reauth_required(
     integration_id: Uuid,
     why: &str,
 ) -> sqlx::Result<String> {
-    let state = sqlx::query_as::<_, TokenState>(
-        "SELECT org_id, provider, external_account_id, account_label, status, expires_at
-         FROM integrations WHERE id = $1 FOR UPDATE",
-    )
-    .bind(integration_id)
-    .fetch_one(&mut *conn)
-    .await?;
+    let state = db::integrations::lock_token_state(&mut *conn, integration_id).await?;
     let name = app
         .providers
         .get(&state.provider)
@@ -246,13 +215,7 @@ async fn notify_admins(
     state: &TokenState,
     provider_name: &str,
 ) -> sqlx::Result<()> {
-    let admins: Vec<String> = sqlx::query_scalar(
-        "SELECT u.email FROM org_members m JOIN users u ON u.id = m.user_id
-         WHERE m.org_id = $1 AND m.role IN ('owner', 'admin') ORDER BY u.email",
-    )
-    .bind(state.org_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let admins = db::orgs::admin_emails(&mut *conn, state.org_id).await?;
     let subject = format!(
         "Reconnect {provider_name}: {} stopped syncing",
         state.account_label

@@ -95,13 +95,14 @@ pub async fn rotate(db: &Database, vault: &Vault) -> anyhow::Result<RotationRepo
         match vault.decrypt(row.integration_id, &row.field, &row.ciphertext) {
             Ok(secret) => {
                 let sealed = vault.encrypt(row.integration_id, &row.field, &secret);
-                sqlx::query("UPDATE integration_credentials SET key_id = $3, ciphertext = $4, updated_at = now() WHERE integration_id = $1 AND field = $2")
-                    .bind(row.integration_id)
-                    .bind(&row.field)
-                    .bind(vault.active_key_id())
-                    .bind(&sealed)
-                    .execute(&mut *tx)
-                    .await?;
+                db::integrations::rekey_credential(
+                    &mut *tx,
+                    row.integration_id,
+                    &row.field,
+                    vault.active_key_id(),
+                    &sealed,
+                )
+                .await?;
                 report.reencrypted += 1;
             }
             Err(error) => report

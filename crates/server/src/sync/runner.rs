@@ -19,6 +19,7 @@ use super::{
     sink::{events_cap, DbSink, Target},
 };
 use crate::{
+    db,
     integrations::access_token::{self as tokens, TokenError},
     state::AppState,
 };
@@ -47,16 +48,6 @@ pub async fn run_next(app: &AppState, worker: &str) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-#[derive(sqlx::FromRow)]
-struct Subject {
-    org_id: Uuid,
-    store_id: Uuid,
-    provider: String,
-    status: String,
-    external_account_id: String,
-    timezone: String,
-}
-
 /// Runs the job; `None` when the lease was lost (the new owner records the outcome).
 async fn run_claimed(app: &AppState, job: &ClaimedJob, lease: Duration) -> Option<Outcome> {
     match run_inner(app, job, lease).await {
@@ -81,21 +72,11 @@ impl From<sqlx::Error> for RunError {
 
 async fn run_inner(app: &AppState, job: &ClaimedJob, lease: Duration) -> Result<Outcome, RunError> {
     let mut tx = app.db.worker_tx().await?;
-    let subject: Subject = sqlx::query_as(
-        "SELECT i.org_id, i.store_id, i.provider, i.status, i.external_account_id, s.timezone
-         FROM integrations i JOIN stores s ON s.id = i.store_id WHERE i.id = $1",
-    )
-    .bind(job.integration_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let cursors: HashMap<String, Value> = sqlx::query_as::<_, (String, Value)>(
-        "SELECT stream, cursor FROM sync_cursors WHERE integration_id = $1",
-    )
-    .bind(job.integration_id)
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .collect();
+    let subject = db::integrations::sync_subject(&mut *tx, job.integration_id).await?;
+    let cursors: HashMap<String, Value> = db::sync_cursors::list(&mut *tx, job.integration_id)
+        .await?
+        .into_iter()
+        .collect();
     tx.commit().await?;
 
     match subject.status.as_str() {
@@ -170,12 +151,7 @@ async fn run_inner(app: &AppState, job: &ClaimedJob, lease: Duration) -> Result<
                 SyncKind::Backfill => "backfill",
                 SyncKind::Incremental => "incremental",
             };
-            sqlx::query("UPDATE sync_jobs SET sync_type = $3 WHERE id = $1 AND fence = $2")
-                .bind(job.id)
-                .bind(job.fence)
-                .bind(kind)
-                .execute(app.db.pool())
-                .await?;
+            db::sync_jobs::set_sync_type(app.db.pool(), job, kind).await?;
             Outcome::Success
         }
         Err(SyncError::Sink(SinkError::LeaseLost)) => return Err(RunError::LeaseLost),

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{queue, runner};
-use crate::state::AppState;
+use crate::{db, state::AppState};
 
 /// Arbitrary, fixed: the advisory lock that elects the scheduler.
 const SCHEDULER_LOCK: i64 = 0x7075_6c73_6573_6368; // "pulsesch"
@@ -43,10 +43,7 @@ async fn schedule(app: AppState, shutdown: CancellationToken) {
         }
     }
     if let Some(mut conn) = leader {
-        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(SCHEDULER_LOCK)
-            .execute(&mut conn)
-            .await;
+        let _ = db::advisory_locks::unlock(&mut conn, SCHEDULER_LOCK).await;
         let _ = conn.close().await;
     }
 }
@@ -56,10 +53,7 @@ async fn schedule_once(app: &AppState, leader: &mut Option<PgConnection>) -> sql
         // Detached: the lock lives with this session, which must never go back to the pool.
         let conn: PoolConnection<Postgres> = app.db.pool().acquire().await?;
         let mut conn = conn.detach();
-        let won: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(SCHEDULER_LOCK)
-            .fetch_one(&mut conn)
-            .await?;
+        let won = db::advisory_locks::try_lock(&mut conn, SCHEDULER_LOCK).await?;
         if !won {
             let _ = conn.close().await;
             return Ok(());
@@ -69,7 +63,7 @@ async fn schedule_once(app: &AppState, leader: &mut Option<PgConnection>) -> sql
     }
     let conn = leader.as_mut().expect("set above");
     // Still connected, so still the holder of the lock.
-    sqlx::query("SELECT 1").execute(&mut *conn).await?;
+    db::ping(&mut *conn).await?;
     let mut tx = app.db.worker_tx().await?;
     let reaped = queue::reap_expired(&mut *tx).await?;
     let queued = queue::enqueue_due(&mut *tx).await?;

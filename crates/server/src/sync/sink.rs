@@ -17,10 +17,13 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{
-    events::{copy_events, delete_for_records, EventRow},
-    queue::{self, ClaimedJob},
+    events::{copy_events, EventRow},
+    queue::ClaimedJob,
 };
-use crate::{db::Database, domain::plans};
+use crate::{
+    db::{self, Database},
+    domain::plans,
+};
 
 /// Where a job's data goes.
 #[derive(Clone)]
@@ -60,7 +63,10 @@ pub fn local_day(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
 impl SyncSink for DbSink<'_> {
     async fn commit(&mut self, page: SyncPage) -> Result<(), SinkError> {
         let mut tx = self.db.worker_tx().await.map_err(storage)?;
-        if !queue::hold(&mut tx, self.job).await.map_err(storage)? {
+        if !db::sync_jobs::hold(&mut tx, self.job)
+            .await
+            .map_err(storage)?
+        {
             return Err(SinkError::LeaseLost);
         }
         // Events are derived before the write: each raw record stores the instants of
@@ -90,7 +96,7 @@ impl SyncSink for DbSink<'_> {
                 previous.push((record.source_record_id.as_str(), *at));
             }
         }
-        delete_for_records(
+        db::metric_events::delete_for_records(
             &mut tx,
             self.target.store_id,
             self.target.integration_id,
@@ -119,9 +125,10 @@ impl SyncSink for DbSink<'_> {
         }
 
         if !rows.is_empty() {
-            let used = count_usage(&mut tx, self.target.org_id, rows.len() as i64)
-                .await
-                .map_err(storage)?;
+            let used =
+                db::usage::add_metric_events(&mut *tx, self.target.org_id, rows.len() as i64)
+                    .await
+                    .map_err(storage)?;
             if let Some(cap) = self.target.events_per_month_cap {
                 if used > cap {
                     return Err(SinkError::PlanLimit(format!(
@@ -137,30 +144,22 @@ impl SyncSink for DbSink<'_> {
             .map_err(storage)?;
 
         if let Some(cursor) = &page.cursor {
-            sqlx::query(
-                "INSERT INTO sync_cursors (org_id, integration_id, stream, cursor) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (integration_id, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = now()",
+            db::sync_cursors::save(
+                &mut *tx,
+                self.target.org_id,
+                self.target.integration_id,
+                &page.stream,
+                cursor,
             )
-            .bind(self.target.org_id)
-            .bind(self.target.integration_id)
-            .bind(&page.stream)
-            .bind(cursor)
-            .execute(&mut *tx)
             .await
             .map_err(storage)?;
         }
         if !page.clear.is_empty() {
-            sqlx::query("DELETE FROM sync_cursors WHERE integration_id = $1 AND stream = ANY($2)")
-                .bind(self.target.integration_id)
-                .bind(&page.clear)
-                .execute(&mut *tx)
+            db::sync_cursors::clear(&mut *tx, self.target.integration_id, &page.clear)
                 .await
                 .map_err(storage)?;
         }
-        sqlx::query("UPDATE sync_jobs SET records_synced = records_synced + $2 WHERE id = $1")
-            .bind(self.job.id)
-            .bind(page.records.len() as i64)
-            .execute(&mut *tx)
+        db::sync_jobs::add_records_synced(&mut *tx, self.job.id, page.records.len() as i64)
             .await
             .map_err(storage)?;
         tx.commit().await.map_err(storage)?;
@@ -234,35 +233,19 @@ async fn upsert_raw(
     let updated: Vec<Option<DateTime<Utc>>> = records.iter().map(|r| r.record.updated_at).collect();
     let payloads: Vec<&serde_json::Value> = records.iter().map(|r| &r.record.payload).collect();
     let times: Vec<String> = records.iter().map(Derived::event_times).collect();
-    // One statement: `previous` reads the rows as they were before the upsert.
-    let written: Vec<(String, String, Vec<DateTime<Utc>>)> = sqlx::query_as(
-        "WITH incoming AS (
-             SELECT * FROM unnest($3::text[], $4::text[], $5::timestamptz[], $6::jsonb[], $7::text[]) AS x(t, e, u, p, times)
-         ), previous AS (
-             SELECT r.object_type, r.external_id, r.event_times
-             FROM raw_records r JOIN incoming i ON r.object_type = i.t AND r.external_id = i.e
-             WHERE r.integration_id = $2
-         ), written AS (
-             INSERT INTO raw_records (org_id, integration_id, object_type, external_id, source_updated_at, payload, event_times)
-             SELECT $1, $2, t, e, u, p, times::timestamptz[] FROM incoming
-             ON CONFLICT (integration_id, object_type, external_id) DO UPDATE
-             SET payload = excluded.payload, source_updated_at = excluded.source_updated_at,
-                 event_times = excluded.event_times, synced_at = now()
-             WHERE raw_records.source_updated_at IS NULL OR excluded.source_updated_at IS NULL
-                OR excluded.source_updated_at >= raw_records.source_updated_at
-             RETURNING object_type, external_id
-         )
-         SELECT w.object_type, w.external_id, coalesce(p.event_times, '{}')
-         FROM written w LEFT JOIN previous p USING (object_type, external_id)",
+    // One statement: it reports the event instants of the versions it replaced.
+    let written = db::raw_records::upsert(
+        &mut *conn,
+        target.org_id,
+        target.integration_id,
+        &db::raw_records::Columns {
+            object_types: &types,
+            external_ids: &ids,
+            updated_at: &updated,
+            payloads: &payloads,
+            event_times: &times,
+        },
     )
-    .bind(target.org_id)
-    .bind(target.integration_id)
-    .bind(&types)
-    .bind(&ids)
-    .bind(&updated)
-    .bind(&payloads)
-    .bind(&times)
-    .fetch_all(&mut *conn)
     .await?;
     let mut previous: std::collections::HashMap<(String, String), Vec<DateTime<Utc>>> = written
         .into_iter()
@@ -296,33 +279,14 @@ async fn save_labels(
     let dimensions: Vec<&str> = latest.keys().map(|(d, _)| *d).collect();
     let values: Vec<&str> = latest.keys().map(|(_, v)| *v).collect();
     let names: Vec<&str> = latest.values().copied().collect();
-    sqlx::query(
-        "INSERT INTO dimension_labels (org_id, store_id, dimension, value, label)
-         SELECT $1, $2, d, v, l FROM unnest($3::text[], $4::text[], $5::text[]) AS x(d, v, l)
-         ON CONFLICT (store_id, dimension, value) DO UPDATE SET label = excluded.label, updated_at = now()
-         WHERE dimension_labels.label <> excluded.label",
+    db::dimension_labels::upsert(
+        conn,
+        target.org_id,
+        target.store_id,
+        &dimensions,
+        &values,
+        &names,
     )
-    .bind(target.org_id)
-    .bind(target.store_id)
-    .bind(&dimensions)
-    .bind(&values)
-    .bind(&names)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Adds to this month's event count and returns the new total.
-async fn count_usage(conn: &mut PgConnection, org_id: Uuid, events: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO usage_counters (org_id, month, metric_events)
-         VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $2)
-         ON CONFLICT (org_id, month) DO UPDATE SET metric_events = usage_counters.metric_events + excluded.metric_events
-         RETURNING metric_events",
-    )
-    .bind(org_id)
-    .bind(events)
-    .fetch_one(conn)
     .await
 }
 
@@ -335,25 +299,13 @@ async fn mark_dirty(
         return Ok(());
     }
     let days: Vec<NaiveDate> = days.iter().copied().collect();
-    sqlx::query(
-        "INSERT INTO rollup_dirty_days (org_id, store_id, day) SELECT $1, $2, unnest($3::date[])
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(target.org_id)
-    .bind(target.store_id)
-    .bind(&days)
-    .execute(conn)
-    .await?;
-    Ok(())
+    db::rollups::mark_dirty_days(conn, target.org_id, target.store_id, &days).await
 }
 
 /// The plan cap of an organization's monthly events.
 pub async fn events_cap(db: &Database, org_id: Uuid) -> sqlx::Result<Option<i64>> {
     let mut tx = db.worker_tx().await?;
-    let plan: String = sqlx::query_scalar("SELECT plan FROM organizations WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let plan = crate::db::orgs::plan(&mut *tx, org_id).await?;
     tx.commit().await?;
     Ok(plans::plan(&plan).max_events_per_month)
 }

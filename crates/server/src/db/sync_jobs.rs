@@ -1,0 +1,315 @@
+//! The job queue's table, `sync_jobs` (DESIGN §7): queuing, claiming, leases,
+//! outcomes and the monitoring view. The queue's rules (when to retry, what a lost
+//! fence means) are in `sync::queue`; these are its statements.
+//!
+//! Every write after a claim names the job's fencing token, or runs after
+//! [`hold`] has locked the row for that token.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A claimed job.
+#[derive(Debug, Clone, FromRow)]
+pub struct ClaimedJob {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub integration_id: Uuid,
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub fence: i64,
+}
+
+/// Inserts a queued job unless the integration has a live (queued or running) one;
+/// the new job's id, or `None` when there was one already.
+pub async fn insert_unless_live(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    integration_id: Uuid,
+    trigger: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "INSERT INTO sync_jobs (id, org_id, integration_id, trigger) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (integration_id) WHERE status IN ('queued', 'running') DO NOTHING
+         RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(org_id)
+    .bind(integration_id)
+    .bind(trigger)
+    .fetch_optional(db)
+    .await
+}
+
+/// The integration's live (queued or running) job.
+pub async fn live_for_integration(
+    db: impl PgExecutor<'_>,
+    integration_id: Uuid,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar(
+        "SELECT id FROM sync_jobs WHERE integration_id = $1 AND status IN ('queued', 'running')",
+    )
+    .bind(integration_id)
+    .fetch_one(db)
+    .await
+}
+
+/// Queues a job for every active integration whose cadence has passed since its last
+/// sync and that has no live job. Idempotent: the partial unique index makes a
+/// second pass (or a second scheduler) add nothing.
+pub async fn enqueue_due(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "INSERT INTO sync_jobs (id, org_id, integration_id, trigger)
+         SELECT gen_random_uuid(), i.org_id, i.id, 'schedule' FROM integrations i
+         WHERE i.status IN ('active', 'syncing', 'error')
+           AND (i.last_synced_at IS NULL OR i.last_synced_at + make_interval(mins => i.cadence_minutes) <= now())
+           AND NOT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.integration_id = i.id AND j.status IN ('queued', 'running'))
+           -- A job that just failed for good waits a cadence before the schedule tries again.
+           AND NOT EXISTS (SELECT 1 FROM sync_jobs j WHERE j.integration_id = i.id AND j.status = 'failed'
+                           AND j.finished_at + make_interval(mins => i.cadence_minutes) > now())
+         ON CONFLICT (integration_id) WHERE status IN ('queued', 'running') DO NOTHING",
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// Claims the next due job for `worker`, with a lease of `lease`.
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    worker: &str,
+    lease: Duration,
+) -> sqlx::Result<Option<ClaimedJob>> {
+    sqlx::query_as(
+        "UPDATE sync_jobs j
+         SET status = 'running', attempt = j.attempt + 1, locked_by = $1, fence = j.fence + 1,
+             lease_expires_at = now() + $2 * interval '1 millisecond', heartbeat_at = now(),
+             started_at = coalesce(j.started_at, now())
+         FROM (SELECT id FROM sync_jobs WHERE status = 'queued' AND run_after <= now()
+               ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED) next
+         WHERE j.id = next.id
+         RETURNING j.id, j.org_id, j.integration_id, j.attempt, j.max_attempts, j.fence",
+    )
+    .bind(worker)
+    .bind(lease.as_millis() as f64)
+    .fetch_optional(db)
+    .await
+}
+
+/// Extends the lease; false when the job is no longer this worker's.
+pub async fn heartbeat(
+    db: impl PgExecutor<'_>,
+    job: &ClaimedJob,
+    lease: Duration,
+) -> sqlx::Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE sync_jobs SET heartbeat_at = now(), lease_expires_at = now() + $3 * interval '1 millisecond'
+         WHERE id = $1 AND fence = $2 AND status = 'running'",
+    )
+    .bind(job.id)
+    .bind(job.fence)
+    .bind(lease.as_millis() as f64)
+    .execute(db)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Locks the job row if it is still this worker's (inside a page commit).
+pub async fn hold(conn: &mut PgConnection, job: &ClaimedJob) -> sqlx::Result<bool> {
+    Ok(sqlx::query_scalar::<_, i32>(
+        "SELECT 1 FROM sync_jobs WHERE id = $1 AND fence = $2 AND status = 'running' FOR UPDATE",
+    )
+    .bind(job.id)
+    .bind(job.fence)
+    .fetch_optional(conn)
+    .await?
+    .is_some())
+}
+
+/// Requeues jobs whose worker stopped heartbeating; a job out of attempts fails.
+pub async fn reap_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE sync_jobs
+         SET status = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'queued' END,
+             finished_at = CASE WHEN attempt >= max_attempts THEN now() END,
+             locked_by = NULL, lease_expires_at = NULL, run_after = now(),
+             error = 'the worker stopped responding before finishing (lease expired)'
+         WHERE status = 'running' AND lease_expires_at < now()",
+    )
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
+/// Records a finished job as a success.
+pub async fn mark_success(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sync_jobs SET status = 'success', finished_at = now(), locked_by = NULL,
+                lease_expires_at = NULL, error = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Puts a job back in the queue to run again after `delay_ms`, spending the attempt.
+pub async fn requeue_retry(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    delay_ms: f64,
+    message: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sync_jobs SET status = 'queued', locked_by = NULL, lease_expires_at = NULL,
+                run_after = now() + $2 * interval '1 millisecond', error = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(delay_ms)
+    .bind(message)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Puts a job back in the queue to run after `wait_ms` without spending an attempt.
+pub async fn requeue_rate_limited(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    wait_ms: f64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sync_jobs SET status = 'queued', locked_by = NULL, lease_expires_at = NULL,
+                attempt = attempt - 1, run_after = now() + $2 * interval '1 millisecond',
+                error = 'waiting for the provider''s rate limit to reset' WHERE id = $1",
+    )
+    .bind(id)
+    .bind(wait_ms)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records a job as failed for good, with the failure's code in `error_details`.
+pub async fn mark_failed(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    message: &str,
+    code: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sync_jobs SET status = 'failed', finished_at = now(), locked_by = NULL,
+                lease_expires_at = NULL, error = $2, error_details = jsonb_build_object('code', $3::text)
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(message)
+    .bind(code)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn mark_cancelled(db: impl PgExecutor<'_>, id: Uuid, message: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE sync_jobs SET status = 'cancelled', finished_at = now(), locked_by = NULL,
+                lease_expires_at = NULL, error = $2 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(message)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records whether the run was a backfill or incremental, if the job is still this
+/// worker's (fenced).
+pub async fn set_sync_type(
+    db: impl PgExecutor<'_>,
+    job: &ClaimedJob,
+    kind: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sync_jobs SET sync_type = $3 WHERE id = $1 AND fence = $2")
+        .bind(job.id)
+        .bind(job.fence)
+        .bind(kind)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Counts a page's records against the job (inside the page commit, after [`hold`]).
+pub async fn add_records_synced(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    records: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sync_jobs SET records_synced = records_synced + $2 WHERE id = $1")
+        .bind(id)
+        .bind(records)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A job as the monitoring API shows it.
+#[derive(Debug, Serialize, FromRow, ToSchema)]
+pub struct JobView {
+    pub id: Uuid,
+    pub integration_id: Uuid,
+    pub provider: String,
+    pub account_label: String,
+    /// `queued`, `running`, `success`, `failed` or `cancelled`.
+    pub status: String,
+    pub trigger: String,
+    /// `backfill` or `incremental`, once known.
+    pub sync_type: Option<String>,
+    pub attempt: i32,
+    pub max_attempts: i32,
+    pub records_synced: i64,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Seconds from start to finish (or until now while running).
+    pub duration_seconds: Option<f64>,
+}
+
+/// The monitoring view of jobs; callers add the WHERE clause.
+const VIEW_SELECT: &str = "SELECT j.id, j.integration_id, i.provider, i.account_label, j.status, j.trigger,
+        j.sync_type, j.attempt, j.max_attempts, j.records_synced, j.error, j.created_at, j.started_at,
+        j.finished_at,
+        extract(epoch FROM coalesce(j.finished_at, CASE WHEN j.status = 'running' THEN now() END) - j.started_at)::float8
+            AS duration_seconds
+    FROM sync_jobs j JOIN integrations i ON i.id = j.integration_id";
+
+pub async fn recent(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<JobView>> {
+    sqlx::query_as(&format!(
+        "{VIEW_SELECT} WHERE j.org_id = $1 ORDER BY j.created_at DESC LIMIT $2"
+    ))
+    .bind(org_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn view(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<JobView>> {
+    sqlx::query_as(&format!("{VIEW_SELECT} WHERE j.org_id = $1 AND j.id = $2"))
+        .bind(org_id)
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
