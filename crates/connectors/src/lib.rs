@@ -12,14 +12,15 @@
 mod catalog;
 mod config;
 mod provider;
+#[macro_use]
 mod registry;
 mod settings;
 mod support;
 mod sync;
 
-// One folder per provider; each also has a line in `registry.rs`.
-pub mod shopify;
-pub mod stripe;
+// One folder per provider, and its name in this list, which declares its
+// (public) module and puts its `PROVIDER` in `PROVIDERS` (see `registry.rs`).
+providers!(stripe, shopify);
 
 pub use catalog::{
     Aggregation, AuthKind, KeyField, MetricKind, MetricSpec, MetricUnit, ProviderInfo, Ratio,
@@ -29,7 +30,7 @@ pub use provider::{
     oauth_callback_error, AccountInfo, AccountRef, AuthorizeRequest, CallbackParams, CodeExchange,
     Connected, Provider, TokenSet,
 };
-pub use registry::{setting_vars, ProviderDef, Registry, PROVIDERS};
+pub use registry::{setting_vars, ProviderDef, Registry};
 pub use settings::{Scoped, SettingSpec, Settings};
 pub use shopify::{
     sign_shopify_callback, verify_shopify_callback, verify_shopify_webhook, ShopDomain,

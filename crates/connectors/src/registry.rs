@@ -1,5 +1,6 @@
-//! The providers this build offers: one line per provider in [`PROVIDERS`], and
-//! the [`Registry`] of configured instances the server looks them up in.
+//! The providers this build offers: one name per provider in the
+//! `providers!` list at the crate root, which makes [`PROVIDERS`], and the
+//! [`Registry`] of configured instances the server looks them up in.
 
 use std::{collections::BTreeMap, fmt, sync::Arc};
 
@@ -7,7 +8,7 @@ use crate::{
     catalog::ProviderInfo,
     config::{HttpConfig, ProvidersConfig},
     settings::{env_var, Scoped, SettingSpec},
-    shopify, stripe, ConnectorError, Provider,
+    ConnectorError, Provider, PROVIDERS,
 };
 
 /// Builds a provider from its settings; fails when a setting is malformed.
@@ -33,8 +34,21 @@ impl ProviderDef {
     }
 }
 
-/// Every built-in provider. Adding one is a folder in `src/` and a line here.
-pub const PROVIDERS: &[ProviderDef] = &[stripe::PROVIDER, shopify::PROVIDER];
+/// Declares the provider modules and [`PROVIDERS`]; invoked once, in
+/// `lib.rs`, as `providers!(stripe, shopify);`.
+///
+/// Each name is a folder `src/<name>/` whose `mod.rs` has
+/// `pub const PROVIDER: ProviderDef`. Adding a provider is that folder and its
+/// name in the list.
+macro_rules! providers {
+    ($($provider:ident),+ $(,)?) => {
+        $(pub mod $provider;)+
+
+        /// Every built-in provider, in the order of the `providers!` list in
+        /// `lib.rs`. Adding one is a folder in `src/` and its name in that list.
+        pub const PROVIDERS: &[$crate::ProviderDef] = &[$($provider::PROVIDER),+];
+    };
+}
 
 /// Every setting of every provider, as `(variable, spec)`.
 pub fn setting_vars() -> impl Iterator<Item = (String, &'static SettingSpec)> {
@@ -93,12 +107,16 @@ mod tests {
     #[test]
     fn registry_holds_the_built_in_providers() {
         let registry = Registry::from_config(&ProvidersConfig::default()).unwrap();
-        assert_eq!(registry.ids().collect::<Vec<_>>(), ["shopify", "stripe"]);
+        let mut listed: Vec<&str> = PROVIDERS.iter().map(|def| def.id).collect();
+        listed.sort_unstable();
+        let ids: Vec<&str> = registry.ids().collect();
+        assert_eq!(ids, listed, "every listed provider, ordered by id");
+        assert!(ids.contains(&"shopify") && ids.contains(&"stripe"));
         let stripe = registry.get("stripe").unwrap().info();
         assert!(!stripe.oauth_configured);
         assert!(stripe.api_key.is_some());
         assert!(registry.get("ga4").is_none());
-        assert_eq!(format!("{registry:?}"), r#"["shopify", "stripe"]"#);
+        assert_eq!(format!("{registry:?}"), format!("{ids:?}"));
     }
 
     #[test]

@@ -18,22 +18,32 @@
 //!
 //! The simulator is never linked into request handling of the real server.
 
-// The providers, one folder each: its `router()` serves its API and its
-// `/_sim/*` controls, its `settings()` the server's variables for it. Beyond
-// its folder, a provider is named here, in `app()`, in `connector_settings()`,
-// and (for its configuration and generated data) in `SimulatorConfig` and
-// `World`.
-mod shopify;
-mod stripe;
+// The providers, one folder each (see `provider.rs` for what a folder
+// gives): adding one is its folder and its name in this list, which declares
+// the module, lists it in `PROVIDERS` and re-exports its `defaults` and
+// `endpoints`.
+#[macro_use]
+mod provider;
+providers!(stripe, shopify);
 
 mod common;
 
-use std::{collections::BTreeMap, future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    any::{Any, TypeId},
+    collections::{BTreeMap, HashMap},
+    future::Future,
+    net::SocketAddr,
+    sync::Arc,
+    time::Duration,
+};
 
 use axum::Router;
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-use crate::common::{clock::Clock, faults::Faults, lock};
+use crate::{
+    common::{clock::Clock, faults::Faults, lock},
+    provider::ProviderData,
+};
 pub use crate::{
     common::{
         clock::DataConfig,
@@ -58,22 +68,15 @@ pub use crate::{
     },
 };
 
-/// Default credentials the simulator accepts; point the connectors at these.
-pub mod defaults {
-    pub use crate::{shopify::defaults::*, stripe::defaults::*};
-}
-
-/// Endpoint names, for fault scripting and call counting.
-pub mod endpoints {
-    pub use crate::{shopify::endpoints::*, stripe::endpoints::*};
-}
-
 /// The environment variables that point a Pulseboard server at a simulator
 /// listening at `base` (`http://127.0.0.1:4010`, no trailing slash), with the
 /// [`defaults`] credentials (the settings `pulseboard simulator` prints), as
 /// `(name, value)` pairs.
 pub fn connector_settings(base: &str) -> Vec<(String, String)> {
-    [stripe::settings(base), shopify::settings(base)].concat()
+    PROVIDERS
+        .iter()
+        .flat_map(|provider| (provider.settings)(base))
+        .collect()
 }
 
 /// What the simulator accepts and answers.
@@ -129,6 +132,8 @@ pub(crate) struct World {
     clock: Clock,
     stripe: stripe::Data,
     shopify: shopify::Data,
+    /// The data of every other provider, by its type (see [`World::data`]).
+    others: HashMap<TypeId, Box<dyn ProviderData>>,
 }
 
 impl World {
@@ -137,7 +142,26 @@ impl World {
             clock: Clock::new(&config.data),
             stripe: stripe::Data::new(config),
             shopify: shopify::Data::new(config),
+            others: HashMap::new(),
         }
+    }
+
+    /// A provider's own data (one value per type `T`), created with `new` on
+    /// first use, and the clock to generate it up to. Whatever is here is
+    /// advanced with the clock.
+    // For providers that keep their data in their folder; Stripe and Shopify
+    // have the typed fields above, so no built-in provider calls this.
+    #[allow(dead_code)]
+    pub fn data<T: ProviderData>(&mut self, new: impl FnOnce() -> T) -> (&Clock, &mut T) {
+        let data: &mut dyn Any = self
+            .others
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Box::new(new()))
+            .as_mut();
+        let data = data
+            .downcast_mut::<T>()
+            .expect("the world keeps each provider's data under its own type");
+        (&self.clock, data)
     }
 
     /// The data clock.
@@ -162,6 +186,9 @@ impl World {
             self.clock.end = t;
             self.stripe.advance(t);
             self.shopify.advance(t);
+            for data in self.others.values_mut() {
+                data.advance(t);
+            }
         }
         self.clock.end
     }
@@ -175,11 +202,12 @@ fn app(config: SimulatorConfig) -> (Router, AppState) {
         faults: Faults::default(),
         shopify: shopify::State::default(),
     });
-    let router = Router::new()
-        .merge(stripe::router())
-        .merge(shopify::router())
-        .merge(common::controls::router())
-        .with_state(state.clone());
+    let router = PROVIDERS
+        .iter()
+        .fold(Router::new(), |router, provider| {
+            router.merge((provider.router)(&state))
+        })
+        .merge(common::controls::router().with_state(state.clone()));
     (router, state)
 }
 
@@ -233,7 +261,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, "provider simulator listening");
+    let providers: Vec<&str> = PROVIDERS.iter().map(|provider| provider.name).collect();
+    tracing::info!(
+        addr = %listener.local_addr()?,
+        ?providers,
+        "provider simulator listening"
+    );
     let (router, _) = app(config);
     axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
@@ -422,8 +455,66 @@ mod tests {
     use super::*;
 
     #[test]
+    fn providers_have_distinct_names_and_settings_of_their_own() {
+        let base = "http://127.0.0.1:4010";
+        let mut names: Vec<&str> = PROVIDERS.iter().map(|provider| provider.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), PROVIDERS.len());
+        for provider in PROVIDERS {
+            let prefix = format!("PULSEBOARD_{}_", provider.name.to_ascii_uppercase());
+            let settings = (provider.settings)(base);
+            assert!(!settings.is_empty(), "{}", provider.name);
+            for (name, value) in settings {
+                assert!(name.starts_with(&prefix), "{name}");
+                if value.starts_with(base) {
+                    let under = format!("{base}/{}", provider.name);
+                    assert!(value.starts_with(&under), "{name}={value}");
+                }
+            }
+        }
+    }
+
+    /// Data a provider keeps in the world: it records the clock moves.
+    #[derive(Debug)]
+    struct Recorder {
+        created_at: i64,
+        advances: Vec<i64>,
+    }
+
+    impl ProviderData for Recorder {
+        fn advance(&mut self, t: i64) {
+            self.advances.push(t);
+        }
+    }
+
+    #[test]
+    fn a_providers_own_data_lives_in_the_world_and_moves_with_the_clock() {
+        let config = SimulatorConfig::default();
+        let mut world = World::new(&config);
+        let start = world.end();
+        world.advance_to(start + 60);
+        let (clock, recorder) = world.data(|| Recorder {
+            created_at: start + 60,
+            advances: Vec::new(),
+        });
+        assert_eq!(clock.end, recorder.created_at);
+        world.advance_to(start + 120);
+        world.advance_to(start + 90);
+        let (_, recorder) = world.data(|| -> Recorder { unreachable!("created once") });
+        assert_eq!(recorder.created_at, start + 60);
+        assert_eq!(recorder.advances, [start + 120]);
+    }
+
+    #[test]
     fn connector_settings_point_a_server_at_the_simulator() {
-        let settings = connector_settings("http://127.0.0.1:4010");
+        // Stripe's and Shopify's, whatever other providers are listed.
+        let settings: Vec<(String, String)> = connector_settings("http://127.0.0.1:4010")
+            .into_iter()
+            .filter(|(name, _)| {
+                name.starts_with("PULSEBOARD_STRIPE_") || name.starts_with("PULSEBOARD_SHOPIFY_")
+            })
+            .collect();
         let expected = [
             ("PULSEBOARD_STRIPE_CLIENT_ID", "ca_sim_pulseboard"),
             (

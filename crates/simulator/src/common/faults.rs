@@ -13,15 +13,11 @@ use std::{
     time::Duration,
 };
 
-use axum::{
-    http::{header::RETRY_AFTER, StatusCode},
-    response::{IntoResponse, Response},
-    Json,
-};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::lock;
+use crate::provider::{failure_response, Failure};
 
 /// Something an endpoint can be told to do instead of (or before) its normal work.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +117,8 @@ impl Faults {
     }
 
     /// The first thing every handler does: count the call and apply generic
-    /// faults. `Err` is a finished response (500, 429); `Ok` says whether an
+    /// faults. `Err` is a finished response (500, 429, in the shape of the
+    /// provider the endpoint belongs to); `Ok` says whether an
     /// endpoint-specific fault applies.
     pub async fn enter(&self, endpoint: &str) -> Result<Option<Scripted>, Response> {
         match self.take(endpoint) {
@@ -132,68 +129,22 @@ impl Faults {
                 tokio::time::sleep(Duration::from_millis(millis)).await;
                 Ok(None)
             }
-            Some(Fault::ServerError) if endpoint.starts_with("shopify.") => Err((
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Json(json!({ "errors": "Internal Server Error" })),
-            )
-                .into_response()),
-            Some(Fault::ServerError) => Err((
-                StatusCode::INTERNAL_SERVER_ERROR,
-                [(STRIPE_SHOULD_RETRY, "true")],
-                Json(json!({
-                    "error": {
-                        "type": "api_error",
-                        "message": "The simulator was scripted to fail this request."
-                    }
-                })),
-            )
-                .into_response()),
-            Some(Fault::RateLimited { retry_after_secs }) if endpoint.starts_with("shopify.") => {
-                Err((
-                    StatusCode::TOO_MANY_REQUESTS,
-                    [(RETRY_AFTER, retry_after_secs.to_string())],
-                    Json(json!({
-                        "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
-                    })),
-                )
-                    .into_response())
-            }
-            Some(Fault::RateLimited { retry_after_secs }) => {
-                Err(stripe_rate_limited(retry_after_secs))
-            }
+            Some(Fault::ServerError) => Err(failure_response(endpoint, Failure::ServerError)),
+            Some(Fault::RateLimited { retry_after_secs }) => Err(failure_response(
+                endpoint,
+                Failure::RateLimited { retry_after_secs },
+            )),
         }
     }
 }
 
-/// Stripe's hint to its client libraries that a request may be retried.
-pub(crate) const STRIPE_SHOULD_RETRY: &str = "stripe-should-retry";
-
-/// Stripe's 429: an `invalid_request_error` with code `rate_limit` (Stripe has
-/// no `rate_limit_error` type), plus `Retry-After` and `Stripe-Should-Retry`.
-pub(crate) fn stripe_rate_limited(retry_after_secs: u64) -> Response {
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [
-            (RETRY_AFTER, retry_after_secs.to_string()),
-            (
-                axum::http::HeaderName::from_static(STRIPE_SHOULD_RETRY),
-                "true".to_owned(),
-            ),
-        ],
-        Json(json!({
-            "error": {
-                "type": "invalid_request_error",
-                "code": "rate_limit",
-                "message": "Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits."
-            }
-        })),
-    )
-        .into_response()
-}
-
 #[cfg(test)]
 mod tests {
+    use axum::http::{header::RETRY_AFTER, StatusCode};
+
     use super::*;
+
+    const STRIPE_SHOULD_RETRY: &str = "stripe-should-retry";
 
     #[tokio::test]
     async fn faults_apply_in_order_and_run_out() {
@@ -250,6 +201,15 @@ mod tests {
         let failed = faults.enter("stripe.charges").await.unwrap_err();
         assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(failed.headers()[STRIPE_SHOULD_RETRY], "true");
+    }
+
+    #[tokio::test]
+    async fn names_no_provider_owns_get_a_plain_error() {
+        let faults = Faults::default();
+        faults.script("stripex.charges", Fault::ServerError, 1);
+        let failed = faults.enter("stripex.charges").await.unwrap_err();
+        assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(failed.headers().get(STRIPE_SHOULD_RETRY).is_none());
     }
 
     #[test]

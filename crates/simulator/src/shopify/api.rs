@@ -10,7 +10,7 @@ use std::{
 use axum::{
     body::Bytes,
     extract::{Path, Query, State},
-    http::{HeaderMap, StatusCode},
+    http::{header::RETRY_AFTER, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -27,9 +27,30 @@ use crate::{
         http::{body_params, found, random_token},
         lock,
     },
+    provider::Failure,
     shopify::endpoints,
     AppState,
 };
+
+/// Shopify's answer to a scripted failure: its plain `{"errors": "…"}` 500
+/// or REST-style 429.
+pub(crate) fn failure(failure: Failure) -> Response {
+    match failure {
+        Failure::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "errors": "Internal Server Error" })),
+        )
+            .into_response(),
+        Failure::RateLimited { retry_after_secs } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(RETRY_AFTER, retry_after_secs.to_string())],
+            Json(json!({
+                "errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."
+            })),
+        )
+            .into_response(),
+    }
+}
 
 /// Issued codes and tokens, each bound to its shop.
 #[derive(Debug, Default)]

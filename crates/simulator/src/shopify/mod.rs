@@ -16,7 +16,15 @@ use std::{collections::BTreeMap, sync::Mutex};
 use axum::Router;
 
 use self::gen::{ShopGen, ShopParams};
-use crate::{common::clock::Clock, AppState, SimulatorConfig};
+use crate::{common::clock::Clock, provider::SimProvider, AppState, SimulatorConfig};
+
+/// Shopify in the simulator's list of providers.
+pub(crate) const PROVIDER: SimProvider = SimProvider {
+    name: "shopify",
+    router: |sim| router().with_state(sim.clone()),
+    settings,
+    failure: api::failure,
+};
 
 /// Credentials the simulated Shopify app accepts by default (all of them are
 /// in [`crate::defaults`]).
@@ -77,14 +85,14 @@ impl Default for ThrottleConfig {
 
 /// Every Shopify route: OAuth, the GraphQL Admin API and the
 /// `/_sim/shopify/{shop}/*` controls.
-pub(crate) fn router() -> Router<AppState> {
+fn router() -> Router<AppState> {
     Router::new().merge(api::router()).merge(controls::router())
 }
 
 /// The environment variables that point a Pulseboard server at the simulated
 /// Shopify of a simulator listening at `base`, with the default credentials.
 /// The shop URL keeps a literal `{shop}` for the server to fill in.
-pub(crate) fn settings(base: &str) -> Vec<(String, String)> {
+fn settings(base: &str) -> Vec<(String, String)> {
     [
         (
             "PULSEBOARD_SHOPIFY_API_KEY",

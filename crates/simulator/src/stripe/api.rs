@@ -8,7 +8,10 @@ use std::{collections::HashMap, time::Instant};
 use axum::{
     body::Bytes,
     extract::{Query, State},
-    http::{header::AUTHORIZATION, HeaderMap, StatusCode},
+    http::{
+        header::{AUTHORIZATION, RETRY_AFTER},
+        HeaderMap, HeaderName, StatusCode,
+    },
     response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
@@ -19,10 +22,11 @@ use url::Url;
 
 use crate::{
     common::{
-        faults::{stripe_rate_limited, Scripted},
+        faults::Scripted,
         http::{body_params, found, random_token},
         lock,
     },
+    provider::Failure,
     stripe::endpoints,
     AppState,
 };
@@ -81,6 +85,48 @@ impl TokenBucket {
             Err(((1.0 - self.tokens) / self.per_second).ceil().max(1.0) as u64)
         }
     }
+}
+
+/// Stripe's hint to its client libraries that a request may be retried.
+const STRIPE_SHOULD_RETRY: HeaderName = HeaderName::from_static("stripe-should-retry");
+
+/// Stripe's answer to a scripted failure: an `api_error` 500 or its 429, both
+/// saying they may be retried.
+pub(crate) fn failure(failure: Failure) -> Response {
+    match failure {
+        Failure::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(STRIPE_SHOULD_RETRY, "true")],
+            Json(json!({
+                "error": {
+                    "type": "api_error",
+                    "message": "The simulator was scripted to fail this request."
+                }
+            })),
+        )
+            .into_response(),
+        Failure::RateLimited { retry_after_secs } => stripe_rate_limited(retry_after_secs),
+    }
+}
+
+/// Stripe's 429: an `invalid_request_error` with code `rate_limit` (Stripe has
+/// no `rate_limit_error` type), plus `Retry-After` and `Stripe-Should-Retry`.
+fn stripe_rate_limited(retry_after_secs: u64) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (RETRY_AFTER, retry_after_secs.to_string()),
+            (STRIPE_SHOULD_RETRY, "true".to_owned()),
+        ],
+        Json(json!({
+            "error": {
+                "type": "invalid_request_error",
+                "code": "rate_limit",
+                "message": "Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits."
+            }
+        })),
+    )
+        .into_response()
 }
 
 /// The common preamble of every `/v1/*` handler: count the call and apply

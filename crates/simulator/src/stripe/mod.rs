@@ -14,7 +14,15 @@ use axum::Router;
 
 pub(crate) use self::api::Store;
 use self::gen::{StripeGen, StripeParams};
-use crate::{common::clock::Clock, AppState, SimulatorConfig};
+use crate::{common::clock::Clock, provider::SimProvider, AppState, SimulatorConfig};
+
+/// Stripe in the simulator's list of providers.
+pub(crate) const PROVIDER: SimProvider = SimProvider {
+    name: "stripe",
+    router: |sim| router().with_state(sim.clone()),
+    settings,
+    failure: api::failure,
+};
 
 /// Credentials the simulated Stripe platform accepts by default (all of them
 /// are in [`crate::defaults`]).
@@ -79,7 +87,7 @@ pub(crate) fn default_config() -> StripeSimConfig {
 
 /// Every Stripe route: OAuth, the account, the list endpoints and the
 /// `/_sim/stripe/*` controls.
-pub(crate) fn router() -> Router<AppState> {
+fn router() -> Router<AppState> {
     Router::new()
         .merge(api::router())
         .merge(lists::router())
@@ -88,7 +96,7 @@ pub(crate) fn router() -> Router<AppState> {
 
 /// The environment variables that point a Pulseboard server at the simulated
 /// Stripe of a simulator listening at `base`, with the default credentials.
-pub(crate) fn settings(base: &str) -> Vec<(String, String)> {
+fn settings(base: &str) -> Vec<(String, String)> {
     [
         (
             "PULSEBOARD_STRIPE_CLIENT_ID",
