@@ -120,7 +120,7 @@ pub struct Config {
     pub providers: Settings,
     /// How often the background loops (mail outbox) wake up.
     pub background_interval: Duration,
-    pub sync: crate::sync::SyncSettings,
+    pub sync: SyncSettings,
 }
 
 impl Config {
@@ -156,7 +156,7 @@ impl Config {
             max_body_bytes: args.max_body_bytes,
             log_format: args.log_format,
             background_interval: Duration::from_secs(2),
-            sync: crate::sync::SyncSettings::default(),
+            sync: SyncSettings::default(),
         };
         config.validate_providers()?;
         Ok(config)
@@ -207,4 +207,28 @@ pub fn provider_settings_help() -> String {
         help.push_str(&format!("  {var}\n          {}{default}\n", spec.help));
     }
     help
+}
+
+/// Settings of the sync engine (tests shorten them).
+#[derive(Debug, Clone)]
+pub struct SyncSettings {
+    /// Worker loops per process; 0 runs none (tests drive jobs themselves).
+    pub workers: usize,
+    /// How long a claim lasts without a heartbeat.
+    pub lease: Duration,
+    /// How often the scheduler enqueues due integrations and reaps expired leases.
+    pub schedule_every: Duration,
+    /// How often idle workers look for work.
+    pub poll_every: Duration,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            lease: Duration::from_secs(60),
+            schedule_every: Duration::from_secs(60),
+            poll_every: Duration::from_secs(5),
+        }
+    }
 }

@@ -12,7 +12,10 @@ use crate::{
         warm::{RecentViews, WarmState},
     },
     db::Database,
-    integrations::{access_token::RefreshLocks, vault::Vault},
+    integrations::{
+        access_token::{RefreshLocks, TokenContext},
+        vault::Vault,
+    },
     telemetry::HttpMetrics,
 };
 
@@ -75,5 +78,24 @@ impl WarmState for AppState {
     }
     fn recent_views(&self) -> &RecentViews {
         &self.recent_views
+    }
+}
+
+/// Token refresh takes just these pieces.
+impl TokenContext for AppState {
+    fn db(&self) -> &Database {
+        &self.db
+    }
+    fn vault(&self) -> &Vault {
+        &self.vault
+    }
+    fn providers(&self) -> &pulseboard_connectors::Registry {
+        &self.providers
+    }
+    fn refresh_locks(&self) -> &RefreshLocks {
+        &self.refresh_locks
+    }
+    fn config(&self) -> &Config {
+        &self.config
     }
 }

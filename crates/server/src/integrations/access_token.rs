@@ -20,8 +20,19 @@ use uuid::Uuid;
 use crate::{
     db::{self, integrations::TokenState, outbox::NewEmail},
     integrations::credentials::{self, CredentialError},
-    state::AppState,
 };
+
+/// What token refresh needs from the application: the database, the key ring, the
+/// providers, the per-integration refresh locks, and the configuration (for links in
+/// the re-authorization email). `AppState` provides it; taking the pieces keeps this
+/// module free of the state that holds it.
+pub trait TokenContext: Send + Sync {
+    fn db(&self) -> &crate::db::Database;
+    fn vault(&self) -> &crate::integrations::vault::Vault;
+    fn providers(&self) -> &pulseboard_connectors::Registry;
+    fn refresh_locks(&self) -> &RefreshLocks;
+    fn config(&self) -> &crate::config::Config;
+}
 
 /// Tokens are refreshed this long before they expire.
 pub const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
@@ -74,10 +85,10 @@ fn expiring(state: &TokenState) -> bool {
 /// A token to call the provider with for this integration, refreshed first if needed.
 /// For key-based integrations this is the API key.
 pub async fn access_token(
-    app: &AppState,
+    app: &impl TokenContext,
     integration_id: Uuid,
 ) -> Result<SecretString, TokenError> {
-    let mut tx = app.db.worker_tx().await?;
+    let mut tx = app.db().worker_tx().await?;
     let state = db::integrations::token_state(&mut *tx, integration_id)
         .await?
         .ok_or_else(|| TokenError::Unavailable("gone".into()))?;
@@ -87,9 +98,9 @@ pub async fn access_token(
         return stored_token(app, integration_id).await;
     }
 
-    let lock = app.refresh_locks.for_integration(integration_id);
+    let lock = app.refresh_locks().for_integration(integration_id);
     let _in_process = lock.lock().await;
-    let mut tx = app.db.worker_tx().await?;
+    let mut tx = app.db().worker_tx().await?;
     db::integrations::lock_token_refresh(&mut *tx, integration_id).await?;
     // Someone may have refreshed while we waited.
     let state = db::integrations::token_state(&mut *tx, integration_id)
@@ -101,11 +112,11 @@ pub async fn access_token(
         return stored_token(app, integration_id).await;
     }
 
-    let provider = app.providers.get(&state.provider).ok_or_else(|| {
+    let provider = app.providers().get(&state.provider).ok_or_else(|| {
         TokenError::Unavailable(format!("of unknown provider {}", state.provider))
     })?;
     let refresh_token =
-        match credentials::read_in(&mut tx, &app.vault, integration_id, "refresh_token").await {
+        match credentials::read_in(&mut tx, app.vault(), integration_id, "refresh_token").await {
             Ok(token) => token.ok_or_else(|| "no refresh token is stored".to_owned()),
             Err(error) => {
                 // Keep the `error` status read_in set.
@@ -128,7 +139,7 @@ pub async fn access_token(
         Ok(tokens) => {
             credentials::save(
                 &mut tx,
-                &app.vault,
+                app.vault(),
                 state.org_id,
                 integration_id,
                 "access_token",
@@ -138,7 +149,7 @@ pub async fn access_token(
             if let Some(rotated) = &tokens.refresh_token {
                 credentials::save(
                     &mut tx,
-                    &app.vault,
+                    app.vault(),
                     state.org_id,
                     integration_id,
                     "refresh_token",
@@ -164,9 +175,13 @@ pub async fn access_token(
     }
 }
 
-async fn stored_token(app: &AppState, integration_id: Uuid) -> Result<SecretString, TokenError> {
+async fn stored_token(
+    app: &impl TokenContext,
+    integration_id: Uuid,
+) -> Result<SecretString, TokenError> {
     for field in ["access_token", "api_key"] {
-        if let Some(token) = credentials::read(&app.db, &app.vault, integration_id, field).await? {
+        if let Some(token) = credentials::read(app.db(), app.vault(), integration_id, field).await?
+        {
             return Ok(SecretString::from(token));
         }
     }
@@ -176,24 +191,24 @@ async fn stored_token(app: &AppState, integration_id: Uuid) -> Result<SecretStri
 /// Marks the integration `reauth_required` (a provider refused its credentials) and
 /// tells the org's owners and admins, once: later calls find the status already set.
 pub async fn require_reauthorization(
-    app: &AppState,
+    app: &impl TokenContext,
     integration_id: Uuid,
     why: &str,
 ) -> sqlx::Result<()> {
-    let mut tx = app.db.worker_tx().await?;
+    let mut tx = app.db().worker_tx().await?;
     mark_reauth_required(&mut tx, app, integration_id, why).await?;
     tx.commit().await
 }
 
 async fn mark_reauth_required(
     conn: &mut PgConnection,
-    app: &AppState,
+    app: &impl TokenContext,
     integration_id: Uuid,
     why: &str,
 ) -> sqlx::Result<String> {
     let state = db::integrations::lock_token_state(&mut *conn, integration_id).await?;
     let name = app
-        .providers
+        .providers()
         .get(&state.provider)
         .map_or(state.provider.clone(), |p| p.info().name.to_owned());
     let reason = format!(
@@ -211,7 +226,7 @@ async fn mark_reauth_required(
 /// One message to each owner and admin, on the transition to `reauth_required`.
 async fn notify_admins(
     conn: &mut PgConnection,
-    app: &AppState,
+    app: &impl TokenContext,
     state: &TokenState,
     provider_name: &str,
 ) -> sqlx::Result<()> {
@@ -224,7 +239,7 @@ async fn notify_admins(
         "{provider_name} no longer accepts Pulseboard's access to {}, so its numbers stopped updating.\n\n\
          Reconnect it here: {}\n\nNothing synced so far is lost.\n",
         state.account_label,
-        app.config.link("/settings/integrations"),
+        app.config().link("/settings/integrations"),
     );
     for to in &admins {
         db::outbox::enqueue(

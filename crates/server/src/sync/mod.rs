@@ -11,4 +11,4 @@ pub mod runner;
 pub mod scheduler;
 pub mod sink;
 
-pub use scheduler::SyncSettings;
+pub use crate::config::SyncSettings;

@@ -6,8 +6,6 @@
 //! another process takes over at its next tick. Workers run in every process and
 //! claim jobs continuously; a notification wakes them when a job is added here.
 
-use std::time::Duration;
-
 use sqlx::{pool::PoolConnection, Connection, PgConnection, Postgres};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -91,30 +89,6 @@ async fn work(app: AppState, worker: String, shutdown: CancellationToken) {
             _ = shutdown.cancelled() => return,
             _ = app.sync_wakeup.notified() => {}
             _ = tokio::time::sleep(idle) => {}
-        }
-    }
-}
-
-/// Settings of the sync engine (tests shorten them).
-#[derive(Debug, Clone)]
-pub struct SyncSettings {
-    /// Worker loops per process; 0 runs none (tests drive jobs themselves).
-    pub workers: usize,
-    /// How long a claim lasts without a heartbeat.
-    pub lease: Duration,
-    /// How often the scheduler enqueues due integrations and reaps expired leases.
-    pub schedule_every: Duration,
-    /// How often idle workers look for work.
-    pub poll_every: Duration,
-}
-
-impl Default for SyncSettings {
-    fn default() -> Self {
-        Self {
-            workers: 2,
-            lease: Duration::from_secs(60),
-            schedule_every: Duration::from_secs(60),
-            poll_every: Duration::from_secs(5),
         }
     }
 }

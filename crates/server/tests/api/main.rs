@@ -1,5 +1,6 @@
 //! The API test binary: real PostgreSQL, the real HTTP stack.
 
+mod architecture;
 mod helpers;
 
 mod accounts;
