@@ -77,6 +77,9 @@ pub enum MetricUnit {
     Count,
     /// A percentage, 0–100.
     Percent,
+    /// A rate in hundredths of a percent (2.35 % is 235), for rates too small for
+    /// whole percents (conversion rates).
+    BasisPoints,
 }
 
 /// How values of a metric combine over a period.

@@ -34,6 +34,11 @@ describe('formatValue', () => {
     expect(formatValue(2.456, { format: 'number' })).toBe('2.46');
     expect(formatValue(12.5, { format: 'percent' })).toBe('12.5%');
   });
+  it('formats rates in basis points with two decimals', () => {
+    expect(formatValue(235, { format: 'basis_points' })).toBe('2.35%');
+    expect(formatValue(10_000, { format: 'basis_points' })).toBe('100%');
+    expect(formatValue(7, { format: 'basis_points' })).toBe('0.07%');
+  });
   it('shows a dash for missing values', () => {
     expect(formatValue(null, { format: 'number' })).toBe('—');
     expect(formatValue(Number.NaN, { format: 'currency', currency: 'USD' })).toBe('—');
@@ -41,6 +46,7 @@ describe('formatValue', () => {
   it('maps API units to formats', () => {
     expect(formatForUnit('currency_minor')).toBe('currency');
     expect(formatForUnit('percent')).toBe('percent');
+    expect(formatForUnit('basis_points')).toBe('basis_points');
     expect(formatForUnit('count')).toBe('number');
   });
 });

@@ -1,7 +1,7 @@
 // Pure formatting: money in minor units with an ISO code, counts, percentages, dates
 // of metric buckets and relative times. No React here; see format.test.ts.
 
-export type ValueFormat = 'number' | 'currency' | 'percent';
+export type ValueFormat = 'number' | 'currency' | 'percent' | 'basis_points';
 
 export interface FormatOptions {
   format: ValueFormat;
@@ -58,6 +58,9 @@ export function formatValue(value: number | null | undefined, opts: FormatOption
     case 'percent':
       // Metric values in percent are 0–100.
       return nf(locale, { style: 'percent', maximumFractionDigits: 1 }).format(value / 100);
+    case 'basis_points':
+      // Rates in hundredths of a percent: 235 is 2.35 %.
+      return nf(locale, { style: 'percent', maximumFractionDigits: 2 }).format(value / 10_000);
     case 'number':
     default:
       if (opts.compact) return nf(locale, { notation: 'compact', maximumFractionDigits: 1 }).format(value);
@@ -91,6 +94,7 @@ export function trendOf(pct: number | null | undefined): Trend {
 export function formatForUnit(unit: string | null | undefined): ValueFormat {
   if (unit === 'currency_minor') return 'currency';
   if (unit === 'percent') return 'percent';
+  if (unit === 'basis_points') return 'basis_points';
   return 'number';
 }
 

@@ -258,13 +258,15 @@ pub async fn evaluate(
         let data = match plan {
             Plan::Known(data) => data,
             Plan::Metric(i) => match take(i) {
-                Ok(result) if result.freshness.is_empty() => WidgetData::NotConnected {
-                    widget_id: id,
-                    provider: queries[i].source.clone(),
-                },
-                Ok(result) => WidgetData::Ok {
-                    widget_id: id,
-                    result,
+                Ok(result) => match unconnected(&queries[i], &result) {
+                    Some(provider) => WidgetData::NotConnected {
+                        widget_id: id,
+                        provider,
+                    },
+                    None => WidgetData::Ok {
+                        widget_id: id,
+                        result,
+                    },
                 },
                 Err(error) => widget_error(id, error)?,
             },
@@ -280,11 +282,12 @@ pub async fn evaluate(
                         }
                     }
                 }
-                match (failed, done.iter().find(|(_, r)| r.freshness.is_empty())) {
+                let missing = done.iter().find_map(|(i, r)| unconnected(&queries[*i], r));
+                match (failed, missing) {
                     (Some(error), _) => widget_error(id, error)?,
-                    (None, Some((i, _))) => WidgetData::NotConnected {
+                    (None, Some(provider)) => WidgetData::NotConnected {
                         widget_id: id,
-                        provider: queries[*i].source.clone(),
+                        provider,
                     },
                     (None, None) => WidgetData::Funnel {
                         widget_id: id,
@@ -296,6 +299,16 @@ pub async fn evaluate(
         out.push(data);
     }
     Ok((out, version))
+}
+
+/// The first source a query reads that has no integration in its scope (a computed
+/// metric reads two), so the widget can say which one to connect.
+fn unconnected(query: &Validated, result: &QueryResult) -> Option<String> {
+    query
+        .sources()
+        .into_iter()
+        .find(|source| !result.freshness.iter().any(|f| f.provider == *source))
+        .map(str::to_owned)
 }
 
 /// A widget's result as CSV: a header row, ISO dates, plain numbers. Grouped results

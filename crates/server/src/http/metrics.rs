@@ -14,7 +14,7 @@ use super::{
 use crate::{
     db,
     error::{ApiResult, ErrorBody},
-    metrics::{engine, query::QueryConfig},
+    metrics::{computed, engine, query::QueryConfig},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -37,7 +37,8 @@ pub struct CatalogEntry {
     metric: MetricSpec,
 }
 
-/// The metrics available from the organization's connected integrations.
+/// The metrics available from the organization's connected integrations, and the
+/// computed ones (conversion rate) whose every source is connected.
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/metrics/catalog", tag = "metrics",
     params(("org_slug" = String, Path)),
     responses((status = 200, body = [CatalogEntry]), (status = 404, body = ErrorBody)))]
@@ -58,6 +59,17 @@ async fn catalog(
                 metric: *spec,
             })
         })
+        .chain(
+            computed::COMPUTED
+                .iter()
+                .filter(|c| c.offered(&state.providers))
+                .filter(|c| c.sources().iter().all(|s| providers.iter().any(|p| p == s)))
+                .map(|c| CatalogEntry {
+                    id: format!("{}.{}", computed::SOURCE, c.spec.id),
+                    provider: computed::SOURCE.to_owned(),
+                    metric: c.spec,
+                }),
+        )
         .collect();
     Ok(Json(entries))
 }

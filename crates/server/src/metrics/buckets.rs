@@ -222,6 +222,25 @@ pub(super) fn ratio(numerator: Option<i64>, denominator: Option<i64>) -> Option<
     }
 }
 
+/// Multiplies totals and series by `scale` (a rate's numerator, before dividing), saturating.
+pub(super) fn scaled(c: Computed, scale: i64) -> Computed {
+    if scale == 1 {
+        return c;
+    }
+    let times = |v: Option<i64>| v.map(|v| v.saturating_mul(scale));
+    Computed {
+        total: times(c.total),
+        series: c
+            .series
+            .into_iter()
+            .map(|p| Point {
+                bucket: p.bucket,
+                value: times(p.value),
+            })
+            .collect(),
+    }
+}
+
 /// Divides totals and series bucket by bucket.
 pub(super) fn divide(numerator: &Computed, denominator: &Computed) -> Computed {
     Computed {

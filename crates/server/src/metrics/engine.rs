@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::{
     buckets::{
-        bucket_groups, change, divide, divide_groups, hours, levels, local_instant, to_groups,
-        Computed, Daily, GroupDays,
+        bucket_groups, change, divide, divide_groups, hours, levels, local_instant, scaled,
+        to_groups, Computed, Daily, GroupDays,
     },
     query::{AggregationName, Granularity, RangeSpec, Scope, Validated},
     reads::{self, answer_reads, Reads, Source, StoreRow},
@@ -72,7 +72,7 @@ fn period(
 ) -> (Computed, Vec<Group>) {
     let stock = q.spec.kind == MetricKind::Stock;
     let grouped = src.group_by.is_some();
-    match q.spec.ratio_of {
+    match &q.ratio {
         None => {
             let series = per_day(reads, src, q.spec.id, q.spec.kind, window);
             let (overall, groups) =
@@ -81,18 +81,35 @@ fn period(
         }
         Some(r) => {
             // A ratio divides its parts aggregated the natural way (flows summed,
-            // stocks at their level), bucket by bucket.
+            // stocks at their level), bucket by bucket; each part is read from its
+            // own source (conversion rate: Shopify orders over GA4 sessions).
             let part = if stock {
                 AggregationName::Latest
             } else {
                 AggregationName::Sum
             };
             let kind = q.spec.kind;
-            let num = per_day(reads, src, r.numerator, kind, window);
-            let den = per_day(reads, src, r.denominator, kind, window);
+            let num = per_day(
+                reads,
+                &src.of(r.numerator.source),
+                r.numerator.metric,
+                kind,
+                window,
+            );
+            let den = per_day(
+                reads,
+                &src.of(r.denominator.source),
+                r.denominator.metric,
+                kind,
+                window,
+            );
             let (num_all, num_groups) = bucket_groups(&num, part, stock, granularity, window);
             let (den_all, den_groups) = bucket_groups(&den, part, stock, granularity, window);
-            let overall = divide(&num_all, &den_all);
+            let overall = divide(&scaled(num_all, r.scale), &den_all);
+            let num_groups: Vec<_> = num_groups
+                .into_iter()
+                .map(|(k, c)| (k, scaled(c, r.scale)))
+                .collect();
             let groups = divide_groups(&num_groups, &den_groups);
             (overall, to_groups(groups, grouped))
         }
@@ -155,7 +172,7 @@ fn prepare<'q>(
                 }
                 currency = Some(first.clone());
                 // Ratios' denominators (orders, subscriptions) carry no currency of their own.
-                if q.spec.ratio_of.is_none() {
+                if q.ratio.is_none() {
                     filters.push(json!({ "dim": "currency", "vals": [first] }));
                 }
             }
@@ -333,7 +350,10 @@ pub async fn run_many(
             let mut result = compute(&p, &mut reads);
             result.freshness = integrations
                 .iter()
-                .filter(|i| p.src.stores.contains(&i.store_id) && i.provider == p.src.source)
+                .filter(|i| {
+                    p.src.stores.contains(&i.store_id)
+                        && p.q.sources().contains(&i.provider.as_str())
+                })
                 .map(|i| Freshness {
                     integration_id: i.id,
                     provider: i.provider.clone(),
@@ -390,7 +410,7 @@ fn hourly(
     q: &Validated,
     window: &Window,
 ) -> (Computed, Vec<Group>) {
-    if q.spec.ratio_of.is_some() {
+    if q.ratio.is_some() {
         // Ratios by the hour are rarely meaningful; answer by day.
         return period(reads, src, q, Granularity::Day, window);
     }

@@ -7,7 +7,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::window::{CompareTo, Preset};
+use super::{
+    computed::{self, Part},
+    window::{CompareTo, Preset},
+};
 use crate::error::ApiError;
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -116,22 +119,73 @@ pub enum Scope {
 #[derive(Debug, Clone)]
 pub struct Validated {
     pub config: QueryConfig,
+    /// The provider (`shopify`), or `computed` for a cross-source metric.
     pub source: String,
     pub spec: MetricSpec,
     pub aggregation: AggregationName,
+    /// For a ratio (AOV, conversion rate): the two metrics it divides.
+    pub ratio: Option<RatioParts>,
 }
 
-/// The catalog metric named `provider.metric`.
-pub fn find_metric(providers: &Registry, id: &str) -> Option<(String, MetricSpec)> {
+/// The parts of a ratio metric, each with its source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatioParts {
+    pub numerator: Part,
+    pub denominator: Part,
+    /// The numerator is multiplied by this first (10 000 for a rate in basis points).
+    pub scale: i64,
+}
+
+impl Validated {
+    /// The providers whose data the answer reads.
+    pub fn sources(&self) -> Vec<&str> {
+        match &self.ratio {
+            Some(r) => {
+                let mut sources = vec![r.numerator.source, r.denominator.source];
+                sources.dedup();
+                sources
+            }
+            None => vec![self.source.as_str()],
+        }
+    }
+}
+
+/// The catalog metric named `provider.metric` (or `computed.metric`), with its ratio
+/// parts when it divides two metrics.
+pub fn find_metric(
+    providers: &Registry,
+    id: &str,
+) -> Option<(String, MetricSpec, Option<RatioParts>)> {
     let (source, metric) = id.split_once('.')?;
+    if source == computed::SOURCE {
+        let c = computed::find(providers, metric)?;
+        let parts = RatioParts {
+            numerator: c.numerator,
+            denominator: c.denominator,
+            scale: c.scale,
+        };
+        return Some((source.to_owned(), c.spec, Some(parts)));
+    }
     let provider = providers.get(source)?;
     let spec = *provider.info().metrics.iter().find(|m| m.id == metric)?;
-    Some((source.to_owned(), spec))
+    let source: &'static str = provider.info().id;
+    let parts = spec.ratio_of.map(|r| RatioParts {
+        numerator: Part {
+            source,
+            metric: r.numerator,
+        },
+        denominator: Part {
+            source,
+            metric: r.denominator,
+        },
+        scale: 1,
+    });
+    Some((source.to_owned(), spec, parts))
 }
 
 impl QueryConfig {
     pub fn validate(self, providers: &Registry) -> Result<Validated, ApiError> {
-        let (source, spec) = find_metric(providers, &self.metric).ok_or_else(|| {
+        let (source, spec, ratio) = find_metric(providers, &self.metric).ok_or_else(|| {
             ApiError::validation(
                 "metric",
                 format!("`{}` is not a metric of the catalog", self.metric),
@@ -215,6 +269,7 @@ impl QueryConfig {
             source,
             spec,
             aggregation,
+            ratio,
         })
     }
 }

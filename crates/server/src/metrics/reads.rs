@@ -180,6 +180,7 @@ pub(super) async fn answer_reads(
 }
 
 /// One query's side of the reads: what every read of it shares.
+#[derive(Clone)]
 pub(super) struct Source {
     pub(super) stores: Vec<Uuid>,
     pub(super) source: String,
@@ -191,6 +192,14 @@ pub(super) struct Source {
 }
 
 impl Source {
+    /// The same stores, filters and zone, read from another source (a ratio's part).
+    pub(super) fn of(&self, source: &str) -> Source {
+        Source {
+            source: source.to_owned(),
+            ..self.clone()
+        }
+    }
+
     fn key(&self, metric: &str, kind: ReadKind) -> ReadKey {
         ReadKey {
             stores: self.stores.clone(),

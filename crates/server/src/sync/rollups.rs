@@ -173,7 +173,7 @@ pub async fn ensure_default_definitions(
                 unit: unit.as_str().unwrap_or("count"),
                 format: match spec.unit {
                     MetricUnit::CurrencyMinor => "currency",
-                    MetricUnit::Percent => "percent",
+                    MetricUnit::Percent | MetricUnit::BasisPoints => "percent",
                     MetricUnit::Count => "number",
                 },
             },

@@ -1,0 +1,165 @@
+//! Metrics computed from two catalog metrics, possibly of different sources:
+//! conversion rate is Shopify's orders over GA4's sessions. They are named
+//! `computed.<id>` and answered like a provider's own ratios (AOV, ARPU): each part
+//! aggregated the natural way over the bucket, then divided, bucket by bucket, in the
+//! first store's days. A part whose source is not connected makes the widget say
+//! which source to connect.
+
+use pulseboard_connectors::{Aggregation, MetricKind, MetricSpec, MetricUnit, Ratio, Registry};
+
+/// The `source` of computed metrics in metric ids (`computed.conversion_rate`).
+pub const SOURCE: &str = "computed";
+
+/// One computed metric: `scale × numerator ÷ denominator`.
+#[derive(Debug, Clone, Copy)]
+pub struct ComputedMetric {
+    /// Its description in the catalog; `ratio_of` names the parts' metrics.
+    pub spec: MetricSpec,
+    pub numerator: Part,
+    pub denominator: Part,
+    /// Multiplies the numerator first, so a rate keeps two decimals in basis points.
+    pub scale: i64,
+}
+
+/// A catalog metric by source and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    pub source: &'static str,
+    pub metric: &'static str,
+}
+
+const fn part(source: &'static str, metric: &'static str) -> Part {
+    Part { source, metric }
+}
+
+const fn rate(
+    id: &'static str,
+    name: &'static str,
+    description: &'static str,
+    unit: MetricUnit,
+    numerator: Part,
+    denominator: Part,
+) -> ComputedMetric {
+    ComputedMetric {
+        spec: MetricSpec {
+            id,
+            name,
+            description,
+            unit,
+            aggregation: Aggregation::Avg,
+            kind: MetricKind::Flow,
+            category: "conversion",
+            dimensions: &[],
+            ratio_of: Some(Ratio {
+                numerator: numerator.metric,
+                denominator: denominator.metric,
+            }),
+            rise_is_bad: false,
+        },
+        numerator,
+        denominator,
+        scale: match unit {
+            MetricUnit::BasisPoints => 10_000,
+            MetricUnit::Percent => 100,
+            _ => 1,
+        },
+    }
+}
+
+/// Every computed metric.
+pub const COMPUTED: &[ComputedMetric] = &[
+    rate(
+        "conversion_rate",
+        "Conversion rate",
+        "Shopify orders divided by GA4 sessions, per store-local day: the share of visits that ended in an order.",
+        MetricUnit::BasisPoints,
+        part("shopify", "orders"),
+        part("ga4", "sessions"),
+    ),
+    rate(
+        "revenue_per_session",
+        "Revenue per session",
+        "Shopify net sales divided by GA4 sessions.",
+        MetricUnit::CurrencyMinor,
+        part("shopify", "net_sales"),
+        part("ga4", "sessions"),
+    ),
+    rate(
+        "add_to_cart_rate",
+        "Add-to-cart rate",
+        "GA4 add-to-cart events divided by GA4 sessions.",
+        MetricUnit::BasisPoints,
+        part("ga4", "add_to_carts"),
+        part("ga4", "sessions"),
+    ),
+    rate(
+        "checkout_completion_rate",
+        "Checkout completion rate",
+        "Shopify orders divided by GA4 checkouts started: how many started checkouts were paid.",
+        MetricUnit::BasisPoints,
+        part("shopify", "orders"),
+        part("ga4", "checkouts"),
+    ),
+    rate(
+        "signup_to_paid_rate",
+        "Signup-to-paid rate",
+        "New Stripe customers divided by PostHog `signed_up` events: the share of signups that became paying customers.",
+        MetricUnit::BasisPoints,
+        part("stripe", "new_customers"),
+        part("posthog", "signed_up"),
+    ),
+];
+
+/// The computed metric with this id, when this build offers both of its parts.
+pub fn find(providers: &Registry, id: &str) -> Option<&'static ComputedMetric> {
+    COMPUTED
+        .iter()
+        .find(|c| c.spec.id == id)
+        .filter(|c| c.offered(providers))
+}
+
+impl ComputedMetric {
+    /// Whether this build has the providers and metrics of both parts.
+    pub fn offered(&self, providers: &Registry) -> bool {
+        [self.numerator, self.denominator].iter().all(|p| {
+            providers
+                .get(p.source)
+                .is_some_and(|provider| provider.info().metrics.iter().any(|m| m.id == p.metric))
+        })
+    }
+
+    /// The sources whose data it divides.
+    pub fn sources(&self) -> [&'static str; 2] {
+        [self.numerator.source, self.denominator.source]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_keep_two_decimals_and_ids_are_unique() {
+        let ids: std::collections::BTreeSet<_> = COMPUTED.iter().map(|c| c.spec.id).collect();
+        assert_eq!(ids.len(), COMPUTED.len());
+        let conversion = COMPUTED
+            .iter()
+            .find(|c| c.spec.id == "conversion_rate")
+            .unwrap();
+        assert_eq!(conversion.scale, 10_000);
+        assert_eq!(conversion.sources(), ["shopify", "ga4"]);
+    }
+
+    #[test]
+    fn a_metric_is_offered_only_when_both_parts_exist() {
+        let registry = Registry::from_config(&Default::default()).unwrap();
+        let conversion = COMPUTED
+            .iter()
+            .find(|c| c.spec.id == "conversion_rate")
+            .unwrap();
+        let has_ga4 = registry.get("ga4").is_some();
+        assert_eq!(conversion.offered(&registry), has_ga4);
+        assert_eq!(find(&registry, "conversion_rate").is_some(), has_ga4);
+        assert!(find(&registry, "no_such_rate").is_none());
+    }
+}
