@@ -1,7 +1,7 @@
 //! The checks a widget's configuration must pass before it is saved, and the
 //! widget types. The stored shapes are `domain::dashboards`, re-exported here.
 
-use pulseboard_connectors::Registry;
+use pulseboard_connectors::{MetricUnit, Registry};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -85,17 +85,65 @@ pub fn parse_query(
                 "a funnel has 2 to 8 steps",
             ));
         }
-        let steps = funnel
+        let steps: Vec<Validated> = funnel
             .steps
             .into_iter()
-            .map(|s| s.validate(providers).map_err(prefixed))
+            .enumerate()
+            .map(|(i, s)| {
+                s.validate(providers).map_err(|e| match prefixed(e) {
+                    ApiError::Validation { field, message } => ApiError::Validation {
+                        field: field.replacen(
+                            "query_config.",
+                            &format!("query_config.steps[{i}]."),
+                            1,
+                        ),
+                        message,
+                    },
+                    other => other,
+                })
+            })
             .collect::<Result<_, _>>()?;
+        check_funnel(&steps)?;
         return Ok(WidgetQuery::Funnel(steps));
     }
     let query: QueryConfig = serde_json::from_value(config.clone()).map_err(serde_error)?;
     Ok(WidgetQuery::Metric(Box::new(
         query.validate(providers).map_err(prefixed)?,
     )))
+}
+
+/// A funnel compares counts of the same people or sessions moving through steps:
+/// every step counts something (no money, no rates) over the same window and scope,
+/// or the step-to-step conversion would mean nothing.
+fn check_funnel(steps: &[Validated]) -> Result<(), ApiError> {
+    fn same(a: &impl serde::Serialize, b: &impl serde::Serialize) -> bool {
+        serde_json::to_value(a).ok() == serde_json::to_value(b).ok()
+    }
+    let first = &steps[0];
+    for (i, step) in steps.iter().enumerate() {
+        if step.spec.unit != MetricUnit::Count || step.ratio.is_some() {
+            return Err(ApiError::validation(
+                format!("query_config.steps[{i}].metric"),
+                format!(
+                    "a funnel step counts something (sessions, add-to-carts, orders); {} is not a count",
+                    step.config.metric
+                ),
+            ));
+        }
+        if !same(&step.config.range, &first.config.range) {
+            return Err(ApiError::validation(
+                format!("query_config.steps[{i}].range"),
+                "every step of a funnel covers the same range as the first",
+            ));
+        }
+        if !same(&step.config.scope, &first.config.scope) {
+            return Err(ApiError::validation(
+                format!("query_config.steps[{i}].scope"),
+                "every step of a funnel covers the same stores as the first",
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub const SIZES: &[&str] = &["small", "medium", "large", "full"];

@@ -535,3 +535,106 @@ async fn a_dashboard_loaded_after_a_sync_never_shows_the_cached_numbers_from_bef
         "the load after the warm-up was computed again"
     );
 }
+
+#[tokio::test]
+async fn a_funnel_counts_steps_over_one_window_and_refuses_steps_that_are_not_counts() {
+    let (app, sim) = spawn_app_with_simulator(small_history(20)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let (store, _) = stripe_store(&app, &ann, "UTC").await;
+    run_all(&app).await;
+    let board: Value = ann
+        .client
+        .post(app.url("/api/orgs/acme/dashboards"))
+        .json(&json!({ "workspace_id": ann.workspace_id, "name": "Funnel" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = board["id"].as_str().unwrap().to_owned();
+    let url = app.url(&format!("/api/orgs/acme/dashboards/{id}/widgets"));
+    let step = |metric: &str, range: &str| json!({ "metric": metric, "range": range, "scope": { "store": store } });
+    for (steps, field) in [
+        (
+            json!([
+                step("stripe.successful_charges", "last_30_days"),
+                step("stripe.gross_revenue", "last_30_days")
+            ]),
+            "query_config.steps[1].metric",
+        ),
+        (
+            json!([
+                step("stripe.successful_charges", "last_30_days"),
+                step("stripe.failed_payments", "last_7_days")
+            ]),
+            "query_config.steps[1].range",
+        ),
+        (
+            json!([
+                step("stripe.successful_charges", "last_30_days"),
+                step("stripe.nope", "last_30_days")
+            ]),
+            "query_config.steps[1].metric",
+        ),
+    ] {
+        let response = ann
+            .client
+            .post(&url)
+            .json(&json!({ "type": "funnel", "title": "x", "query_config": { "steps": steps } }))
+            .send()
+            .await
+            .unwrap();
+        let error = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(error["error"]["field"], field, "{error}");
+    }
+
+    // Two count steps over one window, in the order given.
+    let created = ann
+        .client
+        .post(&url)
+        .json(&json!({ "type": "funnel", "title": "Customers to charges", "query_config": { "steps": [
+            step("stripe.new_customers", "last_7_days"), step("stripe.successful_charges", "last_7_days") ] } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let data = get(&app, &ann, &format!("/api/orgs/acme/dashboards/{id}/data")).await;
+    let widget = &data["widgets"][0];
+    assert_eq!(widget["state"], "funnel", "{widget}");
+    let steps = widget["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(steps[0]["metric"], "stripe.new_customers");
+    assert_eq!(steps[1]["metric"], "stripe.successful_charges");
+    assert_eq!(steps[0]["range"], steps[1]["range"]);
+    // Each step's total is the ledger's count over the window (UTC days, today so far).
+    let range = &steps[0]["range"];
+    let from =
+        chrono::NaiveDate::parse_from_str(range["from"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let in_window = |unix: i64| {
+        chrono::DateTime::from_timestamp(unix, 0)
+            .unwrap()
+            .date_naive()
+            >= from
+    };
+    let ledger = sim.stripe_ledger();
+    let customers = ledger
+        .customers
+        .iter()
+        .filter(|c| in_window(c.created))
+        .count() as i64;
+    let charges = ledger
+        .charges
+        .iter()
+        .filter(|c| {
+            c.status == pulseboard_simulator::ChargeStatus::Succeeded && in_window(c.created)
+        })
+        .count() as i64;
+    assert_eq!(steps[0]["total"].as_i64(), Some(customers));
+    assert_eq!(steps[1]["total"].as_i64(), Some(charges));
+}
