@@ -100,6 +100,9 @@ impl ClarityProvider {
         breakdown: &Breakdown,
     ) -> Result<(), SyncError> {
         let limit = self.config.daily_calls;
+        // The token first: a sync that cannot get one spends nothing.
+        let token = req.tokens.access_token().await?;
+        let token = token.expose_secret();
         if let Err(wait) = budget.take(limit, req.now) {
             return Err(OAuthError::RateLimited { retry_after: Some(wait) }.into());
         }
@@ -111,8 +114,6 @@ impl ClarityProvider {
             clear: vec![],
         })
         .await?;
-        let token = req.tokens.access_token().await?;
-        let token = token.expose_secret();
         let dimensions: Vec<&str> = breakdown.dimensions.iter().map(|(clarity, _)| *clarity).collect();
         let response = self.export_call(token, NUM_OF_DAYS, &dimensions).await?;
         match response.status {
