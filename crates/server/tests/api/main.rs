@@ -4,6 +4,7 @@ mod architecture;
 mod helpers;
 
 mod accounts;
+mod clarity;
 mod dashboards;
 mod embedded;
 mod input;
