@@ -71,7 +71,9 @@ fn usable(state: &TokenState) -> Result<(), TokenError> {
         "reauth_required" => Err(TokenError::ReauthRequired(
             "the provider no longer accepts this connection".into(),
         )),
-        "disconnected" | "error" => Err(TokenError::Unavailable(state.status.clone())),
+        // `error` only says the last sync failed: the next one must be able to try again
+        // (a credential that cannot be decrypted fails on its own, with its reason).
+        "disconnected" => Err(TokenError::Unavailable(state.status.clone())),
         _ => Ok(()),
     }
 }

@@ -207,3 +207,34 @@ async fn invalid_grant_requires_reauthorization_with_one_email_then_reconnect_fi
     assert_eq!(integration["sync_error"], Value::Null);
     tokens::access_token(&app.app_state, id).await.unwrap();
 }
+
+#[tokio::test]
+async fn a_failed_sync_does_not_lock_the_next_one_out_of_the_token() {
+    let (app, _sim) = spawn_app_with_simulator(SimulatorConfig::default()).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let id = connected_stripe(&app, &ann).await;
+    // A sync that failed for good leaves the integration in `error` ...
+    sqlx::query(
+        "UPDATE integrations SET status = 'error', sync_error = 'provider down' WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    // ... and the next scheduled sync still gets the token to try again.
+    let token = tokens::access_token(&app.app_state, id).await.unwrap();
+    assert_eq!(
+        Some(pulseboard_connectors::ExposeSecret::expose_secret(&token).to_owned()),
+        stored(&app, id, "access_token").await
+    );
+    // A disconnected integration gets none.
+    sqlx::query("UPDATE integrations SET status = 'disconnected' WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert!(matches!(
+        tokens::access_token(&app.app_state, id).await,
+        Err(tokens::TokenError::Unavailable(_))
+    ));
+}
