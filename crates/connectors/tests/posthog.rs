@@ -46,7 +46,11 @@ impl SyncSink for Pages {
     }
 }
 
-async fn sync(provider: &dyn Provider, account: &str, sink: &mut Pages) -> Result<SyncKind, SyncError> {
+async fn sync(
+    provider: &dyn Provider,
+    account: &str,
+    sink: &mut Pages,
+) -> Result<SyncKind, SyncError> {
     let cursors: HashMap<String, Value> = HashMap::new();
     let req = SyncRequest {
         tokens: &Key(defaults::POSTHOG_PERSONAL_API_KEY),
@@ -75,7 +79,10 @@ async fn the_key_test_names_the_project_and_retries_keep_a_sync_going() {
         .test_api_key(&fields("phx_not_a_key_we_know_of", &project, &host))
         .await
         .unwrap_err();
-    assert!(matches!(wrong, ConnectorError::Unauthorized(_)), "{wrong:?}");
+    assert!(
+        matches!(wrong, ConnectorError::Unauthorized(_)),
+        "{wrong:?}"
+    );
     assert!(!wrong.to_string().contains("phx_not_a_key"), "{wrong}");
 
     // Without the setting the simulator enables, a loopback host is refused unsent.
@@ -87,13 +94,19 @@ async fn the_key_test_names_the_project_and_retries_keep_a_sync_going() {
         .test_api_key(&fields(defaults::POSTHOG_PERSONAL_API_KEY, &project, &host))
         .await
         .unwrap_err();
-    assert!(matches!(refused, ConnectorError::InvalidInput(_)), "{refused:?}");
+    assert!(
+        matches!(refused, ConnectorError::InvalidInput(_)),
+        "{refused:?}"
+    );
     assert_eq!(env.sim.calls(endpoints::POSTHOG_PROJECT), calls);
 
     // Two server errors are retried inside the sync.
     env.sim.fail(endpoints::POSTHOG_QUERY, 2);
     let mut pages = Pages::default();
-    assert_eq!(sync(&*posthog, &account.id, &mut pages).await.unwrap(), SyncKind::Backfill);
+    assert_eq!(
+        sync(&*posthog, &account.id, &mut pages).await.unwrap(),
+        SyncKind::Backfill
+    );
     assert_eq!(pages.0.len(), 3);
     assert_eq!(env.sim.calls(endpoints::POSTHOG_QUERY), 5);
     let days: usize = pages.0.iter().map(|p| p.records.len()).sum();
@@ -123,14 +136,26 @@ async fn malformed_answers_end_the_sync_with_a_clear_error() {
     let env = helpers::spawn_with(SimulatorConfig::default()).await;
     let posthog = env.provider("posthog");
     for (status, body, says) in [
-        ("200 OK", "<html>maintenance</html>", "unexpected response shape"),
-        ("200 OK", r#"{"results": [], "columns": ["day"], "hasMore": false}"#, "columns"),
+        (
+            "200 OK",
+            "<html>maintenance</html>",
+            "unexpected response shape",
+        ),
+        (
+            "200 OK",
+            r#"{"results": [], "columns": ["day"], "hasMore": false}"#,
+            "columns",
+        ),
         (
             "200 OK",
             r#"{"results": [["not a day", "x", 1, 1, 1, 0, 0, 0]], "columns": ["day", "day_start", "pageviews", "unique_persons", "sessions", "signed_up", "checkout_started", "subscription_started"]}"#,
             "day",
         ),
-        ("400 Bad Request", r#"{"type": "validation_error", "code": "invalid_input", "detail": "Unable to resolve field: foo", "attr": null}"#, "Unable to resolve field"),
+        (
+            "400 Bad Request",
+            r#"{"type": "validation_error", "code": "invalid_input", "detail": "Unable to resolve field: foo", "attr": null}"#,
+            "Unable to resolve field",
+        ),
     ] {
         let account = answering(status, body).await;
         let mut pages = Pages::default();
@@ -141,10 +166,18 @@ async fn malformed_answers_end_the_sync_with_a_clear_error() {
             }
             other => panic!("{other:?}"),
         }
-        assert!(pages.0.is_empty(), "nothing is committed from a malformed answer");
+        assert!(
+            pages.0.is_empty(),
+            "nothing is committed from a malformed answer"
+        );
     }
     // A rate limit with a long Retry-After goes back to the caller to reschedule.
     let account = answering("429 Too Many Requests", r#"{"type": "throttled_error", "code": "throttled", "detail": "Request was throttled.", "attr": null}"#).await;
-    let error = sync(&*posthog, &account, &mut Pages::default()).await.unwrap_err();
-    assert!(matches!(error, SyncError::Provider(OAuthError::RateLimited { .. })), "{error:?}");
+    let error = sync(&*posthog, &account, &mut Pages::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, SyncError::Provider(OAuthError::RateLimited { .. })),
+        "{error:?}"
+    );
 }

@@ -111,38 +111,48 @@ enum Access {
     ProjectOnly,
 }
 
-/// The bearer key of a request, checked; `Err` is PostHog's 401.
-fn authenticate(headers: &HeaderMap) -> Result<(String, Access), Response> {
+/// Why a request is not authenticated.
+enum Unauthenticated {
+    NoCredentials,
+    UnknownKey,
+}
+
+impl Unauthenticated {
+    /// PostHog's 401.
+    fn response(self) -> Response {
+        let (code, detail) = match self {
+            Self::NoCredentials => (
+                "not_authenticated",
+                "Authentication credentials were not provided.",
+            ),
+            Self::UnknownKey => (
+                "authentication_failed",
+                "Personal API key found in request Authorization header is invalid.",
+            ),
+        };
+        error(StatusCode::UNAUTHORIZED, "authentication_error", code, detail)
+    }
+}
+
+/// The bearer key of a request, checked.
+fn authenticate(headers: &HeaderMap) -> Result<(String, Access), Unauthenticated> {
     let Some(value) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
-        return Err(error(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            "not_authenticated",
-            "Authentication credentials were not provided.",
-        ));
+        return Err(Unauthenticated::NoCredentials);
     };
     let key = value.strip_prefix("Bearer ").unwrap_or_default().trim();
     let access = match key {
         defaults::POSTHOG_PERSONAL_API_KEY => Access::Full,
         defaults::POSTHOG_PROJECT_READ_ONLY_KEY => Access::ProjectOnly,
-        _ => {
-            return Err(error(
-                StatusCode::UNAUTHORIZED,
-                "authentication_error",
-                "authentication_failed",
-                "Personal API key found in request Authorization header is invalid.",
-            ))
-        }
+        _ => return Err(Unauthenticated::UnknownKey),
     };
     Ok((key.to_owned(), access))
 }
 
-/// A project id in a path: a positive number, else PostHog's 404.
-fn project_id(raw: &str) -> Result<u64, Response> {
+/// A project id in a path: a positive number (else PostHog answers 404).
+fn project_id(raw: &str) -> Option<u64> {
     raw.parse::<u64>()
         .ok()
         .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
-        .ok_or_else(not_found)
 }
 
 pub(crate) fn router() -> Router<AppState> {
@@ -155,12 +165,11 @@ async fn project(State(sim): State<AppState>, Path(id): Path<String>, headers: H
     if let Err(response) = sim.faults.enter(endpoints::POSTHOG_PROJECT).await {
         return response;
     }
-    if let Err(response) = authenticate(&headers) {
-        return response;
+    if let Err(refused) = authenticate(&headers) {
+        return refused.response();
     }
-    let id = match project_id(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
+    let Some(id) = project_id(&id) else {
+        return not_found();
     };
     let world = &mut *lock(&sim.world);
     let (clock, data) = world.data(Posthog::default);
@@ -196,7 +205,7 @@ async fn query(
     }
     let (key, access) = match authenticate(&headers) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(refused) => return refused.response(),
     };
     if let Access::ProjectOnly = access {
         return error(
@@ -206,9 +215,8 @@ async fn query(
             "API key missing required scope 'query:read'",
         );
     }
-    let id = match project_id(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
+    let Some(id) = project_id(&id) else {
+        return not_found();
     };
     let world = &mut *lock(&sim.world);
     let (clock, data) = world.data(Posthog::default);

@@ -25,20 +25,21 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/_sim/posthog/query-limit", post(query_limit))
 }
 
-fn id_of(raw: &str) -> Result<u64, Response> {
-    raw.parse::<u64>().ok().filter(|id| *id > 0).ok_or_else(|| {
-        (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "error": format!("no such project {raw}") })),
-        )
-            .into_response()
-    })
+fn id_of(raw: &str) -> Option<u64> {
+    raw.parse::<u64>().ok().filter(|id| *id > 0)
+}
+
+fn no_project(raw: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": format!("no such project {raw}") })),
+    )
+        .into_response()
 }
 
 async fn ledger(State(sim): State<AppState>, Path(id): Path<String>) -> Response {
-    let id = match id_of(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
+    let Some(id) = id_of(&id) else {
+        return no_project(&id);
     };
     let world = &mut *lock(&sim.world);
     let (clock, data) = world.data(Posthog::default);
@@ -55,9 +56,8 @@ pub(crate) struct LateEvent {
 }
 
 async fn late_event(State(sim): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
-    let id = match id_of(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
+    let Some(id) = id_of(&id) else {
+        return no_project(&id);
     };
     let late: LateEvent = match serde_json::from_slice(&body) {
         Ok(late) => late,
