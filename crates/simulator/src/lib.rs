@@ -24,7 +24,7 @@
 // `endpoints`.
 #[macro_use]
 mod provider;
-providers!(stripe, shopify, clarity);
+providers!(stripe, shopify, clarity, posthog);
 
 mod common;
 

@@ -14,6 +14,7 @@ mod metrics;
 mod oauth;
 mod ops;
 mod orgs;
+mod posthog;
 mod rls;
 mod secrets;
 mod sync;

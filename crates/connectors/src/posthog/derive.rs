@@ -1,0 +1,87 @@
+//! PostHog's daily records → metric events.
+//!
+//! A day's record holds that day's counts as PostHog computed them in the project's
+//! time zone, and when the day starts there (`day_start`, with its UTC offset). Each
+//! non-zero count becomes one event of its metric at the middle of that day (twelve
+//! hours after it starts), so a store in the project's time zone books it on the
+//! same day. A store in another time zone books the whole day on the day its middle
+//! falls on: daily counts cannot be re-cut into another zone's days.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+
+use super::{sync::count_columns, sync::DAY_OBJECT, PosthogProvider};
+use crate::sync::{Derivation, Derive, DimensionLabel, MetricEvent, RawRecord};
+
+impl Derive for PosthogProvider {
+    fn derivation(&self) -> Derivation {
+        Derivation { events, labels }
+    }
+}
+
+pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
+    if record.object_type != DAY_OBJECT {
+        return vec![];
+    }
+    let o = &record.payload;
+    let Some(midday) = o
+        .get("day_start")
+        .and_then(Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|start| start.with_timezone(&Utc) + Duration::hours(12))
+    else {
+        return vec![];
+    };
+    super::POSTHOG_METRICS
+        .iter()
+        .filter(|metric| count_columns().contains(&metric.id))
+        .filter_map(|metric| {
+            let value = o.get(metric.id).and_then(Value::as_i64)?;
+            (value > 0).then(|| MetricEvent::new(metric.id, value, midday))
+        })
+        .collect()
+}
+
+fn labels(_record: &RawRecord) -> Vec<DimensionLabel> {
+    vec![]
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn record(payload: Value) -> RawRecord {
+        RawRecord {
+            object_type: "day".into(),
+            external_id: "2024-05-02".into(),
+            updated_at: None,
+            payload,
+        }
+    }
+
+    #[test]
+    fn a_day_gives_one_event_per_non_zero_count_at_its_middle() {
+        let events = events(&record(json!({
+            "day": "2024-05-02", "day_start": "2024-05-02T00:00:00+09:00",
+            "pageviews": 10, "unique_persons": 4, "sessions": 5,
+            "signed_up": 1, "checkout_started": 0, "subscription_started": 2
+        })));
+        let at: DateTime<Utc> = "2024-05-02T03:00:00Z".parse().unwrap();
+        let got: Vec<(&str, i64)> = events.iter().map(|e| (e.metric, e.value)).collect();
+        assert_eq!(
+            got,
+            [("pageviews", 10), ("unique_persons", 4), ("sessions", 5), ("signed_up", 1), ("subscription_started", 2)]
+        );
+        assert!(events.iter().all(|e| e.at == at && e.dimensions.is_empty()));
+    }
+
+    #[test]
+    fn quiet_days_and_other_records_give_nothing() {
+        assert!(events(&record(json!({ "day": "2024-05-02", "day_start": null, "pageviews": 0 }))).is_empty());
+        let mut other = record(json!({ "day_start": "2024-05-02T00:00:00Z", "pageviews": 3 }));
+        other.object_type = "event".into();
+        assert!(events(&other).is_empty());
+    }
+}

@@ -1,0 +1,232 @@
+//! PostHog: a personal API key (`phx_…`), a project id and the host the project
+//! lives on (US cloud, EU cloud or self-hosted), all typed in by the user.
+//!
+//! Endpoints used, on the connection's own host: `GET /api/projects/{id}/` (checks
+//! the key, names the project and its time zone) and `POST /api/projects/{id}/query/`
+//! with a HogQL query (daily counts, see `sync.rs`). Both take the key as a bearer
+//! token. Errors come as `{"type", "code", "detail", "attr"}`; a 429 carries
+//! `Retry-After` (HogQL queries are limited per key, 120 an hour by default).
+
+mod catalog;
+pub mod config;
+mod derive;
+mod host;
+mod sync;
+
+pub use catalog::POSTHOG_METRICS;
+pub use config::PosthogConfig;
+pub use host::{parse_project_id, validate_posthog_key, PosthogHost};
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use async_trait::async_trait;
+use reqwest::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::{
+    catalog::{AuthKind, KeyField, ProviderInfo},
+    config::HttpConfig,
+    provider::{AccountInfo, AccountRef, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet},
+    registry::ProviderDef,
+    support::error::{redact, ConnectorError, OAuthError},
+    support::http::{Http, Response},
+};
+
+/// PostHog in the registry.
+pub const PROVIDER: ProviderDef = ProviderDef {
+    id: "posthog",
+    env_prefix: "POSTHOG",
+    settings: config::SETTINGS,
+    build: |settings, http| {
+        let config = PosthogConfig::from_settings(settings)?;
+        Ok(Arc::new(PosthogProvider::new(&config, http)?))
+    },
+};
+
+/// The field names of `test_api_key`'s map.
+pub const POSTHOG_API_KEY_FIELD: &str = "api_key";
+pub const POSTHOG_PROJECT_ID_FIELD: &str = "project_id";
+pub const POSTHOG_HOST_FIELD: &str = "host";
+
+/// The PostHog provider.
+#[derive(Debug, Clone)]
+pub struct PosthogProvider {
+    config: PosthogConfig,
+    http: Http,
+}
+
+/// The parts of `GET /api/projects/{id}/` Pulseboard uses.
+#[derive(Deserialize)]
+struct Project {
+    id: u64,
+    name: Option<String>,
+    timezone: Option<String>,
+}
+
+/// PostHog's error message (`detail`), scrubbed of what we sent, or the status line.
+pub(crate) fn posthog_message(response: &Response, secrets: &[&str]) -> String {
+    serde_json::from_slice::<Value>(&response.body)
+        .ok()
+        .and_then(|body| body.get("detail").and_then(Value::as_str).map(str::to_owned))
+        .map(|detail| redact(&detail, secrets))
+        .unwrap_or_else(|| format!("HTTP {}", response.status))
+}
+
+impl PosthogProvider {
+    pub fn new(config: &PosthogConfig, http: &HttpConfig) -> Result<Self, ConnectorError> {
+        Ok(Self {
+            config: config.clone(),
+            http: Http::new(http)?,
+        })
+    }
+
+    /// `GET /api/projects/{id}/` with the key.
+    async fn project(
+        &self,
+        host: &PosthogHost,
+        project_id: u64,
+        key: &str,
+    ) -> Result<Project, ConnectorError> {
+        let request = self
+            .http
+            .get(host.url(&format!("api/projects/{project_id}/")))
+            .bearer_auth(key);
+        let response = self.http.send(request).await?;
+        match response.status {
+            StatusCode::UNAUTHORIZED => {
+                return Err(ConnectorError::Unauthorized(posthog_message(&response, &[key])))
+            }
+            StatusCode::FORBIDDEN => {
+                return Err(ConnectorError::Unauthorized(format!(
+                    "{} (the key needs read access to project {project_id})",
+                    posthog_message(&response, &[key])
+                )))
+            }
+            StatusCode::NOT_FOUND => {
+                return Err(ConnectorError::InvalidInput(format!(
+                    "{} has no project {project_id} (or this key cannot see it).",
+                    host.as_str()
+                )))
+            }
+            status if !status.is_success() && status != StatusCode::TOO_MANY_REQUESTS && !status.is_server_error() => {
+                return Err(ConnectorError::Provider(OAuthError::Rejected(posthog_message(
+                    &response,
+                    &[key],
+                ))))
+            }
+            _ => {}
+        }
+        let project: Project = response
+            .success(&[key])?
+            .json("PostHog's project endpoint")?;
+        if project.id != project_id {
+            return Err(ConnectorError::Provider(OAuthError::Rejected(format!(
+                "PostHog answered for project {} when asked for {project_id}",
+                project.id
+            ))));
+        }
+        Ok(project)
+    }
+}
+
+fn field<'a>(fields: &'a BTreeMap<String, String>, name: &str) -> Option<&'a str> {
+    fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+#[async_trait]
+impl Provider for PosthogProvider {
+    fn info(&self) -> ProviderInfo {
+        ProviderInfo {
+            id: "posthog",
+            name: "PostHog",
+            category: "analytics",
+            auth: AuthKind::ApiKey {
+                fields: vec![
+                    KeyField {
+                        name: POSTHOG_API_KEY_FIELD,
+                        label: "Personal API key",
+                        secret: true,
+                        placeholder: "phx_…",
+                        help: "In PostHog, Account settings → Personal API keys: create a key with \
+                               read access to Project and Query, limited to this project.",
+                        pattern: Some("^phx_[A-Za-z0-9_-]{16,}$"),
+                    },
+                    KeyField {
+                        name: POSTHOG_PROJECT_ID_FIELD,
+                        label: "Project ID",
+                        secret: false,
+                        placeholder: "12345",
+                        help: "Project settings → Project ID (the number in your PostHog URLs).",
+                        pattern: Some("^[0-9]+$"),
+                    },
+                    KeyField {
+                        name: POSTHOG_HOST_FIELD,
+                        label: "Host",
+                        secret: false,
+                        placeholder: "https://us.posthog.com",
+                        help: "https://us.posthog.com (US cloud), https://eu.posthog.com (EU cloud) \
+                               or your self-hosted instance's https:// address.",
+                        pattern: Some("^(https://)?[^/?#@\\s]+/?$"),
+                    },
+                ],
+            },
+            api_key: None,
+            oauth_configured: false,
+            metrics: POSTHOG_METRICS,
+            default_cadence_minutes: 60,
+            account: None,
+            env_prefix: PROVIDER.env_prefix,
+        }
+    }
+
+    fn authorize_url(&self, _req: &AuthorizeRequest) -> Result<Url, ConnectorError> {
+        Err(ConnectorError::Unsupported {
+            provider: "posthog",
+            what: "OAuth (connect with a personal API key)",
+        })
+    }
+
+    async fn exchange_code(&self, _req: &CodeExchange) -> Result<Connected, OAuthError> {
+        Err(OAuthError::Rejected(
+            "PostHog connects with a personal API key, not OAuth".into(),
+        ))
+    }
+
+    async fn refresh(
+        &self,
+        _refresh_token: &str,
+        _account: Option<&AccountRef>,
+    ) -> Result<TokenSet, OAuthError> {
+        Err(OAuthError::Rejected(
+            "PostHog personal API keys do not expire and are not refreshed".into(),
+        ))
+    }
+
+    async fn test_api_key(
+        &self,
+        fields: &BTreeMap<String, String>,
+    ) -> Result<AccountInfo, ConnectorError> {
+        let key = field(fields, POSTHOG_API_KEY_FIELD)
+            .ok_or_else(|| ConnectorError::InvalidInput("Enter a PostHog personal API key.".into()))?;
+        validate_posthog_key(key)?;
+        let project_id = parse_project_id(field(fields, POSTHOG_PROJECT_ID_FIELD).unwrap_or_default())?;
+        let host = PosthogHost::parse(
+            field(fields, POSTHOG_HOST_FIELD).unwrap_or_default(),
+            self.config.allow_loopback,
+        )?;
+        let project = self.project(&host, project_id, key).await?;
+        let label = project
+            .name
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or_else(|| format!("PostHog project {project_id}"));
+        Ok(AccountInfo {
+            id: host::account_id(project_id, &host),
+            label,
+            currency: None,
+            timezone: project.timezone.filter(|tz| !tz.is_empty()),
+            livemode: None,
+        })
+    }
+}
