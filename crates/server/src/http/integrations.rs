@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Utc};
-use pulseboard_connectors::{AccountInfo, ConnectorError, OAuthError, ProviderInfo};
+use pulseboard_connectors::{
+    AccountInfo, AuthKind, ConnectorError, KeyField, OAuthError, ProviderInfo,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -218,6 +220,19 @@ async fn connect_with_api_key(
     let store = db::stores::get(&mut *scope.tx, scope.org.id, body.store_id)
         .await?
         .ok_or(ApiError::NotFound("store"))?;
+    // Only the fields the provider declares; an unknown one is refused before any
+    // call is made.
+    let declared = key_fields(&provider.info());
+    if let Some(unknown) = body
+        .fields
+        .keys()
+        .find(|name| !declared.iter().any(|f| f.name == name.as_str()))
+    {
+        return Err(ApiError::validation(
+            format!("fields.{unknown}"),
+            "is not a field this provider takes",
+        ));
+    }
     let (org_id, user_id) = (scope.org.id, scope.user.id);
     scope.commit().await?;
     db::plans::ensure_room(&state.db, org_id, db::plans::Capped::Integrations).await?;
@@ -228,10 +243,13 @@ async fn connect_with_api_key(
         .await
         .map_err(connector_error)?;
 
-    let mut secrets = Vec::new();
-    for (name, value) in &body.fields {
-        secrets.push((field_column(name)?, Some(value.as_str())));
-    }
+    // Secret fields are stored encrypted under their own names; the others (a project
+    // id, a host) are part of the account the provider returned.
+    let secrets: Vec<(&'static str, Option<&str>)> = declared
+        .iter()
+        .filter(|f| f.secret)
+        .map(|f| (f.name, body.fields.get(f.name).map(String::as_str)))
+        .collect();
     let integration = record_connection(
         &state,
         NewConnection {
@@ -329,14 +347,12 @@ pub(super) async fn record_connection(
     Ok(integration)
 }
 
-/// Which credentials column a key field is stored in.
-fn field_column(name: &str) -> ApiResult<&'static str> {
-    match name {
-        "api_key" => Ok("api_key"),
-        other => Err(ApiError::validation(
-            format!("fields.{other}"),
-            "is not a field this provider takes",
-        )),
+/// The key fields of a provider: its API-key form, or the key alternative of an
+/// OAuth provider (Stripe's restricted key).
+fn key_fields(info: &ProviderInfo) -> Vec<KeyField> {
+    match &info.auth {
+        AuthKind::ApiKey { fields } => fields.clone(),
+        AuthKind::OAuth2 { .. } => info.api_key.clone().unwrap_or_default(),
     }
 }
 

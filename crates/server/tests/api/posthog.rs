@@ -4,13 +4,9 @@
 //! late events that replace their days without double counting, rate limits that
 //! snooze the job and a key without query access that asks for a reconnection.
 //!
-//! One step is arranged below the API: `POST …/integrations/posthog/api-key` stores
-//! every field as a secret column and the server's `field_column` accepts only
-//! `api_key`, so PostHog's `project_id` and `host` fields are refused after the key
-//! was tested. `connect` does what that route does (the provider's own
-//! `test_api_key`, then the same database calls as `record_connection`);
-//! `connecting_through_the_api_route` is the real route, ignored until the server
-//! accepts the fields a provider declares.
+//! Connections go through `POST …/integrations/posthog/api-key`: the key is stored
+//! encrypted, the project and host are part of the account PostHog's project
+//! endpoint confirmed.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -19,11 +15,6 @@ use std::{
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
-use pulseboard_server::{
-    db,
-    integrations::credentials,
-    sync::{queue, rollups},
-};
 use pulseboard_simulator::{defaults, endpoints, SimulatorHandle};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -76,61 +67,23 @@ async fn store(app: &TestApp, user: &TestUser) -> Uuid {
         .unwrap()
 }
 
-/// What `POST …/integrations/posthog/api-key` does once its fields are accepted:
-/// the provider tests the fields, then the connection, its key (encrypted), its
-/// default metrics and its first sync are recorded.
+/// Connects PostHog through the real route and returns the integration's id.
 async fn connect(
     app: &TestApp,
     user: &TestUser,
     store_id: Uuid,
     fields: &BTreeMap<String, String>,
 ) -> Uuid {
-    let provider = app.app_state.providers.get("posthog").unwrap();
-    let account = provider
-        .test_api_key(fields)
-        .await
-        .expect("the simulator accepts the fields");
-    let mut tx = app.db.begin().await.unwrap();
-    let id = db::integrations::upsert_connected(
-        &mut *tx,
-        db::integrations::Connected {
-            org_id: user.org_id,
-            store_id,
-            provider: "posthog",
-            auth_kind: "api_key",
-            external_account_id: &account.id,
-            account_label: &account.label,
-            cadence_minutes: provider.info().default_cadence_minutes as i32,
-            expires_at: None,
-            connected_by: user.id,
-        },
-    )
-    .await
-    .unwrap();
-    credentials::save(
-        &mut tx,
-        &app.app_state.vault,
-        user.org_id,
-        id,
-        "api_key",
-        &fields["api_key"],
-    )
-    .await
-    .unwrap();
-    rollups::ensure_default_definitions(
-        &mut tx,
-        user.org_id,
-        store_id,
-        "posthog",
-        provider.info().metrics,
-    )
-    .await
-    .unwrap();
-    queue::enqueue(&mut tx, user.org_id, id, "connect")
+    let response = user
+        .client
+        .post(app.url("/api/orgs/acme/integrations/posthog/api-key"))
+        .json(&json!({ "store_id": store_id, "fields": fields }))
+        .send()
         .await
         .unwrap();
-    tx.commit().await.unwrap();
-    id
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let integration: Value = response.json().await.unwrap();
+    integration["id"].as_str().unwrap().parse().unwrap()
 }
 
 /// Metric → local day → value, recomputed from the ledger's raw events.
@@ -583,12 +536,8 @@ async fn the_connect_form_has_three_fields_and_refuses_bad_ones_clearly() {
     assert_eq!(none, 0, "a refused connection stores nothing");
 }
 
-/// The real route. Ignored: the server's `field_column` (src/http/integrations.rs)
-/// accepts only `api_key`, so `project_id` and `host` are refused with 422 after
-/// the key was tested. Run with `--run-ignored all` once the server takes the
-/// fields a provider declares.
+/// The real route stores the key encrypted and never echoes it.
 #[tokio::test]
-#[ignore = "blocked: the api-key route accepts only an `api_key` field"]
 async fn connecting_through_the_api_route() {
     let (app, sim) = spawn_app_with_simulator(small_history(10)).await;
     let ann = app.signup("ann@example.com", "Acme").await;
