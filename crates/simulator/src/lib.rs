@@ -24,7 +24,7 @@
 // `endpoints`.
 #[macro_use]
 mod provider;
-providers!(stripe, shopify);
+providers!(stripe, shopify, ga4);
 
 mod common;
 
