@@ -11,9 +11,9 @@ use std::{collections::HashMap, sync::Arc};
 use async_trait::async_trait;
 use pulseboard_connectors::{
     ga4::{Ga4Config, Ga4Provider},
-    pkce_pair, AccountRef, AuthorizeRequest, CodeExchange, Connected, Derive, ExposeSecret, MetricEvent, Pull,
-    OAuthError, Provider, RawRecord, SecretString, SinkError, SyncError, SyncKind, SyncPage,
-    SyncRequest, SyncSink, TokenSource,
+    pkce_pair, AccountRef, AuthorizeRequest, CodeExchange, Connected, Derive, ExposeSecret,
+    MetricEvent, OAuthError, Provider, Pull, RawRecord, SecretString, SinkError, SyncError,
+    SyncKind, SyncPage, SyncRequest, SyncSink, TokenSource,
 };
 use pulseboard_simulator::{defaults, endpoints, SimulatorConfig, SimulatorHandle};
 use serde_json::{json, Value};
@@ -52,7 +52,11 @@ async fn connect(
         .unwrap();
     let callback = follow_authorize(&url).await;
     assert_eq!(param(&callback, "state").as_deref(), Some("st-1"));
-    let verifier = if wrong_verifier { pkce_pair().0 } else { verifier };
+    let verifier = if wrong_verifier {
+        pkce_pair().0
+    } else {
+        verifier
+    };
     ga4.exchange_code(&CodeExchange {
         code: param(&callback, "code").unwrap(),
         redirect_uri: redirect_uri("ga4"),
@@ -72,7 +76,10 @@ async fn connects_with_pkce_checks_the_property_and_revokes() {
     let connected = connect(&ga4, "properties/312000001", false).await.unwrap();
     assert_eq!(connected.account.id, defaults::GA4_PROPERTY_ID);
     assert_eq!(connected.account.label, "Acme Coffee – GA4");
-    assert_eq!(connected.account.timezone.as_deref(), Some("America/New_York"));
+    assert_eq!(
+        connected.account.timezone.as_deref(),
+        Some("America/New_York")
+    );
     assert_eq!(connected.account.currency.as_deref(), Some("USD"));
     assert!(connected.tokens.refresh_token.is_some());
     assert!(connected.tokens.expires_at.is_some());
@@ -88,7 +95,9 @@ async fn connects_with_pkce_checks_the_property_and_revokes() {
         "Acme Coffee Japan".into(),
         "Acme Coffee".into()
     )));
-    assert!(properties.iter().all(|(id, _, _)| id != defaults::GA4_FORBIDDEN_PROPERTY_ID));
+    assert!(properties
+        .iter()
+        .all(|(id, _, _)| id != defaults::GA4_FORBIDDEN_PROPERTY_ID));
 
     // A property this Google account cannot read is refused with a clear reason.
     let refused = connect(&ga4, defaults::GA4_FORBIDDEN_PROPERTY_ID, false)
@@ -99,7 +108,9 @@ async fn connects_with_pkce_checks_the_property_and_revokes() {
         "{refused:?}"
     );
     // A wrong PKCE verifier is Google's invalid_grant.
-    let wrong = connect(&ga4, defaults::GA4_PROPERTY_ID, true).await.unwrap_err();
+    let wrong = connect(&ga4, defaults::GA4_PROPERTY_ID, true)
+        .await
+        .unwrap_err();
     assert!(matches!(wrong, OAuthError::InvalidGrant(_)), "{wrong:?}");
 
     // Refresh keeps the refresh token (Google does not rotate it); revoking ends it.
@@ -177,7 +188,9 @@ async fn syncs_pages_and_stops_on_the_quota_without_retrying() {
         .await
         .unwrap();
     let ga4 = Arc::new(provider(&sim));
-    let connected = connect(&ga4, defaults::GA4_PROPERTY_ID, false).await.unwrap();
+    let connected = connect(&ga4, defaults::GA4_PROPERTY_ID, false)
+        .await
+        .unwrap();
     let tokens = Fixed(connected.tokens.access_token.clone());
     let mut sink = Memory {
         derive: Some(ga4.clone()),
@@ -200,13 +213,20 @@ async fn syncs_pages_and_stops_on_the_quota_without_retrying() {
         .unwrap();
     assert_eq!(kind, SyncKind::Backfill);
     // 90 days of totals; the country report (12 countries) takes two pages of 1000.
-    let totals = sink.records.keys().filter(|k| k.starts_with("totals/")).count();
+    let totals = sink
+        .records
+        .keys()
+        .filter(|k| k.starts_with("totals/"))
+        .count();
     assert!((90..=91).contains(&totals), "{totals}");
     assert!(sink.commits >= 6, "{}", sink.commits);
     assert!(sink.total("sessions") > 10_000);
     assert!(sink.total("purchase_revenue") > 0);
     let cursor = sink.cursors["ga4.reports"].clone();
-    assert!(cursor.get("through").is_some() && cursor.get("window").is_none(), "{cursor}");
+    assert!(
+        cursor.get("through").is_some() && cursor.get("window").is_none(),
+        "{cursor}"
+    );
 
     // The hour's tokens nearly spent: one page is stored, then the sync stops until
     // the top of the hour, and one call was made (no retry).
@@ -234,7 +254,10 @@ async fn syncs_pages_and_stops_on_the_quota_without_retrying() {
         )
         .await
         .unwrap_err();
-    let SyncError::Provider(OAuthError::RateLimited { retry_after: Some(wait) }) = error else {
+    let SyncError::Provider(OAuthError::RateLimited {
+        retry_after: Some(wait),
+    }) = error
+    else {
         panic!("{error:?}");
     };
     assert!(wait.as_secs() >= 60 && wait.as_secs() <= 3600, "{wait:?}");
@@ -288,5 +311,8 @@ async fn syncs_pages_and_stops_on_the_quota_without_retrying() {
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["status"], "INVALID_ARGUMENT");
-    assert!(body["error"]["message"].as_str().unwrap().contains("conversions2"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("conversions2"));
 }

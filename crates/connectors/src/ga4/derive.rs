@@ -7,7 +7,9 @@
 //! noon of that day in the property's time zone (`time_zone` in the record, from the
 //! report's metadata), so they fall on that day in a store that uses the property's
 //! time zone, and still do in a store up to 12 hours away from it. An unknown zone
-//! falls back to noon UTC.
+//! falls back to noon UTC. Today's rows pulled before noon are placed at the time of
+//! the sync instead (the record's `at`), so that "today" on a dashboard, which ends
+//! now, shows them; the next sync moves them with the rows it replaces.
 //!
 //! **Totals and breakdowns.** A totals row gives each metric as GA4 counts it for the
 //! day. A breakdown row gives the metric with its dimension (`device = mobile`) and,
@@ -78,7 +80,11 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
     let Some(day) = str_of(o, "date").and_then(parse_date) else {
         return vec![];
     };
-    let at = noon_of(day, str_of(o, "time_zone"));
+    // The instant the sync chose (see `sync.rs`), else noon of the day.
+    let at = str_of(o, "at")
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|| noon_of(day, str_of(o, "time_zone")));
     let currency = str_of(o, "currency").map(str::to_uppercase);
     // A breakdown row: its dimension and value; a totals row has neither.
     let breakdown = match (

@@ -32,7 +32,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{
-    derive::{parse_date, METRICS, ROW_TYPE},
+    derive::{noon_of, parse_date, METRICS, ROW_TYPE},
     Ga4Provider,
 };
 use crate::{
@@ -335,8 +335,10 @@ impl Ga4Provider {
         .await
     }
 
-    /// The rows of a report page as raw records.
-    fn records(report: &Report, page: &ReportResponse) -> Vec<RawRecord> {
+    /// The rows of a report page as raw records. Each carries the instant of its
+    /// events: noon of its day in the property's zone, or now for today's rows before
+    /// noon (a dashboard's "today" ends now, so a later instant would hide them).
+    fn records(report: &Report, page: &ReportResponse, now: DateTime<Utc>) -> Vec<RawRecord> {
         let dim_index = |name: &str| page.dimension_headers.iter().position(|h| h.name == name);
         let (Some(date_at), value_at) = (
             dim_index("date"),
@@ -352,7 +354,7 @@ impl Ga4Provider {
             .filter_map(|row| {
                 let get = |i: usize| row.dimension_values.get(i).map(|c| c.value.as_str());
                 let date = get(date_at)?;
-                parse_date(date)?;
+                let at = noon_of(parse_date(date)?, page.metadata.time_zone.as_deref()).min(now);
                 let value = match value_at {
                     Some(i) => Some(get(i)?),
                     None if report.dimension.is_none() => None,
@@ -381,6 +383,7 @@ impl Ga4Provider {
                         "label": label_at.and_then(get),
                         "currency": page.metadata.currency_code,
                         "time_zone": page.metadata.time_zone,
+                        "at": at.to_rfc3339(),
                         "metrics": metrics,
                     }),
                 })
@@ -413,7 +416,7 @@ impl Pull for Ga4Provider {
             let mut offset = 0;
             loop {
                 let page = self.run_report(req, report, &start, offset).await?;
-                let records = Self::records(report, &page);
+                let records = Self::records(report, &page, req.now);
                 if report.dimension.is_none() {
                     let seen = records
                         .iter()

@@ -6,6 +6,7 @@ mod helpers;
 mod accounts;
 mod dashboards;
 mod embedded;
+mod ga4;
 mod input;
 mod integrations;
 mod isolation;

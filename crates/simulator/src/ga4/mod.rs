@@ -145,7 +145,7 @@ pub(crate) fn property(id: &str) -> Option<SimProperty> {
         return Some(*p);
     }
     let n: u32 = id.strip_prefix("3200")?.parse().ok()?;
-    (n < FILLER_ACCOUNTS).then(|| SimProperty {
+    (n < FILLER_ACCOUNTS).then_some(SimProperty {
         id: "filler",
         display_name: "Agency client",
         account: "accounts/filler",
