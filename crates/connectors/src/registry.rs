@@ -115,7 +115,7 @@ mod tests {
         let stripe = registry.get("stripe").unwrap().info();
         assert!(!stripe.oauth_configured);
         assert!(stripe.api_key.is_some());
-        assert!(registry.get("ga4").is_none());
+        assert!(registry.get("nope").is_none());
         assert_eq!(format!("{registry:?}"), format!("{ids:?}"));
     }
 

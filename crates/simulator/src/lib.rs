@@ -24,7 +24,7 @@
 // `endpoints`.
 #[macro_use]
 mod provider;
-providers!(stripe, shopify, clarity, posthog);
+providers!(stripe, shopify, clarity, ga4, posthog);
 
 mod common;
 

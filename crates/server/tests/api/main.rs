@@ -7,6 +7,7 @@ mod accounts;
 mod clarity;
 mod dashboards;
 mod embedded;
+mod ga4;
 mod input;
 mod integrations;
 mod isolation;
