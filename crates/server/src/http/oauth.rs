@@ -434,21 +434,31 @@ async fn complete(
             format!("The provider's answer was refused: {e}."),
         )
     })?;
-    // The callback must come from the account the flow was started for (Shopify signs
-    // the shop into its callback).
-    if params.account.as_ref().map(AccountRef::as_str) != record.account_ref.as_deref() {
-        return Err(refuse(
-            "shop_mismatch",
-            "The answer came from a different shop than the one you started with.",
-        ));
-    }
+    // A callback that names an account (Shopify signs the shop in) must name the
+    // flow's; one that names none (Google) gets the account the flow was started for.
+    let account = match (params.account, record.account_ref.as_deref()) {
+        (Some(signed), Some(started)) if signed.as_str() == started => Some(signed),
+        (None, Some(started)) => Some(provider.parse_account(started).map_err(|_| {
+            refuse(
+                "state_invalid",
+                format!("This connection attempt is unknown; {start_again}."),
+            )
+        })?),
+        (None, None) => None,
+        _ => {
+            return Err(refuse(
+                "shop_mismatch",
+                "The answer came from a different shop than the one you started with.",
+            ))
+        }
+    };
 
     let connected = provider
         .exchange_code(&CodeExchange {
             code: params.code,
             redirect_uri: redirect_uri(state, provider_id)?,
             pkce_verifier: record.pkce_verifier.clone(),
-            account: params.account,
+            account,
         })
         .await
         .map_err(|e| {

@@ -2,15 +2,8 @@
 //! with PKCE and the property check, abuse of the callback, the sync compared per day
 //! and per breakdown with the simulator's ledger, late revisions replacing (not
 //! adding to) a day, the property's quota snoozing the job, and a revoked grant
-//! ending in `reauth_required` with one email.
-//!
-//! The tests that need a connected property are ignored for now: the server's
-//! callback (`src/http/oauth.rs`) compares the account a provider's *callback*
-//! carries with the one the flow was started for, and hands the callback's to the
-//! code exchange. Shopify signs its shop into the callback; Google's callback carries
-//! no property, so every GA4 callback is refused as `shop_mismatch` before the token
-//! endpoint is called. They pass once the callback uses the flow's stored account
-//! when the provider's callback names none.
+//! ending in `reauth_required` with one email. Google's callback names no property:
+//! the server hands the code exchange the property the flow was started for.
 
 use std::collections::BTreeMap;
 
@@ -296,7 +289,6 @@ async fn event_count(app: &TestApp, integration: Uuid) -> i64 {
 }
 
 #[tokio::test]
-#[ignore = "blocked: the server's OAuth callback refuses providers whose callback names no account (src/http/oauth.rs: shop_mismatch)"]
 async fn ga4_connects_with_google_oauth_and_its_numbers_equal_the_ledger_and_follow_revisions() {
     let _ = BLOCKED;
     let (app, sim) = spawn_app_with_simulator(sim_config()).await;
@@ -417,7 +409,6 @@ async fn ga4_connects_with_google_oauth_and_its_numbers_equal_the_ledger_and_fol
 }
 
 #[tokio::test]
-#[ignore = "blocked: the server's OAuth callback refuses providers whose callback names no account (src/http/oauth.rs: shop_mismatch)"]
 async fn days_of_a_property_far_east_and_yen_land_on_the_right_store_days() {
     let (app, sim) = spawn_app_with_simulator(sim_config()).await;
     let ann = app.signup("ann@example.com", "Acme").await;
@@ -447,7 +438,6 @@ async fn days_of_a_property_far_east_and_yen_land_on_the_right_store_days() {
 }
 
 #[tokio::test]
-#[ignore = "blocked: the server's OAuth callback refuses providers whose callback names no account (src/http/oauth.rs: shop_mismatch)"]
 async fn a_property_the_google_account_cannot_read_is_refused_clearly() {
     let (app, sim) = spawn_app_with_simulator(sim_config()).await;
     let ann = app.signup("ann@example.com", "Acme").await;
@@ -475,7 +465,6 @@ async fn a_property_the_google_account_cannot_read_is_refused_clearly() {
 }
 
 #[tokio::test]
-#[ignore = "blocked: the server's OAuth callback refuses providers whose callback names no account (src/http/oauth.rs: shop_mismatch)"]
 async fn an_exhausted_quota_snoozes_the_job_with_a_reason_and_it_resumes() {
     let (app, sim) = spawn_app_with_simulator(sim_config()).await;
     let ann = app.signup("ann@example.com", "Acme").await;
@@ -582,7 +571,6 @@ async fn an_exhausted_quota_snoozes_the_job_with_a_reason_and_it_resumes() {
 }
 
 #[tokio::test]
-#[ignore = "blocked: the server's OAuth callback refuses providers whose callback names no account (src/http/oauth.rs: shop_mismatch)"]
 async fn a_revoked_grant_requires_reauthorization_with_exactly_one_email() {
     let (app, sim) = spawn_app_with_simulator(sim_config()).await;
     let ann = app.signup("ann@example.com", "Acme").await;
