@@ -211,7 +211,9 @@ await run(browser, async (state) => {
     await widgetsSettled(page);
     const connect = page.getByRole('link', { name: 'Connect Shopify' });
     assert((await connect.count()) > 0, 'no Connect Shopify button');
-    await page.getByText('Arrives with Microsoft Clarity').waitFor();
+    // Conversion needs GA4 too: its widgets say which source to connect.
+    assert((await page.getByRole('link', { name: 'Connect Google Analytics 4' }).count()) > 0, 'no Connect Google Analytics 4 button');
+    await page.getByText('Arrives with Intelligems').waitFor();
     await shot(page, '09-dashboard-not-connected', { fullPage: true });
     await connect.first().click();
     await page.waitForURL(/\/settings\/integrations/);

@@ -220,22 +220,26 @@ async fn quicker_cadence(client: &Client, base: &str, org: &str) -> anyhow::Resu
     Ok(())
 }
 
-/// Acme Coffee: a Shopify shop connected through the OAuth flow.
-async fn seed_shopify(base: &str) -> anyhow::Result<String> {
-    eprintln!("Setting up Acme Coffee (Shopify, two years of orders)…");
-    let (client, org, store) = sign_up(base, &ACME).await?;
+/// Connects a provider through its OAuth flow as a browser would: start, the
+/// simulated consent screen (which approves at once), the callback.
+async fn connect_oauth(
+    client: &Client,
+    base: &str,
+    org: &str,
+    provider: &str,
+    body: Value,
+) -> anyhow::Result<()> {
     let started = expect_json(
         client
             .post(format!(
-                "{base}/api/orgs/{org}/integrations/shopify/connect"
+                "{base}/api/orgs/{org}/integrations/{provider}/connect"
             ))
-            .json(&json!({ "store_id": store, "account": "acme-coffee" }))
+            .json(&body)
             .send()
             .await?,
-        "start Shopify connection",
+        "start the connection",
     )
     .await?;
-    // The simulated consent screen approves at once and redirects to the callback.
     let consent = browser()?
         .get(started["authorize_url"].as_str().context("authorize url")?)
         .send()
@@ -252,11 +256,51 @@ async fn seed_shopify(base: &str) -> anyhow::Result<String> {
         .get(header::LOCATION)
         .map(|v| v.to_str().unwrap_or_default().to_owned())
         .unwrap_or_default();
-    if done.status() != StatusCode::SEE_OTHER || !flash.contains("connected=shopify") {
-        bail!("the Shopify connection did not complete: {flash}");
+    if done.status() != StatusCode::SEE_OTHER || !flash.contains(&format!("connected={provider}")) {
+        bail!("the {provider} connection did not complete: {flash}");
     }
+    Ok(())
+}
+
+/// Acme Coffee: a Shopify shop connected through the OAuth flow, with Google
+/// Analytics 4 (OAuth, its New York property) and Microsoft Clarity (an export
+/// token) for traffic and behaviour, so the CRO Overview has a conversion rate.
+async fn seed_shopify(base: &str) -> anyhow::Result<String> {
+    eprintln!("Setting up Acme Coffee (Shopify, two years of orders; GA4 and Clarity)…");
+    let (client, org, store) = sign_up(base, &ACME).await?;
+    connect_oauth(
+        &client,
+        base,
+        &org,
+        "shopify",
+        json!({ "store_id": store, "account": "acme-coffee" }),
+    )
+    .await?;
     quicker_cadence(&client, base, &org).await?;
     await_sync(&client, base, &org, "Acme Coffee").await?;
+    connect_oauth(
+        &client,
+        base,
+        &org,
+        "ga4",
+        json!({ "store_id": store, "account": defaults::GA4_PROPERTY_ID }),
+    )
+    .await?;
+    await_sync(&client, base, &org, "Acme Coffee (GA4)").await?;
+    expect_json(
+        client
+            .post(format!(
+                "{base}/api/orgs/{org}/integrations/clarity/api-key"
+            ))
+            .json(
+                &json!({ "store_id": store, "fields": { "api_key": defaults::CLARITY_API_TOKEN } }),
+            )
+            .send()
+            .await?,
+        "connect Clarity",
+    )
+    .await?;
+    await_sync(&client, base, &org, "Acme Coffee (Clarity)").await?;
     let overview = from_template(&client, base, &org, "store_overview", &store).await?;
     from_template(&client, base, &org, "cro_overview", &store).await?;
     Ok(overview)

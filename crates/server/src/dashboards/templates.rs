@@ -30,8 +30,8 @@ pub const TEMPLATES: &[TemplateInfo] = &[
     TemplateInfo {
         id: "cro_overview",
         name: "CRO Overview",
-        description: "Conversion across sources: Shopify sales now; Clarity, Intelligems, KnoCommerce, Judge.me and Gorgias as they arrive.",
-        providers: &["shopify"],
+        description: "Conversion across sources: Shopify orders over GA4 sessions, the checkout funnel, traffic by channel and Clarity engagement; Intelligems, KnoCommerce, Judge.me and Gorgias as they arrive.",
+        providers: &["shopify", "ga4", "clarity"],
     },
 ];
 
@@ -268,8 +268,20 @@ pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWi
             3,
         ),
         "cro_overview" => (
-            vec!["Conversion", "Experiments and voice of customer"],
+            vec!["Conversion", "Behaviour, experiments and voice of customer"],
             vec![
+                w(
+                    0,
+                    "kpi_card",
+                    "Conversion rate",
+                    "small",
+                    metric(
+                        "computed.conversion_rate",
+                        "last_30_days",
+                        store,
+                        none.clone(),
+                    ),
+                ),
                 w(
                     0,
                     "kpi_card",
@@ -280,9 +292,38 @@ pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWi
                 w(
                     0,
                     "kpi_card",
-                    "Average order value",
+                    "Revenue per session",
                     "small",
-                    metric("shopify.aov", "last_30_days", store, none.clone()),
+                    metric(
+                        "computed.revenue_per_session",
+                        "last_30_days",
+                        store,
+                        none.clone(),
+                    ),
+                ),
+                w(
+                    0,
+                    "funnel",
+                    "Checkout funnel",
+                    "large",
+                    json!({ "steps": [
+                        metric("ga4.sessions", "last_30_days", store, none.clone()),
+                        metric("ga4.add_to_carts", "last_30_days", store, none.clone()),
+                        metric("ga4.checkouts", "last_30_days", store, none.clone()),
+                        metric("shopify.orders", "last_30_days", store, none.clone()),
+                    ]}),
+                ),
+                w(
+                    0,
+                    "bar_chart",
+                    "Sessions by channel",
+                    "medium",
+                    metric(
+                        "ga4.sessions",
+                        "last_30_days",
+                        store,
+                        json!({ "group_by": "channel" }),
+                    ),
                 ),
                 w(
                     0,
@@ -297,21 +338,18 @@ pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWi
                     ),
                 ),
                 w(
-                    0,
-                    "funnel",
-                    "Checkout funnel",
-                    "large",
-                    json!({ "steps": [
-                        metric("shopify.abandoned_checkouts", "last_30_days", store, none.clone()),
-                        metric("shopify.orders", "last_30_days", store, none.clone()),
-                    ]}),
+                    1,
+                    "kpi_card",
+                    "Scroll depth (Clarity)",
+                    "small",
+                    metric("clarity.scroll_depth", "last_30_days", store, none.clone()),
                 ),
                 w(
                     1,
-                    "heatmap_summary",
-                    "Engagement (Clarity)",
+                    "line_chart",
+                    "Rage clicks (Clarity)",
                     "medium",
-                    json!({}),
+                    metric("clarity.rage_clicks", "last_30_days", store, none.clone()),
                 ),
                 w(
                     1,
