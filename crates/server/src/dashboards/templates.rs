@@ -346,10 +346,22 @@ pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWi
                 ),
                 w(
                     1,
-                    "line_chart",
+                    "kpi_card",
                     "Rage clicks (Clarity)",
-                    "medium",
+                    "small",
                     metric("clarity.rage_clicks", "last_30_days", store, none.clone()),
+                ),
+                w(
+                    1,
+                    "bar_chart",
+                    "Dead clicks by device (Clarity)",
+                    "medium",
+                    metric(
+                        "clarity.dead_clicks",
+                        "last_30_days",
+                        store,
+                        json!({ "group_by": "device" }),
+                    ),
                 ),
                 w(
                     1,

@@ -278,6 +278,9 @@ pub(super) fn to_groups(groups: Vec<(String, Computed)>, grouped: bool) -> Vec<G
     }
     let mut out: Vec<Group> = groups
         .into_iter()
+        // Rows without the dimension that add up to nothing (a source that reports its
+        // breakdowns beside its totals, GA4) are no group worth showing.
+        .filter(|(key, c)| !(key.is_empty() && c.total.unwrap_or(0) == 0))
         .map(|(key, c)| Group {
             key: if key.is_empty() { "(none)".into() } else { key },
             label: None,

@@ -612,15 +612,17 @@ async fn a_funnel_counts_steps_over_one_window_and_refuses_steps_that_are_not_co
     assert_eq!(steps[0]["metric"], "stripe.new_customers");
     assert_eq!(steps[1]["metric"], "stripe.successful_charges");
     assert_eq!(steps[0]["range"], steps[1]["range"]);
-    // Each step's total is the ledger's count over the window (UTC days, today so far).
+    // Each step's total is the ledger's count over the window's UTC days.
     let range = &steps[0]["range"];
-    let from =
-        chrono::NaiveDate::parse_from_str(range["from"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let day = |field: &str| {
+        chrono::NaiveDate::parse_from_str(range[field].as_str().unwrap(), "%Y-%m-%d").unwrap()
+    };
+    let (from, to) = (day("from"), day("to"));
     let in_window = |unix: i64| {
-        chrono::DateTime::from_timestamp(unix, 0)
+        let date = chrono::DateTime::from_timestamp(unix, 0)
             .unwrap()
-            .date_naive()
-            >= from
+            .date_naive();
+        from <= date && date <= to
     };
     let ledger = sim.stripe_ledger();
     let customers = ledger

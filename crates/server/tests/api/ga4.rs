@@ -69,7 +69,7 @@ async fn set_store(app: &TestApp, store: Uuid, timezone: &str, currency: &str) {
 }
 
 /// Connects `property` to the user's store through the real OAuth flow.
-async fn connect(app: &TestApp, user: &TestUser, property: &str) -> Uuid {
+pub async fn connect(app: &TestApp, user: &TestUser, property: &str) -> Uuid {
     let started = start_flow(app, user, "ga4", Some(property)).await;
     let flash = visit(&user.client, &started.callback).await;
     assert!(
@@ -83,7 +83,12 @@ async fn connect(app: &TestApp, user: &TestUser, property: &str) -> Uuid {
 }
 
 /// The simulator's cells of each day in `[from, to]`, as they stand now.
-async fn ledger(sim: &SimulatorHandle, property: &str, from: NaiveDate, to: NaiveDate) -> Value {
+pub async fn ledger(
+    sim: &SimulatorHandle,
+    property: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Value {
     Client::new()
         .get(format!(
             "{}/_sim/ga4/properties/{property}/ledger?from={from}&to={to}",

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod clarity;
+mod conversion;
 mod dashboards;
 mod embedded;
 mod ga4;

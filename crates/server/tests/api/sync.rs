@@ -883,7 +883,7 @@ async fn deleting_a_store_deletes_its_metric_events_and_no_others() {
 }
 
 /// What the Shopify ledger says each metric was per local day.
-fn shopify_expected(
+pub fn shopify_expected(
     ledger: &pulseboard_simulator::ShopifyLedger,
     tz: Tz,
 ) -> BTreeMap<&'static str, BTreeMap<NaiveDate, i64>> {

@@ -33,7 +33,8 @@ export function FunnelView({ steps, label, height }: { steps: QueryResult[]; lab
             {i > 0 && (
               <div className="mt-0.5 flex justify-between text-xs tabular-nums text-gray-500">
                 <span>
-                  {pct(r.fromPrevious)} of step {i} · {pct(r.fromFirst)} of step 1
+                  {pct(r.fromPrevious)} of step {i}
+                  {i > 1 && ` · ${pct(r.fromFirst)} of step 1`}
                 </span>
                 {r.dropped !== null && r.dropped > 0 && <span>−{formatValue(r.dropped, formatOf(s))} dropped</span>}
               </div>
