@@ -646,7 +646,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The metrics available from the organization's connected integrations. */
+        /**
+         * The metrics available from the organization's connected integrations, and the
+         *     computed ones (conversion rate) whose every source is connected.
+         */
         get: operations["catalog"];
         put?: never;
         post?: never;
