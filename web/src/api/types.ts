@@ -140,9 +140,11 @@ export interface Provider {
   name: string;
   category: string;
   auth: {
-    type: 'oauth2' | string;
+    type: 'oauth2' | 'api_key' | string;
     scopes?: string[];
     pkce?: boolean;
+    /** The fields of a provider that connects with keys only (PostHog, Clarity). */
+    fields?: ApiKeyField[];
   };
   api_key: ApiKeyField[] | null;
   oauth_configured: boolean;

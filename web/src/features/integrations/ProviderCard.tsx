@@ -125,6 +125,10 @@ function ConnectForms({ provider, store, onFlash }: { provider: Provider; store:
   // The account some providers need named before connecting (Shopify's shop).
   const accountField = provider.account;
   const [fields, setFields] = useState<Record<string, string>>({});
+  // Key-only providers (PostHog, Clarity) show their form at once; OAuth providers
+  // may offer keys as the second way (Stripe's restricted key).
+  const keyOnly = provider.auth.type === 'api_key';
+  const keyFields = (keyOnly ? provider.auth.fields : provider.api_key) ?? [];
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const oauth = useMutation({
     mutationFn: () => api.connect(slug, provider.id, { store_id: store.id, account: accountField ? account.trim() : null }),
@@ -147,7 +151,7 @@ function ConnectForms({ provider, store, onFlash }: { provider: Provider; store:
   const submitKey = (e: FormEvent) => {
     e.preventDefault();
     const problems: Record<string, string> = {};
-    for (const f of provider.api_key ?? []) {
+    for (const f of keyFields) {
       const v = (fields[f.name] ?? '').trim();
       if (!v) problems[f.name] = `Enter your ${f.label.toLowerCase()}.`;
       else if (f.pattern) {
@@ -162,6 +166,30 @@ function ConnectForms({ provider, store, onFlash }: { provider: Provider; store:
     if (Object.keys(problems).length === 0) apiKey.mutate();
   };
   const serverField = apiKey.error instanceof ApiError && apiKey.error.field ? apiKey.error.field.replace(/^fields\./, '') : null;
+  const keyForm = keyFields.length > 0 && (
+    <form onSubmit={submitKey} className={cx('space-y-3', !keyOnly && 'border-t border-gray-200 p-3')} noValidate aria-label={`${provider.name} API key`}>
+      {keyFields.map((f) => (
+        <Field
+          key={f.name}
+          name={f.name}
+          label={f.label}
+          type={f.secret ? 'password' : 'text'}
+          autoComplete="off"
+          spellCheck={false}
+          placeholder={f.placeholder ?? undefined}
+          value={fields[f.name] ?? ''}
+          onChange={(e) => setFields((s) => ({ ...s, [f.name]: e.target.value }))}
+          help={f.help}
+          error={invalid[f.name] ?? (serverField === f.name && apiKey.error ? apiKey.error.message : null)}
+        />
+      ))}
+      <Button type="submit" variant={keyOnly ? 'primary' : 'secondary'} busy={apiKey.isPending} disabled={!canManage}>
+        {keyOnly ? `Connect ${provider.name}` : 'Connect with API key'}
+      </Button>
+      {apiKey.error && !(serverField && keyFields.some((f) => f.name === serverField)) && <ErrorAlert error={apiKey.error} />}
+    </form>
+  );
+  if (keyOnly) return <div className="mt-4">{keyForm}</div>;
   return (
     <div className="mt-4 space-y-4">
       {provider.oauth_configured ? (
@@ -186,32 +214,12 @@ function ConnectForms({ provider, store, onFlash }: { provider: Provider; store:
           One-click connect is not set up on this server{provider.api_key ? '; use an API key instead.' : '. An administrator sets the app credentials.'}
         </p>
       )}
-      {provider.api_key && provider.api_key.length > 0 && (
+      {keyForm && (
         <details className="group rounded-md border border-gray-200" open={!provider.oauth_configured}>
           <summary className="cursor-pointer list-none px-3 py-2 text-sm font-medium text-gray-700 select-none">
             <span className="mr-1 inline-block transition-transform group-open:rotate-90">›</span> Or connect with an API key
           </summary>
-          <form onSubmit={submitKey} className="space-y-3 border-t border-gray-200 p-3" noValidate aria-label={`${provider.name} API key`}>
-            {provider.api_key.map((f) => (
-              <Field
-                key={f.name}
-                name={f.name}
-                label={f.label}
-                type={f.secret ? 'password' : 'text'}
-                autoComplete="off"
-                spellCheck={false}
-                placeholder={f.placeholder ?? undefined}
-                value={fields[f.name] ?? ''}
-                onChange={(e) => setFields((s) => ({ ...s, [f.name]: e.target.value }))}
-                help={f.help}
-                error={invalid[f.name] ?? (serverField === f.name && apiKey.error ? apiKey.error.message : null)}
-              />
-            ))}
-            <Button type="submit" variant="secondary" busy={apiKey.isPending} disabled={!canManage}>
-              Connect with API key
-            </Button>
-            {apiKey.error && !(serverField && provider.api_key.some((f) => f.name === serverField)) && <ErrorAlert error={apiKey.error} />}
-          </form>
+          {keyForm}
         </details>
       )}
     </div>
