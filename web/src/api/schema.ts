@@ -1187,6 +1187,12 @@ export interface components {
             integration_id: string;
             /** Format: int32 */
             max_attempts: number;
+            /**
+             * Format: date-time
+             * @description For a queued job waiting on a provider's limit (Clarity's daily budget, GA4's
+             *     quota): when it runs next. `None` once it ran or when it may run now.
+             */
+            next_run_at?: string | null;
             provider: string;
             /** Format: int64 */
             records_synced: number;

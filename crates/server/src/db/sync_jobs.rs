@@ -278,6 +278,9 @@ pub struct JobView {
     pub finished_at: Option<DateTime<Utc>>,
     /// Seconds from start to finish (or until now while running).
     pub duration_seconds: Option<f64>,
+    /// For a queued job waiting on a provider's limit (Clarity's daily budget, GA4's
+    /// quota): when it runs next. `None` once it ran or when it may run now.
+    pub next_run_at: Option<DateTime<Utc>>,
 }
 
 /// The monitoring view of jobs; callers add the WHERE clause.
@@ -285,7 +288,8 @@ const VIEW_SELECT: &str = "SELECT j.id, j.integration_id, i.provider, i.account_
         j.sync_type, j.attempt, j.max_attempts, j.records_synced, j.error, j.created_at, j.started_at,
         j.finished_at,
         extract(epoch FROM coalesce(j.finished_at, CASE WHEN j.status = 'running' THEN now() END) - j.started_at)::float8
-            AS duration_seconds
+            AS duration_seconds,
+        CASE WHEN j.status = 'queued' AND j.run_after > now() THEN j.run_after END AS next_run_at
     FROM sync_jobs j JOIN integrations i ON i.id = j.integration_id";
 
 pub async fn recent(

@@ -413,6 +413,20 @@ async fn no_amount_of_refreshing_makes_an_eleventh_call_and_the_next_day_resumes
             if snoozed {
                 assert_eq!(status, StatusCode::OK);
             }
+            // The sync monitor says when the next call is possible.
+            let jobs: serde_json::Value = ann
+                .client
+                .get(app.url("/api/orgs/acme/sync-jobs?limit=1"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let next: chrono::DateTime<chrono::Utc> =
+                jobs[0]["next_run_at"].as_str().unwrap().parse().unwrap();
+            let in_seconds = (next - chrono::Utc::now()).num_seconds() as f64;
+            assert!((in_seconds - wait).abs() < 5.0, "{in_seconds} vs {wait}");
             snoozed = true;
         }
     }

@@ -87,6 +87,11 @@ export function SyncMonitor({ jobs, loading, error }: { jobs: JobView[] | undefi
                         {j.error}
                       </p>
                     )}
+                    {j.next_run_at && (
+                      <p className="mt-1 text-xs text-gray-600" title={j.next_run_at}>
+                        Next try {nextRun(j.next_run_at)}
+                      </p>
+                    )}
                   </td>
                   <td className="px-4 py-2 text-gray-600">
                     {j.trigger}
@@ -105,4 +110,13 @@ export function SyncMonitor({ jobs, loading, error }: { jobs: JobView[] | undefi
       </Card>
     </section>
   );
+}
+
+/** When a waiting job runs next, in the viewer's clock: "at 00:05" today, else with its date. */
+function nextRun(at: string): string {
+  const when = new Date(at);
+  const time = when.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return when.toDateString() === new Date().toDateString()
+    ? `at ${time}`
+    : `on ${when.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} at ${time}`;
 }
