@@ -234,6 +234,21 @@ await run(browser, async (state) => {
     await shot(page, '10-integrations-oauth-flash');
   });
 
+  await step('GA4 connects without a property and the user picks one after consent', async () => {
+    const ga4 = page.locator('[data-provider="ga4"]');
+    await ga4.getByRole('button', { name: 'Connect Google Analytics 4' }).click();
+    const picker = page.getByRole('dialog', { name: /Pick the Google Analytics 4 property/ });
+    await picker.waitFor({ timeout: 20_000 });
+    const first = picker.getByRole('radio').first();
+    await first.waitFor();
+    assert((await picker.getByRole('radio').count()) > 1, 'the picker lists one property or none');
+    await first.check();
+    await shot(page, '15-ga4-property-picker');
+    await picker.getByRole('button', { name: 'Use this property' }).click();
+    await page.getByText('Google Analytics 4 connected').waitFor({ timeout: 20_000 });
+    await page.locator('[data-testid="sync-jobs"] tr', { hasText: 'Google Analytics 4' }).first().waitFor({ timeout: 20_000 });
+  });
+
   await step('a provider callback error is shown with its message', async () => {
     await page.goto(`${BASE}/settings/integrations?error=access_denied&message=The%20store%20owner%20declined%20access`);
     await page.getByRole('alert').getByText('The store owner declined access').waitFor();

@@ -28,6 +28,9 @@ pub struct ProviderInfo {
     /// the provider needs one; [`Provider::parse_account`](crate::Provider::parse_account)
     /// validates it.
     pub account: Option<KeyField>,
+    /// Whether the account may instead be picked from a list after consent
+    /// ([`Provider::list_accounts`](crate::Provider::list_accounts)): GA4's properties.
+    pub account_picker: bool,
     /// Prefix of the provider's settings: `PULSEBOARD_{env_prefix}_…`.
     #[serde(skip)]
     pub env_prefix: &'static str,

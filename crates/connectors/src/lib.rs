@@ -27,8 +27,8 @@ pub use catalog::{
 };
 pub use config::{HttpConfig, ProvidersConfig};
 pub use provider::{
-    oauth_callback_error, AccountInfo, AccountRef, AuthorizeRequest, CallbackParams, CodeExchange,
-    Connected, Provider, TokenSet,
+    oauth_callback_error, AccountChoice, AccountInfo, AccountRef, AuthorizeRequest, CallbackParams,
+    CodeExchange, Connected, Provider, TokenSet,
 };
 pub use registry::{setting_vars, ProviderDef, Registry};
 pub use settings::{Scoped, SettingSpec, Settings};

@@ -148,6 +148,16 @@ pub struct AccountInfo {
     pub livemode: Option<bool>,
 }
 
+/// One account a user may pick after consent (a GA4 property).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountChoice {
+    /// What `parse_account` accepts (the property's number).
+    pub id: String,
+    pub label: String,
+    /// What it belongs to, for grouping (the GA4 account's name).
+    pub group: Option<String>,
+}
+
 /// The result of a successful code exchange: the tokens and whose they are.
 #[derive(Debug, Clone)]
 pub struct Connected {
@@ -225,6 +235,32 @@ pub trait Provider: Pull + Derive + Send + Sync {
         Err(ConnectorError::Unsupported {
             provider: self.info().id,
             what: "API keys",
+        })
+    }
+
+    /// The accounts the granted token can read, for providers whose info says
+    /// `account_picker` (the user picks one after consent).
+    async fn list_accounts(
+        &self,
+        access_token: &str,
+    ) -> Result<Vec<AccountChoice>, ConnectorError> {
+        let _ = access_token;
+        Err(ConnectorError::Unsupported {
+            provider: self.info().id,
+            what: "picking an account after consent",
+        })
+    }
+
+    /// The picked account's details, after checking the token can read it.
+    async fn choose_account(
+        &self,
+        access_token: &str,
+        account: &AccountRef,
+    ) -> Result<AccountInfo, ConnectorError> {
+        let _ = (access_token, account);
+        Err(ConnectorError::Unsupported {
+            provider: self.info().id,
+            what: "picking an account after consent",
         })
     }
 

@@ -2,6 +2,7 @@
 // `/api/openapi.json` (see `schema.ts`, regenerated with `npm run gen:api`).
 import { request } from './client';
 import type {
+  AccountOption,
   ApiToken,
   CatalogEntry,
   CompareTo,
@@ -60,6 +61,10 @@ export const api = {
   connectApiKey: (slug: string, provider: string, body: { store_id: string; fields: Record<string, string> }) =>
     request<Integration>('POST', `${org(slug)}/integrations/${encodeURIComponent(provider)}/api-key`, { body }),
   disconnect: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/integrations/${id}`),
+  accounts: (slug: string, id: string, signal?: AbortSignal) =>
+    request<AccountOption[]>('GET', `${org(slug)}/integrations/${id}/accounts`, { signal }),
+  chooseAccount: (slug: string, id: string, account: string) =>
+    request<Integration>('POST', `${org(slug)}/integrations/${id}/account`, { body: { account } }),
   reconnect: (slug: string, id: string) => request<ConnectResponse>('POST', `${org(slug)}/integrations/${id}/reconnect`),
   sync: (slug: string, id: string) => request<JobView>('POST', `${org(slug)}/integrations/${id}/sync`),
   syncJobs: (slug: string, signal?: AbortSignal) =>

@@ -9,6 +9,7 @@ export type MembershipWithWorkspaces = S['MembershipWithWorkspaces'];
 export type OrgRole = S['OrgRole'];
 export type Store = S['Store'];
 export type Integration = S['Integration'];
+export type AccountOption = S['AccountOption'];
 export type JobView = S['JobView'];
 export type Usage = S['Usage'];
 export type Dashboard = S['Dashboard'];
@@ -152,5 +153,7 @@ export interface Provider {
   default_cadence_minutes: number;
   /** The account to name before connecting (Shopify's shop domain), if the provider needs one. */
   account: ApiKeyField | null;
+  /** The account may instead be picked from a list after consent (GA4's properties). */
+  account_picker: boolean;
   metrics: MetricSpec[];
 }

@@ -175,6 +175,7 @@ impl Provider for ClarityProvider {
             metrics: CLARITY_METRICS,
             default_cadence_minutes: 1440,
             account: None,
+            account_picker: false,
             env_prefix: PROVIDER.env_prefix,
         }
     }

@@ -32,7 +32,7 @@ use crate::{
     catalog::{AuthKind, KeyField, ProviderInfo},
     config::HttpConfig,
     provider::{
-        AccountInfo, AccountRef, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet,
+        AccountChoice, AccountInfo, AccountRef, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet,
     },
     registry::ProviderDef,
     support::backoff::{with_backoff, RetryPolicy},
@@ -230,6 +230,49 @@ impl Ga4Provider {
         ))
     }
 
+    /// The property's details, after checking the granted Google account can read it.
+    async fn property_account(&self, token: &str, property_id: &str) -> Result<AccountInfo, OAuthError> {
+        let property_id = property_id.to_owned();
+
+        // The Google account that consented must be able to read the property.
+        let readable =
+            with_backoff(&self.lookup_retry, || self.property_summaries(token)).await?;
+        if !readable.iter().any(|p| p.id == property_id) {
+            return Err(OAuthError::Rejected(format!(
+                "this Google account cannot read property {property_id}: sign in with a Google \
+                 account that has at least Viewer access to it, or check the property ID"
+            )));
+        }
+        let summary_name = readable
+            .iter()
+            .find(|p| p.id == property_id)
+            .map(|p| p.display_name.clone());
+        let details = with_backoff(&self.lookup_retry, || self.property(token, &property_id)).await;
+        Ok(match details {
+            Ok(property) => AccountInfo {
+                label: property
+                    .display_name
+                    .filter(|n| !n.trim().is_empty())
+                    .or(summary_name)
+                    .unwrap_or_else(|| format!("GA4 property {property_id}")),
+                currency: property.currency_code,
+                timezone: property.time_zone,
+                livemode: None,
+                id: property_id,
+            },
+            Err(error) => {
+                tracing::warn!(%error, property = %property_id, "GA4 property lookup failed; using its summary");
+                AccountInfo {
+                    label: summary_name.unwrap_or_else(|| format!("GA4 property {property_id}")),
+                    currency: None,
+                    timezone: None,
+                    livemode: None,
+                    id: property_id,
+                }
+            }
+        })
+    }
+
     /// The GA4 properties the access token's Google account can read, as
     /// `(property number, property name, account name)`, for a property picker.
     pub async fn list_properties(
@@ -307,6 +350,8 @@ impl Provider for Ga4Provider {
                 help: "In Google Analytics: Admin → Property details → Property ID.",
                 pattern: Some("^(properties/)?[0-9]{1,20}$"),
             }),
+            // Leave the property empty to pick it from the account's list after consent.
+            account_picker: true,
             env_prefix: PROVIDER.env_prefix,
         }
     }
@@ -342,14 +387,15 @@ impl Provider for Ga4Provider {
     }
 
     async fn exchange_code(&self, req: &CodeExchange) -> Result<Connected, OAuthError> {
+        // No property named: the user picks one after consent (`list_accounts`).
         let property_id = req
             .account
             .as_ref()
-            .ok_or_else(|| OAuthError::Rejected("a GA4 property ID is required".into()))
-            .and_then(|a| {
+            .map(|a| {
                 parse_property_id(a.as_str())
                     .map_err(|_| OAuthError::Rejected(format!("{a} is not a GA4 property ID")))
-            })?;
+            })
+            .transpose()?;
         let verifier = req.pkce_verifier.as_deref().unwrap_or_default();
         let mut form = vec![
             ("grant_type", "authorization_code"),
@@ -373,44 +419,15 @@ impl Provider for Ga4Provider {
             ));
         }
         let tokens = Self::token_set(&response, None);
-        let token = response.access_token.as_str();
-
-        // The Google account that consented must be able to read the property.
-        let readable =
-            with_backoff(&self.lookup_retry, || self.property_summaries(token)).await?;
-        if !readable.iter().any(|p| p.id == property_id) {
-            return Err(OAuthError::Rejected(format!(
-                "this Google account cannot read property {property_id}: sign in with a Google \
-                 account that has at least Viewer access to it, or check the property ID"
-            )));
-        }
-        let summary_name = readable
-            .iter()
-            .find(|p| p.id == property_id)
-            .map(|p| p.display_name.clone());
-        let details = with_backoff(&self.lookup_retry, || self.property(token, &property_id)).await;
-        let account = match details {
-            Ok(property) => AccountInfo {
-                label: property
-                    .display_name
-                    .filter(|n| !n.trim().is_empty())
-                    .or(summary_name)
-                    .unwrap_or_else(|| format!("GA4 property {property_id}")),
-                currency: property.currency_code,
-                timezone: property.time_zone,
+        let account = match property_id {
+            Some(id) => self.property_account(&response.access_token, &id).await?,
+            None => AccountInfo {
+                id: String::new(),
+                label: "Google Analytics 4 (pick a property)".into(),
+                currency: None,
+                timezone: None,
                 livemode: None,
-                id: property_id,
             },
-            Err(error) => {
-                tracing::warn!(%error, property = %property_id, "GA4 property lookup failed; using its summary");
-                AccountInfo {
-                    label: summary_name.unwrap_or_else(|| format!("GA4 property {property_id}")),
-                    currency: None,
-                    timezone: None,
-                    livemode: None,
-                    id: property_id,
-                }
-            }
         };
         Ok(Connected { tokens, account })
     }
@@ -426,6 +443,30 @@ impl Provider for Ga4Provider {
         ];
         let response = self.token_call(&form, &[refresh_token]).await?;
         Ok(Self::token_set(&response, Some(refresh_token)))
+    }
+
+    async fn list_accounts(&self, access_token: &str) -> Result<Vec<AccountChoice>, ConnectorError> {
+        Ok(self
+            .list_properties(access_token)
+            .await?
+            .into_iter()
+            .map(|(id, label, account)| AccountChoice {
+                id,
+                label,
+                group: Some(account),
+            })
+            .collect())
+    }
+
+    async fn choose_account(
+        &self,
+        access_token: &str,
+        account: &AccountRef,
+    ) -> Result<AccountInfo, ConnectorError> {
+        match self.property_account(access_token, account.as_str()).await {
+            Err(OAuthError::Rejected(message)) => Err(ConnectorError::InvalidInput(message)),
+            other => Ok(other?),
+        }
     }
 
     // `revoke(account_id)` keeps the default (nothing): Google revokes tokens, not

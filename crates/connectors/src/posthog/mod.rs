@@ -177,6 +177,7 @@ impl Provider for PosthogProvider {
             metrics: POSTHOG_METRICS,
             default_cadence_minutes: 60,
             account: None,
+            account_picker: false,
             env_prefix: PROVIDER.env_prefix,
         }
     }

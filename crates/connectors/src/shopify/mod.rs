@@ -273,6 +273,7 @@ impl Provider for ShopifyProvider {
                 help: "The .myshopify.com address of the store.",
                 pattern: None,
             }),
+            account_picker: false,
             env_prefix: PROVIDER.env_prefix,
         }
     }

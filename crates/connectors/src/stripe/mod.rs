@@ -244,6 +244,7 @@ impl Provider for StripeProvider {
             metrics: STRIPE_METRICS,
             default_cadence_minutes: 15,
             account: None,
+            account_picker: false,
             env_prefix: PROVIDER.env_prefix,
         }
     }

@@ -64,6 +64,8 @@ pub struct Connected<'a> {
     pub cadence_minutes: i32,
     pub expires_at: Option<DateTime<Utc>>,
     pub connected_by: Uuid,
+    /// `active`, or `choosing_account` while the user picks the account after consent.
+    pub status: &'a str,
 }
 
 /// Creates the integration, or brings the existing one for the same account back to
@@ -72,10 +74,10 @@ pub async fn upsert_connected(db: impl PgExecutor<'_>, c: Connected<'_>) -> sqlx
     sqlx::query_scalar(
         "INSERT INTO integrations (id, org_id, store_id, provider, auth_kind, external_account_id, account_label,
                                    cadence_minutes, expires_at, connected_by, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active')
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (org_id, store_id, provider, external_account_id) DO UPDATE
          SET auth_kind = excluded.auth_kind, account_label = excluded.account_label, expires_at = excluded.expires_at,
-             connected_by = excluded.connected_by, status = 'active', sync_error = NULL, updated_at = now()
+             connected_by = excluded.connected_by, status = excluded.status, sync_error = NULL, updated_at = now()
          RETURNING id",
     )
     .bind(Uuid::new_v4())
@@ -88,7 +90,30 @@ pub async fn upsert_connected(db: impl PgExecutor<'_>, c: Connected<'_>) -> sqlx
     .bind(c.cadence_minutes)
     .bind(c.expires_at)
     .bind(c.connected_by)
+    .bind(c.status)
     .fetch_one(db)
+    .await
+}
+
+/// Sets the account a `choosing_account` integration reads (the user's pick) and
+/// makes it active; `None` when it is not waiting for a pick. Another integration of
+/// the same store and account is a conflict (`integrations_org_id_store_id_provider_external_account_id_key`).
+pub async fn choose_account(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    external_account_id: &str,
+    account_label: &str,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar(
+        "UPDATE integrations SET external_account_id = $2, account_label = $3, status = 'active',
+                sync_error = NULL, updated_at = now()
+         WHERE id = $1 AND status = 'choosing_account'
+         RETURNING id",
+    )
+    .bind(id)
+    .bind(external_account_id)
+    .bind(account_label)
+    .fetch_optional(db)
     .await
 }
 

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Utc};
 use pulseboard_connectors::{
-    AccountInfo, AuthKind, ConnectorError, KeyField, OAuthError, ProviderInfo,
+    AccountInfo, AuthKind, ConnectorError, ExposeSecret, KeyField, OAuthError, Provider,
+    ProviderInfo,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -21,8 +22,11 @@ use super::{
 use crate::{
     db::Bypass,
     db::{self, integrations::Integration},
-    error::{ApiError, ApiResult, ErrorBody},
-    integrations::credentials,
+    error::{ApiError, ApiResult, ErrorBody, ResultExt},
+    integrations::{
+        access_token::{self, TokenError},
+        credentials,
+    },
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -36,6 +40,8 @@ pub fn router() -> OpenApiRouter<AppState> {
             update_integration,
             disconnect_integration
         ))
+        .routes(routes!(list_accounts))
+        .routes(routes!(choose_account))
 }
 
 /// Integrations of the organization with their status and freshness.
@@ -152,6 +158,153 @@ async fn disconnect_integration(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// An account the user may pick for an integration waiting for one.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountOption {
+    /// What `POST …/account` takes (a GA4 property's number).
+    id: String,
+    label: String,
+    /// What it belongs to (the GA4 account), for grouping.
+    group: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChooseAccount {
+    /// One of the ids `GET …/accounts` listed.
+    account: String,
+}
+
+/// An integration waiting for its account to be picked, with its provider; owners
+/// and admins only.
+async fn waiting_for_pick(
+    state: &AppState,
+    scope: &mut OrgScope,
+    id: Uuid,
+) -> ApiResult<(Integration, std::sync::Arc<dyn Provider>)> {
+    scope.require_admin()?;
+    let integration = db::integrations::get(&mut *scope.tx, scope.org.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("integration"))?;
+    if integration.status != "choosing_account" {
+        return Err(ApiError::conflict(
+            "account_chosen",
+            "this integration's account is already chosen; reconnect to change it",
+        ));
+    }
+    let provider = state
+        .providers
+        .get(&integration.provider)
+        .ok_or(ApiError::NotFound("provider"))?;
+    Ok((integration, provider))
+}
+
+/// A stored token problem as the caller sees it (never with the token).
+fn token_error(error: TokenError) -> ApiError {
+    match error {
+        TokenError::ReauthRequired(message) => ApiError::conflict("reauth_required", message),
+        TokenError::Provider(e) => connector_error(ConnectorError::Provider(e)),
+        TokenError::Database(e) => ApiError::Database(e),
+        other => ApiError::Internal(anyhow::anyhow!("integration token: {other}")),
+    }
+}
+
+/// The accounts the integration's grant can read (GA4: the properties of the Google
+/// account that consented), for the picker after an OAuth connection.
+#[utoipa::path(get, path = "/api/orgs/{org_slug}/integrations/{integration_id}/accounts", tag = "integrations",
+    params(("org_slug" = String, Path), ("integration_id" = Uuid, Path)),
+    responses((status = 200, body = [AccountOption]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 424, body = ErrorBody)))]
+async fn list_accounts(
+    State(state): State<AppState>,
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, Uuid)>,
+) -> ApiResult<Json<Vec<AccountOption>>> {
+    let (_, id) = path;
+    let (_, provider) = waiting_for_pick(&state, &mut scope, id).await?;
+    scope.commit().await?;
+    // The provider call happens outside any transaction.
+    let token = access_token::access_token(&state, id)
+        .await
+        .map_err(token_error)?;
+    let choices = provider
+        .list_accounts(token.expose_secret())
+        .await
+        .map_err(connector_error)?;
+    Ok(Json(
+        choices
+            .into_iter()
+            .map(|c| AccountOption {
+                id: c.id,
+                label: c.label,
+                group: c.group,
+            })
+            .collect(),
+    ))
+}
+
+/// Picks the account of an integration waiting for one: the provider checks the
+/// grant can read it, then the integration becomes active and its first sync runs.
+#[utoipa::path(post, path = "/api/orgs/{org_slug}/integrations/{integration_id}/account", tag = "integrations",
+    params(("org_slug" = String, Path), ("integration_id" = Uuid, Path)), request_body = ChooseAccount,
+    responses((status = 200, body = Integration), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 424, body = ErrorBody)))]
+async fn choose_account(
+    State(state): State<AppState>,
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, Uuid)>,
+    ApiJson(body): ApiJson<ChooseAccount>,
+) -> ApiResult<Json<Integration>> {
+    let (_, id) = path;
+    let (integration, provider) = waiting_for_pick(&state, &mut scope, id).await?;
+    let (org_id, user_id) = (scope.org.id, scope.user.id);
+    scope.commit().await?;
+    let account = provider
+        .parse_account(body.account.trim())
+        .map_err(|e| ApiError::validation("account", e.to_string()))?;
+    let token = access_token::access_token(&state, id)
+        .await
+        .map_err(token_error)?;
+    let info = provider
+        .choose_account(token.expose_secret(), &account)
+        .await
+        .map_err(|e| match e {
+            ConnectorError::InvalidInput(message) => ApiError::validation("account", message),
+            other => connector_error(other),
+        })?;
+
+    let mut tx = state.db.bypass_tx(Bypass::ConnectionBookkeeping).await?;
+    db::integrations::choose_account(&mut *tx, id, &info.id, &info.label)
+        .await
+        .on_constraint(
+            "integrations_org_id_store_id_provider_external_account_id_key",
+            |_| ApiError::conflict("already_connected", "this store already reads that account"),
+        )?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "account_chosen",
+                "this integration's account is already chosen",
+            )
+        })?;
+    crate::sync::queue::enqueue(&mut tx, org_id, id, "connect").await?;
+    db::orgs::audit(
+        &mut *tx,
+        org_id,
+        user_id,
+        "integration.account_chosen",
+        "integration",
+        &id.to_string(),
+        serde_json::json!({ "provider": integration.provider, "account": info.label }),
+    )
+    .await?;
+    let integration = db::integrations::get(&mut *tx, org_id, id)
+        .await?
+        .ok_or(ApiError::NotFound("integration"))?;
+    tx.commit().await?;
+    state.sync_wakeup.notify_waiters();
+    Ok(Json(integration))
+}
+
 /// A widget type, and the provider it waits for when Pulseboard does not connect
 /// that provider yet.
 #[derive(Debug, Serialize, ToSchema)]
@@ -261,6 +414,7 @@ async fn connect_with_api_key(
             account: &account,
             secrets: &secrets,
             expires_at: None,
+            choosing: false,
         },
     )
     .await?;
@@ -279,6 +433,8 @@ pub(super) struct NewConnection<'a> {
     /// Secret fields to store encrypted; `None` removes a field the provider no longer issues.
     pub secrets: &'a [(&'static str, Option<&'a str>)],
     pub expires_at: Option<DateTime<Utc>>,
+    /// The user picks the account after consent: keep the tokens, sync nothing yet.
+    pub choosing: bool,
 }
 
 /// Creates or reactivates the integration for this account and store, stores its
@@ -289,6 +445,8 @@ pub(super) async fn record_connection(
     c: NewConnection<'_>,
 ) -> ApiResult<Integration> {
     let mut tx = state.db.bypass_tx(Bypass::ConnectionBookkeeping).await?;
+    // Until the pick, the integration has a placeholder account of its own.
+    let pending = format!("choosing:{}", Uuid::new_v4());
     let id = db::integrations::upsert_connected(
         &mut *tx,
         db::integrations::Connected {
@@ -296,7 +454,12 @@ pub(super) async fn record_connection(
             store_id: c.store_id,
             provider: c.provider_id,
             auth_kind: c.auth_kind,
-            external_account_id: &c.account.id,
+            external_account_id: if c.choosing { &pending } else { &c.account.id },
+            status: if c.choosing {
+                "choosing_account"
+            } else {
+                "active"
+            },
             account_label: &c.account.label,
             // How often the provider is synced unless the integration overrides it.
             cadence_minutes: state
@@ -327,7 +490,9 @@ pub(super) async fn record_connection(
         )
         .await?;
     }
-    crate::sync::queue::enqueue(&mut tx, c.org_id, id, "connect").await?;
+    if !c.choosing {
+        crate::sync::queue::enqueue(&mut tx, c.org_id, id, "connect").await?;
+    }
     db::orgs::audit(
         &mut *tx,
         c.org_id,

@@ -132,13 +132,14 @@ async fn reconnect(
         .providers
         .get(&integration.provider)
         .ok_or(ApiError::NotFound("provider"))?;
+    // An integration still waiting for its pick has no account yet.
     let account = match provider.info().account {
-        Some(_) => Some(
+        Some(_) if integration.status != "choosing_account" => Some(
             provider
                 .parse_account(&integration.external_account_id)
                 .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored account: {e}")))?,
         ),
-        None => None,
+        _ => None,
     };
     let flow = Flow {
         provider_id: integration.provider,
@@ -183,7 +184,7 @@ async fn start(
             "this provider connects with an API key, not OAuth",
         ));
     };
-    if let (Some(field), None) = (&info.account, &flow.account) {
+    if let (Some(field), None, false) = (&info.account, &flow.account, info.account_picker) {
         return Err(ApiError::validation(
             field.name,
             format!(
@@ -324,8 +325,14 @@ async fn oauth_callback(
     let outcome = complete(&state, &provider_id, &pairs, &jar, user).await;
     let mut location = url::form_urlencoded::Serializer::new(String::new());
     match &outcome {
-        Ok(()) => {
+        Ok(None) => {
             location.append_pair("connected", &provider_id);
+        }
+        // The account is picked next, on the settings page.
+        Ok(Some(integration_id)) => {
+            location
+                .append_pair("provider", &provider_id)
+                .append_pair("choose", &integration_id.to_string());
         }
         Err(refusal) => {
             tracing::info!(provider = %provider_id, code = refusal.code, "OAuth callback refused");
@@ -346,7 +353,7 @@ async fn complete(
     pairs: &[(String, String)],
     jar: &CookieJar,
     user: Result<CurrentUser, ApiError>,
-) -> Result<(), Refusal> {
+) -> Result<Option<Uuid>, Refusal> {
     let start_again = "start again from Settings → Integrations";
     let provider = state
         .providers
@@ -474,7 +481,10 @@ async fn complete(
         .refresh_token
         .as_ref()
         .map(|t| t.expose_secret().to_owned());
-    record_connection(
+    // A flow started without an account, for a provider that lists them after
+    // consent: the user picks one next (`…/integrations/{id}/account`).
+    let choosing = record.account_ref.is_none() && provider.info().account_picker;
+    let integration = record_connection(
         state,
         NewConnection {
             org_id: record.org_id,
@@ -488,8 +498,9 @@ async fn complete(
                 ("refresh_token", refresh.as_deref()),
             ],
             expires_at: connected.tokens.expires_at,
+            choosing,
         },
     )
     .await?;
-    Ok(())
+    Ok(choosing.then_some(integration.id))
 }

@@ -301,9 +301,10 @@ async fn ga4_connects_with_google_oauth_and_its_numbers_equal_the_ledger_and_fol
     agency(&app, &ann).await;
     set_store(&app, ann.store_id, "America/New_York", "USD").await;
 
-    // The property is asked first, and checked: a measurement ID is not a property.
+    // A property named first is checked: a measurement ID is not a property. (None
+    // at all is picked after consent: see the picker test below.)
     let url = app.url("/api/orgs/acme/integrations/ga4/connect");
-    for bad in [json!(null), json!("G-ABC123"), json!("UA-1-1")] {
+    for bad in [json!("G-ABC123"), json!("UA-1-1")] {
         let response = ann
             .client
             .post(&url)
@@ -774,4 +775,105 @@ async fn session_cookie(app: &TestApp, email: &str) -> String {
         .map(|v| v.to_str().unwrap().to_owned())
         .find(|c| c.starts_with("pb_session="))
         .unwrap()
+}
+
+#[tokio::test]
+async fn without_a_property_the_user_picks_one_after_consent_and_only_then_it_syncs() {
+    let (app, sim) = spawn_app_with_simulator(sim_config()).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    set_store(&app, ann.store_id, "America/New_York", "USD").await;
+    let started = start_flow(&app, &ann, "ga4", None).await;
+    let flash = visit(&ann.client, &started.callback).await;
+    let choose = flash
+        .iter()
+        .find(|(k, _)| k == "choose")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no picker: {flash:?}"));
+    let id: Uuid = choose.parse().unwrap();
+    let row = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT status, external_account_id FROM integrations WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(row(&app).await.0, "choosing_account");
+    assert_eq!(run_all(&app).await, 0, "nothing syncs before the pick");
+
+    // The picker lists what the consenting Google account can read.
+    let accounts = ann
+        .client
+        .get(app.url(&format!("/api/orgs/acme/integrations/{id}/accounts")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accounts.status(), StatusCode::OK);
+    let accounts: Value = accounts.json().await.unwrap();
+    let ids: Vec<&str> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&defaults::GA4_PROPERTY_ID), "{ids:?}");
+    assert!(
+        !ids.contains(&defaults::GA4_FORBIDDEN_PROPERTY_ID),
+        "{ids:?}"
+    );
+    assert!(accounts[0]["label"].as_str().is_some_and(|l| !l.is_empty()));
+
+    // A property it cannot read is refused and changes nothing.
+    let url = app.url(&format!("/api/orgs/acme/integrations/{id}/account"));
+    for (body, status, field) in [
+        (
+            json!({ "account": defaults::GA4_FORBIDDEN_PROPERTY_ID }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "account",
+        ),
+        (
+            json!({ "account": "not a property" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "account",
+        ),
+    ] {
+        let response = ann.client.post(&url).json(&body).send().await.unwrap();
+        let error = expect_error(response, status, "validation_failed").await;
+        assert_eq!(error["error"]["field"], field);
+    }
+    assert_eq!(row(&app).await.0, "choosing_account");
+
+    let chosen = ann
+        .client
+        .post(&url)
+        .json(&json!({ "account": defaults::GA4_PROPERTY_ID }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), StatusCode::OK);
+    assert_eq!(
+        row(&app).await,
+        ("active".to_owned(), defaults::GA4_PROPERTY_ID.to_owned())
+    );
+    assert_eq!(run_all(&app).await, 1, "the first sync runs after the pick");
+    let again = ann
+        .client
+        .post(&url)
+        .json(&json!({ "account": defaults::GA4_PROPERTY_ID }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let sessions = query(
+        &app,
+        &ann,
+        json!({ "metric": "ga4.sessions", "range": "last_7_days", "scope": { "store": ann.store_id } }),
+    )
+    .await;
+    assert!(sessions["total"].as_i64().unwrap() > 0, "{sessions}");
+    drop(sim);
 }

@@ -7,6 +7,7 @@ import { Card, Skeleton } from '../../components/ui/Card';
 import { providerName } from '../../lib/providers';
 import { useSession } from '../shell/session';
 import { useProviders } from '../shell/useProviders';
+import { AccountPicker } from './AccountPicker';
 import { ProviderCard } from './ProviderCard';
 import { SyncMonitor } from './SyncMonitor';
 import { isLive } from './useSync';
@@ -19,8 +20,9 @@ interface Flash {
   message?: string;
 }
 
-/** Reads the provider callback's `?connected=` / `?error=&message=` once, then tidies the URL. */
-function useCallbackFlash(): [Flash | null, (f: Flash | null) => void, string | null] {
+/** Reads the provider callback's `?connected=` / `?error=&message=` (or `?choose=` when
+ * the account is picked next) once, then tidies the URL. */
+function useCallbackFlash(): [Flash | null, (f: Flash | null) => void, string | null, string | null] {
   const [params, setParams] = useSearchParams();
   const [flash, setFlash] = useState<Flash | null>(() => {
     const connected = params.get('connected');
@@ -30,18 +32,20 @@ function useCallbackFlash(): [Flash | null, (f: Flash | null) => void, string | 
     return null;
   });
   const focus = useRef(params.get('provider'));
+  const choose = useRef(params.get('choose'));
   useEffect(() => {
-    if (params.has('connected') || params.has('error') || params.has('message') || params.has('provider')) {
+    if (params.has('connected') || params.has('error') || params.has('message') || params.has('provider') || params.has('choose')) {
       setParams({}, { replace: true });
     }
   }, [params, setParams]);
-  return [flash, setFlash, focus.current];
+  return [flash, setFlash, focus.current, choose.current];
 }
 
 export default function IntegrationsPage() {
   const { slug, store, canManage, storesLoading } = useSession();
   const queryClient = useQueryClient();
-  const [flash, setFlash, focusProvider] = useCallbackFlash();
+  const [flash, setFlash, focusProvider, chooseFromCallback] = useCallbackFlash();
+  const [picking, setPicking] = useState<string | null>(chooseFromCallback);
   const providers = useProviders();
   const integrations = useQuery({ queryKey: keys.integrations(slug), queryFn: ({ signal }) => api.integrations(slug, signal) });
   const jobs = useQuery({
@@ -62,6 +66,8 @@ export default function IntegrationsPage() {
   }, [liveCount, queryClient, slug]);
 
   const mine = (integrations.data ?? []).filter((i) => i.store_id === store?.id);
+  const waiting = mine.filter((i) => i.status === 'choosing_account');
+  const pickingProvider = (integrations.data ?? []).find((i) => i.id === picking)?.provider ?? focusProvider ?? '';
   const ordered = [...(providers.data ?? [])].sort((a, b) => (a.id === focusProvider ? -1 : b.id === focusProvider ? 1 : a.name.localeCompare(b.name)));
 
   return (
@@ -80,6 +86,26 @@ export default function IntegrationsPage() {
         </Alert>
       )}
       {!canManage && <Alert tone="info">Only owners and admins can connect or disconnect providers.</Alert>}
+      {canManage &&
+        waiting.map((i) => (
+          <Alert key={i.id} tone="info" title={`${providerName(i.provider, providers.data)} is waiting for a property`}>
+            Nothing syncs until you pick which property Pulseboard reads.{' '}
+            <button type="button" className="font-medium text-brand-700 underline" onClick={() => setPicking(i.id)}>
+              Pick a property
+            </button>
+          </Alert>
+        ))}
+      {picking && canManage && (
+        <AccountPicker
+          integrationId={picking}
+          providerName={providerName(pickingProvider, providers.data)}
+          onClose={() => setPicking(null)}
+          onChosen={(i) => {
+            setPicking(null);
+            setFlash({ tone: 'success', connected: i.provider, message: `${i.account_label} is syncing now; numbers appear on your dashboards when it finishes.` });
+          }}
+        />
+      )}
       <ErrorAlert error={providers.error ?? integrations.error} />
 
       <section aria-labelledby="providers-heading">

@@ -131,7 +131,7 @@ function ConnectForms({ provider, store, onFlash }: { provider: Provider; store:
   const keyFields = (keyOnly ? provider.auth.fields : provider.api_key) ?? [];
   const [invalid, setInvalid] = useState<Record<string, string>>({});
   const oauth = useMutation({
-    mutationFn: () => api.connect(slug, provider.id, { store_id: store.id, account: accountField ? account.trim() : null }),
+    mutationFn: () => api.connect(slug, provider.id, { store_id: store.id, account: accountField && account.trim() ? account.trim() : null }),
     onSuccess: (r) => window.location.assign(r.authorize_url),
   });
   const apiKey = useMutation({
@@ -200,11 +200,11 @@ function ConnectForms({ provider, store, onFlash }: { provider: Provider; store:
               placeholder={accountField.placeholder ?? undefined}
               value={account}
               onChange={(e) => setAccount(e.target.value)}
-              required
-              help={accountField.help ?? undefined}
+              required={!provider.account_picker}
+              help={provider.account_picker ? `${accountField.help ?? ''} Or leave it empty and pick it after signing in.`.trim() : (accountField.help ?? undefined)}
             />
           )}
-          <Button type="submit" busy={oauth.isPending} disabled={!canManage || (Boolean(accountField) && !account.trim())}>
+          <Button type="submit" busy={oauth.isPending} disabled={!canManage || (Boolean(accountField) && !provider.account_picker && !account.trim())}>
             Connect {provider.name}
           </Button>
           <ErrorAlert error={oauth.error} />
