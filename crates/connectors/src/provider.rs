@@ -185,7 +185,14 @@ pub trait Provider: Pull + Derive + Send + Sync {
 
     /// The URL to send the user's browser to. Fails with `NotConfigured` when the
     /// app credentials are missing and `InvalidInput` when a shop is needed.
-    fn authorize_url(&self, req: &AuthorizeRequest) -> Result<Url, ConnectorError>;
+    /// Key-only providers (PostHog, Clarity) keep the default, which refuses.
+    fn authorize_url(&self, req: &AuthorizeRequest) -> Result<Url, ConnectorError> {
+        let _ = req;
+        Err(ConnectorError::Unsupported {
+            provider: self.info().id,
+            what: "OAuth (it connects with keys)",
+        })
+    }
 
     /// Checks an OAuth callback's query (decoded pairs) and extracts the code. The
     /// default wants exactly one `code` and one `state`; Shopify also verifies the
@@ -215,7 +222,13 @@ pub trait Provider: Pull + Derive + Send + Sync {
     /// Exchanges the callback's code for tokens and looks up the account's label.
     /// The label lookup is best effort: if it fails, the account id stands in, so a
     /// freshly granted (single-use) code is never wasted.
-    async fn exchange_code(&self, req: &CodeExchange) -> Result<Connected, OAuthError>;
+    async fn exchange_code(&self, req: &CodeExchange) -> Result<Connected, OAuthError> {
+        let _ = req;
+        Err(OAuthError::Rejected(format!(
+            "{} connects with keys, not OAuth",
+            self.info().name
+        )))
+    }
 
     /// Uses a refresh token (`grant_type=refresh_token`). The returned set carries
     /// the new refresh token when the provider rotated it, else the one passed in.
@@ -223,7 +236,13 @@ pub trait Provider: Pull + Derive + Send + Sync {
         &self,
         refresh_token: &str,
         account: Option<&AccountRef>,
-    ) -> Result<TokenSet, OAuthError>;
+    ) -> Result<TokenSet, OAuthError> {
+        let _ = (refresh_token, account);
+        Err(OAuthError::Rejected(format!(
+            "{}'s keys are not refreshed",
+            self.info().name
+        )))
+    }
 
     /// Validates user-supplied key fields (names from `info().api_key`) and returns
     /// the account they reach. Provider errors never contain the key.

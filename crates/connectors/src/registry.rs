@@ -134,6 +134,36 @@ mod tests {
         assert!(vars.contains(&"PULSEBOARD_SHOPIFY_SHOP_URL".to_owned()));
     }
 
+    #[tokio::test]
+    async fn key_only_providers_refuse_oauth_without_writing_it() {
+        let registry = Registry::from_config(&ProvidersConfig::default()).unwrap();
+        let mut key_only = 0;
+        for info in registry.infos() {
+            if !matches!(info.auth, crate::AuthKind::ApiKey { .. }) {
+                continue;
+            }
+            key_only += 1;
+            let provider = registry.get(info.id).unwrap();
+            let request = crate::AuthorizeRequest {
+                state: "s".into(),
+                redirect_uri: url::Url::parse("https://app.example/cb").unwrap(),
+                pkce_challenge: None,
+                account: None,
+            };
+            assert!(matches!(
+                provider.authorize_url(&request),
+                Err(ConnectorError::Unsupported { .. })
+            ));
+            let refreshed = provider.refresh("rt", None).await;
+            assert!(
+                matches!(refreshed, Err(crate::OAuthError::Rejected(_))),
+                "{}",
+                info.id
+            );
+        }
+        assert!(key_only >= 2, "PostHog and Clarity connect with keys");
+    }
+
     #[test]
     fn a_malformed_setting_stops_the_build_and_names_its_variable() {
         let mut config = ProvidersConfig::default();

@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use crate::{
     catalog::{AuthKind, KeyField, ProviderInfo},
     config::HttpConfig,
-    provider::{AccountInfo, AccountRef, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet},
+    provider::{AccountInfo, Provider},
     registry::ProviderDef,
     support::error::{ConnectorError, OAuthError},
     support::http::{endpoint, Http, Response},
@@ -178,29 +178,6 @@ impl Provider for ClarityProvider {
             account_picker: false,
             env_prefix: PROVIDER.env_prefix,
         }
-    }
-
-    fn authorize_url(&self, _req: &AuthorizeRequest) -> Result<url::Url, ConnectorError> {
-        Err(ConnectorError::Unsupported {
-            provider: "clarity",
-            what: "OAuth",
-        })
-    }
-
-    async fn exchange_code(&self, _req: &CodeExchange) -> Result<Connected, OAuthError> {
-        Err(OAuthError::Rejected(
-            "Microsoft Clarity connects with a Data Export token, not OAuth".into(),
-        ))
-    }
-
-    async fn refresh(
-        &self,
-        _refresh_token: &str,
-        _account: Option<&AccountRef>,
-    ) -> Result<TokenSet, OAuthError> {
-        Err(OAuthError::Rejected(
-            "Microsoft Clarity tokens are not refreshed".into(),
-        ))
     }
 
     /// One export call (`numOfDays=1`, no breakdown): Clarity has no cheaper

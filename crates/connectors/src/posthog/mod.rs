@@ -23,12 +23,11 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
-use url::Url;
 
 use crate::{
     catalog::{AuthKind, KeyField, ProviderInfo},
     config::HttpConfig,
-    provider::{AccountInfo, AccountRef, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet},
+    provider::{AccountInfo, Provider},
     registry::ProviderDef,
     support::error::{redact, ConnectorError, OAuthError},
     support::http::{Http, Response},
@@ -180,29 +179,6 @@ impl Provider for PosthogProvider {
             account_picker: false,
             env_prefix: PROVIDER.env_prefix,
         }
-    }
-
-    fn authorize_url(&self, _req: &AuthorizeRequest) -> Result<Url, ConnectorError> {
-        Err(ConnectorError::Unsupported {
-            provider: "posthog",
-            what: "OAuth (connect with a personal API key)",
-        })
-    }
-
-    async fn exchange_code(&self, _req: &CodeExchange) -> Result<Connected, OAuthError> {
-        Err(OAuthError::Rejected(
-            "PostHog connects with a personal API key, not OAuth".into(),
-        ))
-    }
-
-    async fn refresh(
-        &self,
-        _refresh_token: &str,
-        _account: Option<&AccountRef>,
-    ) -> Result<TokenSet, OAuthError> {
-        Err(OAuthError::Rejected(
-            "PostHog personal API keys do not expire and are not refreshed".into(),
-        ))
     }
 
     async fn test_api_key(
