@@ -283,6 +283,13 @@ pub trait Provider: Pull + Derive + Send + Sync {
         })
     }
 
+    /// Revokes the grant behind a token (Google revokes tokens, not accounts): given
+    /// the stored refresh token, else the access token. The default does nothing.
+    async fn revoke_grant(&self, token: &str) -> Result<(), ConnectorError> {
+        let _ = token;
+        Ok(())
+    }
+
     /// Tells the provider to revoke an OAuth connection, where it has an endpoint
     /// for that (Stripe Connect's deauthorize). The default does nothing.
     async fn revoke(&self, account_id: &str) -> Result<(), ConnectorError> {

@@ -445,6 +445,11 @@ impl Provider for Ga4Provider {
         Ok(Self::token_set(&response, Some(refresh_token)))
     }
 
+    /// Revoking the refresh token ends the whole grant at Google.
+    async fn revoke_grant(&self, token: &str) -> Result<(), ConnectorError> {
+        self.revoke_token(token).await
+    }
+
     async fn list_accounts(&self, access_token: &str) -> Result<Vec<AccountChoice>, ConnectorError> {
         Ok(self
             .list_properties(access_token)

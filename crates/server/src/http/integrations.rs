@@ -138,6 +138,27 @@ async fn disconnect_integration(
             if let Err(error) = provider.revoke(&integration.external_account_id).await {
                 tracing::warn!(integration_id = %id, %error, "revoking at the provider failed; disconnecting anyway");
             }
+            // Providers that revoke grants rather than accounts (Google) get the
+            // stored refresh token, else the access token.
+            let mut stored = None;
+            for field in ["refresh_token", "access_token"] {
+                match credentials::read(&state.db, &state.vault, id, field).await {
+                    Ok(Some(token)) => {
+                        stored = Some(token);
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::warn!(integration_id = %id, %error, "a stored token could not be read for revocation");
+                        break;
+                    }
+                }
+            }
+            if let Some(token) = stored {
+                if let Err(error) = provider.revoke_grant(&token).await {
+                    tracing::warn!(integration_id = %id, %error, "revoking the grant failed; disconnecting anyway");
+                }
+            }
         }
     }
     // Credentials are worker-only, so the deletion runs as the worker, after the checks above.

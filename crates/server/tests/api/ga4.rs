@@ -877,3 +877,30 @@ async fn without_a_property_the_user_picks_one_after_consent_and_only_then_it_sy
     assert!(sessions["total"].as_i64().unwrap() > 0, "{sessions}");
     drop(sim);
 }
+
+#[tokio::test]
+async fn disconnecting_revokes_the_grant_at_google() {
+    let (app, sim) = spawn_app_with_simulator(sim_config()).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    set_store(&app, ann.store_id, "America/New_York", "USD").await;
+    let id = connect(&app, &ann, defaults::GA4_PROPERTY_ID).await;
+    assert_eq!(sim.calls(endpoints::GA4_REVOKE), 0);
+    let response = ann
+        .client
+        .delete(app.url(&format!("/api/orgs/acme/integrations/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        sim.calls(endpoints::GA4_REVOKE),
+        1,
+        "the grant was revoked once"
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM integrations WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "disconnected");
+}
