@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   deltaPct,
+  nextRunText,
   formatBucketLong,
   formatDeltaPct,
   shortLabel,
@@ -105,5 +106,13 @@ describe('shortLabel', () => {
     expect(shortLabel('shopify_draft_order', 9)).toBe('shopify_…');
     expect(shortLabel('shopify_draft_order', 9)).toHaveLength(9);
     expect(shortLabel('Everyday Throw Blanket', 10)).toBe('Everyday…');
+  });
+});
+
+describe('next run', () => {
+  it('gives the time alone on the same day, and the date otherwise', () => {
+    const now = new Date(2026, 11, 4, 10, 0);
+    expect(nextRunText(new Date(2026, 11, 4, 23, 5).toISOString(), now)).toMatch(/^at .*05/);
+    expect(nextRunText(new Date(2026, 11, 5, 0, 5).toISOString(), now)).toMatch(/^on .*5 at .*05/);
   });
 });

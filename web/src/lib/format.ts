@@ -181,3 +181,13 @@ export function formatDuration(seconds: number | null | undefined): string {
 export function shortLabel(label: string, max = 12): string {
   return label.length <= max ? label : `${label.slice(0, max - 1).trimEnd()}…`;
 }
+
+/** When a waiting job runs next, in the viewer's clock: "at 00:05" the same day as
+ * `now`, else with its date ("on Dec 5 at 00:05"). */
+export function nextRunText(at: string, now: Date = new Date()): string {
+  const when = new Date(at);
+  const time = when.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return when.toDateString() === now.toDateString()
+    ? `at ${time}`
+    : `on ${when.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} at ${time}`;
+}

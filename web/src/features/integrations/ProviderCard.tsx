@@ -8,7 +8,7 @@ import { Button } from '../../components/ui/Button';
 import { Badge, Card } from '../../components/ui/Card';
 import { Field } from '../../components/ui/Field';
 import { cx } from '../../lib/cx';
-import { relativeTime } from '../../lib/format';
+import { nextRunText, relativeTime } from '../../lib/format';
 import { useSession } from '../shell/session';
 import { isLive } from './useSync';
 
@@ -78,6 +78,8 @@ function IntegrationRow({ integration, provider, job, onFlash }: { integration: 
   });
   const status = STATUS[integration.status] ?? { tone: 'gray' as const, label: integration.status };
   const live = job && isLive(job);
+  // A job held back by the provider's limit (Clarity's 10 calls a day, GA4's quota).
+  const waitingUntil = job?.status === 'queued' ? job.next_run_at : null;
   const needsReauth = integration.status === 'reauth_required';
   return (
     <li className="rounded-md border border-gray-200 p-3">
@@ -86,10 +88,16 @@ function IntegrationRow({ integration, provider, job, onFlash }: { integration: 
           <p className="truncate font-medium text-gray-900">{integration.account_label || integration.external_account_id}</p>
           <p className="text-xs text-gray-500">
             {integration.auth_kind === 'api_key' ? 'API key' : 'OAuth'} · every {integration.cadence_minutes} min ·{' '}
-            {live ? (job.status === 'running' ? `syncing… ${job.records_synced.toLocaleString('en-US')} records` : 'sync queued') : `last synced ${relativeTime(integration.last_synced_at)}`}
+            {waitingUntil
+              ? `waiting for the provider's limit; next call ${nextRunText(waitingUntil)}`
+              : live
+                ? job.status === 'running'
+                  ? `syncing… ${job.records_synced.toLocaleString('en-US')} records`
+                  : 'sync queued'
+                : `last synced ${relativeTime(integration.last_synced_at)}`}
           </p>
         </div>
-        <Badge tone={live ? 'blue' : status.tone}>{live ? 'Syncing' : status.label}</Badge>
+        <Badge tone={waitingUntil ? 'gray' : live ? 'blue' : status.tone}>{waitingUntil ? 'Waiting' : live ? 'Syncing' : status.label}</Badge>
       </div>
       {integration.sync_error && <p className="mt-2 rounded bg-red-50 px-2 py-1 text-xs text-red-800">{integration.sync_error}</p>}
       <div className="mt-3 flex flex-wrap gap-2">

@@ -2,7 +2,7 @@ import type { JobView } from '../../api/types';
 import { ErrorAlert } from '../../components/ui/Alert';
 import { Spinner } from '../../components/ui/Button';
 import { Badge, Card, Skeleton } from '../../components/ui/Card';
-import { formatDuration, relativeTime } from '../../lib/format';
+import { formatDuration, nextRunText, relativeTime } from '../../lib/format';
 import { useProviderName } from '../shell/useProviders';
 import { isLive } from './useSync';
 
@@ -89,7 +89,7 @@ export function SyncMonitor({ jobs, loading, error }: { jobs: JobView[] | undefi
                     )}
                     {j.next_run_at && (
                       <p className="mt-1 text-xs text-gray-600" title={j.next_run_at}>
-                        Next try {nextRun(j.next_run_at)}
+                        Next try {nextRunText(j.next_run_at)}
                       </p>
                     )}
                   </td>
@@ -110,13 +110,4 @@ export function SyncMonitor({ jobs, loading, error }: { jobs: JobView[] | undefi
       </Card>
     </section>
   );
-}
-
-/** When a waiting job runs next, in the viewer's clock: "at 00:05" today, else with its date. */
-function nextRun(at: string): string {
-  const when = new Date(at);
-  const time = when.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
-  return when.toDateString() === new Date().toDateString()
-    ? `at ${time}`
-    : `on ${when.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} at ${time}`;
 }
