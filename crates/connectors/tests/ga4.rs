@@ -182,6 +182,39 @@ impl Memory {
     }
 }
 
+/// One sync of the default property from the sink's stored cursors.
+async fn sync_once(
+    ga4: &Ga4Provider,
+    tokens: &Fixed,
+    sink: &mut Memory,
+) -> Result<SyncKind, SyncError> {
+    let cursors = sink.cursors.clone();
+    ga4.sync(
+        &SyncRequest {
+            tokens,
+            account_id: defaults::GA4_PROPERTY_ID,
+            cursors: &cursors,
+            now: chrono::Utc::now(),
+        },
+        sink,
+    )
+    .await
+}
+
+/// Scripts the default property's remaining quota in the simulator.
+async fn set_quota(sim: &SimulatorHandle, remaining: Value) {
+    reqwest::Client::new()
+        .post(format!(
+            "{}/_sim/ga4/properties/{}/quota",
+            sim.base_url(),
+            defaults::GA4_PROPERTY_ID
+        ))
+        .json(&remaining)
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn syncs_pages_and_stops_on_the_quota_without_retrying() {
     let sim = pulseboard_simulator::Simulator::start(SimulatorConfig::default())
@@ -196,21 +229,8 @@ async fn syncs_pages_and_stops_on_the_quota_without_retrying() {
         derive: Some(ga4.clone()),
         ..Memory::default()
     };
-    let request = |cursors: &HashMap<String, Value>| -> HashMap<String, Value> { cursors.clone() };
 
-    let cursors = request(&sink.cursors);
-    let kind = ga4
-        .sync(
-            &SyncRequest {
-                tokens: &tokens,
-                account_id: defaults::GA4_PROPERTY_ID,
-                cursors: &cursors,
-                now: chrono::Utc::now(),
-            },
-            &mut sink,
-        )
-        .await
-        .unwrap();
+    let kind = sync_once(&ga4, &tokens, &mut sink).await.unwrap();
     assert_eq!(kind, SyncKind::Backfill);
     // 90 days of totals; the country report (12 countries) takes two pages of 1000.
     let totals = sink
@@ -230,30 +250,9 @@ async fn syncs_pages_and_stops_on_the_quota_without_retrying() {
 
     // The hour's tokens nearly spent: one page is stored, then the sync stops until
     // the top of the hour, and one call was made (no retry).
-    reqwest::Client::new()
-        .post(format!(
-            "{}/_sim/ga4/properties/{}/quota",
-            sim.base_url(),
-            defaults::GA4_PROPERTY_ID
-        ))
-        .json(&json!({ "tokens_per_hour_remaining": 60 }))
-        .send()
-        .await
-        .unwrap();
+    set_quota(&sim, json!({ "tokens_per_hour_remaining": 60 })).await;
     let before = sim.calls(endpoints::GA4_RUN_REPORT);
-    let cursors = request(&sink.cursors);
-    let error = ga4
-        .sync(
-            &SyncRequest {
-                tokens: &tokens,
-                account_id: defaults::GA4_PROPERTY_ID,
-                cursors: &cursors,
-                now: chrono::Utc::now(),
-            },
-            &mut sink,
-        )
-        .await
-        .unwrap_err();
+    let error = sync_once(&ga4, &tokens, &mut sink).await.unwrap_err();
     let SyncError::Provider(OAuthError::RateLimited {
         retry_after: Some(wait),
     }) = error
@@ -266,30 +265,9 @@ async fn syncs_pages_and_stops_on_the_quota_without_retrying() {
     assert_eq!(window["done"], 1, "the totals report is done: {window}");
 
     // Spent: GA4's 429 RESOURCE_EXHAUSTED is not retried either.
-    reqwest::Client::new()
-        .post(format!(
-            "{}/_sim/ga4/properties/{}/quota",
-            sim.base_url(),
-            defaults::GA4_PROPERTY_ID
-        ))
-        .json(&json!({ "tokens_per_day_remaining": 0 }))
-        .send()
-        .await
-        .unwrap();
+    set_quota(&sim, json!({ "tokens_per_day_remaining": 0 })).await;
     let before = sim.calls(endpoints::GA4_RUN_REPORT);
-    let cursors = request(&sink.cursors);
-    let error = ga4
-        .sync(
-            &SyncRequest {
-                tokens: &tokens,
-                account_id: defaults::GA4_PROPERTY_ID,
-                cursors: &cursors,
-                now: chrono::Utc::now(),
-            },
-            &mut sink,
-        )
-        .await
-        .unwrap_err();
+    let error = sync_once(&ga4, &tokens, &mut sink).await.unwrap_err();
     assert!(
         matches!(error, SyncError::Provider(OAuthError::RateLimited { retry_after: Some(w) }) if w.as_secs() > 60),
         "{error:?}"

@@ -127,18 +127,6 @@ async fn connect(app: &TestApp, user: &TestUser) -> Uuid {
     body["id"].as_str().unwrap().parse().unwrap()
 }
 
-async fn refresh(app: &TestApp, user: &TestUser, integration: Uuid) -> StatusCode {
-    user.client
-        .post(app.url(&format!(
-            "/api/orgs/{}/integrations/{integration}/sync",
-            user.org_slug
-        )))
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 async fn job(app: &TestApp) -> (String, Option<String>, f64) {
     sqlx::query_as(
         "SELECT status, error, extract(epoch FROM run_after - now())::float8 FROM sync_jobs
@@ -340,21 +328,7 @@ async fn clarity_numbers_equal_the_ledger_per_day_and_dimension_and_a_refetch_re
     let (app, sim) = spawn_app_with_simulator(config(2)).await;
     let ann = app.signup("ann@example.com", "Acme").await;
     let integration = connect(&app, &ann).await;
-    let providers: Value = ann
-        .client
-        .get(app.url("/api/providers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let clarity = providers
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "clarity")
-        .unwrap_or_else(|| panic!("{providers}"));
+    let clarity = app.provider_info(&ann, "clarity").await;
     assert_eq!(clarity["category"], "behavior");
     assert_eq!(clarity["default_cadence_minutes"], 1440);
 
@@ -369,7 +343,10 @@ async fn clarity_numbers_equal_the_ledger_per_day_and_dimension_and_a_refetch_re
 
     // The next day's sync adds the next day; an earlier one stays as it was.
     sim.advance_to(first.end + DAY);
-    assert_eq!(refresh(&app, &ann, integration).await, StatusCode::ACCEPTED);
+    assert_eq!(
+        app.request_sync(&ann, integration).await,
+        StatusCode::ACCEPTED
+    );
     assert_eq!(run_all(&app).await, 1);
     let second = ledger(&sim).await;
     assert_eq!(fetches(&second).len(), 2);
@@ -378,7 +355,7 @@ async fn clarity_numbers_equal_the_ledger_per_day_and_dimension_and_a_refetch_re
     // Fetching again the same day, three hours later: the day now shows the later
     // window, replacing (not adding to) the earlier one.
     sim.advance_to(second.end + 3 * 3600);
-    refresh(&app, &ann, integration).await;
+    app.request_sync(&ann, integration).await;
     assert_eq!(run_all(&app).await, 1);
     let third = ledger(&sim).await;
     assert_matches_ledger(&app, &ann, &third, "a refetch").await;
@@ -399,7 +376,7 @@ async fn no_amount_of_refreshing_makes_an_eleventh_call_and_the_next_day_resumes
     assert_eq!(run_all(&app).await, 1);
     let mut snoozed = false;
     for click in 0..8 {
-        let status = refresh(&app, &ann, integration).await;
+        let status = app.request_sync(&ann, integration).await;
         run_all(&app).await;
         let seen = calls_today(&ledger(&sim).await).len();
         assert!(seen <= 10, "click {click}: the simulator saw {seen} calls");

@@ -9,14 +9,14 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate, Utc};
 use pulseboard_simulator::{defaults, endpoints, DataConfig, SimulatorConfig, SimulatorHandle};
-use reqwest::{header, Client, StatusCode};
+use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use url::Url;
 use uuid::Uuid;
 
 use crate::{
-    helpers::{expect_error, spawn_app_with_simulator, TestApp, TestUser, PASSWORD},
-    oauth::{start_flow, visit},
+    helpers::{expect_error, spawn_app_with_simulator, TestApp, TestUser},
+    oauth::{client_with_cookies, session_cookie, start_flow, visit},
     sync::{agency, run_all},
 };
 
@@ -260,31 +260,6 @@ fn sim_today(sim: &SimulatorHandle, tz: chrono_tz::Tz) -> NaiveDate {
         .date_naive()
 }
 
-async fn job(app: &TestApp, user: &TestUser) -> Value {
-    user.client
-        .get(app.url(&format!("/api/orgs/{}/sync-jobs", user.org_slug)))
-        .send()
-        .await
-        .unwrap()
-        .json::<Vec<Value>>()
-        .await
-        .unwrap()
-        .remove(0)
-}
-
-async fn sync_now(app: &TestApp, user: &TestUser, integration: Uuid) {
-    let response = user
-        .client
-        .post(app.url(&format!(
-            "/api/orgs/{}/integrations/{integration}/sync",
-            user.org_slug
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert!(response.status().is_success(), "{}", response.status());
-}
-
 async fn event_count(app: &TestApp, integration: Uuid) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM metric_events WHERE integration_id = $1")
         .bind(integration)
@@ -361,7 +336,7 @@ async fn ga4_connects_with_google_oauth_and_its_numbers_equal_the_ledger_and_fol
     assert_eq!(row["cadence_minutes"], 60);
 
     assert_eq!(run_all(&app).await, 1);
-    let first = job(&app, &ann).await;
+    let first = app.latest_job(&ann).await;
     assert_eq!(first["status"], "success", "{first}");
     assert_eq!(first["sync_type"], "backfill");
 
@@ -384,9 +359,10 @@ async fn ga4_connects_with_google_oauth_and_its_numbers_equal_the_ledger_and_fol
             > expected(&before).totals[&("sessions", yesterday)],
         "the ledger revised {yesterday}"
     );
-    sync_now(&app, &ann, integration).await;
+    let status = app.request_sync(&ann, integration).await;
+    assert!(status.is_success(), "{status}");
     assert_eq!(run_all(&app).await, 1);
-    let second = job(&app, &ann).await;
+    let second = app.latest_job(&ann).await;
     assert_eq!(
         (second["status"].as_str(), second["sync_type"].as_str()),
         (Some("success"), Some("incremental")),
@@ -408,7 +384,8 @@ async fn ga4_connects_with_google_oauth_and_its_numbers_equal_the_ledger_and_fol
     // Replaced, not added: a replayed sync changes nothing.
     let events = event_count(&app, integration).await;
     assert!(events > events_before);
-    sync_now(&app, &ann, integration).await;
+    let status = app.request_sync(&ann, integration).await;
+    assert!(status.is_success(), "{status}");
     assert_eq!(run_all(&app).await, 1);
     assert_eq!(event_count(&app, integration).await, events);
     assert_matches(&app, &ann, ann.store_id, &after, from, today2, "replayed").await;
@@ -495,7 +472,7 @@ async fn an_exhausted_quota_snoozes_the_job_with_a_reason_and_it_resumes() {
         1,
         "no retry loop"
     );
-    let snoozed = job(&app, &ann).await;
+    let snoozed = app.latest_job(&ann).await;
     assert_eq!(snoozed["status"], "queued", "{snoozed}");
     assert!(
         snoozed["error"].as_str().unwrap().contains("rate limit"),
@@ -559,7 +536,7 @@ async fn an_exhausted_quota_snoozes_the_job_with_a_reason_and_it_resumes() {
         .await
         .unwrap();
     assert_eq!(run_all(&app).await, 1);
-    assert_eq!(job(&app, &ann).await["status"], "success");
+    assert_eq!(app.latest_job(&ann).await["status"], "success");
     let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
     let today = sim_today(&sim, tz);
     let from = today.checked_sub_days(Days::new(29)).unwrap();
@@ -597,9 +574,10 @@ async fn a_revoked_grant_requires_reauthorization_with_exactly_one_email() {
         .execute(&app.db)
         .await
         .unwrap();
-    sync_now(&app, &ann, integration).await;
+    let status = app.request_sync(&ann, integration).await;
+    assert!(status.is_success(), "{status}");
     assert_eq!(run_all(&app).await, 1);
-    let failed = job(&app, &ann).await;
+    let failed = app.latest_job(&ann).await;
     assert_eq!(failed["status"], "failed", "{failed}");
     assert_eq!(
         sim.calls(endpoints::GA4_TOKEN),
@@ -655,14 +633,18 @@ async fn forged_foreign_expired_and_replayed_google_callbacks_never_reach_the_to
     // No state cookie: this browser did not start the flow.
     let started = start_flow(&app, &ann, "ga4", property).await;
     refused(
-        &visit(&with_cookies(&[&ann_session]), &started.callback).await,
+        &visit(&client_with_cookies(&[&ann_session]), &started.callback).await,
         "cookie_missing",
     );
     // A forged cookie.
     let started = start_flow(&app, &ann, "ga4", property).await;
     let forged = format!("{}0", started.state_cookie.split(';').next().unwrap());
     refused(
-        &visit(&with_cookies(&[&ann_session, &forged]), &started.callback).await,
+        &visit(
+            &client_with_cookies(&[&ann_session, &forged]),
+            &started.callback,
+        )
+        .await,
         "state_mismatch",
     );
     // Another admin of the org, and an admin of another org, holding Ann's cookie.
@@ -670,7 +652,7 @@ async fn forged_foreign_expired_and_replayed_google_callbacks_never_reach_the_to
     let bob_session = session_cookie(&app, "bob@example.com").await;
     refused(
         &visit(
-            &with_cookies(&[&bob_session, &started.state_cookie]),
+            &client_with_cookies(&[&bob_session, &started.state_cookie]),
             &started.callback,
         )
         .await,
@@ -679,7 +661,7 @@ async fn forged_foreign_expired_and_replayed_google_callbacks_never_reach_the_to
     let carol_session = session_cookie(&app, "carol@example.com").await;
     refused(
         &visit(
-            &with_cookies(&[&carol_session, &started.state_cookie]),
+            &client_with_cookies(&[&carol_session, &started.state_cookie]),
             &started.callback,
         )
         .await,
@@ -708,7 +690,7 @@ async fn forged_foreign_expired_and_replayed_google_callbacks_never_reach_the_to
     elsewhere.set_path("/api/oauth/ga4/callback");
     refused(
         &visit(
-            &with_cookies(&[
+            &client_with_cookies(&[
                 &ann_session,
                 &started
                     .state_cookie
@@ -731,7 +713,7 @@ async fn forged_foreign_expired_and_replayed_google_callbacks_never_reach_the_to
     let calls = sim.calls(endpoints::GA4_TOKEN);
     refused(
         &visit(
-            &with_cookies(&[&ann_session, &started.state_cookie]),
+            &client_with_cookies(&[&ann_session, &started.state_cookie]),
             &started.callback,
         )
         .await,
@@ -743,38 +725,6 @@ async fn forged_foreign_expired_and_replayed_google_callbacks_never_reach_the_to
         .await
         .unwrap();
     assert!(credentials <= 2, "at most the one connection's two tokens");
-}
-
-/// A client that sends exactly these cookies.
-fn with_cookies(cookies: &[&str]) -> Client {
-    let mut headers = header::HeaderMap::new();
-    let pairs: Vec<&str> = cookies
-        .iter()
-        .map(|c| c.split(';').next().unwrap())
-        .collect();
-    headers.insert(header::COOKIE, pairs.join("; ").parse().unwrap());
-    Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .default_headers(headers)
-        .build()
-        .unwrap()
-}
-
-async fn session_cookie(app: &TestApp, email: &str) -> String {
-    let response = Client::new()
-        .post(app.url("/api/auth/login"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("pb_session="))
-        .unwrap()
 }
 
 #[tokio::test]

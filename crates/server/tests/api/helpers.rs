@@ -201,6 +201,50 @@ pub fn client() -> Client {
 }
 
 impl TestApp {
+    /// The organization's most recent sync job, as the sync monitor lists it.
+    pub async fn latest_job(&self, user: &TestUser) -> serde_json::Value {
+        let jobs: Vec<serde_json::Value> = user
+            .client
+            .get(self.url(&format!("/api/orgs/{}/sync-jobs", user.org_slug)))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        jobs[0].clone()
+    }
+
+    /// Asks for a manual sync of `integration` (the Refresh button); its status.
+    pub async fn request_sync(&self, user: &TestUser, integration: Uuid) -> StatusCode {
+        user.client
+            .post(self.url(&format!(
+                "/api/orgs/{}/integrations/{integration}/sync",
+                user.org_slug
+            )))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    }
+
+    /// One provider's entry of `GET /api/providers`.
+    pub async fn provider_info(&self, user: &TestUser, id: &str) -> serde_json::Value {
+        let providers: Vec<serde_json::Value> = user
+            .client
+            .get(self.url("/api/providers"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        providers
+            .into_iter()
+            .find(|p| p["id"] == id)
+            .unwrap_or_else(|| panic!("no provider {id}"))
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

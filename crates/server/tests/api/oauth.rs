@@ -113,7 +113,7 @@ async fn count(app: &TestApp, table: &str) -> i64 {
 }
 
 /// A client that sends exactly these cookies (and keeps none).
-fn client_with_cookies(cookies: &[&str]) -> Client {
+pub fn client_with_cookies(cookies: &[&str]) -> Client {
     let mut headers = header::HeaderMap::new();
     let pairs: Vec<&str> = cookies
         .iter()
@@ -128,7 +128,7 @@ fn client_with_cookies(cookies: &[&str]) -> Client {
 }
 
 /// The session cookie of a fresh login as `email`.
-async fn session_cookie(app: &TestApp, email: &str) -> String {
+pub async fn session_cookie(app: &TestApp, email: &str) -> String {
     let response = Client::new()
         .post(app.url("/api/auth/login"))
         .json(&json!({ "email": email, "password": PASSWORD }))

@@ -183,32 +183,6 @@ async fn assert_matches_ledger(
     }
 }
 
-async fn latest_job(app: &TestApp, user: &TestUser) -> Value {
-    let jobs: Vec<Value> = user
-        .client
-        .get(app.url(&format!("/api/orgs/{}/sync-jobs", user.org_slug)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    jobs[0].clone()
-}
-
-async fn request_sync(app: &TestApp, user: &TestUser, integration: Uuid) {
-    let response = user
-        .client
-        .post(app.url(&format!(
-            "/api/orgs/{}/integrations/{integration}/sync",
-            user.org_slug
-        )))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-}
-
 /// (events, distinct (metric, instant) pairs) of the integration: equal when no day
 /// is counted twice.
 async fn event_pairs(app: &TestApp, integration: Uuid) -> (i64, i64) {
@@ -245,7 +219,7 @@ async fn posthog_numbers_equal_the_ledger_and_late_events_replace_their_days() {
     assert_eq!(listed["cadence_minutes"], 60);
 
     assert_eq!(run_all(&app).await, 1);
-    let job = latest_job(&app, &ann).await;
+    let job = app.latest_job(&ann).await;
     assert_eq!(
         (job["status"].as_str(), job["sync_type"].as_str()),
         (Some("success"), Some("backfill")),
@@ -308,9 +282,12 @@ async fn posthog_numbers_equal_the_ledger_and_late_events_replace_their_days() {
     );
     assert_eq!(after["sessions"][&late_day], before["sessions"][&late_day]);
 
-    request_sync(&app, &ann, integration).await;
+    assert_eq!(
+        app.request_sync(&ann, integration).await,
+        StatusCode::ACCEPTED
+    );
     assert_eq!(run_all(&app).await, 1);
-    let job = latest_job(&app, &ann).await;
+    let job = app.latest_job(&ann).await;
     assert_eq!(
         (job["status"].as_str(), job["sync_type"].as_str()),
         (Some("success"), Some("incremental")),
@@ -326,7 +303,10 @@ async fn posthog_numbers_equal_the_ledger_and_late_events_replace_their_days() {
 
     // Replaying changes nothing.
     let totals = event_pairs(&app, integration).await;
-    request_sync(&app, &ann, integration).await;
+    assert_eq!(
+        app.request_sync(&ann, integration).await,
+        StatusCode::ACCEPTED
+    );
     assert_eq!(run_all(&app).await, 1);
     assert_eq!(event_pairs(&app, integration).await, totals);
     assert_matches_ledger(&app, &ann, store_id, &later, 85, "replayed").await;
@@ -384,7 +364,7 @@ async fn the_query_limit_snoozes_the_job_and_it_resumes_where_it_stopped() {
         .await
         .unwrap();
     assert_eq!(run_all(&app).await, 1);
-    let job = latest_job(&app, &ann).await;
+    let job = app.latest_job(&ann).await;
     assert_eq!(job["status"], "success", "{job}");
     assert_matches_ledger(
         &app,
@@ -405,7 +385,7 @@ async fn a_key_without_query_access_asks_for_a_reconnection_and_never_leaks() {
     let key = defaults::POSTHOG_PROJECT_READ_ONLY_KEY;
     let integration = connect(&app, &ann, store_id, &fields(&sim, key)).await;
     assert_eq!(run_all(&app).await, 1);
-    let job = latest_job(&app, &ann).await;
+    let job = app.latest_job(&ann).await;
     assert_eq!(job["status"], "failed", "{job}");
     let text = job.to_string();
     assert!(text.contains("query:read") && !text.contains(key), "{text}");
@@ -422,21 +402,7 @@ async fn the_connect_form_has_three_fields_and_refuses_bad_ones_clearly() {
     let (app, sim) = spawn_app_with_simulator(small_history(10)).await;
     let ann = app.signup("ann@example.com", "Acme").await;
     let store_id = store(&app, &ann).await;
-    let providers: Value = ann
-        .client
-        .get(app.url("/api/providers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let posthog = providers
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "posthog")
-        .unwrap();
+    let posthog = app.provider_info(&ann, "posthog").await;
     assert_eq!(
         (posthog["name"].as_str(), posthog["category"].as_str()),
         (Some("PostHog"), Some("analytics"))
