@@ -170,6 +170,29 @@ fn expected(ledger: &Value) -> Expected {
     out
 }
 
+/// Scripts the default property's remaining quota in the simulated Data API.
+async fn set_quota(sim: &SimulatorHandle, remaining: Value) {
+    Client::new()
+        .post(format!(
+            "{}/_sim/ga4/properties/{}/quota",
+            sim.base_url(),
+            defaults::GA4_PROPERTY_ID
+        ))
+        .json(&remaining)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Lets a snoozed job of the integration run now instead of at its reset.
+async fn run_now(app: &TestApp, integration: Uuid) {
+    sqlx::query("UPDATE sync_jobs SET run_after = now() WHERE integration_id = $1")
+        .bind(integration)
+        .execute(&app.db)
+        .await
+        .unwrap();
+}
+
 async fn query(app: &TestApp, user: &TestUser, body: Value) -> Value {
     crate::metrics::query(app, user, body).await
 }
@@ -454,16 +477,7 @@ async fn an_exhausted_quota_snoozes_the_job_with_a_reason_and_it_resumes() {
     agency(&app, &ann).await;
     set_store(&app, ann.store_id, "America/New_York", "USD").await;
     // The hour's tokens are nearly spent before the first sync.
-    Client::new()
-        .post(format!(
-            "{}/_sim/ga4/properties/{}/quota",
-            sim.base_url(),
-            defaults::GA4_PROPERTY_ID
-        ))
-        .json(&json!({ "tokens_per_hour_remaining": 60 }))
-        .send()
-        .await
-        .unwrap();
+    set_quota(&sim, json!({ "tokens_per_hour_remaining": 60 })).await;
     let integration = connect(&app, &ann, defaults::GA4_PROPERTY_ID).await;
     let calls = sim.calls(endpoints::GA4_RUN_REPORT);
     assert_eq!(run_all(&app).await, 1);
@@ -494,21 +508,8 @@ async fn an_exhausted_quota_snoozes_the_job_with_a_reason_and_it_resumes() {
     assert_eq!(run_all(&app).await, 0);
 
     // Spent outright: GA4's 429 RESOURCE_EXHAUSTED (per day) snoozes until Pacific midnight.
-    Client::new()
-        .post(format!(
-            "{}/_sim/ga4/properties/{}/quota",
-            sim.base_url(),
-            defaults::GA4_PROPERTY_ID
-        ))
-        .json(&json!({ "tokens_per_day_remaining": 0 }))
-        .send()
-        .await
-        .unwrap();
-    sqlx::query("UPDATE sync_jobs SET run_after = now() WHERE integration_id = $1")
-        .bind(integration)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    set_quota(&sim, json!({ "tokens_per_day_remaining": 0 })).await;
+    run_now(&app, integration).await;
     assert_eq!(run_all(&app).await, 1);
     let wait: f64 = sqlx::query_scalar(
         "SELECT extract(epoch FROM run_after - now())::float8 FROM sync_jobs WHERE integration_id = $1",
@@ -520,21 +521,8 @@ async fn an_exhausted_quota_snoozes_the_job_with_a_reason_and_it_resumes() {
     assert!((50.0..=25.0 * 3600.0).contains(&wait), "{wait}");
 
     // The quota refills; the job resumes where it stopped and finishes.
-    Client::new()
-        .post(format!(
-            "{}/_sim/ga4/properties/{}/quota",
-            sim.base_url(),
-            defaults::GA4_PROPERTY_ID
-        ))
-        .json(&json!({ "reset": true }))
-        .send()
-        .await
-        .unwrap();
-    sqlx::query("UPDATE sync_jobs SET run_after = now() WHERE integration_id = $1")
-        .bind(integration)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    set_quota(&sim, json!({ "reset": true })).await;
+    run_now(&app, integration).await;
     assert_eq!(run_all(&app).await, 1);
     assert_eq!(app.latest_job(&ann).await["status"], "success");
     let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
