@@ -1,6 +1,7 @@
 //! Outgoing mail: the outbox loop and the transports behind one [`Mailer`].
 
 mod mailer;
+pub mod render;
 
 pub use mailer::Mailer;
 
