@@ -5,7 +5,9 @@ use plotters::prelude::*;
 
 use super::SeriesPoint;
 
-const PRIMARY: RGBColor = RGBColor(0x1D, 0x9E, 0x75);
+pub(super) const PRIMARY: RGBColor = RGBColor(0x1D, 0x9E, 0x75);
+/// The digest draws a bad move's sparkline in the same red as its change.
+pub(super) const BAD: RGBColor = RGBColor(0xDC, 0x26, 0x26);
 const NEUTRAL: RGBColor = RGBColor(0x6B, 0x72, 0x80);
 /// Larger images are a caller's mistake, not a chart; refuse before allocating.
 const MAX_SIDE: u32 = 4096;
@@ -22,14 +24,25 @@ pub fn sparkline_png(
     width: u32,
     height: u32,
 ) -> anyhow::Result<Vec<u8>> {
+    sparkline_png_in(series, threshold_line, width, height, PRIMARY)
+}
+
+/// [`sparkline_png`] with the line, area and dot in `color`.
+pub(super) fn sparkline_png_in(
+    series: &[SeriesPoint],
+    threshold_line: Option<f64>,
+    width: u32,
+    height: u32,
+    color: RGBColor,
+) -> anyhow::Result<Vec<u8>> {
     anyhow::ensure!(
         (1..=MAX_SIDE).contains(&width) && (1..=MAX_SIDE).contains(&height),
         "a sparkline of {width}×{height} px is out of range"
     );
     // The bitmap backend has no alpha channel. Drawing the same chart on white and on
     // black recovers it exactly: per channel, white - black = (1 - alpha) * 255.
-    let on_white = draw(series, threshold_line, width, height, WHITE)?;
-    let on_black = draw(series, threshold_line, width, height, BLACK)?;
+    let on_white = draw(series, threshold_line, width, height, color, WHITE)?;
+    let on_black = draw(series, threshold_line, width, height, color, BLACK)?;
     let rgba = unblend(&on_white, &on_black);
     encode(&rgba, width, height)
 }
@@ -39,13 +52,14 @@ fn draw(
     threshold_line: Option<f64>,
     width: u32,
     height: u32,
+    color: RGBColor,
     background: RGBColor,
 ) -> anyhow::Result<Vec<u8>> {
     let mut buffer = vec![0u8; width as usize * height as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut buffer, (width, height)).into_drawing_area();
         root.fill(&background).context("filling the chart")?;
-        plot(&root, series, threshold_line, height).context("drawing the chart")?;
+        plot(&root, series, threshold_line, height, color).context("drawing the chart")?;
         root.present().context("finishing the chart")?;
     }
     Ok(buffer)
@@ -56,6 +70,7 @@ fn plot(
     series: &[SeriesPoint],
     threshold_line: Option<f64>,
     height: u32,
+    color: RGBColor,
 ) -> Result<(), DrawingAreaErrorKind<<BitMapBackend<'static> as DrawingBackend>::ErrorType>> {
     let points: Vec<Option<(f64, f64)>> = series
         .iter()
@@ -97,7 +112,7 @@ fn plot(
         chart.draw_series(AreaSeries::new(
             segment.iter().flatten().copied(),
             y_range.start,
-            PRIMARY.mix(0.18).filled(),
+            color.mix(0.18).filled(),
         ))?;
     }
     if let Some(threshold) = threshold {
@@ -112,13 +127,13 @@ fn plot(
     for segment in segments {
         chart.draw_series(LineSeries::new(
             segment.iter().flatten().copied(),
-            PRIMARY.stroke_width(stroke),
+            color.stroke_width(stroke),
         ))?;
     }
     chart.draw_series(std::iter::once(Circle::new(
         (last_x, last_y),
         radius,
-        PRIMARY.filled(),
+        color.filled(),
     )))?;
     Ok(())
 }

@@ -181,12 +181,22 @@ pub fn alert_email(mail: &AlertMail) -> anyhow::Result<Rendered> {
     } else {
         String::new()
     };
-    let dashboard_button = match &mail.dashboard_url {
-        Some(url) => fill(
-            tpl::DASHBOARD_BUTTON,
-            &[("url", text(url)), ("label", text("Open dashboard"))],
-        )?,
-        None => String::new(),
+    // The two buttons sit side by side; the primary one's column is only as wide as
+    // its button so the secondary one follows it instead of starting mid-card.
+    let (dashboard_button, snooze_width, snooze_padding) = match &mail.dashboard_url {
+        Some(url) => (
+            fill(
+                tpl::DASHBOARD_BUTTON,
+                &[
+                    ("url", text(url)),
+                    ("label", text("Open dashboard")),
+                    ("width", text("34%")),
+                ],
+            )?,
+            "66%",
+            "0 24px 12px 0",
+        ),
+        None => (String::new(), "100%", "0 24px 12px"),
     };
     let reason = format!(
         "You get this email because you are subscribed to alerts in {}.",
@@ -215,6 +225,8 @@ pub fn alert_email(mail: &AlertMail) -> anyhow::Result<Rendered> {
             ("chart_cid", text(&chart.content_id)),
             ("chart_alt", text(&chart_alt)),
             ("dashboard_button", markup(dashboard_button)),
+            ("snooze_width", text(snooze_width)),
+            ("snooze_padding", text(snooze_padding)),
             ("snooze_url", text(&mail.snooze_url)),
             ("rule_url", text(&mail.rule_url)),
             ("freshness", markup(notes(&mail.freshness)?)),
@@ -415,7 +427,12 @@ fn movers_section(
     for mover in movers {
         let content_id = format!("spark-{}", images.len() + 1);
         let (w, h) = DIGEST_SPARK;
-        let bytes = sparkline_png(&mover.series, None, w, h)
+        let line = if mover.good {
+            chart::PRIMARY
+        } else {
+            chart::BAD
+        };
+        let bytes = chart::sparkline_png_in(&mover.series, None, w, h, line)
             .with_context(|| format!("drawing the sparkline of {}", mover.metric))?;
         let (tone_class, tone_color) = if mover.good {
             ("pb-good", GOOD)

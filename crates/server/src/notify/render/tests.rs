@@ -437,6 +437,21 @@ fn moves_are_green_when_good_and_red_when_bad() {
 }
 
 #[test]
+fn a_loss_sparkline_is_red_and_a_win_sparkline_green() {
+    let mail = DigestMail {
+        wins: vec![mover("Net revenue", "+12.5%", true, 4.0)],
+        losses: vec![mover("Refunds", "+40.0%", false, 4.0)],
+        ..sample_digest()
+    };
+    let rendered = digest_email(&mail).unwrap();
+    let (_, _, win) = decode(&rendered.images[0].bytes);
+    let (_, _, loss) = decode(&rendered.images[1].bytes);
+    let (green, red) = ([0x1D, 0x9E, 0x75], [0xDC, 0x26, 0x26]);
+    assert!(pixels_like(&win, green) > 20 && pixels_like(&win, red) == 0);
+    assert!(pixels_like(&loss, red) > 20 && pixels_like(&loss, green) == 0);
+}
+
+#[test]
 fn a_quiet_week_says_so_instead_of_empty_sections() {
     let quiet = DigestMail {
         wins: vec![],
