@@ -29,3 +29,20 @@ ensure_rust() {
     log "cargo is required (https://rustup.rs)"; return 1
   fi
 }
+
+# Python with aiosmtpd, the real SMTP server of the mail tests. Exports
+# PULSEBOARD_TEST_PYTHON: python3 itself when it has aiosmtpd (or pip can add it),
+# else a virtualenv under target/.
+ensure_test_python() {
+  if ! command -v python3 >/dev/null; then apt_install python3 python3-venv; fi
+  if python3 -c 'import aiosmtpd' 2>/dev/null; then export PULSEBOARD_TEST_PYTHON=python3; return; fi
+  log "installing aiosmtpd for the mail tests"
+  if python3 -m pip install --quiet aiosmtpd 2>/dev/null && python3 -c 'import aiosmtpd' 2>/dev/null; then
+    export PULSEBOARD_TEST_PYTHON=python3; return
+  fi
+  # A Python that refuses global installs (PEP 668): a virtualenv of our own.
+  local venv="$PWD/target/test-python"
+  python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv; python3 -m venv "$venv"; }
+  "$venv/bin/python" -m pip install --quiet aiosmtpd
+  export PULSEBOARD_TEST_PYTHON="$venv/bin/python"
+}

@@ -72,6 +72,48 @@ pub struct ConfigArgs {
     )]
     pub email_from: String,
 
+    /// Send mail over SMTP: `smtp://user:pass@host:587?tls=required` (STARTTLS
+    /// required), `smtps://user:pass@host:465` (implicit TLS) or `smtp://host:25`
+    /// (plaintext, for a relay on a trusted network). Exclusive with
+    /// PULSEBOARD_RESEND_API_KEY; with neither, mail is written to the data directory.
+    #[arg(
+        long,
+        env = "PULSEBOARD_SMTP_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<SecretString>,
+
+    /// Send mail through Resend's HTTP API with this key. Exclusive with
+    /// PULSEBOARD_SMTP_URL.
+    #[arg(
+        long,
+        env = "PULSEBOARD_RESEND_API_KEY",
+        global = true,
+        hide_env_values = true
+    )]
+    pub resend_api_key: Option<SecretString>,
+
+    /// Base URL of Resend's API (tests and the simulator override it).
+    #[arg(
+        long,
+        env = "PULSEBOARD_RESEND_URL",
+        default_value = "https://api.resend.com",
+        global = true
+    )]
+    pub resend_url: Url,
+
+    /// Comma-separated URL prefixes a Slack channel's incoming-webhook URL must start
+    /// with (the simulator adds its own).
+    #[arg(
+        long,
+        env = "PULSEBOARD_SLACK_WEBHOOK_URL_PREFIXES",
+        default_value = "https://hooks.slack.com/",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub slack_webhook_url_prefixes: Vec<String>,
+
     /// Directory holding the PostgreSQL server binaries (initdb, postgres) for embedded
     /// mode. Unset: searched on PATH, via pg_config, then /usr/lib/postgresql/*/bin.
     #[arg(long, env = "PULSEBOARD_POSTGRES_BIN_DIR", global = true)]
@@ -111,6 +153,8 @@ pub struct Config {
     pub cron_secret: Option<SecretString>,
     pub encryption_keys: Option<SecretString>,
     pub email_from: String,
+    pub mail: MailSettings,
+    pub slack: SlackSettings,
     pub postgres_bin_dir: Option<PathBuf>,
     pub session_ttl: Duration,
     pub max_body_bytes: usize,
@@ -139,6 +183,15 @@ impl Config {
         if args.max_body_bytes < 1024 {
             bail!("PULSEBOARD_MAX_BODY_BYTES must be at least 1024");
         }
+        if args.smtp_url.is_some() && args.resend_api_key.is_some() {
+            bail!(
+                "both PULSEBOARD_SMTP_URL and PULSEBOARD_RESEND_API_KEY are set; choose one mail transport"
+            );
+        }
+        if !matches!(args.resend_url.scheme(), "http" | "https") {
+            bail!("PULSEBOARD_RESEND_URL must be an http or https URL");
+        }
+        let slack = SlackSettings::new(args.slack_webhook_url_prefixes)?;
         let providers = Settings::from_lookup(setting_vars().map(|(var, _)| var), |var| {
             std::env::var(var).ok()
         });
@@ -151,6 +204,13 @@ impl Config {
             cron_secret: args.cron_secret,
             encryption_keys: args.encryption_keys,
             email_from: args.email_from,
+            mail: MailSettings {
+                smtp_url: args.smtp_url,
+                resend_api_key: args.resend_api_key,
+                resend_url: args.resend_url,
+                timeout: Duration::from_secs(30),
+            },
+            slack,
             postgres_bin_dir: args.postgres_bin_dir,
             session_ttl: Duration::from_secs(u64::from(args.session_ttl_hours) * 3600),
             max_body_bytes: args.max_body_bytes,
@@ -207,6 +267,55 @@ pub fn provider_settings_help() -> String {
         help.push_str(&format!("  {var}\n          {}{default}\n", spec.help));
     }
     help
+}
+
+/// Outgoing mail: which transport, and how long one attempt may take.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// SMTP transport URL (it may carry a password).
+    pub smtp_url: Option<SecretString>,
+    /// Resend API key.
+    pub resend_api_key: Option<SecretString>,
+    /// Resend's API base (`{base}/emails`).
+    pub resend_url: Url,
+    /// Per attempt: connect, talk, get the answer.
+    pub timeout: Duration,
+}
+
+/// Slack incoming webhooks.
+#[derive(Debug, Clone)]
+pub struct SlackSettings {
+    /// A webhook URL must start with one of these (`https://hooks.slack.com/`).
+    pub webhook_url_prefixes: Vec<String>,
+    /// Per post.
+    pub timeout: Duration,
+}
+
+impl SlackSettings {
+    /// Checks the prefixes: each an http(s) URL ending in `/`, so that a prefix
+    /// names a whole host (or path), never part of a host name.
+    pub fn new(prefixes: Vec<String>) -> anyhow::Result<Self> {
+        let mut webhook_url_prefixes = Vec::new();
+        for prefix in prefixes {
+            let prefix = prefix.trim();
+            if prefix.is_empty() {
+                continue;
+            }
+            let parsed = Url::parse(prefix).with_context(|| {
+                format!("PULSEBOARD_SLACK_WEBHOOK_URL_PREFIXES: {prefix} is not a URL")
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") || !prefix.ends_with('/') {
+                bail!(
+                    "PULSEBOARD_SLACK_WEBHOOK_URL_PREFIXES: {prefix} must be an http(s) URL ending in /"
+                );
+            }
+            webhook_url_prefixes.push(parsed.to_string());
+        }
+        Ok(Self {
+            webhook_url_prefixes,
+            timeout: Duration::from_secs(10),
+        })
+    }
 }
 
 /// Settings of the sync engine (tests shorten them).

@@ -66,6 +66,12 @@ pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Res
     for (var, value) in pulseboard_simulator::connector_settings(&sim.base_url()) {
         config.providers.set(var, value);
     }
+    // Slack channels may point at the simulator's webhooks; mail stays in the
+    // file mailbox unless a transport is configured.
+    config
+        .slack
+        .webhook_url_prefixes
+        .push(format!("{}/slack/", sim.base_url()));
     config.sync.schedule_every = Duration::from_secs(30);
 
     let app = Application::build(config).await?;

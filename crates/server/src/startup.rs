@@ -13,13 +13,14 @@ use crate::{
     db::Database,
     http::{self, AppState},
     integrations::vault::Vault,
-    notify::{self, Mailer},
+    notify::{self, slack::SlackPoster, Mailer},
 };
 
 pub struct Application {
     listener: TcpListener,
     state: AppState,
     mailer: Mailer,
+    slack: SlackPoster,
     shutdown: CancellationToken,
 }
 
@@ -49,7 +50,17 @@ impl Application {
             let port = listener.local_addr()?.port();
             let _ = config.public_url.set_port(Some(port));
         }
-        let mailer = Mailer::files(config.data_dir.join("mail"), config.email_from.clone());
+        let (mailer, slack) = match delivery(&config) {
+            Ok(both) => both,
+            Err(error) => {
+                db.shutdown().await;
+                return Err(error);
+            }
+        };
+        tracing::info!(
+            transport = mailer.transport_name(),
+            "mail transport configured"
+        );
         let providers = pulseboard_connectors::Registry::from_config(&config.providers_config())
             .context("configuring the providers")?;
         let state = AppState::new(db, config, vault, providers);
@@ -57,6 +68,7 @@ impl Application {
             listener,
             state,
             mailer,
+            slack,
             shutdown: CancellationToken::new(),
         })
     }
@@ -84,6 +96,10 @@ impl Application {
         &self.mailer
     }
 
+    pub fn slack_poster(&self) -> &SlackPoster {
+        &self.slack
+    }
+
     /// Cancel this token to stop the server gracefully.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
@@ -96,9 +112,11 @@ impl Application {
             listener,
             state,
             mailer,
+            slack,
             shutdown,
         } = self;
         let outbox = tokio::spawn(outbox_loop(state.clone(), mailer, shutdown.clone()));
+        let slack = tokio::spawn(slack_loop(state.clone(), slack, shutdown.clone()));
         let sync = crate::sync::scheduler::spawn(state.clone(), shutdown.clone());
         let warm = tokio::spawn(warm_loop(state.clone(), shutdown.clone()));
         let app = http::router(state.clone());
@@ -110,6 +128,7 @@ impl Application {
         .await;
         shutdown.cancel();
         let _ = outbox.await;
+        let _ = slack.await;
         let _ = warm.await;
         for task in sync {
             let _ = task.await;
@@ -131,13 +150,16 @@ pub async fn run_worker(config: Config, shutdown: CancellationToken) -> anyhow::
         listener,
         state,
         mailer,
+        slack,
         ..
     } = app;
     drop(listener);
     let outbox = tokio::spawn(outbox_loop(state.clone(), mailer, shutdown.clone()));
+    let slack = tokio::spawn(slack_loop(state.clone(), slack, shutdown.clone()));
     let sync = crate::sync::scheduler::spawn(state.clone(), shutdown.clone());
     shutdown.cancelled().await;
     let _ = outbox.await;
+    let _ = slack.await;
     for task in sync {
         let _ = task.await;
     }
@@ -172,6 +194,27 @@ async fn outbox_loop(state: AppState, mailer: Mailer, shutdown: CancellationToke
             tracing::warn!(%error, "cleaning up expired OAuth states failed");
         }
     }
+}
+
+/// Posts queued Slack messages (`notify::slack`), beside the mail outbox.
+async fn slack_loop(state: AppState, poster: SlackPoster, shutdown: CancellationToken) {
+    let mut tick = tokio::time::interval(state.config.background_interval);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if let Err(error) = notify::slack::deliver_due(&state.db, &state.vault, &poster).await {
+            tracing::warn!(error = %format!("{error:#}"), "Slack outbox pass failed");
+        }
+    }
+}
+
+/// The mail transport and the Slack poster the configuration asks for.
+fn delivery(config: &Config) -> anyhow::Result<(Mailer, SlackPoster)> {
+    let mailer = Mailer::from_config(config).context("configuring mail")?;
+    let slack = SlackPoster::new(config.slack.timeout)?;
+    Ok((mailer, slack))
 }
 
 async fn forget_stale_oauth_states(state: &AppState) -> sqlx::Result<()> {

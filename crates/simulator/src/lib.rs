@@ -24,7 +24,7 @@
 // `endpoints`.
 #[macro_use]
 mod provider;
-providers!(stripe, shopify, clarity, ga4, posthog);
+providers!(stripe, shopify, clarity, ga4, posthog, resend, slack);
 
 mod common;
 
@@ -50,6 +50,7 @@ pub use crate::{
         faults::{Fault, FaultScript},
         money, SimError,
     },
+    resend::ResendEmail,
     shopify::{
         graphql::cost as shopify_cost,
         ledger::{
@@ -58,6 +59,7 @@ pub use crate::{
         },
         ShopifySimConfig, ThrottleConfig,
     },
+    slack::SlackMessage,
     stripe::{
         ledger::{
             ChargeStatus, Interval, InvoiceLine, InvoiceStatus, StripeCharge, StripeCustomer,
@@ -358,6 +360,31 @@ impl SimulatorHandle {
     /// The next `times` calls sleep for `duration` before answering.
     pub fn hang(&self, endpoint: &str, times: usize, duration: Duration) {
         self.script(endpoint, Fault::hang(duration), times);
+    }
+
+    /// The next `times` calls of `endpoint` are refused with `status` and the
+    /// provider's error `code` (`slack.webhook`, 410, `channel_is_archived`).
+    pub fn reject(&self, endpoint: &str, status: u16, code: &str, times: usize) {
+        let code = code.to_owned();
+        self.script(endpoint, Fault::Reject { status, code }, times);
+    }
+
+    /// Every email the simulated Resend accepted, oldest first.
+    pub fn resend_emails(&self) -> Vec<ResendEmail> {
+        lock(&self.state.world)
+            .data(resend::Outbox::default)
+            .1
+            .emails
+            .clone()
+    }
+
+    /// Every message the simulated Slack webhooks accepted, oldest first.
+    pub fn slack_messages(&self) -> Vec<SlackMessage> {
+        lock(&self.state.world)
+            .data(slack::Channels::default)
+            .1
+            .messages
+            .clone()
     }
 
     /// Drops every scripted fault.

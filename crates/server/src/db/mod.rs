@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod plans;
 pub mod raw_records;
 pub mod rollups;
+pub mod slack;
 pub mod stores;
 pub mod sync_cursors;
 pub mod sync_jobs;

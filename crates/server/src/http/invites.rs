@@ -98,13 +98,7 @@ async fn create_invite(
     let subject = format!("You're invited to {} on Pulseboard", scope.org.name);
     db::outbox::enqueue(
         &mut *scope.tx,
-        NewEmail {
-            org_id: scope.org.id,
-            kind: "invite",
-            to: email.as_str(),
-            subject: &subject,
-            body_text: &text,
-        },
+        NewEmail::text(scope.org.id, "invite", email.as_str(), &subject, &text),
     )
     .await?;
     scope

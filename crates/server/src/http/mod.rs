@@ -15,6 +15,7 @@ mod me;
 mod metrics;
 mod oauth;
 mod orgs;
+mod slack;
 mod stores;
 mod sync;
 mod workspaces;
@@ -44,6 +45,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(sync::router())
         .merge(metrics::router())
         .merge(dashboards::router())
+        .merge(slack::router())
 }
 
 /// The OpenAPI document, generated from the handlers.

@@ -246,13 +246,7 @@ async fn notify_admins(
     for to in &admins {
         db::outbox::enqueue(
             &mut *conn,
-            NewEmail {
-                org_id: state.org_id,
-                kind: "integration_reauth",
-                to,
-                subject: &subject,
-                body_text: &body,
-            },
+            NewEmail::text(state.org_id, "integration_reauth", to, &subject, &body),
         )
         .await?;
     }

@@ -25,6 +25,7 @@ pub struct TestApp {
     pub data_dir: tempfile::TempDir,
     pub app_state: pulseboard_server::http::AppState,
     mailer: pulseboard_server::notify::Mailer,
+    slack: pulseboard_server::notify::slack::SlackPoster,
     shutdown: CancellationToken,
 }
 
@@ -115,6 +116,10 @@ pub fn test_config(database_url: Option<String>, data_dir: PathBuf) -> Config {
         cron_secret: None,
         encryption_keys: None,
         email_from: "Pulseboard <pulseboard@localhost>".into(),
+        smtp_url: None,
+        resend_api_key: None,
+        resend_url: "https://api.resend.com".parse().unwrap(),
+        slack_webhook_url_prefixes: vec!["https://hooks.slack.com/".into()],
         postgres_bin_dir: None,
         session_ttl_hours: 24,
         max_body_bytes: 64 * 1024,
@@ -146,6 +151,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let shutdown = app.shutdown_token();
     let app_state = app.state().clone();
     let mailer = app.mailer().clone();
+    let slack = app.slack_poster().clone();
     tokio::spawn(app.run_until_stopped());
     let db = PgPoolOptions::new()
         .max_connections(4)
@@ -159,6 +165,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         data_dir,
         app_state,
         mailer,
+        slack,
         shutdown,
     }
 }
@@ -309,6 +316,25 @@ impl TestApp {
         notify::deliver_due(&self.app_state.db, &self.mailer)
             .await
             .unwrap()
+    }
+
+    /// Runs the Slack outbox once, as the background loop would.
+    pub async fn deliver_slack(&self) -> usize {
+        notify::slack::deliver_due(&self.app_state.db, &self.app_state.vault, &self.slack)
+            .await
+            .unwrap()
+    }
+
+    /// Time passes: every queued mail and Slack message is due now.
+    pub async fn make_outbox_due(&self) {
+        for table in ["email_outbox", "slack_outbox"] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET next_attempt_at = now() WHERE sent_at IS NULL AND failed_at IS NULL"
+            ))
+            .execute(&self.db)
+            .await
+            .unwrap();
+        }
     }
 
     /// Every delivered message, as a mail client would show it: headers plus the

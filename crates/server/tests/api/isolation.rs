@@ -87,6 +87,10 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
         "POST /metrics/query" => {
             json!({ "metric": "stripe.gross_revenue", "range": "last_30_days", "scope": { "store": ids["store_id"] } })
         }
+        "POST /slack-channels" => json!({
+            "name": "#growth",
+            "webhook_url": "https://hooks.slack.com/services/T000/B000/isolationsecret"
+        }),
         "POST /integrations/{provider}/connect" => {
             json!({ "store_id": ids["store_id"], "shop": "isolation.myshopify.com" })
         }
@@ -199,6 +203,17 @@ async fn world(app: &TestApp) -> World {
         .await
         .unwrap();
     let share_id = share["id"].as_str().expect("share created").to_string();
+    let channel: Value = a
+        .client
+        .post(app.url(&format!("/api/orgs/{}/slack-channels", a.org_slug)))
+        .json(&json!({ "name": "#a", "webhook_url": "https://hooks.slack.com/services/TA/BA/secretofa" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let slack_channel_id = channel["id"].as_str().expect("channel created").to_string();
     let a_ids: HashMap<&str, String> = HashMap::from([
         ("dashboard_id", dashboard_id),
         ("widget_id", widget_id),
@@ -210,6 +225,7 @@ async fn world(app: &TestApp) -> World {
         ("store_id", a.store_id.to_string()),
         ("user_id", viewer_id.to_string()),
         ("invite_id", invite_id),
+        ("slack_channel_id", slack_channel_id),
     ]);
     let mut b_ids_with_a_objects = a_ids.clone();
     b_ids_with_a_objects.insert("org_slug", b.org_slug.clone());

@@ -12,6 +12,7 @@ mod ga4;
 mod input;
 mod integrations;
 mod isolation;
+mod mail;
 mod metrics;
 mod oauth;
 mod ops;

@@ -99,6 +99,16 @@ async fn two_populated_orgs(app: &TestApp) -> (TestUser, TestUser) {
         .execute(&app.db)
         .await
         .unwrap();
+        // A Slack channel and a message queued for it (the ciphertext is opaque here).
+        sqlx::query(
+            "WITH c AS (INSERT INTO slack_channels (id, org_id, name, webhook_ciphertext, webhook_hint)
+                        VALUES (gen_random_uuid(), $1, '#growth', 'v1.k1.x', '…/T/B/****') RETURNING id)
+             INSERT INTO slack_outbox (id, org_id, channel_id, payload) SELECT gen_random_uuid(), $1, id, '{\"text\": \"hi\"}' FROM c",
+        )
+        .bind(owner.org_id)
+        .execute(&app.db)
+        .await
+        .unwrap();
         sqlx::query(
             "INSERT INTO oauth_states (id, org_id, user_id, store_id, provider, state_hash, expires_at)
              VALUES (gen_random_uuid(), $1, $2, $3, 'stripe', sha256(gen_random_uuid()::text::bytea), now() + interval '10 minutes')",

@@ -34,6 +34,11 @@ pub enum Fault {
     RateLimited { retry_after_secs: u64 },
     /// Sleep this long before answering normally (clients time out first).
     Hang { millis: u64 },
+    /// Refuse with `status` and the provider's error named `code`, in the
+    /// provider's shape: Slack's `410 channel_is_archived`, Resend's
+    /// `422 validation_error`. Only endpoints that document such refusals
+    /// interpret it (the others answer normally).
+    Reject { status: u16, code: String },
 }
 
 impl Fault {
@@ -62,10 +67,11 @@ fn one() -> usize {
 
 /// Faults that a handler must interpret itself, because their answer depends on
 /// the endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Scripted {
     DenyConsent,
     InvalidGrant,
+    Reject { status: u16, code: String },
 }
 
 /// Scripted faults and call counters, shared by all handlers.
@@ -125,6 +131,7 @@ impl Faults {
             None => Ok(None),
             Some(Fault::DenyConsent) => Ok(Some(Scripted::DenyConsent)),
             Some(Fault::InvalidGrant) => Ok(Some(Scripted::InvalidGrant)),
+            Some(Fault::Reject { status, code }) => Ok(Some(Scripted::Reject { status, code })),
             Some(Fault::Hang { millis }) => {
                 tokio::time::sleep(Duration::from_millis(millis)).await;
                 Ok(None)
