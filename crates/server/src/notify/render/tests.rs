@@ -577,7 +577,12 @@ fn slack_text_stays_within_limits_and_is_escaped() {
     for text in texts(blocks) {
         assert!(text.chars().count() <= 3000);
     }
-    assert!(body["text"].as_str().unwrap().chars().count() <= 3000);
+    let fallback = body["text"].as_str().unwrap();
+    assert!(fallback.chars().count() <= 3000);
+    assert!(
+        !fallback.contains("<!channel>"),
+        "the fallback can ping a channel"
+    );
     let section = blocks[2]["text"]["text"].as_str().unwrap();
     assert!(section.contains("&lt;!channel&gt;") && !section.contains("<!channel>"));
 }
