@@ -141,7 +141,8 @@ mod tpl {
     pub const DIGEST: &str = include_str!("templates/digest.mjml");
     pub const HEADING: &str = include_str!("templates/heading.mjml");
     pub const PARAGRAPH: &str = include_str!("templates/paragraph.mjml");
-    pub const MOVER: &str = include_str!("templates/mover.mjml");
+    pub const MOVERS: &str = include_str!("templates/movers.mjml");
+    pub const MOVER_ROW: &str = include_str!("templates/mover_row.mjml");
     pub const LIST: &str = include_str!("templates/list.mjml");
     pub const WATCH_ITEM: &str = include_str!("templates/watch_item.mjml");
     pub const LINK_ITEM: &str = include_str!("templates/link_item.mjml");
@@ -424,6 +425,10 @@ fn movers_section(
         let _ = writeln!(t, "{none}\n");
         return Ok(());
     }
+    // One mj-table of rows rather than a section per mover: MJML's columns cost about
+    // 5 KB of markup each, and Gmail clips a message past 102 KB (hiding the footer's
+    // unsubscribe link), which a whole-dashboard digest would reach at ~15 metrics.
+    let mut rows = String::new();
     for mover in movers {
         let content_id = format!("spark-{}", images.len() + 1);
         let (w, h) = DIGEST_SPARK;
@@ -440,8 +445,8 @@ fn movers_section(
             ("pb-bad", BAD)
         };
         let spark_alt = format!("{} trend, {} this week", mover.metric, mover.change);
-        html.push_str(&fill(
-            tpl::MOVER,
+        rows.push_str(&fill(
+            tpl::MOVER_ROW,
             &[
                 ("metric", text(&mover.metric)),
                 ("store", text(&mover.store)),
@@ -465,6 +470,7 @@ fn movers_section(
             bytes,
         });
     }
+    html.push_str(&fill(tpl::MOVERS, &[("rows", markup(rows))])?);
     t.push('\n');
     Ok(())
 }

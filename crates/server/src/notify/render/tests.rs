@@ -452,6 +452,21 @@ fn a_loss_sparkline_is_red_and_a_win_sparkline_green() {
 }
 
 #[test]
+fn a_whole_dashboard_digest_stays_under_gmails_clipping_size() {
+    let mail = DigestMail {
+        everything: Some(
+            (0..40)
+                .map(|i| mover(&format!("Metric {i}"), "+1.0%", i % 2 == 0, 1.0))
+                .collect(),
+        ),
+        ..sample_digest()
+    };
+    let html = digest_email(&mail).unwrap().html;
+    // Gmail hides everything past 102 KB behind "View entire message".
+    assert!(html.len() < 100_000, "{} bytes", html.len());
+}
+
+#[test]
 fn a_quiet_week_says_so_instead_of_empty_sections() {
     let quiet = DigestMail {
         wins: vec![],
@@ -615,6 +630,18 @@ fn write_samples() {
                 wins: vec![],
                 losses: vec![],
                 is_preview: true,
+                ..sample_digest()
+            })
+            .unwrap(),
+        ),
+        (
+            "digest-whole-dashboard",
+            digest_email(&DigestMail {
+                everything: Some(
+                    (0..12)
+                        .map(|i| mover(&format!("Metric {i}"), "+1.0%", i % 3 != 0, i as f64 - 5.0))
+                        .collect(),
+                ),
                 ..sample_digest()
             })
             .unwrap(),
