@@ -182,8 +182,9 @@ pub fn alert_email(mail: &AlertMail) -> anyhow::Result<Rendered> {
     } else {
         String::new()
     };
-    // The two buttons sit side by side; the primary one's column is only as wide as
-    // its button so the secondary one follows it instead of starting mid-card.
+    // The two buttons sit side by side (stacked on phones); the primary one's column
+    // is only as wide as its button so the secondary one follows it instead of
+    // starting mid-card.
     let (dashboard_button, snooze_width, snooze_padding) = match &mail.dashboard_url {
         Some(url) => (
             fill(

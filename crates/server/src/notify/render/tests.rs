@@ -240,6 +240,20 @@ fn values_are_escaped_in_the_html() {
 }
 
 #[test]
+fn digest_values_are_escaped_in_the_html() {
+    let evil = "<img src=x onerror=alert(1)>";
+    let mut mail = sample_digest();
+    mail.member_name = evil.into();
+    mail.wins[0].metric = evil.into();
+    mail.watch[0] = evil.into();
+    mail.dashboards[0].name = evil.into();
+    let rendered = digest_email(&mail).unwrap();
+    assert!(!rendered.html.contains(evil), "a value became markup");
+    // The greeting, the mover's name and its sparkline's alt, the watch item, the link.
+    assert_eq!(rendered.html.matches(&escaped(evil)).count(), 5);
+}
+
+#[test]
 fn subject_is_one_header_line() {
     let mail = AlertMail {
         metric: "Net\r\nBcc: victim@example.com".into(),
