@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use anyhow::Context;
 pub use chart::sparkline_png;
 pub use slack::alert_slack;
-use template::{fill, markup, text, Slot};
+use template::{fill, markup, text};
 
 /// An image embedded in the HTML part and referenced as `cid:{content_id}`.
 #[derive(Debug, Clone)]
@@ -256,7 +256,7 @@ pub fn alert_email(mail: &AlertMail) -> anyhow::Result<Rendered> {
     push_lines(&mut t, &mail.freshness);
     let _ = write!(
         t,
-        "--\n{reason}\nNotification preferences or unsubscribe: {}\n",
+        "-- \n{reason}\nNotification preferences or unsubscribe: {}\n",
         mail.unsubscribe_url
     );
 
@@ -399,7 +399,7 @@ pub fn digest_email(mail: &DigestMail) -> anyhow::Result<Rendered> {
     let html = mjml_to_html(&mjml).context("rendering the digest email")?;
     let _ = write!(
         t,
-        "--\n{reason}\nDigest preferences: {}\nUnsubscribe: {}\n",
+        "-- \n{reason}\nDigest preferences: {}\nUnsubscribe: {}\n",
         mail.preferences_url, mail.unsubscribe_url
     );
 
@@ -502,7 +502,7 @@ fn notes(lines: &[String]) -> anyhow::Result<String> {
         .collect()
 }
 
-fn footer(reason: &str, links: &[(&str, &String)]) -> anyhow::Result<String> {
+fn footer(reason: &str, links: &[(&str, &str)]) -> anyhow::Result<String> {
     let links = links
         .iter()
         .map(|(label, url)| {
@@ -515,7 +515,7 @@ fn footer(reason: &str, links: &[(&str, &String)]) -> anyhow::Result<String> {
         .join(" · ");
     fill(
         tpl::FOOTER,
-        &[("reason", text(reason)), ("links", Slot::Markup(links))],
+        &[("reason", text(reason)), ("links", markup(links))],
     )
 }
 
