@@ -34,10 +34,10 @@ pub fn alert_slack(mail: &AlertMail) -> Value {
     }
     blocks.push(json!({
         "type": "section",
-        "text": { "type": "mrkdwn", "text": cut(&format!("*{}* · {}\n{}", escape(&mail.provider), escape(&mail.metric), escape(&mail.explanation)), SECTION_TEXT_MAX) },
+        "text": { "type": "mrkdwn", "text": cut_mrkdwn(&format!("*{}* · {}\n{}", escape(&mail.provider), escape(&mail.metric), escape(&mail.explanation)), SECTION_TEXT_MAX) },
         "fields": [
-            { "type": "mrkdwn", "text": cut(&format!("*Current*\n{}", escape(&mail.current)), FIELD_MAX) },
-            { "type": "mrkdwn", "text": cut(&format!("*{}*\n{}", escape(&mail.baseline_label), escape(&mail.baseline)), FIELD_MAX) },
+            { "type": "mrkdwn", "text": cut_mrkdwn(&format!("*Current*\n{}", escape(&mail.current)), FIELD_MAX) },
+            { "type": "mrkdwn", "text": cut_mrkdwn(&format!("*{}*\n{}", escape(&mail.baseline_label), escape(&mail.baseline)), FIELD_MAX) },
         ],
     }));
     if !mail.freshness.is_empty() {
@@ -53,7 +53,8 @@ pub fn alert_slack(mail: &AlertMail) -> Value {
     blocks.push(json!({ "type": "actions", "elements": buttons }));
 
     json!({
-        "text": cut(&format!("{} — {}", alert_subject(mail), mail.explanation), FALLBACK_MAX),
+        // The fallback is mrkdwn too (it is what notifications show), so it is escaped.
+        "text": cut_mrkdwn(&escape(&format!("{} — {}", alert_subject(mail), mail.explanation)), FALLBACK_MAX),
         "blocks": blocks,
     })
 }
@@ -61,7 +62,7 @@ pub fn alert_slack(mail: &AlertMail) -> Value {
 fn context(mrkdwn: &str) -> Value {
     json!({
         "type": "context",
-        "elements": [{ "type": "mrkdwn", "text": cut(mrkdwn, SECTION_TEXT_MAX) }],
+        "elements": [{ "type": "mrkdwn", "text": cut_mrkdwn(mrkdwn, SECTION_TEXT_MAX) }],
     })
 }
 
@@ -94,4 +95,31 @@ fn cut(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max - 1).collect();
     out.push('…');
     out
+}
+
+/// [`cut`] for escaped mrkdwn: never leaves half an entity (`&am…`) at the end.
+fn cut_mrkdwn(s: &str, max: usize) -> String {
+    let cut = cut(s, max);
+    if cut.len() == s.len() {
+        return cut;
+    }
+    match cut.rfind('&') {
+        Some(amp) if !cut[amp..].contains(';') => format!("{}…", &cut[..amp]),
+        _ => cut,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cutting_escaped_text_never_leaves_half_an_entity() {
+        let escaped = escape(&format!("{}<b>", "x".repeat(8)));
+        assert_eq!(escaped, "xxxxxxxx&lt;b&gt;");
+        assert_eq!(cut_mrkdwn(&escaped, 11), "xxxxxxxx…");
+        assert_eq!(cut_mrkdwn(&escaped, 13), "xxxxxxxx&lt;…");
+        assert_eq!(cut_mrkdwn(&escaped, 100), escaped);
+        assert_eq!(cut("ééé", 2), "é…");
+    }
 }

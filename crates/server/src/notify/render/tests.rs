@@ -240,6 +240,20 @@ fn values_are_escaped_in_the_html() {
 }
 
 #[test]
+fn digest_values_are_escaped_in_the_html() {
+    let evil = "<img src=x onerror=alert(1)>";
+    let mut mail = sample_digest();
+    mail.member_name = evil.into();
+    mail.wins[0].metric = evil.into();
+    mail.watch[0] = evil.into();
+    mail.dashboards[0].name = evil.into();
+    let rendered = digest_email(&mail).unwrap();
+    assert!(!rendered.html.contains(evil), "a value became markup");
+    // The greeting, the mover's name and its sparkline's alt, the watch item, the link.
+    assert_eq!(rendered.html.matches(&escaped(evil)).count(), 5);
+}
+
+#[test]
 fn subject_is_one_header_line() {
     let mail = AlertMail {
         metric: "Net\r\nBcc: victim@example.com".into(),
@@ -452,6 +466,21 @@ fn a_loss_sparkline_is_red_and_a_win_sparkline_green() {
 }
 
 #[test]
+fn a_whole_dashboard_digest_stays_under_gmails_clipping_size() {
+    let mail = DigestMail {
+        everything: Some(
+            (0..40)
+                .map(|i| mover(&format!("Metric {i}"), "+1.0%", i % 2 == 0, 1.0))
+                .collect(),
+        ),
+        ..sample_digest()
+    };
+    let html = digest_email(&mail).unwrap().html;
+    // Gmail hides everything past 102 KB behind "View entire message".
+    assert!(html.len() < 100_000, "{} bytes", html.len());
+}
+
+#[test]
 fn a_quiet_week_says_so_instead_of_empty_sections() {
     let quiet = DigestMail {
         wins: vec![],
@@ -577,7 +606,12 @@ fn slack_text_stays_within_limits_and_is_escaped() {
     for text in texts(blocks) {
         assert!(text.chars().count() <= 3000);
     }
-    assert!(body["text"].as_str().unwrap().chars().count() <= 3000);
+    let fallback = body["text"].as_str().unwrap();
+    assert!(fallback.chars().count() <= 3000);
+    assert!(
+        !fallback.contains("<!channel>"),
+        "the fallback can ping a channel"
+    );
     let section = blocks[2]["text"]["text"].as_str().unwrap();
     assert!(section.contains("&lt;!channel&gt;") && !section.contains("<!channel>"));
 }
@@ -610,6 +644,18 @@ fn write_samples() {
                 wins: vec![],
                 losses: vec![],
                 is_preview: true,
+                ..sample_digest()
+            })
+            .unwrap(),
+        ),
+        (
+            "digest-whole-dashboard",
+            digest_email(&DigestMail {
+                everything: Some(
+                    (0..12)
+                        .map(|i| mover(&format!("Metric {i}"), "+1.0%", i % 3 != 0, i as f64 - 5.0))
+                        .collect(),
+                ),
                 ..sample_digest()
             })
             .unwrap(),
