@@ -329,6 +329,12 @@ pub struct SyncSettings {
     pub schedule_every: Duration,
     /// How often idle workers look for work.
     pub poll_every: Duration,
+    /// How often the scheduler evaluates every alert rule; `None` leaves it to
+    /// `POST /api/cron/check-alerts`.
+    pub alerts_every: Option<Duration>,
+    /// Whether the scheduler sends the weekly digest (Mondays from 09:00 UTC);
+    /// otherwise `POST /api/cron/weekly-digest` does.
+    pub weekly_digest: bool,
 }
 
 impl Default for SyncSettings {
@@ -338,6 +344,8 @@ impl Default for SyncSettings {
             lease: Duration::from_secs(60),
             schedule_every: Duration::from_secs(60),
             poll_every: Duration::from_secs(5),
+            alerts_every: Some(Duration::from_secs(3600)),
+            weekly_digest: true,
         }
     }
 }

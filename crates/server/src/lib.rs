@@ -1,10 +1,12 @@
 //! Pulseboard server: configuration, database, HTTP API, background work.
 
+pub mod alerts;
 pub mod cli;
 pub mod config;
 pub mod dashboards;
 pub mod db;
 pub mod demo;
+pub mod digest;
 pub mod domain;
 pub mod error;
 pub mod http;

@@ -7,7 +7,9 @@
 
 pub mod accounts;
 pub mod advisory_locks;
+pub mod alerts;
 pub mod dashboards;
+pub mod digests;
 pub mod dimension_labels;
 pub mod embedded;
 pub mod integrations;
@@ -186,6 +188,10 @@ pub enum Bypass {
     /// `/api/cron/*`: an external scheduler authenticated by the cron secret runs
     /// the same work the in-process scheduler runs.
     Cron,
+    /// A signed link from a mail (one-click unsubscribe, snooze for 24 h): there is
+    /// no session; the vault-signed token names the recipient, the organization and
+    /// the action, and only that preference or that rule changes.
+    MailLink,
 }
 #[cfg(test)]
 mod tests {
@@ -199,6 +205,8 @@ mod tests {
         "integrations/",
         "notify/",
         "dashboards/",
+        "alerts/",
+        "digest/",
         "startup.rs",
     ];
 

@@ -32,6 +32,16 @@ pub struct Membership {
 
 const ORG_COLUMNS: &str = "o.id, o.name, o.slug, o.plan, o.trial_ends_at, o.created_at";
 
+/// The organization by id (background work, as the worker role).
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<Org>> {
+    sqlx::query_as(&format!(
+        "SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
 /// The organization with this slug if the caller belongs to it (RLS hides the rest).
 pub async fn find_by_slug(
     db: impl PgExecutor<'_>,

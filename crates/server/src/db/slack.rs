@@ -66,6 +66,15 @@ pub async fn list_channels(
 }
 
 /// Deletes a channel and its queued messages; false when there is no such channel.
+/// Whether the organization has this channel (an alert may name it).
+pub async fn exists(db: impl PgExecutor<'_>, org_id: Uuid, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM slack_channels WHERE org_id = $1 AND id = $2)")
+        .bind(org_id)
+        .bind(id)
+        .fetch_one(db)
+        .await
+}
+
 pub async fn delete_channel(
     db: impl PgExecutor<'_>,
     org_id: Uuid,

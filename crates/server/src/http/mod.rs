@@ -8,11 +8,13 @@ mod ops;
 mod web;
 
 mod accounts;
+mod alerts;
 mod dashboards;
 mod integrations;
 mod invites;
 mod me;
 mod metrics;
+mod notifications;
 mod oauth;
 mod orgs;
 mod slack;
@@ -46,6 +48,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(metrics::router())
         .merge(dashboards::router())
         .merge(slack::router())
+        .merge(alerts::router())
+        .merge(notifications::router())
 }
 
 /// The OpenAPI document, generated from the handlers.

@@ -127,7 +127,7 @@ async fn usage(mut scope: OrgScope) -> ApiResult<Json<Usage>> {
 }
 
 /// Only a caller with `Authorization: Bearer $PULSEBOARD_CRON_SECRET` may use the cron routes.
-fn check_cron_secret(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+pub(super) fn check_cron_secret(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
     let Some(expected) = state.config.cron_secret.as_ref() else {
         return Err(ApiError::forbidden(
             "the cron routes are disabled: set PULSEBOARD_CRON_SECRET to enable them",

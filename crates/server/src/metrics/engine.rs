@@ -19,7 +19,7 @@ use super::{
     },
     query::{AggregationName, Granularity, RangeSpec, Scope, Validated},
     reads::{self, answer_reads, Reads, Source, StoreRow},
-    window::{comparison, resolve, Window},
+    window::{comparison, days_before, resolve, Window},
 };
 use crate::error::{ApiError, ApiResult};
 
@@ -217,7 +217,10 @@ fn prepare<'q>(
             "hourly buckets are available for ranges of up to 7 days",
         ));
     }
-    let previous = comparison(preset, &window, q.config.compare_to);
+    let previous = match q.compare_days_ago {
+        Some(days) => Some(days_before(&window, u64::from(days))),
+        None => comparison(preset, &window, q.config.compare_to),
+    };
     Ok(Prepared {
         q,
         src: Source {

@@ -68,7 +68,7 @@ impl<'de> Deserialize<'de> for RangeSpec {
             return serde_json::from_value(value).map(RangeSpec::Preset).map_err(|_| {
                 D::Error::custom(
                     "unknown range; use last_7_days, last_30_days, last_90_days, last_365_days, this_month, \
-                     last_month, month_to_date, year_to_date, today or {\"custom\": {\"from\", \"to\"}}",
+                     last_month, month_to_date, year_to_date, today, yesterday or {\"custom\": {\"from\", \"to\"}}",
                 )
             });
         }
@@ -125,6 +125,10 @@ pub struct Validated {
     pub aggregation: AggregationName,
     /// For a ratio (AOV, conversion rate): the two metrics it divides.
     pub ratio: Option<RatioParts>,
+    /// Compare with the same window this many days earlier instead of `compare_to`
+    /// (alerts: "versus 7 days ago", "same weekday last week by this hour"). Not part
+    /// of the widget query model.
+    pub compare_days_ago: Option<u16>,
 }
 
 /// The parts of a ratio metric, each with its source.
@@ -270,6 +274,7 @@ impl QueryConfig {
             spec,
             aggregation,
             ratio,
+            compare_days_ago: None,
         })
     }
 }

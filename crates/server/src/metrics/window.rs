@@ -32,6 +32,8 @@ pub enum Preset {
     YearToDate,
     /// Today so far.
     Today,
+    /// The last complete day.
+    Yesterday,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -105,6 +107,17 @@ pub fn resolve(preset: Preset, today: NaiveDate, now_time: NaiveTime) -> Window 
             to: today,
             until: Some(now_time),
         },
+        Preset::Yesterday => complete_days(1),
+    }
+}
+
+/// The same window `days` earlier, with the same cut-off time on its last day
+/// ("today until 14:00" a week ago is that day until 14:00).
+pub fn days_before(window: &Window, days: u64) -> Window {
+    Window {
+        from: minus_days(window.from, days),
+        to: minus_days(window.to, days),
+        until: window.until,
     }
 }
 

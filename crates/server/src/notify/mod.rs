@@ -2,6 +2,8 @@
 //! [`Mailer`] and [`slack::SlackPoster`].
 
 mod delivery;
+pub mod format;
+pub mod links;
 mod mailer;
 pub mod render;
 pub mod slack;

@@ -5,7 +5,9 @@
 //! every tick. If that process dies, its connection closes, the lock is released and
 //! another process takes over at its next tick. Workers run in every process and
 //! claim jobs continuously; a notification wakes them when a job is added here.
+//! The leader also runs the hourly alert pass and Monday's digest ([`Periodic`]).
 
+use chrono::{Datelike, Timelike, Utc, Weekday};
 use sqlx::{pool::PoolConnection, Connection, PgConnection, Postgres};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -29,6 +31,7 @@ pub fn spawn(app: AppState, shutdown: CancellationToken) -> Vec<JoinHandle<()>> 
 
 async fn schedule(app: AppState, shutdown: CancellationToken) {
     let mut leader: Option<PgConnection> = None;
+    let mut periodic = Periodic::default();
     let mut tick = tokio::time::interval(app.config.sync.schedule_every);
     loop {
         tokio::select! {
@@ -38,6 +41,9 @@ async fn schedule(app: AppState, shutdown: CancellationToken) {
         if let Err(error) = schedule_once(&app, &mut leader).await {
             tracing::warn!(%error, "scheduler pass failed");
             leader = None;
+        }
+        if leader.is_some() {
+            periodic.run_due(&app).await;
         }
     }
     if let Some(mut conn) = leader {
@@ -71,6 +77,41 @@ async fn schedule_once(app: &AppState, leader: &mut Option<PgConnection>) -> sql
         app.sync_wakeup.notify_waiters();
     }
     Ok(())
+}
+
+/// The leader's other duties: the hourly alert pass and Monday's digest. Both are
+/// safe to repeat (each crossing fires once, each digest is sent once per week), so
+/// a new leader after a failover simply runs them at its first tick.
+#[derive(Default)]
+struct Periodic {
+    last_alert_pass: Option<tokio::time::Instant>,
+    digest_week: Option<String>,
+}
+
+impl Periodic {
+    async fn run_due(&mut self, app: &AppState) {
+        if let Some(every) = app.config.sync.alerts_every {
+            if self.last_alert_pass.is_none_or(|at| at.elapsed() >= every) {
+                self.last_alert_pass = Some(tokio::time::Instant::now());
+                if let Err(error) = crate::alerts::evaluate::check_all(app, Utc::now()).await {
+                    tracing::warn!(error = %format!("{error:#}"), "alert pass failed");
+                }
+            }
+        }
+        let now = Utc::now();
+        // Mondays from 09:00 UTC; a restart later that Monday still catches up.
+        if app.config.sync.weekly_digest && now.weekday() == Weekday::Mon && now.hour() >= 9 {
+            let week = crate::digest::iso_week(now);
+            if self.digest_week.as_deref() != Some(week.as_str()) {
+                match crate::digest::send_weekly(app, now).await {
+                    Ok(_) => self.digest_week = Some(week),
+                    Err(error) => {
+                        tracing::warn!(error = %format!("{error:#}"), "weekly digest failed")
+                    }
+                }
+            }
+        }
+    }
 }
 
 async fn work(app: AppState, worker: String, shutdown: CancellationToken) {

@@ -143,6 +143,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     // Tests run sync jobs themselves (or start workers explicitly).
     config.sync.workers = 0;
     config.sync.schedule_every = std::time::Duration::from_secs(3600);
+    // Tests check alerts and send digests through the cron routes.
+    config.sync.alerts_every = None;
+    config.sync.weekly_digest = false;
     configure(&mut config);
     let app = Application::build(config)
         .await

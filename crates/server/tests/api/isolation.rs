@@ -83,6 +83,15 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
             json!({ "template": "saas_revenue", "store_id": ids["store_id"] })
         }
         "POST /dashboards/{dashboard_id}/shares" => json!({}),
+        "POST /alerts" | "PUT /alerts/{alert_id}" => json!({
+            "name": "Revenue dipped", "metric": "stripe.gross_revenue", "scope": { "store": ids["store_id"] },
+            "kind": "below", "threshold": 1000
+        }),
+        "POST /alerts/{alert_id}/snooze" => json!({ "hours": 2 }),
+        "POST /alerts/{alert_id}/test" => return Some(Value::Null),
+        "PUT /notifications" => {
+            json!({ "digest": false, "digest_everything": false, "alert_mail": false })
+        }
         "POST /dashboards/{dashboard_id}/duplicate" => return Some(Value::Null),
         "POST /metrics/query" => {
             json!({ "metric": "stripe.gross_revenue", "range": "last_30_days", "scope": { "store": ids["store_id"] } })
@@ -214,6 +223,20 @@ async fn world(app: &TestApp) -> World {
         .await
         .unwrap();
     let slack_channel_id = channel["id"].as_str().expect("channel created").to_string();
+    let alert: Value = a
+        .client
+        .post(app.url(&format!("/api/orgs/{}/alerts", a.org_slug)))
+        .json(
+            &json!({ "name": "Revenue dipped", "metric": "stripe.gross_revenue",
+                       "scope": { "store": a.store_id }, "kind": "below", "threshold": 1000 }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let alert_id = alert["id"].as_str().expect("alert created").to_string();
     let a_ids: HashMap<&str, String> = HashMap::from([
         ("dashboard_id", dashboard_id),
         ("widget_id", widget_id),
@@ -226,6 +249,7 @@ async fn world(app: &TestApp) -> World {
         ("user_id", viewer_id.to_string()),
         ("invite_id", invite_id),
         ("slack_channel_id", slack_channel_id),
+        ("alert_id", alert_id),
     ]);
     let mut b_ids_with_a_objects = a_ids.clone();
     b_ids_with_a_objects.insert("org_slug", b.org_slug.clone());
@@ -247,7 +271,9 @@ async fn snapshot(app: &TestApp, org: uuid::Uuid) -> Value {
             'workspace_members', (SELECT jsonb_agg(to_jsonb(w) ORDER BY workspace_id, user_id) FROM workspace_members w WHERE org_id = $1),
             'stores', (SELECT jsonb_agg(to_jsonb(s) ORDER BY id) FROM stores s WHERE org_id = $1),
             'invites', (SELECT jsonb_agg(to_jsonb(i) ORDER BY id) FROM invites i WHERE org_id = $1),
-            'integrations', (SELECT jsonb_agg(to_jsonb(i) ORDER BY id) FROM integrations i WHERE org_id = $1))",
+            'integrations', (SELECT jsonb_agg(to_jsonb(i) ORDER BY id) FROM integrations i WHERE org_id = $1),
+            'alerts', (SELECT jsonb_agg(to_jsonb(a) ORDER BY id) FROM alerts a WHERE org_id = $1),
+            'preferences', (SELECT jsonb_agg(to_jsonb(p) ORDER BY user_id) FROM notification_preferences p WHERE org_id = $1))",
     )
     .bind(org)
     .fetch_one(&app.db)

@@ -4,9 +4,11 @@ mod architecture;
 mod helpers;
 
 mod accounts;
+mod alerts;
 mod clarity;
 mod conversion;
 mod dashboards;
+mod digest;
 mod embedded;
 mod ga4;
 mod input;

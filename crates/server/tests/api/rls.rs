@@ -109,6 +109,21 @@ async fn two_populated_orgs(app: &TestApp) -> (TestUser, TestUser) {
         .execute(&app.db)
         .await
         .unwrap();
+        // Alerts, their history, preferences and the digest's audit trail.
+        sqlx::query(
+            "WITH a AS (INSERT INTO alerts (id, org_id, name, metric, scope, kind, threshold, created_by)
+                        VALUES (gen_random_uuid(), $1, 'Revenue drop', 'stripe.gross_revenue', jsonb_build_object('store', $2), 'below', 100, $3)
+                        RETURNING id),
+                  e AS (INSERT INTO alert_events (id, org_id, alert_id, window_key, message) SELECT gen_random_uuid(), $1, id, '2026-01-01', 'm' FROM a),
+                  p AS (INSERT INTO notification_preferences (org_id, user_id) VALUES ($1, $3))
+             INSERT INTO digests_sent (org_id, user_id, iso_week) VALUES ($1, $3, '2026-W01')",
+        )
+        .bind(owner.org_id)
+        .bind(owner.store_id)
+        .bind(owner.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
         sqlx::query(
             "INSERT INTO oauth_states (id, org_id, user_id, store_id, provider, state_hash, expires_at)
              VALUES (gen_random_uuid(), $1, $2, $3, 'stripe', sha256(gen_random_uuid()::text::bytea), now() + interval '10 minutes')",

@@ -18,13 +18,8 @@ pub use chart::sparkline_png;
 pub use slack::alert_slack;
 use template::{fill, markup, text};
 
-/// An image embedded in the HTML part and referenced as `cid:{content_id}`.
-#[derive(Debug, Clone)]
-pub struct InlineImage {
-    pub content_id: String,
-    pub content_type: String,
-    pub bytes: Vec<u8>,
-}
+/// The outbox's inline image: embedded in the HTML part, referenced as `cid:{content_id}`.
+pub use crate::db::outbox::InlineImage;
 
 /// A rendered email: the outbox sends `html` and `text` as alternatives and attaches
 /// `images` inline.
