@@ -73,18 +73,33 @@ pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Res
         .webhook_url_prefixes
         .push(format!("{}/slack/", sim.base_url()));
     config.sync.schedule_every = Duration::from_secs(30);
+    // Live orders arrive every minute: check the rules every two minutes, not hourly.
+    config.sync.alerts_every = Some(Duration::from_secs(120));
 
     let app = Application::build(config).await?;
+    let state = app.state().clone();
     let base = app.public_url().trim_end_matches('/').to_owned();
     let stop = app.shutdown_token();
     let server = tokio::spawn(app.run_until_stopped());
 
+    let slack_webhook = format!("{}/slack/services/TDEMO/BDEMO/demo-channel", sim.base_url());
     let seeded = async {
         let acme = seed_shopify(&base)
             .await
             .context("setting up Acme Coffee")?;
         let launchpad = seed_stripe(&base).await.context("setting up Launchpad")?;
-        anyhow::Ok((acme, launchpad))
+        seed_alerts(&base, &ACME, &acme, "shopify", Some(&slack_webhook))
+            .await
+            .context("Acme Coffee's alerts")?;
+        seed_alerts(&base, &LAUNCHPAD, &launchpad, "stripe", None)
+            .await
+            .context("Launchpad's alerts")?;
+        // A first pass now (the goals already met fire, so the Alerts page has
+        // history) and this week's digest, so the mailbox shows both kinds of mail.
+        let now = chrono::Utc::now();
+        crate::alerts::evaluate::check_all(&state, now).await?;
+        crate::digest::send_weekly(&state, now).await?;
+        anyhow::Ok((acme.dashboard, launchpad.dashboard))
     };
     let (acme, launchpad) = tokio::select! {
         seeded = seeded => seeded?,
@@ -271,7 +286,7 @@ async fn connect_oauth(
 /// Acme Coffee: a Shopify shop connected through the OAuth flow, with Google
 /// Analytics 4 (OAuth, its New York property) and Microsoft Clarity (an export
 /// token) for traffic and behaviour, so the CRO Overview has a conversion rate.
-async fn seed_shopify(base: &str) -> anyhow::Result<String> {
+async fn seed_shopify(base: &str) -> anyhow::Result<Seeded> {
     eprintln!("Setting up Acme Coffee (Shopify, two years of orders; GA4 and Clarity)…");
     let (client, org, store) = sign_up(base, &ACME).await?;
     connect_oauth(
@@ -309,11 +324,16 @@ async fn seed_shopify(base: &str) -> anyhow::Result<String> {
     await_sync(&client, base, &org, "Acme Coffee (Clarity)").await?;
     let overview = from_template(&client, base, &org, "store_overview", &store).await?;
     from_template(&client, base, &org, "cro_overview", &store).await?;
-    Ok(overview)
+    Ok(Seeded {
+        client,
+        org,
+        store,
+        dashboard: overview,
+    })
 }
 
 /// Launchpad: a SaaS on Stripe, connected with a restricted key.
-async fn seed_stripe(base: &str) -> anyhow::Result<String> {
+async fn seed_stripe(base: &str) -> anyhow::Result<Seeded> {
     eprintln!("Setting up Launchpad (Stripe, two years of subscriptions)…");
     let (client, org, store) = sign_up(base, &LAUNCHPAD).await?;
     expect_json(
@@ -327,5 +347,106 @@ async fn seed_stripe(base: &str) -> anyhow::Result<String> {
     .await?;
     quicker_cadence(&client, base, &org).await?;
     await_sync(&client, base, &org, "Launchpad").await?;
-    from_template(&client, base, &org, "saas_revenue", &store).await
+    let dashboard = from_template(&client, base, &org, "saas_revenue", &store).await?;
+    Ok(Seeded {
+        client,
+        org,
+        store,
+        dashboard,
+    })
+}
+
+/// A tenant after set-up: the owner's session, the org, its store and main dashboard.
+struct Seeded {
+    client: Client,
+    org: String,
+    store: String,
+    dashboard: String,
+}
+
+/// A few rules per tenant, made as a person would make them. "Sales today" is set
+/// just above today's total so far, so the next live orders cross it and it fires
+/// (mail, and Slack for Acme); "a good week" is already met, so the Alerts page has
+/// history from the first minute; the others watch for drops and unusual days.
+async fn seed_alerts(
+    base: &str,
+    tenant: &Tenant,
+    seeded: &Seeded,
+    provider: &str,
+    slack_webhook: Option<&str>,
+) -> anyhow::Result<()> {
+    let Seeded {
+        client,
+        org,
+        store,
+        dashboard,
+    } = seeded;
+    let revenue = match provider {
+        "shopify" => "shopify.net_sales",
+        _ => "stripe.net_revenue",
+    };
+    let total = |range: &'static str| {
+        let body = json!({ "metric": revenue, "range": range, "compare_to": "none", "scope": { "store": store } });
+        async move {
+            let result = expect_json(
+                client
+                    .post(format!("{base}/api/orgs/{org}/metrics/query"))
+                    .json(&body)
+                    .send()
+                    .await?,
+                "metrics query",
+            )
+            .await?;
+            anyhow::Ok(result["total"].as_i64().unwrap_or(0))
+        }
+    };
+    let me = expect_json(client.get(format!("{base}/api/me")).send().await?, "me").await?;
+    let owner = me["user"]["id"].clone();
+    let today = total("today").await?;
+    let week = total("last_7_days").await?;
+    let slack_channel = match slack_webhook {
+        Some(url) => Some(
+            expect_json(
+                client
+                    .post(format!("{base}/api/orgs/{org}/slack-channels"))
+                    .json(&json!({ "name": "#sales", "webhook_url": url }))
+                    .send()
+                    .await?,
+                "Slack channel",
+            )
+            .await?["id"]
+                .clone(),
+        ),
+        None => None,
+    };
+    let rules = [
+        json!({ "name": "Sales today passed the day's target", "kind": "above", "period": "today",
+                "threshold": today + 5_000, "cooldown_minutes": 60, "slack_channel_id": slack_channel }),
+        json!({ "name": "A good week: revenue above target", "kind": "above", "period": "last_7_days",
+                "threshold": week * 9 / 10 }),
+        json!({ "name": "Revenue yesterday down 25% on the week before", "kind": "pct_change_below",
+                "period": "yesterday", "threshold": 25, "compare_days": 7 }),
+        json!({ "name": "Unusual day", "kind": "anomaly", "threshold": 3 }),
+        json!({ "name": "Behind last week's pace", "kind": "pace", "threshold": 40 }),
+    ];
+    for mut rule in rules {
+        rule["metric"] = json!(revenue);
+        rule["scope"] = json!({ "store": store });
+        rule["dashboard_id"] = json!(dashboard);
+        rule["recipient_emails"] = json!([format!(
+            "team@{}",
+            tenant.email.split('@').nth(1).unwrap_or("example.com")
+        )]);
+        rule["recipient_user_ids"] = json!([owner]);
+        expect_json(
+            client
+                .post(format!("{base}/api/orgs/{org}/alerts"))
+                .json(&rule)
+                .send()
+                .await?,
+            "create an alert",
+        )
+        .await?;
+    }
+    Ok(())
 }

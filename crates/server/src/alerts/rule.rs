@@ -356,6 +356,26 @@ pub fn judge(
             };
             facts.baseline = fmt(previous);
             facts.threshold = format!("{}%", trim(rule.threshold));
+            if rule.kind == AlertKind::Pace {
+                // Early in the day a few orders swing the pace by 90 %: judge it only
+                // once last week had made a fifth of its day by this hour.
+                let last_week = current.range.to - Duration::days(7);
+                let whole_day = daily(history)
+                    .into_iter()
+                    .find(|(d, _)| *d == last_week)
+                    .and_then(|(_, v)| v);
+                if let Some(whole_day) = whole_day.filter(|w| *w > 0) {
+                    if previous * 5 < whole_day {
+                        judgement.state = "waiting";
+                        judgement.reason = Some(format!(
+                            "too early in the day to judge the pace: by this hour last {} had made {}% of its day",
+                            weekday(current.range.to),
+                            previous * 100 / whole_day
+                        ));
+                        return judgement;
+                    }
+                }
+            }
             let Some(change) = detect::pct_change(value, previous) else {
                 judgement.reason = Some("the comparison value is zero".into());
                 return judgement;

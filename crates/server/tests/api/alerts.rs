@@ -301,7 +301,7 @@ async fn pace_cuts_last_week_at_the_same_local_hour_across_a_dst_change() {
         ("09:00", 30_000),
         ("14:00", 40_000),
         ("14:20", 30_000),
-        ("14:45", 500_000),
+        ("14:45", 50_000),
         ("20:00", 90_000),
     ];
     for (time, cents) in last_week {
@@ -365,6 +365,18 @@ async fn pace_cuts_last_week_at_the_same_local_hour_across_a_dst_change() {
     let shown = get_alert(&app, &ann, behind_most["id"].as_str().unwrap()).await;
     assert_eq!(shown["status"], "ok");
     assert_eq!(shown["last_baseline"], expected_baseline);
+
+    // At 09:30 last Tuesday had made $300 of its $2,400 day (12.5 %): too early to
+    // call the pace, so the rule waits instead of firing on a handful of orders.
+    let morning = local(day, "09:30");
+    synced_at(&app, integration, morning).await;
+    check_all(&app.app_state, morning).await.unwrap();
+    let shown = get_alert(&app, &ann, behind_most["id"].as_str().unwrap()).await;
+    assert_eq!(shown["status"], "waiting");
+    assert!(
+        shown["status_reason"].as_str().unwrap().contains("12%"),
+        "{shown}"
+    );
 }
 
 /// The usual band of the anomaly rule, computed here independently: median and
