@@ -625,3 +625,72 @@ async fn send_test_mails_the_caller_a_marked_sample_and_records_nothing() {
     assert!(mail.contains("$2,500.00"), "{mail}");
     assert!(fired(&app, alert["id"].as_str().unwrap()).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_rule_with_a_slack_channel_posts_the_same_facts_there_once() {
+    let app = app_with_cron().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let integration = stripe_integration(&app, &ann, Utc::now()).await;
+    let yesterday = Utc::now()
+        .with_timezone(&ZONE.parse::<Tz>().unwrap())
+        .date_naive()
+        - Duration::days(1);
+    record(
+        &app,
+        &ann,
+        integration,
+        "gross_revenue",
+        noon(yesterday),
+        12_345,
+    )
+    .await;
+    let channel: Value = ann
+        .client
+        .post(app.url("/api/orgs/acme/slack-channels"))
+        .json(&json!({ "name": "#sales", "webhook_url": "https://hooks.slack.com/services/T1/B1/s3cr3t" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut rule = below_1000(ann.store_id);
+    rule["slack_channel_id"] = channel["id"].clone();
+    rule["recipient_user_ids"] = json!([]);
+    let alert = create_alert(&app, &ann, rule).await;
+    assert_eq!(
+        alert["recipient_user_ids"],
+        json!([]),
+        "Slack alone is enough"
+    );
+    let mut unknown = below_1000(ann.store_id);
+    unknown["slack_channel_id"] = json!(Uuid::new_v4());
+    let response = ann
+        .client
+        .post(app.url("/api/orgs/acme/alerts"))
+        .json(&unknown)
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+
+    cron(&app, "check-alerts").await;
+    cron(&app, "check-alerts").await;
+    let payloads: Vec<Value> = sqlx::query_scalar("SELECT payload FROM slack_outbox")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(payloads.len(), 1);
+    let body = payloads[0].to_string();
+    assert!(payloads[0]["blocks"].is_array());
+    assert!(
+        body.contains("$123.45") && body.contains("$1,000.00"),
+        "{body}"
+    );
+    assert_eq!(queued(&app, "alert").await, 0, "no mail recipients");
+}

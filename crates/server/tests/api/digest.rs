@@ -138,6 +138,20 @@ async fn one_digest_per_member_per_week_with_the_right_movers_and_only_their_own
     let bob = app.signup("bob@example.com", "Bikes").await;
     seed_weeks(&app, &bob, "Bob's Bikes", 7).await;
 
+    // An alert that fired this week is something to watch.
+    sqlx::query(
+        "WITH a AS (INSERT INTO alerts (id, org_id, name, metric, scope, kind, threshold)
+                    VALUES (gen_random_uuid(), $1, 'Refund spike', 'stripe.refunds', jsonb_build_object('store', $2), 'above', 1)
+                    RETURNING id)
+         INSERT INTO alert_events (id, org_id, alert_id, window_key, message, fired_at)
+         SELECT gen_random_uuid(), $1, id, 'w', 'm', now() - interval '2 days' FROM a",
+    )
+    .bind(ann.org_id)
+    .bind(ann.store_id)
+    .execute(&app.db)
+    .await
+    .unwrap();
+
     // Movers: the three largest good moves and the bad ones, by size.
     let preview: Value = ann
         .client
@@ -194,6 +208,8 @@ async fn one_digest_per_member_per_week_with_the_right_movers_and_only_their_own
         assert_eq!(mover["previous"], api["previous"]["total"], "{metric}");
     }
     assert!(preview["html"].as_str().unwrap().contains("Acme Coffee"));
+    let watch = preview["watch"].to_string();
+    assert!(watch.contains("Refund spike"), "{watch}");
 
     // Two runs and a second process: each member once, viewers never.
     let first = cron_digest(&app).await;
