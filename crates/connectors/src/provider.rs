@@ -308,6 +308,108 @@ pub trait Provider: Pull + Derive + Send + Sync {
         let _ = (headers, body, secret, now);
         Err(WebhookError::Unsupported(self.info().id))
     }
+
+    /// What a delivery (already verified by [`Provider::verify_webhook`]) carries: its
+    /// id for deduplication, and the objects in it as the raw records the sync stores
+    /// for the same objects (same `object_type` and `external_id`), so one derivation
+    /// serves both paths and a later sync replaces rather than adds.
+    fn webhook_delivery(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookDelivery, WebhookError> {
+        let _ = (headers, body);
+        Err(WebhookError::Unsupported(self.info().id))
+    }
+
+    /// How a person sets up this provider's webhook: the events to subscribe to,
+    /// the steps, and whether the signing secret is ours or the provider's. `None`:
+    /// the provider sends no webhooks.
+    fn webhook_setup(&self) -> Option<WebhookSetup> {
+        None
+    }
+}
+
+/// A verified webhook delivery, parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookDelivery {
+    /// The provider's id of this delivery or event (`evt_…`, `X-Shopify-Webhook-Id`):
+    /// retries and replays carry the same one.
+    pub event_id: String,
+    /// `charge.succeeded`, `orders/create`, … (unknown types are kept, not refused).
+    pub event_type: String,
+    /// The connected account it concerns, when the payload names one (Stripe
+    /// Connect's `account`), for platform endpoints that route by it.
+    pub account: Option<String>,
+    /// The objects it carries, as the sync would store them.
+    pub records: Vec<crate::sync::RawRecord>,
+    /// Money that moved, for the live pulse.
+    pub revenue: Vec<RevenueMove>,
+    /// The connection was revoked on the provider's side (Stripe
+    /// `account.application.deauthorized`, Shopify `app/uninstalled`).
+    pub revoked: bool,
+}
+
+/// One money movement a webhook announces (seed 002's `revenue_events`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RevenueMove {
+    /// Stable per source object (`charge/ch_…`, `order/123`): a replay or the later
+    /// sync of the same object is the same move.
+    pub source_id: String,
+    pub kind: RevenueKind,
+    /// Minor units; refunds are negative.
+    pub amount_minor: i64,
+    /// ISO 4217, upper case.
+    pub currency: String,
+    pub customer_email: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    /// The campaign that brought it: Stripe `metadata`, Shopify landing-site UTM or
+    /// note attributes, LemonSqueezy/Paddle `custom_data`.
+    pub campaign: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevenueKind {
+    Sale,
+    Subscription,
+    Renewal,
+    Upsell,
+    Refund,
+}
+
+impl RevenueKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sale => "sale",
+            Self::Subscription => "subscription",
+            Self::Renewal => "renewal",
+            Self::Upsell => "upsell",
+            Self::Refund => "refund",
+        }
+    }
+}
+
+/// How a webhook endpoint is set up on the provider's side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebhookSetup {
+    /// Event types to subscribe to.
+    pub events: &'static [&'static str],
+    /// Step-by-step instructions, in order; `{url}` stands for the endpoint's URL.
+    pub steps: &'static [&'static str],
+    /// `Generated`: Pulseboard makes the signing secret and the user pastes it into
+    /// the provider; `Pasted`: the provider makes it (Stripe's `whsec_…`) and the user
+    /// pastes it here; the prefix checks what they paste.
+    pub secret: WebhookSecret,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "source")]
+pub enum WebhookSecret {
+    Generated,
+    Pasted { prefix: &'static str },
+    /// The app's own secret (Shopify signs with the app's client secret).
+    AppSecret,
 }
 
 /// The refusal carried by an OAuth callback (`?error=access_denied&error_description=…`),
