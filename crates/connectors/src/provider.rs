@@ -407,7 +407,9 @@ pub struct WebhookSetup {
 #[serde(rename_all = "snake_case", tag = "source")]
 pub enum WebhookSecret {
     Generated,
-    Pasted { prefix: &'static str },
+    Pasted {
+        prefix: &'static str,
+    },
     /// The app's own secret (Shopify signs with the app's client secret).
     AppSecret,
 }

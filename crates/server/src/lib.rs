@@ -11,11 +11,13 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod integrations;
+pub mod live;
 pub mod metrics;
 pub mod notify;
 pub mod startup;
 pub mod state;
 pub mod sync;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use startup::Application;

@@ -119,6 +119,8 @@ impl Application {
         let slack = tokio::spawn(slack_loop(state.clone(), slack, shutdown.clone()));
         let sync = crate::sync::scheduler::spawn(state.clone(), shutdown.clone());
         let warm = tokio::spawn(warm_loop(state.clone(), shutdown.clone()));
+        let webhooks = tokio::spawn(webhook_loop(state.clone(), shutdown.clone()));
+        let live = tokio::spawn(crate::live::listen(state.clone(), shutdown.clone()));
         let app = http::router(state.clone());
         let served = axum::serve(
             listener,
@@ -130,6 +132,8 @@ impl Application {
         let _ = outbox.await;
         let _ = slack.await;
         let _ = warm.await;
+        let _ = webhooks.await;
+        let _ = live.await;
         for task in sync {
             let _ = task.await;
         }
@@ -157,7 +161,9 @@ pub async fn run_worker(config: Config, shutdown: CancellationToken) -> anyhow::
     let outbox = tokio::spawn(outbox_loop(state.clone(), mailer, shutdown.clone()));
     let slack = tokio::spawn(slack_loop(state.clone(), slack, shutdown.clone()));
     let sync = crate::sync::scheduler::spawn(state.clone(), shutdown.clone());
+    let webhooks = tokio::spawn(webhook_loop(state.clone(), shutdown.clone()));
     shutdown.cancelled().await;
+    let _ = webhooks.await;
     let _ = outbox.await;
     let _ = slack.await;
     for task in sync {
@@ -165,6 +171,21 @@ pub async fn run_worker(config: Config, shutdown: CancellationToken) -> anyhow::
     }
     state.db.shutdown().await;
     Ok(())
+}
+
+/// Processes stored webhook deliveries as soon as the intake stores one, and every
+/// background interval in case a wake-up was missed (another instance's intake).
+async fn webhook_loop(state: AppState, shutdown: CancellationToken) {
+    loop {
+        if let Err(error) = crate::webhooks::process_due(&state).await {
+            tracing::warn!(error = %format!("{error:#}"), "webhook processing pass failed");
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = state.webhook_wakeup.notified() => {}
+            _ = tokio::time::sleep(state.config.background_interval) => {}
+        }
+    }
 }
 
 /// Recomputes recently loaded dashboards when their data changes (`dashboards::warm`).

@@ -35,6 +35,10 @@ pub struct StateInner {
     pub result_cache: ResultCache,
     /// Dashboards recomputed in the background when their data changes.
     pub recent_views: RecentViews,
+    /// Wakes the webhook processor when a delivery is stored.
+    pub webhook_wakeup: tokio::sync::Notify,
+    /// Fans the database's live pings out to this instance's streams.
+    pub live: crate::live::LiveHub,
 }
 
 impl std::ops::Deref for AppState {
@@ -61,6 +65,8 @@ impl AppState {
             sync_wakeup: Default::default(),
             result_cache: Default::default(),
             recent_views: Default::default(),
+            webhook_wakeup: Default::default(),
+            live: Default::default(),
         }))
     }
 }

@@ -31,6 +31,7 @@ pub struct HttpMetrics {
     latency: HistogramVec,
     pub(crate) pool_size: IntGauge,
     pub(crate) pool_idle: IntGauge,
+    webhooks_rejected: IntCounterVec,
 }
 
 impl HttpMetrics {
@@ -60,8 +61,17 @@ impl HttpMetrics {
             IntGauge::new("db_pool_connections", "Open database connections").expect("valid gauge");
         let pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections")
             .expect("valid gauge");
+        let webhooks_rejected = IntCounterVec::new(
+            Opts::new(
+                "webhooks_rejected_total",
+                "Webhook deliveries refused before anything was stored, by provider and reason",
+            ),
+            &["provider", "reason"],
+        )
+        .expect("valid counter");
         for collector in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(webhooks_rejected.clone()),
             Box::new(latency.clone()),
             Box::new(pool_size.clone()),
             Box::new(pool_idle.clone()),
@@ -76,7 +86,15 @@ impl HttpMetrics {
             latency,
             pool_size,
             pool_idle,
+            webhooks_rejected,
         }
+    }
+
+    /// A webhook refused at the door (bad or missing signature, stale timestamp).
+    pub fn webhook_rejected(&self, provider: &str, reason: &str) {
+        self.webhooks_rejected
+            .with_label_values(&[provider, reason])
+            .inc();
     }
 
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {

@@ -8,6 +8,7 @@ mod catalog;
 pub mod config;
 mod derive;
 mod sync;
+mod webhooks;
 
 pub use catalog::STRIPE_METRICS;
 pub use config::StripeConfig;
@@ -27,6 +28,7 @@ use crate::{
     config::HttpConfig,
     provider::{
         AccountInfo, AccountRef, AuthorizeRequest, CodeExchange, Connected, Provider, TokenSet,
+        WebhookDelivery, WebhookSetup,
     },
     registry::ProviderDef,
     support::backoff::{with_backoff, RetryPolicy},
@@ -343,6 +345,18 @@ impl Provider for StripeProvider {
             .to_str()
             .map_err(|_| WebhookError::MalformedSignature)?;
         verify_stripe_webhook(body, header, secret, now, STRIPE_WEBHOOK_TOLERANCE).map(|_| ())
+    }
+
+    fn webhook_delivery(
+        &self,
+        _headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookDelivery, WebhookError> {
+        webhooks::delivery(body)
+    }
+
+    fn webhook_setup(&self) -> Option<WebhookSetup> {
+        Some(webhooks::SETUP)
     }
 }
 

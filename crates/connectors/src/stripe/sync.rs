@@ -51,6 +51,20 @@ fn tracked(object_type: &str) -> bool {
     LISTS.iter().any(|(_, t)| *t == object_type)
 }
 
+/// The raw record an event carries: its object, versioned by the event's time (the
+/// same for an event read from `/v1/events` and one delivered by webhook).
+pub(super) fn record_of_event(event: &Value) -> Option<RawRecord> {
+    let object = event.get("data")?.get("object")?;
+    let object_type = object.get("object")?.as_str()?;
+    let external_id = id_of(object).filter(|id| !id.is_empty())?;
+    tracked(object_type).then(|| RawRecord {
+        object_type: object_type.to_owned(),
+        external_id,
+        updated_at: unix_field(event, "created"),
+        payload: object.clone(),
+    })
+}
+
 impl StripeProvider {
     /// One GET against the API with the integration's current token, retried on
     /// 5xx, timeouts and short rate limits.
@@ -212,17 +226,7 @@ impl StripeProvider {
         for chunk in events.chunks(100) {
             let records = chunk
                 .iter()
-                .filter_map(|event| {
-                    let object = event.get("data")?.get("object")?;
-                    let object_type = object.get("object")?.as_str()?;
-                    tracked(object_type).then(|| RawRecord {
-                        object_type: object_type.to_owned(),
-                        external_id: id_of(object).unwrap_or_default(),
-                        updated_at: unix_field(event, "created"),
-                        payload: object.clone(),
-                    })
-                })
-                .filter(|r| !r.external_id.is_empty())
+                .filter_map(record_of_event)
                 .collect();
             let reached = chunk
                 .last()

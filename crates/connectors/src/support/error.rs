@@ -106,6 +106,8 @@ pub enum WebhookError {
     OutsideTolerance,
     #[error("{0} does not support webhook verification")]
     Unsupported(&'static str),
+    #[error("the body is not an event this provider sends")]
+    MalformedBody,
 }
 
 /// Prefixes of credentials that providers may echo in error messages.

@@ -28,6 +28,7 @@ pub mod stores;
 pub mod sync_cursors;
 pub mod sync_jobs;
 pub mod usage;
+pub mod webhooks;
 pub mod workspaces;
 
 use std::{str::FromStr, time::Duration};
@@ -188,6 +189,10 @@ pub enum Bypass {
     /// `/api/cron/*`: an external scheduler authenticated by the cron secret runs
     /// the same work the in-process scheduler runs.
     Cron,
+    /// A webhook delivery: there is no user; the endpoint id in the path selects one
+    /// endpoint, and nothing is written before the body's signature verifies with
+    /// that endpoint's secret.
+    Webhook,
     /// A signed link from a mail (one-click unsubscribe, snooze for 24 h): there is
     /// no session; the vault-signed token names the recipient, the organization and
     /// the action, and only that preference or that rule changes.
@@ -207,6 +212,8 @@ mod tests {
         "dashboards/",
         "alerts/",
         "digest/",
+        "webhooks/",
+        "live/",
         "startup.rs",
     ];
 

@@ -12,6 +12,7 @@ mod alerts;
 mod dashboards;
 mod integrations;
 mod invites;
+mod live;
 mod me;
 mod metrics;
 mod notifications;
@@ -20,6 +21,7 @@ mod orgs;
 mod slack;
 mod stores;
 mod sync;
+mod webhooks;
 mod workspaces;
 
 use std::sync::Arc;
@@ -50,6 +52,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(slack::router())
         .merge(alerts::router())
         .merge(notifications::router())
+        .merge(webhooks::router())
+        .merge(live::router())
 }
 
 /// The OpenAPI document, generated from the handlers.

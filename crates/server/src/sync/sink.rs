@@ -69,80 +69,7 @@ impl SyncSink for DbSink<'_> {
         {
             return Err(SinkError::LeaseLost);
         }
-        // Events are derived before the write: each raw record stores the instants of
-        // its events, which is how the next version of it finds them to replace.
-        let derived: Vec<Derived> = latest_versions(&page.records)
-            .into_iter()
-            .map(|record| Derived::of(record, self.provider.derive_events(record)))
-            .collect();
-        let written = upsert_raw(&mut tx, self.target, &derived)
-            .await
-            .map_err(storage)?;
-        // Names from the versions written only: an older copy never renames a value back.
-        let labels: Vec<DimensionLabel> = written
-            .iter()
-            .flat_map(|(record, _)| self.provider.dimension_labels(derived[*record].record))
-            .collect();
-        save_labels(&mut tx, self.target, &labels)
-            .await
-            .map_err(storage)?;
-
-        let mut days = BTreeSet::new();
-        let mut previous = Vec::new();
-        for (record, previous_times) in &written {
-            let record = &derived[*record];
-            for at in previous_times {
-                days.insert(local_day(*at, self.target.timezone));
-                previous.push((record.source_record_id.as_str(), *at));
-            }
-        }
-        db::metric_events::delete_for_records(
-            &mut tx,
-            self.target.store_id,
-            self.target.integration_id,
-            &previous,
-        )
-        .await
-        .map_err(storage)?;
-        let mut rows = Vec::new();
-        for (record, _) in &written {
-            let record = &derived[*record];
-            for event in &record.events {
-                days.insert(local_day(event.at, self.target.timezone));
-                rows.push(EventRow {
-                    org_id: self.target.org_id,
-                    store_id: self.target.store_id,
-                    integration_id: self.target.integration_id,
-                    source: self.target.source.clone(),
-                    metric_name: event.metric.to_owned(),
-                    metric_value: event.value,
-                    dimensions: serde_json::to_string(&event.dimensions)
-                        .expect("string map serialises"),
-                    recorded_at: event.at,
-                    source_record_id: record.source_record_id.clone(),
-                });
-            }
-        }
-
-        if !rows.is_empty() {
-            let used =
-                db::usage::add_metric_events(&mut *tx, self.target.org_id, rows.len() as i64)
-                    .await
-                    .map_err(storage)?;
-            if let Some(cap) = self.target.events_per_month_cap {
-                if used > cap {
-                    return Err(SinkError::PlanLimit(format!(
-                        "this organization's plan allows {cap} metric events a month and this sync would \
-                         go past it; the data synced so far is kept — upgrade the plan to continue"
-                    )));
-                }
-            }
-        }
-        copy_events(&mut tx, &rows).await.map_err(storage)?;
-        mark_dirty(&mut tx, self.target, &days)
-            .await
-            .map_err(storage)?;
-
+        store_records(&mut tx, self.target, self.provider.as_ref(), &page.records).await?;
         if let Some(cursor) = &page.cursor {
             db::sync_cursors::save(
                 &mut *tx,
@@ -166,6 +93,92 @@ impl SyncSink for DbSink<'_> {
         self.pages += 1;
         Ok(())
     }
+}
+
+/// Stores records of one integration in the caller's transaction: upserts the raw
+/// records (never replacing a newer version with an older one), replaces the events
+/// of those that changed, saves the names of dimension values they carry, counts usage
+/// against the plan and marks their days for the rollups. A sync page and a webhook
+/// delivery both come through here, so the same object counts once whichever arrives
+/// first.
+pub async fn store_records(
+    tx: &mut PgConnection,
+    target: &Target,
+    provider: &dyn Provider,
+    records: &[RawRecord],
+) -> Result<(), SinkError> {
+    // Events are derived before the write: each raw record stores the instants of
+    // its events, which is how the next version of it finds them to replace.
+    let derived: Vec<Derived> = latest_versions(records)
+        .into_iter()
+        .map(|record| Derived::of(record, provider.derive_events(record)))
+        .collect();
+    let written = upsert_raw(&mut *tx, target, &derived)
+        .await
+        .map_err(storage)?;
+    // Names from the versions written only: an older copy never renames a value back.
+    let labels: Vec<DimensionLabel> = written
+        .iter()
+        .flat_map(|(record, _)| provider.dimension_labels(derived[*record].record))
+        .collect();
+    save_labels(&mut *tx, target, &labels)
+        .await
+        .map_err(storage)?;
+
+    let mut days = BTreeSet::new();
+    let mut previous = Vec::new();
+    for (record, previous_times) in &written {
+        let record = &derived[*record];
+        for at in previous_times {
+            days.insert(local_day(*at, target.timezone));
+            previous.push((record.source_record_id.as_str(), *at));
+        }
+    }
+    db::metric_events::delete_for_records(
+        &mut *tx,
+        target.store_id,
+        target.integration_id,
+        &previous,
+    )
+    .await
+    .map_err(storage)?;
+    let mut rows = Vec::new();
+    for (record, _) in &written {
+        let record = &derived[*record];
+        for event in &record.events {
+            days.insert(local_day(event.at, target.timezone));
+            rows.push(EventRow {
+                org_id: target.org_id,
+                store_id: target.store_id,
+                integration_id: target.integration_id,
+                source: target.source.clone(),
+                metric_name: event.metric.to_owned(),
+                metric_value: event.value,
+                dimensions: serde_json::to_string(&event.dimensions)
+                    .expect("string map serialises"),
+                recorded_at: event.at,
+                source_record_id: record.source_record_id.clone(),
+            });
+        }
+    }
+
+    if !rows.is_empty() {
+        let used = db::usage::add_metric_events(&mut *tx, target.org_id, rows.len() as i64)
+            .await
+            .map_err(storage)?;
+        if let Some(cap) = target.events_per_month_cap {
+            if used > cap {
+                return Err(SinkError::PlanLimit(format!(
+                        "this organization's plan allows {cap} metric events a month and this sync would \
+                         go past it; the data synced so far is kept — upgrade the plan to continue"
+                    )));
+            }
+        }
+    }
+    copy_events(&mut *tx, &rows).await.map_err(storage)?;
+    mark_dirty(&mut *tx, target, &days).await.map_err(storage)?;
+
+    Ok(())
 }
 
 /// A record of a page with the events derived from it.

@@ -89,6 +89,9 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
         }),
         "POST /alerts/{alert_id}/snooze" => json!({ "hours": 2 }),
         "POST /alerts/{alert_id}/test" => return Some(Value::Null),
+        "POST /integrations/{integration_id}/webhook" => {
+            json!({ "secret": "whsec_isolation_secret" })
+        }
         "PUT /notifications" => {
             json!({ "digest": false, "digest_everything": false, "alert_mail": false })
         }
@@ -136,6 +139,15 @@ async fn call(
         request = request.json(body);
     }
     let response = request.send().await.unwrap();
+    // An event stream never ends: its status (and headers) are the answer.
+    let streaming = response.headers().get("content-type").is_some_and(|v| {
+        v.to_str()
+            .unwrap_or_default()
+            .starts_with("text/event-stream")
+    });
+    if streaming {
+        return (response.status(), String::new());
+    }
     (response.status(), response.text().await.unwrap())
 }
 

@@ -25,3 +25,4 @@ mod secrets;
 mod sync;
 mod tokens;
 mod vault;
+mod webhooks;

@@ -109,6 +109,21 @@ async fn two_populated_orgs(app: &TestApp) -> (TestUser, TestUser) {
         .execute(&app.db)
         .await
         .unwrap();
+        // A webhook endpoint, a delivery in its inbox, a revenue event and its sequence.
+        sqlx::query(
+            "WITH e AS (INSERT INTO webhook_endpoints (id, org_id, integration_id, provider, secret_key_id, secret_ciphertext, secret_hint)
+                        VALUES (gen_random_uuid(), $1, $3, 'stripe', 'k1', 'v1.k1.x', 'whsec_…') RETURNING id),
+                  i AS (INSERT INTO webhook_inbox (org_id, endpoint_id, event_id, event_type, body) SELECT $1, id, 'evt_1', 'charge.succeeded', '\\x7b7d' FROM e),
+                  s AS (INSERT INTO live_sequences (org_id, last_seq) VALUES ($1, 1))
+             INSERT INTO revenue_events (org_id, seq, store_id, integration_id, provider, source_id, kind, amount_minor, currency, occurred_at)
+             VALUES ($1, 1, $2, $3, 'stripe', 'charge/ch_1', 'sale', 100, 'USD', now())",
+        )
+        .bind(owner.org_id)
+        .bind(owner.store_id)
+        .bind(integration)
+        .execute(&app.db)
+        .await
+        .unwrap();
         // Alerts, their history, preferences and the digest's audit trail.
         sqlx::query(
             "WITH a AS (INSERT INTO alerts (id, org_id, name, metric, scope, kind, threshold, created_by)

@@ -561,7 +561,7 @@ impl StripeLedger {
         json
     }
 
-    pub(crate) fn charge_json(&self, c: &StripeCharge) -> Value {
+    pub fn charge_json(&self, c: &StripeCharge) -> Value {
         let paid = c.paid();
         let (outcome_type, network_status, seller_message) = if paid {
             ("authorized", "approved_by_network", "Payment complete.")

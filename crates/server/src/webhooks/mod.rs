@@ -1,0 +1,179 @@
+//! Processing verified webhook deliveries from the inbox (DESIGN §11). The intake
+//! (`http/webhooks.rs`) only verifies, stores and acknowledges; here the workers turn
+//! each delivery into the raw records the sync would store (through the same
+//! `sync::sink::store_records`, so an object arriving by webhook and again by sync
+//! counts once, and an older version never replaces a newer one whatever the order),
+//! its money movements into `revenue_events`, and wake the live streams.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pulseboard_connectors::{Provider, SinkError};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use uuid::Uuid;
+
+use crate::{
+    db::{self, webhooks::Pending},
+    state::AppState,
+    sync::{
+        rollups,
+        sink::{events_cap, store_records, Target},
+    },
+};
+
+/// Deliveries taken per transaction.
+const BATCH: i64 = 50;
+
+/// What one processed delivery touched.
+struct Touched {
+    org_id: Uuid,
+    store_id: Uuid,
+    last_seq: Option<i64>,
+}
+
+/// Processes every waiting delivery; returns how many were processed.
+pub async fn process_due(app: &AppState) -> anyhow::Result<usize> {
+    let mut processed = 0;
+    loop {
+        let mut tx = app.db.worker_tx().await?;
+        let batch = db::webhooks::claim(&mut tx, BATCH).await?;
+        if batch.is_empty() {
+            tx.commit().await?;
+            return Ok(processed);
+        }
+        let mut seqs: BTreeMap<Uuid, i64> = BTreeMap::new();
+        let mut stores: BTreeSet<Uuid> = BTreeSet::new();
+        for item in &batch {
+            // A savepoint per delivery: one that fails is recorded, the rest stand.
+            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+            match process_one(app, &mut savepoint, item).await {
+                Ok(touched) => {
+                    savepoint.commit().await?;
+                    db::webhooks::mark_processed(&mut tx, item.id, None).await?;
+                    if let Some(t) = touched {
+                        stores.insert(t.store_id);
+                        if let Some(seq) = t.last_seq {
+                            let newest = seqs.entry(t.org_id).or_default();
+                            *newest = (*newest).max(seq);
+                        }
+                    }
+                }
+                Err(error) => {
+                    savepoint.rollback().await?;
+                    tracing::warn!(inbox_id = item.id, attempt = item.attempts, %error, "webhook delivery could not be processed");
+                    db::webhooks::mark_processed(&mut tx, item.id, Some(&error)).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        processed += batch.len();
+        // Rollups first, so a KPI card that refreshes on the ping sees the new numbers.
+        let catalog = |source: &str| {
+            app.providers
+                .get(source)
+                .map_or(&[][..], |p| p.info().metrics)
+        };
+        for store in stores {
+            rollups::refresh_store(&app.db, store, &catalog).await?;
+        }
+        // One wake-up per organization per batch, never one per row (DESIGN §11).
+        for (org_id, seq) in seqs {
+            db::webhooks::ping_live(app.db.pool(), org_id, seq).await?;
+        }
+    }
+}
+
+fn headers_of(stored: &serde_json::Value) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, value) in stored.as_object().into_iter().flatten() {
+        if let (Ok(name), Some(Ok(value))) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            value.as_str().map(HeaderValue::from_str),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    headers
+}
+
+async fn process_one(
+    app: &AppState,
+    tx: &mut sqlx::PgConnection,
+    item: &Pending,
+) -> Result<Option<Touched>, String> {
+    let storage = |e: sqlx::Error| e.to_string();
+    let Some(receiver) = db::webhooks::receiver(&mut *tx, item.endpoint_id)
+        .await
+        .map_err(storage)?
+    else {
+        // The integration was disconnected after the delivery was accepted.
+        return Ok(None);
+    };
+    let provider = app
+        .providers
+        .get(&receiver.provider)
+        .ok_or_else(|| format!("unknown provider {}", receiver.provider))?;
+    let delivery = provider
+        .webhook_delivery(&headers_of(&item.headers.0), &item.body)
+        .map_err(|e| e.to_string())?;
+    let subject = db::integrations::sync_subject(&mut *tx, receiver.integration_id)
+        .await
+        .map_err(storage)?;
+    if delivery.revoked {
+        db::integrations::set_status(
+            &mut *tx,
+            receiver.integration_id,
+            "disconnected",
+            Some("the connection was revoked on the provider's side"),
+        )
+        .await
+        .map_err(storage)?;
+        tracing::info!(integration_id = %receiver.integration_id, "integration revoked by its provider");
+        return Ok(None);
+    }
+    let target = Target {
+        org_id: subject.org_id,
+        store_id: subject.store_id,
+        integration_id: receiver.integration_id,
+        source: subject.provider.clone(),
+        timezone: subject.timezone.parse().unwrap_or(chrono_tz::Tz::UTC),
+        events_per_month_cap: events_cap(&app.db, subject.org_id).await.map_err(storage)?,
+    };
+    store_records(
+        &mut *tx,
+        &target,
+        provider.as_ref() as &dyn Provider,
+        &delivery.records,
+    )
+    .await
+    .map_err(|e: SinkError| e.to_string())?;
+    let mut last_seq = None;
+    for m in &delivery.revenue {
+        let seq = db::webhooks::insert_revenue(
+            &mut *tx,
+            &db::webhooks::NewRevenue {
+                org_id: subject.org_id,
+                store_id: subject.store_id,
+                integration_id: receiver.integration_id,
+                provider: &subject.provider,
+                source_id: &m.source_id,
+                kind: m.kind.as_str(),
+                amount_minor: m.amount_minor,
+                currency: &m.currency,
+                customer_email: m.customer_email.as_deref(),
+                campaign: m.campaign.as_deref(),
+                occurred_at: m.occurred_at,
+            },
+        )
+        .await
+        .map_err(storage)?;
+        last_seq = last_seq.max(seq);
+    }
+    db::webhooks::touch_org(&mut *tx, subject.org_id)
+        .await
+        .map_err(storage)?;
+    Ok(Some(Touched {
+        org_id: subject.org_id,
+        store_id: subject.store_id,
+        last_seq,
+    }))
+}

@@ -1,0 +1,500 @@
+//! Webhooks: Stripe deliveries verified on the raw body (signed here with Stripe's
+//! documented scheme, independently of the server), stored once however often they
+//! arrive, processed into the same records a sync stores and into revenue events,
+//! and streamed to browsers over SSE with exact resumption, across two server
+//! instances and never across organizations.
+
+use std::time::Duration as StdDuration;
+
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use pulseboard_server::{startup::Application, webhooks::process_due};
+use pulseboard_simulator::{defaults, DataConfig, SimulatorConfig};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sha2::Sha256;
+use uuid::Uuid;
+
+use crate::{
+    alerts::{app_with_cron, stripe_integration},
+    helpers::{spawn_app_with_simulator, test_config, TestApp, TestUser},
+    sync::run_all,
+};
+
+const SECRET: &str = "whsec_test_0123456789abcdef";
+
+/// Stripe's scheme: `t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))`.
+fn stripe_signature(secret: &str, t: i64, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn endpoint(app: &TestApp, user: &TestUser, integration: Uuid) -> String {
+    let response = user
+        .client
+        .post(app.url(&format!(
+            "/api/orgs/{}/integrations/{integration}/webhook",
+            user.org_slug
+        )))
+        .json(&json!({ "secret": SECRET }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    assert!(
+        created["secret"].is_null(),
+        "a pasted secret is never echoed"
+    );
+    assert!(!created.to_string().contains(SECRET));
+    assert_eq!(created["secret_source"], "pasted");
+    let url = created["url"].as_str().unwrap();
+    url[url.find("/api/webhooks/").unwrap()..].to_owned()
+}
+
+fn charge_event(id: &str, charge: &str, amount: i64, campaign: Option<&str>) -> String {
+    json!({ "id": id, "object": "event", "type": "charge.succeeded", "created": Utc::now().timestamp(),
+            "data": { "object": { "id": charge, "object": "charge", "amount": amount, "amount_refunded": 0,
+                "currency": "usd", "created": Utc::now().timestamp(), "invoice": null, "paid": true,
+                "status": "succeeded", "captured": true, "refunded": false,
+                "metadata": campaign.map_or(json!({}), |c| json!({ "utm_campaign": c })) } } })
+    .to_string()
+}
+
+async fn post(
+    app: &TestApp,
+    path: &str,
+    body: &str,
+    signature: Option<String>,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .body(body.to_owned());
+    if let Some(signature) = signature {
+        request = request.header("Stripe-Signature", signature);
+    }
+    request.send().await.unwrap()
+}
+
+async fn deliver(app: &TestApp, path: &str, body: &str) -> Value {
+    let response = post(
+        app,
+        path,
+        body,
+        Some(stripe_signature(SECRET, Utc::now().timestamp(), body)),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+/// Processes the inbox until every delivery is done (the server's own background
+/// processor may hold some: wait for it rather than skip them).
+async fn settle(app: &TestApp) {
+    for _ in 0..200 {
+        process_due(&app.app_state).await.unwrap();
+        let waiting: i64 = count(
+            app,
+            "SELECT count(*) FROM webhook_inbox WHERE processed_at IS NULL AND error IS NULL",
+        )
+        .await;
+        if waiting == 0 {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(25)).await;
+    }
+    panic!("the inbox did not drain");
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn forged_altered_expired_or_unsigned_deliveries_are_refused_and_store_nothing() {
+    let app = app_with_cron().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let integration = stripe_integration(&app, &ann, Utc::now()).await;
+    let path = endpoint(&app, &ann, integration).await;
+    let body = charge_event("evt_1", "ch_1", 4200, None);
+    let now = Utc::now().timestamp();
+    let cases = [
+        (
+            "a wrong secret",
+            body.clone(),
+            Some(stripe_signature("whsec_someone_else", now, &body)),
+        ),
+        (
+            "an altered body",
+            body.replace("4200", "9999"),
+            Some(stripe_signature(SECRET, now, &body)),
+        ),
+        (
+            "an expired timestamp",
+            body.clone(),
+            Some(stripe_signature(SECRET, now - 600, &body)),
+        ),
+        ("no signature", body.clone(), None),
+        ("a malformed header", body.clone(), Some("v1=abc".into())),
+    ];
+    for (what, sent, signature) in cases {
+        let response = post(&app, &path, &sent, signature).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{what}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["error"]["code"], "invalid_signature", "{what}");
+    }
+    assert_eq!(count(&app, "SELECT count(*) FROM webhook_inbox").await, 0);
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            r#"pulseboard_webhooks_rejected_total{provider="stripe",reason="bad_signature"} 2"#
+        ),
+        "{metrics}"
+    );
+    // An unknown endpoint, or a known one under another provider's name.
+    let unknown = format!("/api/webhooks/stripe/{}", Uuid::new_v4());
+    assert_eq!(
+        post(&app, &unknown, &body, None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let renamed = path.replace("/stripe/", "/shopify/");
+    assert_eq!(
+        post(&app, &renamed, &body, None).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Valid: stored and acknowledged; a replay is acknowledged and not stored again.
+    assert_eq!(deliver(&app, &path, &body).await["stored"], true);
+    assert_eq!(deliver(&app, &path, &body).await["stored"], false);
+    // An unknown event type is stored and acknowledged, not refused.
+    let payout = json!({ "id": "evt_payout", "type": "payout.paid", "data": { "object": { "id": "po_1", "object": "payout" } } }).to_string();
+    assert_eq!(deliver(&app, &path, &payout).await["stored"], true);
+    assert_eq!(count(&app, "SELECT count(*) FROM webhook_inbox").await, 2);
+    settle(&app).await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM webhook_inbox WHERE processed_at IS NOT NULL AND error IS NULL"
+        )
+        .await,
+        2
+    );
+
+    // The endpoint page says it has received deliveries, and never shows the secret.
+    let info: Value = ann
+        .client
+        .get(app.url(&format!(
+            "/api/orgs/acme/integrations/{integration}/webhook"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(info["endpoint"]["last_received_at"].is_string());
+    assert!(info["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e == "charge.succeeded"));
+    assert!(!info.to_string().contains(SECRET));
+}
+
+#[tokio::test]
+async fn fifty_concurrent_copies_count_once_and_out_of_order_versions_end_correct() {
+    let app = app_with_cron().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let integration = stripe_integration(&app, &ann, Utc::now()).await;
+    let path = endpoint(&app, &ann, integration).await;
+    let body = charge_event("evt_dup", "ch_dup", 5000, Some("launch-day"));
+    let sends = (0..50).map(|_| deliver(&app, &path, &body));
+    let stored = futures_util::future::join_all(sends).await;
+    assert_eq!(stored.iter().filter(|s| s["stored"] == true).count(), 1);
+    settle(&app).await;
+    settle(&app).await;
+    assert_eq!(count(&app, "SELECT count(*) FROM revenue_events").await, 1);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM metric_events WHERE source_record_id = 'charge/ch_dup' AND metric_name = 'gross_revenue'").await,
+        1
+    );
+    let campaign: String = sqlx::query_scalar("SELECT campaign FROM revenue_events")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(campaign, "launch-day");
+
+    // The refund's update arrives before the charge's creation: the newer version wins.
+    let t = Utc::now().timestamp();
+    let charge = |amount_refunded: i64, created: i64, kind: &str, id: &str| {
+        json!({ "id": id, "type": kind, "created": created, "data": { "object": {
+            "id": "ch_late", "object": "charge", "amount": 3000, "amount_refunded": amount_refunded, "currency": "usd",
+            "created": t - 100, "invoice": null, "paid": true, "status": "succeeded", "captured": true,
+            "refunded": amount_refunded == 3000, "metadata": {} } } })
+        .to_string()
+    };
+    deliver(
+        &app,
+        &path,
+        &charge(3000, t, "charge.refunded", "evt_refunded"),
+    )
+    .await;
+    settle(&app).await;
+    deliver(
+        &app,
+        &path,
+        &charge(0, t - 50, "charge.succeeded", "evt_created"),
+    )
+    .await;
+    settle(&app).await;
+    let stored: Value = sqlx::query_scalar(
+        "SELECT payload FROM raw_records WHERE object_type = 'charge' AND external_id = 'ch_late'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        stored["amount_refunded"], 3000,
+        "the older version did not replace the newer"
+    );
+}
+
+#[tokio::test]
+async fn a_charge_delivered_by_webhook_and_then_synced_counts_once() {
+    let (app, sim) = spawn_app_with_simulator(SimulatorConfig {
+        data: DataConfig {
+            history_days: 60,
+            ..DataConfig::default()
+        },
+        ..SimulatorConfig::default()
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let connected: Value = ann
+        .client
+        .post(app.url("/api/orgs/acme/integrations/stripe/api-key"))
+        .json(&json!({ "store_id": ann.store_id, "fields": { "api_key": defaults::STRIPE_RESTRICTED_KEY } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let integration: Uuid = connected["id"].as_str().unwrap().parse().unwrap();
+    let path = endpoint(&app, &ann, integration).await;
+    // A charge the simulator holds, delivered before the first sync runs.
+    let ledger = sim.stripe_ledger();
+    let charge = ledger
+        .charges
+        .iter()
+        .rev()
+        .find(|c| c.paid() && c.invoice.is_none() && c.amount_refunded == 0)
+        .expect("a one-off paid charge");
+    let object = ledger.charge_json(charge);
+    let body = json!({ "id": "evt_sim", "object": "event", "type": "charge.succeeded",
+                       "created": charge.created, "data": { "object": object } })
+    .to_string();
+    deliver(&app, &path, &body).await;
+    settle(&app).await;
+    let sql = format!(
+        "SELECT count(*) FROM metric_events WHERE source_record_id = 'charge/{}' AND metric_name = 'gross_revenue'",
+        charge.id
+    );
+    assert_eq!(count(&app, &sql).await, 1);
+    assert_eq!(run_all(&app).await, 1);
+    assert_eq!(
+        count(&app, &sql).await,
+        1,
+        "the sync replaced the webhook's record"
+    );
+    let sum: i64 = count(
+        &app,
+        &format!("SELECT coalesce(sum(metric_value), 0)::bigint FROM metric_events WHERE source_record_id = 'charge/{}' AND metric_name = 'gross_revenue'", charge.id),
+    )
+    .await;
+    assert_eq!(sum, charge.amount);
+}
+
+/// Reads SSE frames (`id:` and `data:`) from a streaming response until `n` events.
+async fn read_events(response: &mut reqwest::Response, n: usize) -> Vec<(i64, Value)> {
+    let mut buffer = String::new();
+    let mut events = Vec::new();
+    while events.len() < n {
+        let chunk = tokio::time::timeout(StdDuration::from_secs(10), response.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let frame: String = buffer.drain(..end + 2).collect();
+            let id = frame
+                .lines()
+                .find_map(|l| l.strip_prefix("id: ").or(l.strip_prefix("id:")));
+            let data = frame
+                .lines()
+                .find_map(|l| l.strip_prefix("data: ").or(l.strip_prefix("data:")));
+            if let (Some(id), Some(data)) = (id, data) {
+                events.push((
+                    id.trim().parse().unwrap(),
+                    serde_json::from_str(data).unwrap(),
+                ));
+            }
+        }
+    }
+    events
+}
+
+async fn open_stream(
+    app_url: &str,
+    user: &TestUser,
+    last_event_id: Option<i64>,
+) -> reqwest::Response {
+    let mut request = user
+        .client
+        .get(format!("{app_url}/api/orgs/{}/live?after=0", user.org_slug));
+    if let Some(id) = last_event_id {
+        request = request.header("Last-Event-ID", id.to_string());
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    response
+}
+
+#[tokio::test]
+async fn the_live_stream_resumes_exactly_serves_from_every_instance_and_stays_in_its_org() {
+    let app = app_with_cron().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let bob = app.signup("bob@example.com", "Bikes").await;
+    let path_a = endpoint(&app, &ann, stripe_integration(&app, &ann, Utc::now()).await).await;
+    let path_b = endpoint(&app, &bob, stripe_integration(&app, &bob, Utc::now()).await).await;
+
+    // A second instance on the same database.
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config(Some(app.database_url.clone()), dir.path().to_path_buf());
+    config.sync.workers = 0;
+    config.sync.alerts_every = None;
+    config.sync.weekly_digest = false;
+    let second = Application::build(config).await.unwrap();
+    let second_url = format!("http://127.0.0.1:{}", second.port());
+    let stop = second.shutdown_token();
+    tokio::spawn(second.run_until_stopped());
+
+    let mut on_first = open_stream(&app.base, &ann, None).await;
+    let mut on_second = open_stream(&second_url, &ann, None).await;
+    let mut bobs = open_stream(&app.base, &bob, None).await;
+
+    // Bob's sale first: it must never reach Ann's streams.
+    deliver(&app, &path_b, &charge_event("evt_b1", "ch_b1", 777, None)).await;
+    for (n, amount) in [(1, 1000), (2, 2000), (3, 3000)] {
+        deliver(
+            &app,
+            &path_a,
+            &charge_event(&format!("evt_a{n}"), &format!("ch_a{n}"), amount, None),
+        )
+        .await;
+    }
+    settle(&app).await;
+    let first = read_events(&mut on_first, 3).await;
+    // Numbered in the order they were processed (deliveries may be processed in parallel).
+    let mut amounts: Vec<i64> = first
+        .iter()
+        .map(|(_, e)| e["amount_minor"].as_i64().unwrap())
+        .collect();
+    amounts.sort();
+    assert_eq!(amounts, [1000, 2000, 3000]);
+    assert_eq!(
+        first.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert_eq!(
+        read_events(&mut on_second, 3).await,
+        first,
+        "the other instance streams the same"
+    );
+    let bob_events = read_events(&mut bobs, 1).await;
+    assert_eq!(bob_events[0].1["amount_minor"], 777);
+
+    // Ann's browser drops after event 2; two more sales land; it resumes.
+    drop(on_first);
+    for (n, amount) in [(4, 4000), (5, 5000)] {
+        deliver(
+            &app,
+            &path_a,
+            &charge_event(&format!("evt_a{n}"), &format!("ch_a{n}"), amount, None),
+        )
+        .await;
+    }
+    settle(&app).await;
+    let mut resumed = open_stream(&app.base, &ann, Some(2)).await;
+    let missed = read_events(&mut resumed, 3).await;
+    assert_eq!(
+        missed.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        [3, 4, 5]
+    );
+    let later = read_events(&mut on_second, 2).await;
+    assert_eq!(later.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [4, 5]);
+
+    // The snapshot the Pulse page starts from.
+    let pulse: Value = ann
+        .client
+        .get(app.url("/api/orgs/acme/pulse"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pulse["last_seq"], 5);
+    assert_eq!(pulse["events"].as_array().unwrap().len(), 5);
+    assert!(
+        !pulse.to_string().contains("777"),
+        "only Ann's organization"
+    );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn a_deauthorization_disconnects_the_integration() {
+    let app = app_with_cron().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let integration = stripe_integration(&app, &ann, Utc::now()).await;
+    let path = endpoint(&app, &ann, integration).await;
+    let body = json!({ "id": "evt_deauth", "type": "account.application.deauthorized", "account": "acct_1",
+                       "data": { "object": { "id": "ca_1", "object": "application" } } })
+    .to_string();
+    deliver(&app, &path, &body).await;
+    settle(&app).await;
+    let inbox: Value = sqlx::query_scalar("SELECT to_jsonb(i) - 'body' FROM webhook_inbox i")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(inbox["error"].is_null(), "{inbox}");
+    let status: String = sqlx::query_scalar("SELECT status FROM integrations WHERE id = $1")
+        .bind(integration)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "disconnected");
+    // A disconnected integration's endpoint takes nothing more.
+    let next = charge_event("evt_after", "ch_after", 100, None);
+    let response = post(
+        &app,
+        &path,
+        &next,
+        Some(stripe_signature(SECRET, Utc::now().timestamp(), &next)),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
