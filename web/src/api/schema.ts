@@ -750,6 +750,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_slug}/integrations/{integration_id}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The integration's webhook endpoint (if any) and how to set it up. */
+        get: operations["get_webhook"];
+        put?: never;
+        /** Creates the endpoint, or replaces its secret (the URL stays the same). */
+        post: operations["create_webhook"];
+        delete: operations["delete_webhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_slug}/integrations/{provider}/api-key": {
         parameters: {
             query?: never;
@@ -820,6 +838,27 @@ export interface paths {
         post?: never;
         /** Revoke a pending invite. */
         delete: operations["revoke_invite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-sent events: `event: revenue`, `id:` the organization's sequence number,
+         *     `data:` a revenue event as JSON; batched about every 500 ms, with keep-alive
+         *     comments. Resume with `Last-Event-ID` to get exactly what was missed.
+         */
+        get: operations["live"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -930,6 +969,23 @@ export interface paths {
         /** The caller's mail choices in this organization. */
         get: operations["get_preferences"];
         put: operations["put_preferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/pulse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today's revenue events so far, and where the live stream continues from. */
+        get: operations["pulse"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1147,6 +1203,26 @@ export interface paths {
         get: operations["shared_dashboard"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/{provider}/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A provider's delivery. Answers 200 once the delivery is durably stored (or was
+         *     already); 400 with nothing stored when its signature does not verify.
+         */
+        post: operations["receive"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1421,6 +1497,10 @@ export interface components {
             expires_in_days?: number | null;
             name: string;
         };
+        CreateWebhook: {
+            /** @description The provider's signing secret, for providers that make it (Stripe's `whsec_…`). */
+            secret?: string | null;
+        };
         CreateWidget: {
             display_config: Record<string, never>;
             /** @description For metric widgets a metrics query; for funnels `{"steps": [query, …]}`. */
@@ -1441,6 +1521,10 @@ export interface components {
             api_token: components["schemas"]["ApiToken"];
             /** @description The secret, shown this once. Send it as `Authorization: Bearer <token>`. */
             token: string;
+        };
+        CreatedWebhook: components["schemas"]["WebhookInfo"] & {
+            /** @description Shown once, for providers where Pulseboard makes the secret: paste it there. */
+            secret?: string | null;
         };
         CronResult: {
             /**
@@ -1557,6 +1641,25 @@ export interface components {
             organizations: number;
             /** Format: int64 */
             sent: number;
+        };
+        /** @description An endpoint as its integration page shows it (never its secret). */
+        Endpoint: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            deliveries: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            integration_id: string;
+            /**
+             * Format: date-time
+             * @description When the last verified delivery arrived; `null`: nothing yet.
+             */
+            last_received_at?: string | null;
+            provider: string;
+            /** @description The secret's first characters, to recognise it. */
+            secret_hint: string;
         };
         /** @description The JSON body of every error response. */
         ErrorBody: {
@@ -1828,6 +1931,19 @@ export interface components {
          * @enum {string}
          */
         Preset: "last_7_days" | "last_30_days" | "last_90_days" | "last_365_days" | "this_month" | "last_month" | "month_to_date" | "year_to_date" | "today" | "yesterday";
+        Pulse: {
+            /** @description Today's events, oldest first. */
+            events: components["schemas"]["RevenueEvent"][];
+            /**
+             * Format: int64
+             * @description The newest event's sequence number: open the stream after it.
+             */
+            last_seq: number;
+            /** @description The zone "today" is taken in (the organization's first store's). */
+            timezone: string;
+            /** Format: date-time */
+            today_starts_at: string;
+        };
         QueryConfig: {
             aggregation?: null | components["schemas"]["AggregationName"];
             compare_to?: components["schemas"]["CompareTo"];
@@ -1876,6 +1992,35 @@ export interface components {
         /** @description A preset name (`"last_30_days"`) or `{"custom": {"from": "2026-01-01", "to": "2026-01-31"}}`. */
         RangeSpec: components["schemas"]["Preset"] | {
             custom: components["schemas"]["CustomRange"];
+        };
+        Received: {
+            /**
+             * @description False when this endpoint already had the event (a retry or a replay): it is
+             *     acknowledged and counted once.
+             */
+            stored: boolean;
+        };
+        /** @description A revenue event as the live stream and the Pulse page show it. */
+        RevenueEvent: {
+            /**
+             * Format: int64
+             * @description Minor units; refunds are negative.
+             */
+            amount_minor: number;
+            campaign?: string | null;
+            currency: string;
+            /** @description `sale`, `subscription`, `renewal`, `upsell` or `refund`. */
+            kind: string;
+            /** Format: date-time */
+            occurred_at: string;
+            provider: string;
+            /**
+             * Format: int64
+             * @description The organization's sequence number: the stream's event id.
+             */
+            seq: number;
+            /** Format: uuid */
+            store_id: string;
         };
         Scope: {
             /** Format: uuid */
@@ -2043,6 +2188,22 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+        };
+        WebhookInfo: {
+            endpoint?: null | components["schemas"]["Endpoint"];
+            /** @description Events to subscribe to. */
+            events: string[];
+            /** @description The prefix a pasted secret starts with (`whsec_`). */
+            secret_prefix?: string | null;
+            /**
+             * @description `generated` (Pulseboard makes the secret; paste it at the provider) or
+             *     `pasted` (the provider makes it; paste it here).
+             */
+            secret_source: string;
+            /** @description What to do on the provider's side, in order. */
+            steps: string[];
+            /** @description The URL to give the provider. */
+            url?: string | null;
         };
         Widget: {
             /** Format: date-time */
@@ -4372,6 +4533,146 @@ export interface operations {
             };
         };
     };
+    get_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhook"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     connect_with_api_key: {
         parameters: {
             query?: never;
@@ -4593,6 +4894,49 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                /**
+                 * @description Start after this sequence number (the pulse's `last_seq`); a reconnecting
+                 *     browser's `Last-Event-ID` header takes precedence. Default: only new events.
+                 */
+                after: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4903,6 +5247,35 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pulse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pulse"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5645,6 +6018,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SharedDashboard"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    receive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The provider's raw event body, signed */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Received"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
