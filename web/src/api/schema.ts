@@ -719,6 +719,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_slug}/slack-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's Slack channels (members, owners and admins). Webhook URLs
+         *     are never returned, only a hint such as `…/T000/B000/****`.
+         */
+        get: operations["list_slack_channels"];
+        put?: never;
+        /** Add a Slack channel by its incoming-webhook URL (owners and admins). */
+        post: operations["create_slack_channel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/slack-channels/{slack_channel_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a Slack channel and its undelivered messages (owners and admins). */
+        delete: operations["delete_slack_channel"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_slug}/stores": {
         parameters: {
             query?: never;
@@ -1124,6 +1162,11 @@ export interface components {
         DashboardWithWidgets: components["schemas"]["Dashboard"] & {
             widgets: components["schemas"]["Widget"][];
         };
+        /**
+         * @description Where a queued message (mail or Slack) stands.
+         * @enum {string}
+         */
+        DeliveryState: "queued" | "sent" | "failed";
         /** @description The JSON body of every error response. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -1308,18 +1351,27 @@ export interface components {
          * @enum {string}
          */
         OrgRole: "owner" | "admin" | "member" | "viewer";
-        /** @description A queued or sent message as the mailbox page lists it. */
+        /** @description A message as the mailbox page lists it. */
         OutboxEntry: {
             /** Format: int32 */
             attempts: number;
             /** Format: date-time */
             created_at: string;
+            /** Format: date-time */
+            failed_at?: string | null;
             /** Format: uuid */
             id: string;
             kind: string;
+            /** @description The server's reply to the latest failed attempt (`550 5.1.1 mailbox unavailable`). */
             last_error?: string | null;
+            /**
+             * Format: date-time
+             * @description When a queued message is tried next.
+             */
+            next_attempt_at: string;
             /** Format: date-time */
             sent_at?: string | null;
+            state: components["schemas"]["DeliveryState"];
             subject: string;
             to_addr: string;
         };
@@ -1450,6 +1502,29 @@ export interface components {
             org_name?: string | null;
             password: string;
             store?: null | components["schemas"]["StoreDefaults"];
+        };
+        /** @description A channel as the API shows it: never the webhook URL, only its hint. */
+        SlackChannel: {
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Set when Slack said the webhook is gone; nothing is posted to it any more.
+             */
+            disabled_at?: string | null;
+            /** @description Slack's answer that disabled it (`410 channel_is_archived`). */
+            disabled_reason?: string | null;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The webhook URL with its secret part masked: `…/T000/B000/****`. */
+            webhook_hint: string;
+        };
+        SlackChannelRequest: {
+            /** @description What people call the channel, e.g. `#growth`. */
+            name: string;
+            /** @description The channel's incoming-webhook URL (`https://hooks.slack.com/services/…`). */
+            webhook_url: string;
         };
         Store: {
             /** Format: date-time */
@@ -3647,6 +3722,128 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_slack_channels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlackChannel"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_slack_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlackChannelRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlackChannel"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_slack_channel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                slack_channel_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
