@@ -16,11 +16,10 @@ use super::{
 use crate::{
     db::{
         self,
-        slack::{NewChannel, SlackChannel},
+        slack::{NewChannel, SlackChannel, WEBHOOK_FIELD},
     },
     domain::{DisplayName, OrgRole},
     error::{ApiError, ApiResult, ErrorBody},
-    notify::slack::WEBHOOK_FIELD,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {

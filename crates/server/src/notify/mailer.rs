@@ -263,12 +263,12 @@ impl Mailer {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let text = response.text().await.unwrap_or_default();
-        classify_http(
-            status,
-            retry_after.as_deref(),
-            &resend_summary(&text),
-            chrono::Utc::now(),
-        )
+        let summary = resend_summary(&text);
+        if status == 409 && summary.starts_with("concurrent_idempotent_requests") {
+            // The first request with this key is still being processed: ask again later.
+            return Err(SendError::temporary(format!("409 {summary}")));
+        }
+        classify_http(status, retry_after.as_deref(), &summary, chrono::Utc::now())
     }
 }
 

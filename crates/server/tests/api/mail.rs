@@ -823,3 +823,46 @@ async fn members_read_channels_viewers_see_nothing_admins_write() {
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert!(channels(&app, &ann).await.is_empty());
 }
+
+#[tokio::test]
+async fn key_rotation_reseals_webhook_urls() {
+    use pulseboard_server::{
+        db::Database,
+        integrations::{
+            credentials,
+            vault::{generate_key_entry, Vault},
+        },
+        notify::slack::SlackPoster,
+    };
+    let sim = Simulator::start(SimulatorConfig::default()).await.unwrap();
+    let prefix = format!("{}/slack/", sim.base_url());
+    let old_entry = generate_key_entry("old");
+    let old_spec = old_entry.clone();
+    let app = spawn_app_with(move |c| {
+        c.slack.webhook_url_prefixes.push(prefix);
+        c.encryption_keys = Some(SecretString::from(old_spec));
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let channel = add_channel(&app, &ann, &webhook_url(&sim)).await;
+    slack::enqueue(&app.db, ann.org_id, channel, &alert_payload(1))
+        .await
+        .unwrap();
+
+    let new_entry = generate_key_entry("new");
+    let ring = Vault::from_spec(&format!("{new_entry},{old_entry}")).unwrap();
+    let report = credentials::rotate(&Database::from_pool(app.db.clone()), &ring)
+        .await
+        .unwrap();
+    assert_eq!(report.reencrypted, 1);
+    assert!(report.failed.is_empty());
+
+    // Only the new key is left, and the channel still works.
+    let new_only = Vault::from_spec(&new_entry).unwrap();
+    let poster = SlackPoster::new(Duration::from_secs(5)).unwrap();
+    let sent = pulseboard_server::notify::slack::deliver_due(&app.app_state.db, &new_only, &poster)
+        .await
+        .unwrap();
+    assert_eq!(sent, 1);
+    assert_eq!(sim.slack_messages().len(), 1);
+}
