@@ -13,6 +13,7 @@ use lettre::{
         header::{ContentType, HeaderName, HeaderValue},
         Attachment, Mailbox, Message, MultiPart, SinglePart,
     },
+    transport::smtp::extension::ClientId,
     AsyncSmtpTransport, AsyncTransport, Tokio1Executor,
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -84,10 +85,22 @@ impl Mailer {
                     .map_err(|_| {
                         anyhow!(
                             "PULSEBOARD_SMTP_URL is not a valid SMTP URL \
-                             (smtp://[user:pass@]host[:port][?tls=required] or smtps://…)"
+                             (smtp://[user:pass@]host[:port][?tls=required|opportunistic] or smtps://…)"
                         )
                     })?;
-                Transport::Smtp(builder.timeout(Some(mail.timeout)).build())
+                let mut builder = builder.timeout(Some(mail.timeout));
+                // EHLO names this server by its public host unless the URL's path names
+                // it (lettre's rule); lettre's default is `localhost`.
+                let names_itself = url::Url::parse(url.expose_secret())
+                    .is_ok_and(|u| !u.path().trim_matches('/').is_empty());
+                if let (false, Some(url::Host::Domain(host))) =
+                    (names_itself, config.public_url.host())
+                {
+                    if host != "localhost" {
+                        builder = builder.hello_name(ClientId::Domain(host.to_owned()));
+                    }
+                }
+                Transport::Smtp(builder.build())
             }
             (None, Some(key)) => Transport::Resend {
                 http: reqwest::Client::builder()

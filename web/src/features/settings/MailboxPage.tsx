@@ -19,6 +19,7 @@ const KIND: Record<string, string> = {
   alert: 'Alert',
   digest: 'Weekly digest',
   reauth: 'Reconnect needed',
+  integration_reauth: 'Reconnect needed',
 };
 
 /**
