@@ -4,7 +4,7 @@
 //! including its `Message-ID`, which is derived from the outbox id so that a
 //! retry is recognisably the same message.
 
-use std::{fmt, path::PathBuf};
+use std::{fmt, path::PathBuf, time::Duration};
 
 use anyhow::{anyhow, bail, Context};
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -35,10 +35,13 @@ pub struct Mailer {
 enum Transport {
     /// Each message becomes `{dir}/{outbox id}.eml` (a retry overwrites rather
     /// than duplicates); the UI's mailbox lists them.
-    Files {
-        dir: PathBuf,
+    Files { dir: PathBuf },
+    Smtp {
+        smtp: AsyncSmtpTransport<Tokio1Executor>,
+        /// lettre's own timeout covers connecting but not a server that goes
+        /// silent afterwards (no greeting, no reply): each attempt gets this deadline.
+        timeout: Duration,
     },
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Resend {
         http: reqwest::Client,
         /// `{base}/emails` is the send endpoint.
@@ -100,7 +103,10 @@ impl Mailer {
                         builder = builder.hello_name(ClientId::Domain(host.to_owned()));
                     }
                 }
-                Transport::Smtp(builder.build())
+                Transport::Smtp {
+                    smtp: builder.build(),
+                    timeout: mail.timeout,
+                }
             }
             (None, Some(key)) => Transport::Resend {
                 http: reqwest::Client::builder()
@@ -129,7 +135,7 @@ impl Mailer {
     pub fn transport_name(&self) -> &'static str {
         match self.transport {
             Transport::Files { .. } => "files",
-            Transport::Smtp(_) => "smtp",
+            Transport::Smtp { .. } => "smtp",
             Transport::Resend { .. } => "resend",
         }
     }
@@ -148,12 +154,15 @@ impl Mailer {
                     .await
                     .map_err(|error| SendError::temporary(format!("{error:#}")))
             }
-            Transport::Smtp(smtp) => {
+            Transport::Smtp { smtp, timeout } => {
                 let message = self.build(email)?;
-                smtp.send(message)
-                    .await
-                    .map(|_| ())
-                    .map_err(|error| smtp_failure(&error))
+                match tokio::time::timeout(*timeout, smtp.send(message)).await {
+                    Ok(sent) => sent.map(|_| ()).map_err(|error| smtp_failure(&error)),
+                    Err(_) => Err(SendError::temporary(format!(
+                        "timed out: no answer from the SMTP server within {} s",
+                        timeout.as_secs_f64()
+                    ))),
+                }
             }
             Transport::Resend {
                 http,
