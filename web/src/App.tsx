@@ -24,6 +24,7 @@ const WorkspacesPage = lazyPage(() => import('./features/settings/WorkspacesPage
 const TokensPage = lazyPage(() => import('./features/settings/TokensPage'));
 const PlanPage = lazyPage(() => import('./features/settings/PlanPage'));
 const MailboxPage = lazyPage(() => import('./features/settings/MailboxPage'));
+const SlackPage = lazyPage(() => import('./features/settings/SlackPage'));
 
 export function App() {
   return (
@@ -45,6 +46,7 @@ export function App() {
               <Route path="workspaces" element={<WorkspacesPage />} />
               <Route path="tokens" element={<TokensPage />} />
               <Route path="plan" element={<PlanPage />} />
+              <Route path="slack" element={<SlackPage />} />
               <Route path="mailbox" element={<MailboxPage />} />
             </Route>
             <Route path="*" element={<NotFound />} />

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { BASE, STRIPE_KEY, SYNC_TIMEOUT, assert, call, launchBrowser, run, shot, step, viewport, widgetsSettled } from './lib.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const SETTINGS = ['members', 'workspaces', 'tokens', 'plan', 'mailbox'];
+const SETTINGS = ['members', 'workspaces', 'tokens', 'plan', 'slack', 'mailbox'];
 
 const browser = await launchBrowser();
 const stamp = Date.now().toString(36);

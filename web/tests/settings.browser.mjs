@@ -8,7 +8,7 @@
 // signs the teammate up through it in a fresh browser, makes them a viewer and checks
 // they see no edit controls, proves an API token works and stops working once revoked,
 // creates a workspace and a store, adds the viewer to it, and checks the plan page.
-// Screenshots 20–28 go to docs/screenshots/ (SCREENSHOT_DIR overrides). The server must
+// Screenshots 20–29 go to docs/screenshots/ (SCREENSHOT_DIR overrides). The server must
 // run without a mail transport, with PULSEBOARD_DATA_DIR the same directory as the server's.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,7 +66,7 @@ await run(browser, async (state) => {
     assert((await row.innerText()).includes(owner.name), 'the owner row does not name the owner');
     assert((await row.getByLabel(`Role for ${owner.name}`).inputValue()) === 'owner', 'the owner is not shown as owner');
     const nav = page.getByRole('navigation', { name: 'Settings' });
-    for (const label of ['Integrations', 'Members', 'Workspaces & stores', 'API tokens', 'Plan & usage', 'Mailbox']) {
+    for (const label of ['Integrations', 'Members', 'Workspaces & stores', 'API tokens', 'Plan & usage', 'Slack', 'Mailbox']) {
       assert((await nav.getByRole('link', { name: label, exact: true }).count()) === 1, `no "${label}" in the settings navigation`);
     }
   });
@@ -92,6 +92,27 @@ await run(browser, async (state) => {
   await step('the Mailbox lists the invitation and the link is in the mail file', async () => {
     inviteLink = await inviteLinkFromMailbox(page, mate.email);
     await shot(page, '25-settings-mailbox', { fullPage: true });
+  });
+
+  await step('a Slack channel is added by its webhook URL, shown only as a hint, and removed', async () => {
+    const secret = `s3cr3t${stamp}`;
+    await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Slack' }).click();
+    await page.getByRole('heading', { name: 'Slack', level: 1 }).waitFor();
+    expectedRefusals.push(422);
+    await page.getByLabel('Name').fill('#growth');
+    await page.getByLabel('Webhook URL').fill(`https://hooks.slack.com.evil.example/services/T1/B1/${secret}`);
+    await page.getByRole('button', { name: 'Add channel' }).click();
+    await page.getByText('must be a Slack incoming-webhook URL').waitFor();
+    await page.getByLabel('Webhook URL').fill(`https://hooks.slack.com/services/T0SMOKE/B0SMOKE/${secret}`);
+    await page.getByRole('button', { name: 'Add channel' }).click();
+    const row = page.locator('[data-channel="#growth"][data-state="active"]');
+    await row.waitFor();
+    assert((await row.innerText()).includes('…/T0SMOKE/B0SMOKE/****'), 'the channel does not show its webhook hint');
+    assert(!(await page.content()).includes(secret), 'the webhook secret is on the page');
+    await shot(page, '29-settings-slack', { fullPage: true });
+    await row.getByRole('button', { name: 'Remove #growth' }).click();
+    await page.getByRole('button', { name: 'Remove channel' }).click();
+    await page.getByText('No Slack channels yet').waitFor();
   });
 
   const mateContext = await browser.newContext({ viewport });
@@ -288,7 +309,7 @@ await run(browser, async (state) => {
 
   await step('on a phone-width screen the settings pages do not scroll sideways', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const path of ['members', 'workspaces', 'tokens', 'plan', 'mailbox']) {
+    for (const path of ['members', 'workspaces', 'tokens', 'plan', 'slack', 'mailbox']) {
       await page.goto(`${BASE}/settings/${path}`);
       await page.getByRole('heading', { level: 1 }).first().waitFor();
       await page.waitForLoadState('networkidle');

@@ -161,7 +161,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 vault.active_key_id()
             );
             for (integration, why) in &report.failed {
-                eprintln!("could not re-encrypt a credential of integration {integration}: {why}");
+                eprintln!("could not re-encrypt a secret of {integration} (integration or Slack channel): {why}");
             }
             if report.failed.is_empty() {
                 Ok(())

@@ -73,9 +73,11 @@ pub struct ConfigArgs {
     pub email_from: String,
 
     /// Send mail over SMTP: `smtp://user:pass@host:587?tls=required` (STARTTLS
-    /// required), `smtps://user:pass@host:465` (implicit TLS) or `smtp://host:25`
-    /// (plaintext, for a relay on a trusted network). Exclusive with
-    /// PULSEBOARD_RESEND_API_KEY; with neither, mail is written to the data directory.
+    /// required), `…?tls=opportunistic` (STARTTLS when offered), `smtps://user:pass@host:465`
+    /// (implicit TLS) or `smtp://host:25` (plaintext, for a relay on a trusted network);
+    /// a path (`smtp://host/mail.example.com`) sets the EHLO name, which defaults to the
+    /// public URL's host. Exclusive with PULSEBOARD_RESEND_API_KEY; with neither, mail
+    /// is written to the data directory.
     #[arg(
         long,
         env = "PULSEBOARD_SMTP_URL",

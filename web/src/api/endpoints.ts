@@ -22,6 +22,7 @@ import type {
   Membership,
   OrgRole,
   OutboxEntry,
+  SlackChannel,
   Preset,
   Provider,
   Share,
@@ -150,6 +151,11 @@ export const api = {
 
   mailbox: (slug: string, signal?: AbortSignal) =>
     request<OutboxEntry[]>('GET', `${org(slug)}/mailbox`, { query: { limit: 200 }, signal }),
+
+  slackChannels: (slug: string, signal?: AbortSignal) => request<SlackChannel[]>('GET', `${org(slug)}/slack-channels`, { signal }),
+  createSlackChannel: (slug: string, body: { name: string; webhook_url: string }) =>
+    request<SlackChannel>('POST', `${org(slug)}/slack-channels`, { body }),
+  deleteSlackChannel: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/slack-channels/${id}`),
 };
 
 /** Query keys, so invalidation names the same things the queries do. */
@@ -174,6 +180,7 @@ export const keys = {
   workspaces: (slug: string) => ['org', slug, 'workspaces'] as const,
   workspaceMembers: (slug: string, id: string) => ['org', slug, 'workspaces', id, 'members'] as const,
   mailbox: (slug: string) => ['org', slug, 'mailbox'] as const,
+  slackChannels: (slug: string) => ['org', slug, 'slack-channels'] as const,
   tokens: ['me', 'tokens'] as const,
   invite: (token: string) => ['invite', token] as const,
 };

@@ -45,6 +45,7 @@ export type WorkspaceMember = S['WorkspaceMember'];
 export type ApiToken = S['ApiToken'];
 export type CreatedToken = S['CreatedToken'];
 export type OutboxEntry = S['OutboxEntry'];
+export type SlackChannel = S['SlackChannel'];
 export type Plan = S['Plan'];
 
 /** `GET /api/widget-types`: which types wait for a provider Pulseboard does not connect yet. */

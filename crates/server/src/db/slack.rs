@@ -11,6 +11,9 @@ use uuid::Uuid;
 
 use super::outbox::MAX_ATTEMPTS;
 
+/// The vault field a channel's webhook URL is sealed under (with the channel's id).
+pub const WEBHOOK_FIELD: &str = "slack_channels.webhook_url";
+
 /// A channel as the API shows it: never the webhook URL, only its hint.
 #[derive(Debug, Serialize, FromRow, ToSchema)]
 pub struct SlackChannel {
@@ -219,5 +222,39 @@ pub async fn disable_channel(
     .bind(reason)
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// A sealed webhook URL not yet under the active key (for `pulseboard keys rotate`).
+#[derive(Debug, FromRow)]
+pub struct SealedWebhook {
+    pub id: Uuid,
+    pub webhook_ciphertext: String,
+}
+
+/// Webhook URLs sealed under another key than `active_key` (the key id is the
+/// ciphertext's second dot-separated part, see `integrations::vault`).
+pub async fn webhooks_not_under(
+    db: impl PgExecutor<'_>,
+    active_key: &str,
+) -> sqlx::Result<Vec<SealedWebhook>> {
+    sqlx::query_as(
+        "SELECT id, webhook_ciphertext FROM slack_channels WHERE split_part(webhook_ciphertext, '.', 2) <> $1",
+    )
+    .bind(active_key)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn rekey_webhook(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    ciphertext: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE slack_channels SET webhook_ciphertext = $2 WHERE id = $1")
+        .bind(id)
+        .bind(ciphertext)
+        .execute(db)
+        .await?;
     Ok(())
 }

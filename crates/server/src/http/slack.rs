@@ -16,17 +16,16 @@ use super::{
 use crate::{
     db::{
         self,
-        slack::{NewChannel, SlackChannel},
+        slack::{NewChannel, SlackChannel, WEBHOOK_FIELD},
     },
     domain::{DisplayName, OrgRole},
     error::{ApiError, ApiResult, ErrorBody},
-    notify::slack::WEBHOOK_FIELD,
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_channels, create_channel))
-        .routes(routes!(delete_channel))
+        .routes(routes!(list_slack_channels, create_slack_channel))
+        .routes(routes!(delete_slack_channel))
 }
 
 /// Viewers see nothing of the channels (not even their names).
@@ -43,7 +42,7 @@ fn require_member(scope: &OrgScope) -> ApiResult<()> {
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/slack-channels", tag = "slack",
     params(("org_slug" = String, Path)),
     responses((status = 200, body = [SlackChannel]), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn list_channels(mut scope: OrgScope) -> ApiResult<Json<Vec<SlackChannel>>> {
+async fn list_slack_channels(mut scope: OrgScope) -> ApiResult<Json<Vec<SlackChannel>>> {
     require_member(&scope)?;
     let channels = db::slack::list_channels(&mut *scope.tx, scope.org.id).await?;
     scope.commit().await?;
@@ -63,7 +62,7 @@ pub struct SlackChannelRequest {
 #[utoipa::path(post, path = "/api/orgs/{org_slug}/slack-channels", tag = "slack",
     params(("org_slug" = String, Path)), request_body = SlackChannelRequest,
     responses((status = 201, body = SlackChannel), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_channel(
+async fn create_slack_channel(
     State(state): State<AppState>,
     mut scope: OrgScope,
     ApiJson(body): ApiJson<SlackChannelRequest>,
@@ -103,7 +102,7 @@ async fn create_channel(
 #[utoipa::path(delete, path = "/api/orgs/{org_slug}/slack-channels/{slack_channel_id}", tag = "slack",
     params(("org_slug" = String, Path), ("slack_channel_id" = Uuid, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn delete_channel(
+async fn delete_slack_channel(
     mut scope: OrgScope,
     ApiPath(path): ApiPath<(String, Uuid)>,
 ) -> ApiResult<StatusCode> {

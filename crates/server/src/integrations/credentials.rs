@@ -82,11 +82,13 @@ pub async fn read_in(
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct RotationReport {
     pub reencrypted: usize,
-    /// Credentials whose key is missing or which do not decrypt: left as they are.
+    /// Secrets whose key is missing or which do not decrypt, by integration (or
+    /// Slack channel) id: left as they are.
     pub failed: Vec<(Uuid, String)>,
 }
 
-/// Re-encrypts every credential under the vault's active key, one row at a time.
+/// Re-encrypts every credential (and every Slack webhook URL) under the vault's
+/// active key, one row at a time.
 pub async fn rotate(db: &Database, vault: &Vault) -> anyhow::Result<RotationReport> {
     let mut report = RotationReport::default();
     let mut tx = db.worker_tx().await?;
@@ -108,6 +110,19 @@ pub async fn rotate(db: &Database, vault: &Vault) -> anyhow::Result<RotationRepo
             Err(error) => report
                 .failed
                 .push((row.integration_id, format!("{}: {error}", row.field))),
+        }
+    }
+    // Slack channels' webhook URLs are sealed by the same vault.
+    for row in db::slack::webhooks_not_under(&mut *tx, vault.active_key_id()).await? {
+        match vault.decrypt(row.id, db::slack::WEBHOOK_FIELD, &row.webhook_ciphertext) {
+            Ok(url) => {
+                let sealed = vault.encrypt(row.id, db::slack::WEBHOOK_FIELD, &url);
+                db::slack::rekey_webhook(&mut *tx, row.id, &sealed).await?;
+                report.reencrypted += 1;
+            }
+            Err(error) => report
+                .failed
+                .push((row.id, format!("Slack webhook URL: {error}"))),
         }
     }
     tx.commit().await?;

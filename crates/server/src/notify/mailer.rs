@@ -4,7 +4,7 @@
 //! including its `Message-ID`, which is derived from the outbox id so that a
 //! retry is recognisably the same message.
 
-use std::{fmt, path::PathBuf};
+use std::{fmt, path::PathBuf, time::Duration};
 
 use anyhow::{anyhow, bail, Context};
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -13,6 +13,7 @@ use lettre::{
         header::{ContentType, HeaderName, HeaderValue},
         Attachment, Mailbox, Message, MultiPart, SinglePart,
     },
+    transport::smtp::extension::ClientId,
     AsyncSmtpTransport, AsyncTransport, Tokio1Executor,
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -34,10 +35,13 @@ pub struct Mailer {
 enum Transport {
     /// Each message becomes `{dir}/{outbox id}.eml` (a retry overwrites rather
     /// than duplicates); the UI's mailbox lists them.
-    Files {
-        dir: PathBuf,
+    Files { dir: PathBuf },
+    Smtp {
+        smtp: AsyncSmtpTransport<Tokio1Executor>,
+        /// lettre's own timeout covers connecting but not a server that goes
+        /// silent afterwards (no greeting, no reply): each attempt gets this deadline.
+        timeout: Duration,
     },
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
     Resend {
         http: reqwest::Client,
         /// `{base}/emails` is the send endpoint.
@@ -84,10 +88,25 @@ impl Mailer {
                     .map_err(|_| {
                         anyhow!(
                             "PULSEBOARD_SMTP_URL is not a valid SMTP URL \
-                             (smtp://[user:pass@]host[:port][?tls=required] or smtps://…)"
+                             (smtp://[user:pass@]host[:port][?tls=required|opportunistic] or smtps://…)"
                         )
                     })?;
-                Transport::Smtp(builder.timeout(Some(mail.timeout)).build())
+                let mut builder = builder.timeout(Some(mail.timeout));
+                // EHLO names this server by its public host unless the URL's path names
+                // it (lettre's rule); lettre's default is `localhost`.
+                let names_itself = url::Url::parse(url.expose_secret())
+                    .is_ok_and(|u| !u.path().trim_matches('/').is_empty());
+                if let (false, Some(url::Host::Domain(host))) =
+                    (names_itself, config.public_url.host())
+                {
+                    if host != "localhost" {
+                        builder = builder.hello_name(ClientId::Domain(host.to_owned()));
+                    }
+                }
+                Transport::Smtp {
+                    smtp: builder.build(),
+                    timeout: mail.timeout,
+                }
             }
             (None, Some(key)) => Transport::Resend {
                 http: reqwest::Client::builder()
@@ -116,7 +135,7 @@ impl Mailer {
     pub fn transport_name(&self) -> &'static str {
         match self.transport {
             Transport::Files { .. } => "files",
-            Transport::Smtp(_) => "smtp",
+            Transport::Smtp { .. } => "smtp",
             Transport::Resend { .. } => "resend",
         }
     }
@@ -135,12 +154,15 @@ impl Mailer {
                     .await
                     .map_err(|error| SendError::temporary(format!("{error:#}")))
             }
-            Transport::Smtp(smtp) => {
+            Transport::Smtp { smtp, timeout } => {
                 let message = self.build(email)?;
-                smtp.send(message)
-                    .await
-                    .map(|_| ())
-                    .map_err(|error| smtp_failure(&error))
+                match tokio::time::timeout(*timeout, smtp.send(message)).await {
+                    Ok(sent) => sent.map(|_| ()).map_err(|error| smtp_failure(&error)),
+                    Err(_) => Err(SendError::temporary(format!(
+                        "timed out: no answer from the SMTP server within {} s",
+                        timeout.as_secs_f64()
+                    ))),
+                }
             }
             Transport::Resend {
                 http,
@@ -263,12 +285,12 @@ impl Mailer {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let text = response.text().await.unwrap_or_default();
-        classify_http(
-            status,
-            retry_after.as_deref(),
-            &resend_summary(&text),
-            chrono::Utc::now(),
-        )
+        let summary = resend_summary(&text);
+        if status == 409 && summary.starts_with("concurrent_idempotent_requests") {
+            // The first request with this key is still being processed: ask again later.
+            return Err(SendError::temporary(format!("409 {summary}")));
+        }
+        classify_http(status, retry_after.as_deref(), &summary, chrono::Utc::now())
     }
 }
 

@@ -10,12 +10,13 @@ use anyhow::Context;
 
 use super::delivery::{classify_http, http_failure, SendError};
 use crate::{
-    db::{self, slack::OutgoingSlack, Database},
+    db::{
+        self,
+        slack::{OutgoingSlack, WEBHOOK_FIELD},
+        Database,
+    },
     integrations::vault::Vault,
 };
-
-/// The vault field a channel's webhook URL is sealed under (with the channel's id).
-pub const WEBHOOK_FIELD: &str = "slack_channels.webhook_url";
 
 /// Posts Slack messages.
 #[derive(Debug, Clone)]

@@ -823,3 +823,115 @@ async fn members_read_channels_viewers_see_nothing_admins_write() {
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert!(channels(&app, &ann).await.is_empty());
 }
+
+#[tokio::test]
+async fn key_rotation_reseals_webhook_urls() {
+    use pulseboard_server::{
+        db::Database,
+        integrations::{
+            credentials,
+            vault::{generate_key_entry, Vault},
+        },
+        notify::slack::SlackPoster,
+    };
+    let sim = Simulator::start(SimulatorConfig::default()).await.unwrap();
+    let prefix = format!("{}/slack/", sim.base_url());
+    let old_entry = generate_key_entry("old");
+    let old_spec = old_entry.clone();
+    let app = spawn_app_with(move |c| {
+        c.slack.webhook_url_prefixes.push(prefix);
+        c.encryption_keys = Some(SecretString::from(old_spec));
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let channel = add_channel(&app, &ann, &webhook_url(&sim)).await;
+    slack::enqueue(&app.db, ann.org_id, channel, &alert_payload(1))
+        .await
+        .unwrap();
+
+    let new_entry = generate_key_entry("new");
+    let ring = Vault::from_spec(&format!("{new_entry},{old_entry}")).unwrap();
+    let report = credentials::rotate(&Database::from_pool(app.db.clone()), &ring)
+        .await
+        .unwrap();
+    assert_eq!(report.reencrypted, 1);
+    assert!(report.failed.is_empty());
+
+    // Only the new key is left, and the channel still works.
+    let new_only = Vault::from_spec(&new_entry).unwrap();
+    let poster = SlackPoster::new(Duration::from_secs(5)).unwrap();
+    let sent = pulseboard_server::notify::slack::deliver_due(&app.app_state.db, &new_only, &poster)
+        .await
+        .unwrap();
+    assert_eq!(sent, 1);
+    assert_eq!(sim.slack_messages().len(), 1);
+}
+
+#[tokio::test]
+async fn a_silent_smtp_server_times_out_and_the_message_stays_queued() {
+    // Accepts connections and never says a word (not even the greeting).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket);
+        }
+    });
+    let url = format!("smtp://127.0.0.1:{port}");
+    let app = spawn_app_with(move |c| {
+        c.mail.smtp_url = Some(SecretString::from(url));
+        c.mail.timeout = Duration::from_millis(300);
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let id = queue_plain_mail(&app, &ann).await;
+
+    let started = std::time::Instant::now();
+    assert_eq!(app.deliver_mail().await, 0);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the timeout applies"
+    );
+
+    let entry = mailbox_entry(&app, &ann, id).await;
+    assert_eq!(entry["state"], "queued", "{entry}");
+    assert!(
+        entry["last_error"]
+            .as_str()
+            .unwrap()
+            .starts_with("timed out"),
+        "{entry}"
+    );
+    held.abort();
+}
+
+#[tokio::test]
+async fn a_slack_post_that_times_out_is_retried_and_posted_once() {
+    let sim = Simulator::start(SimulatorConfig::default()).await.unwrap();
+    let prefix = format!("{}/slack/", sim.base_url());
+    let app = spawn_app_with(move |c| {
+        c.slack.webhook_url_prefixes.push(prefix);
+        c.slack.timeout = Duration::from_millis(300);
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let channel = add_channel(&app, &ann, &webhook_url(&sim)).await;
+    let id = slack::enqueue(&app.db, ann.org_id, channel, &alert_payload(1))
+        .await
+        .unwrap();
+    sim.hang(SLACK_WEBHOOK, 1, Duration::from_secs(3));
+
+    assert_eq!(app.deliver_slack().await, 0);
+    let (sent, failed, error) = slack_state(&app, id).await;
+    assert!(sent.is_none() && failed.is_none());
+    assert!(error.unwrap().starts_with("timed out"));
+
+    app.make_outbox_due().await;
+    assert_eq!(app.deliver_slack().await, 1);
+    assert_eq!(
+        sim.slack_messages().len(),
+        1,
+        "the abandoned post was not delivered too"
+    );
+}

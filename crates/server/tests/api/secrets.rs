@@ -7,14 +7,21 @@ use std::{
     time::Duration,
 };
 
-use pulseboard_server::integrations::{access_token as tokens, credentials};
-use pulseboard_simulator::{defaults, SimulatorConfig};
+use pulseboard_server::{
+    db::{
+        outbox::{self, NewEmail},
+        slack,
+    },
+    integrations::{access_token as tokens, credentials},
+};
+use pulseboard_simulator::{defaults, endpoints, Simulator, SimulatorConfig};
+use secrecy::SecretString;
 use serde_json::json;
 use tracing_subscriber::fmt::MakeWriter;
 use uuid::Uuid;
 
 use crate::{
-    helpers::{spawn_app_with_simulator, PASSWORD},
+    helpers::{spawn_app_with, spawn_app_with_simulator, PASSWORD},
     oauth::{start_flow, visit},
 };
 
@@ -153,5 +160,131 @@ async fn no_token_or_secret_appears_in_any_log_line() {
                 &line[..line.len().min(600)]
             );
         }
+    }
+}
+
+#[tokio::test]
+async fn mail_and_slack_credentials_appear_in_no_log_line_or_response() {
+    let logs = Captured::default();
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter("trace,cookie_store=off")
+        .with_writer(logs.clone())
+        .try_init()
+        .expect("this test installs the process's only subscriber");
+    let sim = Simulator::start(SimulatorConfig::default()).await.unwrap();
+
+    // SMTP with a password, to a port where nothing listens: the failure is logged
+    // and shown in the mailbox.
+    let smtp_password = "smtp-pa55word-never-logged";
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let slack_prefix = format!("{}/slack/", sim.base_url());
+    let smtp_url = format!("smtp://pulseboard:{smtp_password}@127.0.0.1:{port}");
+    let app = spawn_app_with(move |c| {
+        c.mail.smtp_url = Some(SecretString::from(smtp_url));
+        c.slack.webhook_url_prefixes.push(slack_prefix);
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    outbox::enqueue(
+        &app.db,
+        NewEmail::text(
+            ann.org_id,
+            "alert",
+            "ann@example.com",
+            "Alert",
+            "MRR is down",
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(app.deliver_mail().await, 0);
+
+    // A Slack channel that fails, then is archived.
+    let webhook = format!("{}{}", sim.base_url(), defaults::SLACK_WEBHOOK_PATH);
+    let webhook_secret = webhook.rsplit('/').next().unwrap().to_owned();
+    let created = ann
+        .client
+        .post(app.url("/api/orgs/acme/slack-channels"))
+        .json(&json!({ "name": "#growth", "webhook_url": webhook }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    let channel: Uuid = created.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    slack::enqueue(&app.db, ann.org_id, channel, &json!({ "text": "hi" }))
+        .await
+        .unwrap();
+    sim.fail(endpoints::SLACK_WEBHOOK, 1);
+    sim.reject(endpoints::SLACK_WEBHOOK, 410, "channel_is_archived", 1);
+    app.deliver_slack().await;
+    app.make_outbox_due().await;
+    app.deliver_slack().await;
+
+    // Resend, rate limited once, then accepted.
+    let resend_base = format!("{}/resend", sim.base_url());
+    let resend = spawn_app_with(move |c| {
+        c.mail.resend_api_key = Some(SecretString::from(defaults::RESEND_API_KEY));
+        c.mail.resend_url = resend_base.parse().unwrap();
+    })
+    .await;
+    let bo = resend.signup("bo@example.com", "Bo").await;
+    outbox::enqueue(
+        &resend.db,
+        NewEmail::text(bo.org_id, "alert", "bo@example.com", "Alert", "Down"),
+    )
+    .await
+    .unwrap();
+    sim.rate_limit(endpoints::RESEND_EMAILS, 1, Duration::from_secs(1));
+    resend.deliver_mail().await;
+    resend.make_outbox_due().await;
+    assert_eq!(resend.deliver_mail().await, 1);
+
+    let mut responses = String::new();
+    for path in [
+        "/api/orgs/acme/mailbox",
+        "/api/orgs/acme/slack-channels",
+        "/api/orgs/acme/audit-log",
+    ] {
+        let text = ann
+            .client
+            .get(app.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        responses.push_str(&text);
+    }
+    assert!(responses.contains("channel_is_archived"), "{responses}");
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("mail delivery failed") && text.contains("disabling the channel"),
+        "the capture works and saw the failures"
+    );
+    for (what, secret) in [
+        ("SMTP password", smtp_password),
+        ("Resend API key", defaults::RESEND_API_KEY),
+        ("Slack webhook secret", webhook_secret.as_str()),
+    ] {
+        if let Some(line) = text.lines().find(|l| l.contains(secret)) {
+            panic!(
+                "the {what} appears in the logs: {}",
+                &line[..line.len().min(600)]
+            );
+        }
+        assert!(
+            !responses.contains(secret),
+            "the {what} appears in an API response"
+        );
     }
 }

@@ -7,9 +7,10 @@ import { useSession } from '../shell/session';
 import { EmptyCard, ListSkeleton, PageHeader } from './parts';
 import { formatDateTime, mailState, type MailState } from './settings';
 
-const STATE: Record<MailState, { tone: 'green' | 'red' | 'gray'; label: string }> = {
+const STATE: Record<MailState, { tone: 'green' | 'red' | 'amber' | 'gray'; label: string }> = {
   sent: { tone: 'green', label: 'Sent' },
   failed: { tone: 'red', label: 'Failed' },
+  retrying: { tone: 'amber', label: 'Retrying' },
   queued: { tone: 'gray', label: 'Queued' },
 };
 
@@ -18,11 +19,14 @@ const KIND: Record<string, string> = {
   alert: 'Alert',
   digest: 'Weekly digest',
   reauth: 'Reconnect needed',
+  integration_reauth: 'Reconnect needed',
 };
 
 /**
- * Mail the server queued for this organization. With no SMTP or Resend configured, each
- * message is an `.eml` file under `{data dir}/mail/`, named by its id.
+ * Mail the server queued for this organization and what became of it. A failed message
+ * shows the mail server's reply (`550 5.1.1 mailbox unavailable`); a retrying one its
+ * last reply and when it is tried next. With no SMTP or Resend configured, each message
+ * is an `.eml` file under `{data dir}/mail/`, named by its id.
  */
 export default function MailboxPage() {
   const { slug, canManage } = useSession();
@@ -31,7 +35,7 @@ export default function MailboxPage() {
     queryFn: ({ signal }) => api.mailbox(slug, signal),
     staleTime: 0,
     enabled: canManage,
-    refetchInterval: (q) => (q.state.data?.some((m) => mailState(m) === 'queued') ? 3000 : false),
+    refetchInterval: (q) => (q.state.data?.some((m) => m.state === 'queued') ? 3000 : false),
   });
   return (
     <div className="space-y-6">
@@ -59,7 +63,7 @@ export default function MailboxPage() {
             {mail.data.map((m) => {
               const state = mailState(m);
               return (
-                <li key={m.id} className="px-4 py-3" data-mail-id={m.id} data-kind={m.kind} data-to={m.to_addr}>
+                <li key={m.id} className="px-4 py-3" data-mail-id={m.id} data-kind={m.kind} data-to={m.to_addr} data-state={state}>
                   <div className="flex flex-wrap items-start gap-x-4 gap-y-1">
                     <div className="min-w-0 flex-1 basis-64">
                       <p className="truncate text-sm font-medium text-gray-900">{m.subject}</p>
@@ -75,9 +79,20 @@ export default function MailboxPage() {
                       Queued {relativeTime(m.created_at)}
                     </time>
                     {m.sent_at && <> · sent {formatDateTime(m.sent_at)}</>}
+                    {m.failed_at && <> · gave up {formatDateTime(m.failed_at)}</>}
+                    {state === 'retrying' && <> · next attempt {formatDateTime(m.next_attempt_at)}</>}
                     {m.attempts > 1 && <> · {m.attempts} attempts</>} · file <code className="break-all text-gray-700">mail/{m.id}.eml</code>
                   </p>
-                  {m.last_error && state !== 'sent' && <p className="mt-1 text-xs break-words text-red-700">Last error: {m.last_error}</p>}
+                  {m.last_error && state === 'failed' && (
+                    <p className="mt-1 text-xs break-words text-red-700" data-testid="mail-reply">
+                      Not delivered. The server replied: <code>{m.last_error}</code>
+                    </p>
+                  )}
+                  {m.last_error && state === 'retrying' && (
+                    <p className="mt-1 text-xs break-words text-amber-700" data-testid="mail-reply">
+                      Last attempt failed, will retry: <code>{m.last_error}</code>
+                    </p>
+                  )}
                 </li>
               );
             })}

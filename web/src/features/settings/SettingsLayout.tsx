@@ -10,6 +10,7 @@ const LINKS: { to: string; label: string; adminOnly?: boolean }[] = [
   { to: '/settings/workspaces', label: 'Workspaces & stores' },
   { to: '/settings/tokens', label: 'API tokens' },
   { to: '/settings/plan', label: 'Plan & usage' },
+  { to: '/settings/slack', label: 'Slack' },
   { to: '/settings/mailbox', label: 'Mailbox', adminOnly: true },
 ];
 

@@ -69,9 +69,10 @@ describe('states', () => {
   });
 
   it('mail is sent, failed or queued', () => {
-    expect(mailState({ sent_at: '2026-11-22T00:00:00Z', last_error: null })).toBe('sent');
-    expect(mailState({ sent_at: null, last_error: 'smtp refused' })).toBe('failed');
-    expect(mailState({ sent_at: null, last_error: null })).toBe('queued');
+    expect(mailState({ state: 'sent', last_error: null })).toBe('sent');
+    expect(mailState({ state: 'failed', last_error: '550 5.1.1 mailbox unavailable' })).toBe('failed');
+    expect(mailState({ state: 'queued', last_error: '451 4.3.0 try again later' })).toBe('retrying');
+    expect(mailState({ state: 'queued', last_error: null })).toBe('queued');
   });
 });
 

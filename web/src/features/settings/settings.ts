@@ -85,13 +85,15 @@ export function tokenState(token: Pick<ApiToken, 'revoked_at' | 'expires_at'>, n
   return 'active';
 }
 
-export type MailState = 'sent' | 'failed' | 'queued';
+export type MailState = 'sent' | 'failed' | 'retrying' | 'queued';
 
-/** Sent; failed (the last attempt left an error and nothing went out yet); or waiting in the outbox. */
-export function mailState(entry: Pick<OutboxEntry, 'sent_at' | 'last_error'>): MailState {
-  if (entry.sent_at) return 'sent';
-  if (entry.last_error) return 'failed';
-  return 'queued';
+/**
+ * The server's delivery state, with a queued message whose last attempt failed
+ * (a temporary refusal, the server unreachable) told apart as `retrying`.
+ */
+export function mailState(entry: Pick<OutboxEntry, 'state' | 'last_error'>): MailState {
+  if (entry.state === 'queued' && entry.last_error) return 'retrying';
+  return entry.state;
 }
 
 export type MeterState = 'unlimited' | 'ok' | 'near' | 'full';
