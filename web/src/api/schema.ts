@@ -55,6 +55,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cron/check-alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Evaluate every alert rule of every organization now (the scheduler does this
+         *     hourly). Safe to call any number of times: each crossing fires once.
+         */
+        post: operations["cron_check_alerts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/cron/enqueue-syncs": {
         parameters: {
             query?: never;
@@ -89,6 +109,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/cron/weekly-digest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send this ISO week's digest to every member who has not had it (the scheduler
+         *     does this Mondays at 09:00 UTC). Reruns send nothing twice.
+         */
+        post: operations["cron_weekly_digest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/invites/accept": {
         parameters: {
             query?: never;
@@ -117,6 +157,42 @@ export interface paths {
         put?: never;
         /** What an invitation link is for, so the accept page can show it before sign-up or login. */
         post: operations["lookup_invite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mail/snooze/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The confirmation page of a snooze link; changes nothing. */
+        get: operations["snooze_page"];
+        put?: never;
+        /** Snoozes the rule for 24 hours. */
+        post: operations["snooze"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/mail/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The confirmation page of an unsubscribe link; changes nothing. */
+        get: operations["unsubscribe_page"];
+        put?: never;
+        /** Unsubscribes (RFC 8058 one-click: mail providers POST `List-Unsubscribe=One-Click`). */
+        post: operations["unsubscribe"];
         delete?: never;
         options?: never;
         head?: never;
@@ -230,6 +306,114 @@ export interface paths {
         head?: never;
         /** Rename the organization (owners and admins). */
         patch: operations["update_org"];
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/alert-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every rule's firings, newest first. */
+        get: operations["recent_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every alert rule of the organization with its last evaluation. */
+        get: operations["list_alerts"];
+        put?: never;
+        post: operations["create_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/alerts/{alert_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_alert"];
+        /**
+         * Replaces a rule's settings. Its state starts over, so the edited rule may fire
+         *     for the current period even if the old one already did.
+         */
+        put: operations["replace_alert"];
+        post?: never;
+        delete: operations["delete_alert"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/alerts/{alert_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rule's firings, newest first. */
+        get: operations["alert_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/alerts/{alert_id}/snooze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Keeps evaluating the rule but sends nothing until the snooze ends. */
+        post: operations["snooze_alert"];
+        delete: operations["unsnooze_alert"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/alerts/{alert_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends the caller a sample of this rule's message with today's numbers, whether or
+         *     not it would fire; nothing is recorded in its history.
+         */
+        post: operations["test_alert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/orgs/{org_slug}/audit-log": {
@@ -430,6 +614,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_slug}/digest/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This week's digest as the caller would receive it (owners and admins). */
+        get: operations["digest_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_slug}/integrations": {
         parameters: {
             query?: never;
@@ -549,6 +750,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_slug}/integrations/{integration_id}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The integration's webhook endpoint (if any) and how to set it up. */
+        get: operations["get_webhook"];
+        put?: never;
+        /** Creates the endpoint, or replaces its secret (the URL stays the same). */
+        post: operations["create_webhook"];
+        delete: operations["delete_webhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_slug}/integrations/{provider}/api-key": {
         parameters: {
             query?: never;
@@ -619,6 +838,27 @@ export interface paths {
         post?: never;
         /** Revoke a pending invite. */
         delete: operations["revoke_invite"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Server-sent events: `event: revenue`, `id:` the organization's sequence number,
+         *     `data:` a revenue event as JSON; batched about every 500 ms, with keep-alive
+         *     comments. Resume with `Last-Event-ID` to get exactly what was missed.
+         */
+        get: operations["live"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -713,6 +953,40 @@ export interface paths {
          *     and freshness. Anything unknown or out of range is a 422 naming the field.
          */
         post: operations["run_query"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's mail choices in this organization. */
+        get: operations["get_preferences"];
+        put: operations["put_preferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/pulse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Today's revenue events so far, and where the live stream continues from. */
+        get: operations["pulse"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -935,6 +1209,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/webhooks/{provider}/{endpoint_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A provider's delivery. Answers 200 once the delivery is durably stored (or was
+         *     already); 400 with nothing stored when its signature does not verify.
+         */
+        post: operations["receive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/widget-types": {
         parameters: {
             query?: never;
@@ -969,6 +1263,118 @@ export interface components {
         };
         /** @enum {string} */
         AggregationName: "sum" | "avg" | "min" | "max" | "count" | "latest";
+        Alert: {
+            /**
+             * Format: int32
+             * @description pct_change_*: compare with the same period this many days earlier.
+             */
+            compare_days: number;
+            /** Format: int32 */
+            cooldown_minutes: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            dashboard_id?: string | null;
+            enabled: boolean;
+            filters: components["schemas"]["Filter"][];
+            /** Format: uuid */
+            id: string;
+            kind: components["schemas"]["AlertKind"];
+            /** Format: int64 */
+            last_baseline?: number | null;
+            /** Format: date-time */
+            last_evaluated_at?: string | null;
+            /** @description The last 30 days at the last evaluation, oldest first. */
+            last_series: (number | null)[];
+            /** Format: date-time */
+            last_triggered_at?: string | null;
+            /** Format: int64 */
+            last_value?: number | null;
+            /** @description The method in words (anomaly rules), for the UI's tooltip. */
+            method?: string | null;
+            /** @description A catalog metric, as in a widget query. */
+            metric: string;
+            name: string;
+            period: components["schemas"]["AlertPeriod"];
+            recipient_emails: string[];
+            recipient_user_ids: string[];
+            scope: components["schemas"]["Scope"];
+            /** Format: uuid */
+            slack_channel_id?: string | null;
+            /** Format: date-time */
+            snoozed_until?: string | null;
+            status: components["schemas"]["AlertStatus"];
+            status_reason?: string | null;
+            /**
+             * Format: double
+             * @description above/below: in the metric's unit (minor units, count, basis points);
+             *     pct_change_* and pace: percent; anomaly: the sensitivity k.
+             */
+            threshold: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AlertEvent: {
+            /** Format: uuid */
+            alert_id: string;
+            /** Format: int64 */
+            baseline?: number | null;
+            /** Format: date-time */
+            fired_at: string;
+            /** Format: uuid */
+            id: string;
+            message: string;
+            /**
+             * Format: int32
+             * @description How many people and channels it was sent to.
+             */
+            recipients: number;
+            /** Format: int64 */
+            value?: number | null;
+            /** @description The evaluated window (its last day). */
+            window_key: string;
+        };
+        /** @enum {string} */
+        AlertKind: "above" | "below" | "pct_change_above" | "pct_change_below" | "anomaly" | "pace";
+        /** @enum {string} */
+        AlertPeriod: "today" | "yesterday" | "last_7_days" | "last_30_days";
+        AlertRequest: {
+            /**
+             * Format: int32
+             * @description Defaults to 7.
+             */
+            compare_days?: number | null;
+            /**
+             * Format: int32
+             * @description Minimum time between two firings; defaults to 24 hours.
+             */
+            cooldown_minutes?: number | null;
+            /**
+             * Format: uuid
+             * @description The dashboard it was created from, linked from its messages.
+             */
+            dashboard_id?: string | null;
+            enabled?: boolean | null;
+            filters?: components["schemas"]["Filter"][];
+            kind: components["schemas"]["AlertKind"];
+            metric: string;
+            name: string;
+            period?: null | components["schemas"]["AlertPeriod"];
+            /** @description Outside addresses to mail (up to 20). */
+            recipient_emails?: string[];
+            /** @description Members to mail. With no recipient and no Slack channel, the rule mails its creator. */
+            recipient_user_ids?: string[];
+            scope: components["schemas"]["Scope"];
+            /** Format: uuid */
+            slack_channel_id?: string | null;
+            /** Format: double */
+            threshold: number;
+        };
+        /**
+         * @description How a rule stands, for its badge on the Alerts page.
+         * @enum {string}
+         */
+        AlertStatus: "pending" | "ok" | "triggered" | "snoozed" | "waiting" | "disabled";
         ApiKeyConnectRequest: {
             /** @description The provider's key fields, by the names `GET /api/providers` lists (Stripe: `api_key`). */
             fields: {
@@ -1091,6 +1497,10 @@ export interface components {
             expires_in_days?: number | null;
             name: string;
         };
+        CreateWebhook: {
+            /** @description The provider's signing secret, for providers that make it (Stripe's `whsec_…`). */
+            secret?: string | null;
+        };
         CreateWidget: {
             display_config: Record<string, never>;
             /** @description For metric widgets a metrics query; for funnels `{"steps": [query, …]}`. */
@@ -1111,6 +1521,10 @@ export interface components {
             api_token: components["schemas"]["ApiToken"];
             /** @description The secret, shown this once. Send it as `Authorization: Bearer <token>`. */
             token: string;
+        };
+        CreatedWebhook: components["schemas"]["WebhookInfo"] & {
+            /** @description Shown once, for providers where Pulseboard makes the secret: paste it there. */
+            secret?: string | null;
         };
         CronResult: {
             /**
@@ -1167,6 +1581,86 @@ export interface components {
          * @enum {string}
          */
         DeliveryState: "queued" | "sent" | "failed";
+        /** @description A member's digest: what the mail says, as data (the preview and the tests read it). */
+        Digest: {
+            /** @description Every dashboard metric, for members who asked for the whole dashboard. */
+            everything: components["schemas"]["DigestMetric"][];
+            freshness: string[];
+            html: string;
+            iso_week: string;
+            losses: components["schemas"]["DigestMetric"][];
+            subject: string;
+            text: string;
+            watch: string[];
+            week_label: string;
+            wins: components["schemas"]["DigestMetric"][];
+        };
+        /** @description One metric's week, as the digest shows it. */
+        DigestMetric: {
+            /** Format: double */
+            change_pct?: number | null;
+            currency?: string | null;
+            /**
+             * Format: int64
+             * @description The last 7 complete days, in the store's zone.
+             */
+            current?: number | null;
+            /** @description A rise, or a fall of a metric whose rise is bad news. */
+            good: boolean;
+            metric: string;
+            name: string;
+            /**
+             * Format: int64
+             * @description The 7 days before them.
+             */
+            previous?: number | null;
+            series: (number | null)[];
+            /** @description The stores it covers, by name. */
+            store: string;
+            unit: string;
+        };
+        DigestReport: {
+            /**
+             * Format: int64
+             * @description Members who already had this week's digest.
+             */
+            already_sent: number;
+            /** Format: int64 */
+            failed: number;
+            /**
+             * Format: int64
+             * @description Members who can see no dashboard metric (nothing to report).
+             */
+            nothing_to_report: number;
+            /**
+             * Format: int64
+             * @description Members who turned the digest off.
+             */
+            opted_out: number;
+            /** Format: int64 */
+            organizations: number;
+            /** Format: int64 */
+            sent: number;
+        };
+        /** @description An endpoint as its integration page shows it (never its secret). */
+        Endpoint: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            deliveries: number;
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            integration_id: string;
+            /**
+             * Format: date-time
+             * @description When the last verified delivery arrived; `null`: nothing yet.
+             */
+            last_received_at?: string | null;
+            provider: string;
+            /** @description The secret's first characters, to recognise it. */
+            secret_hint: string;
+        };
         /** @description The JSON body of every error response. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -1375,6 +1869,25 @@ export interface components {
             subject: string;
             to_addr: string;
         };
+        /** @description What a pass did. */
+        PassReport: {
+            /**
+             * Format: int64
+             * @description Organizations whose batch failed (logged); their rules are retried next pass.
+             */
+            failed_orgs: number;
+            /** Format: int64 */
+            fired: number;
+            /**
+             * Format: int64
+             * @description Rules whose metric or scope no longer resolves (a deleted store).
+             */
+            invalid: number;
+            /** Format: int64 */
+            rules: number;
+            /** Format: int64 */
+            waiting: number;
+        };
         Period: {
             range: components["schemas"]["Window"];
             series: components["schemas"]["Point"][];
@@ -1400,11 +1913,37 @@ export interface components {
              */
             value?: number | null;
         };
+        Preferences: {
+            /** @description Alert emails addressed to me. */
+            alert_mail: boolean;
+            /** @description The weekly digest on Mondays. */
+            digest: boolean;
+            /** @description The digest lists every dashboard metric, not only the week's movers. */
+            digest_everything: boolean;
+        };
+        PreferencesRequest: {
+            alert_mail: boolean;
+            digest: boolean;
+            digest_everything: boolean;
+        };
         /**
          * @description The time ranges a query may ask for.
          * @enum {string}
          */
-        Preset: "last_7_days" | "last_30_days" | "last_90_days" | "last_365_days" | "this_month" | "last_month" | "month_to_date" | "year_to_date" | "today";
+        Preset: "last_7_days" | "last_30_days" | "last_90_days" | "last_365_days" | "this_month" | "last_month" | "month_to_date" | "year_to_date" | "today" | "yesterday";
+        Pulse: {
+            /** @description Today's events, oldest first. */
+            events: components["schemas"]["RevenueEvent"][];
+            /**
+             * Format: int64
+             * @description The newest event's sequence number: open the stream after it.
+             */
+            last_seq: number;
+            /** @description The zone "today" is taken in (the organization's first store's). */
+            timezone: string;
+            /** Format: date-time */
+            today_starts_at: string;
+        };
         QueryConfig: {
             aggregation?: null | components["schemas"]["AggregationName"];
             compare_to?: components["schemas"]["CompareTo"];
@@ -1453,6 +1992,35 @@ export interface components {
         /** @description A preset name (`"last_30_days"`) or `{"custom": {"from": "2026-01-01", "to": "2026-01-31"}}`. */
         RangeSpec: components["schemas"]["Preset"] | {
             custom: components["schemas"]["CustomRange"];
+        };
+        Received: {
+            /**
+             * @description False when this endpoint already had the event (a retry or a replay): it is
+             *     acknowledged and counted once.
+             */
+            stored: boolean;
+        };
+        /** @description A revenue event as the live stream and the Pulse page show it. */
+        RevenueEvent: {
+            /**
+             * Format: int64
+             * @description Minor units; refunds are negative.
+             */
+            amount_minor: number;
+            campaign?: string | null;
+            currency: string;
+            /** @description `sale`, `subscription`, `renewal`, `upsell` or `refund`. */
+            kind: string;
+            /** Format: date-time */
+            occurred_at: string;
+            provider: string;
+            /**
+             * Format: int64
+             * @description The organization's sequence number: the stream's event id.
+             */
+            seq: number;
+            /** Format: uuid */
+            store_id: string;
         };
         Scope: {
             /** Format: uuid */
@@ -1526,6 +2094,13 @@ export interface components {
             /** @description The channel's incoming-webhook URL (`https://hooks.slack.com/services/…`). */
             webhook_url: string;
         };
+        SnoozeRequest: {
+            /**
+             * Format: int32
+             * @description How long, in hours (1 to 720); defaults to 24.
+             */
+            hours?: number | null;
+        };
         Store: {
             /** Format: date-time */
             created_at: string;
@@ -1554,6 +2129,15 @@ export interface components {
             name: string;
             /** @description Providers whose metrics it shows. */
             providers: string[];
+        };
+        TestSent: {
+            /** @description Where the sample went (the caller), plus the rule's Slack channel if it has one. */
+            sent_to: string;
+            /** @description What the rule would conclude right now. */
+            status: string;
+            status_reason?: string | null;
+            /** Format: int64 */
+            value?: number | null;
         };
         UpdateDashboard: {
             description?: string | null;
@@ -1604,6 +2188,22 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+        };
+        WebhookInfo: {
+            endpoint?: null | components["schemas"]["Endpoint"];
+            /** @description Events to subscribe to. */
+            events: string[];
+            /** @description The prefix a pasted secret starts with (`whsec_`). */
+            secret_prefix?: string | null;
+            /**
+             * @description `generated` (Pulseboard makes the secret; paste it at the provider) or
+             *     `pasted` (the provider makes it; paste it here).
+             */
+            secret_source: string;
+            /** @description What to do on the provider's side, in order. */
+            steps: string[];
+            /** @description The URL to give the provider. */
+            url?: string | null;
         };
         Widget: {
             /** Format: date-time */
@@ -1823,6 +2423,41 @@ export interface operations {
             };
         };
     };
+    cron_check_alerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PassReport"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     cron_enqueue: {
         parameters: {
             query?: never;
@@ -1873,6 +2508,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CronResult"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cron_weekly_digest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DigestReport"];
                 };
             };
             401: {
@@ -1970,6 +2640,134 @@ export interface operations {
                 };
             };
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    snooze_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page with a confirmation button */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    snooze: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe_page: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page with a confirmation button */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2222,6 +3020,435 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recent_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                /** @description At most this many (1 to 200); defaults to 50. */
+                limit: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertEvent"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_alerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    replace_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    alert_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertEvent"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    snooze_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SnoozeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsnooze_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_alert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                alert_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestSent"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2904,6 +4131,43 @@ export interface operations {
             };
         };
     };
+    digest_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Digest"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_integrations: {
         parameters: {
             query?: never;
@@ -3269,6 +4533,146 @@ export interface operations {
             };
         };
     };
+    get_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookInfo"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhook"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_webhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     connect_with_api_key: {
         parameters: {
             query?: never;
@@ -3490,6 +4894,49 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                /**
+                 * @description Start after this sequence number (the pulse's `last_seq`); a reconnecting
+                 *     browser's `Last-Event-ID` header takes precedence. Default: only new events.
+                 */
+                after: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3722,6 +5169,113 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_preferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreferencesRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preferences"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pulse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Pulse"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4464,6 +6018,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SharedDashboard"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    receive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+                endpoint_id: string;
+            };
+            cookie?: never;
+        };
+        /** @description The provider's raw event body, signed */
+        requestBody: {
+            content: {
+                "application/json": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Received"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             404: {
