@@ -99,9 +99,12 @@ pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Res
         let now = chrono::Utc::now();
         crate::alerts::evaluate::check_all(&state, now).await?;
         crate::digest::send_weekly(&state, now).await?;
-        anyhow::Ok((acme.dashboard, launchpad.dashboard))
+        let webhook = stripe_webhook(&base, &launchpad)
+            .await
+            .context("Launchpad's Stripe webhook")?;
+        anyhow::Ok((acme.dashboard, launchpad.dashboard, webhook))
     };
-    let (acme, launchpad) = tokio::select! {
+    let (acme, launchpad, webhook) = tokio::select! {
         seeded = seeded => seeded?,
         _ = shutdown.cancelled() => { stop.cancel(); let _ = server.await; return Ok(()); }
     };
@@ -113,12 +116,25 @@ pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Res
         ACME.email, LAUNCHPAD.email
     );
 
-    // The simulated businesses keep trading in real time.
+    // The simulated businesses keep trading in real time; Stripe's new events reach
+    // Launchpad as signed webhooks through the real endpoint, so its Pulse page moves.
     let mut tick = tokio::time::interval(Duration::from_secs(60));
+    let mut forwarded_until = chrono::Utc::now().timestamp();
+    let poster = browser()?;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = tick.tick() => { sim.advance_to(chrono::Utc::now().timestamp()); }
+            _ = tick.tick() => {
+                let now = sim.advance_to(chrono::Utc::now().timestamp());
+                let ledger = sim.stripe_ledger();
+                for event in ledger.events.iter().filter(|e| e.created > forwarded_until && e.created <= now) {
+                    let body = ledger.event_json(event).to_string();
+                    if let Err(error) = post_stripe_webhook(&poster, &webhook, &body).await {
+                        tracing::warn!(%error, "demo: a Stripe webhook was not accepted");
+                    }
+                }
+                forwarded_until = forwarded_until.max(now);
+            }
         }
     }
     stop.cancel();
@@ -447,6 +463,66 @@ async fn seed_alerts(
             "create an alert",
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// The demo's Stripe signing secret: it signs what the demo sends, as Stripe would.
+const DEMO_STRIPE_WEBHOOK_SECRET: &str = "whsec_demo_launchpad_signing_secret";
+
+/// Sets up Launchpad's Stripe webhook as its owner would (pasting Stripe's secret);
+/// returns the endpoint URL.
+async fn stripe_webhook(base: &str, seeded: &Seeded) -> anyhow::Result<String> {
+    let Seeded { client, org, .. } = seeded;
+    let integrations = expect_json(
+        client
+            .get(format!("{base}/api/orgs/{org}/integrations"))
+            .send()
+            .await?,
+        "integrations",
+    )
+    .await?;
+    let id = integrations
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|i| i["provider"] == "stripe")
+        .and_then(|i| i["id"].as_str())
+        .context("Launchpad's Stripe integration")?
+        .to_owned();
+    let created = expect_json(
+        client
+            .post(format!("{base}/api/orgs/{org}/integrations/{id}/webhook"))
+            .json(&json!({ "secret": DEMO_STRIPE_WEBHOOK_SECRET }))
+            .send()
+            .await?,
+        "webhook endpoint",
+    )
+    .await?;
+    Ok(created["url"].as_str().context("endpoint url")?.to_owned())
+}
+
+/// POSTs one event, signed the way Stripe signs (`t=…,v1=HMAC-SHA256(secret, "t.body")`).
+async fn post_stripe_webhook(client: &Client, url: &str, body: &str) -> anyhow::Result<()> {
+    use hmac::Mac;
+    let t = chrono::Utc::now().timestamp();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(DEMO_STRIPE_WEBHOOK_SECRET.as_bytes())
+        .expect("any key length");
+    mac.update(format!("{t}.{body}").as_bytes());
+    let signature = format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()));
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature)
+        .body(body.to_owned())
+        .send()
+        .await?;
+    if !response.status().is_success() {
+        bail!(
+            "{}: {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
     }
     Ok(())
 }
