@@ -13,8 +13,6 @@ CREATE TABLE webhook_endpoints (
     -- Shown instead of the secret: its first characters.
     secret_hint      text NOT NULL,
     created_at       timestamptz NOT NULL DEFAULT now(),
-    last_received_at timestamptz,
-    deliveries       bigint NOT NULL DEFAULT 0,
     UNIQUE (org_id, id),
     FOREIGN KEY (org_id, integration_id) REFERENCES integrations (org_id, id) ON DELETE CASCADE
 );
@@ -38,6 +36,7 @@ CREATE TABLE webhook_inbox (
     FOREIGN KEY (org_id, endpoint_id) REFERENCES webhook_endpoints (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX webhook_inbox_pending_idx ON webhook_inbox (id) WHERE processed_at IS NULL;
+CREATE INDEX webhook_inbox_endpoint_idx ON webhook_inbox (endpoint_id, received_at);
 
 -- Money that moved, one row per source object and kind (a replayed webhook or the
 -- later sync of the same object never adds a second), numbered per organization:

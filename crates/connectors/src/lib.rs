@@ -28,8 +28,8 @@ pub use catalog::{
 pub use config::{HttpConfig, ProvidersConfig};
 pub use provider::{
     oauth_callback_error, AccountChoice, AccountInfo, AccountRef, AuthorizeRequest, CallbackParams,
-    CodeExchange, Connected, Provider, RevenueKind, RevenueMove, TokenSet, WebhookDelivery,
-    WebhookSecret, WebhookSetup,
+    CodeExchange, Connected, Provider, Redaction, RevenueKind, RevenueMove, TokenSet,
+    WebhookDelivery, WebhookSecret, WebhookSetup,
 };
 pub use registry::{setting_vars, ProviderDef, Registry};
 pub use settings::{Scoped, SettingSpec, Settings};

@@ -328,6 +328,12 @@ pub trait Provider: Pull + Derive + Send + Sync {
     fn webhook_setup(&self) -> Option<WebhookSetup> {
         None
     }
+
+    /// For providers that sign webhooks with the app's own secret
+    /// ([`WebhookSecret::AppSecret`]): that secret, when this server has it.
+    fn webhook_app_secret(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A verified webhook delivery, parsed.
@@ -348,6 +354,23 @@ pub struct WebhookDelivery {
     /// The connection was revoked on the provider's side (Stripe
     /// `account.application.deauthorized`, Shopify `app/uninstalled`).
     pub revoked: bool,
+    /// A privacy request (Shopify's mandatory compliance topics).
+    pub redaction: Option<Redaction>,
+}
+
+/// What a privacy webhook asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redaction {
+    /// Erase one customer's records and personal fields (by id and/or email).
+    Customer {
+        id: Option<String>,
+        email: Option<String>,
+    },
+    /// The store's owner asked what is held about a customer: recorded for the
+    /// organization's owners to answer.
+    DataRequest { email: Option<String> },
+    /// Erase everything held for the shop (sent after an uninstall).
+    Shop,
 }
 
 /// One money movement a webhook announces (seed 002's `revenue_events`).

@@ -119,7 +119,9 @@ pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Res
     // The simulated businesses keep trading in real time; Stripe's new events reach
     // Launchpad as signed webhooks through the real endpoint, so its Pulse page moves.
     let mut tick = tokio::time::interval(Duration::from_secs(60));
-    let mut forwarded_until = chrono::Utc::now().timestamp();
+    // The first tick also delivers the last six hours, as Stripe delivers what an
+    // endpoint missed: the Pulse page has today's sales from the start.
+    let mut forwarded_until = chrono::Utc::now().timestamp() - 6 * 3600;
     let poster = browser()?;
     loop {
         tokio::select! {

@@ -37,6 +37,8 @@ pub enum ApiError {
     FailedDependency(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
+    #[error("the server is busy; try again in {retry_after_secs} seconds")]
+    Unavailable { retry_after_secs: u64 },
     #[error(transparent)]
     Database(sqlx::Error),
     #[error(transparent)]
@@ -83,6 +85,7 @@ impl ApiError {
             Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::FailedDependency(_) => StatusCode::FAILED_DEPENDENCY,
             Self::Database(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -100,6 +103,7 @@ impl ApiError {
             Self::Validation { .. } => "validation_failed",
             Self::PayloadTooLarge => "payload_too_large",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::Unavailable { .. } => "unavailable",
             Self::FailedDependency(_) => "provider_unavailable",
             Self::Database(_) | Self::Internal(_) => "internal",
         }
@@ -108,6 +112,12 @@ impl ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
+        // Every connection busy: the client should come back, not see a bug.
+        if matches!(error, sqlx::Error::PoolTimedOut) {
+            return Self::Unavailable {
+                retry_after_secs: 1,
+            };
+        }
         if let sqlx::Error::Database(db) = &error {
             if db.constraint() == Some("org_members_last_owner") {
                 return Self::conflict(
@@ -192,7 +202,9 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let retry_after = match &self {
-            Self::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs } => {
+                Some(*retry_after_secs)
+            }
             _ => None,
         };
         let body = ErrorBody {

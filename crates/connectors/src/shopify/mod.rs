@@ -10,6 +10,7 @@ pub mod config;
 mod derive;
 mod shop_domain;
 mod sync;
+mod webhooks;
 
 pub use catalog::SHOPIFY_METRICS;
 pub use config::ShopifyConfig;
@@ -384,6 +385,25 @@ impl Provider for ShopifyProvider {
             .to_str()
             .map_err(|_| WebhookError::MalformedSignature)?;
         verify_shopify_webhook(body, header, secret)
+    }
+
+    fn webhook_delivery(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<crate::provider::WebhookDelivery, WebhookError> {
+        webhooks::delivery(headers, body)
+    }
+
+    fn webhook_setup(&self) -> Option<crate::provider::WebhookSetup> {
+        Some(webhooks::SETUP)
+    }
+
+    fn webhook_app_secret(&self) -> Option<String> {
+        self.config
+            .api_secret
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned())
     }
 }
 

@@ -116,6 +116,7 @@ pub(super) fn delivery(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
         records: record_of_event(&event).into_iter().collect(),
         revenue: revenue(&event_type, &object).into_iter().collect(),
         revoked: event_type == "account.application.deauthorized",
+        redaction: None,
         account: text(&event, "/account"),
         event_id,
         event_type,

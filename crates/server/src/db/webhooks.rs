@@ -7,6 +7,9 @@ use sqlx::{types::Json, FromRow, PgConnection, PgExecutor};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// The field an endpoint's signing secret is sealed under (with its integration's id).
+pub const SECRET_FIELD: &str = "webhook_secret";
+
 /// An endpoint as its integration page shows it (never its secret).
 #[derive(Debug, Clone, Serialize, FromRow, ToSchema)]
 pub struct Endpoint {
@@ -18,11 +21,13 @@ pub struct Endpoint {
     pub created_at: DateTime<Utc>,
     /// When the last verified delivery arrived; `null`: nothing yet.
     pub last_received_at: Option<DateTime<Utc>>,
+    /// Distinct deliveries received (retries and replays count once).
     pub deliveries: i64,
 }
 
-const ENDPOINT_COLUMNS: &str =
-    "id, integration_id, provider, secret_hint, created_at, last_received_at, deliveries";
+const ENDPOINT_COLUMNS: &str = "id, integration_id, provider, secret_hint, created_at,
+    (SELECT max(received_at) FROM webhook_inbox i WHERE i.endpoint_id = webhook_endpoints.id) AS last_received_at,
+    (SELECT count(*) FROM webhook_inbox i WHERE i.endpoint_id = webhook_endpoints.id) AS deliveries";
 
 pub struct NewEndpoint<'a> {
     pub org_id: Uuid,
@@ -129,12 +134,7 @@ pub async fn receive(conn: &mut PgConnection, d: &Delivery<'_>) -> sqlx::Result<
     .bind(Json(d.headers))
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE webhook_endpoints SET last_received_at = now(), deliveries = deliveries + 1 WHERE id = $1",
-    )
-    .bind(d.endpoint_id)
-    .execute(&mut *conn)
-    .await?;
+    // No counter on the endpoint row: every delivery would queue on its lock.
     Ok(stored.rows_affected() == 1)
 }
 
@@ -317,5 +317,106 @@ pub async fn touch_org(conn: &mut PgConnection, org_id: Uuid) -> sqlx::Result<()
         .bind(org_id)
         .execute(conn)
         .await?;
+    Ok(())
+}
+
+/// Endpoints whose secret is sealed under another key than `key_id`:
+/// (endpoint id, integration id, ciphertext).
+pub async fn secrets_not_under(
+    db: impl PgExecutor<'_>,
+    key_id: &str,
+) -> sqlx::Result<Vec<(Uuid, Uuid, String)>> {
+    sqlx::query_as(
+        "SELECT id, integration_id, secret_ciphertext FROM webhook_endpoints WHERE secret_key_id <> $1 ORDER BY id",
+    )
+    .bind(key_id)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn rekey_secret(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    key_id: &str,
+    ciphertext: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE webhook_endpoints SET secret_key_id = $2, secret_ciphertext = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(key_id)
+    .bind(ciphertext)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A customer's erasure (Shopify `customers/redact`): their own record goes, the
+/// personal fields of records that name them are removed, and the live feed forgets
+/// their email. Amounts stay: they are the merchant's numbers, not personal data.
+pub async fn redact_customer(
+    conn: &mut PgConnection,
+    integration_id: Uuid,
+    customer_id: Option<&str>,
+    email: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "DELETE FROM raw_records WHERE integration_id = $1 AND object_type = 'customer' AND external_id = $2",
+    )
+    .bind(integration_id)
+    .bind(customer_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE raw_records
+         SET payload = payload - 'email' - 'phone' - 'customer' - 'billingAddress' - 'shippingAddress'
+                       - 'billing_address' - 'shipping_address'
+         WHERE integration_id = $1
+           AND (($3::text IS NOT NULL AND lower(payload->>'email') = lower($3))
+                OR ($2::text IS NOT NULL AND payload->'customer'->>'id' = $2))",
+    )
+    .bind(integration_id)
+    .bind(customer_id)
+    .bind(email)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE revenue_events SET customer_email = NULL
+         WHERE integration_id = $1 AND $2::text IS NOT NULL AND lower(customer_email) = lower($2)",
+    )
+    .bind(integration_id)
+    .bind(email)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Erases everything held from one integration (Shopify `shop/redact`): its raw
+/// records, the events derived from them (their days are recomputed) and its
+/// revenue events.
+pub async fn erase_integration_data(
+    conn: &mut PgConnection,
+    integration_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO rollup_dirty_days (org_id, store_id, day)
+         SELECT DISTINCT e.org_id, e.store_id, (e.recorded_at AT TIME ZONE s.timezone)::date
+         FROM metric_events e JOIN stores s ON s.id = e.store_id
+         WHERE e.integration_id = $1
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(integration_id)
+    .execute(&mut *conn)
+    .await?;
+    for statement in [
+        "DELETE FROM metric_events WHERE integration_id = $1",
+        "DELETE FROM raw_records WHERE integration_id = $1",
+        "DELETE FROM revenue_events WHERE integration_id = $1",
+    ] {
+        sqlx::query(statement)
+            .bind(integration_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }

@@ -34,8 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(receive))
 }
 
-/// The field the endpoint's secret is sealed under (with the integration's id).
-const SECRET_FIELD: &str = "webhook_secret";
+use db::webhooks::SECRET_FIELD;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookInfo {
@@ -174,10 +173,24 @@ async fn create_webhook(
                 "Pulseboard makes this provider's signing secret: leave it out",
             ))
         }
+        ("app_secret", None) => {
+            let configured = db::integrations::get(&mut *scope.tx, scope.org.id, integration_id)
+                .await?
+                .and_then(|i| state.providers.get(&i.provider))
+                .is_some_and(|p| p.webhook_app_secret().is_some());
+            if !configured {
+                return Err(ApiError::bad_request(
+                    "webhooks_unsupported",
+                    "this provider signs webhooks with the app's secret, which this server is not configured with",
+                ));
+            }
+            // Nothing of the user's to keep: deliveries verify with the app's secret.
+            (String::new(), None)
+        }
         _ => {
-            return Err(ApiError::bad_request(
-                "webhooks_unsupported",
-                "this provider signs webhooks with the app's own secret; its endpoint is not available yet",
+            return Err(ApiError::validation(
+                "secret",
+                "this provider signs webhooks with the app's own secret: leave it out",
             ))
         }
     };
@@ -194,7 +207,11 @@ async fn create_webhook(
     let key_id = crate::integrations::vault::Vault::key_id_of(&ciphertext)
         .unwrap_or_default()
         .to_owned();
-    let hint: String = secret.chars().take(10).collect::<String>() + "…";
+    let hint: String = if secret.is_empty() {
+        "the app's secret".into()
+    } else {
+        secret.chars().take(10).collect::<String>() + "…"
+    };
     let mut tx = state.db.bypass_tx(Bypass::ConnectionBookkeeping).await?;
     db::webhooks::upsert_endpoint(
         &mut *tx,
@@ -303,14 +320,25 @@ async fn receive(
         .providers
         .get(&receiver.provider)
         .ok_or_else(not_found)?;
-    let secret = state
-        .vault
-        .decrypt(
-            receiver.integration_id,
-            SECRET_FIELD,
-            &receiver.secret_ciphertext,
-        )
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("webhook secret: {e}")))?;
+    let secret = match provider.webhook_app_secret() {
+        // Signed with the app's own secret (Shopify): the endpoint keeps none.
+        Some(app_secret)
+            if matches!(
+                provider.webhook_setup().map(|s| s.secret),
+                Some(WebhookSecret::AppSecret)
+            ) =>
+        {
+            app_secret
+        }
+        _ => state
+            .vault
+            .decrypt(
+                receiver.integration_id,
+                SECRET_FIELD,
+                &receiver.secret_ciphertext,
+            )
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("webhook secret: {e}")))?,
+    };
     if let Err(error) = provider.verify_webhook(&headers, &body, &secret, Utc::now()) {
         let reason = match error {
             WebhookError::MissingSignature => "missing_signature",

@@ -87,7 +87,8 @@ pub struct RotationReport {
     pub failed: Vec<(Uuid, String)>,
 }
 
-/// Re-encrypts every credential (and every Slack webhook URL) under the vault's
+/// Re-encrypts every credential (and every Slack webhook URL and webhook signing
+/// secret) under the vault's
 /// active key, one row at a time.
 pub async fn rotate(db: &Database, vault: &Vault) -> anyhow::Result<RotationReport> {
     let mut report = RotationReport::default();
@@ -123,6 +124,21 @@ pub async fn rotate(db: &Database, vault: &Vault) -> anyhow::Result<RotationRepo
             Err(error) => report
                 .failed
                 .push((row.id, format!("Slack webhook URL: {error}"))),
+        }
+    }
+    // So are webhook endpoints' signing secrets.
+    for (id, integration, sealed) in
+        db::webhooks::secrets_not_under(&mut *tx, vault.active_key_id()).await?
+    {
+        match vault.decrypt(integration, db::webhooks::SECRET_FIELD, &sealed) {
+            Ok(secret) => {
+                let resealed = vault.encrypt(integration, db::webhooks::SECRET_FIELD, &secret);
+                db::webhooks::rekey_secret(&mut *tx, id, vault.active_key_id(), &resealed).await?;
+                report.reencrypted += 1;
+            }
+            Err(error) => report
+                .failed
+                .push((integration, format!("webhook signing secret: {error}"))),
         }
     }
     tx.commit().await?;

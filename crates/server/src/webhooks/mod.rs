@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pulseboard_connectors::{Provider, SinkError};
+use pulseboard_connectors::{Provider, Redaction, SinkError};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use uuid::Uuid;
 
@@ -16,7 +16,7 @@ use crate::{
     state::AppState,
     sync::{
         rollups,
-        sink::{events_cap, store_records, Target},
+        sink::{store_records, Target},
     },
 };
 
@@ -118,6 +118,31 @@ async fn process_one(
     let subject = db::integrations::sync_subject(&mut *tx, receiver.integration_id)
         .await
         .map_err(storage)?;
+    match &delivery.redaction {
+        Some(Redaction::Customer { id, email }) => {
+            db::webhooks::redact_customer(
+                &mut *tx,
+                receiver.integration_id,
+                id.as_deref(),
+                email.as_deref(),
+            )
+            .await
+            .map_err(storage)?;
+            tracing::info!(integration_id = %receiver.integration_id, "customer data redacted at the provider's request");
+        }
+        Some(Redaction::Shop) => {
+            db::webhooks::erase_integration_data(&mut *tx, receiver.integration_id)
+                .await
+                .map_err(storage)?;
+            tracing::info!(integration_id = %receiver.integration_id, "shop data erased at the provider's request");
+        }
+        Some(Redaction::DataRequest { .. }) => {
+            // What Pulseboard holds about a customer is the merchant's own store data;
+            // the request stays in the inbox as the record that it came.
+            tracing::info!(integration_id = %receiver.integration_id, "customer data request received");
+        }
+        None => {}
+    }
     if delivery.revoked {
         db::integrations::set_status(
             &mut *tx,
@@ -136,7 +161,14 @@ async fn process_one(
         integration_id: receiver.integration_id,
         source: subject.provider.clone(),
         timezone: subject.timezone.parse().unwrap_or(chrono_tz::Tz::UTC),
-        events_per_month_cap: events_cap(&app.db, subject.org_id).await.map_err(storage)?,
+        // Read on this transaction's connection: a second one could wait behind
+        // intake requests that themselves wait on this transaction's row lock.
+        events_per_month_cap: crate::domain::plans::plan(
+            &db::orgs::plan(&mut *tx, subject.org_id)
+                .await
+                .map_err(storage)?,
+        )
+        .max_events_per_month,
     };
     store_records(
         &mut *tx,

@@ -498,3 +498,194 @@ async fn a_deauthorization_disconnects_the_integration() {
     .await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+const SHOPIFY_APP_SECRET: &str = "shpss_webhook_test_app_secret";
+
+/// Shopify's scheme: base64(HMAC-SHA256(app secret, raw body)).
+fn shopify_signature(body: &str) -> String {
+    use base64::Engine;
+    let mut mac = Hmac::<Sha256>::new_from_slice(SHOPIFY_APP_SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+}
+
+async fn shopify_post(
+    app: &TestApp,
+    path: &str,
+    topic: &str,
+    id: &str,
+    body: &str,
+    hmac: &str,
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .header("x-shopify-topic", topic)
+        .header("x-shopify-webhook-id", id)
+        .header("x-shopify-shop-domain", "acme.myshopify.com")
+        .header("x-shopify-hmac-sha256", hmac)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn shopify_orders_reach_the_pulse_and_privacy_and_uninstall_topics_are_honoured() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.providers
+            .set("PULSEBOARD_SHOPIFY_API_KEY", "shopify-app-key");
+        c.providers
+            .set("PULSEBOARD_SHOPIFY_API_SECRET", SHOPIFY_APP_SECRET);
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let integration: Uuid = sqlx::query_scalar(
+        "INSERT INTO integrations (id, org_id, store_id, provider, auth_kind, external_account_id, account_label, cadence_minutes, last_synced_at)
+         VALUES (gen_random_uuid(), $1, $2, 'shopify', 'oauth', 'acme.myshopify.com', 'acme.myshopify.com', 30, now()) RETURNING id",
+    )
+    .bind(ann.org_id)
+    .bind(ann.store_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let created: Value = ann
+        .client
+        .post(app.url(&format!(
+            "/api/orgs/acme/integrations/{integration}/webhook"
+        )))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["secret_source"], "app_secret", "{created}");
+    assert!(!created.to_string().contains(SHOPIFY_APP_SECRET));
+    let url = created["url"].as_str().unwrap();
+    let path = url[url.find("/api/webhooks/").unwrap()..].to_owned();
+
+    let order = json!({ "id": 450789469, "total_price": "59.90", "currency": "USD", "email": "pat@example.com",
+                        "created_at": "2026-12-01T10:00:00-05:00", "landing_site": "/?utm_campaign=holiday" })
+    .to_string();
+    let forged = shopify_post(&app, &path, "orders/create", "w1", &order, "AAAA").await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    for _ in 0..2 {
+        let response = shopify_post(
+            &app,
+            &path,
+            "orders/create",
+            "w1",
+            &order,
+            &shopify_signature(&order),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    settle(&app).await;
+    let (amount, campaign, email): (i64, Option<String>, Option<String>) =
+        sqlx::query_as("SELECT amount_minor, campaign, customer_email FROM revenue_events")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (amount, campaign.as_deref(), email.as_deref()),
+        (5990, Some("holiday"), Some("pat@example.com"))
+    );
+
+    // customers/redact: the customer's record goes, records naming them lose the
+    // personal fields, the feed forgets the email.
+    sqlx::query(
+        "INSERT INTO raw_records (org_id, integration_id, object_type, external_id, payload) VALUES
+             ($1, $2, 'customer', 'gid://shopify/Customer/77', '{\"email\": \"pat@example.com\"}'),
+             ($1, $2, 'order', 'gid://shopify/Order/1', '{\"email\": \"pat@example.com\", \"totalPrice\": \"59.90\"}'),
+             ($1, $2, 'order', 'gid://shopify/Order/2', '{\"email\": \"sam@example.com\", \"totalPrice\": \"10.00\"}')",
+    )
+    .bind(ann.org_id)
+    .bind(integration)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let redact = json!({ "shop_domain": "acme.myshopify.com", "customer": { "id": 77, "email": "pat@example.com" } }).to_string();
+    let response = shopify_post(
+        &app,
+        &path,
+        "customers/redact",
+        "w2",
+        &redact,
+        &shopify_signature(&redact),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    settle(&app).await;
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM raw_records WHERE object_type = 'customer'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM raw_records WHERE payload::text LIKE '%pat@example.com%'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM raw_records WHERE payload->>'email' = 'sam@example.com'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM revenue_events WHERE customer_email IS NOT NULL"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM revenue_events").await,
+        1,
+        "the amount stays"
+    );
+
+    // shop/redact erases what the shop sent; app/uninstalled disconnects it.
+    let response = shopify_post(
+        &app,
+        &path,
+        "shop/redact",
+        "w3",
+        "{}",
+        &shopify_signature("{}"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    settle(&app).await;
+    assert_eq!(count(&app, "SELECT count(*) FROM raw_records").await, 0);
+    assert_eq!(count(&app, "SELECT count(*) FROM revenue_events").await, 0);
+    let response = shopify_post(
+        &app,
+        &path,
+        "app/uninstalled",
+        "w4",
+        "{}",
+        &shopify_signature("{}"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    settle(&app).await;
+    let status: String = sqlx::query_scalar("SELECT status FROM integrations WHERE id = $1")
+        .bind(integration)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "disconnected");
+}
