@@ -160,3 +160,54 @@ export function toRequest(form: AlertForm, units: UnitInfo, fallbackName: string
 export function isProblem(r: AlertRequest | FormProblem): r is FormProblem {
   return 'message' in r && 'field' in r && !('metric' in r);
 }
+
+/** A metric's name and unit from the catalog, and the currency of the stores a scope names. */
+export interface MetricInfo extends UnitInfo {
+  name: string;
+  riseIsBad: boolean;
+}
+
+export function metricInfo(
+  catalog: { id: string; metric: { name: string; unit: string; rise_is_bad?: boolean } }[] | undefined,
+  stores: { id: string; currency: string; workspace_id: string }[] | undefined,
+  metric: string,
+  scope: Scope | null,
+): MetricInfo {
+  const entry = catalog?.find((c) => c.id === metric);
+  const list = stores ?? [];
+  const store =
+    scope && 'store' in scope
+      ? list.find((s) => s.id === scope.store)
+      : scope && 'stores' in scope
+        ? list.find((s) => scope.stores.includes(s.id))
+        : scope && 'workspace' in scope
+          ? list.find((s) => s.workspace_id === scope.workspace)
+          : undefined;
+  return {
+    name: entry?.metric.name ?? metric,
+    unit: entry?.metric.unit ?? 'count',
+    currency: store?.currency ?? null,
+    riseIsBad: entry?.metric.rise_is_bad === true,
+  };
+}
+
+/** A saved rule as the request that saves it again unchanged (to flip `enabled`). */
+export function requestOf(alert: Alert, change: Partial<AlertRequest> = {}): AlertRequest {
+  return {
+    name: alert.name,
+    metric: alert.metric,
+    scope: alert.scope,
+    filters: alert.filters,
+    kind: alert.kind,
+    period: alert.period,
+    threshold: alert.threshold,
+    compare_days: alert.compare_days,
+    recipient_user_ids: alert.recipient_user_ids,
+    recipient_emails: alert.recipient_emails,
+    slack_channel_id: alert.slack_channel_id ?? null,
+    cooldown_minutes: alert.cooldown_minutes,
+    enabled: alert.enabled,
+    dashboard_id: alert.dashboard_id ?? null,
+    ...change,
+  };
+}
