@@ -14,7 +14,7 @@ import { useProviderName } from '../shell/useProviders';
 import { groupCatalog } from '../dashboards/widgetForm';
 import { fieldError, formError } from '../settings/parts';
 import { blankForm, changeKind, formFromAlert, isProblem, metricInfo, toRequest, type AlertForm, type FormProblem } from './alertForm';
-import { COOLDOWNS, KINDS, PERIOD_LABEL, describeAlert, isAbsolute, parseTyped, thresholdToApi, thresholdUnit, validPeriods } from './alerts';
+import { COOLDOWNS, KINDS, PERIOD_LABEL, PERIOD_OPTION, describeAlert, isAbsolute, parseTyped, thresholdToApi, thresholdUnit, validPeriods } from './alerts';
 
 const SERVER_FIELDS = ['name', 'metric', 'scope', 'filters', 'kind', 'period', 'threshold', 'compare_days', 'recipient_user_ids', 'recipient_emails', 'slack_channel_id', 'cooldown_minutes', 'dashboard_id'];
 
@@ -114,7 +114,20 @@ function FormView({
   const providerName = useProviderName();
   const [form, setForm] = useState<AlertForm>(initial);
   const [problem, setProblem] = useState<FormProblem | null>(null);
-  const set = <K extends keyof AlertForm>(key: K, value: AlertForm[K]) => setForm((f) => ({ ...f, [key]: value }));
+  const save = useMutation({
+    mutationFn: (request: AlertRequest) => (alert ? api.updateAlert(slug, alert.id, request) : api.createAlert(slug, request)),
+    onSuccess: (saved) => {
+      void queryClient.invalidateQueries({ queryKey: keys.alerts(slug) });
+      onSaved?.(saved);
+      onClose();
+    },
+  });
+  const set = <K extends keyof AlertForm>(key: K, value: AlertForm[K]) => {
+    setForm((f) => ({ ...f, [key]: value }));
+    // An edit answers the last refusal: its message goes until the next save.
+    if (problem?.field === key) setProblem(null);
+    if (save.error) save.reset();
+  };
   const groups = useMemo(() => groupCatalog(catalog, providerName), [catalog, providerName]);
   const scope = form.storeId ? { store: form.storeId } : form.scope;
   const info = metricInfo(catalog, stores, form.metric, scope);
@@ -133,14 +146,6 @@ function FormView({
   const eligible = members.filter((m) => m.role !== 'viewer');
   const pct = form.kind === 'pct_change_above' || form.kind === 'pct_change_below';
 
-  const save = useMutation({
-    mutationFn: (request: AlertRequest) => (alert ? api.updateAlert(slug, alert.id, request) : api.createAlert(slug, request)),
-    onSuccess: (saved) => {
-      void queryClient.invalidateQueries({ queryKey: keys.alerts(slug) });
-      onSaved?.(saved);
-      onClose();
-    },
-  });
   const err = (field: string) => (problem?.field === field ? problem.message : null) ?? fieldError(save.error, field);
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -236,7 +241,7 @@ function FormView({
             <Select id="a-period" className="w-full" value={form.period} onChange={(e) => set('period', e.target.value as AlertPeriod)} disabled={validPeriods(form.kind).length === 1}>
               {validPeriods(form.kind).map((p) => (
                 <option key={p} value={p}>
-                  {PERIOD_LABEL[p].replace(/^./, (c) => c.toUpperCase())}
+                  {PERIOD_OPTION[p]}
                 </option>
               ))}
             </Select>

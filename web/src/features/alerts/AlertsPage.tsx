@@ -277,7 +277,7 @@ function AlertRow({
               <div className="flex h-full items-center justify-center rounded bg-gray-50 text-xs text-gray-500">No data yet</div>
             )}
           </div>
-          <div className="w-28 text-right">
+          <div className="w-40 text-right">
             <p className="text-xs text-gray-600">Last value</p>
             <p className="truncate text-base font-semibold text-gray-900 tabular-nums" title={formatValue(a.last_value, fmt)}>
               {formatValue(a.last_value, fmt)}
@@ -286,7 +286,7 @@ function AlertRow({
         </div>
       </div>
       <div className="mt-3 flex flex-wrap items-center gap-2">
-        <Button size="sm" variant="ghost" aria-expanded={expanded} aria-controls={`alert-${a.id}-history`} onClick={() => setExpanded((e) => !e)}>
+        <Button size="sm" variant="ghost" className="-ml-2.5" aria-expanded={expanded} aria-controls={`alert-${a.id}-history`} onClick={() => setExpanded((e) => !e)}>
           <svg viewBox="0 0 20 20" className={cx('size-4 transition-transform', expanded && 'rotate-90')} fill="currentColor" aria-hidden="true">
             <path fillRule="evenodd" d="M7.2 14.8a.75.75 0 0 1 0-1.06L10.94 10 7.2 6.26a.75.75 0 1 1 1.06-1.06l4.27 4.27a.75.75 0 0 1 0 1.06L8.26 14.8a.75.75 0 0 1-1.06 0Z" clipRule="evenodd" />
           </svg>
@@ -326,7 +326,8 @@ function AlertRow({
 
 /** What the rule would conclude now, in the words of the test's answer. */
 function testVerdict(r: AlertTestSent, fmt: { format: ReturnType<typeof formatForUnit>; currency: string | null }): string {
-  const value = r.value !== null && r.value !== undefined ? ` The value is ${formatValue(r.value, fmt)}.` : '';
+  // The reason usually states the value already.
+  const value = r.value !== null && r.value !== undefined && !r.status_reason ? ` The value is ${formatValue(r.value, fmt)}.` : '';
   const verdict =
     r.status === 'triggered' ? 'Right now the rule holds: it would fire.' : r.status === 'waiting' ? 'Right now it is waiting for data.' : 'Right now the rule does not hold.';
   const reason = r.status_reason ? ` ${r.status_reason.replace(/^./, (c) => c.toUpperCase())}${/[.!?]$/.test(r.status_reason) ? '' : '.'}` : '';

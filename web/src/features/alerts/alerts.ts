@@ -21,6 +21,14 @@ export const PERIOD_LABEL: Record<AlertPeriod, string> = {
   last_30_days: 'over the last 30 days',
 };
 
+/** The period picker's options, short enough for a narrow column. */
+export const PERIOD_OPTION: Record<AlertPeriod, string> = {
+  today: 'Today so far',
+  yesterday: 'Yesterday',
+  last_7_days: 'Last 7 days',
+  last_30_days: 'Last 30 days',
+};
+
 const ALL_PERIODS: AlertPeriod[] = ['yesterday', 'today', 'last_7_days', 'last_30_days'];
 
 /**

@@ -8,6 +8,7 @@ import { Button } from '../../components/ui/Button';
 import { Card, Skeleton } from '../../components/ui/Card';
 import { nextDigestAt } from '../alerts/alerts';
 import { useSession } from '../shell/session';
+import { inlineSparklines } from './digestPreview';
 import { PageHeader, Section } from './parts';
 
 /**
@@ -184,8 +185,8 @@ function DigestPreview() {
                 {preview.data.watch.length > 0 ? `, ${preview.data.watch.length} to watch` : ''}
               </p>
             </div>
-            {/* The mail as sent: no scripts, no same-origin access, no navigation. */}
-            <iframe title={`Digest preview: ${preview.data.subject}`} sandbox="" srcDoc={preview.data.html} className="block h-[36rem] w-full bg-white" />
+            {/* The mail as sent (its inline sparklines drawn here): no scripts, no same-origin access, no navigation. */}
+            <iframe title={`Digest preview: ${preview.data.subject}`} sandbox="" srcDoc={inlineSparklines(preview.data)} className="block h-[36rem] w-full bg-white" />
           </Card>
         ) : null)}
     </Section>
