@@ -105,7 +105,7 @@ export default function AlertsPage() {
                   <p className="text-xs text-gray-600">Owners and admins of this organization create them.</p>
                 )
               }
-              className="[&>p:nth-of-type(2)]:max-w-lg"
+              className="[&>p:nth-of-type(2)]:max-w-lg [&>p:nth-of-type(2)]:text-sm"
             />
           </Card>
         ) : (
