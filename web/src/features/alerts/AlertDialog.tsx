@@ -2,8 +2,8 @@ import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { api, keys } from '../../api/endpoints';
-import type { Alert, AlertKind, AlertPeriod, AlertRequest } from '../../api/types';
-import { ErrorAlert } from '../../components/ui/Alert';
+import type { Alert as AlertRule, AlertKind, AlertPeriod, AlertRequest } from '../../api/types';
+import { Alert, ErrorAlert } from '../../components/ui/Alert';
 import { Button } from '../../components/ui/Button';
 import { Skeleton } from '../../components/ui/Card';
 import { Dialog } from '../../components/ui/Dialog';
@@ -33,10 +33,10 @@ export function AlertDialog({
   open: boolean;
   onClose: () => void;
   /** Edit this rule. */
-  alert?: Alert | null;
+  alert?: AlertRule | null;
   /** A new rule starting from these values (a dashboard widget's). */
   prefill?: AlertForm | null;
-  onSaved?: (alert: Alert) => void;
+  onSaved?: (alert: AlertRule) => void;
 }) {
   return (
     <Dialog
@@ -51,7 +51,7 @@ export function AlertDialog({
   );
 }
 
-function Body({ alert, prefill, onClose, onSaved }: { alert: Alert | null; prefill: AlertForm | null; onClose: () => void; onSaved?: (a: Alert) => void }) {
+function Body({ alert, prefill, onClose, onSaved }: { alert: AlertRule | null; prefill: AlertForm | null; onClose: () => void; onSaved?: (a: AlertRule) => void }) {
   const { slug, me, store } = useSession();
   const catalog = useQuery({ queryKey: keys.catalog(slug), queryFn: ({ signal }) => api.catalog(slug, signal), staleTime: 5 * 60_000 });
   const stores = useQuery({ queryKey: keys.stores(slug), queryFn: ({ signal }) => api.stores(slug, signal) });
@@ -69,6 +69,17 @@ function Body({ alert, prefill, onClose, onSaved }: { alert: Alert | null; prefi
         <Skeleton className="h-24 w-full" />
         <Skeleton className="h-24 w-full" />
       </div>
+    );
+  }
+  if (catalog.data.length === 0) {
+    return (
+      <Alert tone="info" title="No metrics to watch yet">
+        Alerts watch the metrics of connected sources.{' '}
+        <Link to="/settings/integrations" className="font-medium underline underline-offset-2">
+          Connect Stripe, Shopify or another source
+        </Link>{' '}
+        and come back after its first sync.
+      </Alert>
     );
   }
   const initial = alert
@@ -100,14 +111,14 @@ function FormView({
   onClose,
   onSaved,
 }: {
-  alert: Alert | null;
+  alert: AlertRule | null;
   initial: AlertForm;
   catalog: Loaded<typeof api.catalog>;
   stores: Loaded<typeof api.stores>;
   members: Loaded<typeof api.members>;
   channels: Loaded<typeof api.slackChannels>;
   onClose: () => void;
-  onSaved?: (a: Alert) => void;
+  onSaved?: (a: AlertRule) => void;
 }) {
   const { slug, me } = useSession();
   const queryClient = useQueryClient();
@@ -167,6 +178,7 @@ function FormView({
         <Labeled label="Metric" id="a-metric" error={err('metric')} help={entry?.metric.description}>
           <Select
             id="a-metric"
+            autoFocus
             className="w-full"
             value={form.metric}
             onChange={(e) => set('metric', e.target.value)}
@@ -271,7 +283,6 @@ function FormView({
       <Labeled label="Name" id="a-name" error={err('name')} help="Shown in the mail subject and on the Alerts page.">
         <input
           id="a-name"
-          autoFocus
           maxLength={100}
           value={form.name}
           onChange={(e) => set('name', e.target.value)}

@@ -80,7 +80,8 @@ export default function AlertsPage() {
       />
 
       <Section id="rules" title="Rules">
-        {alerts.isPending ? (
+        {/* Descriptions need the metric's name and unit, and the store's currency. */}
+        {alerts.isPending || (catalog.isPending && !catalog.isError) || (stores.isPending && !stores.isError) ? (
           <ListSkeleton rows={3} />
         ) : alerts.isError ? (
           <ErrorAlert error={alerts.error} onRetry={() => void alerts.refetch()} />
