@@ -151,6 +151,7 @@ function FormView({
       period: form.period,
       threshold: typed === null ? 0 : thresholdToApi(typed, form.kind, info.unit, info.currency),
       compare_days: Number(form.compareDays) || 7,
+      filters: form.filters,
     },
     { metricName: info.name, unit: info.unit, currency: info.currency, riseIsBad: info.riseIsBad },
   );

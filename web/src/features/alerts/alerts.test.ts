@@ -44,6 +44,11 @@ describe('describeAlert', () => {
       'Refunds today more than 50% ahead of last Tuesday’s pace',
     );
   });
+  it('names the filters a rule carries from its widget', () => {
+    expect(describeAlert({ ...rule({}), filters: [{ dimension: 'billing_country', in: ['US', 'CA'] }] }, money)).toBe(
+      'Gross revenue (billing country: US or CA) yesterday below $1,000.00',
+    );
+  });
   it('says an anomaly rule without numbers unless its sensitivity is unusual', () => {
     expect(describeAlert(rule({ kind: 'anomaly', threshold: 3 }), { metricName: 'Orders', unit: 'count' })).toBe('Orders yesterday outside the usual range');
     expect(describeAlert(rule({ kind: 'anomaly', threshold: 4.5 }), { metricName: 'Orders', unit: 'count' })).toBe('Orders yesterday outside the usual range (sensitivity 4.5)');

@@ -140,7 +140,13 @@ export interface DescribeContext {
   locale?: string;
 }
 
-type RuleShape = Pick<Alert, 'kind' | 'period' | 'threshold' | 'compare_days'>;
+type RuleShape = Pick<Alert, 'kind' | 'period' | 'threshold' | 'compare_days'> & { filters?: Alert['filters'] };
+
+/** " (country: US or CA)" for a rule narrowed by filters, "" otherwise. */
+function filtersText(filters: Alert['filters'] | undefined): string {
+  if (!filters?.length) return '';
+  return ` (${filters.map((f) => `${f.dimension.replace(/_/g, ' ')}: ${f.in.join(' or ')}`).join('; ')})`;
+}
 
 function trim(n: number): string {
   return String(Number(n.toFixed(2)));
@@ -158,7 +164,7 @@ function comparedWith(days: number): string {
  * usual range".
  */
 export function describeAlert(rule: RuleShape, ctx: DescribeContext): string {
-  const metric = ctx.metricName;
+  const metric = `${ctx.metricName}${filtersText(rule.filters)}`;
   const period = PERIOD_LABEL[rule.period] ?? rule.period;
   const fmt = { format: formatForUnit(ctx.unit), currency: ctx.currency ?? null, locale: ctx.locale };
   switch (rule.kind) {
