@@ -89,6 +89,11 @@ await run(browser, async (state) => {
     assert(kpi, 'the template has a Net revenue KPI card');
     await page.goto(`${BASE}/dashboards/${dashboardId}`);
     await widgetsSettled(page);
+    // The range picker has Yesterday, and the API answers it.
+    await page.locator('#range').selectOption('yesterday');
+    await page.waitForURL(/range=yesterday/);
+    await widgetsSettled(page);
+    assert((await page.locator('[data-widget-state="error"]').count()) === 0, 'every widget answers for yesterday');
     const card = page.locator(`[data-widget-id="${kpi.id}"]`);
     await card.hover();
     await card.getByRole('button', { name: `Actions for ${kpi.title}` }).click();
@@ -98,6 +103,7 @@ await run(browser, async (state) => {
     assert((await dialog.getByLabel('Metric').inputValue()) === 'stripe.net_revenue', 'the metric is the widget’s');
     assert((await dialog.getByLabel('Store').inputValue()) === kpi.query_config.scope.store, 'the store is the widget’s');
     assert((await dialog.getByLabel('Condition').inputValue()) === 'below', 'a KPI card starts as "drops below"');
+    assert((await dialog.getByLabel('Period').inputValue()) === 'yesterday', 'the rule watches the range the dashboard shows');
     const threshold = await dialog.getByLabel('Threshold').inputValue();
     assert(/^\d+(\.\d+)?$/.test(threshold) && Number(threshold) > 0, `a threshold under the current value is suggested (got "${threshold}")`);
     const sentence = await dialog.getByTestId('alert-sentence').innerText();
@@ -115,7 +121,7 @@ await run(browser, async (state) => {
     assert((await dialog.getByLabel('Other addresses').getAttribute('aria-invalid')) === 'true', 'the refused field is marked invalid');
     await dialog.getByLabel('Other addresses').fill('');
     assert((await dialog.locator('#a-emails-help.text-red-700').count()) === 0, 'an edit clears the refusal');
-    await dialog.getByLabel('Period').selectOption('last_30_days');
+    await dialog.getByLabel('Period').selectOption('yesterday');
     await dialog.getByLabel('Name').fill(`Net revenue slump ${stamp}`);
     await shot(page, 'alert-dialog');
     await dialog.getByRole('button', { name: 'Create alert' }).click();
@@ -126,7 +132,7 @@ await run(browser, async (state) => {
     fromWidget = alerts.find((a) => a.name === `Net revenue slump ${stamp}`);
     assert(fromWidget, 'the rule was saved');
     assert(fromWidget.dashboard_id === dashboardId, 'it remembers the dashboard it came from');
-    assert(fromWidget.kind === 'below' && fromWidget.metric === 'stripe.net_revenue' && fromWidget.period === 'last_30_days', 'kind, metric and period as shown');
+    assert(fromWidget.kind === 'below' && fromWidget.metric === 'stripe.net_revenue' && fromWidget.period === 'yesterday', 'kind, metric and period as shown');
     assert(fromWidget.threshold === Math.round(Number(threshold) * 100), `the dollars were sent as cents (${fromWidget.threshold} for $${threshold})`);
     await toast.getByRole('link', { name: 'See it on the Alerts page' }).click();
     await page.waitForURL(/\/alerts\?alert=/);

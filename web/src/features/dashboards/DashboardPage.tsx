@@ -167,7 +167,9 @@ export default function DashboardPage() {
           create: (widgetId: string) => {
             const w = dashboard.data?.widgets.find((x) => x.id === widgetId);
             if (!w) return;
-            setAlertFrom(formFromWidget(w, data.data?.widgets.find((d) => d.widget_id === widgetId), id, me.user.id));
+            // The number on screen is for the dashboard's range when one is chosen: watch that.
+            const shown = range ? { ...w, query_config: { ...w.query_config, range } } : w;
+            setAlertFrom(formFromWidget(shown, data.data?.widgets.find((d) => d.widget_id === widgetId), id, me.user.id));
           },
         }
       : undefined;
