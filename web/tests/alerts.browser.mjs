@@ -142,6 +142,30 @@ await run(browser, async (state) => {
     assert(/Not checked yet/.test(await row.innerText()), 'a new rule is not checked yet');
   });
 
+  await step('the widget menu works from the keyboard and the dialog gives focus back', async () => {
+    await page.goto(`${BASE}/dashboards/${dashboardId}`);
+    await widgetsSettled(page);
+    const menuButton = page.locator('[data-widget-type="line_chart"]').first().getByRole('button', { name: /^Actions for / });
+    await menuButton.focus();
+    assert(Number(await menuButton.evaluate((b) => getComputedStyle(b).opacity)) === 1, 'the menu button shows when it has focus');
+    await page.keyboard.press('Enter');
+    const item = page.getByRole('menuitem', { name: 'Create alert…' });
+    await item.waitFor();
+    assert(await item.evaluate((el) => el === document.activeElement), 'the menu’s first item has focus');
+    await page.keyboard.press('Escape');
+    await item.waitFor({ state: 'detached' });
+    assert(await menuButton.evaluate((el) => el === document.activeElement), 'Escape gives focus back to the menu button');
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Create an alert' });
+    await dialog.getByLabel('Metric').waitFor();
+    assert(await dialog.getByLabel('Metric').evaluate((el) => el === document.activeElement), 'the dialog starts on its first field');
+    assert((await dialog.getByLabel('Condition').inputValue()) === 'pct_change_below', 'a chart starts as a fall on a week earlier');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert(await menuButton.evaluate((el) => el === document.activeElement), 'closing the dialog gives focus back to the widget’s menu');
+  });
+
   let crossed = null;
   await step('a rule the synced data crosses is Triggered after the hourly check, with its firing listed', async () => {
     assert(CRON_SECRET, 'set PULSEBOARD_CRON_SECRET (the server’s) so the test can run the hourly check');
@@ -253,6 +277,7 @@ await run(browser, async (state) => {
     const confirm = page.getByRole('dialog', { name: /^Delete/ });
     await confirm.getByRole('button', { name: 'Delete alert' }).click();
     await row.waitFor({ state: 'detached' });
+    assert(await page.evaluate(() => document.activeElement?.id === 'create-alert'), 'after a delete, focus stays on the page (Create alert)');
   });
 
   await step('notification preferences are saved, and this week’s digest can be previewed', async () => {

@@ -377,6 +377,8 @@ function DeleteAlert({ alert, onClose }: { alert: Alert | null; onClose: () => v
       void queryClient.invalidateQueries({ queryKey: keys.alerts(slug) });
       void queryClient.invalidateQueries({ queryKey: keys.alertEvents(slug) });
       onClose();
+      // The row (and its Delete button) is gone: keep focus on the page.
+      document.getElementById('create-alert')?.focus();
     },
   });
   return (

@@ -346,6 +346,8 @@ function WidgetMenu({ title, onCreateAlert }: { title: string; onCreateAlert: ()
             className="flex w-full items-center gap-2 px-3 py-1.5 text-left text-sm text-gray-800 hover:bg-gray-50 focus:bg-gray-100 focus:outline-none"
             onClick={() => {
               setOpen(false);
+              // Focus the menu's button first: the dialog gives focus back to it when it closes.
+              button.current?.focus();
               onCreateAlert();
             }}
           >
