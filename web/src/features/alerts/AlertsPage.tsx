@@ -373,12 +373,13 @@ function DeleteAlert({ alert, onClose }: { alert: Alert | null; onClose: () => v
   const queryClient = useQueryClient();
   const remove = useMutation({
     mutationFn: (id: string) => api.deleteAlert(slug, id),
-    onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: keys.alerts(slug) });
+    onSuccess: async () => {
       void queryClient.invalidateQueries({ queryKey: keys.alertEvents(slug) });
+      await queryClient.invalidateQueries({ queryKey: keys.alerts(slug) });
       onClose();
-      // The row (and its Delete button) is gone: keep focus on the page.
-      document.getElementById('create-alert')?.focus();
+      // The row and its Delete button (where the dialog would give focus back) are
+      // gone: keep focus on the page, once the dialog has closed.
+      window.setTimeout(() => document.getElementById('create-alert')?.focus(), 0);
     },
   });
   return (
