@@ -200,7 +200,7 @@ function FormView({
         </Labeled>
         <Labeled label="Store" id="a-store" error={err('scope')}>
           <Select id="a-store" className="w-full" value={form.storeId} onChange={(e) => set('storeId', e.target.value)} aria-invalid={err('scope') ? true : undefined}>
-            {!form.storeId && <option value="">As on the dashboard (several stores)</option>}
+            {!form.storeId && <option value="">{form.dashboardId ? 'As on the dashboard (several stores)' : 'Several stores, as saved'}</option>}
             {stores.map((s) => (
               <option key={s.id} value={s.id}>
                 {s.name} · {s.currency}

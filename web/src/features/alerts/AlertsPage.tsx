@@ -14,20 +14,11 @@ import { cx } from '../../lib/cx';
 import { formatForUnit, formatValue, relativeTime } from '../../lib/format';
 import { NotFound } from '../shell/Pages';
 import { useSession } from '../shell/session';
+import { useNow } from '../shell/useNow';
 import { ConfirmDialog, ListSkeleton, PageHeader, Section } from '../settings/parts';
 import { metricInfo, requestOf, type MetricInfo } from './alertForm';
 import { describeAlert, formatWhen, statusBadge } from './alerts';
 import { AlertDialog } from './AlertDialog';
-
-/** Re-renders every 30 s so "checked 8 minutes ago" stays true. */
-function useNow(intervalMs = 30_000): Date {
-  const [now, setNow] = useState(() => new Date());
-  useEffect(() => {
-    const t = setInterval(() => setNow(new Date()), intervalMs);
-    return () => clearInterval(t);
-  }, [intervalMs]);
-  return now;
-}
 
 type ToastState = { tone: 'success' | 'error'; title: string; body?: string } | null;
 

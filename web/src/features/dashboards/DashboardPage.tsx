@@ -15,6 +15,7 @@ import { relativeTime } from '../../lib/format';
 import { freshnessOf, oldestSync } from '../../lib/series';
 import { useSyncRefresh } from '../integrations/useSync';
 import { useSession } from '../shell/session';
+import { useNow } from '../shell/useNow';
 import { cx } from '../../lib/cx';
 import { DashboardGrid, type GridEditing } from './DashboardGrid';
 import { AddWidgetDialog, RANGES as WIDGET_RANGES } from './AddWidgetDialog';
@@ -37,16 +38,6 @@ const COMPARES: { value: CompareTo; label: string; short: string }[] = [
   { value: 'previous_year', label: 'vs previous year', short: 'vs previous year' },
   { value: 'none', label: 'No comparison', short: '' },
 ];
-
-/** Re-renders every 30 s so "8 minutes ago" stays true. */
-function useNow(intervalMs = 30_000): Date {
-  const [now, setNow] = useState(() => new Date());
-  useEffect(() => {
-    const t = setInterval(() => setNow(new Date()), intervalMs);
-    return () => clearInterval(t);
-  }, [intervalMs]);
-  return now;
-}
 
 export default function DashboardPage() {
   const { id = '' } = useParams();
