@@ -24,7 +24,9 @@ const WorkspacesPage = lazyPage(() => import('./features/settings/WorkspacesPage
 const TokensPage = lazyPage(() => import('./features/settings/TokensPage'));
 const PlanPage = lazyPage(() => import('./features/settings/PlanPage'));
 const MailboxPage = lazyPage(() => import('./features/settings/MailboxPage'));
+const NotificationsPage = lazyPage(() => import('./features/settings/NotificationsPage'));
 const SlackPage = lazyPage(() => import('./features/settings/SlackPage'));
+const AlertsPage = lazyPage(() => import('./features/alerts/AlertsPage'));
 
 export function App() {
   return (
@@ -39,6 +41,7 @@ export function App() {
           <Route element={<AppShell />}>
             <Route index element={<DashboardListPage />} />
             <Route path="dashboards/:id" element={<DashboardPage />} />
+            <Route path="alerts" element={<AlertsPage />} />
             <Route path="settings" element={<SettingsLayout />}>
               <Route index element={<SettingsIndex />} />
               <Route path="integrations" element={<IntegrationsPage />} />
@@ -46,8 +49,9 @@ export function App() {
               <Route path="workspaces" element={<WorkspacesPage />} />
               <Route path="tokens" element={<TokensPage />} />
               <Route path="plan" element={<PlanPage />} />
-              <Route path="slack" element={<SlackPage />} />
               <Route path="mailbox" element={<MailboxPage />} />
+              <Route path="notifications" element={<NotificationsPage />} />
+              <Route path="slack" element={<SlackPage />} />
             </Route>
             <Route path="*" element={<NotFound />} />
           </Route>

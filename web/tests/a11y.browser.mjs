@@ -5,14 +5,15 @@
 // Signs up through the API, connects Stripe with the simulator's key and waits for
 // its sync, builds "SaaS Revenue" from its template and shares it; then runs axe on
 // the login, signup and invite pages, the dashboard list, the dashboard (viewing,
-// editing, and with its dialogs open), the not-found page, integrations, every
-// settings page the app has, and the public share page. Any violation of impact
+// editing, and with its dialogs open), the Alerts page (empty, with rules and
+// history, the alert dialog, a widget's menu), the digest preview, the not-found page,
+// integrations, every settings page the app has, and the public share page. Any violation of impact
 // "serious" or "critical" fails the run; all of them are printed, page by page.
 import { createRequire } from 'node:module';
 import { BASE, STRIPE_KEY, SYNC_TIMEOUT, assert, call, launchBrowser, run, shot, step, viewport, widgetsSettled } from './lib.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const SETTINGS = ['members', 'workspaces', 'tokens', 'plan', 'slack', 'mailbox'];
+const SETTINGS = ['members', 'workspaces', 'notifications', 'slack', 'tokens', 'plan', 'mailbox'];
 
 const browser = await launchBrowser();
 const stamp = Date.now().toString(36);
@@ -111,6 +112,42 @@ await run(browser, async (state) => {
     await page.waitForTimeout(300);
     await audit(page, 'share dialog');
     await page.keyboard.press('Escape');
+  });
+
+  await step('alerts: empty page, the widget menu, the alert dialog, rules with history', async () => {
+    await page.goto(`${BASE}/alerts`);
+    await page.getByText('No alerts yet').waitFor();
+    await page.waitForLoadState('networkidle');
+    await audit(page, 'alerts (empty)');
+    await page.goto(`${BASE}/dashboards/${dashboardId}`);
+    await widgetsSettled(page);
+    const card = page.locator('[data-widget-type="kpi_card"]').first();
+    await card.hover();
+    await card.getByRole('button', { name: /^Actions for / }).click();
+    await page.getByRole('menuitem', { name: 'Create alert…' }).waitFor();
+    await audit(page, 'widget menu');
+    await page.getByRole('menuitem', { name: 'Create alert…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create an alert' });
+    await dialog.getByLabel('Threshold').waitFor();
+    await audit(page, 'alert dialog');
+    await dialog.getByLabel('Name').fill('Revenue watch');
+    await dialog.getByRole('button', { name: 'Create alert' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    const [store] = await call(context, 'GET', `/api/orgs/${slug}/stores`);
+    await call(context, 'POST', `/api/orgs/${slug}/alerts`, { name: 'Usual range', metric: 'stripe.net_revenue', scope: { store: store.id }, kind: 'anomaly', threshold: 3 });
+    await page.goto(`${BASE}/alerts`);
+    await page.locator('[data-alert-id]').first().waitFor();
+    await page.getByRole('button', { name: /^History of Revenue watch/ }).click();
+    await page.getByRole('button', { name: 'How is “usual” decided?' }).click();
+    await page.waitForLoadState('networkidle');
+    await audit(page, 'alerts (rules)');
+  });
+
+  await step('digest preview', async () => {
+    await page.goto(`${BASE}/settings/notifications`);
+    await page.getByRole('button', { name: 'Preview this week’s digest' }).click();
+    await page.getByTestId('digest-preview').or(page.getByText('Nothing to report this week')).first().waitFor({ timeout: 30_000 });
+    await audit(page, 'digest preview');
   });
 
   await step('not-found page', async () => {

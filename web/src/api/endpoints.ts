@@ -3,6 +3,13 @@
 import { request } from './client';
 import type {
   AccountOption,
+  Alert,
+  AlertEvent,
+  AlertRequest,
+  AlertTestSent,
+  Digest,
+  Preferences,
+  SlackChannel,
   ApiToken,
   CatalogEntry,
   CompareTo,
@@ -22,7 +29,6 @@ import type {
   Membership,
   OrgRole,
   OutboxEntry,
-  SlackChannel,
   Preset,
   Provider,
   Share,
@@ -152,6 +158,23 @@ export const api = {
   mailbox: (slug: string, signal?: AbortSignal) =>
     request<OutboxEntry[]>('GET', `${org(slug)}/mailbox`, { query: { limit: 200 }, signal }),
 
+  // Alerts (owners and admins write, members read), the caller's mail preferences,
+  // the digest preview and Slack channels.
+  alerts: (slug: string, signal?: AbortSignal) => request<Alert[]>('GET', `${org(slug)}/alerts`, { signal }),
+  createAlert: (slug: string, body: AlertRequest) => request<Alert>('POST', `${org(slug)}/alerts`, { body }),
+  updateAlert: (slug: string, id: string, body: AlertRequest) => request<Alert>('PUT', `${org(slug)}/alerts/${id}`, { body }),
+  deleteAlert: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/alerts/${id}`),
+  testAlert: (slug: string, id: string) => request<AlertTestSent>('POST', `${org(slug)}/alerts/${id}/test`),
+  snoozeAlert: (slug: string, id: string, hours: number) =>
+    request<Alert>('POST', `${org(slug)}/alerts/${id}/snooze`, { body: { hours } }),
+  unsnoozeAlert: (slug: string, id: string) => request<Alert>('DELETE', `${org(slug)}/alerts/${id}/snooze`),
+  alertHistory: (slug: string, id: string, signal?: AbortSignal) =>
+    request<AlertEvent[]>('GET', `${org(slug)}/alerts/${id}/events`, { signal }),
+  alertEvents: (slug: string, limit: number, signal?: AbortSignal) =>
+    request<AlertEvent[]>('GET', `${org(slug)}/alert-events`, { query: { limit }, signal }),
+  preferences: (slug: string, signal?: AbortSignal) => request<Preferences>('GET', `${org(slug)}/notifications`, { signal }),
+  savePreferences: (slug: string, body: Preferences) => request<Preferences>('PUT', `${org(slug)}/notifications`, { body }),
+  digestPreview: (slug: string, signal?: AbortSignal) => request<Digest>('GET', `${org(slug)}/digest/preview`, { signal }),
   slackChannels: (slug: string, signal?: AbortSignal) => request<SlackChannel[]>('GET', `${org(slug)}/slack-channels`, { signal }),
   createSlackChannel: (slug: string, body: { name: string; webhook_url: string }) =>
     request<SlackChannel>('POST', `${org(slug)}/slack-channels`, { body }),
@@ -180,6 +203,11 @@ export const keys = {
   workspaces: (slug: string) => ['org', slug, 'workspaces'] as const,
   workspaceMembers: (slug: string, id: string) => ['org', slug, 'workspaces', id, 'members'] as const,
   mailbox: (slug: string) => ['org', slug, 'mailbox'] as const,
+  alerts: (slug: string) => ['org', slug, 'alerts'] as const,
+  alertHistory: (slug: string, id: string) => ['org', slug, 'alerts', id, 'events'] as const,
+  alertEvents: (slug: string) => ['org', slug, 'alerts', 'events'] as const,
+  preferences: (slug: string) => ['org', slug, 'notifications'] as const,
+  digestPreview: (slug: string) => ['org', slug, 'digest-preview'] as const,
   slackChannels: (slug: string) => ['org', slug, 'slack-channels'] as const,
   tokens: ['me', 'tokens'] as const,
   invite: (token: string) => ['invite', token] as const,

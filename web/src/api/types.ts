@@ -48,6 +48,19 @@ export type OutboxEntry = S['OutboxEntry'];
 export type SlackChannel = S['SlackChannel'];
 export type Plan = S['Plan'];
 
+// Alerts, notification preferences, the weekly digest, Slack channels.
+export type Alert = S['Alert'];
+export type AlertEvent = S['AlertEvent'];
+export type AlertKind = S['AlertKind'];
+export type AlertPeriod = S['AlertPeriod'];
+export type AlertRequest = S['AlertRequest'];
+export type AlertStatus = S['AlertStatus'];
+export type AlertTestSent = S['TestSent'];
+export type Preferences = S['Preferences'];
+export type Digest = S['Digest'];
+export type Scope = S['Scope'];
+export type Filter = S['Filter'];
+
 /** `GET /api/widget-types`: which types wait for a provider Pulseboard does not connect yet. */
 export type WidgetTypeInfo = S['WidgetTypeInfo'];
 
@@ -106,7 +119,7 @@ export interface SharedWidget {
 
 export type SharedDashboard = Omit<S['SharedDashboard'], 'widgets'> & { widgets: SharedWidget[] };
 
-export type MetricUnit = 'currency_minor' | 'count' | 'percent';
+export type MetricUnit = 'currency_minor' | 'count' | 'percent' | 'basis_points';
 
 export interface MetricSpec {
   id: string;

@@ -35,6 +35,7 @@ export function TimeseriesChart({
   const gradientId = useId().replace(/:/g, '');
   const span = spanDays(data.map((d) => d.date));
   const showPrevious = data.some((d) => d.previous !== undefined && d.previous !== null);
+  const single = data.length === 1;
   if (!hasData(data)) {
     return (
       <div className={className} style={{ height }}>
@@ -100,7 +101,7 @@ export function TimeseriesChart({
               strokeOpacity={0.7}
               strokeWidth={1.5}
               strokeDasharray="4 4"
-              dot={false}
+              dot={single ? { r: 3, strokeWidth: 0, fill: chartColors.neutral } : false}
               activeDot={false}
               isAnimationActive={false}
               connectNulls
@@ -112,7 +113,8 @@ export function TimeseriesChart({
             stroke={chartColors.primary}
             strokeWidth={2}
             fill={`url(#${gradientId})`}
-            dot={false}
+            // One bucket (a dashboard set to Yesterday) has no line to draw: show its point.
+            dot={single ? { r: 4, strokeWidth: 2, stroke: '#fff', fill: chartColors.primary } : false}
             activeDot={{ r: 4, strokeWidth: 2, stroke: '#fff', fill: chartColors.primary }}
             connectNulls
             isAnimationActive={false}

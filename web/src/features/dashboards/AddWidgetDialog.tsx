@@ -18,7 +18,7 @@ const TYPES = [
   { value: 'pie_chart', label: 'Pie chart (needs a breakdown)', size: 'medium' },
 ] as const;
 
-/** The ranges a widget or a whole dashboard can be set to (the dashboard adds "Today"). */
+/** The ranges a widget or a whole dashboard can be set to (the dashboard adds "Today" and "Yesterday"). */
 export const RANGES: { value: Preset; label: string }[] = [
   { value: 'last_7_days', label: 'Last 7 days' },
   { value: 'last_30_days', label: 'Last 30 days' },

@@ -32,6 +32,7 @@ export function DashboardGrid({
   readOnly,
   compareLabel,
   onRemove,
+  onCreateAlert,
   editing,
 }: {
   layout: Layout;
@@ -42,6 +43,8 @@ export function DashboardGrid({
   readOnly?: boolean;
   compareLabel?: string;
   onRemove?: (widgetId: string) => void;
+  /** Widgets an alert can watch get "Create alert…" in their menu (not while editing). */
+  onCreateAlert?: { can: (widgetId: string) => boolean; create: (widgetId: string) => void };
   editing?: GridEditing;
 }) {
   const byId = new Map((data ?? []).map((d) => [d.widget_id, d]));
@@ -118,6 +121,7 @@ export function DashboardGrid({
                     readOnly={readOnly}
                     compareLabel={compareLabel}
                     onRemove={onRemove && !editing ? () => onRemove(w.id) : undefined}
+                    onCreateAlert={onCreateAlert && !editing && onCreateAlert.can(w.id) ? () => onCreateAlert.create(w.id) : undefined}
                   />
                   {editing && <EditBar widget={w} layout={layout} editing={editing} />}
                 </div>

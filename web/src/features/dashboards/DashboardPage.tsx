@@ -1,17 +1,21 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api, keys } from '../../api/endpoints';
 import { errorMessage } from '../../api/client';
-import type { CompareTo, Layout, Preset } from '../../api/types';
+import type { Alert as AlertRule, CompareTo, Layout, Preset } from '../../api/types';
 import { Alert, ErrorAlert } from '../../components/ui/Alert';
 import { Button, Spinner } from '../../components/ui/Button';
 import { Skeleton } from '../../components/ui/Card';
 import { Select } from '../../components/ui/Field';
+import { Toast } from '../../components/ui/Toast';
+import { AlertDialog } from '../alerts/AlertDialog';
+import { formFromWidget, type AlertForm } from '../alerts/alertForm';
 import { relativeTime } from '../../lib/format';
 import { freshnessOf, oldestSync } from '../../lib/series';
 import { useSyncRefresh } from '../integrations/useSync';
 import { useSession } from '../shell/session';
+import { useNow } from '../shell/useNow';
 import { cx } from '../../lib/cx';
 import { DashboardGrid, type GridEditing } from './DashboardGrid';
 import { AddWidgetDialog, RANGES as WIDGET_RANGES } from './AddWidgetDialog';
@@ -23,8 +27,11 @@ import { useBuilder } from './useBuilder';
 const RANGES: { value: Preset | ''; label: string }[] = [
   { value: '', label: 'Each widget’s range' },
   { value: 'today', label: 'Today' },
+  { value: 'yesterday', label: 'Yesterday' },
   ...WIDGET_RANGES,
 ];
+
+const ALERTABLE = new Set(['kpi_card', 'line_chart', 'bar_chart', 'table', 'pie_chart']);
 
 const COMPARES: { value: CompareTo; label: string; short: string }[] = [
   { value: 'previous_period', label: 'vs previous period', short: 'vs previous period' },
@@ -32,19 +39,9 @@ const COMPARES: { value: CompareTo; label: string; short: string }[] = [
   { value: 'none', label: 'No comparison', short: '' },
 ];
 
-/** Re-renders every 30 s so "8 minutes ago" stays true. */
-function useNow(intervalMs = 30_000): Date {
-  const [now, setNow] = useState(() => new Date());
-  useEffect(() => {
-    const t = setInterval(() => setNow(new Date()), intervalMs);
-    return () => clearInterval(t);
-  }, [intervalMs]);
-  return now;
-}
-
 export default function DashboardPage() {
   const { id = '' } = useParams();
-  const { slug, canEdit, canManage } = useSession();
+  const { slug, canEdit, canManage, me } = useSession();
   const [params, setParams] = useSearchParams();
   const now = useNow();
   const [sharing, setSharing] = useState(false);
@@ -54,6 +51,9 @@ export default function DashboardPage() {
   const [editMode, setEditMode] = useState(false);
   const [announcement, setAnnouncement] = useState('');
   const focusAfter = useRef<{ widgetId: string; action: string } | null>(null);
+  const [alertFrom, setAlertFrom] = useState<AlertForm | null>(null);
+  const [alertSaved, setAlertSaved] = useState<AlertRule | null>(null);
+  const dismissSaved = useCallback(() => setAlertSaved(null), []);
 
   const range = (RANGES.find((r) => r.value === params.get('range'))?.value ?? '') as Preset | '';
   const compare = (COMPARES.find((c) => c.value === params.get('compare'))?.value ?? 'previous_period') as CompareTo;
@@ -146,6 +146,24 @@ export default function DashboardPage() {
     builder.saveLayout.mutate({ ...normalize(d.layout, d.widgets), columns });
     setAnnouncement(`${columns} ${columns === 1 ? 'column' : 'columns'}.`);
   };
+  // Owners and admins write alert rules; one metric per rule, so funnels and widgets
+  // still waiting for their provider have no "Create alert".
+  const createAlert =
+    canManage && dashboard.data
+      ? {
+          can: (widgetId: string) => {
+            const w = dashboard.data?.widgets.find((x) => x.id === widgetId);
+            return Boolean(w && ALERTABLE.has(w.type) && typeof w.query_config?.metric === 'string' && !w.query_config.steps);
+          },
+          create: (widgetId: string) => {
+            const w = dashboard.data?.widgets.find((x) => x.id === widgetId);
+            if (!w) return;
+            // The number on screen is for the dashboard's range when one is chosen: watch that.
+            const shown = range ? { ...w, query_config: { ...w.query_config, range } } : w;
+            setAlertFrom(formFromWidget(shown, data.data?.widgets.find((d) => d.widget_id === widgetId), id, me.user.id));
+          },
+        }
+      : undefined;
   const configured = configuring ? (dashboard.data?.widgets.find((w) => w.id === configuring) ?? null) : null;
 
   if (dashboard.isError) {
@@ -358,6 +376,7 @@ export default function DashboardPage() {
                   : undefined
               }
               editing={gridEditing}
+              onCreateAlert={createAlert}
             />
           )
         ) : (
@@ -368,6 +387,15 @@ export default function DashboardPage() {
       {dashboard.data && <AddWidgetDialog open={adding} onClose={() => setAdding(false)} dashboard={dashboard.data} />}
       {dashboard.data && (
         <AddWidgetDialog open={configured !== null} onClose={() => setConfiguring(null)} dashboard={dashboard.data} widget={configured} />
+      )}
+      {canManage && <AlertDialog open={alertFrom !== null} prefill={alertFrom} onClose={() => setAlertFrom(null)} onSaved={setAlertSaved} />}
+      {alertSaved && (
+        <Toast title={`Alert “${alertSaved.name}” created`} onDismiss={dismissSaved}>
+          Pulseboard checks it every hour.{' '}
+          <Link to={`/alerts?alert=${alertSaved.id}`} className="font-medium underline underline-offset-2">
+            See it on the Alerts page
+          </Link>
+        </Toast>
       )}
       {dashboard.data && canEdit && (
         <DashboardSettingsDialog open={settingsOpen} onClose={() => setSettingsOpen(false)} dashboard={dashboard.data} update={builder.update} />

@@ -4,10 +4,12 @@ import { cx } from '../../lib/cx';
 import { PageLoading } from '../shell/Pages';
 import { useSession } from '../shell/session';
 
-const LINKS: { to: string; label: string; adminOnly?: boolean }[] = [
+const LINKS: { to: string; label: string; adminOnly?: boolean; notViewer?: boolean }[] = [
   { to: '/settings/integrations', label: 'Integrations' },
   { to: '/settings/members', label: 'Members' },
   { to: '/settings/workspaces', label: 'Workspaces & stores' },
+  { to: '/settings/notifications', label: 'Notifications' },
+  { to: '/settings/slack', label: 'Slack', notViewer: true },
   { to: '/settings/tokens', label: 'API tokens' },
   { to: '/settings/plan', label: 'Plan & usage' },
   { to: '/settings/slack', label: 'Slack' },
@@ -16,8 +18,8 @@ const LINKS: { to: string; label: string; adminOnly?: boolean }[] = [
 
 /** The settings area: a sub-navigation (a scrolling row on phones, a column on wide screens) and the page. */
 export function SettingsLayout() {
-  const { canManage } = useSession();
-  const links = LINKS.filter((l) => !l.adminOnly || canManage);
+  const { canManage, canEdit } = useSession();
+  const links = LINKS.filter((l) => (!l.adminOnly || canManage) && (!l.notViewer || canEdit));
   return (
     <div className="lg:grid lg:grid-cols-[12rem_minmax(0,1fr)] lg:gap-8">
       <nav aria-label="Settings" className="-mx-4 mb-6 border-b border-gray-200 px-4 sm:-mx-6 sm:px-6 lg:mx-0 lg:mb-0 lg:border-0 lg:px-0">

@@ -6,89 +6,75 @@ import { ErrorAlert } from '../../components/ui/Alert';
 import { Button } from '../../components/ui/Button';
 import { Badge, Card } from '../../components/ui/Card';
 import { Field } from '../../components/ui/Field';
+import { NotFound } from '../shell/Pages';
 import { useSession } from '../shell/session';
 import { ConfirmDialog, EmptyCard, fieldError, formError, ListSkeleton, PageHeader, Section } from './parts';
-import { formatDate, formatDateTime } from './settings';
+import { formatDate } from './settings';
 
 /**
- * Slack channels alerts and digests can post to, each an incoming-webhook URL. The URL is
- * a secret: the server stores it encrypted and only ever shows a hint (`…/T000/B000/****`).
- * A channel Slack reports gone (archived, webhook removed) is disabled with Slack's answer.
+ * The organization's Slack channels, which alert rules can post to: each is an
+ * incoming webhook (its URL is a secret the server keeps; only a hint comes back).
+ * Owners and admins add and remove them; members see them.
  */
 export default function SlackPage() {
-  const { slug, canManage, canEdit } = useSession();
-  const channels = useQuery({
-    queryKey: keys.slackChannels(slug),
-    queryFn: ({ signal }) => api.slackChannels(slug, signal),
-    enabled: canEdit,
-  });
+  const { slug, canEdit, canManage } = useSession();
+  const channels = useQuery({ queryKey: keys.slackChannels(slug), queryFn: ({ signal }) => api.slackChannels(slug, signal), enabled: canEdit });
   const [removing, setRemoving] = useState<SlackChannel | null>(null);
+  if (!canEdit) return <NotFound />;
+  const list = channels.data ?? [];
   return (
     <div className="space-y-8">
-      <PageHeader
-        title="Slack"
-        description={
-          <>
-            Channels alerts and the weekly digest can post to. Create an{' '}
-            <a className="text-brand-700 underline" href="https://api.slack.com/messaging/webhooks" target="_blank" rel="noreferrer">
-              incoming webhook
-            </a>{' '}
-            in your Slack workspace and paste its URL here; Pulseboard keeps it encrypted and never shows it again.
-          </>
-        }
-      />
-      {!canEdit ? (
-        <EmptyCard title="Viewers cannot see Slack channels" />
-      ) : (
-        <>
-          {canManage && <AddChannelForm slug={slug} />}
-          <Section id="slack-channels" title="Channels">
-            {channels.isPending ? (
-              <ListSkeleton rows={2} />
-            ) : channels.isError ? (
-              <ErrorAlert error={channels.error} onRetry={() => void channels.refetch()} />
-            ) : channels.data.length === 0 ? (
-              <EmptyCard title="No Slack channels yet">{canManage ? 'Add one above.' : 'Owners and admins can add one.'}</EmptyCard>
-            ) : (
-              <Card>
-                <ul className="divide-y divide-gray-100" data-testid="slack-channels">
-                  {channels.data.map((c) => (
-                    <li key={c.id} className="flex flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3" data-channel={c.name} data-state={c.disabled_at ? 'disabled' : 'active'}>
-                      <div className="min-w-0 flex-1 basis-56">
-                        <p className="truncate text-sm font-medium text-gray-900">{c.name}</p>
-                        <p className="text-xs text-gray-500">
-                          <code className="text-gray-700">{c.webhook_hint}</code> · added {formatDate(c.created_at)}
-                        </p>
-                        {c.disabled_at && (
-                          <p className="mt-1 text-xs break-words text-red-700">
-                            Disabled {formatDateTime(c.disabled_at)}: Slack answered <code>{c.disabled_reason ?? 'unknown'}</code>. Add the channel again with a new webhook.
-                          </p>
-                        )}
-                      </div>
-                      <Badge tone={c.disabled_at ? 'red' : 'green'}>{c.disabled_at ? 'Disabled' : 'Active'}</Badge>
-                      {canManage && (
-                        <Button variant="danger" size="sm" onClick={() => setRemoving(c)} aria-label={`Remove ${c.name}`}>
-                          Remove
-                        </Button>
-                      )}
-                    </li>
-                  ))}
-                </ul>
-              </Card>
-            )}
-          </Section>
-        </>
-      )}
-      <RemoveChannel slug={slug} channel={removing} onClose={() => setRemoving(null)} />
+      <PageHeader title="Slack" description="Channels alert rules can post to, besides email. Choose one in an alert’s settings." />
+      {canManage && <AddChannel />}
+      <Section id="channels" title="Channels">
+        {channels.isPending ? (
+          <ListSkeleton rows={2} />
+        ) : channels.isError ? (
+          <ErrorAlert error={channels.error} onRetry={() => void channels.refetch()} />
+        ) : list.length === 0 ? (
+          <EmptyCard title="No Slack channels yet">
+            {canManage ? 'Add one above with its incoming-webhook URL; then pick it in any alert.' : 'Owners and admins of this organization add them.'}
+          </EmptyCard>
+        ) : (
+          <Card>
+            <ul className="divide-y divide-gray-100" data-testid="slack-channels">
+              {list.map((c) => (
+                <li key={c.id} className="flex flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3" data-channel={c.name} data-state={c.disabled_at ? 'disabled' : 'active'}>
+                  <div className="min-w-0 flex-1 basis-64">
+                    <p className="truncate text-sm font-medium text-gray-900">{c.name}</p>
+                    <p className="truncate text-xs text-gray-600">
+                      <code className="text-gray-700">{c.webhook_hint}</code> · added {formatDate(c.created_at)}
+                    </p>
+                    {c.disabled_at && (
+                      <p className="mt-1 text-xs text-red-700">
+                        Slack refused this webhook on {formatDate(c.disabled_at)}
+                        {c.disabled_reason ? `: ${c.disabled_reason}` : ''}. Nothing is posted to it any more; add the channel again with a new webhook.
+                      </p>
+                    )}
+                  </div>
+                  <Badge tone={c.disabled_at ? 'red' : 'green'}>{c.disabled_at ? 'Disabled' : 'Active'}</Badge>
+                  {canManage && (
+                    <Button variant="danger" size="sm" onClick={() => setRemoving(c)}>
+                      Remove<span className="sr-only"> {c.name}</span>
+                    </Button>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </Card>
+        )}
+      </Section>
+      <RemoveChannel channel={removing} onClose={() => setRemoving(null)} />
     </div>
   );
 }
 
-function AddChannelForm({ slug }: { slug: string }) {
+function AddChannel() {
+  const { slug } = useSession();
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
   const [url, setUrl] = useState('');
-  const add = useMutation({
+  const create = useMutation({
     mutationFn: () => api.createSlackChannel(slug, { name: name.trim(), webhook_url: url.trim() }),
     onSuccess: () => {
       setName('');
@@ -98,52 +84,60 @@ function AddChannelForm({ slug }: { slug: string }) {
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    add.mutate();
+    create.mutate();
   };
-  const other = formError(add.error, ['name', 'webhook_url']);
   return (
     <Card className="p-4">
-      <form onSubmit={submit} noValidate className="space-y-3">
-        <h2 className="text-sm font-semibold text-gray-900">Add a channel</h2>
+      <form onSubmit={submit} noValidate className="space-y-3" aria-labelledby="add-channel-heading">
+        <div>
+          <h2 id="add-channel-heading" className="text-sm font-semibold text-gray-900">
+            Add a channel
+          </h2>
+          <p className="mt-0.5 text-sm text-gray-600">
+            In Slack: Apps → Incoming Webhooks → Add to channel, then copy the webhook URL and paste it here.
+          </p>
+        </div>
         <div className="flex flex-wrap items-start gap-3">
           <Field
-            label="Name"
-            name="slack-name"
+            label="Channel name"
+            name="channel-name"
             required
             placeholder="#growth"
             className="w-48"
             value={name}
             onChange={(e) => setName(e.target.value)}
-            error={fieldError(add.error, 'name')}
+            error={fieldError(create.error, 'name')}
           />
           <Field
             label="Webhook URL"
-            name="slack-webhook-url"
-            required
+            name="webhook-url"
             type="url"
+            required
             autoComplete="off"
             placeholder="https://hooks.slack.com/services/…"
             className="min-w-0 flex-1 basis-72"
             value={url}
             onChange={(e) => setUrl(e.target.value)}
-            error={fieldError(add.error, 'webhook_url')}
+            error={fieldError(create.error, 'webhook_url')}
           />
-          <Button type="submit" busy={add.isPending} disabled={!name.trim() || !url.trim()} className="mt-6">
+          <Button type="submit" busy={create.isPending} disabled={!name.trim() || !url.trim()} className="mt-6">
             Add channel
           </Button>
         </div>
-        {other ? <ErrorAlert error={other} /> : null}
+        {formError(create.error, ['name', 'webhook_url']) ? <ErrorAlert error={formError(create.error, ['name', 'webhook_url'])} /> : null}
       </form>
     </Card>
   );
 }
 
-function RemoveChannel({ slug, channel, onClose }: { slug: string; channel: SlackChannel | null; onClose: () => void }) {
+function RemoveChannel({ channel, onClose }: { channel: SlackChannel | null; onClose: () => void }) {
+  const { slug } = useSession();
   const queryClient = useQueryClient();
   const remove = useMutation({
     mutationFn: (id: string) => api.deleteSlackChannel(slug, id),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: keys.slackChannels(slug) });
+      void queryClient.invalidateQueries({ queryKey: keys.alerts(slug) });
       onClose();
     },
   });
@@ -151,7 +145,7 @@ function RemoveChannel({ slug, channel, onClose }: { slug: string; channel: Slac
     <ConfirmDialog
       open={channel !== null}
       title={`Remove ${channel?.name ?? 'channel'}?`}
-      description="Alerts stop posting to it, and messages still waiting for it are dropped."
+      description="Alerts that post to it stop posting there (they keep mailing their recipients), and messages not yet delivered to it are dropped."
       confirmLabel="Remove channel"
       busy={remove.isPending}
       error={remove.error}

@@ -79,9 +79,15 @@ export function EmptyCard({ title, children }: { title: string; children?: React
   );
 }
 
-/** The server's message for a field, when an error names it. */
+/**
+ * The server's message for a field, when an error names it. Shown by the field, so
+ * without the field's name the server puts first ("recipient_emails: must be …"
+ * becomes "Must be …").
+ */
 export function fieldError(error: unknown, field: string): string | null {
-  return error instanceof ApiError && error.field === field ? error.message : null;
+  if (!(error instanceof ApiError) || error.field !== field) return null;
+  const message = error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message;
+  return message.charAt(0).toUpperCase() + message.slice(1);
 }
 
 /** An error that does not belong to one of the listed fields (those show it next to the field). */

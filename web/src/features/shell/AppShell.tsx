@@ -38,7 +38,7 @@ export function AppShell() {
 }
 
 function Header() {
-  const { me, membership, workspaces, workspace, setWorkspace, stores, store, setOrg, setStore } = useSession();
+  const { me, membership, workspaces, workspace, setWorkspace, stores, store, setOrg, setStore, canEdit } = useSession();
   // Provider names (badges, "Connect Stripe", metric groups) load with the shell, not with each page.
   usePrefetchQuery(providersQuery);
   const navigate = useNavigate();
@@ -65,6 +65,12 @@ function Header() {
           <NavLink to="/" end className={navClass}>
             Dashboards
           </NavLink>
+          {/* Viewers (client-portal users) see dashboards only: the alerts API refuses them. */}
+          {canEdit && (
+            <NavLink to="/alerts" className={navClass}>
+              Alerts
+            </NavLink>
+          )}
           <NavLink to="/settings/integrations" className={navClass}>
             Integrations
           </NavLink>

@@ -1,8 +1,11 @@
 // Who is signed in, which organization and store they are looking at. The choice
 // of org and store is remembered in localStorage (not the URL), so provider
 // callbacks such as /settings/integrations?connected=stripe land in the same place.
-import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
+// A link may still name the org (`?org=acme`, as mails do): it switches to that org
+// when the user belongs to it.
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
+import { useLocation } from 'react-router';
 import { api, keys } from '../../api/endpoints';
 import type { Me, MembershipWithWorkspaces, Store, Workspace } from '../../api/types';
 
@@ -54,7 +57,14 @@ export interface Session {
 const SessionContext = createContext<Session | null>(null);
 
 export function SessionProvider({ me, children }: { me: Me; children: ReactNode }) {
-  const [orgChoice, setOrgChoice] = useState<string | null>(() => read(ORG_KEY));
+  const [orgChoice, setOrgChoice] = useState<string | null>(() => {
+    const wanted = new URLSearchParams(window.location.search).get('org');
+    if (wanted && me.memberships.some((m) => m.org_slug === wanted)) {
+      write(ORG_KEY, wanted);
+      return wanted;
+    }
+    return read(ORG_KEY);
+  });
   const membership = me.memberships.find((m) => m.org_slug === orgChoice) ?? me.memberships[0];
   const slug = membership?.org_slug ?? '';
   const [storeChoice, setStoreChoice] = useState<string | null>(() => (slug ? read(storeKey(slug)) : null));
@@ -83,6 +93,14 @@ export function SessionProvider({ me, children }: { me: Me; children: ReactNode 
     setStoreChoice(read(storeKey(next)));
     setWorkspaceChoice(read(workspaceKey(next)));
   }, []);
+  // The same for links followed inside the app.
+  const { search } = useLocation();
+  useEffect(() => {
+    const wanted = new URLSearchParams(search).get('org');
+    if (wanted && wanted !== slug && me.memberships.some((m) => m.org_slug === wanted)) setOrg(wanted);
+    // Only when the link changes: switching orgs by hand must not bounce back.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [search]);
   const setWorkspace = useCallback(
     (id: string | null) => {
       write(workspaceKey(slug), id ?? '');

@@ -1,4 +1,4 @@
-import { lazy, Suspense, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { DisplayConfig, QueryResult, WidgetData } from '../../../api/types';
 import { ChartSkeleton } from '../../../components/ChartSkeleton/ChartSkeleton';
@@ -46,10 +46,12 @@ export interface WidgetViewProps {
   stale?: boolean;
   /** Shows a remove button on hover and focus. */
   onRemove?: () => void;
+  /** Adds "Create alert…" to the widget's menu. */
+  onCreateAlert?: () => void;
   className?: string;
 }
 
-export function WidgetView({ widget, data, loading, readOnly = false, compareLabel = 'vs previous period', stale, onRemove, className }: WidgetViewProps) {
+export function WidgetView({ widget, data, loading, readOnly = false, compareLabel = 'vs previous period', stale, onRemove, onCreateAlert, className }: WidgetViewProps) {
   const widgetTypes = useWidgetTypes();
   const compact = isCompact(widget, widgetTypes.data, data);
   return (
@@ -72,6 +74,7 @@ export function WidgetView({ widget, data, loading, readOnly = false, compareLab
           </svg>
         </button>
       )}
+      {onCreateAlert && !readOnly && <WidgetMenu title={widget.title} onCreateAlert={onCreateAlert} />}
       {widget.type === 'kpi_card' ? (
         <KpiBody widget={widget} data={data} loading={loading} readOnly={readOnly} compareLabel={compareLabel} />
       ) : (
@@ -279,3 +282,82 @@ function Unknown(): ReactNode {
   return <EmptyState title="No data" />;
 }
 
+
+/**
+ * The widget's menu: a small button in the card's corner (shown on hover and on
+ * focus) opening a list of actions. Escape or a click elsewhere closes it and focus
+ * goes back to the button.
+ */
+function WidgetMenu({ title, onCreateAlert }: { title: string; onCreateAlert: () => void }) {
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const menu = useRef<HTMLDivElement>(null);
+  const id = useId();
+  useEffect(() => {
+    if (!open) return;
+    menu.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    const away = (e: MouseEvent) => {
+      if (!menu.current?.contains(e.target as Node) && e.target !== button.current) setOpen(false);
+    };
+    document.addEventListener('mousedown', away);
+    return () => document.removeEventListener('mousedown', away);
+  }, [open]);
+  const close = () => {
+    setOpen(false);
+    button.current?.focus();
+  };
+  return (
+    <div className="absolute top-2 right-2 z-10">
+      <button
+        ref={button}
+        type="button"
+        aria-label={`Actions for ${title}`}
+        title="Actions"
+        aria-haspopup="menu"
+        aria-expanded={open}
+        aria-controls={open ? id : undefined}
+        onClick={() => setOpen((o) => !o)}
+        className={cx(
+          'flex size-7 items-center justify-center rounded-md bg-white text-gray-600 ring-1 ring-gray-200 ring-inset hover:bg-gray-50 hover:text-gray-900 focus-visible:opacity-100',
+          open ? 'opacity-100' : 'opacity-0 group-focus-within:opacity-100 group-hover:opacity-100',
+        )}
+      >
+        <svg viewBox="0 0 20 20" className="size-4" fill="currentColor" aria-hidden="true">
+          <path d="M3 10a1.5 1.5 0 1 1 3 0 1.5 1.5 0 0 1-3 0Zm5.5 0a1.5 1.5 0 1 1 3 0 1.5 1.5 0 0 1-3 0Zm7-1.5a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3Z" />
+        </svg>
+      </button>
+      {open && (
+        <div
+          ref={menu}
+          id={id}
+          role="menu"
+          aria-label={`Actions for ${title}`}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape' || e.key === 'Tab') {
+              e.preventDefault();
+              close();
+            }
+          }}
+          className="absolute right-0 mt-1 w-44 rounded-md bg-white py-1 shadow-lg ring-1 ring-gray-200"
+        >
+          <button
+            type="button"
+            role="menuitem"
+            className="flex w-full items-center gap-2 px-3 py-1.5 text-left text-sm text-gray-800 hover:bg-gray-50 focus:bg-gray-100 focus:outline-none"
+            onClick={() => {
+              setOpen(false);
+              // Focus the menu's button first: the dialog gives focus back to it when it closes.
+              button.current?.focus();
+              onCreateAlert();
+            }}
+          >
+            <svg viewBox="0 0 24 24" className="size-4 text-gray-500" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true">
+              <path d="M14.86 17.08a23.85 23.85 0 0 0 5.45-1.31A8.97 8.97 0 0 1 18 9.75V9A6 6 0 0 0 6 9v.75a8.97 8.97 0 0 1-2.31 6.02c1.73.64 3.56 1.08 5.45 1.31m5.72 0a24.26 24.26 0 0 1-5.72 0m5.72 0a3 3 0 1 1-5.72 0" strokeLinecap="round" strokeLinejoin="round" />
+            </svg>
+            Create alert…
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
