@@ -14,6 +14,7 @@ mod ga4;
 mod input;
 mod integrations;
 mod isolation;
+mod lemonsqueezy;
 mod mail;
 mod metrics;
 mod oauth;
