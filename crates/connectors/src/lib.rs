@@ -20,7 +20,7 @@ mod sync;
 
 // One folder per provider, and its name in this list, which declares its
 // (public) module and puts its `PROVIDER` in `PROVIDERS` (see `registry.rs`).
-providers!(stripe, shopify, clarity, ga4, posthog, lemonsqueezy);
+providers!(stripe, shopify, clarity, ga4, posthog, lemonsqueezy, paddle);
 
 pub use catalog::{
     Aggregation, AuthKind, KeyField, MetricKind, MetricSpec, MetricUnit, ProviderInfo, Ratio,
