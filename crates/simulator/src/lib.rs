@@ -32,7 +32,8 @@ providers!(
     posthog,
     resend,
     slack,
-    lemonsqueezy
+    lemonsqueezy,
+    paddle
 );
 
 mod common;
