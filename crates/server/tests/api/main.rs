@@ -20,6 +20,7 @@ mod metrics;
 mod oauth;
 mod ops;
 mod orgs;
+mod paddle;
 mod posthog;
 mod rls;
 mod secrets;
