@@ -288,6 +288,68 @@ async fn lemonsqueezy_numbers_equal_the_ledger_and_new_orders_count_once() {
     let (events, distinct) = event_pairs(&app, integration).await;
     assert_eq!(events, distinct, "no event twice");
 
+    // The webhooks of the same activity verify and name exactly the records the
+    // sync stored (an order's payload is the synced one), and the live order is
+    // one sale with its campaign.
+    let provider = app.app_state.providers.get("lemonsqueezy").unwrap();
+    let deliveries = sim.lemonsqueezy_webhooks(defaults::LEMONSQUEEZY_WEBHOOK_SECRET);
+    assert!(deliveries.len() >= 2, "{}", deliveries.len());
+    let mut sales = 0;
+    for delivery in &deliveries {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &delivery.headers {
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        provider
+            .verify_webhook(
+                &headers,
+                delivery.body.as_bytes(),
+                defaults::LEMONSQUEEZY_WEBHOOK_SECRET,
+                Utc::now(),
+            )
+            .unwrap();
+        assert!(provider
+            .verify_webhook(
+                &headers,
+                delivery.body.as_bytes(),
+                "another secret",
+                Utc::now()
+            )
+            .is_err());
+        let parsed = provider
+            .webhook_delivery(&headers, delivery.body.as_bytes())
+            .unwrap();
+        for record in &parsed.records {
+            let stored: Option<Value> = sqlx::query_scalar(
+                "SELECT payload FROM raw_records WHERE integration_id = $1 AND object_type = $2 AND external_id = $3",
+            )
+            .bind(integration)
+            .bind(&record.object_type)
+            .bind(&record.external_id)
+            .fetch_optional(&app.db)
+            .await
+            .unwrap();
+            let stored = stored.unwrap_or_else(|| {
+                panic!("{} {} was synced", record.object_type, record.external_id)
+            });
+            if record.object_type == "order" {
+                assert_eq!(stored, record.payload);
+            }
+        }
+        for revenue in &parsed.revenue {
+            if revenue.source_id == format!("order/{first}") {
+                sales += 1;
+                assert_eq!(revenue.kind.as_str(), "sale");
+                assert_eq!(revenue.campaign.as_deref(), Some("launch"));
+                assert_eq!(revenue.amount_minor, 2900);
+            }
+        }
+    }
+    assert_eq!(sales, 1);
+
     // Replaying changes nothing.
     assert_eq!(
         app.request_sync(&ann, integration).await,
