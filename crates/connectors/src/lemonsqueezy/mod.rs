@@ -13,6 +13,7 @@
 mod catalog;
 pub mod config;
 mod derive;
+mod pace;
 mod sync;
 mod webhook;
 
@@ -57,6 +58,8 @@ pub const LEMONSQUEEZY_STORE_ID_FIELD: &str = "store_id";
 pub struct LemonSqueezyProvider {
     config: LemonSqueezyConfig,
     http: Http,
+    /// Keeps syncs under the per-key request limit.
+    pacer: Arc<pace::Pacer>,
 }
 
 /// LemonSqueezy's error message (the first error's `detail`, else its `title`),
@@ -95,6 +98,7 @@ impl LemonSqueezyProvider {
         Ok(Self {
             config: config.clone(),
             http: Http::new(http)?,
+            pacer: Arc::default(),
         })
     }
 

@@ -11,6 +11,8 @@
 //! recent orders come in with them; the weekly backfill catches older ones), and
 //! subscriptions whole, because an old subscription can be cancelled any day.
 //!
+//! Requests are paced to LemonSqueezy's 300 a minute per key (`pace.rs`).
+//!
 //! A subscription names its price only by id; the sync lists the prices
 //! (`/v1/prices`) and the store's currency once per run and attaches the
 //! subscription item's price under `pulseboard` (not a LemonSqueezy field), so the
@@ -96,6 +98,7 @@ impl LemonSqueezyProvider {
             ..RetryPolicy::default()
         };
         with_backoff(&policy, || async {
+            self.pacer.wait(req.account_id).await;
             let token = req.tokens.access_token().await?;
             let key = token.expose_secret();
             let response = self.http.send(self.get(path, key).query(query)).await?;
