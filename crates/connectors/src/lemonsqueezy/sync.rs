@@ -2,8 +2,10 @@
 //! another page while `links.next` is set (its URL is only read as that signal:
 //! following a URL a response names could carry the key to another host).
 //!
-//! LemonSqueezy has no "changed since" filter and no events list, and lists newest
-//! first. So a backfill (first sync, and again every week) lists customers,
+//! LemonSqueezy has no "changed since" filter and no events list, and its lists
+//! are documented as ordered by `created_at` descending (`sort=-createdAt` in its
+//! links), newest first: a page number of a list that grows while it is read
+//! only repeats items (stored once), it never skips one. So a backfill (first sync, and again every week) lists customers,
 //! subscriptions, subscription invoices and orders whole, committing every page
 //! with the position reached so an interrupted backfill resumes there. In between,
 //! an incremental sync reads customers, invoices and orders newest first until a

@@ -209,7 +209,7 @@ async fn list(
         .take(size)
         .map(|(_, _, v)| v)
         .collect();
-    let link = |n: usize| format!("{}/{list}?page%5Bnumber%5D={n}&page%5Bsize%5D={size}", base(&headers));
+    let link = |n: usize| format!("{}/{list}?page%5Bnumber%5D={n}&page%5Bsize%5D={size}&sort=-createdAt", base(&headers));
     let mut links = json!({ "first": link(1), "last": link(last) });
     if number < last {
         links["next"] = json!(link(number + 1));
