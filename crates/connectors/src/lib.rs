@@ -20,7 +20,7 @@ mod sync;
 
 // One folder per provider, and its name in this list, which declares its
 // (public) module and puts its `PROVIDER` in `PROVIDERS` (see `registry.rs`).
-providers!(stripe, shopify, clarity, ga4, posthog);
+providers!(stripe, shopify, clarity, ga4, posthog, lemonsqueezy, paddle);
 
 pub use catalog::{
     Aggregation, AuthKind, KeyField, MetricKind, MetricSpec, MetricUnit, ProviderInfo, Ratio,
@@ -45,6 +45,7 @@ pub use support::{
     backoff::{with_backoff, RetryHint, RetryPolicy, Retryable},
     error::{CallbackError, ConnectorError, OAuthError, WebhookError},
     pkce::{pkce_challenge, pkce_pair},
+    signature::{sign_standard_webhook, verify_standard_webhook, STANDARD_WEBHOOKS_TOLERANCE},
 };
 pub use sync::{
     Derivation, Derive, DimensionLabel, MetricEvent, Pull, RawRecord, SinkError, SyncError,

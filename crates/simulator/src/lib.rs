@@ -24,7 +24,17 @@
 // `endpoints`.
 #[macro_use]
 mod provider;
-providers!(stripe, shopify, clarity, ga4, posthog, resend, slack);
+providers!(
+    stripe,
+    shopify,
+    clarity,
+    ga4,
+    posthog,
+    resend,
+    slack,
+    lemonsqueezy,
+    paddle
+);
 
 mod common;
 

@@ -1,0 +1,271 @@
+//! LemonSqueezy objects → metric events, one JSON:API resource at a time.
+//!
+//! - order (paid, refunded or partially refunded): `gross_revenue` and
+//!   `net_revenue` of its `total` when created; its `refunded_amount` (the whole
+//!   total for an older order that only says `refunded: true`) as `refunds` and
+//!   negative `net_revenue` when refunded (`refunded_at`).
+//! - subscription-invoice: the same for renewals and plan-change charges; the
+//!   `initial` invoice is the subscription's first order, already counted.
+//! - customer: `new_customers` when created.
+//! - subscription: `new_subscriptions` when created; `active_subscriptions` 1 and
+//!   `mrr` from creation until it expires (`churned_subscriptions` then). A
+//!   cancelled subscription stays active until its `ends_at`, when LemonSqueezy
+//!   marks it expired. LemonSqueezy's subscription carries no price: the sync
+//!   attaches the subscription item's price as `pulseboard.price` (see `sync.rs`),
+//!   and MRR is its `unit_price` × quantity normalised to a month.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::LemonSqueezyProvider;
+use crate::sync::{Derivation, Derive, DimensionLabel, MetricEvent, RawRecord};
+
+impl Derive for LemonSqueezyProvider {
+    fn derivation(&self) -> Derivation {
+        Derivation { events, labels }
+    }
+}
+
+fn attr<'a>(record: &'a RawRecord, name: &str) -> Option<&'a Value> {
+    record.payload.get("attributes")?.get(name)
+}
+
+fn str_attr<'a>(record: &'a RawRecord, name: &str) -> Option<&'a str> {
+    attr(record, name).and_then(Value::as_str)
+}
+
+fn i64_attr(record: &RawRecord, name: &str) -> Option<i64> {
+    attr(record, name).and_then(Value::as_i64)
+}
+
+/// An ISO 8601 time attribute (`2024-05-01T12:00:00.000000Z`).
+pub(crate) fn time_attr(record: &RawRecord, name: &str) -> Option<DateTime<Utc>> {
+    str_attr(record, name)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// What a paid order or invoice brought in and what of it was refunded: gross and
+/// refund events in its currency.
+fn payment_events(record: &RawRecord) -> Vec<MetricEvent> {
+    let (Some(at), Some(total)) = (time_attr(record, "created_at"), i64_attr(record, "total"))
+    else {
+        return vec![];
+    };
+    if !matches!(
+        str_attr(record, "status"),
+        Some("paid" | "refunded" | "partial_refund")
+    ) {
+        return vec![];
+    }
+    let currency = str_attr(record, "currency").map(str::to_uppercase);
+    let event =
+        |metric, value, at| MetricEvent::new(metric, value, at).with("currency", currency.clone());
+    let mut derived = vec![
+        event("gross_revenue", total, at),
+        event("net_revenue", total, at),
+    ];
+    let refunded = i64_attr(record, "refunded_amount")
+        .filter(|amount| *amount > 0)
+        .or_else(|| (attr(record, "refunded") == Some(&Value::Bool(true))).then_some(total));
+    if let Some(refunded) = refunded {
+        let refunded_at = time_attr(record, "refunded_at")
+            .or_else(|| time_attr(record, "updated_at"))
+            .unwrap_or(at);
+        derived.push(event("refunds", refunded, refunded_at));
+        derived.push(event("net_revenue", -refunded, refunded_at));
+    }
+    derived
+}
+
+/// An amount billed every `count` `interval`s as a monthly amount (minor units,
+/// rounded half away from zero): a year is 12 months, a week 12/52 of a month, a day
+/// 12/365, the same normalisation as Stripe's MRR.
+pub(crate) fn monthly_amount(amount: i64, interval: &str, count: i64) -> Option<i64> {
+    let (numerator, denominator) = match interval {
+        "month" => (i128::from(amount), i128::from(count.max(1))),
+        "year" => (i128::from(amount), 12 * i128::from(count.max(1))),
+        "week" => (i128::from(amount) * 52, 12 * i128::from(count.max(1))),
+        "day" => (i128::from(amount) * 365, 12 * i128::from(count.max(1))),
+        _ => return None,
+    };
+    let quotient = (2 * numerator.abs() + denominator) / (2 * denominator);
+    Some((quotient * numerator.signum()) as i64)
+}
+
+/// A subscription's price per month in minor units, from the price the sync attached.
+fn monthly_price(record: &RawRecord) -> Option<(i64, String)> {
+    let price = record.payload.pointer("/pulseboard/price")?;
+    let unit = price.get("unit_price").and_then(Value::as_i64)?;
+    let interval = price.get("renewal_interval_unit").and_then(Value::as_str)?;
+    let count = price
+        .get("renewal_interval_quantity")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let quantity = record
+        .payload
+        .pointer("/attributes/first_subscription_item/quantity")
+        .and_then(Value::as_i64)
+        .unwrap_or(1)
+        .max(1);
+    let currency = record
+        .payload
+        .pointer("/pulseboard/currency")
+        .and_then(Value::as_str)?
+        .to_uppercase();
+    Some((monthly_amount(unit * quantity, interval, count)?, currency))
+}
+
+pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
+    match record.object_type.as_str() {
+        "order" => payment_events(record),
+        "subscription-invoice" => match str_attr(record, "billing_reason") {
+            Some("initial") => vec![],
+            _ => payment_events(record),
+        },
+        "customer" => time_attr(record, "created_at")
+            .map(|at| vec![MetricEvent::new("new_customers", 1, at)])
+            .unwrap_or_default(),
+        "subscription" => {
+            let Some(created) = time_attr(record, "created_at") else {
+                return vec![];
+            };
+            let plan = attr(record, "variant_id").map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+            let event = |metric, value, at| MetricEvent::new(metric, value, at).with("plan", plan.clone());
+            let mut derived = vec![
+                event("new_subscriptions", 1, created),
+                event("active_subscriptions", 1, created),
+            ];
+            let ended = (str_attr(record, "status") == Some("expired"))
+                .then(|| time_attr(record, "ends_at").or_else(|| time_attr(record, "updated_at")))
+                .flatten();
+            if let Some(ended) = ended {
+                derived.push(event("active_subscriptions", -1, ended));
+                derived.push(event("churned_subscriptions", 1, ended));
+            }
+            if let Some((monthly, currency)) = monthly_price(record) {
+                derived.push(event("mrr", monthly, created).with("currency", Some(currency.clone())));
+                if let Some(ended) = ended {
+                    derived.push(event("mrr", -monthly, ended).with("currency", Some(currency)));
+                }
+            }
+            derived
+        }
+        _ => vec![],
+    }
+}
+
+/// Plan names: the `plan` dimension is the variant's id; subscriptions name it.
+pub(crate) fn labels(record: &RawRecord) -> Vec<DimensionLabel> {
+    if record.object_type != "subscription" {
+        return vec![];
+    }
+    let variant = attr(record, "variant_id").map(|v| v.to_string());
+    let name = match (str_attr(record, "product_name"), str_attr(record, "variant_name")) {
+        (Some(product), Some(variant)) if !variant.trim().is_empty() => {
+            Some(format!("{product} — {variant}"))
+        }
+        (Some(product), _) => Some(product.to_owned()),
+        (None, variant) => variant.map(str::to_owned),
+    };
+    DimensionLabel::of("plan", variant.as_deref(), name.as_deref())
+        .into_iter()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn record(object_type: &str, payload: Value) -> RawRecord {
+        RawRecord {
+            object_type: object_type.into(),
+            external_id: "1".into(),
+            updated_at: None,
+            payload,
+        }
+    }
+
+    fn sum(events: &[MetricEvent], metric: &str) -> i64 {
+        events.iter().filter(|e| e.metric == metric).map(|e| e.value).sum()
+    }
+
+    #[test]
+    fn a_partly_refunded_order_counts_gross_and_refund_on_their_days() {
+        let order = record(
+            "order",
+            json!({ "type": "orders", "id": "1", "attributes": {
+                "status": "partial_refund", "currency": "usd", "total": 4900,
+                "refunded": false, "refunded_amount": 1500,
+                "created_at": "2024-05-01T10:00:00.000000Z",
+                "refunded_at": "2024-05-03T09:00:00.000000Z",
+                "updated_at": "2024-05-03T09:00:00.000000Z"
+            }}),
+        );
+        let derived = events(&order);
+        assert_eq!(sum(&derived, "gross_revenue"), 4900);
+        assert_eq!(sum(&derived, "refunds"), 1500);
+        assert_eq!(sum(&derived, "net_revenue"), 3400);
+        let refund = derived.iter().find(|e| e.metric == "refunds").unwrap();
+        assert_eq!(refund.at.to_rfc3339(), "2024-05-03T09:00:00+00:00");
+        assert_eq!(refund.dimensions["currency"], "USD");
+        // An older order that only says it was refunded: the whole total.
+        let old = record(
+            "order",
+            json!({ "attributes": { "status": "refunded", "currency": "EUR", "total": 900, "refunded": true,
+                "created_at": "2023-01-01T00:00:00Z", "updated_at": "2023-01-02T00:00:00Z" }}),
+        );
+        assert_eq!(sum(&events(&old), "net_revenue"), 0);
+        let pending = record(
+            "order",
+            json!({ "attributes": { "status": "pending", "currency": "EUR", "total": 900, "created_at": "2023-01-01T00:00:00Z" }}),
+        );
+        assert!(events(&pending).is_empty());
+    }
+
+    #[test]
+    fn initial_invoices_are_the_order_already_counted() {
+        let invoice = |reason: &str| {
+            record(
+                "subscription-invoice",
+                json!({ "attributes": { "billing_reason": reason, "status": "paid", "currency": "USD",
+                    "total": 2900, "refunded_amount": 0, "created_at": "2024-05-01T10:00:00Z" }}),
+            )
+        };
+        assert!(events(&invoice("initial")).is_empty());
+        assert_eq!(sum(&events(&invoice("renewal")), "gross_revenue"), 2900);
+    }
+
+    #[test]
+    fn a_subscription_counts_until_it_expires_and_mrr_needs_its_price() {
+        let mut subscription = json!({ "type": "subscriptions", "id": "7", "attributes": {
+            "status": "expired", "variant_id": 42, "product_name": "Pro", "variant_name": "Yearly",
+            "first_subscription_item": { "price_id": 3, "quantity": 2 },
+            "created_at": "2024-01-10T00:00:00Z", "ends_at": "2025-01-10T00:00:00Z"
+        }, "pulseboard": { "currency": "usd", "price": {
+            "unit_price": 99000, "renewal_interval_unit": "year", "renewal_interval_quantity": 1 } } });
+        let derived = events(&record("subscription", subscription.clone()));
+        assert_eq!(sum(&derived, "new_subscriptions"), 1);
+        assert_eq!(sum(&derived, "churned_subscriptions"), 1);
+        assert_eq!(sum(&derived, "active_subscriptions"), 0);
+        let mrr: Vec<_> = derived.iter().filter(|e| e.metric == "mrr").collect();
+        assert_eq!(mrr[0].value, 16500, "2 × 990.00 a year is 165.00 a month");
+        assert_eq!(mrr[0].dimensions["plan"], "42");
+        assert_eq!(mrr[1].value, -16500);
+        // As a webhook carries it: no price, so no MRR, but the counts.
+        subscription.as_object_mut().unwrap().remove("pulseboard");
+        subscription["attributes"]["status"] = json!("active");
+        let derived = events(&record("subscription", subscription.clone()));
+        assert_eq!(sum(&derived, "active_subscriptions"), 1);
+        assert_eq!(sum(&derived, "mrr"), 0);
+        assert_eq!(
+            labels(&record("subscription", subscription))[0].label,
+            "Pro — Yearly"
+        );
+    }
+}

@@ -1,0 +1,477 @@
+//! LemonSqueezy against the simulator, through the real HTTP API: the connect form
+//! and its refusals, a backfill whose every catalog metric equals, day by day, what
+//! the simulator's ledger says (recomputed here from its orders, invoices,
+//! subscriptions and customers), an incremental sync that picks up new orders and
+//! refunds without counting anything twice, and a 429 that snoozes the job.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use pulseboard_simulator::{defaults, endpoints};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::{
+    helpers::{expect_error, spawn_app_with_simulator, TestApp, TestUser},
+    metrics::query,
+    sync::{run_all, small_history},
+};
+
+const METRICS: [&str; 8] = [
+    "gross_revenue",
+    "refunds",
+    "net_revenue",
+    "new_customers",
+    "mrr",
+    "active_subscriptions",
+    "new_subscriptions",
+    "churned_subscriptions",
+];
+
+fn fields(key: &str, store: &str) -> BTreeMap<String, String> {
+    [("api_key", key), ("store_id", store)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+async fn store(app: &TestApp, user: &TestUser) -> Uuid {
+    let store: Value = user
+        .client
+        .post(app.url(&format!("/api/orgs/{}/stores", user.org_slug)))
+        .json(&json!({ "workspace_id": user.workspace_id, "name": "Digital", "currency": "USD", "timezone": "UTC" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    store["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn connect(app: &TestApp, user: &TestUser, store_id: Uuid) -> Uuid {
+    let response = user
+        .client
+        .post(app.url("/api/orgs/acme/integrations/lemonsqueezy/api-key"))
+        .json(&json!({ "store_id": store_id, "fields": fields(defaults::LEMONSQUEEZY_API_KEY, &defaults::LEMONSQUEEZY_STORE_ID.to_string()) }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    assert!(!text.contains(defaults::LEMONSQUEEZY_API_KEY));
+    let integration: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(integration["account_label"], "Pulse Digital");
+    integration["id"].as_str().unwrap().parse().unwrap()
+}
+
+fn day(unix: i64) -> NaiveDate {
+    DateTime::from_timestamp(unix, 0).unwrap().date_naive()
+}
+
+/// Metric → UTC day → value, from the ledger alone: money on the day it moved,
+/// subscriptions counted from creation until they expired.
+fn expected(
+    ledger: &Value,
+    days: &[NaiveDate],
+) -> BTreeMap<&'static str, BTreeMap<NaiveDate, i64>> {
+    let mut out: BTreeMap<&'static str, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
+    let mut add = |metric: &'static str, d: NaiveDate, value: i64| {
+        *out.entry(metric).or_default().entry(d).or_default() += value;
+    };
+    let renewals = ledger["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["billing_reason"] != "initial");
+    for payment in ledger["orders"].as_array().unwrap().iter().chain(renewals) {
+        let total = payment["total"].as_i64().unwrap();
+        add(
+            "gross_revenue",
+            day(payment["created_at"].as_i64().unwrap()),
+            total,
+        );
+        add(
+            "net_revenue",
+            day(payment["created_at"].as_i64().unwrap()),
+            total,
+        );
+        let refunded = payment["refunded_amount"].as_i64().unwrap();
+        if refunded > 0 {
+            let at = day(payment["refunded_at"].as_i64().unwrap());
+            add("refunds", at, refunded);
+            add("net_revenue", at, -refunded);
+        }
+    }
+    for customer in ledger["customers"].as_array().unwrap() {
+        add(
+            "new_customers",
+            day(customer["created_at"].as_i64().unwrap()),
+            1,
+        );
+    }
+    let prices: BTreeMap<u64, &Value> = ledger["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_u64().unwrap(), p))
+        .collect();
+    let subscriptions = ledger["subscriptions"].as_array().unwrap();
+    for sub in subscriptions {
+        add(
+            "new_subscriptions",
+            day(sub["created_at"].as_i64().unwrap()),
+            1,
+        );
+        if sub["status"] == "expired" {
+            add(
+                "churned_subscriptions",
+                day(sub["ends_at"].as_i64().unwrap()),
+                1,
+            );
+        }
+    }
+    for &d in days {
+        let end = d
+            .succ_opt()
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp();
+        let (mut mrr, mut active) = (0, 0);
+        for sub in subscriptions {
+            let created = sub["created_at"].as_i64().unwrap();
+            let expired = sub["status"] == "expired" && sub["ends_at"].as_i64().unwrap() < end;
+            if created < end && !expired {
+                active += 1;
+                let price = prices[&sub["price_id"].as_u64().unwrap()];
+                let unit =
+                    price["unit_price"].as_i64().unwrap() * sub["quantity"].as_i64().unwrap();
+                // Half away from zero, as documented: a year is 12 months.
+                mrr += match price["interval"].as_str().unwrap() {
+                    "year" => (2 * unit + 12) / 24,
+                    _ => unit,
+                };
+            }
+        }
+        add("mrr", d, mrr);
+        add("active_subscriptions", d, active);
+    }
+    out
+}
+
+async fn assert_matches_ledger(
+    app: &TestApp,
+    user: &TestUser,
+    store_id: Uuid,
+    ledger: &Value,
+    days: u64,
+    label: &str,
+) {
+    let to = Utc::now().date_naive();
+    let from = to.checked_sub_days(Days::new(days - 1)).unwrap();
+    let span: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+    let expected = expected(ledger, &span);
+    for metric in METRICS {
+        let r = query(
+            app,
+            user,
+            json!({
+                "metric": format!("lemonsqueezy.{metric}"),
+                "range": { "custom": { "from": from, "to": to } },
+                "granularity": "day",
+                "scope": { "store": store_id },
+            }),
+        )
+        .await;
+        let series = r["series"].as_array().unwrap();
+        assert_eq!(series.len(), span.len(), "{label} {metric}: {r}");
+        let mut mismatches = Vec::new();
+        let mut total = 0;
+        for point in series {
+            let d: NaiveDate = point["bucket"].as_str().unwrap().parse().unwrap();
+            let want = expected
+                .get(metric)
+                .and_then(|m| m.get(&d))
+                .copied()
+                .unwrap_or(0);
+            total += want.abs();
+            if point["value"].as_i64().unwrap_or(0) != want {
+                mismatches.push(format!("{d}: ledger {want}, API {}", point["value"]));
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "{label}: {metric} differs: {:?}",
+            &mismatches[..mismatches.len().min(5)]
+        );
+        assert!(
+            total > 0 || metric == "churned_subscriptions",
+            "{label}: the ledger has {metric}"
+        );
+    }
+}
+
+/// (events, distinct (metric, record, instant) triples): equal when nothing counts twice.
+async fn event_pairs(app: &TestApp, integration: Uuid) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*), count(DISTINCT (metric_name, source_record_id, recorded_at, metric_value)) FROM metric_events WHERE integration_id = $1",
+    )
+    .bind(integration)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn lemonsqueezy_numbers_equal_the_ledger_and_new_orders_count_once() {
+    // The data clock starts six hours ago, so the business of the hours since is
+    // new to the second sync and none of it lies in the future.
+    let mut config = small_history(120);
+    config.data.end -= 6 * 3600;
+    let (app, sim) = spawn_app_with_simulator(config).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store_id = store(&app, &ann).await;
+    let integration = connect(&app, &ann, store_id).await;
+
+    assert_eq!(run_all(&app).await, 1);
+    let job = app.latest_job(&ann).await;
+    assert_eq!(
+        (job["status"].as_str(), job["sync_type"].as_str()),
+        (Some("success"), Some("backfill")),
+        "{job}"
+    );
+    let ledger = serde_json::to_value(sim.lemonsqueezy_ledger()).unwrap();
+    let records = ledger["orders"].as_array().unwrap().len()
+        + ledger["invoices"].as_array().unwrap().len()
+        + ledger["subscriptions"].as_array().unwrap().len()
+        + ledger["customers"].as_array().unwrap().len();
+    assert_eq!(
+        job["records_synced"].as_u64().unwrap() as usize,
+        records,
+        "{job}"
+    );
+    assert!(
+        sim.calls(endpoints::LEMONSQUEEZY_ORDERS) > 1,
+        "orders span several pages"
+    );
+    assert_matches_ledger(&app, &ann, store_id, &ledger, 100, "backfill").await;
+
+    // Six more hours of business and two orders placed now: the next sync is
+    // incremental and counts each once.
+    let now = sim.advance_to(Utc::now().timestamp());
+    assert!(now >= ledger["end"].as_i64().unwrap() + 6 * 3600);
+    let first = sim.lemonsqueezy_new_order(304, Some("launch")).unwrap();
+    sim.lemonsqueezy_new_order(305, None).unwrap();
+    let later = serde_json::to_value(sim.lemonsqueezy_ledger()).unwrap();
+    assert_eq!(later["end"].as_i64().unwrap(), now);
+    assert!(later["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["id"] == first));
+    assert_eq!(
+        app.request_sync(&ann, integration).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(run_all(&app).await, 1);
+    let job = app.latest_job(&ann).await;
+    assert_eq!(
+        (job["status"].as_str(), job["sync_type"].as_str()),
+        (Some("success"), Some("incremental")),
+        "{job}"
+    );
+    assert_matches_ledger(&app, &ann, store_id, &later, 100, "incremental").await;
+    let (events, distinct) = event_pairs(&app, integration).await;
+    assert_eq!(events, distinct, "no event twice");
+
+    // The webhooks of the same activity verify and name exactly the records the
+    // sync stored (an order's payload is the synced one), and the live order is
+    // one sale with its campaign.
+    let provider = app.app_state.providers.get("lemonsqueezy").unwrap();
+    let deliveries = sim.lemonsqueezy_webhooks(defaults::LEMONSQUEEZY_WEBHOOK_SECRET);
+    assert!(deliveries.len() >= 2, "{}", deliveries.len());
+    let mut sales = 0;
+    for delivery in &deliveries {
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &delivery.headers {
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        provider
+            .verify_webhook(
+                &headers,
+                delivery.body.as_bytes(),
+                defaults::LEMONSQUEEZY_WEBHOOK_SECRET,
+                Utc::now(),
+            )
+            .unwrap();
+        assert!(provider
+            .verify_webhook(
+                &headers,
+                delivery.body.as_bytes(),
+                "another secret",
+                Utc::now()
+            )
+            .is_err());
+        let parsed = provider
+            .webhook_delivery(&headers, delivery.body.as_bytes())
+            .unwrap();
+        for record in &parsed.records {
+            let stored: Option<Value> = sqlx::query_scalar(
+                "SELECT payload FROM raw_records WHERE integration_id = $1 AND object_type = $2 AND external_id = $3",
+            )
+            .bind(integration)
+            .bind(&record.object_type)
+            .bind(&record.external_id)
+            .fetch_optional(&app.db)
+            .await
+            .unwrap();
+            let stored = stored.unwrap_or_else(|| {
+                panic!("{} {} was synced", record.object_type, record.external_id)
+            });
+            if record.object_type == "order" {
+                assert_eq!(stored, record.payload);
+            }
+        }
+        for revenue in &parsed.revenue {
+            if revenue.source_id == format!("order/{first}") {
+                sales += 1;
+                assert_eq!(revenue.kind.as_str(), "sale");
+                assert_eq!(revenue.campaign.as_deref(), Some("launch"));
+                assert_eq!(revenue.amount_minor, 2900);
+            }
+        }
+    }
+    assert_eq!(sales, 1);
+
+    // Replaying changes nothing.
+    assert_eq!(
+        app.request_sync(&ann, integration).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(run_all(&app).await, 1);
+    assert_eq!(event_pairs(&app, integration).await, (events, distinct));
+}
+
+#[tokio::test]
+async fn a_rate_limit_snoozes_the_job_and_it_resumes_where_it_stopped() {
+    let (app, sim) = spawn_app_with_simulator(small_history(60)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store_id = store(&app, &ann).await;
+    let integration = connect(&app, &ann, store_id).await;
+    // LemonSqueezy's 429 with a minute to wait: longer than a worker sleeps.
+    sim.rate_limit(endpoints::LEMONSQUEEZY_ORDERS, 1, Duration::from_secs(60));
+    assert_eq!(run_all(&app).await, 1);
+    let (status, attempt, run_in): (String, i32, f64) = sqlx::query_as(
+        "SELECT status, attempt, extract(epoch FROM run_after - now())::float8 FROM sync_jobs WHERE integration_id = $1",
+    )
+    .bind(integration)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), attempt),
+        ("queued", 0),
+        "a rate limit spends no attempt"
+    );
+    assert!(run_in > 30.0, "Retry-After is honoured: {run_in}");
+    let cursor: Value = sqlx::query_scalar(
+        "SELECT cursor FROM sync_cursors WHERE integration_id = $1 AND stream = 'lemonsqueezy.backfill'",
+    )
+    .bind(integration)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        cursor["list"], "orders",
+        "the lists before orders are kept: {cursor}"
+    );
+    let before_orders = sim.calls(endpoints::LEMONSQUEEZY_CUSTOMERS);
+
+    sqlx::query("UPDATE sync_jobs SET run_after = now() WHERE integration_id = $1")
+        .bind(integration)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(run_all(&app).await, 1);
+    let job = app.latest_job(&ann).await;
+    assert_eq!(job["status"], "success", "{job}");
+    assert_eq!(
+        sim.calls(endpoints::LEMONSQUEEZY_CUSTOMERS),
+        before_orders,
+        "resumed at orders"
+    );
+    let ledger = serde_json::to_value(sim.lemonsqueezy_ledger()).unwrap();
+    assert_matches_ledger(&app, &ann, store_id, &ledger, 50, "resumed").await;
+}
+
+#[tokio::test]
+async fn the_connect_form_refuses_a_wrong_key_or_store_clearly() {
+    let (app, sim) = spawn_app_with_simulator(small_history(10)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store_id = store(&app, &ann).await;
+    let info = app.provider_info(&ann, "lemonsqueezy").await;
+    assert_eq!(
+        (info["name"].as_str(), info["category"].as_str()),
+        (Some("LemonSqueezy"), Some("payments"))
+    );
+    let names: Vec<&str> = info["auth"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["api_key", "store_id"]);
+    let metrics: Vec<&str> = info["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(metrics, METRICS);
+
+    let url = app.url("/api/orgs/acme/integrations/lemonsqueezy/api-key");
+    let store = defaults::LEMONSQUEEZY_STORE_ID.to_string();
+    let wrong = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.wrongwrong";
+    for (key, store, says) in [
+        (wrong, store.as_str(), "Unauthenticated"),
+        (
+            defaults::LEMONSQUEEZY_API_KEY,
+            "999",
+            "no LemonSqueezy store 999",
+        ),
+        (defaults::LEMONSQUEEZY_API_KEY, "my-store", "is a number"),
+    ] {
+        let response = ann
+            .client
+            .post(&url)
+            .json(&json!({ "store_id": store_id, "fields": fields(key, store) }))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        let text = body.to_string();
+        assert!(text.contains(says) && !text.contains(wrong), "{text}");
+    }
+    let none: i64 = sqlx::query_scalar("SELECT count(*) FROM integrations")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(none, 0, "a refused connection stores nothing");
+    assert_eq!(
+        sim.calls(endpoints::LEMONSQUEEZY_STORE),
+        2,
+        "the malformed store id is refused before any call"
+    );
+}

@@ -1,0 +1,414 @@
+//! Paddle Billing against the simulator, through the real HTTP API: the connect
+//! form and its refusals, a backfill whose every catalog metric equals, day by day,
+//! the simulator's ledger (recomputed here from its transactions, adjustments,
+//! subscriptions and customers), an incremental sync from `/events` that picks up a
+//! new transaction and a refund once, signed webhook deliveries of the same objects
+//! that name exactly the records the sync stored, and a 429 that snoozes the job.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use pulseboard_simulator::{defaults, endpoints};
+use reqwest::{header::HeaderMap, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::{
+    helpers::{expect_error, spawn_app_with_simulator, TestApp, TestUser},
+    metrics::query,
+    sync::{run_all, small_history},
+};
+
+const METRICS: [&str; 8] = [
+    "gross_revenue",
+    "refunds",
+    "net_revenue",
+    "new_customers",
+    "mrr",
+    "active_subscriptions",
+    "new_subscriptions",
+    "churned_subscriptions",
+];
+
+fn fields(key: &str, seller: &str) -> BTreeMap<String, String> {
+    [("api_key", key), ("seller_id", seller)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+async fn store(app: &TestApp, user: &TestUser) -> Uuid {
+    let store: Value = user
+        .client
+        .post(app.url(&format!("/api/orgs/{}/stores", user.org_slug)))
+        .json(&json!({ "workspace_id": user.workspace_id, "name": "SaaS", "currency": "USD", "timezone": "UTC" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    store["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn connect(app: &TestApp, user: &TestUser, store_id: Uuid) -> Uuid {
+    let response = user
+        .client
+        .post(app.url("/api/orgs/acme/integrations/paddle/api-key"))
+        .json(&json!({ "store_id": store_id, "fields": fields(defaults::PADDLE_API_KEY, &defaults::PADDLE_SELLER_ID.to_string()) }))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    assert!(!text.contains(defaults::PADDLE_API_KEY));
+    let integration: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        integration["account_label"],
+        "Paddle seller 12345 (sandbox)"
+    );
+    integration["id"].as_str().unwrap().parse().unwrap()
+}
+
+fn day(unix: i64) -> NaiveDate {
+    DateTime::from_timestamp(unix, 0).unwrap().date_naive()
+}
+
+fn num(v: &Value) -> i64 {
+    v.as_i64().unwrap()
+}
+
+/// Metric → UTC day → value, from the ledger alone.
+fn expected(
+    ledger: &Value,
+    days: &[NaiveDate],
+) -> BTreeMap<&'static str, BTreeMap<NaiveDate, i64>> {
+    let mut out: BTreeMap<&'static str, BTreeMap<NaiveDate, i64>> = BTreeMap::new();
+    let mut add = |metric: &'static str, d: NaiveDate, value: i64| {
+        *out.entry(metric).or_default().entry(d).or_default() += value;
+    };
+    for t in ledger["transactions"].as_array().unwrap() {
+        add("gross_revenue", day(num(&t["billed_at"])), num(&t["total"]));
+        add("net_revenue", day(num(&t["billed_at"])), num(&t["total"]));
+    }
+    for a in ledger["adjustments"].as_array().unwrap() {
+        add("refunds", day(num(&a["created_at"])), num(&a["total"]));
+        add("net_revenue", day(num(&a["created_at"])), -num(&a["total"]));
+    }
+    for c in ledger["customers"].as_array().unwrap() {
+        add("new_customers", day(num(&c["created_at"])), 1);
+    }
+    let prices: BTreeMap<&str, &Value> = ledger["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap(), p))
+        .collect();
+    let subscriptions = ledger["subscriptions"].as_array().unwrap();
+    for s in subscriptions {
+        add("new_subscriptions", day(num(&s["created_at"])), 1);
+        if s["status"] == "canceled" {
+            add("churned_subscriptions", day(num(&s["canceled_at"])), 1);
+        }
+    }
+    for &d in days {
+        let end = d
+            .succ_opt()
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp();
+        let (mut mrr, mut active) = (0, 0);
+        for s in subscriptions {
+            let canceled = s["status"] == "canceled" && num(&s["canceled_at"]) < end;
+            if num(&s["created_at"]) < end && !canceled {
+                active += 1;
+                let price = prices[s["price_id"].as_str().unwrap()];
+                let unit = num(&price["unit_price"]) * num(&s["quantity"]);
+                // Half away from zero, as documented: a year is 12 months.
+                mrr += match price["interval"].as_str().unwrap() {
+                    "year" => (2 * unit + 12) / 24,
+                    _ => unit,
+                };
+            }
+        }
+        add("mrr", d, mrr);
+        add("active_subscriptions", d, active);
+    }
+    out
+}
+
+async fn assert_matches_ledger(
+    app: &TestApp,
+    user: &TestUser,
+    store_id: Uuid,
+    ledger: &Value,
+    days: u64,
+    label: &str,
+) {
+    let to = Utc::now().date_naive();
+    let from = to.checked_sub_days(Days::new(days - 1)).unwrap();
+    let span: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
+    let expected = expected(ledger, &span);
+    for metric in METRICS {
+        let r = query(
+            app,
+            user,
+            json!({
+                "metric": format!("paddle.{metric}"),
+                "range": { "custom": { "from": from, "to": to } },
+                "granularity": "day",
+                "scope": { "store": store_id },
+            }),
+        )
+        .await;
+        let series = r["series"].as_array().unwrap();
+        assert_eq!(series.len(), span.len(), "{label} {metric}: {r}");
+        let mut mismatches = Vec::new();
+        let mut total = 0;
+        for point in series {
+            let d: NaiveDate = point["bucket"].as_str().unwrap().parse().unwrap();
+            let want = expected
+                .get(metric)
+                .and_then(|m| m.get(&d))
+                .copied()
+                .unwrap_or(0);
+            total += want.abs();
+            if point["value"].as_i64().unwrap_or(0) != want {
+                mismatches.push(format!("{d}: ledger {want}, API {}", point["value"]));
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "{label}: {metric} differs: {:?}",
+            &mismatches[..mismatches.len().min(5)]
+        );
+        assert!(total > 0, "{label}: the ledger has {metric}");
+    }
+}
+
+async fn event_pairs(app: &TestApp, integration: Uuid) -> (i64, i64) {
+    sqlx::query_as(
+        "SELECT count(*), count(DISTINCT (metric_name, source_record_id, recorded_at, metric_value)) FROM metric_events WHERE integration_id = $1",
+    )
+    .bind(integration)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn paddle_numbers_equal_the_ledger_and_events_bring_new_sales_and_refunds_once() {
+    // The data clock starts six hours ago: the hours since are new to the second sync.
+    let mut config = small_history(120);
+    config.data.end -= 6 * 3600;
+    let (app, sim) = spawn_app_with_simulator(config).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store_id = store(&app, &ann).await;
+    let integration = connect(&app, &ann, store_id).await;
+
+    assert_eq!(run_all(&app).await, 1);
+    let job = app.latest_job(&ann).await;
+    assert_eq!(
+        (job["status"].as_str(), job["sync_type"].as_str()),
+        (Some("success"), Some("backfill")),
+        "{job}"
+    );
+    let ledger = serde_json::to_value(sim.paddle_ledger()).unwrap();
+    let entities: usize = ["customers", "subscriptions", "transactions", "adjustments"]
+        .iter()
+        .map(|list| ledger[*list].as_array().unwrap().len())
+        .sum();
+    assert_eq!(
+        job["records_synced"].as_u64().unwrap() as usize,
+        entities,
+        "{job}"
+    );
+    assert!(
+        sim.calls(endpoints::PADDLE_TRANSACTIONS) > 10,
+        "30 transactions a page"
+    );
+    assert_matches_ledger(&app, &ann, store_id, &ledger, 100, "backfill").await;
+
+    // Six hours of business, a sale tagged with a campaign and a refund of an old
+    // one-off sale: all of it arrives through /events.
+    sim.advance_to(Utc::now().timestamp());
+    let sale = sim
+        .paddle_new_transaction("pri_01simiconpack", Some("launch"))
+        .unwrap();
+    let old_sale = ledger["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["subscription_id"].is_null())
+        .unwrap();
+    sim.paddle_refund(old_sale["id"].as_str().unwrap(), 500)
+        .unwrap();
+    let later = serde_json::to_value(sim.paddle_ledger()).unwrap();
+    assert_eq!(
+        app.request_sync(&ann, integration).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(run_all(&app).await, 1);
+    let job = app.latest_job(&ann).await;
+    assert_eq!(
+        (job["status"].as_str(), job["sync_type"].as_str()),
+        (Some("success"), Some("incremental")),
+        "{job}"
+    );
+    assert_matches_ledger(&app, &ann, store_id, &later, 100, "incremental").await;
+    let (events, distinct) = event_pairs(&app, integration).await;
+    assert_eq!(events, distinct, "no event twice");
+
+    // The webhooks of the same activity verify and name exactly the records the
+    // sync stored: a webhook and a sync of one object are one record.
+    let provider = app.app_state.providers.get("paddle").unwrap();
+    let deliveries = sim.paddle_webhooks(defaults::PADDLE_WEBHOOK_SECRET);
+    assert!(deliveries.len() > 3, "{}", deliveries.len());
+    let mut sale_moves = 0;
+    for delivery in &deliveries {
+        let mut headers = HeaderMap::new();
+        for (name, value) in &delivery.headers {
+            headers.insert(
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        provider
+            .verify_webhook(
+                &headers,
+                delivery.body.as_bytes(),
+                defaults::PADDLE_WEBHOOK_SECRET,
+                Utc::now(),
+            )
+            .unwrap();
+        let parsed = provider
+            .webhook_delivery(&headers, delivery.body.as_bytes())
+            .unwrap();
+        for record in &parsed.records {
+            let stored: Option<Value> = sqlx::query_scalar(
+                "SELECT payload FROM raw_records WHERE integration_id = $1 AND object_type = $2 AND external_id = $3",
+            )
+            .bind(integration)
+            .bind(&record.object_type)
+            .bind(&record.external_id)
+            .fetch_optional(&app.db)
+            .await
+            .unwrap();
+            let stored = stored.unwrap_or_else(|| {
+                panic!("{} {} was synced", record.object_type, record.external_id)
+            });
+            if record.object_type == "transaction" {
+                assert_eq!(stored, record.payload);
+            }
+        }
+        for revenue in &parsed.revenue {
+            if revenue.source_id == format!("transaction/{sale}") {
+                sale_moves += 1;
+                assert_eq!(revenue.kind.as_str(), "sale");
+                assert_eq!(
+                    (revenue.amount_minor, revenue.currency.as_str()),
+                    (2900, "USD")
+                );
+                assert_eq!(revenue.campaign.as_deref(), Some("launch"));
+            }
+        }
+    }
+    assert_eq!(sale_moves, 1);
+    // Replaying the sync changes nothing.
+    assert_eq!(
+        app.request_sync(&ann, integration).await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(run_all(&app).await, 1);
+    assert_eq!(event_pairs(&app, integration).await, (events, distinct));
+}
+
+#[tokio::test]
+async fn a_paddle_rate_limit_snoozes_the_job_and_it_resumes_where_it_stopped() {
+    let (app, sim) = spawn_app_with_simulator(small_history(60)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store_id = store(&app, &ann).await;
+    let integration = connect(&app, &ann, store_id).await;
+    sim.rate_limit(endpoints::PADDLE_ADJUSTMENTS, 1, Duration::from_secs(60));
+    assert_eq!(run_all(&app).await, 1);
+    let (status, attempt, run_in): (String, i32, f64) = sqlx::query_as(
+        "SELECT status, attempt, extract(epoch FROM run_after - now())::float8 FROM sync_jobs WHERE integration_id = $1",
+    )
+    .bind(integration)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), attempt),
+        ("queued", 0),
+        "a rate limit spends no attempt"
+    );
+    assert!(run_in > 30.0, "Retry-After is honoured: {run_in}");
+    let transactions = sim.calls(endpoints::PADDLE_TRANSACTIONS);
+    sqlx::query("UPDATE sync_jobs SET run_after = now() WHERE integration_id = $1")
+        .bind(integration)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(run_all(&app).await, 1);
+    let job = app.latest_job(&ann).await;
+    assert_eq!(job["status"], "success", "{job}");
+    assert_eq!(
+        sim.calls(endpoints::PADDLE_TRANSACTIONS),
+        transactions,
+        "resumed at adjustments"
+    );
+    let ledger = serde_json::to_value(sim.paddle_ledger()).unwrap();
+    assert_matches_ledger(&app, &ann, store_id, &ledger, 50, "resumed").await;
+}
+
+#[tokio::test]
+async fn the_paddle_connect_form_refuses_a_wrong_key_or_seller_clearly() {
+    let (app, sim) = spawn_app_with_simulator(small_history(10)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store_id = store(&app, &ann).await;
+    let info = app.provider_info(&ann, "paddle").await;
+    assert_eq!(
+        (info["name"].as_str(), info["category"].as_str()),
+        (Some("Paddle"), Some("payments"))
+    );
+    let metrics: Vec<&str> = info["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(metrics, METRICS);
+    let url = app.url("/api/orgs/acme/integrations/paddle/api-key");
+    let seller = defaults::PADDLE_SELLER_ID.to_string();
+    let wrong = "pdl_sdbx_apikey_01wrongwrongwrongwrong";
+    for (key, seller, says) in [
+        (wrong, seller.as_str(), "permitted"),
+        (defaults::PADDLE_API_KEY, "acme", "Seller ID is a number"),
+    ] {
+        let response = ann
+            .client
+            .post(&url)
+            .json(&json!({ "store_id": store_id, "fields": fields(key, seller) }))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_error(
+            response,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        let text = body.to_string();
+        assert!(text.contains(says) && !text.contains(wrong), "{text}");
+    }
+    assert_eq!(sim.calls(endpoints::PADDLE_TRANSACTIONS), 1);
+    let none: i64 = sqlx::query_scalar("SELECT count(*) FROM integrations")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(none, 0, "a refused connection stores nothing");
+}
