@@ -147,6 +147,7 @@ pub(super) fn delivery(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
         records: vec![],
         revenue: vec![],
         revoked: false,
+        redaction: None,
     };
     let object_type = match text(&data, "/type") {
         Some("orders") => "order",

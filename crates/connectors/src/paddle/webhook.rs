@@ -133,6 +133,7 @@ pub(super) fn delivery(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
         records: vec![],
         revenue: vec![],
         revoked: false,
+        redaction: None,
     };
     let object_type = match event_type.split_once('.').map(|(entity, _)| entity) {
         Some(entity @ ("transaction" | "subscription" | "adjustment" | "customer")) => entity,
