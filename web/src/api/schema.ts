@@ -1646,7 +1646,10 @@ export interface components {
         Endpoint: {
             /** Format: date-time */
             created_at: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Distinct deliveries received (retries and replays count once).
+             */
             deliveries: number;
             /** Format: uuid */
             id: string;
