@@ -12,7 +12,6 @@ const LINKS: { to: string; label: string; adminOnly?: boolean; notViewer?: boole
   { to: '/settings/slack', label: 'Slack', notViewer: true },
   { to: '/settings/tokens', label: 'API tokens' },
   { to: '/settings/plan', label: 'Plan & usage' },
-  { to: '/settings/slack', label: 'Slack' },
   { to: '/settings/mailbox', label: 'Mailbox', adminOnly: true },
 ];
 
