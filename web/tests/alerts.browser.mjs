@@ -278,7 +278,7 @@ await run(browser, async (state) => {
     await confirm.getByRole('button', { name: 'Delete alert' }).click();
     await row.waitFor({ state: 'detached' });
     // After a delete, focus stays on the page (Create alert), not on the body.
-    await page.waitForFunction(() => document.activeElement?.id === 'create-alert', null, { timeout: 3000 });
+    await page.waitForFunction(() => document.activeElement?.id === 'create-alert', null, { timeout: 10000 });
   });
 
   await step('notification preferences are saved, and this week’s digest can be previewed', async () => {

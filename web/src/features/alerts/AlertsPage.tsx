@@ -370,7 +370,15 @@ function DeleteAlert({ alert, onClose }: { alert: Alert | null; onClose: () => v
       onClose();
       // The row and its Delete button (where the dialog would give focus back) are
       // gone: keep focus on the page, once the dialog has closed.
-      window.setTimeout(() => document.getElementById('create-alert')?.focus(), 0);
+      // The dialog gives focus back on its own schedule: try again until it has.
+      for (const delay of [0, 60, 250, 1000]) {
+        window.setTimeout(() => {
+          const button = document.getElementById('create-alert');
+          if (button && document.activeElement !== button && !document.querySelector('[role="dialog"]')) {
+            button.focus();
+          }
+        }, delay);
+      }
     },
   });
   return (
