@@ -105,3 +105,13 @@ impl TokenContext for AppState {
         &self.config
     }
 }
+
+/// The live stream takes just these pieces.
+impl crate::live::LiveState for AppState {
+    fn database(&self) -> &Database {
+        &self.db
+    }
+    fn hub(&self) -> &crate::live::LiveHub {
+        &self.live
+    }
+}

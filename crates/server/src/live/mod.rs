@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::{db, state::AppState};
+use crate::db::{self, Database};
 
 /// Updates are sent in batches about this far apart (seed 002's debounce).
 pub const BATCH_INTERVAL: Duration = Duration::from_millis(500);
@@ -24,6 +24,13 @@ pub const BATCH_INTERVAL: Duration = Duration::from_millis(500);
 const FALLBACK_POLL: Duration = Duration::from_secs(20);
 /// Events per read; a stream far behind catches up in several reads.
 const PAGE: i64 = 500;
+
+/// What the live stream needs of the application (implemented by `AppState`), so
+/// this module does not depend on the state that holds its hub.
+pub trait LiveState: Clone + Send + Sync + 'static {
+    fn database(&self) -> &Database;
+    fn hub(&self) -> &LiveHub;
+}
 
 /// In-process fan-out of the database's wake-up pings: organization ids.
 pub struct LiveHub {
@@ -50,10 +57,10 @@ impl LiveHub {
 
 /// LISTENs for pings on a connection of its own and publishes them to the hub;
 /// reconnects with a pause if the connection drops.
-pub async fn listen(state: AppState, shutdown: CancellationToken) {
+pub async fn listen<S: LiveState>(state: S, shutdown: CancellationToken) {
     loop {
         let listened = async {
-            let mut listener = PgListener::connect_with(state.db.pool()).await?;
+            let mut listener = PgListener::connect_with(state.database().pool()).await?;
             listener.listen("pulseboard_live").await?;
             loop {
                 let ping = listener.recv().await?;
@@ -63,7 +70,7 @@ pub async fn listen(state: AppState, shutdown: CancellationToken) {
                     .next()
                     .and_then(|o| o.parse().ok())
                 {
-                    state.live.publish(org);
+                    state.hub().publish(org);
                 }
             }
             #[allow(unreachable_code)]
@@ -76,7 +83,7 @@ pub async fn listen(state: AppState, shutdown: CancellationToken) {
                     tracing::warn!(%error, "live listener lost its connection; reconnecting");
                 }
                 // Everyone re-reads once, in case a ping was missed.
-                state.live.publish(Uuid::nil());
+                state.hub().publish(Uuid::nil());
             }
         }
         tokio::select! {
@@ -86,8 +93,8 @@ pub async fn listen(state: AppState, shutdown: CancellationToken) {
     }
 }
 
-struct Cursor {
-    state: AppState,
+struct Cursor<S> {
+    state: S,
     pings: broadcast::Receiver<Uuid>,
     org_id: Uuid,
     user_id: Uuid,
@@ -114,13 +121,13 @@ async fn wait_for_ping(pings: &mut broadcast::Receiver<Uuid>, org_id: Uuid) -> b
 
 /// The organization's revenue events after `after`, as `user_id` may see them,
 /// followed by the next ones as they arrive, in batches.
-pub fn stream(
-    state: AppState,
+pub fn stream<S: LiveState>(
+    state: S,
     org_id: Uuid,
     user_id: Uuid,
     after: i64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    let pings = state.live.subscribe();
+    let pings = state.hub().subscribe();
     let cursor = Cursor {
         state,
         pings,
@@ -142,7 +149,7 @@ pub fn stream(
         let mut events = Vec::new();
         loop {
             let read = async {
-                let mut tx = c.state.db.user_tx(c.user_id).await?;
+                let mut tx = c.state.database().user_tx(c.user_id).await?;
                 let rows = db::webhooks::revenue_after(&mut *tx, c.org_id, c.after, PAGE).await?;
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(rows)
