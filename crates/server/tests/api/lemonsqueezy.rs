@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{expect_error, spawn_app_with_simulator, TestApp, TestUser},
-    metrics::query,
+    metrics::assert_daily_series,
     sync::{run_all, small_history},
 };
 
@@ -175,44 +175,18 @@ async fn assert_matches_ledger(
     let from = to.checked_sub_days(Days::new(days - 1)).unwrap();
     let span: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
     let expected = expected(ledger, &span);
-    for metric in METRICS {
-        let r = query(
-            app,
-            user,
-            json!({
-                "metric": format!("lemonsqueezy.{metric}"),
-                "range": { "custom": { "from": from, "to": to } },
-                "granularity": "day",
-                "scope": { "store": store_id },
-            }),
-        )
-        .await;
-        let series = r["series"].as_array().unwrap();
-        assert_eq!(series.len(), span.len(), "{label} {metric}: {r}");
-        let mut mismatches = Vec::new();
-        let mut total = 0;
-        for point in series {
-            let d: NaiveDate = point["bucket"].as_str().unwrap().parse().unwrap();
-            let want = expected
-                .get(metric)
-                .and_then(|m| m.get(&d))
-                .copied()
-                .unwrap_or(0);
-            total += want.abs();
-            if point["value"].as_i64().unwrap_or(0) != want {
-                mismatches.push(format!("{d}: ledger {want}, API {}", point["value"]));
-            }
-        }
-        assert!(
-            mismatches.is_empty(),
-            "{label}: {metric} differs: {:?}",
-            &mismatches[..mismatches.len().min(5)]
-        );
-        assert!(
-            total > 0 || metric == "churned_subscriptions",
-            "{label}: the ledger has {metric}"
-        );
-    }
+    assert_daily_series(
+        app,
+        user,
+        store_id,
+        "lemonsqueezy",
+        &METRICS,
+        &expected,
+        &span,
+        &["churned_subscriptions"],
+        label,
+    )
+    .await;
 }
 
 /// (events, distinct (metric, record, instant) triples): equal when nothing counts twice.

@@ -29,6 +29,65 @@ pub async fn query(app: &TestApp, user: &TestUser, body: Value) -> Value {
     value
 }
 
+/// Asserts that each of a provider's metrics, day by day over `span`, equals the
+/// independent computation `expected` (metric → day → value) the test made from a
+/// simulator's ledger; every metric but those in `may_be_empty` must have some value.
+#[allow(clippy::too_many_arguments)]
+pub async fn assert_daily_series(
+    app: &TestApp,
+    user: &TestUser,
+    store_id: uuid::Uuid,
+    provider: &str,
+    metrics: &[&str],
+    expected: &std::collections::BTreeMap<
+        &'static str,
+        std::collections::BTreeMap<chrono::NaiveDate, i64>,
+    >,
+    span: &[chrono::NaiveDate],
+    may_be_empty: &[&str],
+    label: &str,
+) {
+    let (from, to) = (span[0], span[span.len() - 1]);
+    for metric in metrics {
+        let r = query(
+            app,
+            user,
+            json!({
+                "metric": format!("{provider}.{metric}"),
+                "range": { "custom": { "from": from, "to": to } },
+                "granularity": "day",
+                "scope": { "store": store_id },
+            }),
+        )
+        .await;
+        let series = r["series"].as_array().unwrap();
+        assert_eq!(series.len(), span.len(), "{label} {metric}: {r}");
+        let mut mismatches = Vec::new();
+        let mut total = 0;
+        for point in series {
+            let d: chrono::NaiveDate = point["bucket"].as_str().unwrap().parse().unwrap();
+            let want = expected
+                .get(metric)
+                .and_then(|m| m.get(&d))
+                .copied()
+                .unwrap_or(0);
+            total += want.abs();
+            if point["value"].as_i64().unwrap_or(0) != want {
+                mismatches.push(format!("{d}: ledger {want}, API {}", point["value"]));
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "{label}: {metric} differs: {:?}",
+            &mismatches[..mismatches.len().min(5)]
+        );
+        assert!(
+            total > 0 || may_be_empty.contains(metric),
+            "{label}: the ledger has {metric}"
+        );
+    }
+}
+
 fn days(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
     from.iter_days().take_while(|d| *d <= to).collect()
 }
