@@ -449,3 +449,89 @@ async fn the_connect_form_refuses_a_wrong_key_or_store_clearly() {
         "the malformed store id is refused before any call"
     );
 }
+
+#[tokio::test]
+async fn lemonsqueezy_webhooks_through_the_endpoint_reach_the_pulse_once() {
+    let (app, sim) = spawn_app_with_simulator(small_history(30)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store_id = store(&app, &ann).await;
+    let integration = connect(&app, &ann, store_id).await;
+    assert_eq!(run_all(&app).await, 1);
+    // LemonSqueezy takes the secret Pulseboard makes: it is shown once.
+    let created: Value = ann
+        .client
+        .post(app.url(&format!(
+            "/api/orgs/acme/integrations/{integration}/webhook"
+        )))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["secret_source"], "generated", "{created}");
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let url = created["url"].as_str().unwrap();
+    let path = url[url.find("/api/webhooks/").unwrap()..].to_owned();
+    let shown: Value = ann
+        .client
+        .get(app.url(&format!(
+            "/api/orgs/acme/integrations/{integration}/webhook"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!shown.to_string().contains(&secret), "shown once only");
+
+    sim.advance_to(Utc::now().timestamp());
+    let order = sim.lemonsqueezy_new_order(304, Some("launch")).unwrap();
+    let deliveries = sim.lemonsqueezy_webhooks(&secret);
+    assert!(!deliveries.is_empty());
+    for _ in 0..2 {
+        for delivery in &deliveries {
+            let mut request = reqwest::Client::new()
+                .post(app.url(&path))
+                .body(delivery.body.clone());
+            for (name, value) in &delivery.headers {
+                request = request.header(name.as_str(), value.as_str());
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::OK,
+                "{}",
+                response.text().await.unwrap()
+            );
+        }
+    }
+    // Processed by the server's background worker (or here, whichever is first).
+    for _ in 0..200 {
+        pulseboard_server::webhooks::process_due(&app.app_state)
+            .await
+            .unwrap();
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM webhook_inbox WHERE processed_at IS NULL AND error IS NULL",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if waiting == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (sales, campaign): (i64, Option<String>) = sqlx::query_as(
+        "SELECT count(*), max(campaign) FROM revenue_events WHERE source_id LIKE '%' || $1 AND kind <> 'refund'",
+    )
+    .bind(order.to_string())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((sales, campaign.as_deref()), (1, Some("launch")));
+    let (events, distinct) = event_pairs(&app, integration).await;
+    assert_eq!(events, distinct, "webhook and sync records count once");
+}
