@@ -389,3 +389,91 @@ async fn the_paddle_connect_form_refuses_a_wrong_key_or_seller_clearly() {
         .unwrap();
     assert_eq!(none, 0, "a refused connection stores nothing");
 }
+
+#[tokio::test]
+async fn paddle_webhooks_through_the_endpoint_reach_the_pulse_once() {
+    let (app, sim) = spawn_app_with_simulator(small_history(30)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store_id = store(&app, &ann).await;
+    let integration = connect(&app, &ann, store_id).await;
+    assert_eq!(run_all(&app).await, 1);
+    // Paddle makes the secret of its notification destination; the user pastes it.
+    let secret = "pdl_ntfset_01simulatedsecretkey";
+    let response = ann
+        .client
+        .post(app.url(&format!(
+            "/api/orgs/acme/integrations/{integration}/webhook"
+        )))
+        .json(&json!({ "secret": "whsec_not_paddles" }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        response,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let created: Value = ann
+        .client
+        .post(app.url(&format!(
+            "/api/orgs/acme/integrations/{integration}/webhook"
+        )))
+        .json(&json!({ "secret": secret }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["secret_source"], "pasted", "{created}");
+    let url = created["url"].as_str().unwrap();
+    let path = url[url.find("/api/webhooks/").unwrap()..].to_owned();
+
+    sim.advance_to(Utc::now().timestamp());
+    let transaction = sim
+        .paddle_new_transaction("pri_01simiconpack", Some("launch"))
+        .unwrap();
+    let deliveries = sim.paddle_webhooks(secret);
+    assert!(!deliveries.is_empty());
+    for _ in 0..2 {
+        for delivery in &deliveries {
+            let mut request = reqwest::Client::new()
+                .post(app.url(&path))
+                .body(delivery.body.clone());
+            for (name, value) in &delivery.headers {
+                request = request.header(name.as_str(), value.as_str());
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(
+                response.status(),
+                StatusCode::OK,
+                "{}",
+                response.text().await.unwrap()
+            );
+        }
+    }
+    for _ in 0..200 {
+        pulseboard_server::webhooks::process_due(&app.app_state)
+            .await
+            .unwrap();
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM webhook_inbox WHERE processed_at IS NULL AND error IS NULL",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        if waiting == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (sales, campaign): (i64, Option<String>) = sqlx::query_as(
+        "SELECT count(*), max(campaign) FROM revenue_events WHERE source_id LIKE '%' || $1 AND kind <> 'refund'",
+    )
+    .bind(&transaction)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((sales, campaign.as_deref()), (1, Some("launch")));
+}
