@@ -334,6 +334,13 @@ pub trait Provider: Pull + Derive + Send + Sync {
     fn webhook_app_secret(&self) -> Option<String> {
         None
     }
+
+    /// For platforms whose one endpoint receives every connected account's events
+    /// (Stripe Connect), routed by [`WebhookDelivery::account`]: its signing secret,
+    /// when configured.
+    fn platform_webhook_secret(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A verified webhook delivery, parsed.

@@ -24,6 +24,12 @@ pub const SETTINGS: &[SettingSpec] = &[
         default: None,
     },
     SettingSpec {
+        name: "WEBHOOK_SECRET",
+        help: "Signing secret (`whsec_…`) of the Connect platform's webhook endpoint, /api/webhooks/stripe/platform",
+        secret: true,
+        default: None,
+    },
+    SettingSpec {
         name: "CONNECT_URL",
         help: "Stripe OAuth host (override to point at the simulator)",
         secret: false,
@@ -44,6 +50,9 @@ pub struct StripeConfig {
     pub client_id: Option<String>,
     /// The platform's secret key (`sk_…`), used as the OAuth `client_secret`.
     pub secret_key: Option<SecretString>,
+    /// The Connect platform endpoint's signing secret (`whsec_…`): events of every
+    /// connected account arrive there and are routed by their `account`.
+    pub platform_webhook_secret: Option<SecretString>,
     /// OAuth host, default `https://connect.stripe.com`.
     pub connect_base: Url,
     /// API host, default `https://api.stripe.com`.
@@ -57,6 +66,7 @@ impl Default for StripeConfig {
         Self {
             client_id: None,
             secret_key: None,
+            platform_webhook_secret: None,
             connect_base: Url::parse("https://connect.stripe.com").expect("static URL"),
             api_base: Url::parse("https://api.stripe.com").expect("static URL"),
             scope: "read_only".to_owned(),
@@ -70,6 +80,7 @@ impl StripeConfig {
         Ok(Self {
             client_id: settings.get("CLIENT_ID").map(str::to_owned),
             secret_key: settings.get("SECRET_KEY").map(SecretString::from),
+            platform_webhook_secret: settings.get("WEBHOOK_SECRET").map(SecretString::from),
             connect_base: settings.url("CONNECT_URL")?,
             api_base: settings.url("API_URL")?,
             ..Self::default()

@@ -358,6 +358,13 @@ impl Provider for StripeProvider {
     fn webhook_setup(&self) -> Option<WebhookSetup> {
         Some(webhooks::SETUP)
     }
+
+    fn platform_webhook_secret(&self) -> Option<String> {
+        self.config
+            .platform_webhook_secret
+            .as_ref()
+            .map(|s| s.expose_secret().to_owned())
+    }
 }
 
 /// The parsed `Stripe-Signature` header: `t=<unix seconds>,v1=<hex>[,v1=<hex>…]`.

@@ -420,3 +420,22 @@ pub async fn erase_integration_data(
     }
     Ok(())
 }
+
+/// The live integrations of one provider account (a Connect platform's delivery is
+/// routed to each), with their endpoint when they have one: (org, integration, endpoint).
+pub async fn integrations_of_account(
+    db: impl PgExecutor<'_>,
+    provider: &str,
+    account: &str,
+) -> sqlx::Result<Vec<(Uuid, Uuid, Option<Uuid>)>> {
+    sqlx::query_as(
+        "SELECT i.org_id, i.id, e.id FROM integrations i
+         LEFT JOIN webhook_endpoints e ON e.integration_id = i.id
+         WHERE i.provider = $1 AND i.external_account_id = $2 AND i.status <> 'disconnected'
+         ORDER BY i.created_at",
+    )
+    .bind(provider)
+    .bind(account)
+    .fetch_all(db)
+    .await
+}

@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_webhook, create_webhook, delete_webhook))
         .routes(routes!(receive))
+        .routes(routes!(receive_platform))
 }
 
 use db::webhooks::SECRET_FIELD;
@@ -339,6 +340,11 @@ async fn receive(
             )
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("webhook secret: {e}")))?,
     };
+    // An endpoint made for a platform's routed deliveries has no secret of its own:
+    // nothing may be posted to it directly (an empty key would verify anything).
+    if secret.is_empty() {
+        return Err(not_found());
+    }
     if let Err(error) = provider.verify_webhook(&headers, &body, &secret, Utc::now()) {
         let reason = match error {
             WebhookError::MissingSignature => "missing_signature",
@@ -367,6 +373,87 @@ async fn receive(
         },
     )
     .await?;
+    tx.commit().await?;
+    if stored {
+        state.webhook_wakeup.notify_one();
+    }
+    Ok(Json(Received { stored }))
+}
+
+/// A Connect platform's delivery (Stripe): one endpoint for every connected account,
+/// signed with the platform's secret (`PULSEBOARD_STRIPE_WEBHOOK_SECRET`) and routed
+/// by the event's `account` to each live integration of that account. An event for
+/// an account nobody here connected is acknowledged and dropped.
+#[utoipa::path(post, path = "/api/webhooks/{provider}/platform", tag = "webhooks",
+    params(("provider" = String, Path)),
+    request_body(content = String, description = "The provider's raw event body, signed", content_type = "application/json"),
+    responses((status = 200, body = Received), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn receive_platform(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Received>> {
+    let not_found = || ApiError::NotFound("platform webhook endpoint");
+    let provider = state.providers.get(&provider_id).ok_or_else(not_found)?;
+    let secret = provider.platform_webhook_secret().ok_or_else(not_found)?;
+    if let Err(error) = provider.verify_webhook(&headers, &body, &secret, Utc::now()) {
+        state
+            .metrics
+            .webhook_rejected(&provider_id, "platform_signature");
+        return Err(ApiError::bad_request(
+            "invalid_signature",
+            format!("the webhook was refused: {error}"),
+        ));
+    }
+    let delivery = provider
+        .webhook_delivery(&headers, &body)
+        .map_err(|e| ApiError::bad_request("invalid_event", e.to_string()))?;
+    let Some(account) = delivery.account.clone() else {
+        return Ok(Json(Received { stored: false }));
+    };
+    let mut tx = state.db.bypass_tx(Bypass::Webhook).await?;
+    let mut stored = false;
+    for (org_id, integration_id, endpoint) in
+        db::webhooks::integrations_of_account(&mut *tx, &provider_id, &account).await?
+    {
+        // An integration reached only through the platform gets an endpoint of its
+        // own (without a secret of its own) so its deliveries share the inbox.
+        let endpoint_id = match endpoint {
+            Some(id) => id,
+            None => {
+                let sealed = state.vault.encrypt(integration_id, SECRET_FIELD, "");
+                let key_id = crate::integrations::vault::Vault::key_id_of(&sealed)
+                    .unwrap_or_default()
+                    .to_owned();
+                db::webhooks::upsert_endpoint(
+                    &mut *tx,
+                    &db::webhooks::NewEndpoint {
+                        org_id,
+                        integration_id,
+                        provider: &provider_id,
+                        key_id: &key_id,
+                        ciphertext: &sealed,
+                        hint: "the platform's secret",
+                    },
+                )
+                .await?
+                .id
+            }
+        };
+        stored |= db::webhooks::receive(
+            &mut tx,
+            &db::webhooks::Delivery {
+                org_id,
+                endpoint_id,
+                event_id: &delivery.event_id,
+                event_type: &delivery.event_type,
+                body: &body,
+                headers: &kept_headers(&headers),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     if stored {
         state.webhook_wakeup.notify_one();

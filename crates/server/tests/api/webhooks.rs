@@ -689,3 +689,74 @@ async fn shopify_orders_reach_the_pulse_and_privacy_and_uninstall_topics_are_hon
         .unwrap();
     assert_eq!(status, "disconnected");
 }
+
+#[tokio::test]
+async fn a_connect_platform_delivery_is_routed_by_its_account() {
+    const PLATFORM: &str = "whsec_platform_secret_for_tests";
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.providers
+            .set("PULSEBOARD_STRIPE_WEBHOOK_SECRET", PLATFORM);
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let bob = app.signup("bob@example.com", "Bikes").await;
+    stripe_integration(&app, &ann, Utc::now()).await; // acct_1
+    let bobs = stripe_integration(&app, &bob, Utc::now()).await;
+    sqlx::query("UPDATE integrations SET external_account_id = 'acct_2' WHERE id = $1")
+        .bind(bobs)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let event = |id: &str, account: &str| {
+        let mut e: Value = serde_json::from_str(&charge_event(
+            id,
+            &format!("ch_{id}"),
+            1234,
+            Some("connect"),
+        ))
+        .unwrap();
+        e["account"] = json!(account);
+        e.to_string()
+    };
+    let post_platform = |body: String, secret: &'static str| {
+        let app = &app;
+        async move {
+            post(
+                app,
+                "/api/webhooks/stripe/platform",
+                &body,
+                Some(stripe_signature(secret, Utc::now().timestamp(), &body)),
+            )
+            .await
+        }
+    };
+    let forged = post_platform(event("evt_p0", "acct_1"), "whsec_not_the_platform").await;
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    let routed = post_platform(event("evt_p1", "acct_1"), PLATFORM).await;
+    assert_eq!(routed.status(), StatusCode::OK);
+    assert_eq!(routed.json::<Value>().await.unwrap()["stored"], true);
+    let stranger = post_platform(event("evt_p2", "acct_9"), PLATFORM).await;
+    assert_eq!(stranger.json::<Value>().await.unwrap()["stored"], false);
+    settle(&app).await;
+    let per_org: Vec<(Uuid, i64)> =
+        sqlx::query_as("SELECT org_id, count(*) FROM revenue_events GROUP BY org_id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(per_org, vec![(ann.org_id, 1)], "only acct_1's organization");
+    // The endpoint made for the routed delivery has no secret of its own: a body
+    // "signed" with an empty key is not accepted there.
+    let endpoint: Uuid = sqlx::query_scalar("SELECT id FROM webhook_endpoints")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let body = event("evt_p3", "acct_1");
+    let direct = post(
+        &app,
+        &format!("/api/webhooks/stripe/{endpoint}"),
+        &body,
+        Some(stripe_signature("", Utc::now().timestamp(), &body)),
+    )
+    .await;
+    assert_eq!(direct.status(), StatusCode::NOT_FOUND);
+}
