@@ -31,6 +31,10 @@ pub struct ProviderInfo {
     /// Whether the account may instead be picked from a list after consent
     /// ([`Provider::list_accounts`](crate::Provider::list_accounts)): GA4's properties.
     pub account_picker: bool,
+    /// Settings of one integration the user may change after connecting (PostHog's
+    /// picked events); [`Provider::parse_options`](crate::Provider::parse_options)
+    /// validates them. Empty for providers that have none.
+    pub options: Vec<OptionField>,
     /// Prefix of the provider's settings: `PULSEBOARD_{env_prefix}_…`.
     #[serde(skip)]
     pub env_prefix: &'static str,
@@ -69,6 +73,32 @@ pub struct KeyField {
     /// A JavaScript-compatible regular expression for client-side validation; the
     /// provider validates again on the server.
     pub pattern: Option<&'static str>,
+}
+
+/// One per-integration option, so the UI can render its form without knowing the
+/// provider. Its value is a string ([`OptionKind::Text`]) or a list of strings
+/// ([`OptionKind::List`]); absent means unset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OptionField {
+    /// Key of the option in the integration's `options` object.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: OptionKind,
+    pub placeholder: &'static str,
+    pub help: &'static str,
+    /// A JavaScript-compatible regular expression each value must match, for
+    /// client-side validation; the provider validates again on the server.
+    pub pattern: Option<&'static str>,
+}
+
+/// The shape of an option's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OptionKind {
+    /// One string.
+    Text,
+    /// Up to `max_items` distinct strings.
+    List { max_items: u32 },
 }
 
 /// The unit of a metric's values.

@@ -11,6 +11,7 @@
 // The shared vocabulary.
 mod catalog;
 mod config;
+pub mod options;
 mod provider;
 #[macro_use]
 mod registry;
@@ -23,9 +24,11 @@ mod sync;
 providers!(stripe, shopify, clarity, ga4, posthog);
 
 pub use catalog::{
-    Aggregation, AuthKind, KeyField, MetricKind, MetricSpec, MetricUnit, ProviderInfo, Ratio,
+    Aggregation, AuthKind, KeyField, MetricKind, MetricSpec, MetricUnit, OptionField, OptionKind,
+    ProviderInfo, Ratio,
 };
 pub use config::{HttpConfig, ProvidersConfig};
+pub use options::{IntegrationOptions, OptionError};
 pub use provider::{
     oauth_callback_error, AccountChoice, AccountInfo, AccountRef, AuthorizeRequest, CallbackParams,
     CodeExchange, Connected, Provider, TokenSet,

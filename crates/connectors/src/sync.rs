@@ -118,6 +118,9 @@ pub struct SyncRequest<'a> {
     pub account_id: &'a str,
     /// Every stream's stored cursor.
     pub cursors: &'a HashMap<String, Value>,
+    /// The integration's options, as [`Provider::parse_options`](crate::Provider::parse_options)
+    /// normalised them (empty for providers without options).
+    pub options: &'a crate::IntegrationOptions,
     pub now: DateTime<Utc>,
 }
 

@@ -194,6 +194,7 @@ async fn sync_once(
             tokens,
             account_id: defaults::GA4_PROPERTY_ID,
             cursors: &cursors,
+            options: &Default::default(),
             now: chrono::Utc::now(),
         },
         sink,

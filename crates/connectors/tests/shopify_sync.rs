@@ -377,6 +377,7 @@ impl Env {
             tokens: &self.tokens,
             account_id: SHOP,
             cursors,
+            options: &Default::default(),
             now: Utc::now(),
         };
         self.provider.sync(&req, sink).await

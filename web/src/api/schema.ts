@@ -665,7 +665,7 @@ export interface paths {
         delete: operations["disconnect_integration"];
         options?: never;
         head?: never;
-        /** Change how often an integration syncs (owners and admins). */
+        /** Change how often an integration syncs, or its options (owners and admins). */
         patch: operations["update_integration"];
         trace?: never;
     };
@@ -1620,6 +1620,13 @@ export interface components {
             id: string;
             /** Format: date-time */
             last_synced_at?: string | null;
+            /**
+             * @description The integration's options, by the names its provider's `options` fields
+             *     declare (`{}` when none are set).
+             */
+            options: {
+                [key: string]: unknown;
+            };
             provider: string;
             /** @description `active`, `syncing`, `error`, `reauth_required` or `disconnected`. */
             status: string;
@@ -2006,6 +2013,14 @@ export interface components {
              * @description Minutes between scheduled syncs (5–1440); overrides the provider's default.
              */
             cadence_minutes?: number | null;
+            /**
+             * @description Replaces the integration's options: names from its provider's `options`
+             *     fields (`GET /api/providers`), each a string or a list of strings; a name left
+             *     out or `null` is unset. Checked by the provider; a change queues a sync.
+             */
+            options?: {
+                [key: string]: unknown;
+            } | null;
         };
         UpdateMemberRequest: {
             role: components["schemas"]["OrgRole"];

@@ -176,6 +176,7 @@ impl Provider for ClarityProvider {
             default_cadence_minutes: 1440,
             account: None,
             account_picker: false,
+            options: vec![],
             env_prefix: PROVIDER.env_prefix,
         }
     }

@@ -274,6 +274,7 @@ impl Provider for ShopifyProvider {
                 pattern: None,
             }),
             account_picker: false,
+            options: vec![],
             env_prefix: PROVIDER.env_prefix,
         }
     }

@@ -245,6 +245,7 @@ impl Provider for StripeProvider {
             default_cadence_minutes: 15,
             account: None,
             account_picker: false,
+            options: vec![],
             env_prefix: PROVIDER.env_prefix,
         }
     }

@@ -73,23 +73,57 @@ async fn get_integration(
 pub struct UpdateIntegrationRequest {
     /// Minutes between scheduled syncs (5–1440); overrides the provider's default.
     cadence_minutes: Option<i32>,
+    /// Replaces the integration's options: names from its provider's `options`
+    /// fields (`GET /api/providers`), each a string or a list of strings; a name left
+    /// out or `null` is unset. Checked by the provider; a change queues a sync.
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
+    options: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// Change how often an integration syncs (owners and admins).
+/// Change how often an integration syncs, or its options (owners and admins).
 #[utoipa::path(patch, path = "/api/orgs/{org_slug}/integrations/{integration_id}", tag = "integrations",
     params(("org_slug" = String, Path), ("integration_id" = Uuid, Path)), request_body = UpdateIntegrationRequest,
     responses((status = 200, body = Integration), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn update_integration(
+    State(state): State<AppState>,
     mut scope: OrgScope,
     ApiPath(path): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<UpdateIntegrationRequest>,
 ) -> ApiResult<Json<Integration>> {
     let (_, id) = path;
-    db::integrations::get(&mut *scope.tx, scope.org.id, id)
+    let current = db::integrations::get(&mut *scope.tx, scope.org.id, id)
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
     scope.require_admin()?;
+    let mut queued = false;
+    if let Some(input) = &body.options {
+        let provider = state
+            .providers
+            .get(&current.provider)
+            .ok_or(ApiError::NotFound("provider"))?;
+        let options = provider
+            .parse_options(input)
+            .map_err(|e| ApiError::validation(format!("options.{}", e.field), e.message))?;
+        let options = serde_json::Value::Object(options);
+        if options != current.options {
+            db::integrations::set_options(&mut *scope.tx, scope.org.id, id, &options).await?;
+            scope
+                .audit(
+                    "integration.updated",
+                    "integration",
+                    id,
+                    serde_json::json!({ "options": options }),
+                )
+                .await?;
+            // The new options apply from the next sync: run one now.
+            if matches!(current.status.as_str(), "active" | "error" | "syncing") {
+                queued = crate::sync::queue::enqueue(&mut scope.tx, scope.org.id, id, "options")
+                    .await?
+                    .1;
+            }
+        }
+    }
     if let Some(minutes) = body.cadence_minutes {
         if !(5..=1440).contains(&minutes) {
             return Err(ApiError::validation(
@@ -111,6 +145,9 @@ async fn update_integration(
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
     scope.commit().await?;
+    if queued {
+        state.sync_wakeup.notify_waiters();
+    }
     Ok(Json(integration))
 }
 

@@ -111,10 +111,15 @@ async fn run_inner(app: &AppState, job: &ClaimedJob, lease: Duration) -> Result<
         app: app.clone(),
         integration_id: job.integration_id,
     };
+    let options = match &subject.options {
+        Value::Object(options) => options.clone(),
+        _ => Default::default(),
+    };
     let request = SyncRequest {
         tokens: &tokens,
         account_id: &subject.external_account_id,
         cursors: &cursors,
+        options: &options,
         now: Utc::now(),
     };
     let mut sink = DbSink {

@@ -12,7 +12,7 @@
 //! same seed and project give the same events, and advancing the clock in steps
 //! gives the same data as advancing at once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -55,6 +55,49 @@ pub(crate) const ZONES: [(&str, i64); 4] = [
     ("Asia/Kolkata", 5 * HOUR + 30 * 60),
 ];
 
+/// Weighted choices of a property's values, by a hash (not the generator's random
+/// stream, so adding properties changed no event of a seed).
+fn weighted(hash: u64, choices: &[(&'static str, u64)]) -> &'static str {
+    let total: u64 = choices.iter().map(|(_, w)| w).sum();
+    let mut at = hash % total;
+    for (value, weight) in choices {
+        if at < *weight {
+            return value;
+        }
+        at -= weight;
+    }
+    choices[0].0
+}
+
+/// The properties of an event: its session's browser, device and (half the time) UTM
+/// source; its person's plan on the product events.
+pub(crate) fn properties(name: &str, person: &str, session: Option<&str>) -> BTreeMap<String, String> {
+    let mut props = BTreeMap::new();
+    if let Some(session) = session {
+        let h = mix(hash_str(session));
+        props.insert(
+            "$browser".to_owned(),
+            weighted(h, &[("Chrome", 60), ("Safari", 25), ("Firefox", 8), ("Edge", 7)]).to_owned(),
+        );
+        props.insert(
+            "$device_type".to_owned(),
+            weighted(h >> 16, &[("Desktop", 55), ("Mobile", 40), ("Tablet", 5)]).to_owned(),
+        );
+        let source = weighted(h >> 32, &[("", 50), ("google", 25), ("newsletter", 15), ("twitter", 10)]);
+        if !source.is_empty() {
+            props.insert("utm_source".to_owned(), source.to_owned());
+        }
+    }
+    if matches!(name, "signed_up" | "checkout_started" | "subscription_started") {
+        let h = mix(hash_str(person) ^ 0x91A7);
+        props.insert(
+            "plan".to_owned(),
+            weighted(h, &[("free", 50), ("pro", 35), ("team", 15)]).to_owned(),
+        );
+    }
+    props
+}
+
 const NAMES: [&str; 5] = [
     "Acme Web",
     "Acme App",
@@ -75,6 +118,9 @@ pub(crate) struct Event {
     pub person_id: String,
     /// `properties.$session_id`; absent for server-side events.
     pub session_id: Option<String>,
+    /// The event's other properties: a session's `$browser`, `$device_type` and
+    /// (for some) `utm_source`; a product event's `plan`. Absent ones are unset.
+    pub properties: BTreeMap<String, String>,
 }
 
 /// Everything a project's queries can see, for tests to recompute.
@@ -238,6 +284,7 @@ impl ProjectGen {
             timestamp,
             inserted_at: timestamp + lag,
             person_id: person.to_owned(),
+            properties: properties(name, person, session.as_deref()),
             session_id: session,
         };
         self.pending.insert(n, event);
@@ -274,6 +321,7 @@ impl ProjectGen {
             event: name.to_owned(),
             timestamp,
             inserted_at: self.ledger.end,
+            properties: properties(name, &person, session),
             person_id: person,
             session_id: session.map(str::to_owned),
         };
@@ -317,6 +365,23 @@ mod tests {
         assert!((2_500..7_000).contains(&views), "{views}");
         assert!(count("signed_up") > 20 && count("checkout_started") > 20);
         assert!(count("subscription_started") > 5);
+        // Sessions' events share their browser; product events carry a plan.
+        let browsers: std::collections::BTreeSet<_> = ledger
+            .events
+            .iter()
+            .filter_map(|e| e.properties.get("$browser"))
+            .collect();
+        assert_eq!(browsers.len(), 4, "{browsers:?}");
+        assert!(ledger
+            .events
+            .iter()
+            .filter(|e| e.event == "signed_up")
+            .all(|e| e.properties.contains_key("plan")));
+        assert!(ledger
+            .events
+            .iter()
+            .filter(|e| e.event == "$pageview")
+            .all(|e| !e.properties.contains_key("plan") && e.properties.contains_key("$browser")));
         assert!(ledger
             .events
             .iter()

@@ -10,6 +10,7 @@ import { Field } from '../../components/ui/Field';
 import { cx } from '../../lib/cx';
 import { nextRunText, relativeTime } from '../../lib/format';
 import { useSession } from '../shell/session';
+import { IntegrationOptions } from './IntegrationOptions';
 import { isLive } from './useSync';
 
 type Flash = { tone: 'success' | 'error'; title: string; message?: string };
@@ -100,6 +101,7 @@ function IntegrationRow({ integration, provider, job, onFlash }: { integration: 
         <Badge tone={waitingUntil ? 'gray' : live ? 'blue' : status.tone}>{waitingUntil ? 'Waiting' : live ? 'Syncing' : status.label}</Badge>
       </div>
       {integration.sync_error && <p className="mt-2 rounded bg-red-50 px-2 py-1 text-xs text-red-800">{integration.sync_error}</p>}
+      <IntegrationOptions integration={integration} provider={provider} />
       <div className="mt-3 flex flex-wrap gap-2">
         <Button variant="secondary" size="sm" busy={sync.isPending} disabled={!canManage || live} onClick={() => sync.mutate()}>
           Sync now
