@@ -69,33 +69,61 @@ fn weighted(hash: u64, choices: &[(&'static str, u64)]) -> &'static str {
     choices[0].0
 }
 
-/// The properties of an event: its session's browser, device and (half the time) UTM
-/// source; its person's plan on the product events.
-pub(crate) fn properties(name: &str, person: &str, session: Option<&str>) -> BTreeMap<String, String> {
-    let mut props = BTreeMap::new();
-    if let Some(session) = session {
-        let h = mix(hash_str(session));
-        props.insert(
-            "$browser".to_owned(),
-            weighted(h, &[("Chrome", 60), ("Safari", 25), ("Firefox", 8), ("Edge", 7)]).to_owned(),
-        );
-        props.insert(
-            "$device_type".to_owned(),
-            weighted(h >> 16, &[("Desktop", 55), ("Mobile", 40), ("Tablet", 5)]).to_owned(),
-        );
-        let source = weighted(h >> 32, &[("", 50), ("google", 25), ("newsletter", 15), ("twitter", 10)]);
-        if !source.is_empty() {
-            props.insert("utm_source".to_owned(), source.to_owned());
+/// The properties an event may have besides `$session_id`.
+const PROPERTIES: [&str; 4] = ["$browser", "$device_type", "utm_source", "plan"];
+
+/// One property of an event, a pure function of its name, person and session (so
+/// events need not store them): its session's browser, device and (half the time)
+/// UTM source; its person's plan on the product events.
+pub(crate) fn property(name: &str, person: &str, session: Option<&str>, key: &str) -> Option<&'static str> {
+    let session_hash = || session.map(|s| mix(hash_str(s)));
+    match key {
+        "$browser" => session_hash()
+            .map(|h| weighted(h, &[("Chrome", 60), ("Safari", 25), ("Firefox", 8), ("Edge", 7)])),
+        "$device_type" => session_hash()
+            .map(|h| weighted(h >> 16, &[("Desktop", 55), ("Mobile", 40), ("Tablet", 5)])),
+        "utm_source" => session_hash()
+            .map(|h| weighted(h >> 32, &[("", 50), ("google", 25), ("newsletter", 15), ("twitter", 10)]))
+            .filter(|s| !s.is_empty()),
+        "plan" if matches!(name, "signed_up" | "checkout_started" | "subscription_started") => {
+            Some(weighted(mix(hash_str(person) ^ 0x91A7), &[("free", 50), ("pro", 35), ("team", 15)]))
         }
+        _ => None,
     }
-    if matches!(name, "signed_up" | "checkout_started" | "subscription_started") {
-        let h = mix(hash_str(person) ^ 0x91A7);
-        props.insert(
-            "plan".to_owned(),
-            weighted(h, &[("free", 50), ("pro", 35), ("team", 15)]).to_owned(),
-        );
+}
+
+impl Event {
+    /// A property of the event, as HogQL reads it (`$session_id` included).
+    pub fn property(&self, key: &str) -> Option<&str> {
+        if key == "$session_id" {
+            return self.session_id.as_deref();
+        }
+        property(&self.event, &self.person_id, self.session_id.as_deref(), key)
     }
-    props
+
+    /// Every property it has but `$session_id`, as the ledger shows them.
+    pub fn properties(&self) -> BTreeMap<&'static str, &str> {
+        PROPERTIES
+            .iter()
+            .filter_map(|key| Some((*key, self.property(key)?)))
+            .collect()
+    }
+}
+
+/// The ledger's form of an event: its fields and its properties.
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Event", 7)?;
+        s.serialize_field("uuid", &self.uuid)?;
+        s.serialize_field("event", &self.event)?;
+        s.serialize_field("timestamp", &self.timestamp)?;
+        s.serialize_field("inserted_at", &self.inserted_at)?;
+        s.serialize_field("person_id", &self.person_id)?;
+        s.serialize_field("session_id", &self.session_id)?;
+        s.serialize_field("properties", &self.properties())?;
+        s.end()
+    }
 }
 
 const NAMES: [&str; 5] = [
@@ -106,8 +134,8 @@ const NAMES: [&str; 5] = [
     "Dashboard",
 ];
 
-/// One ingested event, as the ledger shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One ingested event, as the ledger shows it (with its `properties`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Event {
     pub uuid: String,
     pub event: String,
@@ -118,9 +146,6 @@ pub(crate) struct Event {
     pub person_id: String,
     /// `properties.$session_id`; absent for server-side events.
     pub session_id: Option<String>,
-    /// The event's other properties: a session's `$browser`, `$device_type` and
-    /// (for some) `utm_source`; a product event's `plan`. Absent ones are unset.
-    pub properties: BTreeMap<String, String>,
 }
 
 /// Everything a project's queries can see, for tests to recompute.
@@ -284,7 +309,6 @@ impl ProjectGen {
             timestamp,
             inserted_at: timestamp + lag,
             person_id: person.to_owned(),
-            properties: properties(name, person, session.as_deref()),
             session_id: session,
         };
         self.pending.insert(n, event);
@@ -321,7 +345,6 @@ impl ProjectGen {
             event: name.to_owned(),
             timestamp,
             inserted_at: self.ledger.end,
-            properties: properties(name, &person, session),
             person_id: person,
             session_id: session.map(str::to_owned),
         };
@@ -369,19 +392,19 @@ mod tests {
         let browsers: std::collections::BTreeSet<_> = ledger
             .events
             .iter()
-            .filter_map(|e| e.properties.get("$browser"))
+            .filter_map(|e| e.property("$browser"))
             .collect();
         assert_eq!(browsers.len(), 4, "{browsers:?}");
         assert!(ledger
             .events
             .iter()
             .filter(|e| e.event == "signed_up")
-            .all(|e| e.properties.contains_key("plan")));
+            .all(|e| e.property("plan").is_some()));
         assert!(ledger
             .events
             .iter()
             .filter(|e| e.event == "$pageview")
-            .all(|e| !e.properties.contains_key("plan") && e.properties.contains_key("$browser")));
+            .all(|e| e.property("plan").is_none() && e.property("$browser").is_some()));
         assert!(ledger
             .events
             .iter()

@@ -520,14 +520,6 @@ struct Group<'a> {
     sessions: HashSet<&'a str>,
 }
 
-/// A property of an event, as HogQL reads it (`$session_id` is a property too).
-fn property<'a>(event: &'a Event, name: &str) -> Option<&'a str> {
-    if name == "$session_id" {
-        return event.session_id.as_deref();
-    }
-    event.properties.get(name).map(String::as_str)
-}
-
 /// Runs a query over the project's ingested events: `(columns, types, rows, has_more)`.
 /// Groups are keyed by the local day, then the other grouped columns in order.
 pub(crate) fn run(query: &DailyQuery, ledger: &ProjectLedger) -> (Vec<String>, Value, Vec<Value>, bool) {
@@ -549,7 +541,7 @@ pub(crate) fn run(query: &DailyQuery, ledger: &ProjectLedger) -> (Vec<String>, V
             .iter()
             .filter_map(|(item, _)| match item {
                 Item::Event => Some(Some(event.event.as_str())),
-                Item::Property(name) => Some(property(event, name)),
+                Item::Property(name) => Some(event.property(name)),
                 _ => None,
             })
             .collect();
@@ -615,7 +607,6 @@ mod tests {
             inserted_at: timestamp + 1,
             person_id: person.into(),
             session_id: session.map(Into::into),
-            properties: super::super::gen::properties(name, person, session),
         }
     }
 
@@ -657,17 +648,18 @@ mod tests {
 
     #[test]
     fn the_picked_events_query_counts_by_day_event_and_property() {
-        let query = parse("SELECT toDate(timestamp) AS day, toStartOfDay(timestamp) AS day_start, event, properties['plan'] AS breakdown, count() AS count FROM events WHERE toDate(timestamp) >= toDate('2024-05-01') AND event IN ('signed_up', 'checkout_started') GROUP BY day, day_start, event, breakdown ORDER BY day LIMIT 50000").unwrap();
-        let mut events = vec![
+        let query = parse("SELECT toDate(timestamp) AS day, toStartOfDay(timestamp) AS day_start, event, properties['$browser'] AS breakdown, count() AS count FROM events WHERE toDate(timestamp) >= toDate('2024-05-01') AND event IN ('signed_up', 'checkout_started') GROUP BY day, day_start, event, breakdown ORDER BY day LIMIT 50000").unwrap();
+        let events = vec![
             event("signed_up", "2024-05-01T10:00:00Z", "p1", Some("s1")),
-            event("signed_up", "2024-05-01T11:00:00Z", "p1", Some("s2")),
+            event("signed_up", "2024-05-01T11:00:00Z", "p1", Some("s1")),
             event("checkout_started", "2024-05-01T12:00:00Z", "p2", Some("s3")),
             event("$pageview", "2024-05-01T12:00:00Z", "p2", Some("s3")),
-            event("signed_up", "2024-05-02T12:00:00Z", "p3", Some("s4")),
+            // Server-side, without a session: no browser.
+            event("signed_up", "2024-05-02T12:00:00Z", "p3", None),
         ];
-        events[4].properties.remove("plan");
-        let plan = |i: usize| events[i].properties.get("plan").cloned();
-        let (p1, p2) = (plan(0), plan(2));
+        let browser = |i: usize| events[i].property("$browser").map(str::to_owned);
+        let (b1, b3) = (browser(0), browser(2));
+        assert!(b1.is_some() && browser(4).is_none());
         let ledger = ProjectLedger {
             id: 1,
             name: "x".into(),
@@ -679,13 +671,14 @@ mod tests {
         };
         let (columns, _, rows, _) = run(&query, &ledger);
         assert_eq!(columns, ["day", "day_start", "event", "breakdown", "count"]);
-        let mut want = vec![
-            json!(["2024-05-01", "2024-05-01T00:00:00Z", "checkout_started", p2, 1]),
-            json!(["2024-05-01", "2024-05-01T00:00:00Z", "signed_up", p1, 2]),
-            json!(["2024-05-02", "2024-05-02T00:00:00Z", "signed_up", null, 1]),
-        ];
-        want.sort_by_key(|row| (row[0].to_string(), row[2].to_string()));
-        assert_eq!(rows, want);
+        assert_eq!(
+            rows,
+            [
+                json!(["2024-05-01", "2024-05-01T00:00:00Z", "checkout_started", b3, 1]),
+                json!(["2024-05-01", "2024-05-01T00:00:00Z", "signed_up", b1, 2]),
+                json!(["2024-05-02", "2024-05-02T00:00:00Z", "signed_up", null, 1]),
+            ]
+        );
         let dotted = parse("SELECT toDate(timestamp) AS day, properties.$browser AS b, count() AS n FROM events GROUP BY day, b ORDER BY day").unwrap();
         assert_eq!(dotted.items[1].0, Item::Property("$browser".into()));
     }
