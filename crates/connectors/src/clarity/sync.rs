@@ -29,11 +29,12 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use super::{
+    config::CLARITY_DAILY_LIMIT,
     derive::{Breakdown, BREAKDOWNS, EXPORT_OBJECT},
     ClarityProvider,
 };
 use crate::{
-    support::error::OAuthError,
+    support::error::{next_try, OAuthError},
     support::http::retry_after,
     sync::{Pull, RawRecord, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink},
     ExposeSecret,
@@ -90,6 +91,17 @@ pub fn until_reset(now: DateTime<Utc>) -> std::time::Duration {
     (next - now).to_std().unwrap_or_default()
 }
 
+/// The daily budget is spent: the sync monitor's words and the wait.
+fn spent(calls: u32, limit: u32, now: DateTime<Utc>, wait: std::time::Duration) -> OAuthError {
+    OAuthError::limit_reached(
+        format!(
+            "Clarity: {calls} of {limit} export calls used today; next call {}",
+            next_try(now, wait)
+        ),
+        wait,
+    )
+}
+
 impl ClarityProvider {
     /// One budgeted export call and the commit of its answer.
     async fn fetch(
@@ -104,7 +116,7 @@ impl ClarityProvider {
         let token = req.tokens.access_token().await?;
         let token = token.expose_secret();
         if let Err(wait) = budget.take(limit, req.now) {
-            return Err(OAuthError::RateLimited { retry_after: Some(wait) }.into());
+            return Err(spent(budget.calls, limit, req.now, wait).into());
         }
         // Counted before it is made.
         sink.commit(SyncPage {
@@ -127,7 +139,11 @@ impl ClarityProvider {
             }
             StatusCode::TOO_MANY_REQUESTS => {
                 if let Some(wait) = retry_after(&response.headers) {
-                    return Err(OAuthError::RateLimited { retry_after: Some(wait) }.into());
+                    return Err(OAuthError::limit_reached(
+                        format!("Clarity answered 429 (too many requests); next call {}", next_try(req.now, wait)),
+                        wait,
+                    )
+                    .into());
                 }
                 // Clarity's daily limit: the project's calls are spent (by us or by
                 // another tool); none is made until the next day.
@@ -139,9 +155,13 @@ impl ClarityProvider {
                     clear: vec![],
                 })
                 .await?;
-                return Err(OAuthError::RateLimited {
-                    retry_after: Some(until_reset(req.now)),
-                }
+                return Err(OAuthError::limit_reached(
+                    format!(
+                        "Clarity: the project's {CLARITY_DAILY_LIMIT} export calls for today are used (Clarity refused one); next call {}",
+                        next_try(req.now, until_reset(req.now))
+                    ),
+                    until_reset(req.now),
+                )
                 .into());
             }
             _ => {}

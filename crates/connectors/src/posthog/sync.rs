@@ -39,7 +39,7 @@ use super::{
 };
 use crate::{
     support::backoff::{with_backoff, RetryPolicy},
-    support::error::OAuthError,
+    support::error::{next_try, OAuthError},
     support::http::retry_after,
     options,
     sync::{Pull, RawRecord, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink},
@@ -382,9 +382,19 @@ impl PosthogProvider {
                     posthog_message(&response, &[token])
                 ))),
                 status if status.is_success() => response.json("PostHog's query endpoint"),
-                StatusCode::TOO_MANY_REQUESTS => Err(OAuthError::RateLimited {
-                    retry_after: retry_after(&response.headers),
-                }),
+                StatusCode::TOO_MANY_REQUESTS => {
+                    let wait = retry_after(&response.headers);
+                    let when = wait.map_or_else(
+                        || "next try when PostHog allows".to_owned(),
+                        |wait| format!("next try {}", next_try(req.now, wait)),
+                    );
+                    Err(OAuthError::RateLimited {
+                        retry_after: wait,
+                        reason: Some(format!(
+                            "PostHog: the key's HogQL query rate limit is reached; {when}"
+                        )),
+                    })
+                }
                 status if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT => {
                     Err(OAuthError::Transient(posthog_message(&response, &[token])))
                 }

@@ -212,7 +212,7 @@ impl ShopifyProvider {
                 e.pointer("/extensions/code").and_then(Value::as_str) == Some("THROTTLED")
             });
             if throttled {
-                return Err(OAuthError::RateLimited { retry_after: None }.into());
+                return Err(OAuthError::rate_limited(None).into());
             }
             let message = errors
                 .iter()

@@ -166,9 +166,10 @@ async fn run_inner(app: &AppState, job: &ClaimedJob, lease: Duration) -> Result<
         },
         Err(SyncError::Sink(SinkError::Storage(message))) => Outcome::Retry(message),
         Err(SyncError::Provider(error)) => match error {
-            OAuthError::RateLimited { retry_after } => {
-                Outcome::RateLimited(retry_after.unwrap_or(Duration::from_secs(60)))
-            }
+            OAuthError::RateLimited {
+                retry_after,
+                reason,
+            } => Outcome::RateLimited(retry_after.unwrap_or(Duration::from_secs(60)), reason),
             OAuthError::Transient(message) => Outcome::Retry(message),
             OAuthError::InvalidGrant(message) | OAuthError::AccessDenied(message) => {
                 tokens::require_reauthorization(app, job.integration_id, &message).await?;

@@ -385,7 +385,12 @@ async fn no_amount_of_refreshing_makes_an_eleventh_call_and_the_next_day_resumes
             // Snoozed until just after midnight UTC, with the reason shown; later
             // clicks return the waiting job instead of queueing another.
             assert_eq!(seen, 10);
-            assert!(error.unwrap().contains("rate limit"));
+            let error = error.unwrap();
+            assert!(
+                error.starts_with("Clarity: 10 of 10 export calls used today; next call ")
+                    && (error.ends_with("after 00:05 UTC") || error.contains(" in ")),
+                "{error}"
+            );
             assert!(wait > 4.0 * 60.0 && wait <= (DAY + 600) as f64, "{wait}");
             if snoozed {
                 assert_eq!(status, StatusCode::OK);
@@ -499,9 +504,16 @@ async fn bad_tokens_provider_failures_and_clarity_own_limit_are_clear() {
         .await
         .unwrap();
     assert_eq!(run_all(&app).await, 1);
-    let (status, _, wait) = job(&app).await;
+    let (status, error, wait) = job(&app).await;
     assert_eq!(status, "queued");
     assert!((100.0..=125.0).contains(&wait), "{wait}");
+    assert!(
+        error
+            .as_deref()
+            .unwrap()
+            .starts_with("Clarity answered 429 (too many requests); next call after "),
+        "{error:?}"
+    );
     // Another tool spends the project's calls: Clarity's own 429 (no Retry-After)
     // marks the day spent and the job waits for midnight.
     let url = format!(
@@ -525,6 +537,10 @@ async fn bad_tokens_provider_failures_and_clarity_own_limit_are_clear() {
     let (status, error, wait) = job(&app).await;
     assert_eq!(status, "queued");
     assert!(wait > 4.0 * 60.0, "{wait} {error:?}");
+    assert!(
+        error.as_deref().unwrap().starts_with("Clarity: the project's 10 export calls for today are used (Clarity refused one); next call "),
+        "{error:?}"
+    );
     assert_eq!(budget(&app).await["calls"], 10);
 
     // The next day, a malformed answer: the sync fails, saying so.

@@ -327,8 +327,8 @@ async fn the_query_limit_snoozes_the_job_and_it_resumes_where_it_stopped() {
     )
     .await;
     assert_eq!(run_all(&app).await, 1);
-    let (status, attempt, run_in): (String, i32, f64) = sqlx::query_as(
-        "SELECT status, attempt, extract(epoch FROM run_after - now())::float8 FROM sync_jobs WHERE integration_id = $1",
+    let (status, attempt, run_in, reason): (String, i32, f64, String) = sqlx::query_as(
+        "SELECT status, attempt, extract(epoch FROM run_after - now())::float8, error FROM sync_jobs WHERE integration_id = $1",
     )
     .bind(integration)
     .fetch_one(&app.db)
@@ -342,6 +342,11 @@ async fn the_query_limit_snoozes_the_job_and_it_resumes_where_it_stopped() {
     assert!(
         run_in > 3000.0,
         "Retry-After (about an hour) is honoured: {run_in}"
+    );
+    assert!(
+        reason.starts_with("PostHog: the key's HogQL query rate limit is reached; next try after ")
+            && reason.ends_with(" UTC"),
+        "{reason}"
     );
     assert_eq!(sim.calls(endpoints::POSTHOG_QUERY), 3);
     let cursor: Value =
