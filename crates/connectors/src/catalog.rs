@@ -35,6 +35,11 @@ pub struct ProviderInfo {
     /// picked events); [`Provider::parse_options`](crate::Provider::parse_options)
     /// validates them. Empty for providers that have none.
     pub options: Vec<OptionField>,
+    /// A daily budget of API calls shared by every integration reading the same
+    /// account (Clarity's 10 export calls per project and UTC day), which the
+    /// server counts across them ([`SyncSink::spend_call`](crate::SyncSink::spend_call))
+    /// and shows before a refresh. `None` for providers without one.
+    pub call_budget: Option<CallBudget>,
     /// Prefix of the provider's settings: `PULSEBOARD_{env_prefix}_…`.
     #[serde(skip)]
     pub env_prefix: &'static str,
@@ -89,6 +94,16 @@ pub struct OptionField {
     /// A JavaScript-compatible regular expression each value must match, for
     /// client-side validation; the provider validates again on the server.
     pub pattern: Option<&'static str>,
+}
+
+/// A provider's daily call budget per account: `limit` calls of the `unit` kind per
+/// UTC day (the period resets at midnight UTC). Testing a key spends one call too
+/// (the server counts it when it records the connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CallBudget {
+    pub limit: u32,
+    /// What a call is, for messages ("export calls").
+    pub unit: &'static str,
 }
 
 /// The shape of an option's value.

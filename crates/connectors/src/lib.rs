@@ -24,8 +24,8 @@ mod sync;
 providers!(stripe, shopify, clarity, ga4, posthog);
 
 pub use catalog::{
-    Aggregation, AuthKind, KeyField, MetricKind, MetricSpec, MetricUnit, OptionField, OptionKind,
-    ProviderInfo, Ratio,
+    Aggregation, AuthKind, CallBudget, KeyField, MetricKind, MetricSpec, MetricUnit, OptionField,
+    OptionKind, ProviderInfo, Ratio,
 };
 pub use config::{HttpConfig, ProvidersConfig};
 pub use options::{IntegrationOptions, OptionError};
@@ -49,7 +49,7 @@ pub use support::{
     pkce::{pkce_challenge, pkce_pair},
 };
 pub use sync::{
-    Derivation, Derive, DimensionLabel, MetricEvent, Pull, RawRecord, SinkError, SyncError,
+    Derivation, Derive, DimensionLabel, MetricEvent, Pull, RawRecord, SinkError, Spend, SyncError,
     SyncKind, SyncPage, SyncRequest, SyncSink, TokenSource,
 };
 

@@ -638,7 +638,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Integrations of the organization with their status and freshness. */
+        /**
+         * Integrations of the organization with their status and freshness, and where a
+         *     provider's daily call budget stands (Clarity's calls left today).
+         */
         get: operations["list_integrations"];
         put?: never;
         post?: never;
@@ -1338,6 +1341,25 @@ export interface components {
             target_id?: string | null;
             target_type: string;
         };
+        /** @description Where an account's daily call budget stands today (UTC). */
+        CallBudgetView: {
+            /** Format: int32 */
+            limit: number;
+            /**
+             * Format: int32
+             * @description `limit - used`, never below 0.
+             */
+            remaining: number;
+            /**
+             * Format: date-time
+             * @description When the day's budget resets: the next midnight UTC.
+             */
+            resets_at: string;
+            /** @description What a call is ("export calls"). */
+            unit: string;
+            /** Format: int32 */
+            used: number;
+        };
         CatalogEntry: {
             /** @description `{provider}.{metric}`, what a query names. */
             id: string;
@@ -1608,6 +1630,7 @@ export interface components {
             auth_kind: string;
             /** Format: int32 */
             cadence_minutes: number;
+            call_budget?: null | components["schemas"]["CallBudgetView"];
             /** Format: date-time */
             created_at: string;
             /**

@@ -182,6 +182,17 @@ export function shortLabel(label: string, max = 12): string {
   return label.length <= max ? label : `${label.slice(0, max - 1).trimEnd()}…`;
 }
 
+/** Where a provider's daily call budget stands, for the text beside a refresh
+ * button: "8 of 10 export calls left today", or when none is left, when the next
+ * call is possible ("No export calls left today; next call at 01:00"). */
+export function callBudgetText(
+  budget: { limit: number; remaining: number; unit: string; resets_at: string },
+  now: Date = new Date(),
+): string {
+  if (budget.remaining <= 0) return `No ${budget.unit} left today; next call ${nextRunText(budget.resets_at, now)}`;
+  return `${budget.remaining} of ${budget.limit} ${budget.unit} left today`;
+}
+
 /** When a waiting job runs next, in the viewer's clock: "at 00:05" the same day as
  * `now`, else with its date ("on Dec 5 at 00:05"). */
 export function nextRunText(at: string, now: Date = new Date()): string {

@@ -217,6 +217,7 @@ impl Provider for PosthogProvider {
                     pattern: Some("^[^\\u0000-\\u001f]{1,200}$"),
                 },
             ],
+            call_budget: None,
             env_prefix: PROVIDER.env_prefix,
         }
     }

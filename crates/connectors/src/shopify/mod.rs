@@ -275,6 +275,7 @@ impl Provider for ShopifyProvider {
             }),
             account_picker: false,
             options: vec![],
+            call_budget: None,
             env_prefix: PROVIDER.env_prefix,
         }
     }

@@ -246,6 +246,7 @@ impl Provider for StripeProvider {
             account: None,
             account_picker: false,
             options: vec![],
+            call_budget: None,
             env_prefix: PROVIDER.env_prefix,
         }
     }

@@ -28,6 +28,24 @@ pub struct Integration {
     /// declare (`{}` when none are set).
     #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
     pub options: serde_json::Value,
+    /// Today's share of the provider's daily call budget for this account, shared
+    /// with every integration reading it (Clarity's 10 export calls per project);
+    /// absent for providers without one.
+    #[sqlx(skip)]
+    pub call_budget: Option<CallBudgetView>,
+}
+
+/// Where an account's daily call budget stands today (UTC).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallBudgetView {
+    pub limit: i32,
+    pub used: i32,
+    /// `limit - used`, never below 0.
+    pub remaining: i32,
+    /// What a call is ("export calls").
+    pub unit: String,
+    /// When the day's budget resets: the next midnight UTC.
+    pub resets_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str =

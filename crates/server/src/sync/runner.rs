@@ -104,6 +104,7 @@ async fn run_inner(app: &AppState, job: &ClaimedJob, lease: Duration) -> Result<
         store_id: subject.store_id,
         integration_id: job.integration_id,
         source: subject.provider.clone(),
+        account_id: subject.external_account_id.clone(),
         timezone: subject.timezone.parse().unwrap_or(Tz::UTC),
         events_per_month_cap: events_cap(&app.db, subject.org_id).await?,
     };
