@@ -455,7 +455,7 @@ impl Pull for PosthogProvider {
         let picks = Picks::from_options(req.options);
         let stored = req.cursors.get(EVENTS_STREAM);
         let counted = stored.and_then(Picks::from_cursor);
-        let (mut from, _) = match &counted {
+        let (mut from, events_kind) = match &counted {
             Some(before) if *before == picks => start_of(stored, oldest, last),
             _ => (oldest, SyncKind::Backfill),
         };
@@ -463,6 +463,12 @@ impl Pull for PosthogProvider {
         if nothing_to_count && counted.as_ref().is_none_or(|before| before.events.is_empty()) {
             return Ok(kind);
         }
+        // New picks are counted over the whole window: the run was a backfill.
+        let kind = if events_kind == SyncKind::Backfill {
+            SyncKind::Backfill
+        } else {
+            kind
+        };
         while from <= last {
             let to = plus_days(from, WINDOW_DAYS - 1).min(last);
             // No picks: the days become empty without asking PostHog.

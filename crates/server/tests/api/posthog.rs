@@ -721,6 +721,12 @@ async fn picked_events_by_a_chosen_property_equal_the_ledger_and_new_picks_repla
     .await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(run_all(&app).await, 1);
+    let job = app.latest_job(&ann).await;
+    assert_eq!(
+        (job["trigger"].as_str(), job["sync_type"].as_str()),
+        (Some("options"), Some("backfill")),
+        "{job}"
+    );
     assert_picks_match_ledger(&app, &ann, store_id, &["$pageview"], "$browser", 20, &sim).await;
     let (from, to) = recent(20);
     let old = query(
