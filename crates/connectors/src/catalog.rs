@@ -31,6 +31,15 @@ pub struct ProviderInfo {
     /// Whether the account may instead be picked from a list after consent
     /// ([`Provider::list_accounts`](crate::Provider::list_accounts)): GA4's properties.
     pub account_picker: bool,
+    /// Settings of one integration the user may change after connecting (PostHog's
+    /// picked events); [`Provider::parse_options`](crate::Provider::parse_options)
+    /// validates them. Empty for providers that have none.
+    pub options: Vec<OptionField>,
+    /// A daily budget of API calls shared by every integration reading the same
+    /// account (Clarity's 10 export calls per project and UTC day), which the
+    /// server counts across them ([`SyncSink::spend_call`](crate::SyncSink::spend_call))
+    /// and shows before a refresh. `None` for providers without one.
+    pub call_budget: Option<CallBudget>,
     /// Prefix of the provider's settings: `PULSEBOARD_{env_prefix}_…`.
     #[serde(skip)]
     pub env_prefix: &'static str,
@@ -69,6 +78,42 @@ pub struct KeyField {
     /// A JavaScript-compatible regular expression for client-side validation; the
     /// provider validates again on the server.
     pub pattern: Option<&'static str>,
+}
+
+/// One per-integration option, so the UI can render its form without knowing the
+/// provider. Its value is a string ([`OptionKind::Text`]) or a list of strings
+/// ([`OptionKind::List`]); absent means unset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OptionField {
+    /// Key of the option in the integration's `options` object.
+    pub name: &'static str,
+    pub label: &'static str,
+    pub kind: OptionKind,
+    pub placeholder: &'static str,
+    pub help: &'static str,
+    /// A JavaScript-compatible regular expression each value must match, for
+    /// client-side validation; the provider validates again on the server.
+    pub pattern: Option<&'static str>,
+}
+
+/// A provider's daily call budget per account: `limit` calls of the `unit` kind per
+/// UTC day (the period resets at midnight UTC). Testing a key spends one call too
+/// (the server counts it when it records the connection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CallBudget {
+    pub limit: u32,
+    /// What a call is, for messages ("export calls").
+    pub unit: &'static str,
+}
+
+/// The shape of an option's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OptionKind {
+    /// One string.
+    Text,
+    /// Up to `max_items` distinct strings.
+    List { max_items: u32 },
 }
 
 /// The unit of a metric's values.

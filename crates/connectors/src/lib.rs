@@ -11,6 +11,7 @@
 // The shared vocabulary.
 mod catalog;
 mod config;
+pub mod options;
 mod provider;
 #[macro_use]
 mod registry;
@@ -23,9 +24,11 @@ mod sync;
 providers!(stripe, shopify, clarity, ga4, posthog, lemonsqueezy, paddle);
 
 pub use catalog::{
-    Aggregation, AuthKind, KeyField, MetricKind, MetricSpec, MetricUnit, ProviderInfo, Ratio,
+    Aggregation, AuthKind, CallBudget, KeyField, MetricKind, MetricSpec, MetricUnit, OptionField,
+    OptionKind, ProviderInfo, Ratio,
 };
 pub use config::{HttpConfig, ProvidersConfig};
+pub use options::{IntegrationOptions, OptionError};
 pub use provider::{
     oauth_callback_error, AccountChoice, AccountInfo, AccountRef, AuthorizeRequest, CallbackParams,
     CodeExchange, Connected, Provider, Redaction, RevenueKind, RevenueMove, TokenSet,
@@ -48,7 +51,7 @@ pub use support::{
     signature::{sign_standard_webhook, verify_standard_webhook, STANDARD_WEBHOOKS_TOLERANCE},
 };
 pub use sync::{
-    Derivation, Derive, DimensionLabel, MetricEvent, Pull, RawRecord, SinkError, SyncError,
+    Derivation, Derive, DimensionLabel, MetricEvent, Pull, RawRecord, SinkError, Spend, SyncError,
     SyncKind, SyncPage, SyncRequest, SyncSink, TokenSource,
 };
 

@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::{
     catalog::ProviderInfo,
+    options::{check_declared, IntegrationOptions, OptionError},
     support::error::{redact, CallbackError, ConnectorError, OAuthError, WebhookError},
     sync::{Derive, Pull},
 };
@@ -181,6 +182,14 @@ pub trait Provider: Pull + Derive + Send + Sync {
             provider: self.info().id,
             what: "choosing an account before connecting",
         })
+    }
+
+    /// Validates and normalises an integration's options (the names of
+    /// `info().options`), returning what the server stores and passes to every sync.
+    /// The default checks their shape against the declared fields; providers with
+    /// options check their meaning too.
+    fn parse_options(&self, input: &IntegrationOptions) -> Result<IntegrationOptions, OptionError> {
+        check_declared(&self.info().options, input)
     }
 
     /// The URL to send the user's browser to. Fails with `NotConfigured` when the

@@ -89,6 +89,28 @@ pub trait SyncSink: Send {
     /// Stores the page's records, derives their events and saves the cursor, all in
     /// one transaction. An error stops the sync where the last commit left it.
     async fn commit(&mut self, page: SyncPage) -> Result<(), SinkError>;
+
+    /// Counts one call against the provider's [`CallBudget`](crate::CallBudget) for
+    /// the integration's account, shared with every integration reading it, before
+    /// the call is made: `Spent` means go ahead, `Exhausted` that today's calls are
+    /// used. Atomic across workers, so two syncs can never both take the last call.
+    /// The default (a sink that keeps no budget) refuses.
+    async fn spend_call(&mut self) -> Result<Spend, SinkError> {
+        Err(SinkError::Storage("this sink keeps no call budget".into()))
+    }
+
+    /// Marks today's calls of the account as all used (the provider said so).
+    async fn exhaust_calls(&mut self) -> Result<(), SinkError> {
+        Err(SinkError::Storage("this sink keeps no call budget".into()))
+    }
+}
+
+/// The answer of [`SyncSink::spend_call`]: calls used today, this one included when
+/// it was granted, out of the budget's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    Spent { used: u32, limit: u32 },
+    Exhausted { used: u32, limit: u32 },
 }
 
 /// Why the sink refused a page.
@@ -118,6 +140,9 @@ pub struct SyncRequest<'a> {
     pub account_id: &'a str,
     /// Every stream's stored cursor.
     pub cursors: &'a HashMap<String, Value>,
+    /// The integration's options, as [`Provider::parse_options`](crate::Provider::parse_options)
+    /// normalised them (empty for providers without options).
+    pub options: &'a crate::IntegrationOptions,
     pub now: DateTime<Utc>,
 }
 

@@ -194,6 +194,7 @@ async fn sync_once(
             tokens,
             account_id: defaults::GA4_PROPERTY_ID,
             cursors: &cursors,
+            options: &Default::default(),
             now: chrono::Utc::now(),
         },
         sink,
@@ -255,6 +256,7 @@ async fn syncs_pages_and_stops_on_the_quota_without_retrying() {
     let error = sync_once(&ga4, &tokens, &mut sink).await.unwrap_err();
     let SyncError::Provider(OAuthError::RateLimited {
         retry_after: Some(wait),
+        ..
     }) = error
     else {
         panic!("{error:?}");
@@ -269,7 +271,7 @@ async fn syncs_pages_and_stops_on_the_quota_without_retrying() {
     let before = sim.calls(endpoints::GA4_RUN_REPORT);
     let error = sync_once(&ga4, &tokens, &mut sink).await.unwrap_err();
     assert!(
-        matches!(error, SyncError::Provider(OAuthError::RateLimited { retry_after: Some(w) }) if w.as_secs() > 60),
+        matches!(error, SyncError::Provider(OAuthError::RateLimited { retry_after: Some(w), .. }) if w.as_secs() > 60),
         "{error:?}"
     );
     assert_eq!(sim.calls(endpoints::GA4_RUN_REPORT) - before, 1);

@@ -56,6 +56,7 @@ async fn sync(
         tokens: &Key(defaults::POSTHOG_PERSONAL_API_KEY),
         account_id: account,
         cursors: &cursors,
+        options: &Default::default(),
         now: chrono::Utc::now(),
     };
     provider.sync(&req, sink).await

@@ -377,6 +377,7 @@ impl Env {
             tokens: &self.tokens,
             account_id: SHOP,
             cursors,
+            options: &Default::default(),
             now: Utc::now(),
         };
         self.provider.sync(&req, sink).await
@@ -656,6 +657,7 @@ async fn a_wait_beyond_thirty_seconds_is_handed_back_as_a_rate_limit() {
     match err {
         SyncError::Provider(OAuthError::RateLimited {
             retry_after: Some(wait),
+            ..
         }) => assert!(wait > Duration::from_secs(30), "{wait:?}"),
         other => panic!("expected a rate limit, got {other:?}"),
     }

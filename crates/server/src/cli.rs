@@ -56,6 +56,11 @@ pub enum Command {
         /// and exit without serving.
         #[arg(long)]
         print_env: bool,
+        /// Days of generated history behind every simulated provider (two years by
+        /// default). Fewer make first syncs quicker (the browser tests use 35: a
+        /// Shopify backfill of two years waits minutes on the simulated cost bucket).
+        #[arg(long, env = "PULSEBOARD_SIMULATOR_HISTORY_DAYS", value_parser = clap::value_parser!(u32).range(7..=3650))]
+        history_days: Option<u32>,
     },
 }
 
@@ -76,7 +81,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_args(cli.config)?;
     telemetry::init(config.log_format);
     match cli.command {
-        Command::Simulator { listen, print_env } => {
+        Command::Simulator {
+            listen,
+            print_env,
+            history_days,
+        } => {
             use pulseboard_simulator::{connector_settings, defaults, serve, SimulatorConfig};
             let env: Vec<String> = connector_settings(&format!("http://{listen}"))
                 .into_iter()
@@ -95,7 +104,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .join(" \\\n"),
                 defaults::STRIPE_RESTRICTED_KEY,
             );
-            serve(listen, SimulatorConfig::default(), wait_for_signal()).await?;
+            let mut sim = SimulatorConfig::default();
+            if let Some(days) = history_days {
+                sim.data.history_days = days;
+            }
+            serve(listen, sim, wait_for_signal()).await?;
             Ok(())
         }
         Command::Serve => {

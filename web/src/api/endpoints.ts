@@ -68,6 +68,8 @@ export const api = {
   connectApiKey: (slug: string, provider: string, body: { store_id: string; fields: Record<string, string> }) =>
     request<Integration>('POST', `${org(slug)}/integrations/${encodeURIComponent(provider)}/api-key`, { body }),
   disconnect: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/integrations/${id}`),
+  updateIntegration: (slug: string, id: string, body: { cadence_minutes?: number; options?: Record<string, string | string[] | null> }) =>
+    request<Integration>('PATCH', `${org(slug)}/integrations/${id}`, { body }),
   accounts: (slug: string, id: string, signal?: AbortSignal) =>
     request<AccountOption[]>('GET', `${org(slug)}/integrations/${id}/accounts`, { signal }),
   chooseAccount: (slug: string, id: string, account: string) =>

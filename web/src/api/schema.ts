@@ -638,7 +638,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Integrations of the organization with their status and freshness. */
+        /**
+         * Integrations of the organization with their status and freshness, and where a
+         *     provider's daily call budget stands (Clarity's calls left today).
+         */
         get: operations["list_integrations"];
         put?: never;
         post?: never;
@@ -665,7 +668,7 @@ export interface paths {
         delete: operations["disconnect_integration"];
         options?: never;
         head?: never;
-        /** Change how often an integration syncs (owners and admins). */
+        /** Change how often an integration syncs, or its options (owners and admins). */
         patch: operations["update_integration"];
         trace?: never;
     };
@@ -1414,6 +1417,25 @@ export interface components {
             target_id?: string | null;
             target_type: string;
         };
+        /** @description Where an account's daily call budget stands today (UTC). */
+        CallBudgetView: {
+            /** Format: int32 */
+            limit: number;
+            /**
+             * Format: int32
+             * @description `limit - used`, never below 0.
+             */
+            remaining: number;
+            /**
+             * Format: date-time
+             * @description When the day's budget resets: the next midnight UTC.
+             */
+            resets_at: string;
+            /** @description What a call is ("export calls"). */
+            unit: string;
+            /** Format: int32 */
+            used: number;
+        };
         CatalogEntry: {
             /** @description `{provider}.{metric}`, what a query names. */
             id: string;
@@ -1714,6 +1736,7 @@ export interface components {
             auth_kind: string;
             /** Format: int32 */
             cadence_minutes: number;
+            call_budget?: null | components["schemas"]["CallBudgetView"];
             /** Format: date-time */
             created_at: string;
             /**
@@ -1726,6 +1749,13 @@ export interface components {
             id: string;
             /** Format: date-time */
             last_synced_at?: string | null;
+            /**
+             * @description The integration's options, by the names its provider's `options` fields
+             *     declare (`{}` when none are set).
+             */
+            options: {
+                [key: string]: unknown;
+            };
             provider: string;
             /** @description `active`, `syncing`, `error`, `reauth_required` or `disconnected`. */
             status: string;
@@ -2154,6 +2184,14 @@ export interface components {
              * @description Minutes between scheduled syncs (5–1440); overrides the provider's default.
              */
             cadence_minutes?: number | null;
+            /**
+             * @description Replaces the integration's options: names from its provider's `options`
+             *     fields (`GET /api/providers`), each a string or a list of strings; a name left
+             *     out or `null` is unset. Checked by the provider; a change queues a sync.
+             */
+            options?: {
+                [key: string]: unknown;
+            } | null;
         };
         UpdateMemberRequest: {
             role: components["schemas"]["OrgRole"];

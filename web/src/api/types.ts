@@ -149,6 +149,17 @@ export interface ApiKeyField {
   pattern?: string | null;
 }
 
+/** A per-integration option a provider declares (PostHog's picked events). */
+export interface OptionField {
+  name: string;
+  label: string;
+  kind: { type: 'text' } | { type: 'list'; max_items: number };
+  placeholder: string;
+  help: string;
+  /** Each value must match it (checked again on the server). */
+  pattern?: string | null;
+}
+
 /** `GET /api/providers` (untyped in the OpenAPI document). */
 export interface Provider {
   id: string;
@@ -169,5 +180,7 @@ export interface Provider {
   account: ApiKeyField | null;
   /** The account may instead be picked from a list after consent (GA4's properties). */
   account_picker: boolean;
+  /** Settings of one integration changed after connecting; empty when there are none. */
+  options: OptionField[];
   metrics: MetricSpec[];
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  callBudgetText,
+  wrapLabel,
   deltaPct,
   nextRunText,
   formatBucketLong,
@@ -114,5 +116,25 @@ describe('next run', () => {
     const now = new Date(2026, 11, 4, 10, 0);
     expect(nextRunText(new Date(2026, 11, 4, 23, 5).toISOString(), now)).toMatch(/^at .*05/);
     expect(nextRunText(new Date(2026, 11, 5, 0, 5).toISOString(), now)).toMatch(/^on .*5 at .*05/);
+  });
+});
+
+describe('callBudgetText', () => {
+  it('says how many calls are left, or when the next one is possible', () => {
+    const now = new Date(2026, 11, 4, 22, 0);
+    const resets = new Date(2026, 11, 5, 0, 0).toISOString();
+    expect(callBudgetText({ limit: 10, remaining: 8, unit: 'export calls', resets_at: resets }, now)).toBe('8 of 10 export calls left today');
+    expect(callBudgetText({ limit: 10, remaining: 0, unit: 'export calls', resets_at: resets }, now)).toMatch(/^No export calls left today; next call on Dec 5 at /);
+  });
+});
+
+describe('wrapLabel', () => {
+  it('breaks labels at spaces into two lines, cutting only what cannot fit', () => {
+    expect(wrapLabel('Organic Search', 9)).toEqual(['Organic', 'Search']);
+    expect(wrapLabel('Organic Social', 9)).toEqual(['Organic', 'Social']);
+    expect(wrapLabel('Direct', 9)).toEqual(['Direct']);
+    expect(wrapLabel('Paid Search', 9)).toEqual(['Paid', 'Search']);
+    expect(wrapLabel('Cross-network traffic', 9)).toEqual(['Cross-ne…', 'traffic']);
+    expect(wrapLabel('one two three four', 9)).toEqual(['one two', 'three fo…']);
   });
 });

@@ -182,6 +182,39 @@ export function shortLabel(label: string, max = 12): string {
   return label.length <= max ? label : `${label.slice(0, max - 1).trimEnd()}…`;
 }
 
+/** A category label broken into at most `lines` lines of about `max` characters, at
+ * spaces, for axis ticks under narrow bars ("Organic Search" → ["Organic",
+ * "Search"]): words stay whole where they fit, and what does not fit is cut with "…"
+ * on the last line, so two labels that start alike still read apart. */
+export function wrapLabel(label: string, max: number, lines = 2): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of label.split(/\s+/).filter(Boolean)) {
+    const next = line ? `${line} ${word}` : word;
+    if (next.length <= max || !line) {
+      line = next;
+    } else {
+      out.push(line);
+      line = word;
+    }
+  }
+  if (line) out.push(line);
+  if (out.length <= lines) return out.map((l) => shortLabel(l, max));
+  // The last line holds the rest, cut to fit.
+  return [...out.slice(0, lines - 1), out.slice(lines - 1).join(' ')].map((l) => shortLabel(l, max));
+}
+
+/** Where a provider's daily call budget stands, for the text beside a refresh
+ * button: "8 of 10 export calls left today", or when none is left, when the next
+ * call is possible ("No export calls left today; next call at 01:00"). */
+export function callBudgetText(
+  budget: { limit: number; remaining: number; unit: string; resets_at: string },
+  now: Date = new Date(),
+): string {
+  if (budget.remaining <= 0) return `No ${budget.unit} left today; next call ${nextRunText(budget.resets_at, now)}`;
+  return `${budget.remaining} of ${budget.limit} ${budget.unit} left today`;
+}
+
 /** When a waiting job runs next, in the viewer's clock: "at 00:05" the same day as
  * `now`, else with its date ("on Dec 5 at 00:05"). */
 export function nextRunText(at: string, now: Date = new Date()): string {

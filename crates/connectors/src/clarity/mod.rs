@@ -24,7 +24,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    catalog::{AuthKind, KeyField, ProviderInfo},
+    catalog::{AuthKind, CallBudget, KeyField, ProviderInfo},
     config::HttpConfig,
     provider::{AccountInfo, Provider},
     registry::ProviderDef,
@@ -176,6 +176,11 @@ impl Provider for ClarityProvider {
             default_cadence_minutes: 1440,
             account: None,
             account_picker: false,
+            options: vec![],
+            call_budget: Some(CallBudget {
+                limit: self.config.daily_calls,
+                unit: "export calls",
+            }),
             env_prefix: PROVIDER.env_prefix,
         }
     }

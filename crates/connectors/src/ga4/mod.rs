@@ -352,6 +352,8 @@ impl Provider for Ga4Provider {
             }),
             // Leave the property empty to pick it from the account's list after consent.
             account_picker: true,
+            options: vec![],
+            call_budget: None,
             env_prefix: PROVIDER.env_prefix,
         }
     }

@@ -205,6 +205,27 @@ pub(crate) fn exhausted(quota: &PropertyQuota) -> Option<Window> {
     }
 }
 
+/// The sync monitor's words for a spent quota and when the next try is: "GA4
+/// property quota exhausted (tokens per day); next try 00:00 PT" (Google's day is
+/// Pacific time), "… (tokens per hour); next try after 15:00 UTC".
+pub(crate) fn quota_reason(window: Window, now: DateTime<Utc>, wait: Duration) -> String {
+    let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+    match window {
+        Window::Day => format!(
+            "GA4 property quota exhausted (tokens per day); next try {} PT",
+            at.with_timezone(&Los_Angeles).format("%H:%M")
+        ),
+        Window::Hour => format!(
+            "GA4 property quota exhausted (tokens per hour); next try {}",
+            crate::support::error::next_try(now, wait)
+        ),
+        Window::Concurrent => format!(
+            "GA4: too many concurrent requests for the property; next try {}",
+            crate::support::error::next_try(now, wait)
+        ),
+    }
+}
+
 /// The window a 429 `RESOURCE_EXHAUSTED` message names ("Exhausted property tokens
 /// per day", "… per hour", "Exhausted concurrent requests quota").
 fn window_of(message: &str) -> Window {
@@ -321,13 +342,12 @@ impl Ga4Provider {
                 ))),
                 StatusCode::TOO_MANY_REQUESTS => {
                     let message = response.message(&[token]);
+                    let window = window_of(&message);
                     let wait = retry_after(&response.headers)
                         .filter(|d| !d.is_zero())
-                        .unwrap_or_else(|| until_reset(window_of(&message), req.now));
+                        .unwrap_or_else(|| until_reset(window, req.now));
                     tracing::warn!(property = req.account_id, %message, wait_secs = wait.as_secs(), "GA4 quota exhausted; the sync waits for it to refill");
-                    Err(OAuthError::RateLimited {
-                        retry_after: Some(wait),
-                    })
+                    Err(OAuthError::limit_reached(quota_reason(window, req.now, wait), wait))
                 }
                 _ => response.success(&[token])?.json("the GA4 Data API"),
             }
@@ -453,10 +473,7 @@ impl Pull for Ga4Provider {
                     if more_to_do {
                         let wait = until_reset(window, req.now);
                         tracing::warn!(property = req.account_id, ?window, wait_secs = wait.as_secs(), "GA4 property quota nearly spent; the sync waits for it to refill");
-                        return Err(OAuthError::RateLimited {
-                            retry_after: Some(wait),
-                        }
-                        .into());
+                        return Err(OAuthError::limit_reached(quota_reason(window, req.now, wait), wait).into());
                     }
                 }
                 if finished {

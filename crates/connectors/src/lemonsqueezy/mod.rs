@@ -187,6 +187,8 @@ impl Provider for LemonSqueezyProvider {
             oauth_configured: false,
             metrics: LEMONSQUEEZY_METRICS,
             default_cadence_minutes: 30,
+            options: vec![],
+            call_budget: None,
             account: None,
             account_picker: false,
             env_prefix: PROVIDER.env_prefix,

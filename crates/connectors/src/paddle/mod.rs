@@ -147,6 +147,8 @@ impl Provider for PaddleProvider {
             oauth_configured: false,
             metrics: PADDLE_METRICS,
             default_cadence_minutes: 30,
+            options: vec![],
+            call_budget: None,
             account: None,
             account_picker: false,
             env_prefix: PROVIDER.env_prefix,

@@ -92,9 +92,16 @@ impl PaddleProvider {
                         paddle_message(&response, &[key])
                     )))
                 }
-                StatusCode::TOO_MANY_REQUESTS => Err(OAuthError::RateLimited {
-                    retry_after: retry_after(&response.headers),
-                }),
+                StatusCode::TOO_MANY_REQUESTS => {
+                    let wait = retry_after(&response.headers);
+                    Err(OAuthError::RateLimited {
+                        retry_after: wait,
+                        reason: Some(format!(
+                            "Paddle: the API's rate limit (240 requests a minute per IP address) is reached; next try in {} s",
+                            wait.map_or(60, |w| w.as_secs())
+                        )),
+                    })
+                }
                 status if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT => {
                     Err(OAuthError::Transient(paddle_message(&response, &[key])))
                 }

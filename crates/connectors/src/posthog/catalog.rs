@@ -3,9 +3,12 @@
 
 use crate::catalog::{Aggregation::Sum, MetricKind::Flow, MetricSpec, MetricUnit::Count};
 
-/// No breakdowns yet: a day carries one value per metric. (Breaking down by an event
-/// or person property is a later addition: another `GROUP BY` column and dimension.)
+/// The fixed metrics have no breakdown: a day carries one value per metric.
 const NO_DIMS: &[&str] = &[];
+/// The picked events' metric: by event name and by the value of the breakdown
+/// property the integration's options name.
+pub(crate) const EVENTS_METRIC: &str = "events";
+const EVENT_DIMS: &[&str] = &["event", "breakdown"];
 
 /// The product events counted, each its own metric of the same name.
 pub(crate) const PRODUCT_EVENTS: [&str; 3] = ["signed_up", "checkout_started", "subscription_started"];
@@ -19,4 +22,5 @@ pub const POSTHOG_METRICS: &[MetricSpec] = &[
     MetricSpec::new("signed_up", "Sign-ups", "`signed_up` events.", Count, Sum, Flow, "product", NO_DIMS),
     MetricSpec::new("checkout_started", "Checkouts started", "`checkout_started` events.", Count, Sum, Flow, "product", NO_DIMS),
     MetricSpec::new("subscription_started", "Subscriptions started", "`subscription_started` events.", Count, Sum, Flow, "product", NO_DIMS),
+    MetricSpec::new(EVENTS_METRIC, "Picked events", "The events picked in the integration's options, counted per day; break them down by `event`, and by `breakdown`, the value of the property the options name (absent when an event lacks it).", Count, Sum, Flow, "product", EVENT_DIMS),
 ];

@@ -10,7 +10,11 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-use super::{sync::count_columns, sync::DAY_OBJECT, PosthogProvider};
+use super::{
+    catalog::EVENTS_METRIC,
+    sync::{count_columns, DAY_OBJECT, EVENT_COUNTS_OBJECT},
+    PosthogProvider,
+};
 use crate::sync::{Derivation, Derive, DimensionLabel, MetricEvent, RawRecord};
 
 impl Derive for PosthogProvider {
@@ -19,19 +23,41 @@ impl Derive for PosthogProvider {
     }
 }
 
-pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
-    if record.object_type != DAY_OBJECT {
-        return vec![];
-    }
-    let o = &record.payload;
-    let Some(midday) = o
-        .get("day_start")
+/// The middle of the record's day (`None` for a quiet day, which has no start).
+fn midday(o: &Value) -> Option<DateTime<Utc>> {
+    o.get("day_start")
         .and_then(Value::as_str)
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|start| start.with_timezone(&Utc) + Duration::hours(12))
-    else {
+}
+
+pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
+    let o = &record.payload;
+    let Some(midday) = midday(o) else {
         return vec![];
     };
+    if record.object_type == EVENT_COUNTS_OBJECT {
+        // `[event, breakdown value or null, count]` rows.
+        return o
+            .get("counts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|row| {
+                let event = row.get(0)?.as_str()?;
+                let value = row.get(1)?.as_str();
+                let count = row.get(2)?.as_i64().filter(|c| *c > 0)?;
+                Some(
+                    MetricEvent::new(EVENTS_METRIC, count, midday)
+                        .with("event", Some(event))
+                        .with("breakdown", value),
+                )
+            })
+            .collect();
+    }
+    if record.object_type != DAY_OBJECT {
+        return vec![];
+    }
     super::POSTHOG_METRICS
         .iter()
         .filter(|metric| count_columns().contains(&metric.id))
@@ -75,6 +101,32 @@ mod tests {
             [("pageviews", 10), ("unique_persons", 4), ("sessions", 5), ("signed_up", 1), ("subscription_started", 2)]
         );
         assert!(events.iter().all(|e| e.at == at && e.dimensions.is_empty()));
+    }
+
+    #[test]
+    fn a_days_picked_event_counts_give_one_event_per_event_and_property_value() {
+        let mut counts = record(json!({
+            "day": "2024-05-02", "day_start": "2024-05-02T00:00:00Z",
+            "picked": { "events": ["signed_up", "checkout_started"], "breakdown_property": "$browser" },
+            "counts": [["signed_up", "Chrome", 3], ["signed_up", null, 1], ["checkout_started", "Safari", 2], ["checkout_started", "Edge", 0]]
+        }));
+        counts.object_type = "event_counts".into();
+        let at: DateTime<Utc> = "2024-05-02T12:00:00Z".parse().unwrap();
+        let got: Vec<String> = events(&counts)
+            .iter()
+            .map(|e| {
+                assert_eq!((e.metric, e.at), ("events", at));
+                format!("{:?} {:?} {}", e.dimensions.get("event"), e.dimensions.get("breakdown"), e.value)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                r#"Some("signed_up") Some("Chrome") 3"#,
+                r#"Some("signed_up") None 1"#,
+                r#"Some("checkout_started") Some("Safari") 2"#,
+            ]
+        );
     }
 
     #[test]

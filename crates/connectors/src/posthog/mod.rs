@@ -25,8 +25,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::{
-    catalog::{AuthKind, KeyField, ProviderInfo},
+    catalog::{AuthKind, KeyField, OptionField, OptionKind, ProviderInfo},
     config::HttpConfig,
+    options::{check_declared, IntegrationOptions, OptionError},
     provider::{AccountInfo, Provider},
     registry::ProviderDef,
     support::error::{redact, ConnectorError, OAuthError},
@@ -48,6 +49,25 @@ pub const PROVIDER: ProviderDef = ProviderDef {
 pub const POSTHOG_API_KEY_FIELD: &str = "api_key";
 pub const POSTHOG_PROJECT_ID_FIELD: &str = "project_id";
 pub const POSTHOG_HOST_FIELD: &str = "host";
+/// The options an integration takes: the events it counts (up to
+/// [`MAX_PICKED_EVENTS`]) and the property their counts are broken down by.
+pub const POSTHOG_EVENTS_OPTION: &str = "events";
+pub const POSTHOG_BREAKDOWN_OPTION: &str = "breakdown_property";
+pub const MAX_PICKED_EVENTS: u32 = 10;
+/// Longest event or property name accepted (PostHog's are far shorter in practice).
+const MAX_NAME_LEN: usize = 200;
+
+/// A picked event or property name: any printable text (it is quoted as a HogQL
+/// string literal, never pasted into the query).
+fn check_name(field: &str, name: &str) -> Result<(), OptionError> {
+    if name.chars().count() > MAX_NAME_LEN {
+        return Err(OptionError::new(field, format!("{name:.40}… is longer than {MAX_NAME_LEN} characters")));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(OptionError::new(field, "names cannot contain control characters"));
+    }
+    Ok(())
+}
 
 /// The PostHog provider.
 #[derive(Debug, Clone)]
@@ -177,8 +197,40 @@ impl Provider for PosthogProvider {
             default_cadence_minutes: 60,
             account: None,
             account_picker: false,
+            options: vec![
+                OptionField {
+                    name: POSTHOG_EVENTS_OPTION,
+                    label: "Events to count",
+                    kind: OptionKind::List { max_items: MAX_PICKED_EVENTS },
+                    placeholder: "signed_up, checkout_started",
+                    help: "Up to 10 event names, exactly as PostHog shows them; their daily counts \
+                           become the Picked events metric.",
+                    pattern: Some("^[^\\u0000-\\u001f]{1,200}$"),
+                },
+                OptionField {
+                    name: POSTHOG_BREAKDOWN_OPTION,
+                    label: "Break down by property",
+                    kind: OptionKind::Text,
+                    placeholder: "$browser",
+                    help: "An event property (plan, utm_source, $browser); each day's counts are \
+                           split by its value. Leave empty for totals only.",
+                    pattern: Some("^[^\\u0000-\\u001f]{1,200}$"),
+                },
+            ],
+            call_budget: None,
             env_prefix: PROVIDER.env_prefix,
         }
+    }
+
+    fn parse_options(&self, input: &IntegrationOptions) -> Result<IntegrationOptions, OptionError> {
+        let options = check_declared(&self.info().options, input)?;
+        for event in crate::options::list(&options, POSTHOG_EVENTS_OPTION) {
+            check_name(POSTHOG_EVENTS_OPTION, event)?;
+        }
+        if let Some(property) = crate::options::text(&options, POSTHOG_BREAKDOWN_OPTION) {
+            check_name(POSTHOG_BREAKDOWN_OPTION, property)?;
+        }
+        Ok(options)
     }
 
     async fn test_api_key(

@@ -16,6 +16,14 @@
 //! The first sync pulls the last 90 days. Windows are at most 31 days (one query
 //! each, committed with the cursor), so an interrupted backfill resumes from where
 //! it stopped.
+//!
+//! **Picked events.** The integration's options name up to 10 events and a property
+//! to break them down by. A second stream, `posthog.events`, counts them per day,
+//! event and property value (one query per window, one `event_counts` record per
+//! day that replaces its previous version). Its cursor remembers the picks it
+//! counted: when the options change, the stream starts over with a 90-day backfill,
+//! so every day of that window is counted with the current picks. Emptying the
+//! picks replaces the window's days with empty ones, once.
 
 use std::collections::BTreeMap;
 
@@ -25,18 +33,28 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::{catalog::PRODUCT_EVENTS, host, posthog_message, PosthogProvider};
+use super::{
+    catalog::PRODUCT_EVENTS, host, posthog_message, PosthogProvider, POSTHOG_BREAKDOWN_OPTION,
+    POSTHOG_EVENTS_OPTION,
+};
 use crate::{
     support::backoff::{with_backoff, RetryPolicy},
-    support::error::OAuthError,
+    support::error::{next_try, OAuthError},
     support::http::retry_after,
+    options,
     sync::{Pull, RawRecord, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink},
     ExposeSecret,
 };
 
 pub(crate) const DAYS_STREAM: &str = "posthog.days";
+pub(crate) const EVENTS_STREAM: &str = "posthog.events";
 /// The object type of the daily records.
 pub(crate) const DAY_OBJECT: &str = "day";
+/// The object type of a day's picked-event counts.
+pub(crate) const EVENT_COUNTS_OBJECT: &str = "event_counts";
+/// Rows a picked-events query may return (days × events × property values); a
+/// property with more values than this in a window is refused as a breakdown.
+const EVENT_ROW_LIMIT: u32 = 50_000;
 /// Days pulled by the first sync (and at most by any sync).
 const BACKFILL_DAYS: u64 = 90;
 /// Local days pulled again before the previous sync's last one, for late events.
@@ -90,6 +108,165 @@ pub(crate) fn daily_query(from: NaiveDate, to: NaiveDate) -> String {
          GROUP BY day, day_start ORDER BY day LIMIT {ROW_LIMIT}",
         select.join(", ")
     )
+}
+
+/// What the picked-events stream counts, as the integration's options say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Picks {
+    pub events: Vec<String>,
+    pub breakdown: Option<String>,
+}
+
+impl Picks {
+    pub fn from_options(options: &options::IntegrationOptions) -> Self {
+        Self {
+            events: options::list(options, POSTHOG_EVENTS_OPTION)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            breakdown: options::text(options, POSTHOG_BREAKDOWN_OPTION).map(str::to_owned),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        json!({ "events": self.events, "breakdown_property": self.breakdown })
+    }
+
+    fn from_cursor(cursor: &Value) -> Option<Self> {
+        let picked = cursor.get("picked")?;
+        Some(Self {
+            events: picked
+                .get("events")?
+                .as_array()?
+                .iter()
+                .filter_map(|e| e.as_str().map(str::to_owned))
+                .collect(),
+            breakdown: picked
+                .get("breakdown_property")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+}
+
+/// Counts of the picked events for the local days `from..=to`, per day, event and
+/// (when a breakdown property is picked) that property's value.
+pub(crate) fn events_query(picks: &Picks, from: NaiveDate, to: NaiveDate) -> String {
+    let mut select = vec![
+        "toDate(timestamp) AS day",
+        "toStartOfDay(timestamp) AS day_start",
+        "event",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect::<Vec<_>>();
+    let mut group = vec!["day", "day_start", "event"];
+    if let Some(property) = &picks.breakdown {
+        select.push(format!("properties[{}] AS breakdown", quote(property)));
+        group.push("breakdown");
+    }
+    select.push("count() AS count".to_owned());
+    let events: Vec<String> = picks.events.iter().map(|e| quote(e)).collect();
+    let utc_from = minus_days(from, 1);
+    let utc_to = plus_days(to, 2);
+    format!(
+        "SELECT {} FROM events \
+         WHERE timestamp >= toDateTime('{utc_from} 00:00:00', 'UTC') AND timestamp < toDateTime('{utc_to} 00:00:00', 'UTC') \
+         AND toDate(timestamp) >= toDate('{from}') AND toDate(timestamp) <= toDate('{to}') \
+         AND event IN ({}) \
+         GROUP BY {} ORDER BY day LIMIT {EVENT_ROW_LIMIT}",
+        select.join(", "),
+        events.join(", "),
+        group.join(", ")
+    )
+}
+
+/// A property's value as a dimension value: strings as they are, numbers and
+/// booleans spelled out, `null` (the event lacks the property) as none.
+fn breakdown_value(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The days of `from..=to` as `event_counts` records: each with the picks it was
+/// counted for and its `[event, value, count]` rows (none for a quiet day).
+fn event_count_records(
+    response: Option<QueryResponse>,
+    picks: &Picks,
+    from: NaiveDate,
+    to: NaiveDate,
+    fetched_at: DateTime<chrono::Utc>,
+) -> Result<Vec<RawRecord>, OAuthError> {
+    let mut days: BTreeMap<NaiveDate, (Option<String>, Vec<Value>)> = BTreeMap::new();
+    if let Some(response) = response {
+        let mut expected = vec!["day", "day_start", "event"];
+        if picks.breakdown.is_some() {
+            expected.push("breakdown");
+        }
+        expected.push("count");
+        if response.columns != expected {
+            return Err(malformed(format_args!("columns {:?}", response.columns)));
+        }
+        if response.has_more == Some(true) {
+            return Err(OAuthError::Rejected(format!(
+                "the breakdown property {} has too many values to count by day; pick another property",
+                picks.breakdown.as_deref().unwrap_or_default()
+            )));
+        }
+        for row in &response.results {
+            if row.len() != expected.len() {
+                return Err(malformed("a row does not match the columns"));
+            }
+            let day = row[0]
+                .as_str()
+                .and_then(|d| d.parse::<NaiveDate>().ok())
+                .filter(|d| (from..=to).contains(d))
+                .ok_or_else(|| malformed(format_args!("day {} outside {from}..{to}", row[0])))?;
+            let day_start = row[1]
+                .as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .ok_or_else(|| malformed(format_args!("day_start {}", row[1])))?;
+            let event = row[2]
+                .as_str()
+                .filter(|e| picks.events.iter().any(|p| p == e))
+                .ok_or_else(|| malformed(format_args!("event {}", row[2])))?;
+            let value = if picks.breakdown.is_some() {
+                breakdown_value(&row[3])
+            } else {
+                None
+            };
+            let count_at = row.len() - 1;
+            let count = row[count_at]
+                .as_u64()
+                .or_else(|| row[count_at].as_str().and_then(|s| s.parse().ok()))
+                .ok_or_else(|| malformed(format_args!("count {}", row[count_at])))?;
+            let entry = days.entry(day).or_default();
+            entry.0 = Some(day_start.to_rfc3339());
+            entry.1.push(json!([event, value, count]));
+        }
+    }
+    Ok(from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .map(|day| {
+            let (day_start, counts) = days.remove(&day).unwrap_or_default();
+            RawRecord {
+                object_type: EVENT_COUNTS_OBJECT.into(),
+                external_id: format!("events/{day}"),
+                updated_at: Some(fetched_at),
+                payload: json!({
+                    "day": day.to_string(),
+                    "day_start": day_start,
+                    "picked": picks.to_json(),
+                    "counts": counts,
+                }),
+            }
+        })
+        .collect())
 }
 
 /// The parts of a query response Pulseboard reads.
@@ -205,9 +382,19 @@ impl PosthogProvider {
                     posthog_message(&response, &[token])
                 ))),
                 status if status.is_success() => response.json("PostHog's query endpoint"),
-                StatusCode::TOO_MANY_REQUESTS => Err(OAuthError::RateLimited {
-                    retry_after: retry_after(&response.headers),
-                }),
+                StatusCode::TOO_MANY_REQUESTS => {
+                    let wait = retry_after(&response.headers);
+                    let when = wait.map_or_else(
+                        || "next try when PostHog allows".to_owned(),
+                        |wait| format!("next try {}", next_try(req.now, wait)),
+                    );
+                    Err(OAuthError::RateLimited {
+                        retry_after: wait,
+                        reason: Some(format!(
+                            "PostHog: the key's HogQL query rate limit is reached; {when}"
+                        )),
+                    })
+                }
                 status if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT => {
                     Err(OAuthError::Transient(posthog_message(&response, &[token])))
                 }
@@ -215,6 +402,23 @@ impl PosthogProvider {
             }
         })
         .await
+    }
+}
+
+/// Where a stream starts this sync: the late days before its cursor's last day
+/// (and a day of margin, as that day was reckoned on UTC's date), or the whole
+/// backfill window without one.
+fn start_of(cursor: Option<&Value>, oldest: NaiveDate, last: NaiveDate) -> (NaiveDate, SyncKind) {
+    let through = cursor
+        .and_then(|c| c.get("through"))
+        .and_then(Value::as_str)
+        .and_then(|d| d.parse::<NaiveDate>().ok());
+    match through {
+        Some(through) => (
+            minus_days(through, LATE_DAYS + 1).clamp(oldest, minus_days(last, LATE_DAYS + 1)),
+            SyncKind::Incremental,
+        ),
+        None => (oldest, SyncKind::Backfill),
     }
 }
 
@@ -230,21 +434,7 @@ impl Pull for PosthogProvider {
         // The project's local today is at most a day after UTC's.
         let last = plus_days(req.now.date_naive(), 1);
         let oldest = minus_days(last, BACKFILL_DAYS + 1);
-        let through = req
-            .cursors
-            .get(DAYS_STREAM)
-            .and_then(|c| c.get("through"))
-            .and_then(Value::as_str)
-            .and_then(|d| d.parse::<NaiveDate>().ok());
-        // The late days before the previous sync's last local day, and a day of
-        // margin because that day was reckoned on UTC's date.
-        let (mut from, kind) = match through {
-            Some(through) => (
-                minus_days(through, LATE_DAYS + 1).clamp(oldest, minus_days(last, LATE_DAYS + 1)),
-                SyncKind::Incremental,
-            ),
-            None => (oldest, SyncKind::Backfill),
-        };
+        let (mut from, kind) = start_of(req.cursors.get(DAYS_STREAM), oldest, last);
         while from <= last {
             let to = plus_days(from, WINDOW_DAYS - 1).min(last);
             let response = self
@@ -255,6 +445,46 @@ impl Pull for PosthogProvider {
                 stream: DAYS_STREAM.into(),
                 records,
                 cursor: Some(json!({ "through": to.to_string() })),
+                clear: vec![],
+            })
+            .await?;
+            from = plus_days(to, 1);
+        }
+
+        // The picked events, started over when the picks changed.
+        let picks = Picks::from_options(req.options);
+        let stored = req.cursors.get(EVENTS_STREAM);
+        let counted = stored.and_then(Picks::from_cursor);
+        let (mut from, events_kind) = match &counted {
+            Some(before) if *before == picks => start_of(stored, oldest, last),
+            _ => (oldest, SyncKind::Backfill),
+        };
+        let nothing_to_count = picks.events.is_empty();
+        if nothing_to_count && counted.as_ref().is_none_or(|before| before.events.is_empty()) {
+            return Ok(kind);
+        }
+        // New picks are counted over the whole window: the run was a backfill.
+        let kind = if events_kind == SyncKind::Backfill {
+            SyncKind::Backfill
+        } else {
+            kind
+        };
+        while from <= last {
+            let to = plus_days(from, WINDOW_DAYS - 1).min(last);
+            // No picks: the days become empty without asking PostHog.
+            let response = if nothing_to_count {
+                None
+            } else {
+                Some(
+                    self.query(req, &host, project_id, &events_query(&picks, from, to))
+                        .await?,
+                )
+            };
+            let records = event_count_records(response, &picks, from, to, req.now)?;
+            sink.commit(SyncPage {
+                stream: EVENTS_STREAM.into(),
+                records,
+                cursor: Some(json!({ "through": to.to_string(), "picked": picks.to_json() })),
                 clear: vec![],
             })
             .await?;
@@ -280,6 +510,30 @@ mod tests {
         assert!(q.contains("toDate(timestamp) >= toDate('2024-05-01') AND toDate(timestamp) <= toDate('2024-05-31')"), "{q}");
         assert!(q.ends_with("GROUP BY day, day_start ORDER BY day LIMIT 1000"), "{q}");
         assert_eq!(quote("it's \\ odd"), "'it\\'s \\\\ odd'");
+    }
+
+    #[test]
+    fn the_picked_events_query_quotes_names_and_groups_by_the_property() {
+        let picks = Picks {
+            events: vec!["signed_up".into(), "it's".into()],
+            breakdown: Some("$browser".into()),
+        };
+        let q = events_query(&picks, day("2024-05-01"), day("2024-05-31"));
+        assert!(q.starts_with("SELECT toDate(timestamp) AS day, toStartOfDay(timestamp) AS day_start, event, properties['$browser'] AS breakdown, count() AS count FROM events"), "{q}");
+        assert!(q.contains("AND event IN ('signed_up', 'it\\'s') GROUP BY day, day_start, event, breakdown ORDER BY day LIMIT 50000"), "{q}");
+        let totals = events_query(&Picks { breakdown: None, ..picks }, day("2024-05-01"), day("2024-05-02"));
+        assert!(totals.contains("event, count() AS count") && totals.contains("GROUP BY day, day_start, event ORDER BY"), "{totals}");
+    }
+
+    #[test]
+    fn changed_picks_are_told_apart_from_the_cursor() {
+        let options = json!({ "events": ["a"], "breakdown_property": "plan" });
+        let picks = Picks::from_options(options.as_object().unwrap());
+        let cursor = json!({ "through": "2024-05-01", "picked": picks.to_json() });
+        assert_eq!(Picks::from_cursor(&cursor), Some(picks.clone()));
+        let other = Picks { breakdown: None, ..picks.clone() };
+        assert_ne!(Picks::from_cursor(&cursor), Some(other));
+        assert_eq!(Picks::from_cursor(&json!({ "through": "2024-05-01" })), None);
     }
 
     fn response(rows: Value) -> QueryResponse {

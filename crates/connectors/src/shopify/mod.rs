@@ -213,7 +213,7 @@ impl ShopifyProvider {
                 e.pointer("/extensions/code").and_then(Value::as_str) == Some("THROTTLED")
             });
             if throttled {
-                return Err(OAuthError::RateLimited { retry_after: None }.into());
+                return Err(OAuthError::rate_limited(None).into());
             }
             let message = errors
                 .iter()
@@ -275,6 +275,8 @@ impl Provider for ShopifyProvider {
                 pattern: None,
             }),
             account_picker: false,
+            options: vec![],
+            call_budget: None,
             env_prefix: PROVIDER.env_prefix,
         }
     }

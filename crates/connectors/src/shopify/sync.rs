@@ -36,7 +36,7 @@ use async_trait::async_trait;
 
 use crate::{
     support::backoff::{with_backoff, RetryPolicy},
-    support::error::OAuthError,
+    support::error::{next_try, OAuthError},
     sync::{Pull, RawRecord, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink},
     ExposeSecret,
 };
@@ -330,7 +330,14 @@ fn first_error(body: &Value) -> Option<(Option<&str>, String)> {
 }
 
 fn rate_limited(wait: Option<Duration>) -> OAuthError {
-    OAuthError::RateLimited { retry_after: wait }
+    let when = wait.map_or_else(
+        || "next try when Shopify allows".to_owned(),
+        |wait| format!("next try {}", next_try(chrono::Utc::now(), wait)),
+    );
+    OAuthError::RateLimited {
+        retry_after: wait,
+        reason: Some(format!("Shopify throttled the Admin API (the shop's query cost bucket is empty); {when}")),
+    }
 }
 
 /// The state of one sync run against one shop.

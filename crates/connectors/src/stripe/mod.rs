@@ -247,6 +247,8 @@ impl Provider for StripeProvider {
             default_cadence_minutes: 15,
             account: None,
             account_picker: false,
+            options: vec![],
+            call_budget: None,
             env_prefix: PROVIDER.env_prefix,
         }
     }

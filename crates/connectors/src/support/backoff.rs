@@ -31,7 +31,7 @@ impl Retryable for OAuthError {
     fn retry_hint(&self) -> RetryHint {
         match self {
             Self::Transient(_) => RetryHint::Backoff,
-            Self::RateLimited { retry_after } => RetryHint::After(*retry_after),
+            Self::RateLimited { retry_after, .. } => RetryHint::After(*retry_after),
             Self::InvalidGrant(_) | Self::AccessDenied(_) | Self::Rejected(_) => RetryHint::Fatal,
         }
     }

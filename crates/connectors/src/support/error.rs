@@ -18,11 +18,16 @@ pub enum OAuthError {
     /// The user (or the provider on their behalf) refused access.
     #[error("access was denied: {0}")]
     AccessDenied(String),
-    /// The provider asked us to slow down (HTTP 429).
-    #[error("rate limited by the provider{}", fmt_retry_after(*.retry_after))]
+    /// The provider asked us to slow down (HTTP 429), or a limit we keep for it
+    /// (Clarity's daily calls) is reached.
+    #[error("{}", fmt_rate_limited(.reason.as_deref(), *.retry_after))]
     RateLimited {
         /// How long the provider asked us to wait (`Retry-After`), when it said.
         retry_after: Option<Duration>,
+        /// Which of the provider's limits was hit and when it resets, in words for
+        /// the sync monitor ("Clarity: 10 of 10 export calls used today; next call
+        /// after 00:05 UTC"), when the provider knows.
+        reason: Option<String>,
     },
     /// A server error (5xx), a timeout or a connection failure: worth retrying.
     #[error("temporary provider failure: {0}")]
@@ -32,14 +37,44 @@ pub enum OAuthError {
     Rejected(String),
 }
 
-fn fmt_retry_after(retry_after: Option<Duration>) -> String {
-    match retry_after {
-        Some(d) => format!(" (retry after {} s)", d.as_secs()),
-        None => String::new(),
+/// When a wait of `wait` from `now` ends, for a rate limit's reason: "in 40 s"
+/// when it is short, else "after 14:05 UTC".
+pub fn next_try(now: chrono::DateTime<chrono::Utc>, wait: Duration) -> String {
+    if wait < Duration::from_secs(120) {
+        return format!("in {} s", wait.as_secs().max(1));
+    }
+    let at = now + chrono::Duration::from_std(wait).unwrap_or_default();
+    format!("after {} UTC", at.format("%H:%M"))
+}
+
+fn fmt_rate_limited(reason: Option<&str>, retry_after: Option<Duration>) -> String {
+    match (reason, retry_after) {
+        (Some(reason), _) => reason.to_owned(),
+        (None, Some(d)) => format!(
+            "rate limited by the provider (retry after {} s)",
+            d.as_secs()
+        ),
+        (None, None) => "rate limited by the provider".to_owned(),
     }
 }
 
 impl OAuthError {
+    /// A rate limit without a reason in words (a bare 429).
+    pub fn rate_limited(retry_after: Option<Duration>) -> Self {
+        Self::RateLimited {
+            retry_after,
+            reason: None,
+        }
+    }
+
+    /// A named limit of the provider and when it resets, waiting `retry_after`.
+    pub fn limit_reached(reason: impl Into<String>, retry_after: Duration) -> Self {
+        Self::RateLimited {
+            retry_after: Some(retry_after),
+            reason: Some(reason.into()),
+        }
+    }
+
     /// Whether the integration must be re-authorized by a person
     /// (`sync_status = 'reauth_required'`).
     pub fn needs_reauthorization(&self) -> bool {
@@ -171,12 +206,23 @@ mod tests {
     fn errors_say_what_to_do() {
         assert!(OAuthError::InvalidGrant("gone".into()).needs_reauthorization());
         assert!(!OAuthError::Transient("503".into()).needs_reauthorization());
-        let e = OAuthError::RateLimited {
-            retry_after: Some(Duration::from_secs(3)),
-        };
+        let e = OAuthError::rate_limited(Some(Duration::from_secs(3)));
         assert_eq!(
             e.to_string(),
             "rate limited by the provider (retry after 3 s)"
+        );
+        let e = OAuthError::limit_reached(
+            "Clarity: 10 of 10 export calls used today",
+            Duration::from_secs(3),
+        );
+        assert_eq!(e.to_string(), "Clarity: 10 of 10 export calls used today");
+        let now = chrono::DateTime::parse_from_rfc3339("2026-03-02T22:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(next_try(now, Duration::from_secs(30)), "in 30 s");
+        assert_eq!(
+            next_try(now, Duration::from_secs(2 * 3600 + 300)),
+            "after 00:05 UTC"
         );
     }
 }

@@ -117,9 +117,7 @@ pub(crate) fn classify(
     secrets: &[&str],
 ) -> OAuthError {
     if status == StatusCode::TOO_MANY_REQUESTS {
-        return OAuthError::RateLimited {
-            retry_after: retry_after(headers),
-        };
+        return OAuthError::rate_limited(retry_after(headers));
     }
     let parsed = provider_error(body);
     let message = parsed
@@ -253,13 +251,11 @@ mod tests {
         headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
         assert_eq!(
             classify(StatusCode::TOO_MANY_REQUESTS, &headers, b"", &[]),
-            OAuthError::RateLimited {
-                retry_after: Some(Duration::from_secs(7))
-            }
+            OAuthError::rate_limited(Some(Duration::from_secs(7)))
         );
         assert_eq!(
             classify(StatusCode::TOO_MANY_REQUESTS, &HeaderMap::new(), b"", &[]),
-            OAuthError::RateLimited { retry_after: None }
+            OAuthError::rate_limited(None)
         );
     }
 

@@ -230,12 +230,7 @@ async fn a_retry_after_beyond_the_policy_is_handed_back() {
         .await
         .unwrap_err();
 
-    assert_eq!(
-        err,
-        OAuthError::RateLimited {
-            retry_after: Some(Duration::from_secs(60))
-        }
-    );
+    assert_eq!(err, OAuthError::rate_limited(Some(Duration::from_secs(60))));
     assert_eq!(env.sim.calls(endpoints::STRIPE_TOKEN), 1);
 }
 

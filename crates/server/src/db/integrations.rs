@@ -24,11 +24,33 @@ pub struct Integration {
     pub last_synced_at: Option<DateTime<Utc>>,
     pub sync_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// The integration's options, by the names its provider's `options` fields
+    /// declare (`{}` when none are set).
+    #[schema(value_type = std::collections::HashMap<String, serde_json::Value>)]
+    pub options: serde_json::Value,
+    /// Today's share of the provider's daily call budget for this account, shared
+    /// with every integration reading it (Clarity's 10 export calls per project);
+    /// absent for providers without one.
+    #[sqlx(skip)]
+    pub call_budget: Option<CallBudgetView>,
+}
+
+/// Where an account's daily call budget stands today (UTC).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallBudgetView {
+    pub limit: i32,
+    pub used: i32,
+    /// `limit - used`, never below 0.
+    pub remaining: i32,
+    /// What a call is ("export calls").
+    pub unit: String,
+    /// When the day's budget resets: the next midnight UTC.
+    pub resets_at: DateTime<Utc>,
 }
 
 const COLUMNS: &str =
     "id, store_id, provider, auth_kind, external_account_id, account_label, status, \
-                       cadence_minutes, expires_at, last_synced_at, sync_error, created_at";
+                       cadence_minutes, expires_at, last_synced_at, sync_error, created_at, options";
 
 pub async fn list(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<Vec<Integration>> {
     sqlx::query_as(&format!(
@@ -163,6 +185,24 @@ pub async fn set_cadence(
     Ok(())
 }
 
+/// Replaces the integration's options (already validated by its provider).
+pub async fn set_options(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    id: Uuid,
+    options: &serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE integrations SET options = $3, updated_at = now() WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(id)
+    .bind(options)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// The providers of the organization's integrations that are not disconnected, by id.
 pub async fn connected_providers(
     db: impl PgExecutor<'_>,
@@ -185,11 +225,12 @@ pub struct SyncSubject {
     pub status: String,
     pub external_account_id: String,
     pub timezone: String,
+    pub options: serde_json::Value,
 }
 
 pub async fn sync_subject(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<SyncSubject> {
     sqlx::query_as(
-        "SELECT i.org_id, i.store_id, i.provider, i.status, i.external_account_id, s.timezone
+        "SELECT i.org_id, i.store_id, i.provider, i.status, i.external_account_id, s.timezone, i.options
          FROM integrations i JOIN stores s ON s.id = i.store_id WHERE i.id = $1",
     )
     .bind(id)

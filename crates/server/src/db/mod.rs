@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod advisory_locks;
 pub mod alerts;
+pub mod call_budgets;
 pub mod dashboards;
 pub mod digests;
 pub mod dimension_labels;

@@ -177,19 +177,22 @@ pub async fn requeue_retry(
     Ok(())
 }
 
-/// Puts a job back in the queue to run after `wait_ms` without spending an attempt.
+/// Puts a job back in the queue to run after `wait_ms` without spending an attempt,
+/// with the provider's reason (which limit, when it resets) when it gave one.
 pub async fn requeue_rate_limited(
     db: impl PgExecutor<'_>,
     id: Uuid,
     wait_ms: f64,
+    reason: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE sync_jobs SET status = 'queued', locked_by = NULL, lease_expires_at = NULL,
                 attempt = attempt - 1, run_after = now() + $2 * interval '1 millisecond',
-                error = 'waiting for the provider''s rate limit to reset' WHERE id = $1",
+                error = coalesce($3, 'waiting for the provider''s rate limit to reset') WHERE id = $1",
     )
     .bind(id)
     .bind(wait_ms)
+    .bind(reason)
     .execute(db)
     .await?;
     Ok(())

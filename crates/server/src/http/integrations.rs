@@ -21,7 +21,10 @@ use super::{
 };
 use crate::{
     db::Bypass,
-    db::{self, integrations::Integration},
+    db::{
+        self,
+        integrations::{CallBudgetView, Integration},
+    },
     error::{ApiError, ApiResult, ErrorBody, ResultExt},
     integrations::{
         access_token::{self, TokenError},
@@ -44,11 +47,55 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(choose_account))
 }
 
-/// Integrations of the organization with their status and freshness.
+/// Fills in where each integration's account stands with its provider's daily call
+/// budget, for the providers that have one.
+async fn with_call_budgets(
+    state: &AppState,
+    scope: &mut OrgScope,
+    integrations: &mut [Integration],
+) -> ApiResult<()> {
+    let now = Utc::now();
+    let today = now.date_naive();
+    let resets_at = (today + chrono::Duration::days(1))
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    for integration in integrations.iter_mut() {
+        let Some(budget) = state
+            .providers
+            .get(&integration.provider)
+            .and_then(|p| p.info().call_budget)
+        else {
+            continue;
+        };
+        let used = db::call_budgets::used(
+            &mut *scope.tx,
+            &integration.provider,
+            &integration.external_account_id,
+            today,
+        )
+        .await?;
+        let limit = i32::try_from(budget.limit).unwrap_or(i32::MAX);
+        integration.call_budget = Some(CallBudgetView {
+            limit,
+            used,
+            remaining: (limit - used).max(0),
+            unit: budget.unit.to_owned(),
+            resets_at,
+        });
+    }
+    Ok(())
+}
+
+/// Integrations of the organization with their status and freshness, and where a
+/// provider's daily call budget stands (Clarity's calls left today).
 #[utoipa::path(get, path = "/api/orgs/{org_slug}/integrations", tag = "integrations", params(("org_slug" = String, Path)),
     responses((status = 200, body = [Integration]), (status = 404, body = ErrorBody)))]
-async fn list_integrations(mut scope: OrgScope) -> ApiResult<Json<Vec<Integration>>> {
-    let list = db::integrations::list(&mut *scope.tx, scope.org.id).await?;
+async fn list_integrations(
+    State(state): State<AppState>,
+    mut scope: OrgScope,
+) -> ApiResult<Json<Vec<Integration>>> {
+    let mut list = db::integrations::list(&mut *scope.tx, scope.org.id).await?;
+    with_call_budgets(&state, &mut scope, &mut list).await?;
     scope.commit().await?;
     Ok(Json(list))
 }
@@ -57,13 +104,15 @@ async fn list_integrations(mut scope: OrgScope) -> ApiResult<Json<Vec<Integratio
     params(("org_slug" = String, Path), ("integration_id" = Uuid, Path)),
     responses((status = 200, body = Integration), (status = 404, body = ErrorBody)))]
 async fn get_integration(
+    State(state): State<AppState>,
     mut scope: OrgScope,
     ApiPath(path): ApiPath<(String, Uuid)>,
 ) -> ApiResult<Json<Integration>> {
     let (_, id) = path;
-    let integration = db::integrations::get(&mut *scope.tx, scope.org.id, id)
+    let mut integration = db::integrations::get(&mut *scope.tx, scope.org.id, id)
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
+    with_call_budgets(&state, &mut scope, std::slice::from_mut(&mut integration)).await?;
     scope.commit().await?;
     Ok(Json(integration))
 }
@@ -73,23 +122,57 @@ async fn get_integration(
 pub struct UpdateIntegrationRequest {
     /// Minutes between scheduled syncs (5–1440); overrides the provider's default.
     cadence_minutes: Option<i32>,
+    /// Replaces the integration's options: names from its provider's `options`
+    /// fields (`GET /api/providers`), each a string or a list of strings; a name left
+    /// out or `null` is unset. Checked by the provider; a change queues a sync.
+    #[schema(value_type = Option<std::collections::HashMap<String, serde_json::Value>>)]
+    options: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-/// Change how often an integration syncs (owners and admins).
+/// Change how often an integration syncs, or its options (owners and admins).
 #[utoipa::path(patch, path = "/api/orgs/{org_slug}/integrations/{integration_id}", tag = "integrations",
     params(("org_slug" = String, Path), ("integration_id" = Uuid, Path)), request_body = UpdateIntegrationRequest,
     responses((status = 200, body = Integration), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 422, body = ErrorBody)))]
 async fn update_integration(
+    State(state): State<AppState>,
     mut scope: OrgScope,
     ApiPath(path): ApiPath<(String, Uuid)>,
     ApiJson(body): ApiJson<UpdateIntegrationRequest>,
 ) -> ApiResult<Json<Integration>> {
     let (_, id) = path;
-    db::integrations::get(&mut *scope.tx, scope.org.id, id)
+    let current = db::integrations::get(&mut *scope.tx, scope.org.id, id)
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
     scope.require_admin()?;
+    let mut queued = false;
+    if let Some(input) = &body.options {
+        let provider = state
+            .providers
+            .get(&current.provider)
+            .ok_or(ApiError::NotFound("provider"))?;
+        let options = provider
+            .parse_options(input)
+            .map_err(|e| ApiError::validation(format!("options.{}", e.field), e.message))?;
+        let options = serde_json::Value::Object(options);
+        if options != current.options {
+            db::integrations::set_options(&mut *scope.tx, scope.org.id, id, &options).await?;
+            scope
+                .audit(
+                    "integration.updated",
+                    "integration",
+                    id,
+                    serde_json::json!({ "options": options }),
+                )
+                .await?;
+            // The new options apply from the next sync: run one now.
+            if matches!(current.status.as_str(), "active" | "error" | "syncing") {
+                queued = crate::sync::queue::enqueue(&mut scope.tx, scope.org.id, id, "options")
+                    .await?
+                    .1;
+            }
+        }
+    }
     if let Some(minutes) = body.cadence_minutes {
         if !(5..=1440).contains(&minutes) {
             return Err(ApiError::validation(
@@ -111,6 +194,9 @@ async fn update_integration(
         .await?
         .ok_or(ApiError::NotFound("integration"))?;
     scope.commit().await?;
+    if queued {
+        state.sync_wakeup.notify_waiters();
+    }
     Ok(Json(integration))
 }
 
@@ -492,6 +578,22 @@ pub(super) async fn record_connection(
         },
     )
     .await?;
+    // A provider with a daily call budget spent one call on the key test (Clarity):
+    // it counts against the account's budget, for every integration reading it.
+    if c.auth_kind == "api_key"
+        && state
+            .providers
+            .get(c.provider_id)
+            .is_some_and(|p| p.info().call_budget.is_some())
+    {
+        db::call_budgets::record(
+            &mut *tx,
+            c.provider_id,
+            &c.account.id,
+            Utc::now().date_naive(),
+        )
+        .await?;
+    }
     for (field, value) in c.secrets {
         match value {
             Some(secret) => {

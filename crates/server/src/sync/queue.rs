@@ -43,7 +43,8 @@ pub enum Outcome {
     /// Worth another attempt after a backoff (5xx, timeouts, a lost database).
     Retry(String),
     /// The provider asked us to wait: requeued for then, without spending an attempt.
-    RateLimited(Duration),
+    /// The reason is the provider's, in words (which limit, when it resets).
+    RateLimited(Duration, Option<String>),
     /// Retrying cannot help (revoked access, plan limit, bad data).
     Failed {
         message: String,
@@ -80,8 +81,9 @@ pub async fn finish(
             db::sync_jobs::requeue_retry(&mut *conn, job.id, ms(retry_delay(job.attempt)), message)
                 .await?;
         }
-        Outcome::RateLimited(wait) => {
-            db::sync_jobs::requeue_rate_limited(&mut *conn, job.id, ms(*wait)).await?;
+        Outcome::RateLimited(wait, reason) => {
+            db::sync_jobs::requeue_rate_limited(&mut *conn, job.id, ms(*wait), reason.as_deref())
+                .await?;
         }
         Outcome::Retry(message) | Outcome::Failed { message, .. } => {
             let code = match outcome {

@@ -104,6 +104,7 @@ async fn run_inner(app: &AppState, job: &ClaimedJob, lease: Duration) -> Result<
         store_id: subject.store_id,
         integration_id: job.integration_id,
         source: subject.provider.clone(),
+        account_id: subject.external_account_id.clone(),
         timezone: subject.timezone.parse().unwrap_or(Tz::UTC),
         events_per_month_cap: events_cap(&app.db, subject.org_id).await?,
     };
@@ -111,10 +112,15 @@ async fn run_inner(app: &AppState, job: &ClaimedJob, lease: Duration) -> Result<
         app: app.clone(),
         integration_id: job.integration_id,
     };
+    let options = match &subject.options {
+        Value::Object(options) => options.clone(),
+        _ => Default::default(),
+    };
     let request = SyncRequest {
         tokens: &tokens,
         account_id: &subject.external_account_id,
         cursors: &cursors,
+        options: &options,
         now: Utc::now(),
     };
     let mut sink = DbSink {
@@ -161,9 +167,10 @@ async fn run_inner(app: &AppState, job: &ClaimedJob, lease: Duration) -> Result<
         },
         Err(SyncError::Sink(SinkError::Storage(message))) => Outcome::Retry(message),
         Err(SyncError::Provider(error)) => match error {
-            OAuthError::RateLimited { retry_after } => {
-                Outcome::RateLimited(retry_after.unwrap_or(Duration::from_secs(60)))
-            }
+            OAuthError::RateLimited {
+                retry_after,
+                reason,
+            } => Outcome::RateLimited(retry_after.unwrap_or(Duration::from_secs(60)), reason),
             OAuthError::Transient(message) => Outcome::Retry(message),
             OAuthError::InvalidGrant(message) | OAuthError::AccessDenied(message) => {
                 tokens::require_reauthorization(app, job.integration_id, &message).await?;

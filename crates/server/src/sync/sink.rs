@@ -11,7 +11,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use pulseboard_connectors::{
-    DimensionLabel, MetricEvent, Provider, RawRecord, SinkError, SyncPage, SyncSink,
+    CallBudget, DimensionLabel, MetricEvent, Provider, RawRecord, SinkError, Spend, SyncPage,
+    SyncSink,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -32,6 +33,8 @@ pub struct Target {
     pub store_id: Uuid,
     pub integration_id: Uuid,
     pub source: String,
+    /// The account the integration reads, which a provider's call budget is kept for.
+    pub account_id: String,
     pub timezone: Tz,
     pub events_per_month_cap: Option<i64>,
 }
@@ -59,8 +62,64 @@ pub fn local_day(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
 }
 
+impl DbSink<'_> {
+    /// The provider's call budget, and a transaction that still holds the job's lease.
+    async fn budget_tx(&self) -> Result<(CallBudget, crate::db::Tx), SinkError> {
+        let budget = self.provider.info().call_budget.ok_or_else(|| {
+            SinkError::Storage(format!("{} keeps no call budget", self.target.source))
+        })?;
+        let mut tx = self.db.worker_tx().await.map_err(storage)?;
+        if !db::sync_jobs::hold(&mut tx, self.job)
+            .await
+            .map_err(storage)?
+        {
+            return Err(SinkError::LeaseLost);
+        }
+        Ok((budget, tx))
+    }
+}
+
 #[async_trait]
 impl SyncSink for DbSink<'_> {
+    async fn spend_call(&mut self) -> Result<Spend, SinkError> {
+        let (budget, mut tx) = self.budget_tx().await?;
+        let (source, account) = (&self.target.source, &self.target.account_id);
+        let day = Utc::now().date_naive();
+        let limit = i32::try_from(budget.limit).unwrap_or(i32::MAX);
+        let spend = match db::call_budgets::take(&mut *tx, source, account, day, limit)
+            .await
+            .map_err(storage)?
+        {
+            Some(used) => Spend::Spent {
+                used: used as u32,
+                limit: budget.limit,
+            },
+            None => Spend::Exhausted {
+                used: db::call_budgets::used(&mut *tx, source, account, day)
+                    .await
+                    .map_err(storage)? as u32,
+                limit: budget.limit,
+            },
+        };
+        tx.commit().await.map_err(storage)?;
+        Ok(spend)
+    }
+
+    async fn exhaust_calls(&mut self) -> Result<(), SinkError> {
+        let (budget, mut tx) = self.budget_tx().await?;
+        let limit = i32::try_from(budget.limit).unwrap_or(i32::MAX);
+        db::call_budgets::exhaust(
+            &mut *tx,
+            &self.target.source,
+            &self.target.account_id,
+            Utc::now().date_naive(),
+            limit,
+        )
+        .await
+        .map_err(storage)?;
+        tx.commit().await.map_err(storage)
+    }
+
     async fn commit(&mut self, page: SyncPage) -> Result<(), SinkError> {
         let mut tx = self.db.worker_tx().await.map_err(storage)?;
         if !db::sync_jobs::hold(&mut tx, self.job)

@@ -160,6 +160,7 @@ async fn process_one(
         store_id: subject.store_id,
         integration_id: receiver.integration_id,
         source: subject.provider.clone(),
+        account_id: subject.external_account_id.clone(),
         timezone: subject.timezone.parse().unwrap_or(chrono_tz::Tz::UTC),
         // Read on this transaction's connection: a second one could wait behind
         // intake requests that themselves wait on this transaction's row lock.

@@ -108,15 +108,25 @@ fn config(days_ago: i64) -> SimulatorConfig {
 
 /// Connects Clarity to the sign-up store (in New York) with the default token.
 async fn connect(app: &TestApp, user: &TestUser) -> Uuid {
+    connect_store(app, user, user.store_id).await
+}
+
+/// Connects Clarity to a store of the user's (set to New York) with the default token.
+async fn connect_store(app: &TestApp, user: &TestUser, store_id: Uuid) -> Uuid {
     sqlx::query("UPDATE stores SET timezone = 'America/New_York' WHERE id = $1")
-        .bind(user.store_id)
+        .bind(store_id)
         .execute(&app.db)
         .await
         .unwrap();
     let response = user
         .client
-        .post(app.url(&format!("/api/orgs/{}/integrations/clarity/api-key", user.org_slug)))
-        .json(&json!({ "store_id": user.store_id, "fields": { "api_key": defaults::CLARITY_API_TOKEN } }))
+        .post(app.url(&format!(
+            "/api/orgs/{}/integrations/clarity/api-key",
+            user.org_slug
+        )))
+        .json(
+            &json!({ "store_id": store_id, "fields": { "api_key": defaults::CLARITY_API_TOKEN } }),
+        )
         .send()
         .await
         .unwrap();
@@ -137,11 +147,24 @@ async fn job(app: &TestApp) -> (String, Option<String>, f64) {
     .unwrap()
 }
 
+/// Today's call count of the project, as the server keeps it (for every integration
+/// of the project together).
 async fn budget(app: &TestApp) -> Value {
-    sqlx::query_scalar("SELECT cursor FROM sync_cursors WHERE stream = 'clarity.budget'")
-        .fetch_one(&app.db)
+    sqlx::query_scalar(
+        "SELECT json_build_object('calls', calls) FROM provider_call_budgets
+         WHERE provider = 'clarity' AND day = (now() AT TIME ZONE 'UTC')::date",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+/// Moves the server's budget counters a day back, as if a day had passed.
+async fn a_day_passes_for_the_budget(app: &TestApp) {
+    sqlx::query("UPDATE provider_call_budgets SET day = day - 1")
+        .execute(&app.db)
         .await
-        .unwrap()
+        .unwrap();
 }
 
 /// Division rounded half away from zero, like the metrics engine's ratios.
@@ -385,7 +408,12 @@ async fn no_amount_of_refreshing_makes_an_eleventh_call_and_the_next_day_resumes
             // Snoozed until just after midnight UTC, with the reason shown; later
             // clicks return the waiting job instead of queueing another.
             assert_eq!(seen, 10);
-            assert!(error.unwrap().contains("rate limit"));
+            let error = error.unwrap();
+            assert!(
+                error.starts_with("Clarity: 10 of 10 export calls used today; next call ")
+                    && (error.ends_with("after 00:05 UTC") || error.contains(" in ")),
+                "{error}"
+            );
             assert!(wait > 4.0 * 60.0 && wait <= (DAY + 600) as f64, "{wait}");
             if snoozed {
                 assert_eq!(status, StatusCode::OK);
@@ -426,12 +454,7 @@ async fn no_amount_of_refreshing_makes_an_eleventh_call_and_the_next_day_resumes
 
     // The next day: the simulator's day and the budget's both turn over.
     sim.advance_to(after.end + DAY);
-    let yesterday = (Utc::now().date_naive() - Duration::days(1)).to_string();
-    sqlx::query("UPDATE sync_cursors SET cursor = jsonb_set(cursor, '{day}', to_jsonb($1::text)) WHERE stream = 'clarity.budget'")
-        .bind(&yesterday)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    a_day_passes_for_the_budget(&app).await;
     sqlx::query("UPDATE sync_jobs SET run_after = now() WHERE status = 'queued'")
         .execute(&app.db)
         .await
@@ -499,9 +522,16 @@ async fn bad_tokens_provider_failures_and_clarity_own_limit_are_clear() {
         .await
         .unwrap();
     assert_eq!(run_all(&app).await, 1);
-    let (status, _, wait) = job(&app).await;
+    let (status, error, wait) = job(&app).await;
     assert_eq!(status, "queued");
     assert!((100.0..=125.0).contains(&wait), "{wait}");
+    assert!(
+        error
+            .as_deref()
+            .unwrap()
+            .starts_with("Clarity answered 429 (too many requests); next call after "),
+        "{error:?}"
+    );
     // Another tool spends the project's calls: Clarity's own 429 (no Retry-After)
     // marks the day spent and the job waits for midnight.
     let url = format!(
@@ -525,16 +555,15 @@ async fn bad_tokens_provider_failures_and_clarity_own_limit_are_clear() {
     let (status, error, wait) = job(&app).await;
     assert_eq!(status, "queued");
     assert!(wait > 4.0 * 60.0, "{wait} {error:?}");
+    assert!(
+        error.as_deref().unwrap().starts_with("Clarity: the project's 10 export calls for today are used (Clarity refused one); next call "),
+        "{error:?}"
+    );
     assert_eq!(budget(&app).await["calls"], 10);
 
     // The next day, a malformed answer: the sync fails, saying so.
     sim.advance_to(ledger(&sim).await.end + DAY);
-    let yesterday = (Utc::now().date_naive() - Duration::days(1)).to_string();
-    sqlx::query("UPDATE sync_cursors SET cursor = jsonb_set(cursor, '{day}', to_jsonb($1::text)) WHERE stream = 'clarity.budget'")
-        .bind(&yesterday)
-        .execute(&app.db)
-        .await
-        .unwrap();
+    a_day_passes_for_the_budget(&app).await;
     reqwest::Client::new()
         .post(format!("{}/_sim/clarity/malformed", sim.base_url()))
         .send()
@@ -567,4 +596,100 @@ async fn bad_tokens_provider_failures_and_clarity_own_limit_are_clear() {
         "{listed}"
     );
     assert!(!listed.to_string().contains(defaults::CLARITY_API_TOKEN));
+}
+
+/// Clarity's 10 calls are per project: two integrations reading one project (two
+/// stores, one token) share them, and the integration list says how many are left.
+#[tokio::test]
+async fn two_integrations_of_one_project_share_its_ten_calls_a_day() {
+    let (app, sim) = spawn_app_with_simulator(config(1)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store: Value = ann
+        .client
+        .post(app.url("/api/orgs/acme/stores"))
+        .json(&json!({ "workspace_id": ann.workspace_id, "name": "Outlet", "currency": "USD", "timezone": "UTC" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let outlet: Uuid = store["id"].as_str().unwrap().parse().unwrap();
+    let first = connect(&app, &ann).await;
+    let second = connect_store(&app, &ann, outlet).await;
+    assert_ne!(first, second);
+
+    let left = |list: &Value, id: Uuid| -> Value {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id.to_string())
+            .unwrap()["call_budget"]
+            .clone()
+    };
+    let list = |app: &TestApp| {
+        let request = ann.client.get(app.url("/api/orgs/acme/integrations"));
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    // Two key tests so far, counted for the project and shown on both.
+    let listed = list(&app).await;
+    for id in [first, second] {
+        let budget = left(&listed, id);
+        assert_eq!(
+            (
+                budget["limit"].as_i64(),
+                budget["used"].as_i64(),
+                budget["remaining"].as_i64()
+            ),
+            (Some(10), Some(2), Some(8)),
+            "{budget}"
+        );
+        assert_eq!(budget["unit"], "export calls");
+        let resets: chrono::DateTime<Utc> = budget["resets_at"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            resets,
+            (Utc::now().date_naive() + Duration::days(1))
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+        );
+    }
+
+    // Both connection syncs, then refreshes on both, alternating, well past the limit.
+    assert_eq!(run_all(&app).await, 2);
+    for click in 0..10 {
+        let integration = if click % 2 == 0 { first } else { second };
+        app.request_sync(&ann, integration).await;
+        // Force any snoozed job to run anyway: the budget must still say no.
+        sqlx::query("UPDATE sync_jobs SET run_after = now() WHERE status = 'queued'")
+            .execute(&app.db)
+            .await
+            .unwrap();
+        run_all(&app).await;
+        let seen = calls_today(&ledger(&sim).await).len();
+        assert!(seen <= 10, "click {click}: the simulator saw {seen} calls");
+        let listed = list(&app).await;
+        assert_eq!(
+            left(&listed, first)["used"].as_i64(),
+            Some(seen as i64),
+            "click {click}"
+        );
+        assert_eq!(
+            left(&listed, second)["remaining"].as_i64(),
+            Some(10 - seen as i64),
+            "click {click}"
+        );
+    }
+    let after = ledger(&sim).await;
+    assert_eq!(calls_today(&after).len(), 10, "the ten calls were used");
+    assert!(
+        after.calls.iter().all(|c| c.status != 429),
+        "Clarity never had to refuse"
+    );
+    assert_eq!(budget(&app).await["calls"], 10);
+    let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_jobs WHERE status = 'queued'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(waiting, 2, "both integrations wait for tomorrow");
 }

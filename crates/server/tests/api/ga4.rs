@@ -488,8 +488,12 @@ async fn an_exhausted_quota_snoozes_the_job_with_a_reason_and_it_resumes() {
     );
     let snoozed = app.latest_job(&ann).await;
     assert_eq!(snoozed["status"], "queued", "{snoozed}");
+    // The sync monitor names the provider's limit and when it resets.
     assert!(
-        snoozed["error"].as_str().unwrap().contains("rate limit"),
+        snoozed["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("GA4 property quota exhausted (tokens per hour); next try "),
         "{snoozed}"
     );
     let (attempt, wait): (i32, f64) = sqlx::query_as(
@@ -519,6 +523,10 @@ async fn an_exhausted_quota_snoozes_the_job_with_a_reason_and_it_resumes() {
     .await
     .unwrap();
     assert!((50.0..=25.0 * 3600.0).contains(&wait), "{wait}");
+    assert_eq!(
+        app.latest_job(&ann).await["error"],
+        "GA4 property quota exhausted (tokens per day); next try 00:00 PT"
+    );
 
     // The quota refills; the job resumes where it stopped and finishes.
     set_quota(&sim, json!({ "reset": true })).await;

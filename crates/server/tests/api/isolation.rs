@@ -70,7 +70,7 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
         "POST /integrations/{provider}/api-key" => {
             json!({ "store_id": ids["store_id"], "fields": { "api_key": "rk_test_never_checked" } })
         }
-        "PATCH /integrations/{integration_id}" => json!({ "cadence_minutes": 60 }),
+        "PATCH /integrations/{integration_id}" => json!({ "cadence_minutes": 60, "options": {} }),
         "POST /integrations/{integration_id}/account" => json!({ "account": "123456789" }),
         "POST /dashboards" => json!({ "workspace_id": ids["workspace_id"], "name": "New" }),
         "PATCH /dashboards/{dashboard_id}" => json!({ "name": "Renamed" }),

@@ -327,8 +327,8 @@ async fn the_query_limit_snoozes_the_job_and_it_resumes_where_it_stopped() {
     )
     .await;
     assert_eq!(run_all(&app).await, 1);
-    let (status, attempt, run_in): (String, i32, f64) = sqlx::query_as(
-        "SELECT status, attempt, extract(epoch FROM run_after - now())::float8 FROM sync_jobs WHERE integration_id = $1",
+    let (status, attempt, run_in, reason): (String, i32, f64, String) = sqlx::query_as(
+        "SELECT status, attempt, extract(epoch FROM run_after - now())::float8, error FROM sync_jobs WHERE integration_id = $1",
     )
     .bind(integration)
     .fetch_one(&app.db)
@@ -342,6 +342,11 @@ async fn the_query_limit_snoozes_the_job_and_it_resumes_where_it_stopped() {
     assert!(
         run_in > 3000.0,
         "Retry-After (about an hour) is honoured: {run_in}"
+    );
+    assert!(
+        reason.starts_with("PostHog: the key's HogQL query rate limit is reached; next try after ")
+            && reason.ends_with(" UTC"),
+        "{reason}"
     );
     assert_eq!(sim.calls(endpoints::POSTHOG_QUERY), 3);
     let cursor: Value =
@@ -423,7 +428,24 @@ async fn the_connect_form_has_three_fields_and_refuses_bad_ones_clearly() {
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    assert_eq!(metrics, METRICS);
+    assert_eq!(metrics[..METRICS.len()], METRICS);
+    assert_eq!(metrics[METRICS.len()..], ["events"]);
+    let options: Vec<(&str, &str)> = posthog["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["name"].as_str().unwrap(),
+                o["kind"]["type"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        options,
+        [("events", "list"), ("breakdown_property", "text")]
+    );
+    assert_eq!(posthog["options"][0]["kind"]["max_items"], 10);
 
     let url = app.url("/api/orgs/acme/integrations/posthog/api-key");
     let connect =
@@ -522,4 +544,210 @@ async fn connecting_through_the_api_route() {
     let integration: Value = serde_json::from_str(&text).unwrap();
     assert!(!integration["account_label"].as_str().unwrap().is_empty());
     assert_eq!(run_all(&app).await, 1);
+}
+
+/// `PATCH …/integrations/{id}` with `options`.
+async fn set_options(
+    app: &TestApp,
+    user: &TestUser,
+    integration: Uuid,
+    options: Value,
+) -> reqwest::Response {
+    user.client
+        .patch(app.url(&format!("/api/orgs/acme/integrations/{integration}")))
+        .json(&json!({ "options": options }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// (event, local day) → breakdown value (`(none)` without one) → count, from the
+/// ledger's raw events.
+fn expected_picks(
+    ledger: &Value,
+    events: &[&str],
+    property: &str,
+) -> BTreeMap<(String, NaiveDate), BTreeMap<String, i64>> {
+    let tz: Tz = ledger["timezone"].as_str().unwrap().parse().unwrap();
+    let mut out: BTreeMap<(String, NaiveDate), BTreeMap<String, i64>> = BTreeMap::new();
+    for event in ledger["events"].as_array().unwrap() {
+        let name = event["event"].as_str().unwrap();
+        if !events.contains(&name) {
+            continue;
+        }
+        let at = DateTime::from_timestamp(event["timestamp"].as_i64().unwrap(), 0).unwrap();
+        let day = at.with_timezone(&tz).date_naive();
+        let value = event["properties"][property]
+            .as_str()
+            .unwrap_or("(none)")
+            .to_owned();
+        *out.entry((name.to_owned(), day))
+            .or_default()
+            .entry(value)
+            .or_default() += 1;
+    }
+    out
+}
+
+/// Each picked event's daily counts per breakdown value over the last `days` days,
+/// as the metrics API answers them, against the ledger.
+async fn assert_picks_match_ledger(
+    app: &TestApp,
+    user: &TestUser,
+    store_id: Uuid,
+    events: &[&str],
+    property: &str,
+    days: u64,
+    sim: &SimulatorHandle,
+) {
+    let expected = expected_picks(&sim.posthog_ledger(PROJECT), events, property);
+    let (from, to) = recent(days);
+    for event in events {
+        let r = query(
+            app,
+            user,
+            json!({
+                "metric": "posthog.events",
+                "range": { "custom": { "from": from, "to": to } },
+                "granularity": "day",
+                "group_by": "breakdown",
+                "filters": [{ "dimension": "event", "in": [event] }],
+                "scope": { "store": store_id },
+            }),
+        )
+        .await;
+        let mut got: BTreeMap<NaiveDate, BTreeMap<String, i64>> = BTreeMap::new();
+        for group in r["groups"].as_array().unwrap() {
+            for point in group["series"].as_array().unwrap() {
+                let value = point["value"].as_i64().unwrap_or(0);
+                if value != 0 {
+                    let day: NaiveDate = point["bucket"].as_str().unwrap().parse().unwrap();
+                    got.entry(day)
+                        .or_default()
+                        .insert(group["key"].as_str().unwrap().to_owned(), value);
+                }
+            }
+        }
+        let want: BTreeMap<NaiveDate, BTreeMap<String, i64>> = from
+            .iter_days()
+            .take_while(|d| *d <= to)
+            .filter_map(|d| {
+                expected
+                    .get(&(event.to_string(), d))
+                    .map(|v| (d, v.clone()))
+            })
+            .collect();
+        assert_eq!(got, want, "{event} by {property}");
+        let values: BTreeSet<&String> = want.values().flat_map(|v| v.keys()).collect();
+        assert!(
+            values.len() >= 2,
+            "{event}: the ledger has several {property} values: {values:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn picked_events_by_a_chosen_property_equal_the_ledger_and_new_picks_replace_old_ones() {
+    let (app, sim) = spawn_app_with_simulator(small_history(30)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store_id = store(&app, &ann).await;
+    let integration = connect(
+        &app,
+        &ann,
+        store_id,
+        &fields(&sim, defaults::POSTHOG_PERSONAL_API_KEY),
+    )
+    .await;
+
+    // The provider checks the options, naming the one it refuses.
+    let eleven: Vec<String> = (0..11).map(|i| format!("event_{i}")).collect();
+    for (options, field) in [
+        (json!({ "events": eleven }), "options.events"),
+        (json!({ "events": "signed_up" }), "options.events"),
+        (
+            json!({ "breakdown_property": ["plan"] }),
+            "options.breakdown_property",
+        ),
+        (
+            json!({ "breakdown_property": "a\u{0007}b" }),
+            "options.breakdown_property",
+        ),
+        (json!({ "colour": "red" }), "options.colour"),
+    ] {
+        let body = expect_error(
+            set_options(&app, &ann, integration, options.clone()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(body["error"]["field"], field, "{options}: {body}");
+    }
+
+    // Normalised as stored: trimmed, without repeats.
+    let response = set_options(
+        &app,
+        &ann,
+        integration,
+        json!({ "events": ["signed_up", " checkout_started ", "signed_up"], "breakdown_property": "plan" }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let updated: Value = response.json().await.unwrap();
+    assert_eq!(
+        updated["options"],
+        json!({ "events": ["signed_up", "checkout_started"], "breakdown_property": "plan" })
+    );
+    // The connection's sync is still queued: it runs with the options.
+    assert_eq!(run_all(&app).await, 1);
+    assert_picks_match_ledger(
+        &app,
+        &ann,
+        store_id,
+        &["signed_up", "checkout_started"],
+        "plan",
+        20,
+        &sim,
+    )
+    .await;
+
+    // Other picks: pageviews by browser; the sync they queue counts them over the
+    // whole window, and the events no longer picked stop counting.
+    let response = set_options(
+        &app,
+        &ann,
+        integration,
+        json!({ "events": ["$pageview"], "breakdown_property": "$browser" }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(run_all(&app).await, 1);
+    let job = app.latest_job(&ann).await;
+    assert_eq!(
+        (job["trigger"].as_str(), job["sync_type"].as_str()),
+        (Some("options"), Some("backfill")),
+        "{job}"
+    );
+    assert_picks_match_ledger(&app, &ann, store_id, &["$pageview"], "$browser", 20, &sim).await;
+    let (from, to) = recent(20);
+    let old = query(
+        &app,
+        &ann,
+        json!({
+            "metric": "posthog.events",
+            "range": { "custom": { "from": from, "to": to } },
+            "filters": [{ "dimension": "event", "in": ["signed_up"] }],
+            "scope": { "store": store_id },
+        }),
+    )
+    .await;
+    assert_eq!(old["total"].as_i64().unwrap_or(0), 0, "{old}");
+    // Unchanged options queue nothing.
+    set_options(
+        &app,
+        &ann,
+        integration,
+        json!({ "events": ["$pageview"], "breakdown_property": "$browser" }),
+    )
+    .await;
+    assert_eq!(run_all(&app).await, 0);
 }

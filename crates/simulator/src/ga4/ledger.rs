@@ -20,6 +20,8 @@
 //! `Σ users − ⌊Σ users / 25⌋` users (and the same for new users); a single cell
 //! counts its own. [`dedup_users`] is that rule.
 
+use chrono::{DateTime, Offset, TimeZone};
+use chrono_tz::Tz;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -152,9 +154,31 @@ pub(crate) struct View {
     pub daily_orders: f64,
 }
 
-/// The property's day number (days since 1970-01-01 in its fixed offset) of `t`.
+/// The property's zone (UTC should its name not parse, which the tests rule out).
+fn zone(p: &SimProperty) -> Tz {
+    p.time_zone.parse().unwrap_or(Tz::UTC)
+}
+
+/// The property's day number (days since 1970-01-01 in its zone) of `t`.
 pub(crate) fn day_of(t: i64, p: &SimProperty) -> i64 {
-    (t + p.utc_offset_secs).div_euclid(DAY)
+    let utc = DateTime::from_timestamp(t, 0).unwrap_or_default().naive_utc();
+    let offset = zone(p).offset_from_utc_datetime(&utc).fix().local_minus_utc();
+    (t + i64::from(offset)).div_euclid(DAY)
+}
+
+/// When the property's day number `day` begins (unix seconds): its local midnight,
+/// or the first instant after it where daylight saving skips midnight.
+pub(crate) fn day_start(day: i64, p: &SimProperty) -> i64 {
+    let tz = zone(p);
+    let midnight = DateTime::from_timestamp(day * DAY, 0)
+        .unwrap_or_default()
+        .naive_utc();
+    (0..=2)
+        .find_map(|hours| {
+            tz.from_local_datetime(&(midnight + chrono::Duration::hours(hours)))
+                .earliest()
+        })
+        .map_or(day * DAY, |t| t.timestamp())
 }
 
 /// `YYYYMMDD` of a day number.
@@ -178,13 +202,13 @@ impl Ga4Data {
     /// The day's cells as the data clock shows them (empty before the history or in
     /// the future).
     pub fn cells(&mut self, view: &View, id: &str, p: &SimProperty, day: i64) -> Vec<Cell> {
-        let begins = day * DAY - p.utc_offset_secs;
-        let ends = begins + DAY;
+        let begins = day_start(day, p);
+        let ends = day_start(day + 1, p);
         if view.clock <= begins || ends <= view.start {
             return vec![];
         }
         let (num, den) = if view.clock < ends {
-            ((view.clock - begins) * 90, DAY * 100)
+            ((view.clock - begins) * 90, (ends - begins) * 100)
         } else if view.clock - ends < DAY {
             (92, 100)
         } else if view.clock - ends < 2 * DAY {
@@ -210,7 +234,7 @@ fn generate(view: &View, id: &str, p: &SimProperty, day: i64) -> Vec<Cell> {
         bfcm: 2.2,
         growth_per_year: 1.5,
     };
-    let noon = day * DAY + DAY / 2 - p.utc_offset_secs;
+    let noon = (day_start(day, p) + day_start(day + 1, p)) / 2;
     let sessions_today =
         view.daily_orders * SESSIONS_PER_ORDER * p.scale * season.factor(noon, view.anchor);
     let mut cells = Vec::new();
@@ -259,6 +283,23 @@ fn generate(view: &View, id: &str, p: &SimProperty, day: i64) -> Vec<Cell> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_follow_the_zone_across_daylight_saving() {
+        let ny = super::super::property(super::super::defaults::GA4_PROPERTY_ID).unwrap();
+        // 2026-03-08, New York springs forward: a 23-hour day from 05:00 UTC.
+        let day = crate::common::time::days_from_civil(2026, 3, 8);
+        assert_eq!(day_start(day, &ny), 1_772_946_000);
+        assert_eq!(day_start(day + 1, &ny) - day_start(day, &ny), 23 * 3600);
+        // 2026-11-01 falls back: 25 hours.
+        let day = crate::common::time::days_from_civil(2026, 11, 1);
+        assert_eq!(day_start(day + 1, &ny) - day_start(day, &ny), 25 * 3600);
+        // Summer days begin at 04:00 UTC, winter ones at 05:00.
+        let july = crate::common::time::days_from_civil(2026, 7, 1);
+        assert_eq!(day_start(july, &ny) % DAY, 4 * 3600);
+        assert_eq!(day_of(day_start(july, &ny), &ny), july);
+        assert_eq!(day_of(day_start(july, &ny) - 1, &ny), july - 1);
+    }
     use crate::ga4::PROPERTIES;
 
     fn view(clock: i64) -> View {

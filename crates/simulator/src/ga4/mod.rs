@@ -75,11 +75,9 @@ pub(crate) struct SimProperty {
     pub display_name: &'static str,
     pub account: &'static str,
     pub account_name: &'static str,
+    /// Its IANA zone, which tells its days (23 or 25 hours long across daylight
+    /// saving changes).
     pub time_zone: &'static str,
-    /// The zone's offset the simulator uses to tell the property's days (fixed: the
-    /// simulator has no time zone database, so daylight saving is ignored here; only
-    /// which day is "today" depends on it).
-    pub utc_offset_secs: i64,
     pub currency: &'static str,
     /// Whether the simulated Google user can read it.
     pub readable: bool,
@@ -95,7 +93,6 @@ pub(crate) const PROPERTIES: &[SimProperty] = &[
         account: "accounts/200001",
         account_name: "Acme Coffee",
         time_zone: "America/New_York",
-        utc_offset_secs: -5 * 3600,
         currency: "USD",
         readable: true,
         scale: 1.0,
@@ -106,7 +103,6 @@ pub(crate) const PROPERTIES: &[SimProperty] = &[
         account: "accounts/200001",
         account_name: "Acme Coffee",
         time_zone: "Asia/Tokyo",
-        utc_offset_secs: 9 * 3600,
         currency: "JPY",
         readable: true,
         scale: 0.4,
@@ -117,7 +113,6 @@ pub(crate) const PROPERTIES: &[SimProperty] = &[
         account: "accounts/200002",
         account_name: "Kiwi Beans Ltd",
         time_zone: "Pacific/Auckland",
-        utc_offset_secs: 13 * 3600,
         currency: "NZD",
         readable: true,
         scale: 0.5,
@@ -128,7 +123,6 @@ pub(crate) const PROPERTIES: &[SimProperty] = &[
         account: "accounts/299999",
         account_name: "Someone else",
         time_zone: "Europe/London",
-        utc_offset_secs: 0,
         currency: "GBP",
         readable: false,
         scale: 1.0,
@@ -151,7 +145,6 @@ pub(crate) fn property(id: &str) -> Option<SimProperty> {
         account: "accounts/filler",
         account_name: "Agency client",
         time_zone: "UTC",
-        utc_offset_secs: 0,
         currency: "USD",
         readable: true,
         scale: 0.05,

@@ -12,7 +12,7 @@
 //! same seed and project give the same events, and advancing the clock in steps
 //! gives the same data as advancing at once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -55,6 +55,77 @@ pub(crate) const ZONES: [(&str, i64); 4] = [
     ("Asia/Kolkata", 5 * HOUR + 30 * 60),
 ];
 
+/// Weighted choices of a property's values, by a hash (not the generator's random
+/// stream, so adding properties changed no event of a seed).
+fn weighted(hash: u64, choices: &[(&'static str, u64)]) -> &'static str {
+    let total: u64 = choices.iter().map(|(_, w)| w).sum();
+    let mut at = hash % total;
+    for (value, weight) in choices {
+        if at < *weight {
+            return value;
+        }
+        at -= weight;
+    }
+    choices[0].0
+}
+
+/// The properties an event may have besides `$session_id`.
+const PROPERTIES: [&str; 4] = ["$browser", "$device_type", "utm_source", "plan"];
+
+/// One property of an event, a pure function of its name, person and session (so
+/// events need not store them): its session's browser, device and (half the time)
+/// UTM source; its person's plan on the product events.
+pub(crate) fn property(name: &str, person: &str, session: Option<&str>, key: &str) -> Option<&'static str> {
+    let session_hash = || session.map(|s| mix(hash_str(s)));
+    match key {
+        "$browser" => session_hash()
+            .map(|h| weighted(h, &[("Chrome", 60), ("Safari", 25), ("Firefox", 8), ("Edge", 7)])),
+        "$device_type" => session_hash()
+            .map(|h| weighted(h >> 16, &[("Desktop", 55), ("Mobile", 40), ("Tablet", 5)])),
+        "utm_source" => session_hash()
+            .map(|h| weighted(h >> 32, &[("", 50), ("google", 25), ("newsletter", 15), ("twitter", 10)]))
+            .filter(|s| !s.is_empty()),
+        "plan" if matches!(name, "signed_up" | "checkout_started" | "subscription_started") => {
+            Some(weighted(mix(hash_str(person) ^ 0x91A7), &[("free", 50), ("pro", 35), ("team", 15)]))
+        }
+        _ => None,
+    }
+}
+
+impl Event {
+    /// A property of the event, as HogQL reads it (`$session_id` included).
+    pub fn property(&self, key: &str) -> Option<&str> {
+        if key == "$session_id" {
+            return self.session_id.as_deref();
+        }
+        property(&self.event, &self.person_id, self.session_id.as_deref(), key)
+    }
+
+    /// Every property it has but `$session_id`, as the ledger shows them.
+    pub fn properties(&self) -> BTreeMap<&'static str, &str> {
+        PROPERTIES
+            .iter()
+            .filter_map(|key| Some((*key, self.property(key)?)))
+            .collect()
+    }
+}
+
+/// The ledger's form of an event: its fields and its properties.
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Event", 7)?;
+        s.serialize_field("uuid", &self.uuid)?;
+        s.serialize_field("event", &self.event)?;
+        s.serialize_field("timestamp", &self.timestamp)?;
+        s.serialize_field("inserted_at", &self.inserted_at)?;
+        s.serialize_field("person_id", &self.person_id)?;
+        s.serialize_field("session_id", &self.session_id)?;
+        s.serialize_field("properties", &self.properties())?;
+        s.end()
+    }
+}
+
 const NAMES: [&str; 5] = [
     "Acme Web",
     "Acme App",
@@ -63,8 +134,8 @@ const NAMES: [&str; 5] = [
     "Dashboard",
 ];
 
-/// One ingested event, as the ledger shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One ingested event, as the ledger shows it (with its `properties`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Event {
     pub uuid: String,
     pub event: String,
@@ -317,6 +388,23 @@ mod tests {
         assert!((2_500..7_000).contains(&views), "{views}");
         assert!(count("signed_up") > 20 && count("checkout_started") > 20);
         assert!(count("subscription_started") > 5);
+        // Sessions' events share their browser; product events carry a plan.
+        let browsers: std::collections::BTreeSet<_> = ledger
+            .events
+            .iter()
+            .filter_map(|e| e.property("$browser"))
+            .collect();
+        assert_eq!(browsers.len(), 4, "{browsers:?}");
+        assert!(ledger
+            .events
+            .iter()
+            .filter(|e| e.event == "signed_up")
+            .all(|e| e.property("plan").is_some()));
+        assert!(ledger
+            .events
+            .iter()
+            .filter(|e| e.event == "$pageview")
+            .all(|e| e.property("plan").is_none() && e.property("$browser").is_some()));
         assert!(ledger
             .events
             .iter()

@@ -7,11 +7,13 @@
 //! ```
 //!
 //! Items: `toDate(timestamp)` and `toStartOfDay(timestamp)` (in the project's time
-//! zone, as in PostHog), `countIf(event = '<name>')`, `count(DISTINCT person_id)`,
-//! `count(DISTINCT properties.$session_id)` (absent session ids not counted).
-//! Conditions: `timestamp <op> toDateTime('YYYY-MM-DD HH:MM:SS', 'UTC')` and
-//! `toDate(timestamp) <op> toDate('YYYY-MM-DD')`. The `GROUP BY` must name exactly
-//! the non-aggregate items. Anything else is an error, answered as PostHog answers
+//! zone, as in PostHog), `event`, `properties['<name>']` (or `properties.<name>`;
+//! `null` where the event lacks it), `count()`, `countIf(event = '<name>')`,
+//! `count(DISTINCT person_id)`, `count(DISTINCT properties.$session_id)` (absent
+//! session ids not counted). Conditions: `timestamp <op> toDateTime('YYYY-MM-DD
+//! HH:MM:SS', 'UTC')`, `toDate(timestamp) <op> toDate('YYYY-MM-DD')` and `event IN
+//! ('<name>', …)`. The `GROUP BY` must name exactly the non-aggregate items, one of
+//! which must be a day. Anything else is an error, answered as PostHog answers
 //! a query it cannot run (400, `validation_error`).
 
 use std::collections::{BTreeMap, HashSet};
@@ -83,6 +85,8 @@ fn tokenize(query: &str) -> Result<Vec<Token>, String> {
                 _ => match c {
                     '(' => "(",
                     ')' => ")",
+                    '[' => "[",
+                    ']' => "]",
                     ',' => ",",
                     '.' => ".",
                     '=' => "=",
@@ -103,6 +107,9 @@ fn tokenize(query: &str) -> Result<Vec<Token>, String> {
 enum Item {
     Day,
     DayStart,
+    Event,
+    Property(String),
+    Count,
     CountEvent(String),
     DistinctPersons,
     DistinctSessions,
@@ -110,13 +117,15 @@ enum Item {
 
 impl Item {
     fn is_aggregate(&self) -> bool {
-        !matches!(self, Item::Day | Item::DayStart)
+        !matches!(self, Item::Day | Item::DayStart | Item::Event | Item::Property(_))
     }
 
     fn type_name(&self) -> &'static str {
         match self {
             Item::Day => "Date",
             Item::DayStart => "DateTime",
+            Item::Event => "String",
+            Item::Property(_) => "Nullable(String)",
             _ => "UInt64",
         }
     }
@@ -147,6 +156,8 @@ enum Condition {
     Timestamp(Op, i64),
     /// `toDate(timestamp) <op> toDate(…)`, a day number.
     LocalDay(Op, i64),
+    /// `event IN ('a', …)`.
+    EventIn(Vec<String>),
 }
 
 /// A parsed query.
@@ -276,6 +287,28 @@ impl Parser {
                 self.of_timestamp("toStartOfDay")?;
                 Ok(Item::DayStart)
             }
+            Some(Token::Word(w)) if w == "event" => {
+                self.word("event")?;
+                Ok(Item::Event)
+            }
+            Some(Token::Word(w)) if w == "properties" => {
+                self.word("properties")?;
+                if self.is_sym("[") {
+                    self.sym("[")?;
+                    let name = self.string()?;
+                    self.sym("]")?;
+                    Ok(Item::Property(name))
+                } else {
+                    self.sym(".")?;
+                    Ok(Item::Property(self.ident()?))
+                }
+            }
+            Some(Token::Word(w)) if w == "count" && matches!(self.tokens.get(self.at + 2), Some(Token::Sym(")"))) => {
+                self.word("count")?;
+                self.sym("(")?;
+                self.sym(")")?;
+                Ok(Item::Count)
+            }
             Some(Token::Word(w)) if w == "countIf" => {
                 self.word("countIf")?;
                 self.sym("(")?;
@@ -301,11 +334,23 @@ impl Parser {
                 self.sym(")")?;
                 Ok(item)
             }
-            _ => self.fail("toDate, toStartOfDay, countIf or count"),
+            _ => self.fail("toDate, toStartOfDay, event, properties, countIf or count"),
         }
     }
 
     fn condition(&mut self) -> Result<Condition, String> {
+        if matches!(self.peek(), Some(Token::Word(w)) if w == "event") {
+            self.word("event")?;
+            self.keyword("IN")?;
+            self.sym("(")?;
+            let mut names = vec![self.string()?];
+            while self.is_sym(",") {
+                self.sym(",")?;
+                names.push(self.string()?);
+            }
+            self.sym(")")?;
+            return Ok(Condition::EventIn(names));
+        }
         if matches!(self.peek(), Some(Token::Word(w)) if w == "timestamp") {
             self.word("timestamp")?;
             let op = self.op()?;
@@ -333,7 +378,7 @@ impl Parser {
     }
 }
 
-const RESERVED: [&str; 9] = ["SELECT", "FROM", "WHERE", "AND", "GROUP", "BY", "ORDER", "LIMIT", "AS"];
+const RESERVED: [&str; 10] = ["SELECT", "FROM", "WHERE", "AND", "GROUP", "BY", "ORDER", "LIMIT", "AS", "IN"];
 
 /// `YYYY-MM-DD HH:MM:SS`, nothing else.
 fn parse_datetime(text: &str) -> Option<i64> {
@@ -357,8 +402,13 @@ pub(crate) fn parse(query: &str) -> Result<DailyQuery, String> {
     let mut items = Vec::new();
     loop {
         let item = p.item()?;
-        p.keyword("AS")?;
-        let alias = p.ident()?;
+        // A bare column is named after itself.
+        let alias = if item == Item::Event && !p.is_keyword("AS") {
+            "event".to_owned()
+        } else {
+            p.keyword("AS")?;
+            p.ident()?
+        };
         if items.iter().any(|(_, a)| *a == alias) {
             return Err(format!("Duplicate alias '{alias}'"));
         }
@@ -404,15 +454,18 @@ pub(crate) fn parse(query: &str) -> Result<DailyQuery, String> {
             "GROUP BY must list exactly the non-aggregated columns {keys:?}"
         ));
     }
+    if !items.iter().any(|(item, _)| matches!(item, Item::Day | Item::DayStart)) {
+        return Err("the simulator only runs queries grouped by day".into());
+    }
     p.keyword("ORDER")?;
     p.keyword("BY")?;
     let order = p.ident()?;
-    // Both grouped columns sort the days the same way.
+    // Both day columns sort the days the same way (and then the other keys).
     if !items
         .iter()
-        .any(|(item, alias)| *alias == order && !item.is_aggregate())
+        .any(|(item, alias)| *alias == order && matches!(item, Item::Day | Item::DayStart))
     {
-        return Err(format!("ORDER BY '{order}' is not a grouped column"));
+        return Err(format!("ORDER BY '{order}' is not a grouped day column"));
     }
     let limit = if p.is_keyword("LIMIT") {
         p.keyword("LIMIT")?;
@@ -461,26 +514,39 @@ fn day_start_text(day: i64, offset: i64) -> String {
 
 #[derive(Default)]
 struct Group<'a> {
+    count: u64,
     events: BTreeMap<&'a str, u64>,
     persons: HashSet<&'a str>,
     sessions: HashSet<&'a str>,
 }
 
 /// Runs a query over the project's ingested events: `(columns, types, rows, has_more)`.
+/// Groups are keyed by the local day, then the other grouped columns in order.
 pub(crate) fn run(query: &DailyQuery, ledger: &ProjectLedger) -> (Vec<String>, Value, Vec<Value>, bool) {
     let offset = ledger.utc_offset_secs;
     let local_day = |e: &Event| (e.timestamp + offset).div_euclid(DAY);
-    let mut groups: BTreeMap<i64, Group> = BTreeMap::new();
+    let mut groups: BTreeMap<(i64, Vec<Option<&str>>), Group> = BTreeMap::new();
     for event in &ledger.events {
         let day = local_day(event);
         let keep = query.conditions.iter().all(|c| match c {
             Condition::Timestamp(op, at) => op.holds(event.timestamp, *at),
             Condition::LocalDay(op, d) => op.holds(day, *d),
+            Condition::EventIn(names) => names.contains(&event.event),
         });
         if !keep {
             continue;
         }
-        let group = groups.entry(day).or_default();
+        let key: Vec<Option<&str>> = query
+            .items
+            .iter()
+            .filter_map(|(item, _)| match item {
+                Item::Event => Some(Some(event.event.as_str())),
+                Item::Property(name) => Some(event.property(name)),
+                _ => None,
+            })
+            .collect();
+        let group = groups.entry((day, key)).or_default();
+        group.count += 1;
         *group.events.entry(&event.event).or_default() += 1;
         group.persons.insert(&event.person_id);
         if let Some(session) = event.session_id.as_deref().filter(|s| !s.is_empty()) {
@@ -491,7 +557,8 @@ pub(crate) fn run(query: &DailyQuery, ledger: &ProjectLedger) -> (Vec<String>, V
     let rows = groups
         .iter()
         .take(query.limit)
-        .map(|(day, group)| {
+        .map(|((day, key), group)| {
+            let mut keys = key.iter();
             Value::Array(
                 query
                     .items
@@ -499,6 +566,8 @@ pub(crate) fn run(query: &DailyQuery, ledger: &ProjectLedger) -> (Vec<String>, V
                     .map(|(item, _)| match item {
                         Item::Day => json!(date_text(*day)),
                         Item::DayStart => json!(day_start_text(*day, offset)),
+                        Item::Event | Item::Property(_) => json!(keys.next().copied().flatten()),
+                        Item::Count => json!(group.count),
                         Item::CountEvent(name) => {
                             json!(group.events.get(name.as_str()).copied().unwrap_or(0))
                         }
@@ -578,6 +647,43 @@ mod tests {
     }
 
     #[test]
+    fn the_picked_events_query_counts_by_day_event_and_property() {
+        let query = parse("SELECT toDate(timestamp) AS day, toStartOfDay(timestamp) AS day_start, event, properties['$browser'] AS breakdown, count() AS count FROM events WHERE toDate(timestamp) >= toDate('2024-05-01') AND event IN ('signed_up', 'checkout_started') GROUP BY day, day_start, event, breakdown ORDER BY day LIMIT 50000").unwrap();
+        let events = vec![
+            event("signed_up", "2024-05-01T10:00:00Z", "p1", Some("s1")),
+            event("signed_up", "2024-05-01T11:00:00Z", "p1", Some("s1")),
+            event("checkout_started", "2024-05-01T12:00:00Z", "p2", Some("s3")),
+            event("$pageview", "2024-05-01T12:00:00Z", "p2", Some("s3")),
+            // Server-side, without a session: no browser.
+            event("signed_up", "2024-05-02T12:00:00Z", "p3", None),
+        ];
+        let browser = |i: usize| events[i].property("$browser").map(str::to_owned);
+        let (b1, b3) = (browser(0), browser(2));
+        assert!(b1.is_some() && browser(4).is_none());
+        let ledger = ProjectLedger {
+            id: 1,
+            name: "x".into(),
+            timezone: "UTC".into(),
+            utc_offset_secs: 0,
+            start: 0,
+            end: parse_iso("2024-06-01").unwrap(),
+            events,
+        };
+        let (columns, _, rows, _) = run(&query, &ledger);
+        assert_eq!(columns, ["day", "day_start", "event", "breakdown", "count"]);
+        assert_eq!(
+            rows,
+            [
+                json!(["2024-05-01", "2024-05-01T00:00:00Z", "checkout_started", b3, 1]),
+                json!(["2024-05-01", "2024-05-01T00:00:00Z", "signed_up", b1, 2]),
+                json!(["2024-05-02", "2024-05-02T00:00:00Z", "signed_up", null, 1]),
+            ]
+        );
+        let dotted = parse("SELECT toDate(timestamp) AS day, properties.$browser AS b, count() AS n FROM events GROUP BY day, b ORDER BY day").unwrap();
+        assert_eq!(dotted.items[1].0, Item::Property("$browser".into()));
+    }
+
+    #[test]
     fn anything_else_is_refused() {
         for bad in [
             "",
@@ -591,6 +697,9 @@ mod tests {
             "SELECT toDate(timestamp) AS day FROM events GROUP BY day ORDER BY day; DROP TABLE events",
             "SELECT toDate(timestamp) AS day, toDate(timestamp) AS day FROM events GROUP BY day ORDER BY day",
             "SELECT countIf(event = 'x) AS n FROM events",
+            "SELECT event, count() AS n FROM events GROUP BY event ORDER BY event",
+            "SELECT toDate(timestamp) AS day, count() AS n FROM events WHERE event IN () GROUP BY day ORDER BY day",
+            "SELECT toDate(timestamp) AS day, properties[plan] AS p FROM events GROUP BY day, p ORDER BY day",
         ] {
             assert!(parse(bad).is_err(), "accepted {bad:?}");
         }

@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { cx } from '../../lib/cx';
-import { deltaPct, formatDeltaPct, formatValue, shortLabel, type FormatOptions } from '../../lib/format';
+import { deltaPct, formatDeltaPct, formatValue, wrapLabel, type FormatOptions } from '../../lib/format';
 import { hasData, summariseComparison, type ComparisonRow } from '../../lib/series';
 import { ChartTooltip } from '../ChartTooltip/ChartTooltip';
 import { EmptyState } from '../EmptyState/EmptyState';
@@ -33,6 +33,9 @@ export function ComparisonBarChart({
   categorical = false,
 }: ComparisonBarChartProps) {
   const withPrevious = data.some((r) => r.previous !== undefined);
+  // Category labels under narrow bars wrap onto two lines rather than all being cut.
+  const perLine = Math.max(6, Math.floor(54 / Math.max(data.length, 1)));
+  const twoLines = data.some((r) => wrapLabel(String(r.label), perLine).length > 1);
   if (!hasData(data.map((r) => ({ value: r.current })))) {
     return (
       <div className={className} style={{ height }}>
@@ -51,8 +54,20 @@ export function ComparisonBarChart({
             axisLine={false}
             minTickGap={16}
             interval={categorical ? 0 : 'preserveEnd'}
-            tickFormatter={categorical ? (v: string) => shortLabel(v, Math.max(5, Math.floor(36 / Math.max(data.length, 1)) + 1)) : undefined}
-            tick={{ fill: chartColors.axis, fontSize: 12 }}
+            height={categorical && twoLines ? 40 : 30}
+            tick={
+              categorical
+                ? ({ x, y, payload }: { x?: number | string; y?: number | string; payload?: { value?: unknown } }) => (
+                    <text x={Number(x)} y={Number(y) + 4} textAnchor="middle" fill={chartColors.axis} fontSize={12}>
+                      {wrapLabel(String(payload?.value ?? ''), perLine).map((line, i) => (
+                        <tspan key={i} x={Number(x)} dy={i === 0 ? '0.71em' : '1.15em'}>
+                          {line}
+                        </tspan>
+                      ))}
+                    </text>
+                  )
+                : { fill: chartColors.axis, fontSize: 12 }
+            }
             dy={4}
           />
           <YAxis

@@ -8,8 +8,9 @@ import { Button } from '../../components/ui/Button';
 import { Badge, Card } from '../../components/ui/Card';
 import { Field } from '../../components/ui/Field';
 import { cx } from '../../lib/cx';
-import { nextRunText, relativeTime } from '../../lib/format';
+import { callBudgetText, nextRunText, relativeTime } from '../../lib/format';
 import { useSession } from '../shell/session';
+import { IntegrationOptions } from './IntegrationOptions';
 import { isLive } from './useSync';
 
 type Flash = { tone: 'success' | 'error'; title: string; message?: string };
@@ -81,6 +82,8 @@ function IntegrationRow({ integration, provider, job, onFlash }: { integration: 
   // A job held back by the provider's limit (Clarity's 10 calls a day, GA4's quota).
   const waitingUntil = job?.status === 'queued' ? job.next_run_at : null;
   const needsReauth = integration.status === 'reauth_required';
+  const budget = integration.call_budget ?? null;
+  const budgetId = `call-budget-${integration.id}`;
   return (
     <li className="rounded-md border border-gray-200 p-3">
       <div className="flex flex-wrap items-center justify-between gap-2">
@@ -99,11 +102,26 @@ function IntegrationRow({ integration, provider, job, onFlash }: { integration: 
         </div>
         <Badge tone={waitingUntil ? 'gray' : live ? 'blue' : status.tone}>{waitingUntil ? 'Waiting' : live ? 'Syncing' : status.label}</Badge>
       </div>
+      {waitingUntil && job?.error && <p className="mt-2 text-xs text-gray-600">{job.error}</p>}
       {integration.sync_error && <p className="mt-2 rounded bg-red-50 px-2 py-1 text-xs text-red-800">{integration.sync_error}</p>}
+      <IntegrationOptions integration={integration} provider={provider} />
       <div className="mt-3 flex flex-wrap gap-2">
-        <Button variant="secondary" size="sm" busy={sync.isPending} disabled={!canManage || live} onClick={() => sync.mutate()}>
+        <Button
+          variant="secondary"
+          size="sm"
+          busy={sync.isPending}
+          disabled={!canManage || live}
+          onClick={() => sync.mutate()}
+          aria-describedby={budget ? budgetId : undefined}
+        >
           Sync now
         </Button>
+        {budget && (
+          // Said before clicking: a provider that allows so many calls a day (Clarity).
+          <span id={budgetId} className={cx('self-center text-xs', budget.remaining > 0 ? 'text-gray-500' : 'text-amber-700')} data-call-budget>
+            {callBudgetText(budget)}
+          </span>
+        )}
         {(integration.auth_kind !== 'api_key' || needsReauth) && provider.oauth_configured && (
           <Button variant={needsReauth ? 'primary' : 'secondary'} size="sm" busy={reconnect.isPending} disabled={!canManage} onClick={() => reconnect.mutate()}>
             Reconnect
