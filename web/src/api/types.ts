@@ -158,3 +158,10 @@ export interface Provider {
   account_picker: boolean;
   metrics: MetricSpec[];
 }
+
+// The live pulse (seed 002) and webhook endpoints.
+export type RevenueEvent = S['RevenueEvent'];
+export type Pulse = S['Pulse'];
+export type WebhookInfo = S['WebhookInfo'];
+export type WebhookEndpoint = S['Endpoint'];
+export type CreatedWebhook = S['CreatedWebhook'];
