@@ -11,6 +11,7 @@ import { Select } from '../../components/ui/Field';
 import { relativeTime } from '../../lib/format';
 import { freshnessOf, oldestSync } from '../../lib/series';
 import { useSyncRefresh } from '../integrations/useSync';
+import { useLiveDashboard } from '../live/useLive';
 import { useSession } from '../shell/session';
 import { cx } from '../../lib/cx';
 import { DashboardGrid, type GridEditing } from './DashboardGrid';
@@ -77,6 +78,8 @@ export default function DashboardPage() {
     // Asked for with the layout, not after it: the data call answers 404 by itself.
   });
   const sync = useSyncRefresh(slug);
+  // A sale arriving by webhook refreshes the numbers (KPI cards) without a reload.
+  useLiveDashboard(slug, id, dashboard.data?.widgets);
   const builder = useBuilder(slug, id);
   const { removeWidget, remove } = builder;
   const editing = canEdit && editMode;
