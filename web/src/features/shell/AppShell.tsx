@@ -65,6 +65,9 @@ function Header() {
           <NavLink to="/" end className={navClass}>
             Dashboards
           </NavLink>
+          <NavLink to="/pulse" className={navClass}>
+            Pulse
+          </NavLink>
           <NavLink to="/settings/integrations" className={navClass}>
             Integrations
           </NavLink>
