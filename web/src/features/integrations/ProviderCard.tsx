@@ -11,6 +11,7 @@ import { cx } from '../../lib/cx';
 import { nextRunText, relativeTime } from '../../lib/format';
 import { useSession } from '../shell/session';
 import { isLive } from './useSync';
+import { WebhookSetup } from './WebhookSetup';
 
 type Flash = { tone: 'success' | 'error'; title: string; message?: string };
 
@@ -122,6 +123,8 @@ function IntegrationRow({ integration, provider, job, onFlash }: { integration: 
         </Button>
       </div>
       <ErrorAlert error={sync.error ?? reconnect.error ?? disconnect.error} className="mt-2" />
+      {/* Owners and admins only: the server answers 403 to anyone else. */}
+      {canManage && integration.status !== 'choosing_account' && <WebhookSetup integration={integration} providerName={provider.name} />}
     </li>
   );
 }

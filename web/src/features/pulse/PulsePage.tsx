@@ -289,7 +289,7 @@ function VelocityCard({ buckets, velocity, currency, now }: { buckets: number[];
 function Feed({ events, highlighted, now }: { events: RevenueEvent[]; highlighted: ReadonlySet<number>; now: number }) {
   const name = useProviderName();
   return (
-    <Card className="lg:col-span-3">
+    <Card className="overflow-hidden lg:col-span-3">
       <h2 className="border-b border-gray-100 px-5 py-3 text-sm font-semibold text-gray-900">Latest sales</h2>
       <ol className="divide-y divide-gray-100" aria-label="Latest sales, newest first" data-testid="pulse-feed">
         {events.map((e) => {
@@ -332,7 +332,7 @@ function Feed({ events, highlighted, now }: { events: RevenueEvent[]; highlighte
 function Campaigns({ rows, currency }: { rows: ReturnType<typeof campaignBreakdown>; currency: string }) {
   const max = Math.max(1, ...rows.map((r) => r.netMinor));
   return (
-    <Card className="lg:col-span-2">
+    <Card className="overflow-hidden lg:col-span-2">
       <h2 className="border-b border-gray-100 px-5 py-3 text-sm font-semibold text-gray-900">Which campaign is converting</h2>
       <table className="w-full text-sm" data-testid="pulse-campaigns">
         <caption className="sr-only">Revenue by campaign today, best first</caption>
