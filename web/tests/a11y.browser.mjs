@@ -5,7 +5,8 @@
 // Signs up through the API, connects Stripe with the simulator's key and waits for
 // its sync, builds "SaaS Revenue" from its template and shares it; then runs axe on
 // the login, signup and invite pages, the dashboard list, the dashboard (viewing,
-// editing, and with its dialogs open), the not-found page, integrations, every
+// editing, and with its dialogs open), the Pulse page, the not-found page, integrations
+// (with Stripe's webhook setup), every
 // settings page the app has, and the public share page. Any violation of impact
 // "serious" or "critical" fails the run; all of them are printed, page by page.
 import { createRequire } from 'node:module';
@@ -111,6 +112,13 @@ await run(browser, async (state) => {
     await page.waitForTimeout(300);
     await audit(page, 'share dialog');
     await page.keyboard.press('Escape');
+  });
+
+  await step('pulse page', async () => {
+    await page.goto(`${BASE}/pulse`);
+    await page.getByRole('heading', { name: 'Pulse', exact: true }).waitFor();
+    await page.locator('[data-live-status="live"]').waitFor({ timeout: 15_000 });
+    await audit(page, 'pulse');
   });
 
   await step('not-found page', async () => {
