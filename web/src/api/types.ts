@@ -156,6 +156,9 @@ export interface Provider {
   account: ApiKeyField | null;
   /** The account may instead be picked from a list after consent (GA4's properties). */
   account_picker: boolean;
+  /** How its webhooks' signing secret is made (`pasted` from the provider, `generated`
+   * here, the app's own); null: it sends none. */
+  webhooks?: { source: 'pasted' | 'generated' | 'app_secret' | (string & {}); prefix?: string } | null;
   metrics: MetricSpec[];
 }
 

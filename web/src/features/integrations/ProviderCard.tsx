@@ -123,8 +123,8 @@ function IntegrationRow({ integration, provider, job, onFlash }: { integration: 
         </Button>
       </div>
       <ErrorAlert error={sync.error ?? reconnect.error ?? disconnect.error} className="mt-2" />
-      {/* Owners and admins only: the server answers 403 to anyone else. */}
-      {canManage && integration.status !== 'choosing_account' && <WebhookSetup integration={integration} providerName={provider.name} />}
+      {/* Owners and admins only (the server answers 403 to anyone else), for providers that send webhooks. */}
+      {canManage && provider.webhooks && integration.status !== 'choosing_account' && <WebhookSetup integration={integration} providerName={provider.name} />}
     </li>
   );
 }
