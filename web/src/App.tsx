@@ -11,6 +11,7 @@ const DashboardListPage = lazyPage(() => import('./features/dashboards/Dashboard
 const loadDashboardPage = () => import('./features/dashboards/DashboardPage');
 const DashboardPage = lazyPage(loadDashboardPage);
 const IntegrationsPage = lazyPage(() => import('./features/integrations/IntegrationsPage'));
+const PulsePage = lazyPage(() => import('./features/pulse/PulsePage'));
 const loadSharedPage = () => import('./features/shared/SharedDashboardPage');
 const SharedDashboardPage = lazyPage(loadSharedPage);
 
@@ -42,6 +43,7 @@ export function App() {
             <Route index element={<DashboardListPage />} />
             <Route path="dashboards/:id" element={<DashboardPage />} />
             <Route path="alerts" element={<AlertsPage />} />
+            <Route path="pulse" element={<PulsePage />} />
             <Route path="settings" element={<SettingsLayout />}>
               <Route index element={<SettingsIndex />} />
               <Route path="integrations" element={<IntegrationsPage />} />

@@ -6,8 +6,9 @@
 // its sync, builds "SaaS Revenue" from its template and shares it; then runs axe on
 // the login, signup and invite pages, the dashboard list, the dashboard (viewing,
 // editing, and with its dialogs open), the Alerts page (empty, with rules and
-// history, the alert dialog, a widget's menu), the digest preview, the not-found page,
-// integrations, every settings page the app has, and the public share page. Any violation of impact
+// history, the alert dialog, a widget's menu), the digest preview, the Pulse page, the
+// not-found page, integrations (with Stripe's webhook setup), every settings page the
+// app has, and the public share page. Any violation of impact
 // "serious" or "critical" fails the run; all of them are printed, page by page.
 import { createRequire } from 'node:module';
 import { BASE, STRIPE_KEY, SYNC_TIMEOUT, assert, call, launchBrowser, run, shot, step, viewport, widgetsSettled } from './lib.mjs';
@@ -148,6 +149,13 @@ await run(browser, async (state) => {
     await page.getByRole('button', { name: 'Preview this week’s digest' }).click();
     await page.getByTestId('digest-preview').or(page.getByText('Nothing to report this week')).first().waitFor({ timeout: 30_000 });
     await audit(page, 'digest preview');
+  });
+
+  await step('pulse page', async () => {
+    await page.goto(`${BASE}/pulse`);
+    await page.getByRole('heading', { name: 'Pulse', exact: true }).waitFor();
+    await page.locator('[data-live-status="live"]').waitFor({ timeout: 15_000 });
+    await audit(page, 'pulse');
   });
 
   await step('not-found page', async () => {

@@ -15,6 +15,7 @@ import type {
   CompareTo,
   ConnectResponse,
   CreatedShare,
+  CreatedWebhook,
   CreatedToken,
   Dashboard,
   DashboardData,
@@ -31,6 +32,7 @@ import type {
   OutboxEntry,
   Preset,
   Provider,
+  Pulse,
   Share,
   SharedDashboard,
   SignupRequest,
@@ -38,6 +40,7 @@ import type {
   TemplateInfo,
   UpdateDashboard,
   Usage,
+  WebhookInfo,
   Widget,
   WidgetTypeInfo,
   Workspace,
@@ -181,7 +184,21 @@ export const api = {
   createSlackChannel: (slug: string, body: { name: string; webhook_url: string }) =>
     request<SlackChannel>('POST', `${org(slug)}/slack-channels`, { body }),
   deleteSlackChannel: (slug: string, id: string) => request<void>('DELETE', `${org(slug)}/slack-channels/${id}`),
+
+  // The live pulse: today's events; the stream itself is `liveUrl` (an EventSource).
+  pulse: (slug: string, signal?: AbortSignal) => request<Pulse>('GET', `${org(slug)}/pulse`, { signal }),
+  webhook: (slug: string, integrationId: string, signal?: AbortSignal) =>
+    request<WebhookInfo>('GET', `${org(slug)}/integrations/${integrationId}/webhook`, { signal }),
+  createWebhook: (slug: string, integrationId: string, body: { secret?: string | null }) =>
+    request<CreatedWebhook>('POST', `${org(slug)}/integrations/${integrationId}/webhook`, { body }),
+  deleteWebhook: (slug: string, integrationId: string) => request<void>('DELETE', `${org(slug)}/integrations/${integrationId}/webhook`),
 };
+
+/** The organization's server-sent revenue events, starting after `after` (a sequence number). */
+export function liveUrl(slug: string, after?: number | null): string {
+  const base = `${org(slug)}/live`;
+  return after === undefined || after === null ? base : `${base}?after=${after}`;
+}
 
 /** Query keys, so invalidation names the same things the queries do. */
 export const keys = {
@@ -211,6 +228,8 @@ export const keys = {
   preferences: (slug: string) => ['org', slug, 'notifications'] as const,
   digestPreview: (slug: string) => ['org', slug, 'digest-preview'] as const,
   slackChannels: (slug: string) => ['org', slug, 'slack-channels'] as const,
+  pulse: (slug: string) => ['org', slug, 'pulse'] as const,
+  webhook: (slug: string, integrationId: string) => ['org', slug, 'integrations', integrationId, 'webhook'] as const,
   tokens: ['me', 'tokens'] as const,
   invite: (token: string) => ['invite', token] as const,
 };

@@ -182,5 +182,15 @@ export interface Provider {
   account_picker: boolean;
   /** Settings of one integration changed after connecting; empty when there are none. */
   options: OptionField[];
+  /** How its webhooks' signing secret is made (`pasted` from the provider, `generated`
+   * here, the app's own); null: it sends none. */
+  webhooks?: { source: 'pasted' | 'generated' | 'app_secret' | (string & {}); prefix?: string } | null;
   metrics: MetricSpec[];
 }
+
+// The live pulse (seed 002) and webhook endpoints.
+export type RevenueEvent = S['RevenueEvent'];
+export type Pulse = S['Pulse'];
+export type WebhookInfo = S['WebhookInfo'];
+export type WebhookEndpoint = S['Endpoint'];
+export type CreatedWebhook = S['CreatedWebhook'];

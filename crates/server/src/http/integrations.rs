@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use anyhow::Context;
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, Utc};
 use pulseboard_connectors::{
@@ -446,8 +447,23 @@ async fn list_widget_types() -> Json<Vec<WidgetTypeInfo>> {
 async fn list_providers(
     State(state): State<AppState>,
     _user: CurrentUser,
-) -> Json<Vec<ProviderInfo>> {
-    Json(state.providers.infos())
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    // Each entry also says `webhooks`: how the provider's signing secret is made
+    // (`{"source": "pasted", "prefix": "whsec_"}`, `generated`, `app_secret`) or null
+    // when it sends none, so the UI offers webhook setup only where it exists. (A plain
+    // comment, not the doc comment: that one is the OpenAPI description.)
+    let mut out = Vec::new();
+    for info in state.providers.infos() {
+        let webhooks = state
+            .providers
+            .get(info.id)
+            .and_then(|p| p.webhook_setup())
+            .map(|setup| setup.secret);
+        let mut entry = serde_json::to_value(&info).context("provider info as JSON")?;
+        entry["webhooks"] = serde_json::to_value(webhooks).context("webhook support as JSON")?;
+        out.push(entry);
+    }
+    Ok(Json(out))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

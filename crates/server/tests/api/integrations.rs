@@ -113,6 +113,18 @@ async fn an_admin_connects_stripe_with_a_restricted_key_tested_before_it_is_save
         .find(|p| p["id"] == "stripe")
         .unwrap();
     assert_eq!(stripe["api_key"][0]["name"], "api_key");
+    // …and which providers send webhooks, and how their signing secret is made.
+    assert_eq!(
+        stripe["webhooks"],
+        json!({ "source": "pasted", "prefix": "whsec_" })
+    );
+    let posthog = providers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "posthog")
+        .unwrap();
+    assert!(posthog["webhooks"].is_null());
 
     // Members cannot connect.
     expect_error(

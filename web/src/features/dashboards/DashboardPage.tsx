@@ -14,6 +14,7 @@ import { formFromWidget, type AlertForm } from '../alerts/alertForm';
 import { relativeTime } from '../../lib/format';
 import { freshnessOf, oldestSync } from '../../lib/series';
 import { useSyncRefresh } from '../integrations/useSync';
+import { useLiveDashboard } from '../live/useLive';
 import { useSession } from '../shell/session';
 import { useNow } from '../shell/useNow';
 import { cx } from '../../lib/cx';
@@ -77,6 +78,8 @@ export default function DashboardPage() {
     // Asked for with the layout, not after it: the data call answers 404 by itself.
   });
   const sync = useSyncRefresh(slug);
+  // A sale arriving by webhook refreshes the numbers (KPI cards) without a reload.
+  useLiveDashboard(slug, id, dashboard.data?.widgets);
   const builder = useBuilder(slug, id);
   const { removeWidget, remove } = builder;
   const editing = canEdit && editMode;

@@ -12,6 +12,7 @@ import { callBudgetText, nextRunText, relativeTime } from '../../lib/format';
 import { useSession } from '../shell/session';
 import { IntegrationOptions } from './IntegrationOptions';
 import { isLive } from './useSync';
+import { WebhookSetup } from './WebhookSetup';
 
 type Flash = { tone: 'success' | 'error'; title: string; message?: string };
 
@@ -140,6 +141,8 @@ function IntegrationRow({ integration, provider, job, onFlash }: { integration: 
         </Button>
       </div>
       <ErrorAlert error={sync.error ?? reconnect.error ?? disconnect.error} className="mt-2" />
+      {/* Owners and admins only (the server answers 403 to anyone else), for providers that send webhooks. */}
+      {canManage && provider.webhooks && integration.status !== 'choosing_account' && <WebhookSetup integration={integration} providerName={provider.name} />}
     </li>
   );
 }

@@ -71,6 +71,9 @@ function Header() {
               Alerts
             </NavLink>
           )}
+          <NavLink to="/pulse" className={navClass}>
+            Pulse
+          </NavLink>
           <NavLink to="/settings/integrations" className={navClass}>
             Integrations
           </NavLink>
