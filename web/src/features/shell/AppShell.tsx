@@ -54,14 +54,15 @@ function Header() {
   const { pathname } = useLocation();
   const inSettings = pathname.startsWith('/settings') && !pathname.startsWith('/settings/integrations');
   const navClass = ({ isActive }: { isActive: boolean }) =>
-    cx('rounded-md px-2.5 py-1.5 text-sm font-medium', isActive ? 'bg-gray-100 text-gray-900' : 'text-gray-600 hover:text-gray-900');
+    cx('rounded-md px-2 py-1.5 text-sm font-medium sm:px-2.5', isActive ? 'bg-gray-100 text-gray-900' : 'text-gray-600 hover:text-gray-900');
   return (
     <header className="sticky top-0 z-20 border-b border-gray-200 bg-white/95 backdrop-blur">
       <div className="mx-auto flex min-h-14 max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-2 sm:px-6 lg:px-8">
         <Link to="/" aria-label="Pulseboard home" className="shrink-0">
           <Logo />
         </Link>
-        <nav className="flex items-center gap-1" aria-label="Main">
+        {/* On a phone the links wrap rather than widen the page. */}
+        <nav className="flex min-w-0 flex-wrap items-center gap-1" aria-label="Main">
           <NavLink to="/" end className={navClass}>
             Dashboards
           </NavLink>
