@@ -453,21 +453,7 @@ async fn paddle_webhooks_through_the_endpoint_reach_the_pulse_once() {
             );
         }
     }
-    for _ in 0..200 {
-        pulseboard_server::webhooks::process_due(&app.app_state)
-            .await
-            .unwrap();
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM webhook_inbox WHERE processed_at IS NULL AND error IS NULL",
-        )
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-        if waiting == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    crate::webhooks::settle(&app).await;
     let (sales, campaign): (i64, Option<String>) = sqlx::query_as(
         "SELECT count(*), max(campaign) FROM revenue_events WHERE source_id LIKE '%' || $1 AND kind <> 'refund'",
     )

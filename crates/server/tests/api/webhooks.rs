@@ -92,7 +92,7 @@ async fn deliver(app: &TestApp, path: &str, body: &str) -> Value {
 
 /// Processes the inbox until every delivery is done (the server's own background
 /// processor may hold some: wait for it rather than skip them).
-async fn settle(app: &TestApp) {
+pub async fn settle(app: &TestApp) {
     for _ in 0..200 {
         process_due(&app.app_state).await.unwrap();
         let waiting: i64 = count(
