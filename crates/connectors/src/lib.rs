@@ -11,6 +11,7 @@
 // The shared vocabulary.
 mod catalog;
 mod config;
+pub mod items;
 pub mod options;
 mod provider;
 #[macro_use]
@@ -48,6 +49,7 @@ pub use support::{
     backoff::{with_backoff, RetryHint, RetryPolicy, Retryable},
     error::{CallbackError, ConnectorError, OAuthError, WebhookError},
     pkce::{pkce_challenge, pkce_pair},
+    sentiment::sentiment,
     signature::{sign_standard_webhook, verify_standard_webhook, STANDARD_WEBHOOKS_TOLERANCE},
 };
 pub use sync::{

@@ -57,6 +57,12 @@ pub trait Derive: Send + Sync {
     fn dimension_labels(&self, record: &RawRecord) -> Vec<DimensionLabel> {
         (self.derivation().labels)(record)
     }
+
+    /// The records one raw record is shown as in a widget (a review, an
+    /// experiment; see [`crate::items`]); most providers have none.
+    fn items(&self, _record: &RawRecord) -> Vec<crate::items::Item> {
+        Vec::new()
+    }
 }
 
 /// One provider object as received.
