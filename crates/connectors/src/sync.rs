@@ -63,6 +63,12 @@ pub trait Derive: Send + Sync {
     fn items(&self, _record: &RawRecord) -> Vec<crate::items::Item> {
         Vec::new()
     }
+
+    /// The kinds of items [`Derive::items`] gives (`review`), so a widget showing
+    /// them can name the provider to connect.
+    fn item_kinds(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// One provider object as received.

@@ -20,12 +20,19 @@ use sqlx::PgConnection;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::model::{parse_query, Widget, WidgetQuery};
+use super::{
+    cro::{
+        self, Combine, CroItems, CroQuery, ExperimentView, Heatmap, ItemQuery, ReviewView,
+        Sentiment,
+    },
+    model::{parse_query, Widget, WidgetQuery},
+};
 use crate::{
+    db,
     error::{ApiError, ApiResult},
     metrics::{
         engine::{self, QueryResult},
-        query::{RangeSpec, Validated},
+        query::{RangeSpec, Scope, Validated},
         window::CompareTo,
     },
 };
@@ -44,6 +51,26 @@ pub enum WidgetData {
         widget_id: Uuid,
         #[schema(value_type = Vec<QueryResult>)]
         steps: Vec<Arc<QueryResult>>,
+    },
+    /// The latest reviews (`review_feed`).
+    Reviews {
+        widget_id: Uuid,
+        reviews: Vec<ReviewView>,
+    },
+    /// Experiments with each treatment against its control (`experiment_card`).
+    Experiments {
+        widget_id: Uuid,
+        experiments: Vec<ExperimentView>,
+    },
+    /// Ratings, CSAT and text sentiment on one scale (`sentiment_gauge`).
+    Sentiment {
+        widget_id: Uuid,
+        sentiment: Sentiment,
+    },
+    /// Clarity's frustration and scroll depth by page and device (`heatmap_summary`).
+    Heatmap {
+        widget_id: Uuid,
+        heatmap: Heatmap,
     },
     /// The metric's provider is not connected for this scope: offer "Connect {provider}".
     NotConnected {
@@ -177,6 +204,8 @@ enum Plan {
     Known(WidgetData),
     Metric(usize),
     Funnel(Vec<usize>),
+    Items(ItemQuery),
+    Parts(Combine, Vec<(&'static str, usize)>),
 }
 
 /// A query's own failure shown on its widget; anything else fails the whole load.
@@ -225,6 +254,14 @@ pub async fn evaluate(
                 Ok(WidgetQuery::Funnel(steps)) => {
                     Plan::Funnel(steps.into_iter().map(&mut push).collect())
                 }
+                Ok(WidgetQuery::Cro(CroQuery::Items(query))) => Plan::Items(query),
+                Ok(WidgetQuery::Cro(CroQuery::Parts(combine, parts))) => Plan::Parts(
+                    combine,
+                    parts
+                        .into_iter()
+                        .map(|(name, query)| (name, push(query)))
+                        .collect(),
+                ),
             },
         )
         .collect();
@@ -295,10 +332,89 @@ pub async fn evaluate(
                     },
                 }
             }
+            Plan::Items(query) => items(conn, org_id, id, &query).await?,
+            Plan::Parts(combine, parts) => {
+                // A part whose provider is not connected here is left out; with
+                // none left the widget asks for the first one's provider.
+                let mut answered = Vec::new();
+                let mut missing = None;
+                let mut failed = None;
+                for (name, i) in parts {
+                    match take(i) {
+                        Ok(result) => match unconnected(&queries[i], &result) {
+                            Some(provider) => {
+                                missing.get_or_insert(provider);
+                            }
+                            None => answered.push((name, result)),
+                        },
+                        Err(error) => failed = Some(error),
+                    }
+                }
+                match (answered.is_empty(), missing, combine) {
+                    _ if failed.is_some() => widget_error(id, failed.expect("checked"))?,
+                    (true, Some(provider), _) => WidgetData::NotConnected {
+                        widget_id: id,
+                        provider,
+                    },
+                    (true, None, Combine::Heatmap) => WidgetData::NotConnected {
+                        widget_id: id,
+                        provider: "clarity".into(),
+                    },
+                    (true, None, Combine::Sentiment) => WidgetData::NotConnected {
+                        widget_id: id,
+                        provider: "judgeme".into(),
+                    },
+                    (false, _, Combine::Sentiment) => WidgetData::Sentiment {
+                        widget_id: id,
+                        sentiment: cro::sentiment(&answered),
+                    },
+                    (false, _, Combine::Heatmap) => WidgetData::Heatmap {
+                        widget_id: id,
+                        heatmap: cro::heatmap(&answered),
+                    },
+                }
+            }
         };
         out.push(data);
     }
     Ok((out, version))
+}
+
+/// A feed widget's items, or "Connect …" when its scope has no provider of them.
+async fn items(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    widget_id: Uuid,
+    query: &ItemQuery,
+) -> ApiResult<WidgetData> {
+    let (ids, workspaces) = match &query.scope {
+        Scope::Store(id) => (vec![*id], vec![]),
+        Scope::Stores(ids) => (ids.clone(), vec![]),
+        Scope::Workspace(id) => (vec![], vec![*id]),
+    };
+    let scope = (ids.as_slice(), workspaces.as_slice());
+    let rows = db::items::latest(
+        &mut *conn,
+        org_id,
+        scope,
+        query.kind,
+        &query.filters,
+        query.limit,
+    )
+    .await?;
+    if rows.is_empty() && !db::items::connected(&mut *conn, org_id, scope, &query.provider).await? {
+        return Ok(WidgetData::NotConnected {
+            widget_id,
+            provider: query.provider.clone(),
+        });
+    }
+    Ok(match cro::views(query.kind, rows) {
+        CroItems::Reviews(reviews) => WidgetData::Reviews { widget_id, reviews },
+        CroItems::Experiments(experiments) => WidgetData::Experiments {
+            widget_id,
+            experiments,
+        },
+    })
 }
 
 /// The first source a query reads that has no integration in its scope (a computed

@@ -1,6 +1,7 @@
 //! Dashboards (DESIGN §9): their model and checks, the built-in templates, share
 //! links, and widget data through the metrics service (widgets never send SQL).
 
+pub mod cro;
 pub mod data;
 pub mod model;
 pub mod shares;

@@ -5,6 +5,7 @@ use pulseboard_connectors::{MetricUnit, Registry};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::cro::{self, CroQuery};
 use crate::{
     error::ApiError,
     metrics::query::{QueryConfig, Validated},
@@ -21,11 +22,11 @@ pub const WIDGET_TYPES: &[(&str, Option<&str>)] = &[
     ("table", None),
     ("pie_chart", None),
     ("funnel", None),
-    ("heatmap_summary", Some("Microsoft Clarity")),
-    ("review_feed", Some("Judge.me")),
-    ("sentiment_gauge", Some("Gorgias")),
-    ("experiment_card", Some("Intelligems")),
-    ("survey_summary", Some("KnoCommerce")),
+    ("heatmap_summary", None),
+    ("review_feed", None),
+    ("sentiment_gauge", None),
+    ("experiment_card", None),
+    ("survey_summary", None),
 ];
 
 pub fn awaited_provider(kind: &str) -> Option<&'static str> {
@@ -35,11 +36,13 @@ pub fn awaited_provider(kind: &str) -> Option<&'static str> {
         .and_then(|(_, p)| *p)
 }
 
-/// What a widget asks for, by type: one metric query, the steps of a funnel, or (for
-/// the types whose providers arrive later) whatever settings they will need.
+/// What a widget asks for, by type: one metric query, the steps of a funnel, a CRO
+/// widget's reads (stored items or several metrics), or (for a type whose provider
+/// arrives later) whatever settings it will need.
 pub enum WidgetQuery {
     Metric(Box<Validated>),
     Funnel(Vec<Validated>),
+    Cro(CroQuery),
     Awaiting(&'static str),
 }
 
@@ -77,6 +80,9 @@ pub fn parse_query(
         }
         return Ok(WidgetQuery::Awaiting(provider));
     }
+    if let Some(cro) = cro::parse(kind, config, providers)? {
+        return Ok(WidgetQuery::Cro(cro));
+    }
     if kind == "funnel" {
         let funnel: FunnelConfig = serde_json::from_value(config.clone()).map_err(serde_error)?;
         if !(2..=8).contains(&funnel.steps.len()) {
@@ -107,6 +113,12 @@ pub fn parse_query(
         return Ok(WidgetQuery::Funnel(steps));
     }
     let query: QueryConfig = serde_json::from_value(config.clone()).map_err(serde_error)?;
+    if kind == "survey_summary" && query.group_by.is_none() {
+        return Err(ApiError::validation(
+            "query_config.group_by",
+            "a survey summary lists answers: group by the answer dimension",
+        ));
+    }
     Ok(WidgetQuery::Metric(Box::new(
         query.validate(providers).map_err(prefixed)?,
     )))

@@ -15,6 +15,7 @@ pub mod dimension_labels;
 pub mod embedded;
 pub mod integrations;
 pub mod invites;
+pub mod items;
 pub mod metric_definitions;
 pub mod metric_events;
 pub mod metric_snapshots;

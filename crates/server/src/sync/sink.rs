@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use pulseboard_connectors::{
-    CallBudget, DimensionLabel, MetricEvent, Provider, RawRecord, SinkError, Spend, SyncPage,
-    SyncSink,
+    items::Item, CallBudget, DimensionLabel, MetricEvent, Provider, RawRecord, SinkError, Spend,
+    SyncPage, SyncSink,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -181,6 +181,13 @@ pub async fn store_records(
         .flat_map(|(record, _)| provider.dimension_labels(derived[*record].record))
         .collect();
     save_labels(&mut *tx, target, &labels)
+        .await
+        .map_err(storage)?;
+    let items: Vec<Item> = written
+        .iter()
+        .flat_map(|(record, _)| provider.items(derived[*record].record))
+        .collect();
+    save_items(&mut *tx, target, &items)
         .await
         .map_err(storage)?;
 
@@ -360,6 +367,29 @@ async fn save_labels(
         &names,
     )
     .await
+}
+
+/// Upserts the items the written records show as (a page can carry one item
+/// twice; the last version wins).
+async fn save_items(conn: &mut PgConnection, target: &Target, items: &[Item]) -> sqlx::Result<()> {
+    let mut latest: std::collections::BTreeMap<(&str, &str), &Item> = Default::default();
+    for item in items {
+        latest.insert((item.kind(), item.id()), item);
+    }
+    let kinds: Vec<&str> = latest.keys().map(|(k, _)| *k).collect();
+    let ids: Vec<&str> = latest.keys().map(|(_, i)| *i).collect();
+    let occurred: Vec<DateTime<Utc>> = latest.values().map(|i| i.occurred_at()).collect();
+    let data: Vec<serde_json::Value> = latest
+        .values()
+        .map(|i| serde_json::to_value(i).expect("items serialise"))
+        .collect();
+    let origin = db::items::Origin {
+        org_id: target.org_id,
+        store_id: target.store_id,
+        integration_id: target.integration_id,
+        provider: &target.source,
+    };
+    db::items::upsert(conn, &origin, &kinds, &ids, &occurred, &data).await
 }
 
 async fn mark_dirty(

@@ -311,11 +311,24 @@ async fn the_builder_adds_configures_reorders_and_removes_widgets() {
         .await;
         assert_eq!(error["error"]["field"], field);
     }
-    // A CRO widget says which provider it awaits.
-    let cro: Value = ann
+    // A CRO widget's settings are checked too (its scope is required).
+    let unscoped = ann
         .client
         .post(&url)
         .json(&json!({ "type": "experiment_card", "title": "Tests", "query_config": {} }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        unscoped,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let cro: Value = ann
+        .client
+        .post(&url)
+        .json(&json!({ "type": "experiment_card", "title": "Tests", "query_config": { "scope": { "store": store } } }))
         .send()
         .await
         .unwrap()
@@ -359,8 +372,8 @@ async fn the_builder_adds_configures_reorders_and_removes_widgets() {
         ids[2].as_str()
     );
     let data = get(&app, &ann, &format!("/api/orgs/acme/dashboards/{id}/data")).await;
-    assert_eq!(data["widgets"][0]["state"], "unavailable");
-    assert_eq!(data["widgets"][0]["provider"], "Intelligems");
+    // Without an experiment provider in the store, the card offers to connect one.
+    assert_eq!(data["widgets"][0]["state"], "not_connected");
     assert_eq!(
         data["widgets"][1]["result"]["metric"],
         "stripe.successful_charges"

@@ -1,0 +1,107 @@
+//! `items`: the source records widgets show as themselves (reviews, experiments),
+//! written by the sync sink from connectors' `Derive::items`.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Where the items of one sync page come from.
+pub struct Origin<'a> {
+    pub org_id: Uuid,
+    pub store_id: Uuid,
+    pub integration_id: Uuid,
+    pub provider: &'a str,
+}
+
+/// Upserts items, given as parallel columns with each `(kind, id)` at most once.
+pub async fn upsert(
+    conn: &mut PgConnection,
+    origin: &Origin<'_>,
+    kinds: &[&str],
+    ids: &[&str],
+    occurred: &[DateTime<Utc>],
+    data: &[Value],
+) -> sqlx::Result<()> {
+    if kinds.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO items (org_id, store_id, integration_id, provider, kind, item_id, occurred_at, data)
+         SELECT $1, $2, $3, $4, k, i, o, d
+         FROM unnest($5::text[], $6::text[], $7::timestamptz[], $8::jsonb[]) AS x(k, i, o, d)
+         ON CONFLICT (integration_id, kind, item_id) DO UPDATE
+            SET occurred_at = excluded.occurred_at, data = excluded.data, updated_at = now()
+          WHERE items.data IS DISTINCT FROM excluded.data OR items.occurred_at <> excluded.occurred_at",
+    )
+    .bind(origin.org_id)
+    .bind(origin.store_id)
+    .bind(origin.integration_id)
+    .bind(origin.provider)
+    .bind(kinds)
+    .bind(ids)
+    .bind(occurred)
+    .bind(data)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One stored item as a widget reads it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StoredItem {
+    pub provider: String,
+    pub store_id: Uuid,
+    pub data: Value,
+}
+
+/// The stores of a widget's scope: these stores, or those of these workspaces.
+const SCOPE_STORES: &str =
+    "SELECT id FROM stores WHERE org_id = $1 AND (id = ANY($2) OR workspace_id = ANY($3))";
+
+/// The newest items of a kind in the scope's stores, newest first. An item must
+/// contain one of `filters` (jsonb containment: `{"rating": 5}`); pass `[{}]` for all.
+pub async fn latest(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    (store_ids, workspace_ids): (&[Uuid], &[Uuid]),
+    kind: &str,
+    filters: &[Value],
+    limit: i64,
+) -> sqlx::Result<Vec<StoredItem>> {
+    sqlx::query_as(&format!(
+        "SELECT provider, store_id, data FROM items
+         WHERE org_id = $1 AND store_id IN ({SCOPE_STORES}) AND kind = $4
+           AND EXISTS (SELECT 1 FROM unnest($5::jsonb[]) f WHERE data @> f)
+         ORDER BY occurred_at DESC, item_id
+         LIMIT $6"
+    ))
+    .bind(org_id)
+    .bind(store_ids)
+    .bind(workspace_ids)
+    .bind(kind)
+    .bind(filters)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Whether a store of the scope has a (not disconnected) integration of `provider`.
+pub async fn connected(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    (store_ids, workspace_ids): (&[Uuid], &[Uuid]),
+    provider: &str,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar(&format!(
+        "SELECT EXISTS (SELECT 1 FROM integrations
+                         WHERE org_id = $1 AND store_id IN ({SCOPE_STORES}) AND provider = $4
+                           AND status <> 'disconnected')"
+    ))
+    .bind(org_id)
+    .bind(store_ids)
+    .bind(workspace_ids)
+    .bind(provider)
+    .fetch_one(conn)
+    .await
+}
