@@ -1720,6 +1720,24 @@ export interface components {
             /** @description A message for people. */
             message: string;
         };
+        /** @description An experiment with each treatment compared with its control. */
+        ExperimentView: {
+            currency: string;
+            /** Format: date-time */
+            ended_at?: string | null;
+            id: string;
+            name: string;
+            provider: string;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** @description `draft`, `running`, `paused` or `ended`. */
+            status: string;
+            /** Format: uuid */
+            store_id: string;
+            url?: string | null;
+            /** @description The control first. */
+            variants: components["schemas"]["VariantView"][];
+        };
         Filter: {
             dimension: string;
             /** @description Equal to one of these values. */
@@ -1750,6 +1768,32 @@ export interface components {
             series: components["schemas"]["Point"][];
             /** Format: int64 */
             total?: number | null;
+        };
+        Heatmap: {
+            devices: components["schemas"]["HeatmapRow"][];
+            /** @description Pages with the most rage clicks per session first (at most 10). */
+            pages: components["schemas"]["HeatmapRow"][];
+        };
+        /** @description One page or device of the heatmap summary. */
+        HeatmapRow: {
+            /** Format: int64 */
+            dead_clicks: number;
+            /** @description The page URL or the device. */
+            key: string;
+            /** Format: int64 */
+            rage_clicks: number;
+            /**
+             * Format: double
+             * @description Rage clicks per 100 sessions: what the summary sorts pages by.
+             */
+            rage_per_100?: number | null;
+            /**
+             * Format: double
+             * @description Average scroll depth, percent (weighted by sessions); `null` without sessions.
+             */
+            scroll_depth?: number | null;
+            /** Format: int64 */
+            sessions: number;
         };
         /** @description An integration as the API shows it: never any credential material. */
         Integration: {
@@ -2077,6 +2121,30 @@ export interface components {
             /** Format: uuid */
             store_id: string;
         };
+        /** @description A review as the feed shows it. */
+        ReviewView: {
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            product_id?: string | null;
+            product_title?: string | null;
+            provider: string;
+            published: boolean;
+            /** Format: int32 */
+            rating: number;
+            reviewer_name?: string | null;
+            /**
+             * Format: double
+             * @description −1 to 1 (VADER's compound score of title and body).
+             */
+            sentiment: number;
+            /** Format: uuid */
+            store_id: string;
+            title?: string | null;
+            url?: string | null;
+            verified: boolean;
+        };
         Scope: {
             /** Format: uuid */
             store: string;
@@ -2090,6 +2158,38 @@ export interface components {
             id: string;
             title: string;
             widgets?: string[];
+        };
+        /**
+         * @description The sentiment gauge: the mean of the signals that have data, each put on a
+         *     0–100 scale linearly between its worst and best value.
+         */
+        Sentiment: {
+            parts: components["schemas"]["SentimentPart"][];
+            /**
+             * Format: double
+             * @description 0–100; `null` when no signal has data in the window.
+             */
+            score?: number | null;
+        };
+        /** @description One signal of the sentiment gauge. */
+        SentimentPart: {
+            /**
+             * Format: double
+             * @description The signal's own average (stars, CSAT points, or −1…1 for text).
+             */
+            average: number;
+            /**
+             * Format: int64
+             * @description How many reviews, surveys or tickets it averages.
+             */
+            count: number;
+            label: string;
+            name: string;
+            /**
+             * Format: double
+             * @description The average on the gauge's 0–100 scale.
+             */
+            score: number;
         };
         Share: {
             /** Format: date-time */
@@ -2252,6 +2352,18 @@ export interface components {
             id: string;
             name: string;
         };
+        /** @description One arm of an experiment, totals since it started. */
+        VariantView: {
+            id: string;
+            is_control: boolean;
+            name: string;
+            /** Format: int64 */
+            orders: number;
+            /** Format: int64 */
+            revenue_minor: number;
+            /** Format: int64 */
+            visitors: number;
+        };
         WebhookInfo: {
             endpoint?: null | components["schemas"]["Endpoint"];
             /** @description Events to subscribe to. */
@@ -2297,6 +2409,30 @@ export interface components {
             /** @enum {string} */
             state: "funnel";
             steps: components["schemas"]["QueryResult"][];
+            /** Format: uuid */
+            widget_id: string;
+        } | {
+            reviews: components["schemas"]["ReviewView"][];
+            /** @enum {string} */
+            state: "reviews";
+            /** Format: uuid */
+            widget_id: string;
+        } | {
+            experiments: components["schemas"]["ExperimentView"][];
+            /** @enum {string} */
+            state: "experiments";
+            /** Format: uuid */
+            widget_id: string;
+        } | {
+            sentiment: components["schemas"]["Sentiment"];
+            /** @enum {string} */
+            state: "sentiment";
+            /** Format: uuid */
+            widget_id: string;
+        } | {
+            heatmap: components["schemas"]["Heatmap"];
+            /** @enum {string} */
+            state: "heatmap";
             /** Format: uuid */
             widget_id: string;
         } | {

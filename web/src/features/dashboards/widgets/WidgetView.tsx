@@ -13,6 +13,11 @@ import { formatOf, invertsDelta, rangeLabel, toComparison, toTimeseries, topGrou
 import { useProviderName, useWidgetTypes } from '../../shell/useProviders';
 import { DataTable } from './DataTable';
 import { FunnelView } from './FunnelView';
+import { HeatmapSummary } from './cro/HeatmapSummary';
+import { ReviewFeed } from './cro/ReviewFeed';
+import { SentimentGauge } from './cro/SentimentGauge';
+import { SurveySummary } from './cro/SurveySummary';
+import { ExperimentCards } from './cro/ExperimentCard';
 
 /** What the grid knows about a widget: enough for the public page, which has no queries. */
 export interface WidgetMeta {
@@ -93,7 +98,7 @@ export function WidgetView({ widget, data, loading, readOnly = false, compareLab
 
 function KpiBody({ widget, data, loading, readOnly, compareLabel }: { widget: WidgetMeta; data: WidgetData | undefined; loading: boolean; readOnly: boolean; compareLabel: string }) {
   if (!data) return loading ? <MetricCardSkeleton /> : <Unknown />;
-  if (data.state === 'funnel') return <Unknown />;
+  if (isRich(data)) return <Unknown />;
   if (data.state !== 'ok') {
     return (
       <div className="flex h-full flex-col">
@@ -185,8 +190,22 @@ function Body({
     }
     return <ChartSkeleton height={height} />;
   }
-  if (data.state === 'funnel') return <FunnelView steps={data.steps} label={widget.title} height={height} />;
-  if (data.state !== 'ok') return <NotOk data={data} readOnly={readOnly} compact={compact} />;
+  switch (data.state) {
+    case 'funnel':
+      return <FunnelView steps={data.steps} label={widget.title} height={height} />;
+    case 'reviews':
+      return <ReviewFeed reviews={data.reviews} label={widget.title} />;
+    case 'experiments':
+      return <ExperimentCards experiments={data.experiments} label={widget.title} />;
+    case 'sentiment':
+      return <SentimentGauge sentiment={data.sentiment} label={widget.title} />;
+    case 'heatmap':
+      return <HeatmapSummary heatmap={data.heatmap} label={widget.title} />;
+    case 'ok':
+      break;
+    default:
+      return <NotOk data={data} readOnly={readOnly} compact={compact} />;
+  }
   const r = data.result;
   const fmt = formatOf(r);
   switch (widget.type) {
@@ -221,6 +240,8 @@ function Body({
     }
     case 'table':
       return <DataTable result={r} label={widget.title} height={height} />;
+    case 'survey_summary':
+      return <SurveySummary result={r} label={widget.title} />;
     default:
       return (
         <TimeseriesChart data={toTimeseries(r.series, r.previous?.series)} label={widget.title} format={fmt} granularity={r.granularity} height={height} />
@@ -228,7 +249,14 @@ function Body({
   }
 }
 
-function NotOk({ data, readOnly, compact }: { data: Exclude<WidgetData, { state: 'ok' } | { state: 'funnel' }>; readOnly: boolean; compact: boolean }) {
+/** Data of the widgets that are not one metric's numbers (funnels, the CRO widgets). */
+type RichData = Extract<WidgetData, { state: 'funnel' | 'reviews' | 'experiments' | 'sentiment' | 'heatmap' }>;
+
+function isRich(data: WidgetData): data is RichData {
+  return ['funnel', 'reviews', 'experiments', 'sentiment', 'heatmap'].includes(data.state);
+}
+
+function NotOk({ data, readOnly, compact }: { data: Exclude<WidgetData, { state: 'ok' } | RichData>; readOnly: boolean; compact: boolean }) {
   const providerName = useProviderName();
   switch (data.state) {
     case 'not_connected': {
