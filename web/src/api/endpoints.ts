@@ -42,6 +42,7 @@ import type {
   Usage,
   WebhookInfo,
   Widget,
+  WidgetData,
   WidgetTypeInfo,
   Workspace,
   WorkspaceMember,
@@ -109,6 +110,8 @@ export const api = {
   ) => request<Widget>('POST', `${org(slug)}/dashboards/${dashboardId}/widgets`, { body }),
   deleteWidget: (slug: string, dashboardId: string, widgetId: string) =>
     request<void>('DELETE', `${org(slug)}/dashboards/${dashboardId}/widgets/${widgetId}`),
+  previewWidget: (slug: string, body: { type: string; query_config: object }, signal?: AbortSignal) =>
+    request<WidgetData>('POST', `${org(slug)}/widgets/preview`, { body, signal }),
   updateWidget: (
     slug: string,
     dashboardId: string,

@@ -1102,6 +1102,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_slug}/widgets/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The data a widget would show, before it is saved: the builder's live preview.
+         *     Settings that would be refused on save are refused here too (422).
+         */
+        post: operations["preview_widget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_slug}/workspaces": {
         parameters: {
             query?: never;
@@ -2454,6 +2474,11 @@ export interface components {
             state: "error";
             /** Format: uuid */
             widget_id: string;
+        };
+        /** @description A widget not saved yet: its type and settings, as the builder has them. */
+        WidgetPreview: {
+            query_config: Record<string, never>;
+            type: string;
         };
         /**
          * @description A widget type, and the provider it waits for when Pulseboard does not connect
@@ -5861,6 +5886,39 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_widget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WidgetPreview"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetData"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -98,6 +98,18 @@ export interface MetricQueryConfig {
   filters?: S['Filter'][];
 }
 
+/** Settings of the CRO widgets that read stored items or combine metrics. */
+export interface CroQueryConfig {
+  /** Review feed: only these star ratings. */
+  ratings?: number[];
+  /** Review feed: all, published or pending reviews. */
+  status?: 'all' | 'published' | 'pending';
+  /** Experiment card: ended experiments too. */
+  include_ended?: boolean;
+  /** Review feed and experiment card: how many. */
+  limit?: number;
+}
+
 /** Display options a widget may carry; all optional. */
 export interface DisplayConfig {
   /** Colour a rise red and a fall green (refunds, churn). */
@@ -108,7 +120,7 @@ export interface DisplayConfig {
 export type Widget = Omit<S['Widget'], 'query_config' | 'display_config' | 'type' | 'size'> & {
   type: WidgetType | (string & {});
   size: WidgetSize | (string & {});
-  query_config: Partial<MetricQueryConfig> & { steps?: MetricQueryConfig[] };
+  query_config: Partial<MetricQueryConfig> & CroQueryConfig & { steps?: MetricQueryConfig[] };
   display_config: DisplayConfig;
 };
 

@@ -79,6 +79,9 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
             "query_config": { "metric": "stripe.mrr", "range": "last_7_days", "scope": { "store": ids["store_id"] } }
         }),
         "PATCH /dashboards/{dashboard_id}/widgets/{widget_id}" => json!({ "title": "Renamed" }),
+        "POST /widgets/preview" => json!({
+            "type": "review_feed", "query_config": { "scope": { "store": ids["store_id"] } }
+        }),
         "POST /dashboards/from-template" => {
             json!({ "template": "saas_revenue", "store_id": ids["store_id"] })
         }

@@ -8,15 +8,26 @@ import { Dialog } from '../../components/ui/Dialog';
 import { Field, Select } from '../../components/ui/Field';
 import { useSession } from '../shell/session';
 import { useProviderName } from '../shell/useProviders';
-import { groupCatalog, widgetForm, type AggregationName, type WidgetForm } from './widgetForm';
+import { CRO_TYPES, croQuery, groupCatalog, METRIC_TYPES, RANGED_CRO_TYPES, widgetForm, type AggregationName, type WidgetForm } from './widgetForm';
+import { WidgetPreview } from './WidgetPreview';
 
 const TYPES = [
-  { value: 'kpi_card', label: 'Number (KPI card)', size: 'small' },
-  { value: 'line_chart', label: 'Line chart', size: 'medium' },
-  { value: 'bar_chart', label: 'Bar chart (vs previous period)', size: 'medium' },
-  { value: 'table', label: 'Table', size: 'medium' },
-  { value: 'pie_chart', label: 'Pie chart (needs a breakdown)', size: 'medium' },
+  { value: 'kpi_card', label: 'Number (KPI card)', size: 'small', group: 'Charts' },
+  { value: 'line_chart', label: 'Line chart', size: 'medium', group: 'Charts' },
+  { value: 'bar_chart', label: 'Bar chart (vs previous period)', size: 'medium', group: 'Charts' },
+  { value: 'table', label: 'Table', size: 'medium', group: 'Charts' },
+  { value: 'pie_chart', label: 'Pie chart (needs a breakdown)', size: 'medium', group: 'Charts' },
+  { value: 'survey_summary', label: 'Survey answers: share and trend', size: 'medium', group: 'Conversion (CRO)' },
+  { value: 'experiment_card', label: 'Experiments: lift and chance to win', size: 'large', group: 'Conversion (CRO)' },
+  { value: 'review_feed', label: 'Review feed', size: 'medium', group: 'Conversion (CRO)' },
+  { value: 'sentiment_gauge', label: 'Customer sentiment gauge', size: 'small', group: 'Conversion (CRO)' },
+  { value: 'heatmap_summary', label: 'Frustration by page and device (Clarity)', size: 'large', group: 'Conversion (CRO)' },
 ] as const;
+const TYPE_GROUPS = ['Charts', 'Conversion (CRO)'] as const;
+
+/** The metric a new survey summary starts on, and the dimension it lists. */
+const SURVEY_METRIC = 'knocommerce.responses';
+const SURVEY_GROUP = 'answer';
 
 /** The ranges a widget or a whole dashboard can be set to (the dashboard adds "Today" and "Yesterday"). */
 export const RANGES: { value: Preset; label: string }[] = [
@@ -74,26 +85,17 @@ export function AddWidgetDialog({
   const groups = useMemo(() => groupCatalog(catalog.data ?? [], providerName), [catalog.data, providerName]);
   const { type } = form;
   const knownType = TYPES.some((t) => t.value === type);
+  const cro = CRO_TYPES.has(type);
+  const previewQuery = useMemo(() => (cro ? croQuery(form) : metricQuery(form, widget, store?.id ?? '')), [cro, form, widget, store?.id]);
 
   const save = useMutation({
     mutationFn: async () => {
       const title = form.title.trim() || entry?.metric.name || widget?.title || 'Widget';
       const display_config = { ...(widget?.display_config ?? {}), invert_delta: form.invertDelta || undefined };
-      if (!form.metricEditable) {
+      if (!form.metricEditable && !cro) {
         return api.updateWidget(slug, dashboard.id, widget!.id, { title, size: form.size, display_config });
       }
-      const query: MetricQueryConfig = {
-        ...(widget?.query_config ?? {}),
-        metric: form.metric,
-        range: form.customRange ?? form.range,
-        scope: form.storeId ? { store: form.storeId } : (widget?.query_config.scope ?? { store: store?.id ?? '' }),
-      };
-      delete query.granularity;
-      delete query.group_by;
-      delete query.aggregation;
-      if (type !== 'kpi_card' && form.granularity !== 'auto') query.granularity = form.granularity;
-      if (form.groupBy && type !== 'kpi_card' && type !== 'line_chart') query.group_by = form.groupBy;
-      if (form.aggregation) query.aggregation = form.aggregation;
+      const query = previewQuery;
       if (widget) return api.updateWidget(slug, dashboard.id, widget.id, { title, size: form.size, query_config: query, display_config });
       return api.createWidget(slug, dashboard.id, {
         type,
@@ -117,7 +119,7 @@ export function AddWidgetDialog({
     if (open) reset();
   }, [open, reset]);
 
-  const needsGroup = type === 'pie_chart';
+  const needsGroup = type === 'pie_chart' || type === 'survey_summary';
   const submit = (e: FormEvent) => {
     e.preventDefault();
     save.mutate();
@@ -128,7 +130,13 @@ export function AddWidgetDialog({
       open={open}
       onClose={onClose}
       title={editing ? `Configure “${widget?.title ?? ''}”` : 'Add a widget'}
-      description={form.metricEditable ? 'Widgets read one metric of one store from the synced data.' : 'This widget’s data comes from its provider; you can change its title and size.'}
+      description={
+        cro
+          ? 'This widget shows what its provider synced for one store: reviews, experiments, sentiment or Clarity’s frustration signals.'
+          : form.metricEditable
+            ? 'Widgets read one metric of one store from the synced data.'
+            : 'This widget’s data comes from its provider; you can change its title and size.'
+      }
     >
       <form onSubmit={submit} className="grid gap-3 sm:grid-cols-2" aria-label={editing ? 'Widget settings' : 'New widget'}>
         <Labeled label="Type" id="w-type" help={editing ? 'To change the type, add a new widget.' : undefined}>
@@ -140,14 +148,26 @@ export function AddWidgetDialog({
             aria-describedby={editing ? 'w-type-help' : undefined}
             onChange={(e) => {
               const next = e.target.value;
-              setForm((f) => ({ ...f, type: next, size: TYPES.find((t) => t.value === next)?.size ?? 'medium' }));
+              const survey = next === 'survey_summary' && catalog.data?.some((c) => c.id === SURVEY_METRIC);
+              setForm((f) => ({
+                ...f,
+                type: next,
+                metricEditable: METRIC_TYPES.has(next),
+                metric: survey ? SURVEY_METRIC : f.metric || (first ?? ''),
+                groupBy: survey ? SURVEY_GROUP : next === 'survey_summary' ? '' : f.groupBy,
+                size: TYPES.find((t) => t.value === next)?.size ?? 'medium',
+              }));
             }}
           >
             {!knownType && <option value={type}>{type.replace(/_/g, ' ')}</option>}
-            {TYPES.map((t) => (
-              <option key={t.value} value={t.value}>
-                {t.label}
-              </option>
+            {TYPE_GROUPS.map((g) => (
+              <optgroup key={g} label={g}>
+                {TYPES.filter((t) => t.group === g).map((t) => (
+                  <option key={t.value} value={t.value}>
+                    {t.label}
+                  </option>
+                ))}
+              </optgroup>
             ))}
           </Select>
         </Labeled>
@@ -229,7 +249,7 @@ export function AddWidgetDialog({
                 </Select>
               </Labeled>
             )}
-            {(type === 'table' || type === 'bar_chart' || type === 'pie_chart') && (
+            {(type === 'table' || type === 'bar_chart' || type === 'pie_chart' || type === 'survey_summary') && (
               <Labeled label={needsGroup ? 'Breakdown' : 'Breakdown (optional)'} id="w-group">
                 <Select id="w-group" className="w-full" value={form.groupBy} onChange={(e) => set('groupBy', e.target.value)} disabled={dims.length === 0}>
                   {!needsGroup && <option value="">None</option>}
@@ -242,6 +262,63 @@ export function AddWidgetDialog({
                   ))}
                 </Select>
               </Labeled>
+            )}
+          </>
+        )}
+        {cro && (
+          <>
+            <Labeled label="Store" id="w-store">
+              <Select id="w-store" className="w-full" value={form.storeId} onChange={(e) => set('storeId', e.target.value)}>
+                {!form.storeId && <option value="">Choose…</option>}
+                {stores.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.name}
+                  </option>
+                ))}
+              </Select>
+            </Labeled>
+            {RANGED_CRO_TYPES.has(type) && (
+              <Labeled label="Range" id="w-range">
+                <Select id="w-range" className="w-full" value={form.customRange ? 'custom' : form.range} onChange={(e) => setForm((f) => ({ ...f, range: e.target.value as Preset, customRange: null }))}>
+                  {form.customRange && <option value="custom">Custom dates</option>}
+                  {RANGES.map((r) => (
+                    <option key={r.value} value={r.value}>
+                      {r.label}
+                    </option>
+                  ))}
+                </Select>
+              </Labeled>
+            )}
+            {type === 'review_feed' && (
+              <>
+                <Labeled label="Ratings" id="w-ratings">
+                  <Select id="w-ratings" className="w-full" value={form.ratings} onChange={(e) => set('ratings', e.target.value)}>
+                    <option value="">All ratings</option>
+                    <option value="4-5">4 and 5 stars</option>
+                    <option value="1-2">Critical: 1 and 2 stars</option>
+                    {[5, 4, 3, 2, 1].map((r) => (
+                      <option key={r} value={String(r)}>
+                        {r} star{r === 1 ? '' : 's'} only
+                      </option>
+                    ))}
+                  </Select>
+                </Labeled>
+                <Labeled label="Reviews" id="w-status">
+                  <Select id="w-status" className="w-full" value={form.reviewStatus} onChange={(e) => set('reviewStatus', e.target.value as WidgetForm['reviewStatus'])}>
+                    <option value="all">Published and pending</option>
+                    <option value="published">Published only</option>
+                    <option value="pending">Pending moderation only</option>
+                  </Select>
+                </Labeled>
+              </>
+            )}
+            {type === 'experiment_card' && (
+              <div className="flex items-start gap-2 sm:col-span-2">
+                <input id="w-ended" type="checkbox" className="mt-0.5 size-4 rounded border-gray-300 accent-brand-700" checked={form.includeEnded} onChange={(e) => set('includeEnded', e.target.checked)} />
+                <label htmlFor="w-ended" className="text-sm text-gray-800">
+                  Show ended experiments too
+                </label>
+              </div>
             )}
           </>
         )}
@@ -279,18 +356,39 @@ export function AddWidgetDialog({
             </label>
           </div>
         )}
+        {(cro || form.metricEditable) && (form.storeId || editing) && (
+          <WidgetPreview slug={slug} type={type} title={form.title.trim() || entry?.metric.name || TYPES.find((t) => t.value === type)?.label || 'Preview'} query={previewQuery} enabled={open && (cro || Boolean(form.metric))} />
+        )}
         <ErrorAlert error={save.error ?? catalog.error} className="sm:col-span-2" />
         <div className="flex justify-end gap-2 sm:col-span-2">
           <Button variant="secondary" onClick={onClose}>
             Cancel
           </Button>
-          <Button type="submit" busy={save.isPending} disabled={(form.metricEditable && (!form.metric || (!form.storeId && !editing))) || (needsGroup && form.metricEditable && !form.groupBy)}>
+          <Button type="submit" busy={save.isPending} disabled={(form.metricEditable && (!form.metric || (!form.storeId && !editing))) || (needsGroup && form.metricEditable && !form.groupBy) || (cro && !form.storeId)}>
             {action}
           </Button>
         </div>
       </form>
     </Dialog>
   );
+}
+
+/** A metric widget's query from the form (keeping settings the form does not edit). */
+function metricQuery(form: WidgetForm, widget: Widget | null | undefined, defaultStore: string): MetricQueryConfig {
+  const { type } = form;
+  const query: MetricQueryConfig = {
+    ...(widget?.query_config ?? {}),
+    metric: form.metric,
+    range: form.customRange ?? form.range,
+    scope: form.storeId ? { store: form.storeId } : (widget?.query_config.scope ?? { store: defaultStore }),
+  };
+  delete query.granularity;
+  delete query.group_by;
+  delete query.aggregation;
+  if (type !== 'kpi_card' && form.granularity !== 'auto') query.granularity = form.granularity;
+  if (form.groupBy && type !== 'kpi_card' && type !== 'line_chart') query.group_by = form.groupBy;
+  if (form.aggregation) query.aggregation = form.aggregation;
+  return query;
 }
 
 function Labeled({ label, id, help, children }: { label: string; id: string; help?: string; children: React.ReactNode }) {

@@ -35,6 +35,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(dashboard_data))
         .routes(routes!(widget_data))
+        .routes(routes!(preview_widget))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -152,4 +153,54 @@ async fn widget_data(
         to_csv(result),
     )
         .into_response())
+}
+
+/// A widget not saved yet: its type and settings, as the builder has them.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetPreview {
+    #[serde(rename = "type")]
+    kind: String,
+    #[schema(value_type = Object)]
+    query_config: serde_json::Value,
+}
+
+/// The data a widget would show, before it is saved: the builder's live preview.
+/// Settings that would be refused on save are refused here too (422).
+#[utoipa::path(post, path = "/api/orgs/{org_slug}/widgets/preview", tag = "dashboards",
+    params(("org_slug" = String, Path)), request_body = WidgetPreview,
+    responses((status = 200, body = WidgetData), (status = 422, body = ErrorBody)))]
+async fn preview_widget(
+    State(state): State<AppState>,
+    mut scope: OrgScope,
+    crate::http::extract::ApiJson(preview): crate::http::extract::ApiJson<WidgetPreview>,
+) -> ApiResult<Json<WidgetData>> {
+    crate::dashboards::model::parse_query(&preview.kind, &preview.query_config, &state.providers)?;
+    let now = chrono::Utc::now();
+    let widget = crate::dashboards::model::Widget {
+        id: Uuid::nil(),
+        dashboard_id: Uuid::nil(),
+        kind: preview.kind,
+        title: String::new(),
+        query_config: preview.query_config,
+        display_config: serde_json::json!({}),
+        size: "medium".into(),
+        created_at: now,
+        updated_at: now,
+    };
+    let viewer = scope.user.id.to_string();
+    let data = evaluate(
+        &mut scope.tx,
+        &state.providers,
+        &state.result_cache,
+        scope.org.id,
+        &viewer,
+        std::slice::from_ref(&widget),
+        &Overrides::default(),
+    )
+    .await?
+    .0
+    .remove(0);
+    scope.commit().await?;
+    Ok(Json(data))
 }
