@@ -129,12 +129,13 @@ impl FromRequestParts<AppState> for CurrentUser {
         if let Some(user) = parts.extensions.get::<CurrentUser>() {
             return Ok(user.clone());
         }
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+        // An `Authorization` header, when present, is the credential: anything but a
+        // valid bearer token is refused, even beside a valid session cookie, so a
+        // client never acts as someone it did not authenticate as.
+        let bearer = match parts.headers.get(header::AUTHORIZATION) {
+            Some(value) => Some(bearer_token(value).ok_or(ApiError::Unauthenticated)?),
+            None => None,
+        };
         let mut tx = state.db.bypass_tx(Bypass::SessionLookup).await?;
         let found = match bearer {
             Some(token) => db::accounts::user_for_api_token(&mut *tx, &token_hash(token)).await?,
@@ -150,6 +151,14 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts.extensions.insert(user.clone());
         Ok(user)
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (the scheme is
+/// case-insensitive, RFC 9110 §11.1); `None` for any other scheme or an empty token.
+pub fn bearer_token(value: &header::HeaderValue) -> Option<&str> {
+    let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// A request inside one organization: the caller is a member, the transaction runs

@@ -135,9 +135,7 @@ pub(super) fn check_cron_secret(state: &AppState, headers: &HeaderMap) -> ApiRes
     };
     let given = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(crate::http::extract::bearer_token);
     // Comparing digests keeps the comparison time independent of the secret.
     match given {
         Some(given)

@@ -373,3 +373,50 @@ async fn requests_without_credentials_are_unauthenticated() {
         expect_error(r, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     }
 }
+
+#[tokio::test]
+async fn an_authorization_header_that_is_not_a_valid_bearer_token_is_refused_even_with_a_session() {
+    let app = spawn_app().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let created: Value = ann
+        .client
+        .post(app.url("/api/me/tokens"))
+        .json(&json!({ "name": "script" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["token"].as_str().unwrap().to_string();
+    let stores = app.url("/api/orgs/acme/stores");
+    // Ann's client carries her session cookie: the header still decides.
+    for header in [
+        "Basic YW5uOnNlY3JldA==".to_owned(),
+        "Bearer pbt_forged".to_owned(),
+        "Bearer ".to_owned(),
+        format!("Token {token}"),
+        token.clone(),
+    ] {
+        let response = ann
+            .client
+            .get(&stores)
+            .header("Authorization", &header)
+            .send()
+            .await
+            .unwrap();
+        expect_error(response, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    }
+    // The scheme is case-insensitive (RFC 9110), and the cookie alone still works.
+    let lower = reqwest::Client::new()
+        .get(&stores)
+        .header("Authorization", format!("bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status(), StatusCode::OK);
+    assert_eq!(
+        ann.client.get(&stores).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+}

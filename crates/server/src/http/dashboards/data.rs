@@ -35,7 +35,14 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(dashboard_data))
         .routes(routes!(widget_data))
-        .routes(routes!(preview_widget))
+        .merge(
+            // A preview only reads: viewers may run it, though it is a POST.
+            OpenApiRouter::new()
+                .routes(routes!(preview_widget))
+                .layer(axum::middleware::from_fn(
+                    crate::http::extract::read_only_post,
+                )),
+        )
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
