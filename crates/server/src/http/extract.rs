@@ -31,11 +31,56 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let axum::Json(raw) = axum::Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(json_rejection)?;
+        // PostgreSQL cannot store NUL and nothing a person types holds other control
+        // characters: refused up front, wherever they are, rather than failing later.
+        if let Some(field) = control_character_in(&raw) {
+            return Err(ApiError::validation(
+                field,
+                "must not contain control characters (only tabs and line breaks are allowed)",
+            ));
+        }
+        serde_path_to_error::deserialize(raw)
+            .map(Self)
+            .map_err(|e| {
+                let detail = e.to_string();
+                ApiError::validation(field_of(&detail), detail)
+            })
+    }
+}
+
+/// The path of the first string (or key) holding a control character other than a
+/// tab or a line break (`name`, `steps[1].metric`; `body` for a bare string), if any.
+fn control_character_in(value: &serde_json::Value) -> Option<String> {
+    fn path_in(value: &serde_json::Value) -> Option<String> {
+        use serde_json::Value;
+        let bad = |s: &str| {
+            s.chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        };
+        let join = |head: String, rest: String| match rest.as_str() {
+            "" => head,
+            r if r.starts_with('[') => head + r,
+            r => format!("{head}.{r}"),
+        };
+        match value {
+            Value::String(s) => bad(s).then(String::new),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| path_in(v).map(|rest| join(format!("[{i}]"), rest))),
+            Value::Object(map) => map.iter().find_map(|(k, v)| {
+                if bad(k) {
+                    return Some(k.escape_debug().to_string());
+                }
+                path_in(v).map(|rest| join(k.clone(), rest))
+            }),
+            _ => None,
         }
     }
+    path_in(value).map(|p| if p.is_empty() { "body".into() } else { p })
 }
 
 fn json_rejection(rejection: JsonRejection) -> ApiError {

@@ -215,3 +215,46 @@ async fn bad_ids_and_unknown_routes_get_json_errors() {
         .unwrap();
     expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn control_characters_anywhere_in_a_body_are_a_422_naming_the_field() {
+    let app = spawn_app().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    // NUL in a login email used to reach PostgreSQL and come back as a 500.
+    let r = reqwest::Client::new()
+        .post(app.url("/api/auth/login"))
+        .json(&json!({ "email": "ann\u{0}@example.com", "password": "whatever-long" }))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["error"]["field"], "email");
+
+    let store = ann.store_id;
+    let url = app.url("/api/orgs/acme/metrics/query");
+    for (query, field) in [
+        (
+            json!({ "metric": "stripe.gross_revenue\u{1b}[31m", "range": "last_7_days", "scope": { "store": store } }),
+            "metric",
+        ),
+        (
+            json!({ "metric": "stripe.gross_revenue", "range": "last_7_days", "scope": { "store": store },
+                    "filters": [{ "dimension": "currency", "in": ["usd", "e\u{7f}ur"] }] }),
+            "filters[0].in[1]",
+        ),
+    ] {
+        let r = ann.client.post(&url).json(&query).send().await.unwrap();
+        let body = expect_error(r, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(body["error"]["field"], field);
+    }
+    // Tabs and line breaks are text, not control codes: a name with one is judged on
+    // its own rules (here: accepted after trimming).
+    let r = ann
+        .client
+        .post(app.url("/api/orgs/acme/workspaces"))
+        .json(&json!({ "name": "Launch\n" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
