@@ -47,7 +47,10 @@ fn is_write(method: &Method) -> bool {
 }
 
 /// POST routes that only read (viewers may call them); they change nothing either.
-const READ_ONLY_POSTS: &[&str] = &["/api/orgs/{org_slug}/metrics/query"];
+const READ_ONLY_POSTS: &[&str] = &[
+    "/api/orgs/{org_slug}/metrics/query",
+    "/api/orgs/{org_slug}/widgets/preview",
+];
 
 /// A valid body for each write route, so that a refusal is about tenancy or role and
 /// never about the body. A new write route must add one here (the test says so).
