@@ -120,6 +120,8 @@ async fn main() -> anyhow::Result<()> {
         addr: "127.0.0.1:0".parse()?,
         public_url: None,
         cron_secret: None,
+        metrics_token: None,
+        trusted_proxies: Vec::new(),
         encryption_keys: None,
         email_from: "Pulseboard <pulseboard@localhost>".into(),
         smtp_url: None,

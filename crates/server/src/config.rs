@@ -5,6 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
 use clap::Args;
+use ipnet::IpNet;
 use pulseboard_connectors::{setting_vars, ProvidersConfig, Registry, Settings};
 use secrecy::SecretString;
 use url::Url;
@@ -125,6 +126,28 @@ pub struct ConfigArgs {
     #[arg(long, env = "PULSEBOARD_SESSION_TTL_HOURS", default_value_t = 24 * 30, global = true)]
     pub session_ttl_hours: u32,
 
+    /// Bearer token for `GET /metrics` (Prometheus: `authorization.credentials`).
+    /// Unset: `/metrics` answers callers on the loopback interface only.
+    #[arg(
+        long,
+        env = "PULSEBOARD_METRICS_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub metrics_token: Option<SecretString>,
+
+    /// Comma-separated addresses or CIDR ranges of reverse proxies whose
+    /// `X-Forwarded-For` / `Forwarded` headers are believed for the client's address
+    /// (login throttling, the audit of sign-ups). Unset: the socket's peer address.
+    #[arg(
+        long,
+        env = "PULSEBOARD_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_network,
+        global = true
+    )]
+    pub trusted_proxies: Vec<IpNet>,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "PULSEBOARD_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
@@ -153,6 +176,8 @@ pub struct Config {
     pub addr: SocketAddr,
     pub public_url: Url,
     pub cron_secret: Option<SecretString>,
+    pub metrics_token: Option<SecretString>,
+    pub trusted_proxies: Vec<IpNet>,
     pub encryption_keys: Option<SecretString>,
     pub email_from: String,
     pub mail: MailSettings,
@@ -204,6 +229,8 @@ impl Config {
             addr: args.addr,
             public_url,
             cron_secret: args.cron_secret,
+            metrics_token: args.metrics_token,
+            trusted_proxies: args.trusted_proxies,
             encryption_keys: args.encryption_keys,
             email_from: args.email_from,
             mail: MailSettings {
@@ -350,4 +377,12 @@ impl Default for SyncSettings {
             weekly_digest: true,
         }
     }
+}
+
+/// An address (`10.0.0.1`, a single host) or a CIDR range (`10.0.0.0/8`, `fd00::/8`).
+fn parse_network(raw: &str) -> Result<IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{raw}` is neither an IP address nor a CIDR range (10.0.0.0/8)"))
 }

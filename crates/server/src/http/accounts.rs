@@ -1,9 +1,9 @@
 //! Sign-up, login and logout.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use axum::{
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -16,7 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    extract::{ApiJson, Credential, CurrentUser, SESSION_COOKIE},
+    extract::{ApiJson, ClientIp, Credential, CurrentUser, SESSION_COOKIE},
     field,
     me::{load_me, Me},
     AppState,
@@ -66,7 +66,7 @@ pub struct SignupRequest {
     responses((status = 201, body = Me), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn signup(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     jar: CookieJar,
     ApiJson(body): ApiJson<SignupRequest>,
@@ -108,7 +108,7 @@ async fn signup(
         )
         .await?;
     }
-    let (jar, _) = start_session(&state, &mut tx, jar, user_id, &headers, addr).await?;
+    let (jar, _) = start_session(&state, &mut tx, jar, user_id, &headers, client).await?;
     tx.commit().await?;
 
     let me = load_me(&state, user_id).await?;
@@ -127,18 +127,21 @@ pub struct LoginRequest {
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
     // Unknown-format emails are simply unknown accounts: same answer as a wrong password.
     let email = body.email.trim().to_lowercase();
-    let client = addr.ip().to_string();
 
-    let (per_account, per_address) =
-        db::accounts::recent_failures(state.db.pool(), &email, &client, THROTTLE_WINDOW_SECS)
-            .await?;
+    let (per_account, per_address) = db::accounts::recent_failures(
+        state.db.pool(),
+        &email,
+        &client.to_string(),
+        THROTTLE_WINDOW_SECS,
+    )
+    .await?;
     if per_account >= MAX_FAILURES_PER_ACCOUNT || per_address >= MAX_FAILURES_PER_ADDRESS {
         return Err(ApiError::TooManyRequests {
             retry_after_secs: THROTTLE_WINDOW_SECS as u64,
@@ -152,12 +155,12 @@ async fn login(
         None => (None, None),
     };
     let ok = passwords::verify(&body.password, stored).await?;
-    db::accounts::record_login_attempt(&mut *tx, &email, &client, ok).await?;
+    db::accounts::record_login_attempt(&mut *tx, &email, &client.to_string(), ok).await?;
     let Some(user_id) = user_id.filter(|_| ok) else {
         tx.commit().await?;
         return Err(ApiError::InvalidCredentials);
     };
-    let (jar, _) = start_session(&state, &mut tx, jar, user_id, &headers, addr).await?;
+    let (jar, _) = start_session(&state, &mut tx, jar, user_id, &headers, client).await?;
     tx.commit().await?;
     let me = load_me(&state, user_id).await?;
     Ok((jar, Json(me)).into_response())
@@ -186,7 +189,7 @@ async fn start_session(
     jar: CookieJar,
     user_id: Uuid,
     headers: &HeaderMap,
-    addr: SocketAddr,
+    client: IpAddr,
 ) -> ApiResult<(CookieJar, Uuid)> {
     let token = secrets::new_token("pbs_");
     let ttl = state.config.session_ttl;
@@ -201,7 +204,7 @@ async fn start_session(
         &secrets::token_hash(&token),
         expires_at,
         user_agent.as_deref(),
-        &addr.ip().to_string(),
+        &client.to_string(),
     )
     .await?;
     let cookie = Cookie::build((SESSION_COOKIE, token))

@@ -1,10 +1,15 @@
 //! Request extractors. They turn every rejection into the JSON error shape, and
 //! carry tenancy: handlers get the organization only from [`OrgScope`], never a body.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+};
 
 use axum::{
-    extract::{rejection::JsonRejection, FromRequest, FromRequestParts, Path, Query, Request},
+    extract::{
+        rejection::JsonRejection, ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request,
+    },
     http::{header, request::Parts, Method, StatusCode},
 };
 use axum_extra::extract::CookieJar;
@@ -206,6 +211,97 @@ pub fn bearer_token(value: &header::HeaderValue) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The address of the client: the socket's peer, or, when the peer is a trusted
+/// reverse proxy (`PULSEBOARD_TRUSTED_PROXIES`), the address the proxies forwarded.
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no peer address")))?;
+        Ok(Self(client_ip(
+            peer,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
+    }
+}
+
+/// The client's address behind trusted proxies: walking the forwarded chain from the
+/// nearest hop, the first address that is not a trusted proxy. Headers from an
+/// untrusted peer are ignored (anyone can send them).
+pub fn client_ip(
+    peer: IpAddr,
+    headers: &axum::http::HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops = forwarded_for(headers);
+    hops.iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .or(hops.first())
+        .copied()
+        .unwrap_or(peer)
+}
+
+/// The addresses of `X-Forwarded-For` (every header, in order), or else of the
+/// `for=` parameters of `Forwarded` (RFC 7239); entries that are not addresses
+/// (`unknown`, obfuscated names) are skipped.
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Vec<IpAddr> {
+    let values = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|s| s.trim().to_owned())
+            .collect()
+    };
+    let xff: Vec<IpAddr> = values("x-forwarded-for")
+        .iter()
+        .filter_map(|s| parse_hop(s))
+        .collect();
+    if !xff.is_empty() {
+        return xff;
+    }
+    values("forwarded")
+        .iter()
+        .filter_map(|element| {
+            element.split(';').find_map(|pair| {
+                let (key, value) = pair.trim().split_once('=')?;
+                key.eq_ignore_ascii_case("for")
+                    .then(|| parse_hop(value.trim_matches('"')))
+                    .flatten()
+            })
+        })
+        .collect()
+}
+
+/// `192.0.2.1`, `192.0.2.1:8080`, `2001:db8::1` or `[2001:db8::1]:443`.
+fn parse_hop(raw: &str) -> Option<IpAddr> {
+    if let Ok(ip) = raw.parse() {
+        return Some(ip);
+    }
+    if let Ok(addr) = raw.parse::<SocketAddr>() {
+        return Some(addr.ip());
+    }
+    raw.strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .and_then(|r| r.parse().ok())
+}
+
 /// A request inside one organization: the caller is a member, the transaction runs
 /// as the user-facing role with their id set, and viewers are refused any write.
 /// Another organization answers 404, exactly like one that does not exist.
@@ -322,5 +418,46 @@ mod tests {
             "store.currency"
         );
         assert_eq!(field_of("invalid type: string, expected a map"), "body");
+    }
+}
+
+#[cfg(test)]
+mod client_ip_tests {
+    use axum::http::HeaderMap;
+
+    use super::client_ip;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_a_trusted_peers_forwarding_is_believed_up_to_the_first_untrusted_hop() {
+        let trusted = vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "2001:db8:1::/48".parse().unwrap(),
+        ];
+        let peer = "10.1.2.3".parse().unwrap();
+        let stranger = "198.51.100.1".parse().unwrap();
+        let xff = headers(&[("x-forwarded-for", "1.1.1.1, 203.0.113.9, 10.9.9.9")]);
+        assert_eq!(client_ip(peer, &xff, &trusted).to_string(), "203.0.113.9");
+        assert_eq!(
+            client_ip(stranger, &xff, &trusted),
+            stranger,
+            "an untrusted peer's header is ignored"
+        );
+        let v6 = headers(&[(
+            "forwarded",
+            "for=unknown, for=\"[2001:db8:2::7]:443\";proto=https, for=10.0.0.5",
+        )]);
+        assert_eq!(client_ip(peer, &v6, &trusted).to_string(), "2001:db8:2::7");
+        // Every hop trusted: the first is the client; nothing forwarded: the peer.
+        let internal = headers(&[("x-forwarded-for", "10.0.0.7, 10.0.0.8")]);
+        assert_eq!(client_ip(peer, &internal, &trusted).to_string(), "10.0.0.7");
+        assert_eq!(client_ip(peer, &HeaderMap::new(), &trusted), peer);
     }
 }

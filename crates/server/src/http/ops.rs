@@ -1,16 +1,20 @@
 //! Operations endpoints: liveness, readiness, Prometheus metrics.
 
+use std::net::SocketAddr;
+
 use axum::{
-    extract::State,
-    http::{header, StatusCode},
+    extract::{ConnectInfo, State},
+    http::{header, HeaderMap, StatusCode},
     response::IntoResponse,
     routing::get,
     Json, Router,
 };
 use prometheus::{Encoder, TextEncoder};
 
-use super::AppState;
-use crate::db;
+use secrecy::ExposeSecret;
+
+use super::{extract::bearer_token, AppState};
+use crate::{db, domain::secrets::token_hash, error::ApiError};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -43,14 +47,36 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus metrics, for whoever holds `PULSEBOARD_METRICS_TOKEN` as a bearer token;
+/// without one configured, for callers on the loopback interface only (a scraper on
+/// the same host), since the figures describe every tenant's activity.
+async fn metrics(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    match &state.config.metrics_token {
+        Some(expected) => {
+            let given = headers.get(header::AUTHORIZATION).and_then(bearer_token);
+            // Comparing digests keeps the comparison time independent of the token.
+            if given.map(token_hash) != Some(token_hash(expected.expose_secret())) {
+                return Err(ApiError::Unauthenticated);
+            }
+        }
+        None if !peer.ip().is_loopback() => {
+            return Err(ApiError::forbidden(
+                "/metrics answers loopback callers only; set PULSEBOARD_METRICS_TOKEN to scrape it from elsewhere",
+            ));
+        }
+        None => {}
+    }
     let pool = state.db.pool();
     state.metrics.pool_size.set(i64::from(pool.size()));
     state.metrics.pool_idle.set(pool.num_idle() as i64);
     let mut buffer = Vec::new();
     let _ = TextEncoder::new().encode(&state.metrics.registry.gather(), &mut buffer);
-    (
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         buffer,
-    )
+    ))
 }

@@ -420,3 +420,61 @@ async fn an_authorization_header_that_is_not_a_valid_bearer_token_is_refused_eve
         StatusCode::OK
     );
 }
+
+/// Twenty failed logins forwarded for one client address.
+async fn fail_twenty_times(app: &crate::helpers::TestApp, forwarded_for: &str) {
+    for i in 0..20 {
+        let r = client()
+            .post(app.url("/api/auth/login"))
+            .header("X-Forwarded-For", forwarded_for)
+            .json(&json!({ "email": format!("guess{i}@example.com"), "password": "wrong wrong" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_throttle() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    app.signup("ann@example.com", "Acme").await;
+    // The proxy appends the address it saw; what the client claimed before it is kept
+    // but not believed past the last untrusted hop.
+    fail_twenty_times(&app, "198.51.100.7, 203.0.113.5").await;
+    let login = |forwarded: &'static str, header: &'static str| {
+        client()
+            .post(app.url("/api/auth/login"))
+            .header(header, forwarded)
+            .json(&json!({ "email": "ann@example.com", "password": PASSWORD }))
+            .send()
+    };
+    let throttled = login("203.0.113.5", "X-Forwarded-For").await.unwrap();
+    expect_error(throttled, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // RFC 7239's header names the same client.
+    let same = login("for=\"203.0.113.5:4711\"", "Forwarded")
+        .await
+        .unwrap();
+    expect_error(same, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Another user behind the same proxy is not locked out with them.
+    let other = login("203.0.113.6", "X-Forwarded-For").await.unwrap();
+    assert_eq!(other.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forged_forwarded_for_escapes_nothing() {
+    let app = spawn_app().await;
+    app.signup("ann@example.com", "Acme").await;
+    fail_twenty_times(&app, "203.0.113.5").await;
+    let r = client()
+        .post(app.url("/api/auth/login"))
+        .header("X-Forwarded-For", "203.0.113.99")
+        .json(&json!({ "email": "ann@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}

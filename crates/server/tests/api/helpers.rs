@@ -114,6 +114,8 @@ pub fn test_config(database_url: Option<String>, data_dir: PathBuf) -> Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         public_url: None,
         cron_secret: None,
+        metrics_token: None,
+        trusted_proxies: Vec::new(),
         encryption_keys: None,
         email_from: "Pulseboard <pulseboard@localhost>".into(),
         smtp_url: None,

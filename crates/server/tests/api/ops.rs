@@ -100,3 +100,29 @@ async fn every_api_route_is_in_the_openapi_document_and_responses_carry_a_reques
         }
     }
 }
+
+#[tokio::test]
+async fn with_a_metrics_token_metrics_need_it_as_a_bearer_token() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.metrics_token = Some(secrecy::SecretString::from("scrape-me-please"));
+    })
+    .await;
+    let metrics = |auth: Option<&'static str>| {
+        let mut request = reqwest::Client::new().get(app.url("/metrics"));
+        if let Some(auth) = auth {
+            request = request.header("Authorization", auth);
+        }
+        request.send()
+    };
+    for refused in [None, Some("Bearer wrong"), Some("Basic c2NyYXBlOm1l")] {
+        let r = metrics(refused).await.unwrap();
+        crate::helpers::expect_error(r, reqwest::StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    }
+    let ok = metrics(Some("Bearer scrape-me-please")).await.unwrap();
+    assert_eq!(ok.status(), reqwest::StatusCode::OK);
+    assert!(ok
+        .text()
+        .await
+        .unwrap()
+        .contains("pulseboard_http_requests_total"));
+}
