@@ -241,3 +241,38 @@ pub async fn revoke_api_token(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result
             .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The stored password hash of a user.
+pub async fn password_hash(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Replaces a user's password hash.
+pub async fn set_password(db: impl PgExecutor<'_>, user_id: Uuid, hash: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every live session of a user except `keep` (the one changing the password).
+pub async fn revoke_sessions_except(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE sessions SET revoked_at = now()
+         WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2",
+    )
+    .bind(user_id)
+    .bind(keep)
+    .execute(db)
+    .await?
+    .rows_affected())
+}

@@ -42,6 +42,19 @@ const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 const MAX_FAILURES_PER_ADDRESS: i64 = 20;
 const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
 
+/// Refuses (429) a password check for an account or a client address with too many
+/// recent failures: the login form's and the change-password form's.
+pub(super) async fn check_throttle(state: &AppState, email: &str, client: &str) -> ApiResult<()> {
+    let (per_account, per_address) =
+        db::accounts::recent_failures(state.db.pool(), email, client, THROTTLE_WINDOW_SECS).await?;
+    if per_account >= MAX_FAILURES_PER_ACCOUNT || per_address >= MAX_FAILURES_PER_ADDRESS {
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: THROTTLE_WINDOW_SECS as u64,
+        });
+    }
+    Ok(())
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
@@ -135,18 +148,7 @@ async fn login(
     // Unknown-format emails are simply unknown accounts: same answer as a wrong password.
     let email = body.email.trim().to_lowercase();
 
-    let (per_account, per_address) = db::accounts::recent_failures(
-        state.db.pool(),
-        &email,
-        &client.to_string(),
-        THROTTLE_WINDOW_SECS,
-    )
-    .await?;
-    if per_account >= MAX_FAILURES_PER_ACCOUNT || per_address >= MAX_FAILURES_PER_ADDRESS {
-        return Err(ApiError::TooManyRequests {
-            retry_after_secs: THROTTLE_WINDOW_SECS as u64,
-        });
-    }
+    check_throttle(&state, &email, &client.to_string()).await?;
 
     let mut tx = state.db.bypass_tx(Bypass::Authentication).await?;
     let found = db::accounts::login_lookup(&mut *tx, &email).await?;

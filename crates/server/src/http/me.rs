@@ -8,13 +8,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    extract::{ApiJson, ApiPath, CurrentUser, API_TOKEN_PREFIX},
+    extract::{ApiJson, ApiPath, ClientIp, Credential, CurrentUser, API_TOKEN_PREFIX},
     field, AppState,
 };
 pub use crate::db::{accounts::UserProfile, workspaces::WorkspaceMembership};
 use crate::{
-    db::{self, accounts::ApiToken},
-    domain::{secrets, DisplayName, OrgRole},
+    db::{self, accounts::ApiToken, Bypass},
+    domain::{passwords, secrets, DisplayName, OrgRole, Password},
     error::{ApiError, ApiResult, ErrorBody},
 };
 
@@ -23,6 +23,51 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_me))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
+        .routes(routes!(change_password))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    current_password: String,
+    /// 10 to 256 characters.
+    new_password: String,
+}
+
+/// Change the signed-in user's password. Every other session is signed out (this one
+/// stays); API tokens keep working. A wrong current password counts as a failed
+/// login, so guessing it here is throttled like guessing it at the login form.
+#[utoipa::path(post, path = "/api/me/password", tag = "me", request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientIp(client): ClientIp,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    let new_password = field("new_password", Password::parse(&body.new_password))?;
+    let client = client.to_string();
+    super::accounts::check_throttle(&state, &user.email, &client).await?;
+    let mut tx = state.db.bypass_tx(Bypass::Authentication).await?;
+    let stored = db::accounts::password_hash(&mut *tx, user.id).await?;
+    let ok = passwords::verify(&body.current_password, stored).await?;
+    db::accounts::record_login_attempt(&mut *tx, &user.email, &client, ok).await?;
+    if !ok {
+        tx.commit().await?;
+        return Err(ApiError::validation(
+            "current_password",
+            "is not your current password",
+        ));
+    }
+    let hash = passwords::hash(&new_password).await?;
+    db::accounts::set_password(&mut *tx, user.id, &hash).await?;
+    let keep = match user.credential {
+        Credential::Session(id) => Some(id),
+        Credential::ApiToken(_) => None,
+    };
+    db::accounts::revoke_sessions_except(&mut *tx, user.id, keep).await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -478,3 +478,89 @@ async fn without_trusted_proxies_a_forged_forwarded_for_escapes_nothing() {
         .unwrap();
     expect_error(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
 }
+
+#[tokio::test]
+async fn changing_the_password_signs_out_other_sessions_and_needs_the_current_one() {
+    let app = spawn_app().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    // A second session, on another device.
+    let laptop = client();
+    let r = laptop
+        .post(app.url("/api/auth/login"))
+        .json(&json!({ "email": "ann@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let change = |current: &str, new: &str| {
+        ann.client
+            .post(app.url("/api/me/password"))
+            .json(&json!({ "current_password": current, "new_password": new }))
+            .send()
+    };
+    let wrong = change("not my password", "a brand new passphrase")
+        .await
+        .unwrap();
+    let body = expect_error(wrong, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["error"]["field"], "current_password");
+    let short = change(PASSWORD, "short").await.unwrap();
+    let body = expect_error(short, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(body["error"]["field"], "new_password");
+
+    let done = change(PASSWORD, "a brand new passphrase").await.unwrap();
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    // This session carries on; the laptop's is signed out; only the new password works.
+    assert_eq!(
+        ann.client
+            .get(app.url("/api/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    expect_error(
+        laptop.get(app.url("/api/me")).send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    let login = |password: &'static str| {
+        client()
+            .post(app.url("/api/auth/login"))
+            .json(&json!({ "email": "ann@example.com", "password": password }))
+            .send()
+    };
+    assert_eq!(
+        login(PASSWORD).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login("a brand new passphrase").await.unwrap().status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_is_throttled_like_logins() {
+    let app = spawn_app().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    for _ in 0..5 {
+        let r = ann
+            .client
+            .post(app.url("/api/me/password"))
+            .json(&json!({ "current_password": "a guess at it", "new_password": "a brand new passphrase" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let r = ann
+        .client
+        .post(app.url("/api/me/password"))
+        .json(&json!({ "current_password": PASSWORD, "new_password": "a brand new passphrase" }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+}
