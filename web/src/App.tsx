@@ -23,6 +23,7 @@ const AcceptInvitePage = lazyPage(() => import('./features/invite/AcceptInvitePa
 const MembersPage = lazyPage(() => import('./features/settings/MembersPage'));
 const WorkspacesPage = lazyPage(() => import('./features/settings/WorkspacesPage'));
 const TokensPage = lazyPage(() => import('./features/settings/TokensPage'));
+const PasswordPage = lazyPage(() => import('./features/settings/PasswordPage'));
 const PlanPage = lazyPage(() => import('./features/settings/PlanPage'));
 const MailboxPage = lazyPage(() => import('./features/settings/MailboxPage'));
 const NotificationsPage = lazyPage(() => import('./features/settings/NotificationsPage'));
@@ -49,6 +50,7 @@ export function App() {
               <Route path="integrations" element={<IntegrationsPage />} />
               <Route path="members" element={<MembersPage />} />
               <Route path="workspaces" element={<WorkspacesPage />} />
+              <Route path="password" element={<PasswordPage />} />
               <Route path="tokens" element={<TokensPage />} />
               <Route path="plan" element={<PlanPage />} />
               <Route path="mailbox" element={<MailboxPage />} />

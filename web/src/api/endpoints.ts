@@ -110,6 +110,7 @@ export const api = {
   ) => request<Widget>('POST', `${org(slug)}/dashboards/${dashboardId}/widgets`, { body }),
   deleteWidget: (slug: string, dashboardId: string, widgetId: string) =>
     request<void>('DELETE', `${org(slug)}/dashboards/${dashboardId}/widgets/${widgetId}`),
+  changePassword: (body: { current_password: string; new_password: string }) => request<void>('POST', '/api/me/password', { body }),
   previewWidget: (slug: string, body: { type: string; query_config: object }, signal?: AbortSignal) =>
     request<WidgetData>('POST', `${org(slug)}/widgets/preview`, { body, signal }),
   updateWidget: (

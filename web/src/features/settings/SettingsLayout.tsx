@@ -10,6 +10,7 @@ const LINKS: { to: string; label: string; adminOnly?: boolean; notViewer?: boole
   { to: '/settings/workspaces', label: 'Workspaces & stores' },
   { to: '/settings/notifications', label: 'Notifications' },
   { to: '/settings/slack', label: 'Slack', notViewer: true },
+  { to: '/settings/password', label: 'Password' },
   { to: '/settings/tokens', label: 'API tokens' },
   { to: '/settings/plan', label: 'Plan & usage' },
   { to: '/settings/mailbox', label: 'Mailbox', adminOnly: true },
