@@ -303,9 +303,11 @@ async fn connect_oauth(
 
 /// Acme Coffee: a Shopify shop connected through the OAuth flow, with Google
 /// Analytics 4 (OAuth, its New York property) and Microsoft Clarity (an export
-/// token) for traffic and behaviour, so the CRO Overview has a conversion rate.
+/// token) for traffic and behaviour, so the CRO Overview has a conversion rate;
+/// Judge.me (its product reviews, a few waiting for moderation) and KnoCommerce
+/// (its post-purchase survey: "How did you hear about us?") with API keys.
 async fn seed_shopify(base: &str) -> anyhow::Result<Seeded> {
-    eprintln!("Setting up Acme Coffee (Shopify, two years of orders; GA4 and Clarity)…");
+    eprintln!("Setting up Acme Coffee (Shopify, two years of orders; GA4, Clarity, Judge.me and KnoCommerce)…");
     let (client, org, store) = sign_up(base, &ACME).await?;
     connect_oauth(
         &client,
@@ -340,6 +342,33 @@ async fn seed_shopify(base: &str) -> anyhow::Result<Seeded> {
     )
     .await?;
     await_sync(&client, base, &org, "Acme Coffee (Clarity)").await?;
+    // Reviews (Judge.me: the shop's private token and its domain) and the
+    // post-purchase survey (KnoCommerce: an API client's ID and secret).
+    for (provider, name, fields) in [
+        (
+            "judgeme",
+            "Judge.me",
+            json!({ "api_key": defaults::JUDGEME_API_TOKEN, "shop_domain": defaults::JUDGEME_SHOP_DOMAIN }),
+        ),
+        (
+            "knocommerce",
+            "KnoCommerce",
+            json!({ "client_id": defaults::KNOCOMMERCE_CLIENT_ID, "api_key": defaults::KNOCOMMERCE_CLIENT_SECRET }),
+        ),
+    ] {
+        expect_json(
+            client
+                .post(format!(
+                    "{base}/api/orgs/{org}/integrations/{provider}/api-key"
+                ))
+                .json(&json!({ "store_id": store, "fields": fields }))
+                .send()
+                .await?,
+            &format!("connect {name}"),
+        )
+        .await?;
+        await_sync(&client, base, &org, &format!("Acme Coffee ({name})")).await?;
+    }
     let overview = from_template(&client, base, &org, "store_overview", &store).await?;
     from_template(&client, base, &org, "cro_overview", &store).await?;
     Ok(Seeded {
