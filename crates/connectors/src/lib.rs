@@ -22,7 +22,17 @@ mod sync;
 
 // One folder per provider, and its name in this list, which declares its
 // (public) module and puts its `PROVIDER` in `PROVIDERS` (see `registry.rs`).
-providers!(stripe, shopify, clarity, ga4, posthog, lemonsqueezy, paddle);
+providers!(
+    stripe,
+    shopify,
+    clarity,
+    ga4,
+    posthog,
+    lemonsqueezy,
+    paddle,
+    judgeme,
+    knocommerce
+);
 
 pub use catalog::{
     Aggregation, AuthKind, CallBudget, KeyField, MetricKind, MetricSpec, MetricUnit, OptionField,

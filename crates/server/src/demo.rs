@@ -15,7 +15,7 @@ use reqwest::{header, Client, StatusCode};
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::Config, Application};
+use crate::{config::Config, state::AppState, Application};
 
 pub const DEMO_PASSWORD: &str = "pulseboard-demo";
 
@@ -84,7 +84,7 @@ pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Res
 
     let slack_webhook = format!("{}/slack/services/TDEMO/BDEMO/demo-channel", sim.base_url());
     let seeded = async {
-        let acme = seed_shopify(&base)
+        let acme = seed_shopify(&base, &state)
             .await
             .context("setting up Acme Coffee")?;
         let launchpad = seed_stripe(&base).await.context("setting up Launchpad")?;
@@ -303,10 +303,14 @@ async fn connect_oauth(
 
 /// Acme Coffee: a Shopify shop connected through the OAuth flow, with Google
 /// Analytics 4 (OAuth, its New York property) and Microsoft Clarity (an export
-/// token) for traffic and behaviour, so the CRO Overview has a conversion rate.
-async fn seed_shopify(base: &str) -> anyhow::Result<Seeded> {
-    eprintln!("Setting up Acme Coffee (Shopify, two years of orders; GA4 and Clarity)…");
+/// token) for traffic and behaviour, so the CRO Overview has a conversion rate;
+/// Judge.me (its product reviews, a few waiting for moderation) and KnoCommerce
+/// (its post-purchase survey: "How did you hear about us?") with API keys.
+async fn seed_shopify(base: &str, state: &AppState) -> anyhow::Result<Seeded> {
+    eprintln!("Setting up Acme Coffee (Shopify, two years of orders; GA4, Clarity, Judge.me and KnoCommerce)…");
     let (client, org, store) = sign_up(base, &ACME).await?;
+    // Six sources are more than the Free plan's three: the demo shop is on Pro.
+    set_plan(state, &org, "pro").await?;
     connect_oauth(
         &client,
         base,
@@ -340,6 +344,33 @@ async fn seed_shopify(base: &str) -> anyhow::Result<Seeded> {
     )
     .await?;
     await_sync(&client, base, &org, "Acme Coffee (Clarity)").await?;
+    // Reviews (Judge.me: the shop's private token and its domain) and the
+    // post-purchase survey (KnoCommerce: an API client's ID and secret).
+    for (provider, name, fields) in [
+        (
+            "judgeme",
+            "Judge.me",
+            json!({ "api_key": defaults::JUDGEME_API_TOKEN, "shop_domain": defaults::JUDGEME_SHOP_DOMAIN }),
+        ),
+        (
+            "knocommerce",
+            "KnoCommerce",
+            json!({ "client_id": defaults::KNOCOMMERCE_CLIENT_ID, "api_key": defaults::KNOCOMMERCE_CLIENT_SECRET }),
+        ),
+    ] {
+        expect_json(
+            client
+                .post(format!(
+                    "{base}/api/orgs/{org}/integrations/{provider}/api-key"
+                ))
+                .json(&json!({ "store_id": store, "fields": fields }))
+                .send()
+                .await?,
+            &format!("connect {name}"),
+        )
+        .await?;
+        await_sync(&client, base, &org, &format!("Acme Coffee ({name})")).await?;
+    }
     let overview = from_template(&client, base, &org, "store_overview", &store).await?;
     from_template(&client, base, &org, "cro_overview", &store).await?;
     Ok(Seeded {
@@ -348,6 +379,19 @@ async fn seed_shopify(base: &str) -> anyhow::Result<Seeded> {
         store,
         dashboard: overview,
     })
+}
+
+/// Puts an organization on a plan. There is no billing in the demo, nor an API
+/// that changes plans: the demo's own seeding does it as the worker role.
+async fn set_plan(state: &AppState, org: &str, plan: &str) -> anyhow::Result<()> {
+    let mut tx = state.db.worker_tx().await?;
+    sqlx::query("UPDATE organizations SET plan = $2 WHERE slug = $1")
+        .bind(org)
+        .bind(plan)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Launchpad: a SaaS on Stripe, connected with a restricted key.

@@ -33,7 +33,9 @@ providers!(
     resend,
     slack,
     lemonsqueezy,
-    paddle
+    paddle,
+    judgeme,
+    knocommerce
 );
 
 mod common;

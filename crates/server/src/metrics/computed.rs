@@ -108,6 +108,14 @@ pub const COMPUTED: &[ComputedMetric] = &[
         part("stripe", "new_customers"),
         part("posthog", "signed_up"),
     ),
+    rate(
+        "response_rate",
+        "Survey response rate",
+        "KnoCommerce surveyed orders divided by Shopify orders, per store-local day: the share of orders whose customer answered the post-purchase survey.",
+        MetricUnit::BasisPoints,
+        part("knocommerce", "surveyed_orders"),
+        part("shopify", "orders"),
+    ),
 ];
 
 /// The computed metric with this id, when this build offers both of its parts.

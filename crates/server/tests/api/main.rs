@@ -14,6 +14,8 @@ mod ga4;
 mod input;
 mod integrations;
 mod isolation;
+mod judgeme;
+mod knocommerce;
 mod lemonsqueezy;
 mod mail;
 mod metrics;
