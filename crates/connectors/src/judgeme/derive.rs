@@ -36,6 +36,10 @@ impl Derive for JudgeMeProvider {
     fn items(&self, record: &RawRecord) -> Vec<Item> {
         items(record)
     }
+
+    fn item_kinds(&self) -> &'static [&'static str] {
+        &["review"]
+    }
 }
 
 fn str_field<'a>(payload: &'a Value, name: &str) -> Option<&'a str> {

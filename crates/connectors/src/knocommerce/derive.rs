@@ -94,6 +94,20 @@ fn values(answer: &Value) -> Vec<String> {
     }
 }
 
+/// Whether an answer is to the attribution question ("How did you hear about us?",
+/// KnoCommerce's HDYHAU): its answers carry an `attribution_type` (the channel
+/// group KnoCommerce maps the choice to), except a choice it maps to none such as
+/// "Other", which the question's wording still identifies.
+fn is_attribution(answer: &Value) -> bool {
+    let typed = answer.get("attribution_type").is_some_and(|t| !t.is_null());
+    let label = answer
+        .get("label")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    typed || ["hear about us", "find us", "hear of us"].iter().any(|p| label.contains(p))
+}
+
 pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
     if record.object_type != RESPONSE_OBJECT {
         return vec![];
@@ -117,7 +131,11 @@ pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
             }
             continue;
         }
+        let attribution = is_attribution(answer);
         for value in values {
+            if attribution {
+                derived.push(MetricEvent::new("attribution", 1, at).with("answer", Some(value.clone())));
+            }
             derived.push(
                 MetricEvent::new("responses", 1, at)
                     .with("question", Some(question.clone()))

@@ -118,11 +118,11 @@ pub struct Signal {
     pub best: f64,
 }
 
-/// The gauge's signals: star ratings and CSAT (1–5), and the VADER sentiment of
-/// review and ticket text (−1…1).
+/// The gauge's signals: star ratings (stored ×100) and CSAT (1–5), and the VADER
+/// sentiment of review and ticket text (stored ×1000, −1…1).
 #[rustfmt::skip]
 pub const SENTIMENT_SIGNALS: &[Signal] = &[
-    Signal { name: "review_rating", label: "Review rating (Judge.me)", numerator: "judgeme.rating_total", denominator: "judgeme.reviews", per_unit: 1.0, worst: 1.0, best: 5.0 },
+    Signal { name: "review_rating", label: "Review rating (Judge.me)", numerator: "judgeme.rating_total", denominator: "judgeme.reviews", per_unit: 100.0, worst: 1.0, best: 5.0 },
     Signal { name: "review_text", label: "Review text sentiment (Judge.me)", numerator: "judgeme.sentiment_total", denominator: "judgeme.reviews", per_unit: 1000.0, worst: -1.0, best: 1.0 },
     Signal { name: "csat", label: "Support satisfaction, CSAT (Gorgias)", numerator: "gorgias.csat_total", denominator: "gorgias.csat_surveys", per_unit: 1.0, worst: 1.0, best: 5.0 },
     Signal { name: "ticket_text", label: "Ticket text sentiment (Gorgias)", numerator: "gorgias.sentiment_total", denominator: "gorgias.tickets_created", per_unit: 1000.0, worst: -1.0, best: 1.0 },

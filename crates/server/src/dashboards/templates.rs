@@ -383,7 +383,7 @@ pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWi
                     "How did you hear about us? (KnoCommerce)",
                     "medium",
                     metric(
-                        "knocommerce.responses",
+                        "knocommerce.attribution",
                         "last_30_days",
                         store,
                         json!({ "group_by": "answer", "granularity": "week" }),

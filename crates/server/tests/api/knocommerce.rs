@@ -225,6 +225,30 @@ async fn assert_matches_ledger(app: &TestApp, user: &TestUser, ledger: &Value, l
             assert_eq!(got, want, "{label}: {question} from {a} to {b}: {result}");
         }
     }
+    // The attribution metric is the "How did you hear about us?" answers alone,
+    // "Other" (which KnoCommerce maps to no channel) included.
+    let want = answers(ledger, HDYHAU, from, to);
+    assert!(want.contains_key("Other"), "{label}: {want:?}");
+    let result = query(
+        app,
+        user,
+        json!({ "metric": "knocommerce.attribution", "range": { "custom": { "from": from, "to": to } },
+                "compare_to": "none", "scope": { "store": user.store_id }, "group_by": "answer" }),
+    )
+    .await;
+    let got: BTreeMap<String, i64> = result["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap().to_owned(),
+                g["total"].as_i64().unwrap_or(0),
+            )
+        })
+        .filter(|(_, v)| *v != 0)
+        .collect();
+    assert_eq!(got, want, "{label}: attribution answers: {result}");
 }
 
 /// `10 000 × numerator ÷ denominator`, rounded half away from zero.
@@ -240,6 +264,9 @@ async fn knocommerce_answers_equal_the_ledger_and_the_response_rate_divides_by_s
     let started = start_flow(&app, &ann, "shopify", Some("acme-coffee")).await;
     visit(&ann.client, &started.callback).await;
     assert_eq!(run_all(&app).await, 1);
+    // Shopify as it was synced: later the clock moves on and orders get cancelled or
+    // edited, which the ledger reflects but this sync has not seen.
+    let shop_at_sync = sim.shopify_ledger("acme-coffee.myshopify.com");
     let integration = connect(&app, &ann).await;
     let info = app.provider_info(&ann, "knocommerce").await;
     assert_eq!(info["category"], "surveys");
@@ -304,7 +331,7 @@ async fn knocommerce_answers_equal_the_ledger_and_the_response_rate_divides_by_s
     // The response rate: surveyed orders (KnoCommerce's ledger) over orders
     // (Shopify's ledger, synced up to the first clock), per New York day.
     let tz: Tz = ZONE.parse().unwrap();
-    let orders = shopify_expected(&sim.shopify_ledger("acme-coffee.myshopify.com"), tz)
+    let orders = shopify_expected(&shop_at_sync, tz)
         .remove("orders")
         .unwrap_or_default();
     let surveyed = expected(&second)

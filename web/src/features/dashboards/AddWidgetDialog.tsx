@@ -26,7 +26,7 @@ const TYPES = [
 const TYPE_GROUPS = ['Charts', 'Conversion (CRO)'] as const;
 
 /** The metric a new survey summary starts on, and the dimension it lists. */
-const SURVEY_METRIC = 'knocommerce.responses';
+const SURVEY_METRIC = 'knocommerce.attribution';
 const SURVEY_GROUP = 'answer';
 
 /** The ranges a widget or a whole dashboard can be set to (the dashboard adds "Today" and "Yesterday"). */
