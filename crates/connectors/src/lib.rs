@@ -22,7 +22,16 @@ mod sync;
 
 // One folder per provider, and its name in this list, which declares its
 // (public) module and puts its `PROVIDER` in `PROVIDERS` (see `registry.rs`).
-providers!(stripe, shopify, clarity, ga4, posthog, lemonsqueezy, paddle);
+providers!(
+    stripe,
+    shopify,
+    clarity,
+    ga4,
+    posthog,
+    lemonsqueezy,
+    paddle,
+    intelligems
+);
 
 pub use catalog::{
     Aggregation, AuthKind, CallBudget, KeyField, MetricKind, MetricSpec, MetricUnit, OptionField,

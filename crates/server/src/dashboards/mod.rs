@@ -2,6 +2,7 @@
 //! links, and widget data through the metrics service (widgets never send SQL).
 
 pub mod data;
+pub mod experiments;
 pub mod model;
 pub mod shares;
 pub mod templates;
