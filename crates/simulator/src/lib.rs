@@ -33,7 +33,8 @@ providers!(
     resend,
     slack,
     lemonsqueezy,
-    paddle
+    paddle,
+    intelligems
 );
 
 mod common;
@@ -60,6 +61,7 @@ pub use crate::{
         faults::{Fault, FaultScript},
         money, SimError,
     },
+    intelligems::{IgDayStats, IgExperience, IgVariation, IntelligemsLedger, IntelligemsWebhook},
     resend::ResendEmail,
     shopify::{
         graphql::cost as shopify_cost,

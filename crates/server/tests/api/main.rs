@@ -13,6 +13,7 @@ mod embedded;
 mod ga4;
 mod input;
 mod integrations;
+mod intelligems;
 mod isolation;
 mod lemonsqueezy;
 mod mail;
