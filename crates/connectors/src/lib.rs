@@ -30,7 +30,8 @@ providers!(
     posthog,
     lemonsqueezy,
     paddle,
-    intelligems
+    intelligems,
+    gorgias
 );
 
 pub use catalog::{

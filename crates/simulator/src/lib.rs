@@ -34,7 +34,8 @@ providers!(
     slack,
     lemonsqueezy,
     paddle,
-    intelligems
+    intelligems,
+    gorgias
 );
 
 mod common;
@@ -61,6 +62,7 @@ pub use crate::{
         faults::{Fault, FaultScript},
         money, SimError,
     },
+    gorgias::{GorgiasLedger, GorgiasTicket, GorgiasWebhook},
     intelligems::{IgDayStats, IgExperience, IgVariation, IntelligemsLedger, IntelligemsWebhook},
     resend::ResendEmail,
     shopify::{

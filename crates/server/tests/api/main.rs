@@ -11,6 +11,7 @@ mod dashboards;
 mod digest;
 mod embedded;
 mod ga4;
+mod gorgias;
 mod input;
 mod integrations;
 mod intelligems;
