@@ -303,9 +303,10 @@ async fn connect_oauth(
 
 /// Acme Coffee: a Shopify shop connected through the OAuth flow, with Google
 /// Analytics 4 (OAuth, its New York property) and Microsoft Clarity (an export
-/// token) for traffic and behaviour, so the CRO Overview has a conversion rate.
+/// token) for traffic and behaviour, so the CRO Overview has a conversion rate;
+/// Intelligems for its A/B tests and Gorgias for its support tickets (API keys).
 async fn seed_shopify(base: &str) -> anyhow::Result<Seeded> {
-    eprintln!("Setting up Acme Coffee (Shopify, two years of orders; GA4 and Clarity)…");
+    eprintln!("Setting up Acme Coffee (Shopify, two years of orders; GA4, Clarity, Intelligems and Gorgias)…");
     let (client, org, store) = sign_up(base, &ACME).await?;
     connect_oauth(
         &client,
@@ -340,6 +341,36 @@ async fn seed_shopify(base: &str) -> anyhow::Result<Seeded> {
     )
     .await?;
     await_sync(&client, base, &org, "Acme Coffee (Clarity)").await?;
+    // Its A/B tests: a running price test, a running shipping-threshold test, an
+    // ended content test and a draft.
+    expect_json(
+        client
+            .post(format!("{base}/api/orgs/{org}/integrations/intelligems/api-key"))
+            .json(&json!({ "store_id": store, "fields": { "api_key": defaults::INTELLIGEMS_API_KEY } }))
+            .send()
+            .await?,
+        "connect Intelligems",
+    )
+    .await?;
+    await_sync(&client, base, &org, "Acme Coffee (Intelligems)").await?;
+    // Its helpdesk: three months of tickets with CSAT. The backfill is a call per
+    // ticket paced to Gorgias' 40 requests per 20 s (a minute or two), so it is
+    // left to finish in the background.
+    expect_json(
+        client
+            .post(format!(
+                "{base}/api/orgs/{org}/integrations/gorgias/api-key"
+            ))
+            .json(&json!({ "store_id": store, "fields": {
+                "domain": defaults::GORGIAS_DOMAIN,
+                "email": defaults::GORGIAS_EMAIL,
+                "api_key": defaults::GORGIAS_API_KEY,
+            } }))
+            .send()
+            .await?,
+        "connect Gorgias",
+    )
+    .await?;
     let overview = from_template(&client, base, &org, "store_overview", &store).await?;
     from_template(&client, base, &org, "cro_overview", &store).await?;
     Ok(Seeded {
