@@ -31,7 +31,9 @@ providers!(
     lemonsqueezy,
     paddle,
     judgeme,
-    knocommerce
+    knocommerce,
+    intelligems,
+    gorgias
 );
 
 pub use catalog::{

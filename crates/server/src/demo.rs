@@ -304,12 +304,13 @@ async fn connect_oauth(
 /// Acme Coffee: a Shopify shop connected through the OAuth flow, with Google
 /// Analytics 4 (OAuth, its New York property) and Microsoft Clarity (an export
 /// token) for traffic and behaviour, so the CRO Overview has a conversion rate;
-/// Judge.me (its product reviews, a few waiting for moderation) and KnoCommerce
-/// (its post-purchase survey: "How did you hear about us?") with API keys.
+/// Judge.me (its product reviews, a few waiting for moderation), KnoCommerce (its
+/// post-purchase survey: "How did you hear about us?"), Intelligems (its A/B tests)
+/// and Gorgias (its support tickets) with API keys.
 async fn seed_shopify(base: &str, state: &AppState) -> anyhow::Result<Seeded> {
-    eprintln!("Setting up Acme Coffee (Shopify, two years of orders; GA4, Clarity, Judge.me and KnoCommerce)…");
+    eprintln!("Setting up Acme Coffee (Shopify, two years of orders; GA4, Clarity, Judge.me, KnoCommerce, Intelligems and Gorgias)…");
     let (client, org, store) = sign_up(base, &ACME).await?;
-    // Six sources are more than the Free plan's three: the demo shop is on Pro.
+    // Eight sources are more than the Free plan's three: the demo shop is on Pro.
     set_plan(state, &org, "pro").await?;
     connect_oauth(
         &client,
@@ -344,8 +345,9 @@ async fn seed_shopify(base: &str, state: &AppState) -> anyhow::Result<Seeded> {
     )
     .await?;
     await_sync(&client, base, &org, "Acme Coffee (Clarity)").await?;
-    // Reviews (Judge.me: the shop's private token and its domain) and the
-    // post-purchase survey (KnoCommerce: an API client's ID and secret).
+    // Reviews (Judge.me: the shop's private token and its domain), the
+    // post-purchase survey (KnoCommerce: an API client's ID and secret) and the
+    // A/B tests (Intelligems: an API key).
     for (provider, name, fields) in [
         (
             "judgeme",
@@ -356,6 +358,13 @@ async fn seed_shopify(base: &str, state: &AppState) -> anyhow::Result<Seeded> {
             "knocommerce",
             "KnoCommerce",
             json!({ "client_id": defaults::KNOCOMMERCE_CLIENT_ID, "api_key": defaults::KNOCOMMERCE_CLIENT_SECRET }),
+        ),
+        // Its A/B tests: a running price test, a running shipping-threshold test,
+        // an ended content test and a draft.
+        (
+            "intelligems",
+            "Intelligems",
+            json!({ "api_key": defaults::INTELLIGEMS_API_KEY }),
         ),
     ] {
         expect_json(
@@ -371,6 +380,21 @@ async fn seed_shopify(base: &str, state: &AppState) -> anyhow::Result<Seeded> {
         .await?;
         await_sync(&client, base, &org, &format!("Acme Coffee ({name})")).await?;
     }
+    // Its helpdesk: three months of tickets with CSAT. That backfill is a call per
+    // ticket paced to Gorgias' 40 requests per 20 s, so it finishes in the background.
+    expect_json(
+        client
+            .post(format!("{base}/api/orgs/{org}/integrations/gorgias/api-key"))
+            .json(&json!({ "store_id": store, "fields": {
+                "domain": defaults::GORGIAS_DOMAIN,
+                "email": defaults::GORGIAS_EMAIL,
+                "api_key": defaults::GORGIAS_API_KEY,
+            } }))
+            .send()
+            .await?,
+        "connect Gorgias",
+    )
+    .await?;
     let overview = from_template(&client, base, &org, "store_overview", &store).await?;
     from_template(&client, base, &org, "cro_overview", &store).await?;
     Ok(Seeded {

@@ -35,7 +35,9 @@ providers!(
     lemonsqueezy,
     paddle,
     judgeme,
-    knocommerce
+    knocommerce,
+    intelligems,
+    gorgias
 );
 
 mod common;
@@ -62,6 +64,8 @@ pub use crate::{
         faults::{Fault, FaultScript},
         money, SimError,
     },
+    gorgias::{GorgiasLedger, GorgiasTicket, GorgiasWebhook},
+    intelligems::{IgDayStats, IgExperience, IgVariation, IntelligemsLedger, IntelligemsWebhook},
     resend::ResendEmail,
     shopify::{
         graphql::cost as shopify_cost,

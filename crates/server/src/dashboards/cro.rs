@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::experiments::{analyze, ArmStats, Comparison};
 use crate::{
     error::ApiError,
     metrics::{
@@ -118,13 +119,13 @@ pub struct Signal {
     pub best: f64,
 }
 
-/// The gauge's signals: star ratings (stored ×100) and CSAT (1–5), and the VADER
-/// sentiment of review and ticket text (stored ×1000, −1…1).
+/// The gauge's signals: star ratings and CSAT scores (1–5, stored ×100), and the
+/// VADER sentiment of review and first-customer-message text (−1…1, stored ×1000).
 #[rustfmt::skip]
 pub const SENTIMENT_SIGNALS: &[Signal] = &[
     Signal { name: "review_rating", label: "Review rating (Judge.me)", numerator: "judgeme.rating_total", denominator: "judgeme.reviews", per_unit: 100.0, worst: 1.0, best: 5.0 },
     Signal { name: "review_text", label: "Review text sentiment (Judge.me)", numerator: "judgeme.sentiment_total", denominator: "judgeme.reviews", per_unit: 1000.0, worst: -1.0, best: 1.0 },
-    Signal { name: "csat", label: "Support satisfaction, CSAT (Gorgias)", numerator: "gorgias.csat_total", denominator: "gorgias.csat_surveys", per_unit: 1.0, worst: 1.0, best: 5.0 },
+    Signal { name: "csat", label: "Support satisfaction, CSAT (Gorgias)", numerator: "gorgias.csat_score_total", denominator: "gorgias.csat_responses", per_unit: 100.0, worst: 1.0, best: 5.0 },
     Signal { name: "ticket_text", label: "Ticket text sentiment (Gorgias)", numerator: "gorgias.sentiment_total", denominator: "gorgias.tickets_created", per_unit: 1000.0, worst: -1.0, best: 1.0 },
 ];
 
@@ -320,35 +321,16 @@ pub struct ExperimentView {
     pub ended_at: Option<chrono::DateTime<chrono::Utc>>,
     pub currency: String,
     pub url: Option<String>,
-    /// The control first.
-    pub variants: Vec<VariantView>,
-}
-
-/// One arm of an experiment, totals since it started.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct VariantView {
-    pub id: String,
-    pub name: String,
-    pub is_control: bool,
-    pub visitors: u64,
-    pub orders: u64,
-    pub revenue_minor: i64,
+    /// The control's numbers; `null` for an experiment without variants.
+    pub control: Option<ArmStats>,
+    /// Each treatment against the control: lifts, the probability that it beats
+    /// the control, the interval of the difference, and that in plain words.
+    pub treatments: Vec<Comparison>,
 }
 
 impl ExperimentView {
     pub fn new(provider: String, store_id: Uuid, e: Experiment) -> Self {
-        let variants = e
-            .variants
-            .iter()
-            .map(|v| VariantView {
-                id: v.id.clone(),
-                name: v.name.clone(),
-                is_control: v.is_control,
-                visitors: v.visitors,
-                orders: v.orders,
-                revenue_minor: v.revenue_minor,
-            })
-            .collect();
+        let stats = analyze(&e);
         Self {
             provider,
             store_id,
@@ -362,7 +344,8 @@ impl ExperimentView {
             ended_at: e.ended_at,
             currency: e.currency,
             url: e.url,
-            variants,
+            control: stats.control,
+            treatments: stats.treatments,
         }
     }
 }

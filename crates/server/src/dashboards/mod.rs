@@ -3,6 +3,7 @@
 
 pub mod cro;
 pub mod data;
+pub mod experiments;
 pub mod model;
 pub mod shares;
 pub mod templates;
