@@ -1,7 +1,8 @@
 -- Source records widgets show as themselves (a review in the review feed, an
 -- experiment on its card): connectors' `Derive::items`, in their provider-neutral
 -- shapes (`crates/connectors/src/items.rs`), written by the sync sink with the raw
--- record they come from and replaced when it changes.
+-- record they come from (`source_record_id`, as on metric_events) and replaced when
+-- it changes: a record that no longer gives an item (a review hidden) removes it.
 CREATE TABLE items (
     org_id         uuid NOT NULL,
     store_id       uuid NOT NULL,
@@ -9,6 +10,7 @@ CREATE TABLE items (
     provider       text NOT NULL,
     kind           text NOT NULL,
     item_id        text NOT NULL,
+    source_record_id text NOT NULL,
     -- When a review was written, when an experiment started: what feeds order by.
     occurred_at    timestamptz NOT NULL,
     data           jsonb NOT NULL,
@@ -18,6 +20,7 @@ CREATE TABLE items (
     FOREIGN KEY (org_id, store_id) REFERENCES stores (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX items_feed ON items (store_id, kind, occurred_at DESC);
+CREATE INDEX items_source ON items (integration_id, source_record_id);
 
 GRANT SELECT ON items TO pulseboard_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON items TO pulseboard_worker;

@@ -384,7 +384,9 @@ async fn seed_shopify(base: &str, state: &AppState) -> anyhow::Result<Seeded> {
     // ticket paced to Gorgias' 40 requests per 20 s, so it finishes in the background.
     expect_json(
         client
-            .post(format!("{base}/api/orgs/{org}/integrations/gorgias/api-key"))
+            .post(format!(
+                "{base}/api/orgs/{org}/integrations/gorgias/api-key"
+            ))
             .json(&json!({ "store_id": store, "fields": {
                 "domain": defaults::GORGIAS_DOMAIN,
                 "email": defaults::GORGIAS_EMAIL,

@@ -216,6 +216,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the signed-in user's password. Every other session is signed out (this one
+         *     stays); API tokens keep working. A wrong current password counts as a failed
+         *     login, so guessing it here is throttled like guessing it at the login form.
+         */
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/tokens": {
         parameters: {
             query?: never;
@@ -1447,6 +1468,33 @@ export interface components {
             /** Format: date-time */
             revoked_at?: string | null;
         };
+        /** @description One arm's numbers. */
+        ArmStats: {
+            /**
+             * Format: double
+             * @description Average order value: revenue / orders in minor units; `None` without orders.
+             */
+            average_order_value_minor?: number | null;
+            /**
+             * Format: double
+             * @description Orders / visitors, 0..1; `None` without visitors.
+             */
+            conversion_rate?: number | null;
+            is_control: boolean;
+            name: string;
+            /** Format: int64 */
+            orders: number;
+            /** Format: int64 */
+            revenue_minor: number;
+            /**
+             * Format: double
+             * @description Revenue / visitors in minor units; `None` without visitors.
+             */
+            revenue_per_visitor_minor?: number | null;
+            variant_id: string;
+            /** Format: int64 */
+            visitors: number;
+        };
         AuditEntry: {
             action: string;
             /** Format: uuid */
@@ -1488,6 +1536,11 @@ export interface components {
             metric: Record<string, never>;
             provider: string;
         };
+        ChangePasswordRequest: {
+            current_password: string;
+            /** @description 10 to 256 characters. */
+            new_password: string;
+        };
         ChooseAccount: {
             /** @description One of the ids `GET …/accounts` listed. */
             account: string;
@@ -1497,6 +1550,30 @@ export interface components {
          * @enum {string}
          */
         CompareTo: "previous_period" | "previous_year" | "none";
+        /** @description One treatment against the control. */
+        Comparison: {
+            /**
+             * Format: double
+             * @description Relative lift of the conversion rate: cr_B / cr_A − 1 (0.12 = +12 %);
+             *     `None` when the control converted nobody or an arm has no visitors.
+             */
+            conversion_lift?: number | null;
+            difference_interval?: null | components["schemas"]["Interval"];
+            method?: null | components["schemas"]["ProbabilityMethod"];
+            /**
+             * Format: double
+             * @description P(treatment's conversion rate > control's), 0..1.
+             */
+            probability_to_beat_control?: number | null;
+            /**
+             * Format: double
+             * @description Relative lift of revenue per visitor, the same way.
+             */
+            revenue_per_visitor_lift?: number | null;
+            /** @description "92 % chance that Variant B converts better than the control". */
+            sentence?: string | null;
+            treatment: components["schemas"]["ArmStats"];
+        };
         ConnectRequest: {
             /**
              * @description The account to connect, for providers that declare one (`GET /api/providers`
@@ -1742,6 +1819,7 @@ export interface components {
         };
         /** @description An experiment with each treatment compared with its control. */
         ExperimentView: {
+            control?: null | components["schemas"]["ArmStats"];
             currency: string;
             /** Format: date-time */
             ended_at?: string | null;
@@ -1754,9 +1832,12 @@ export interface components {
             status: string;
             /** Format: uuid */
             store_id: string;
+            /**
+             * @description Each treatment against the control: lifts, the probability that it beats
+             *     the control, the interval of the difference, and that in plain words.
+             */
+            treatments: components["schemas"]["Comparison"][];
             url?: string | null;
-            /** @description The control first. */
-            variants: components["schemas"]["VariantView"][];
         };
         Filter: {
             dimension: string;
@@ -1848,6 +1929,13 @@ export interface components {
             /** Format: uuid */
             store_id: string;
             sync_error?: string | null;
+        };
+        /** @description A 95 % interval of the difference of conversion rates (treatment − control). */
+        Interval: {
+            /** Format: double */
+            high: number;
+            /** Format: double */
+            low: number;
         };
         Invite: {
             /** Format: date-time */
@@ -2050,6 +2138,11 @@ export interface components {
          * @enum {string}
          */
         Preset: "last_7_days" | "last_30_days" | "last_90_days" | "last_365_days" | "this_month" | "last_month" | "month_to_date" | "year_to_date" | "today" | "yesterday";
+        /**
+         * @description How [`Comparison::probability_to_beat_control`] was computed.
+         * @enum {string}
+         */
+        ProbabilityMethod: "exact_beta" | "normal_approximation";
         Pulse: {
             /** @description Today's events, oldest first. */
             events: components["schemas"]["RevenueEvent"][];
@@ -2371,18 +2464,6 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
-        };
-        /** @description One arm of an experiment, totals since it started. */
-        VariantView: {
-            id: string;
-            is_control: boolean;
-            name: string;
-            /** Format: int64 */
-            orders: number;
-            /** Format: int64 */
-            revenue_minor: number;
-            /** Format: int64 */
-            visitors: number;
         };
         WebhookInfo: {
             endpoint?: null | components["schemas"]["Endpoint"];
@@ -3019,6 +3100,51 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

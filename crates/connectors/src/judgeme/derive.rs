@@ -162,9 +162,10 @@ pub(crate) fn labels(record: &RawRecord) -> Vec<DimensionLabel> {
 }
 
 /// The review as the review feed shows it; a link to its product's page on the
-/// shop when Judge.me names the product's handle.
+/// shop when Judge.me names the product's handle. A review the shop hid is not
+/// shown (nor is it pending).
 pub fn items(record: &RawRecord) -> Vec<Item> {
-    if record.object_type != REVIEW_OBJECT {
+    if record.object_type != REVIEW_OBJECT || status(&record.payload) == "hidden" {
         return vec![];
     }
     let payload = &record.payload;

@@ -14,34 +14,58 @@ pub struct Origin<'a> {
     pub provider: &'a str,
 }
 
-/// Upserts items, given as parallel columns with each `(kind, id)` at most once.
-pub async fn upsert(
+/// The items of some source records, as parallel columns with each `(kind, id)` at
+/// most once.
+pub struct Rows<'a> {
+    pub kinds: &'a [&'a str],
+    pub ids: &'a [&'a str],
+    pub sources: &'a [&'a str],
+    pub occurred: &'a [DateTime<Utc>],
+    pub data: &'a [Value],
+}
+
+/// Replaces the items of the records `written` (their `source_record_id`s) with
+/// `rows`: an item a record no longer gives is removed, the others upserted.
+pub async fn replace(
     conn: &mut PgConnection,
     origin: &Origin<'_>,
-    kinds: &[&str],
-    ids: &[&str],
-    occurred: &[DateTime<Utc>],
-    data: &[Value],
+    written: &[&str],
+    rows: &Rows<'_>,
 ) -> sqlx::Result<()> {
-    if kinds.is_empty() {
+    if written.is_empty() {
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO items (org_id, store_id, integration_id, provider, kind, item_id, occurred_at, data)
-         SELECT $1, $2, $3, $4, k, i, o, d
-         FROM unnest($5::text[], $6::text[], $7::timestamptz[], $8::jsonb[]) AS x(k, i, o, d)
+        "DELETE FROM items WHERE integration_id = $1 AND source_record_id = ANY($2)
+           AND (kind, item_id) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))",
+    )
+    .bind(origin.integration_id)
+    .bind(written)
+    .bind(rows.kinds)
+    .bind(rows.ids)
+    .execute(&mut *conn)
+    .await?;
+    if rows.kinds.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO items (org_id, store_id, integration_id, provider, kind, item_id, source_record_id, occurred_at, data)
+         SELECT $1, $2, $3, $4, k, i, s, o, d
+         FROM unnest($5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::jsonb[]) AS x(k, i, s, o, d)
          ON CONFLICT (integration_id, kind, item_id) DO UPDATE
-            SET occurred_at = excluded.occurred_at, data = excluded.data, updated_at = now()
+            SET occurred_at = excluded.occurred_at, data = excluded.data,
+                source_record_id = excluded.source_record_id, updated_at = now()
           WHERE items.data IS DISTINCT FROM excluded.data OR items.occurred_at <> excluded.occurred_at",
     )
     .bind(origin.org_id)
     .bind(origin.store_id)
     .bind(origin.integration_id)
     .bind(origin.provider)
-    .bind(kinds)
-    .bind(ids)
-    .bind(occurred)
-    .bind(data)
+    .bind(rows.kinds)
+    .bind(rows.ids)
+    .bind(rows.sources)
+    .bind(rows.occurred)
+    .bind(rows.data)
     .execute(conn)
     .await?;
     Ok(())

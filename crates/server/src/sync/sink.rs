@@ -183,11 +183,21 @@ pub async fn store_records(
     save_labels(&mut *tx, target, &labels)
         .await
         .map_err(storage)?;
-    let items: Vec<Item> = written
+    let items: Vec<(&str, Item)> = written
         .iter()
-        .flat_map(|(record, _)| provider.items(derived[*record].record))
+        .flat_map(|(record, _)| {
+            let record = &derived[*record];
+            provider
+                .items(record.record)
+                .into_iter()
+                .map(|item| (record.source_record_id.as_str(), item))
+        })
         .collect();
-    save_items(&mut *tx, target, &items)
+    let sources: Vec<&str> = written
+        .iter()
+        .map(|(record, _)| derived[*record].source_record_id.as_str())
+        .collect();
+    save_items(&mut *tx, target, &sources, &items)
         .await
         .map_err(storage)?;
 
@@ -369,19 +379,25 @@ async fn save_labels(
     .await
 }
 
-/// Upserts the items the written records show as (a page can carry one item
-/// twice; the last version wins).
-async fn save_items(conn: &mut PgConnection, target: &Target, items: &[Item]) -> sqlx::Result<()> {
-    let mut latest: std::collections::BTreeMap<(&str, &str), &Item> = Default::default();
-    for item in items {
-        latest.insert((item.kind(), item.id()), item);
+/// Replaces the items of the written records with what they show as now (a page
+/// can carry one item twice; the last version wins).
+async fn save_items(
+    conn: &mut PgConnection,
+    target: &Target,
+    written: &[&str],
+    items: &[(&str, Item)],
+) -> sqlx::Result<()> {
+    let mut latest: std::collections::BTreeMap<(&str, &str), &(&str, Item)> = Default::default();
+    for entry in items {
+        latest.insert((entry.1.kind(), entry.1.id()), entry);
     }
     let kinds: Vec<&str> = latest.keys().map(|(k, _)| *k).collect();
     let ids: Vec<&str> = latest.keys().map(|(_, i)| *i).collect();
-    let occurred: Vec<DateTime<Utc>> = latest.values().map(|i| i.occurred_at()).collect();
+    let sources: Vec<&str> = latest.values().map(|(s, _)| *s).collect();
+    let occurred: Vec<DateTime<Utc>> = latest.values().map(|(_, i)| i.occurred_at()).collect();
     let data: Vec<serde_json::Value> = latest
         .values()
-        .map(|i| serde_json::to_value(i).expect("items serialise"))
+        .map(|(_, i)| serde_json::to_value(i).expect("items serialise"))
         .collect();
     let origin = db::items::Origin {
         org_id: target.org_id,
@@ -389,7 +405,14 @@ async fn save_items(conn: &mut PgConnection, target: &Target, items: &[Item]) ->
         integration_id: target.integration_id,
         provider: &target.source,
     };
-    db::items::upsert(conn, &origin, &kinds, &ids, &occurred, &data).await
+    let rows = db::items::Rows {
+        kinds: &kinds,
+        ids: &ids,
+        sources: &sources,
+        occurred: &occurred,
+        data: &data,
+    };
+    db::items::replace(conn, &origin, written, &rows).await
 }
 
 async fn mark_dirty(

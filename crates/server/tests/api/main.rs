@@ -7,6 +7,7 @@ mod accounts;
 mod alerts;
 mod clarity;
 mod conversion;
+mod cro;
 mod dashboards;
 mod digest;
 mod embedded;

@@ -51,3 +51,13 @@ describe('CRO widget formatting', () => {
     expect(rangeDays(null, null, now)).toBe('');
   });
 });
+
+describe('experiment verdicts', () => {
+  it('calls a result only at 95 % either way', async () => {
+    const { verdict } = await import('./ExperimentCard');
+    expect(verdict(0.97).label).toBe('Likely winner');
+    expect(verdict(0.5).label).toBe('Too early to call');
+    expect(verdict(0.03).label).toBe('Likely loser');
+    expect(verdict(null).label).toBe('Not enough data');
+  });
+});
