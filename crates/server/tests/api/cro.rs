@@ -7,7 +7,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use pulseboard_connectors::sentiment;
-use pulseboard_simulator::{defaults, SimulatorConfig};
+use pulseboard_simulator::defaults;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
