@@ -3,11 +3,16 @@
 // (an export token) through the simulator, waits for their first syncs, creates the
 // CRO Overview from its template and checks that the conversion rate, the checkout
 // funnel (counts, conversion and drop-off), traffic by channel and Clarity's
-// engagement render with numbers rather than "Coming soon" or a connect button.
-// Screenshot: docs/screenshots/cro-overview.png.
+// engagement render with numbers rather than "Coming soon" or a connect button; then
+// connects Judge.me, KnoCommerce, Intelligems and Gorgias (API keys, simulator) and
+// checks the review feed, survey summary, experiment card, sentiment gauge and
+// heatmap summary with their data, with nothing connected (a second store), and in
+// their error state (that store deleted).
+// Screenshots: docs/screenshots/cro-overview.png, cro-*.png.
 //
 //   PULSEBOARD_URL=http://127.0.0.1:8080 node tests/cro.browser.mjs
-import { BASE, SYNC_TIMEOUT, assert, call, launchBrowser, run, shot, signUpByApi, step, unexpectedErrors, viewport, watchConsole, widgetsSettled } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { BASE, SHOTS, SYNC_TIMEOUT, assert, call, launchBrowser, run, shot, signUpByApi, step, unexpectedErrors, viewport, watchConsole, widgetsSettled } from './lib.mjs';
 
 // The simulator's defaults (crates/simulator: `defaults::CLARITY_API_TOKEN`,
 // `GA4_PROPERTY_ID`, and the shop its GA4 traffic is generated to match).
@@ -15,6 +20,13 @@ const CLARITY_TOKEN =
   'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJqdGkiOiJzaW0tYWNtZS1jb2ZmZWUiLCJzY29wZSI6IkRhdGEuRXhwb3J0In0.c2ltdWxhdGVkLXNpZ25hdHVyZS1hY21lLWNvZmZlZQ';
 const GA4_PROPERTY = '312000001';
 const SHOP = 'acme-coffee';
+// The simulator's keys for the CRO sources (`defaults::…` in crates/simulator).
+const CRO_SOURCES = {
+  judgeme: { api_key: 'jm_sim_private_b_UmJknnxEONTwVDs', shop_domain: 'acme-coffee' },
+  knocommerce: { client_id: 'kno-client-acme-coffee-4f1c', api_key: 'kno_sim_secret_9dQ2vX7mPpL3' },
+  intelligems: { api_key: 'ig_sim_4f7c2a9d1e8b3c6a' },
+  gorgias: { domain: 'acme-coffee', email: 'ops@acme-coffee.example', api_key: 'gorgias_sim_key_7d3f9a2c' },
+};
 
 const browser = await launchBrowser();
 const consoleErrors = [];
@@ -53,17 +65,28 @@ await run(browser, async (state) => {
     await shopify.getByRole('button', { name: 'Connect Shopify' }).click();
     await page.getByText('Shopify connected').waitFor({ timeout: 20_000 });
     await page.waitForFunction(() => !location.search.includes('connected='));
+    // Seven sources are more than the Free plan's three: the operator puts the
+    // organization on Pro, as a self-hoster would (`pulseboard plan`).
+    execFileSync(process.env.PULSEBOARD_BIN, ['plan', slug, 'pro'], {
+      env: { ...process.env, DATABASE_URL: process.env.PULSEBOARD_TEST_DATABASE_URL },
+      stdio: 'inherit',
+    });
+    // The CRO sources by API key, as their connect forms send them.
+    for (const [provider, fields] of Object.entries(CRO_SOURCES)) {
+      await call(context, 'POST', `/api/orgs/${slug}/integrations/${provider}/api-key`, { store_id: store.id, fields });
+    }
   });
 
   await step('their first syncs finish', async () => {
-    // Three backfills, Shopify's paced by the simulated cost bucket.
+    // Seven backfills, Shopify's paced by the simulated cost bucket and Gorgias' by
+    // its 40 requests per 20 seconds.
     const deadline = Date.now() + Math.max(3 * SYNC_TIMEOUT, 600_000);
     for (;;) {
       const jobs = await call(context, 'GET', `/api/orgs/${slug}/sync-jobs?limit=20`);
       const failed = jobs.filter((j) => j.status === 'failed');
       assert(failed.length === 0, `a sync failed: ${JSON.stringify(failed)}`);
       const providers = new Set(jobs.filter((j) => j.status === 'success').map((j) => j.provider));
-      if (['shopify', 'ga4', 'clarity'].every((p) => providers.has(p))) break;
+      if (['shopify', 'ga4', 'clarity', ...Object.keys(CRO_SOURCES)].every((p) => providers.has(p))) break;
       assert(Date.now() < deadline, `syncs still running: ${JSON.stringify(jobs.map((j) => [j.provider, j.status]))}`);
       await page.waitForTimeout(1000);
     }
@@ -116,8 +139,40 @@ await run(browser, async (state) => {
     // Traffic by channel draws bars for several channels.
     const channels = card('Sessions by channel');
     assert((await channels.locator('[role="img"] svg path, [role="img"] svg rect').count()) > 2, 'no channel bars');
-    // The providers still to come keep their placeholders.
-    assert((await page.getByText('Coming soon').count()) >= 1, 'the Intelligems and other placeholders are gone');
+    // The CRO widgets, each with its own data.
+    assert((await page.getByText('Coming soon').count()) === 0, 'a placeholder is left');
+    const cro = {
+      'Where visitors struggle (Clarity)': 'heatmap',
+      'Running experiments (Intelligems)': 'experiments',
+      'How did you hear about us? (KnoCommerce)': 'ok',
+      'Latest reviews (Judge.me)': 'reviews',
+      'Customer sentiment (Judge.me and Gorgias)': 'sentiment',
+    };
+    for (const [title, state] of Object.entries(cro)) {
+      const c = card(title);
+      assert((await c.getAttribute('data-widget-state')) === state, `${title} is ${await c.getAttribute('data-widget-state')}`);
+      const text = await c.innerText();
+      assert(!/Coming soon|Connect /.test(text), `${title} says: ${text}`);
+    }
+    const reviews = card('Latest reviews (Judge.me)');
+    assert((await reviews.getByRole('img', { name: /out of 5 stars/ }).count()) >= 3, 'the review feed shows no stars');
+    const experiments = await card('Running experiments (Intelligems)').innerText();
+    assert(/\(control\)/.test(experiments) && /chance that .+ converts better than the control/.test(experiments), `experiment card: ${experiments}`);
+    const survey = await card('How did you hear about us? (KnoCommerce)').innerText();
+    assert(/Instagram/.test(survey) && /\d+(\.\d)? %/.test(survey) && /responses/.test(survey), `survey summary: ${survey}`);
+    const gauge = await card('Customer sentiment (Judge.me and Gorgias)').innerText();
+    assert(/out of 100/.test(gauge) && /Review rating/.test(gauge) && /CSAT/.test(gauge), `sentiment gauge: ${gauge}`);
+    const heatmap = card('Where visitors struggle (Clarity)');
+    assert((await heatmap.locator('tbody tr').count()) >= 2, 'the heatmap summary lists no pages');
+    for (const [title, name] of [
+      ['Running experiments (Intelligems)', 'cro-experiment-card'],
+      ['Latest reviews (Judge.me)', 'cro-review-feed'],
+      ['How did you hear about us? (KnoCommerce)', 'cro-survey-summary'],
+      ['Customer sentiment (Judge.me and Gorgias)', 'cro-sentiment-gauge'],
+      ['Where visitors struggle (Clarity)', 'cro-heatmap-summary'],
+    ]) {
+      await card(title).screenshot({ path: `${SHOTS}/${name}.png` });
+    }
     // The browser tests' simulator keeps five weeks of history, so the previous
     // period is mostly empty and its deltas (+800 %) would only mislead: the
     // screenshot shows the period alone, with no card hovered.
@@ -126,6 +181,37 @@ await run(browser, async (state) => {
     await page.mouse.move(0, 0);
     await page.waitForTimeout(500);
     await shot(page, 'cro-overview', { fullPage: true });
+  });
+
+  await step('with nothing connected the CRO widgets offer their sources, and a deleted store is an error', async () => {
+    const bare = await call(context, 'POST', `/api/orgs/${slug}/stores`, { workspace_id: store.workspace_id, name: 'New shop', currency: 'USD', timezone: 'America/New_York' });
+    const board = await call(context, 'POST', `/api/orgs/${slug}/dashboards/from-template`, { template: 'cro_overview', store_id: bare.id });
+    await page.goto(`${BASE}/dashboards/${board.id}`);
+    await widgetsSettled(page);
+    const card = (title) => page.locator('[data-widget-type]', { has: page.getByText(title, { exact: true }) });
+    for (const [title, provider] of [
+      ['Latest reviews (Judge.me)', 'Judge.me'],
+      ['Running experiments (Intelligems)', 'Intelligems'],
+      ['How did you hear about us? (KnoCommerce)', 'KnoCommerce'],
+      ['Customer sentiment (Judge.me and Gorgias)', 'Judge.me'],
+      ['Where visitors struggle (Clarity)', 'Microsoft Clarity'],
+    ]) {
+      const c = card(title);
+      assert((await c.getAttribute('data-widget-state')) === 'not_connected', `${title} is ${await c.getAttribute('data-widget-state')}`);
+      await c.getByRole('link', { name: `Connect ${provider}` }).waitFor();
+    }
+    await page.mouse.move(0, 0);
+    await shot(page, 'cro-widgets-not-connected', { fullPage: true });
+
+    await call(context, 'DELETE', `/api/orgs/${slug}/stores/${bare.id}`);
+    await page.reload();
+    await widgetsSettled(page);
+    for (const title of ['Latest reviews (Judge.me)', 'Running experiments (Intelligems)', 'Customer sentiment (Judge.me and Gorgias)']) {
+      const c = card(title);
+      assert((await c.getAttribute('data-widget-state')) === 'error', `${title} is ${await c.getAttribute('data-widget-state')}`);
+      await c.getByText('This widget could not load').waitFor();
+    }
+    await card('Latest reviews (Judge.me)').screenshot({ path: `${SHOTS}/cro-widget-error.png` });
   });
 
   await step('the page logged no errors', async () => {

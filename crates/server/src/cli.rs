@@ -42,6 +42,16 @@ pub enum Command {
     /// Manage the credential encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Put an organization on a plan (free, pro or agency): self-hosted Pulseboard has
+    /// no billing, so the operator decides how many stores, integrations and events
+    /// an organization may have.
+    Plan {
+        /// The organization's slug (as in its URLs).
+        org: String,
+        /// `free`, `pro` or `agency`.
+        #[arg(value_parser = ["free", "pro", "agency"])]
+        plan: String,
+    },
     /// Run the provider simulator (simulated Stripe and Shopify) on its own, to try the
     /// connect flows without real accounts. Prints the settings that point Pulseboard at it.
     Simulator {
@@ -149,6 +159,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db.shutdown().await;
             result?;
             eprintln!("migrations are up to date");
+            Ok(())
+        }
+        Command::Plan { org, plan } => {
+            let db = Database::connect(&config).await?;
+            let result = async {
+                db.migrate().await?;
+                anyhow::Ok(crate::db::orgs::set_plan(&db, &org, &plan).await?)
+            }
+            .await;
+            db.shutdown().await;
+            anyhow::ensure!(result?, "there is no organization `{org}`");
+            eprintln!("{org} is on the {plan} plan");
             Ok(())
         }
         Command::Keys(KeysCommand::Generate { id }) => {

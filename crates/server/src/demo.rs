@@ -407,16 +407,12 @@ async fn seed_shopify(base: &str, state: &AppState) -> anyhow::Result<Seeded> {
     })
 }
 
-/// Puts an organization on a plan. There is no billing in the demo, nor an API
-/// that changes plans: the demo's own seeding does it as the worker role.
+/// Puts an organization on a plan, as `pulseboard plan` does.
 async fn set_plan(state: &AppState, org: &str, plan: &str) -> anyhow::Result<()> {
-    let mut tx = state.db.worker_tx().await?;
-    sqlx::query("UPDATE organizations SET plan = $2 WHERE slug = $1")
-        .bind(org)
-        .bind(plan)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    anyhow::ensure!(
+        crate::db::orgs::set_plan(&state.db, org, plan).await?,
+        "no organization {org}"
+    );
     Ok(())
 }
 

@@ -393,6 +393,11 @@ async fn items(
         Scope::Workspace(id) => (vec![], vec![*id]),
     };
     let scope = (ids.as_slice(), workspaces.as_slice());
+    // A store deleted since the widget was made is the widget's error, as for a
+    // metric widget.
+    if !ids.is_empty() && db::items::stores_in_scope(&mut *conn, org_id, scope).await? == 0 {
+        return widget_error(widget_id, ApiError::NotFound("store"));
+    }
     let rows = db::items::latest(
         &mut *conn,
         org_id,

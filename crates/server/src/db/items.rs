@@ -110,6 +110,20 @@ pub async fn latest(
     .await
 }
 
+/// How many stores the scope names that exist (and the caller may see).
+pub async fn stores_in_scope(
+    conn: &mut PgConnection,
+    org_id: Uuid,
+    (store_ids, workspace_ids): (&[Uuid], &[Uuid]),
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(&format!("SELECT count(*) FROM ({SCOPE_STORES}) s"))
+        .bind(org_id)
+        .bind(store_ids)
+        .bind(workspace_ids)
+        .fetch_one(conn)
+        .await
+}
+
 /// Whether a store of the scope has a (not disconnected) integration of `provider`.
 pub async fn connected(
     conn: &mut PgConnection,

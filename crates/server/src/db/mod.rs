@@ -217,8 +217,6 @@ mod tests {
         "webhooks/",
         "live/",
         "startup.rs",
-        // `pulseboard demo` seeding its tenants (their plan), beside the server.
-        "demo.rs",
     ];
 
     fn rust_files(dir: &Path, out: &mut Vec<(String, String)>) {

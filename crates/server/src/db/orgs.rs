@@ -350,3 +350,18 @@ pub async fn list_audit(
     .fetch_all(db)
     .await
 }
+
+/// Puts the organization with this slug on a plan (the operator's `pulseboard plan`
+/// and the demo's seeding: self-hosted Pulseboard has no billing). Returns whether
+/// the organization exists. Runs as the worker role: no member is acting.
+pub async fn set_plan(db: &super::Database, slug: &str, plan: &str) -> sqlx::Result<bool> {
+    let mut tx = db.worker_tx().await?;
+    let updated = sqlx::query("UPDATE organizations SET plan = $2 WHERE slug = $1")
+        .bind(slug)
+        .bind(plan)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(updated == 1)
+}

@@ -200,7 +200,10 @@ async fn the_review_feed_and_the_sentiment_gauge_follow_the_judgeme_ledger() {
     assert_eq!(gauge["state"], "sentiment", "{gauge}");
     let score = gauge["sentiment"]["score"].as_f64().unwrap();
     // Text scores are stored to a thousandth each: the mean may differ by that much.
-    assert!((score - want).abs() < 0.1, "{score} vs {want} (n {n}, stars {stars}, text {text}): {gauge}");
+    assert!(
+        (score - want).abs() < 0.1,
+        "{score} vs {want} (n {n}, stars {stars}, text {text}): {gauge}"
+    );
     let parts = gauge["sentiment"]["parts"].as_array().unwrap();
     assert_eq!(parts.len(), 2, "Gorgias is not connected: {gauge}");
     assert_eq!(parts[0]["count"].as_f64().unwrap(), n);

@@ -33,7 +33,7 @@ function ArmRow({ arm, comparison, currency }: { arm: Arm; comparison?: Comparis
     <tr className="border-t border-gray-100">
       <th scope="row" className="py-1 pr-2 font-normal">
         {arm.name}
-        {arm.is_control && <span className="ml-1 text-gray-500">(control)</span>}
+        {arm.is_control && !/control/i.test(arm.name) && <span className="ml-1 text-gray-500">(control)</span>}
       </th>
       <td className="py-1 pr-2 text-right">{arm.visitors.toLocaleString()}</td>
       <td className="py-1 pr-2 text-right">{pct(arm.conversion_rate)}</td>
