@@ -163,6 +163,24 @@ pub async fn claim(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Pend
     .await
 }
 
+/// Claims one unprocessed delivery by its event id (waiting for a worker that holds it).
+pub async fn claim_one(
+    conn: &mut PgConnection,
+    endpoint_id: Uuid,
+    event_id: &str,
+) -> sqlx::Result<Vec<Pending>> {
+    sqlx::query_as(
+        "UPDATE webhook_inbox SET attempts = attempts + 1 WHERE id IN (
+             SELECT id FROM webhook_inbox WHERE endpoint_id = $1 AND event_id = $2
+                 AND processed_at IS NULL AND attempts < 5 FOR UPDATE)
+         RETURNING id, org_id, endpoint_id, body, headers, attempts",
+    )
+    .bind(endpoint_id)
+    .bind(event_id)
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn mark_processed(
     conn: &mut PgConnection,
     id: i64,
