@@ -14,6 +14,7 @@ const IntegrationsPage = lazyPage(() => import('./features/integrations/Integrat
 const PulsePage = lazyPage(() => import('./features/pulse/PulsePage'));
 const loadSharedPage = () => import('./features/shared/SharedDashboardPage');
 const SharedDashboardPage = lazyPage(loadSharedPage);
+const SharedPulsePage = lazyPage(() => import('./features/shared/SharedPulsePage'));
 
 // Opening a dashboard link: fetch its code (and the charts) while the session is
 // checked, instead of after. The lazy pages reuse the same module promise.
@@ -38,6 +39,7 @@ export function App() {
           <Route path="/login" element={<LoginPage />} />
           <Route path="/signup" element={<SignupPage />} />
           <Route path="/shared/:token" element={<SharedDashboardPage />} />
+          <Route path="/shared-pulse/:token" element={<SharedPulsePage />} />
           <Route path="/invite/:token" element={<AcceptInvitePage />} />
           <Route path="/invite" element={<AcceptInvitePage />} />
           <Route element={<AppShell />}>

@@ -9,7 +9,9 @@
 // to the endpoint URL the page showed. The total, the feed and the campaign
 // breakdown must update without a reload, a replayed event must count once, the
 // integration must show the delivery, and an open dashboard must refetch its data.
-// Screenshots: webhook-setup.png and pulse.png.
+// The owner then shares the Pulse: an anonymous TV-sized browser shows it read-only
+// and live, until the link is revoked.
+// Screenshots: webhook-setup.png, pulse.png and pulse-shared-tv.png.
 import { createHmac, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
@@ -202,6 +204,42 @@ await run(browser, async (state) => {
     assert((await page.getByTestId('pulse-feed').locator('li').count()) === 6, 'the replay added a row');
     await page.waitForTimeout(3000); // the new-row highlight fades
     await shot(page, 'pulse', { fullPage: true });
+  });
+
+  await step('the owner shares the Pulse; the link shows it read-only on a TV, live, until revoked', async () => {
+    await page.goto(`${BASE}/pulse`);
+    await page.getByRole('button', { name: 'Share' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Create link' }).click();
+    const url = await dialog.getByTestId('pulse-share-url').inputValue();
+    assert(url.includes('/shared-pulse/'), `share url: ${url}`);
+    // A browser with no session, sized like a TV.
+    const tv = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const screen = await tv.newPage();
+    const tvErrors = [];
+    watchConsole(screen, tvErrors);
+    await screen.goto(url);
+    await screen.waitForFunction(() => document.querySelector('[data-testid="pulse-total"]')?.textContent === '$283.00', null, { timeout: 20_000 });
+    await screen.locator('[data-pulse-mode="tv"]').waitFor();
+    await screen.locator('[data-live-status="live"]').waitFor({ timeout: 15_000 });
+    for (const name of ['Share', 'Pause', 'Set up webhooks']) {
+      assert((await screen.getByRole('button', { name, exact: true }).count()) === 0, `the shared page offers ${name}`);
+    }
+    assert((await screen.getByRole('navigation', { name: 'Main' }).count()) === 0, 'the shared page shows the app navigation');
+    await deliver(endpointUrl, charge(1000, 'office-tv'));
+    await screen.waitForFunction(() => document.querySelector('[data-testid="pulse-total"]')?.textContent === '$293.00', null, { timeout: 20_000 });
+    assert((await screen.getByTestId('pulse-feed').innerText()).includes('#office-tv'), 'the new sale is not in the shared feed');
+    await screen.waitForTimeout(3000); // the new-row highlight fades
+    await shot(screen, 'pulse-shared-tv');
+    await dialog.getByRole('button', { name: 'Revoke' }).click();
+    await dialog.getByText('No active links.').waitFor();
+    await screen.reload();
+    await screen.getByText('This link does not work').waitFor();
+    // The one expected error: the revoked link's 404.
+    const errors = unexpectedErrors(tvErrors).filter((e) => !/status of 404/.test(e));
+    assert(errors.length === 0, `console errors on the shared page: ${errors.join(' | ')}`);
+    await tv.close();
+    await page.keyboard.press('Escape');
   });
 
   await step('the integration shows the last delivery', async () => {

@@ -33,6 +33,9 @@ import type {
   Preset,
   Provider,
   Pulse,
+  PulseShare,
+  CreatedPulseShare,
+  SharedPulse,
   Share,
   SharedDashboard,
   SignupRequest,
@@ -191,6 +194,12 @@ export const api = {
 
   // The live pulse: today's events; the stream itself is `liveUrl` (an EventSource).
   pulse: (slug: string, signal?: AbortSignal) => request<Pulse>('GET', `${org(slug)}/pulse`, { signal }),
+  pulseShares: (slug: string, signal?: AbortSignal) => request<PulseShare[]>('GET', `${org(slug)}/pulse/shares`, { signal }),
+  createPulseShare: (slug: string, body: { store_id: string; expires_at?: string | null }) =>
+    request<CreatedPulseShare>('POST', `${org(slug)}/pulse/shares`, { body }),
+  revokePulseShare: (slug: string, shareId: string) => request<void>('DELETE', `${org(slug)}/pulse/shares/${shareId}`),
+  sharedPulse: (token: string, signal?: AbortSignal) =>
+    request<SharedPulse>('GET', `/api/shared-pulse/${encodeURIComponent(token)}`, { signal }),
   webhook: (slug: string, integrationId: string, signal?: AbortSignal) =>
     request<WebhookInfo>('GET', `${org(slug)}/integrations/${integrationId}/webhook`, { signal }),
   createWebhook: (slug: string, integrationId: string, body: { secret?: string | null }) =>
@@ -201,6 +210,12 @@ export const api = {
 /** The organization's server-sent revenue events, starting after `after` (a sequence number). */
 export function liveUrl(slug: string, after?: number | null): string {
   const base = `${org(slug)}/live`;
+  return after === undefined || after === null ? base : `${base}?after=${after}`;
+}
+
+/** A Pulse share link's server-sent revenue events (the same stream, one store, no session). */
+export function sharedPulseLiveUrl(token: string, after?: number | null): string {
+  const base = `/api/shared-pulse/${encodeURIComponent(token)}/live`;
   return after === undefined || after === null ? base : `${base}?after=${after}`;
 }
 
@@ -233,6 +248,8 @@ export const keys = {
   digestPreview: (slug: string) => ['org', slug, 'digest-preview'] as const,
   slackChannels: (slug: string) => ['org', slug, 'slack-channels'] as const,
   pulse: (slug: string) => ['org', slug, 'pulse'] as const,
+  pulseShares: (slug: string) => ['org', slug, 'pulse-shares'] as const,
+  sharedPulse: (token: string) => ['shared-pulse', token] as const,
   webhook: (slug: string, integrationId: string) => ['org', slug, 'integrations', integrationId, 'webhook'] as const,
   tokens: ['me', 'tokens'] as const,
   invite: (token: string) => ['invite', token] as const,

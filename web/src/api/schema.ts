@@ -1017,6 +1017,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_slug}/pulse/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's Pulse share links, newest first (revoked and expired ones too). */
+        get: operations["list_pulse_shares"];
+        put?: never;
+        /** A read-only link to a store's Pulse page (owners and admins). */
+        post: operations["create_pulse_share"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/orgs/{org_slug}/pulse/shares/{pulse_share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revokes a Pulse share link: its page and open streams stop showing anything. */
+        delete: operations["revoke_pulse_share"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_slug}/slack-channels": {
         parameters: {
             query?: never;
@@ -1225,6 +1260,47 @@ export interface paths {
          *     validation hints) and its metric catalog, so the UI can render connect forms.
          */
         get: operations["list_providers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shared-pulse/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public Pulse page of a share link: the store's sales today. Revoked, expired
+         *     or unknown links are 404.
+         */
+        get: operations["shared_pulse"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/shared-pulse/{token}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The share link's live stream: the members' stream (same events, ids and
+         *     `Last-Event-ID` resumption) limited to the link's store; it ends when the link is
+         *     revoked or expires.
+         */
+        get: operations["shared_live"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1616,6 +1692,18 @@ export interface components {
             slug?: string | null;
             store?: null | components["schemas"]["StoreDefaults"];
         };
+        CreatePulseShare: {
+            /**
+             * Format: date-time
+             * @description When the link stops working; `null`: until it is revoked.
+             */
+            expires_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The store whose sales the link shows.
+             */
+            store_id: string;
+        };
         CreateShare: {
             /** Format: date-time */
             expires_at?: string | null;
@@ -1652,6 +1740,11 @@ export interface components {
             size?: string | null;
             title: string;
             type: string;
+        };
+        CreatedPulseShare: components["schemas"]["PulseShare"] & {
+            /** @description Shown once: the link's secret. */
+            token: string;
+            url: string;
         };
         CreatedShare: components["schemas"]["Share"] & {
             /** @description Shown once: the link's secret. */
@@ -2156,6 +2249,22 @@ export interface components {
             /** Format: date-time */
             today_starts_at: string;
         };
+        /** @description A Pulse share link as its organization's admins see it (never its token). */
+        PulseShare: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            revoked_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The store whose sales the link shows.
+             */
+            store_id: string;
+        };
         QueryConfig: {
             aggregation?: null | components["schemas"]["AggregationName"];
             compare_to?: components["schemas"]["CompareTo"];
@@ -2324,6 +2433,21 @@ export interface components {
             layout: components["schemas"]["Layout"];
             name: string;
             widgets: Record<string, never>[];
+        };
+        SharedPulse: {
+            currency: string;
+            /** @description Today's events of this store, oldest first (amounts, campaigns; no customers). */
+            events: components["schemas"]["RevenueEvent"][];
+            /**
+             * Format: int64
+             * @description The newest event's sequence number: open the stream after it.
+             */
+            last_seq: number;
+            /** @description The store whose sales these are. */
+            store_name: string;
+            timezone: string;
+            /** Format: date-time */
+            today_starts_at: string;
         };
         SignupRequest: {
             email: string;
@@ -5635,6 +5759,128 @@ export interface operations {
             };
         };
     };
+    list_pulse_shares: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PulseShare"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_pulse_share: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePulseShare"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedPulseShare"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_pulse_share: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                pulse_share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_slack_channels: {
         parameters: {
             query?: never;
@@ -6381,6 +6627,78 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    shared_pulse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedPulse"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shared_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+                /**
+                 * @description Start after this sequence number (the pulse's `last_seq`); a reconnecting
+                 *     browser's `Last-Event-ID` header takes precedence. Default: only new events.
+                 */
+                after: number | null;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };

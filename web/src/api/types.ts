@@ -209,6 +209,9 @@ export interface Provider {
 // The live pulse (seed 002) and webhook endpoints.
 export type RevenueEvent = S['RevenueEvent'];
 export type Pulse = S['Pulse'];
+export type PulseShare = S['PulseShare'];
+export type CreatedPulseShare = S['CreatedPulseShare'];
+export type SharedPulse = S['SharedPulse'];
 export type WebhookInfo = S['WebhookInfo'];
 export type WebhookEndpoint = S['Endpoint'];
 export type CreatedWebhook = S['CreatedWebhook'];

@@ -23,6 +23,7 @@ pub mod oauth_states;
 pub mod orgs;
 pub mod outbox;
 pub mod plans;
+pub mod pulse_shares;
 pub mod raw_records;
 pub mod rollups;
 pub mod slack;
@@ -185,8 +186,9 @@ pub enum Bypass {
     /// Counting an org's stores or integrations against its plan: the count must
     /// include rows the caller's workspaces cannot see; only the number leaves.
     PlanCaps,
-    /// The public share page: there is no user; the share token's hash selects the
-    /// dashboard, and only that dashboard's data is read.
+    /// The public share pages: there is no user; the share token's hash selects the
+    /// dashboard (or the store of a Pulse link, checked again at every read of its
+    /// stream), and only that dashboard's (that store's) data is read.
     PublicShare,
     /// `/api/cron/*`: an external scheduler authenticated by the cron secret runs
     /// the same work the in-process scheduler runs.

@@ -163,6 +163,24 @@ pub async fn claim(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Pend
     .await
 }
 
+/// Claims one unprocessed delivery by its event id (waiting for a worker that holds it).
+pub async fn claim_one(
+    conn: &mut PgConnection,
+    endpoint_id: Uuid,
+    event_id: &str,
+) -> sqlx::Result<Vec<Pending>> {
+    sqlx::query_as(
+        "UPDATE webhook_inbox SET attempts = attempts + 1 WHERE id IN (
+             SELECT id FROM webhook_inbox WHERE endpoint_id = $1 AND event_id = $2
+                 AND processed_at IS NULL AND attempts < 5 FOR UPDATE)
+         RETURNING id, org_id, endpoint_id, body, headers, attempts",
+    )
+    .bind(endpoint_id)
+    .bind(event_id)
+    .fetch_all(conn)
+    .await
+}
+
 pub async fn mark_processed(
     conn: &mut PgConnection,
     id: i64,
@@ -258,36 +276,43 @@ pub struct RevenueEvent {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// Events after `after` in sequence order (as the caller: RLS applies).
+/// Events after `after` in sequence order, of one store or all (as the caller: RLS
+/// applies).
 pub async fn revenue_after(
     db: impl PgExecutor<'_>,
     org_id: Uuid,
+    store_id: Option<Uuid>,
     after: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<RevenueEvent>> {
     sqlx::query_as(
         "SELECT seq, store_id, provider, kind, amount_minor, currency, campaign, occurred_at
-         FROM revenue_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+         FROM revenue_events WHERE org_id = $1 AND ($4::uuid IS NULL OR store_id = $4) AND seq > $2
+         ORDER BY seq LIMIT $3",
     )
     .bind(org_id)
     .bind(after)
     .bind(limit)
+    .bind(store_id)
     .fetch_all(db)
     .await
 }
 
-/// Events since an instant (the Pulse page's today), newest last.
+/// Events since an instant (the Pulse page's today), of one store or all, newest last.
 pub async fn revenue_since(
     db: impl PgExecutor<'_>,
     org_id: Uuid,
+    store_id: Option<Uuid>,
     since: DateTime<Utc>,
 ) -> sqlx::Result<Vec<RevenueEvent>> {
     sqlx::query_as(
         "SELECT seq, store_id, provider, kind, amount_minor, currency, campaign, occurred_at
-         FROM revenue_events WHERE org_id = $1 AND occurred_at >= $2 ORDER BY seq LIMIT 5000",
+         FROM revenue_events WHERE org_id = $1 AND ($3::uuid IS NULL OR store_id = $3) AND occurred_at >= $2
+         ORDER BY seq LIMIT 5000",
     )
     .bind(org_id)
     .bind(since)
+    .bind(store_id)
     .fetch_all(db)
     .await
 }

@@ -15,7 +15,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::db::{self, Database};
+use crate::db::{self, Bypass, Database};
 
 /// Updates are sent in batches about this far apart (seed 002's debounce).
 pub const BATCH_INTERVAL: Duration = Duration::from_millis(500);
@@ -93,13 +93,52 @@ pub async fn listen<S: LiveState>(state: S, shutdown: CancellationToken) {
     }
 }
 
+/// Who reads a stream, which decides how its rows are read.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader {
+    /// A member: as that user, so row-level security applies; every store they see.
+    User(Uuid),
+    /// A Pulse share link's anonymous viewer: as the worker role, bounded by the
+    /// link's organization and store, and only while the link is live (a revoked
+    /// link ends the stream at its next read).
+    Share { share_id: Uuid, store_id: Uuid },
+}
+
 struct Cursor<S> {
     state: S,
     pings: broadcast::Receiver<Uuid>,
     org_id: Uuid,
-    user_id: Uuid,
+    reader: Reader,
     after: i64,
     first: bool,
+}
+
+/// One page of events after `after`; `None` when a share link is no longer live.
+async fn read_page(
+    db: &Database,
+    org_id: Uuid,
+    reader: Reader,
+    after: i64,
+) -> Result<Option<Vec<db::webhooks::RevenueEvent>>, sqlx::Error> {
+    match reader {
+        Reader::User(user_id) => {
+            let mut tx = db.user_tx(user_id).await?;
+            let rows = db::webhooks::revenue_after(&mut *tx, org_id, None, after, PAGE).await?;
+            tx.commit().await?;
+            Ok(Some(rows))
+        }
+        Reader::Share { share_id, store_id } => {
+            let mut tx = db.bypass_tx(Bypass::PublicShare).await?;
+            if !db::pulse_shares::is_live(&mut *tx, org_id, share_id).await? {
+                tx.commit().await?;
+                return Ok(None);
+            }
+            let rows =
+                db::webhooks::revenue_after(&mut *tx, org_id, Some(store_id), after, PAGE).await?;
+            tx.commit().await?;
+            Ok(Some(rows))
+        }
+    }
 }
 
 /// Waits for a ping for this organization (or a lag, or the fallback poll).
@@ -119,12 +158,12 @@ async fn wait_for_ping(pings: &mut broadcast::Receiver<Uuid>, org_id: Uuid) -> b
         .unwrap_or(true)
 }
 
-/// The organization's revenue events after `after`, as `user_id` may see them,
+/// The organization's revenue events after `after`, as `reader` may see them,
 /// followed by the next ones as they arrive, in batches.
 pub fn stream<S: LiveState>(
     state: S,
     org_id: Uuid,
-    user_id: Uuid,
+    reader: Reader,
     after: i64,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let pings = state.hub().subscribe();
@@ -132,7 +171,7 @@ pub fn stream<S: LiveState>(
         state,
         pings,
         org_id,
-        user_id,
+        reader,
         after,
         first: true,
     };
@@ -148,14 +187,10 @@ pub fn stream<S: LiveState>(
         c.first = false;
         let mut events = Vec::new();
         loop {
-            let read = async {
-                let mut tx = c.state.database().user_tx(c.user_id).await?;
-                let rows = db::webhooks::revenue_after(&mut *tx, c.org_id, c.after, PAGE).await?;
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(rows)
-            };
-            match read.await {
-                Ok(rows) => {
+            match read_page(c.state.database(), c.org_id, c.reader, c.after).await {
+                // The share link was revoked or expired: the stream ends.
+                Ok(None) => return None,
+                Ok(Some(rows)) => {
                     let full = rows.len() as i64 == PAGE;
                     for row in rows {
                         c.after = row.seq;

@@ -40,46 +40,72 @@ pub async fn process_due(app: &AppState) -> anyhow::Result<usize> {
             tx.commit().await?;
             return Ok(processed);
         }
-        let mut seqs: BTreeMap<Uuid, i64> = BTreeMap::new();
-        let mut stores: BTreeSet<Uuid> = BTreeSet::new();
-        for item in &batch {
-            // A savepoint per delivery: one that fails is recorded, the rest stand.
-            let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-            match process_one(app, &mut savepoint, item).await {
-                Ok(touched) => {
-                    savepoint.commit().await?;
-                    db::webhooks::mark_processed(&mut tx, item.id, None).await?;
-                    if let Some(t) = touched {
-                        stores.insert(t.store_id);
-                        if let Some(seq) = t.last_seq {
-                            let newest = seqs.entry(t.org_id).or_default();
-                            *newest = (*newest).max(seq);
-                        }
+        processed += batch.len();
+        process_batch(app, tx, &batch).await?;
+    }
+}
+
+/// Processes one stored delivery at once, in a transaction of its own: what a
+/// handler that processes before acknowledging would do. Only the intake benchmark's
+/// baseline uses it (`examples/pulse_bench.rs`); the server acknowledges first and
+/// processes in batches. False when the delivery was already processed.
+pub async fn process_now(
+    app: &AppState,
+    endpoint_id: Uuid,
+    event_id: &str,
+) -> anyhow::Result<bool> {
+    let mut tx = app.db.worker_tx().await?;
+    let batch = db::webhooks::claim_one(&mut tx, endpoint_id, event_id).await?;
+    if batch.is_empty() {
+        tx.commit().await?;
+        return Ok(false);
+    }
+    process_batch(app, tx, &batch).await?;
+    Ok(true)
+}
+
+/// Processes claimed deliveries in the claiming transaction, commits, then refreshes
+/// the stores' rollups and wakes the live streams once per organization.
+async fn process_batch(app: &AppState, mut tx: db::Tx, batch: &[Pending]) -> anyhow::Result<()> {
+    let mut seqs: BTreeMap<Uuid, i64> = BTreeMap::new();
+    let mut stores: BTreeSet<Uuid> = BTreeSet::new();
+    for item in batch {
+        // A savepoint per delivery: one that fails is recorded, the rest stand.
+        let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+        match process_one(app, &mut savepoint, item).await {
+            Ok(touched) => {
+                savepoint.commit().await?;
+                db::webhooks::mark_processed(&mut tx, item.id, None).await?;
+                if let Some(t) = touched {
+                    stores.insert(t.store_id);
+                    if let Some(seq) = t.last_seq {
+                        let newest = seqs.entry(t.org_id).or_default();
+                        *newest = (*newest).max(seq);
                     }
                 }
-                Err(error) => {
-                    savepoint.rollback().await?;
-                    tracing::warn!(inbox_id = item.id, attempt = item.attempts, %error, "webhook delivery could not be processed");
-                    db::webhooks::mark_processed(&mut tx, item.id, Some(&error)).await?;
-                }
+            }
+            Err(error) => {
+                savepoint.rollback().await?;
+                tracing::warn!(inbox_id = item.id, attempt = item.attempts, %error, "webhook delivery could not be processed");
+                db::webhooks::mark_processed(&mut tx, item.id, Some(&error)).await?;
             }
         }
-        tx.commit().await?;
-        processed += batch.len();
-        // Rollups first, so a KPI card that refreshes on the ping sees the new numbers.
-        let catalog = |source: &str| {
-            app.providers
-                .get(source)
-                .map_or(&[][..], |p| p.info().metrics)
-        };
-        for store in stores {
-            rollups::refresh_store(&app.db, store, &catalog).await?;
-        }
-        // One wake-up per organization per batch, never one per row (DESIGN §11).
-        for (org_id, seq) in seqs {
-            db::webhooks::ping_live(app.db.pool(), org_id, seq).await?;
-        }
     }
+    tx.commit().await?;
+    // Rollups first, so a KPI card that refreshes on the ping sees the new numbers.
+    let catalog = |source: &str| {
+        app.providers
+            .get(source)
+            .map_or(&[][..], |p| p.info().metrics)
+    };
+    for store in stores {
+        rollups::refresh_store(&app.db, store, &catalog).await?;
+    }
+    // One wake-up per organization per batch, never one per row (DESIGN §11).
+    for (org_id, seq) in seqs {
+        db::webhooks::ping_live(app.db.pool(), org_id, seq).await?;
+    }
+    Ok(())
 }
 
 fn headers_of(stored: &serde_json::Value) -> HeaderMap {

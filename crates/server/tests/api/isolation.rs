@@ -89,6 +89,7 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
             json!({ "template": "saas_revenue", "store_id": ids["store_id"] })
         }
         "POST /dashboards/{dashboard_id}/shares" => json!({}),
+        "POST /pulse/shares" => json!({ "store_id": ids["store_id"] }),
         "POST /alerts" | "PUT /alerts/{alert_id}" => json!({
             "name": "Revenue dipped", "metric": "stripe.gross_revenue", "scope": { "store": ids["store_id"] },
             "kind": "below", "threshold": 1000
@@ -230,6 +231,20 @@ async fn world(app: &TestApp) -> World {
         .await
         .unwrap();
     let share_id = share["id"].as_str().expect("share created").to_string();
+    let pulse_share: Value = a
+        .client
+        .post(app.url(&format!("/api/orgs/{}/pulse/shares", a.org_slug)))
+        .json(&json!({ "store_id": a.store_id }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pulse_share_id = pulse_share["id"]
+        .as_str()
+        .expect("pulse share created")
+        .to_string();
     let channel: Value = a
         .client
         .post(app.url(&format!("/api/orgs/{}/slack-channels", a.org_slug)))
@@ -259,6 +274,7 @@ async fn world(app: &TestApp) -> World {
         ("dashboard_id", dashboard_id),
         ("widget_id", widget_id),
         ("share_id", share_id),
+        ("pulse_share_id", pulse_share_id),
         ("integration_id", integration_id.to_string()),
         ("provider", "stripe".to_string()),
         ("org_slug", a.org_slug.clone()),

@@ -116,7 +116,8 @@ async fn two_populated_orgs(app: &TestApp) -> (TestUser, TestUser) {
             "WITH e AS (INSERT INTO webhook_endpoints (id, org_id, integration_id, provider, secret_key_id, secret_ciphertext, secret_hint)
                         VALUES (gen_random_uuid(), $1, $3, 'stripe', 'k1', 'v1.k1.x', 'whsec_…') RETURNING id),
                   i AS (INSERT INTO webhook_inbox (org_id, endpoint_id, event_id, event_type, body) SELECT $1, id, 'evt_1', 'charge.succeeded', '\\x7b7d' FROM e),
-                  s AS (INSERT INTO live_sequences (org_id, last_seq) VALUES ($1, 1))
+                  s AS (INSERT INTO live_sequences (org_id, last_seq) VALUES ($1, 1)),
+                  p AS (INSERT INTO pulse_shares (id, org_id, store_id, token_hash) VALUES (gen_random_uuid(), $1, $2, sha256(gen_random_uuid()::text::bytea)))
              INSERT INTO revenue_events (org_id, seq, store_id, integration_id, provider, source_id, kind, amount_minor, currency, occurred_at)
              VALUES ($1, 1, $2, $3, 'stripe', 'charge/ch_1', 'sale', 100, 'USD', now())",
         )

@@ -760,3 +760,189 @@ async fn a_connect_platform_delivery_is_routed_by_its_account() {
     .await;
     assert_eq!(direct.status(), StatusCode::NOT_FOUND);
 }
+
+/// A charge paid by `email` (Stripe puts the payer's address in `billing_details`).
+fn charge_by(id: &str, charge: &str, amount: i64, email: &str) -> String {
+    let mut event: Value =
+        serde_json::from_str(&charge_event(id, charge, amount, Some("tv"))).unwrap();
+    event["data"]["object"]["billing_details"] = json!({ "email": email });
+    event.to_string()
+}
+
+/// An anonymous request (no session, as a TV's browser would make).
+fn anonymous(app: &TestApp, path: &str) -> reqwest::RequestBuilder {
+    reqwest::Client::new().get(app.url(path))
+}
+
+#[tokio::test]
+async fn a_pulse_share_link_shows_one_stores_sales_read_only_until_it_is_revoked() {
+    let app = app_with_cron().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let bob = app.signup("bob@example.com", "Bikes").await;
+    let path_a = endpoint(&app, &ann, stripe_integration(&app, &ann, Utc::now()).await).await;
+    let path_b = endpoint(&app, &bob, stripe_integration(&app, &bob, Utc::now()).await).await;
+    deliver(
+        &app,
+        &path_a,
+        &charge_by("evt_a1", "ch_a1", 1500, "carol.buyer@example.net"),
+    )
+    .await;
+    deliver(
+        &app,
+        &path_b,
+        &charge_by("evt_b1", "ch_b1", 777, "dave.buyer@example.net"),
+    )
+    .await;
+    settle(&app).await;
+
+    // Only owners and admins share; a store of another organization cannot be named.
+    let (viewer, _) = app.join(&ann, "vera@example.com", "viewer").await;
+    let refused = viewer
+        .post(app.url("/api/orgs/acme/pulse/shares"))
+        .json(&json!({ "store_id": ann.store_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let foreign = bob
+        .client
+        .post(app.url(&format!("/api/orgs/{}/pulse/shares", bob.org_slug)))
+        .json(&json!({ "store_id": ann.store_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let created = ann
+        .client
+        .post(app.url("/api/orgs/acme/pulse/shares"))
+        .json(&json!({ "store_id": ann.store_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(created["url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/shared-pulse/{token}")));
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_hash FROM pulse_shares")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_ne!(stored, token.as_bytes(), "only a hash of the token is kept");
+
+    // The public snapshot: Ann's store's sale, no customer, nothing of Bob's.
+    let snapshot = anonymous(&app, &format!("/api/shared-pulse/{token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(snapshot.status(), StatusCode::OK);
+    let text = snapshot.text().await.unwrap();
+    let snapshot: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(snapshot["currency"], "USD");
+    let amounts: Vec<i64> = snapshot["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["amount_minor"].as_i64().unwrap())
+        .collect();
+    assert_eq!(amounts, [1500]);
+    assert_eq!(snapshot["events"][0]["campaign"], "tv");
+    for hidden in ["carol.buyer", "example.net", "777", "dave"] {
+        assert!(!text.contains(hidden), "{hidden} leaked: {text}");
+    }
+
+    // The stream: Ann's next sale arrives, Bob's never does, no email either way.
+    let after = snapshot["last_seq"].as_i64().unwrap();
+    let mut stream = anonymous(
+        &app,
+        &format!("/api/shared-pulse/{token}/live?after={after}"),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    deliver(
+        &app,
+        &path_b,
+        &charge_by("evt_b2", "ch_b2", 778, "dave.buyer@example.net"),
+    )
+    .await;
+    deliver(
+        &app,
+        &path_a,
+        &charge_by("evt_a2", "ch_a2", 2500, "erin.buyer@example.net"),
+    )
+    .await;
+    settle(&app).await;
+    let events = read_events(&mut stream, 1).await;
+    assert_eq!(events[0].1["amount_minor"], 2500);
+    assert!(!events[0].1.to_string().contains("erin"));
+    // Resuming with Last-Event-ID gets exactly what followed.
+    let mut resumed = anonymous(&app, &format!("/api/shared-pulse/{token}/live"))
+        .header("Last-Event-ID", after.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read_events(&mut resumed, 1).await, events);
+
+    // Another organization cannot revoke it; its owner can, and then nothing shows.
+    let share_id = created["id"].as_str().unwrap();
+    let other = bob
+        .client
+        .delete(app.url(&format!(
+            "/api/orgs/{}/pulse/shares/{share_id}",
+            bob.org_slug
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    let revoked = ann
+        .client
+        .delete(app.url(&format!("/api/orgs/acme/pulse/shares/{share_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    for path in [
+        format!("/api/shared-pulse/{token}"),
+        format!("/api/shared-pulse/{token}/live"),
+    ] {
+        let gone = anonymous(&app, &path).send().await.unwrap();
+        assert_eq!(gone.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // The open stream ends at its next read instead of showing the next sale.
+    deliver(
+        &app,
+        &path_a,
+        &charge_by("evt_a3", "ch_a3", 3500, "f@example.net"),
+    )
+    .await;
+    settle(&app).await;
+    let mut rest = String::new();
+    loop {
+        match tokio::time::timeout(StdDuration::from_secs(10), stream.chunk()).await {
+            Ok(Ok(Some(chunk))) => rest.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(_) => break,
+            Err(_) => panic!("the stream of a revoked link stays open"),
+        }
+    }
+    assert!(!rest.contains("3500"), "{rest}");
+    let listed: Value = ann
+        .client
+        .get(app.url("/api/orgs/acme/pulse/shares"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(listed[0]["revoked_at"].is_string());
+    let unknown = anonymous(&app, "/api/shared-pulse/pbp_not_a_token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}

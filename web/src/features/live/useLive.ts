@@ -2,19 +2,23 @@
 // organization for the whole app, opened while something subscribes.
 import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, keys, liveUrl } from '../../api/endpoints';
+import { api, keys, liveUrl, sharedPulseLiveUrl } from '../../api/endpoints';
 import type { RevenueEvent, Widget } from '../../api/types';
 import { LiveStream, type LiveStatus } from './stream';
 import { dashboardStores, debounce } from './refresh';
 
 const streams = new Map<string, LiveStream>();
 
-/** The organization's shared stream. */
+/** Streams keyed by this prefix and a token are a Pulse share link's (org slugs have no colon). */
+export const SHARED_PULSE = 'shared-pulse:';
+
+/** The organization's shared stream (or, for `shared-pulse:<token>`, a share link's). */
 export function liveStream(slug: string): LiveStream {
   let stream = streams.get(slug);
   if (!stream) {
+    const token = slug.startsWith(SHARED_PULSE) ? slug.slice(SHARED_PULSE.length) : null;
     stream = new LiveStream({
-      url: (after) => liveUrl(slug, after),
+      url: (after) => (token === null ? liveUrl(slug, after) : sharedPulseLiveUrl(token, after)),
       // Same origin: the session cookie goes along.
       open: (url) => new EventSource(url, { withCredentials: true }),
     });

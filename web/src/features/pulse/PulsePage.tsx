@@ -1,8 +1,8 @@
 // Seed 002's launch-day screen: today's running total counting up as sales land,
 // the last hour's velocity, the latest sales and which campaign brought them, fed
 // by the organization's live stream (resumed by sequence number, deduplicated).
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { useQuery } from '@tanstack/react-query';
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
+import { type UseQueryResult, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { Bar, BarChart, Cell, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { api, keys } from '../../api/endpoints';
@@ -20,6 +20,7 @@ import { useProviderName } from '../shell/useProviders';
 import { liveStream, useLiveEvents, useLiveStatus } from '../live/useLive';
 import type { LiveStatus } from '../live/stream';
 import { useCountUp, useNow, useThrottled } from './hooks';
+import { PulseShareDialog } from './PulseShareDialog';
 import {
   campaignBreakdown,
   isRefund,
@@ -53,7 +54,7 @@ const KINDS: Record<string, { label: string; tone: 'green' | 'blue' | 'gray' | '
 };
 
 export default function PulsePage() {
-  const { slug, store, storesLoading } = useSession();
+  const { slug, store, storesLoading, canManage } = useSession();
   const snapshot = useQuery({
     queryKey: keys.pulse(slug),
     queryFn: ({ signal }) => api.pulse(slug, signal),
@@ -61,6 +62,54 @@ export default function PulsePage() {
     staleTime: Infinity,
     refetchOnWindowFocus: false,
   });
+  const [sharing, setSharing] = useState(false);
+  return (
+    <>
+      <PulseBoard
+        streamKey={slug}
+        snapshot={snapshot}
+        store={store ? { id: store.id, name: store.name, currency: store.currency } : null}
+        loading={storesLoading}
+        actions={
+          canManage && store ? (
+            <Button variant="secondary" size="sm" onClick={() => setSharing(true)} title="A read-only link to this page, for a screen on the wall">
+              Share
+            </Button>
+          ) : null
+        }
+      />
+      {store && canManage ? <PulseShareDialog open={sharing} onClose={() => setSharing(false)} store={store} /> : null}
+    </>
+  );
+}
+
+/** The store a Pulse board shows; `id` null when the snapshot has only that store's events. */
+export interface PulseStore {
+  id: string | null;
+  name: string;
+  currency: string;
+}
+
+/**
+ * The Pulse itself, for the members' page and a share link's read-only page (`tv`:
+ * larger type for a screen across the room, no links into the app).
+ */
+export function PulseBoard({
+  streamKey,
+  snapshot,
+  store,
+  loading = false,
+  actions = null,
+  tv = false,
+}: {
+  streamKey: string;
+  snapshot: UseQueryResult<{ last_seq: number; timezone: string; today_starts_at: string; events: RevenueEvent[] }>;
+  store: PulseStore | null;
+  loading?: boolean;
+  actions?: ReactNode;
+  tv?: boolean;
+}) {
+  const slug = streamKey;
   const [live, setLive] = useState<readonly RevenueEvent[]>([]);
   const [highlighted, setHighlighted] = useState<ReadonlySet<number>>(new Set());
   const [sound, setSound] = useSaleSound();
@@ -100,36 +149,39 @@ export default function PulsePage() {
   const t = useMemo(() => totals(today, currency), [today, currency]);
   const buckets = useMemo(() => perMinute(today, currency, now), [today, currency, now]);
   const velocity = sum(buckets);
-  const feed = useMemo(() => latest(today, 20), [today]);
+  const feed = useMemo(() => latest(today, tv ? 12 : 20), [today, tv]);
   const campaigns = useMemo(() => campaignBreakdown(today, currency), [today, currency]);
 
   const summary = `Today so far: ${money(t.netMinor, currency)} from ${plural(t.sales, 'sale')} and ${plural(t.refunds, 'refund')}. Last 60 minutes: ${money(velocity, currency)}.`;
   const announced = useThrottled(snapshot.isSuccess ? summary : '', 10_000);
 
   return (
-    <div className="space-y-6">
+    <div className={cx('space-y-6', tv && 'text-lg')} data-pulse-mode={tv ? 'tv' : 'app'}>
       <div className="flex flex-wrap items-end justify-between gap-3">
         <div>
-          <h1 className="text-2xl font-semibold tracking-tight text-gray-900">Pulse</h1>
-          <p className="mt-0.5 text-sm text-gray-500">
-            Sales as they happen{store ? <> in <span className="font-medium text-gray-700">{store.name}</span></> : null}
+          <h1 className={cx('font-semibold tracking-tight text-gray-900', tv ? 'text-4xl' : 'text-2xl')}>{tv && store ? `${store.name} · Pulse` : 'Pulse'}</h1>
+          <p className={cx('mt-0.5 text-gray-500', tv ? 'text-base' : 'text-sm')}>
+            Sales as they happen{store && !tv ? <> in <span className="font-medium text-gray-700">{store.name}</span></> : null}
             {snapshot.data ? <>, since midnight ({snapshot.data.timezone.replace(/_/g, ' ')})</> : null}.
           </p>
         </div>
         <div className="flex items-center gap-2">
           <ConnectionBadge status={snapshot.isSuccess ? status : 'connecting'} />
-          <Button
-            variant="secondary"
-            size="sm"
-            onClick={() => (status === 'paused' ? liveStream(slug).resume() : liveStream(slug).pause())}
-            disabled={!snapshot.isSuccess}
-          >
-            {status === 'paused' ? 'Resume' : 'Pause'}
-          </Button>
+          {!tv && (
+            <Button
+              variant="secondary"
+              size="sm"
+              onClick={() => (status === 'paused' ? liveStream(slug).resume() : liveStream(slug).pause())}
+              disabled={!snapshot.isSuccess}
+            >
+              {status === 'paused' ? 'Resume' : 'Pause'}
+            </Button>
+          )}
           <Button variant="secondary" size="sm" aria-pressed={sound} onClick={() => setSound(!sound)} title="Play a short tone when a sale arrives">
             <SpeakerIcon on={sound} />
             Sale sound
           </Button>
+          {actions}
         </div>
       </div>
 
@@ -138,7 +190,7 @@ export default function PulsePage() {
         {announced}
       </p>
 
-      {snapshot.isPending || storesLoading ? (
+      {snapshot.isPending || loading ? (
         <div className="grid gap-4 lg:grid-cols-3">
           <Skeleton className="h-40 rounded-lg" />
           <Skeleton className="h-40 rounded-lg lg:col-span-2" />
@@ -148,23 +200,27 @@ export default function PulsePage() {
       ) : snapshot.isSuccess ? (
         <>
           <div className="grid gap-4 lg:grid-cols-3">
-            <TotalCard netMinor={t.netMinor} currency={currency} sales={t.sales} refunds={t.refunds} others={t.otherCurrencies} />
+            <TotalCard netMinor={t.netMinor} currency={currency} sales={t.sales} refunds={t.refunds} others={t.otherCurrencies} tv={tv} />
             <VelocityCard buckets={buckets} velocity={velocity} currency={currency} now={now} />
           </div>
           {today.length === 0 ? (
             <Card className="py-12">
-              <EmptyState
-                title="No sales yet today"
-                description="Set up Stripe webhooks on the Integrations page to see sales the moment they happen."
-                action={
-                  <Link
-                    to="/settings/integrations"
-                    className="inline-flex h-9 items-center rounded-md bg-brand-700 px-3.5 text-sm font-medium text-white shadow-sm hover:bg-brand-800"
-                  >
-                    Set up webhooks
-                  </Link>
-                }
-              />
+              {tv ? (
+                <EmptyState title="No sales yet today" description="Sales appear here the moment they happen." />
+              ) : (
+                <EmptyState
+                  title="No sales yet today"
+                  description="Set up Stripe webhooks on the Integrations page to see sales the moment they happen."
+                  action={
+                    <Link
+                      to="/settings/integrations"
+                      className="inline-flex h-9 items-center rounded-md bg-brand-700 px-3.5 text-sm font-medium text-white shadow-sm hover:bg-brand-800"
+                    >
+                      Set up webhooks
+                    </Link>
+                  }
+                />
+              )}
             </Card>
           ) : (
             <div className="grid items-start gap-4 lg:grid-cols-5">
@@ -207,18 +263,22 @@ function TotalCard({
   sales,
   refunds,
   others,
+  tv = false,
 }: {
   netMinor: number;
   currency: string;
   sales: number;
   refunds: number;
   others: { currency: string; events: number; netMinor: number }[];
+  tv?: boolean;
 }) {
   const shown = useCountUp(netMinor);
   return (
     <Card className="flex flex-col justify-between p-5">
       <h2 className="text-sm font-medium text-gray-600">Today so far</h2>
-      <p className="mt-2 text-4xl font-semibold tracking-tight text-gray-900 tabular-nums sm:text-5xl" data-testid="pulse-total" data-value={netMinor} aria-hidden="true">
+      <p
+        className={cx('mt-2 font-semibold tracking-tight text-gray-900 tabular-nums', tv ? 'text-5xl sm:text-7xl' : 'text-4xl sm:text-5xl')}
+        data-testid="pulse-total" data-value={netMinor} aria-hidden="true">
         {money(shown, currency)}
       </p>
       <p className="mt-3 text-sm text-gray-600" data-testid="pulse-counts">

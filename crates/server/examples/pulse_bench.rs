@@ -1,0 +1,839 @@
+//! Benchmarks of the live revenue pulse (BENCHMARKS.md, issue 15).
+//!
+//! `intake`: webhook deliveries posted over loopback HTTP by a load generator in this
+//! process, to the real router. Two handlers side by side on one server:
+//!
+//! - the production intake, `POST /api/webhooks/lemonsqueezy/{endpoint}`: verify the
+//!   signature, store the delivery in the inbox, acknowledge; the server's processing
+//!   loop turns the inbox into records and revenue events behind it;
+//! - a baseline mounted beside it for this benchmark, `POST /bench/inline/{endpoint}`:
+//!   the same verification and inbox write, then the delivery processed
+//!   (`webhooks::process_now`: records, revenue event, rollups, the live ping) and
+//!   committed before the answer.
+//!
+//! Each is driven closed-loop (`BENCH_CONCURRENCY` requests in flight, default 32) to
+//! its maximum rate; the production intake is then driven open-loop at half that rate,
+//! acknowledgement latency measured from each request's scheduled send time. 10 % of
+//! the deliveries are sent twice. Afterwards every delivery's revenue events must be
+//! in `revenue_events` exactly once (0 lost, 0 duplicated): the bench fails otherwise.
+//!
+//! `live`: writers (the processing of a backlog of deliveries, `webhooks::process_due`)
+//! with no live subscriber and with 200 SSE subscribers connected over HTTP, rounds
+//! alternating; then event-to-browser latency (acknowledged webhook → event read by
+//! every subscriber), and the server's memory per idle SSE client with 1,000 clients
+//! connected. The subscribers run in a child process (this example re-executed), so
+//! their memory and CPU are not the server's.
+//!
+//! ```sh
+//! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!   cargo run --release -p pulseboard-server --example pulse_bench -- [intake|live|all] [deliveries]
+//! ```
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    io::{BufRead, Write},
+    net::SocketAddr,
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use anyhow::{bail, Context};
+use axum::{
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+    routing, Json, Router,
+};
+use chrono::Utc;
+use pulseboard_connectors::Registry;
+use pulseboard_server::{
+    config::{Config, ConfigArgs, LogFormat},
+    db::{self, Bypass, Database, MIGRATOR},
+    http,
+    integrations::vault::{generate_key_entry, Vault},
+    state::AppState,
+};
+use pulseboard_simulator::{defaults, DataConfig, Simulator, SimulatorConfig, SimulatorHandle};
+use serde_json::{json, Value};
+use sqlx::{postgres::PgPoolOptions, Connection, PgConnection};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// One signed delivery, ready to post.
+#[derive(Clone)]
+struct Delivery {
+    headers: Vec<(String, String)>,
+    body: Bytes,
+    /// The revenue events it must produce: (source id, kind).
+    revenue: Vec<(String, String)>,
+}
+
+struct Bench {
+    state: AppState,
+    base: String,
+    org: String,
+    cookie: String,
+    endpoint_id: Uuid,
+    integration_id: Uuid,
+    secret: String,
+    sim: SimulatorHandle,
+    /// The server's processing loop runs only while this is set.
+    processing: Arc<AtomicBool>,
+    client: reqwest::Client,
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn unix_micros() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_micros() as i64
+}
+
+fn rss_kib() -> i64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("sse-clients") {
+        return sse_clients(&args[2], &args[3], args[4].parse()?).await;
+    }
+    let what = args.get(1).cloned().unwrap_or_else(|| "all".into());
+    let deliveries: usize = args.get(2).map_or(Ok(10_000), |a| a.parse())?;
+    let admin = std::env::var("DATABASE_URL").context("DATABASE_URL")?;
+    let name = format!("pulse_bench_{}", std::process::id());
+    let mut admin_conn = PgConnection::connect(&admin).await?;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin_conn)
+        .await?;
+    let mut url = url::Url::parse(&admin)?;
+    url.set_path(&format!("/{name}"));
+    let result = async {
+        let bench = setup(url.as_str()).await?;
+        if what == "intake" || what == "all" {
+            intake(&bench, deliveries).await?;
+        }
+        if what == "live" || what == "all" {
+            live(&bench, deliveries / 4).await?;
+        }
+        bench.state.db.pool().close().await;
+        anyhow::Ok(())
+    }
+    .await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut admin_conn)
+        .await?;
+    result
+}
+
+/// The server (the real router plus the baseline route, the live listener and a
+/// processing loop that can be paused), the simulator, and a tenant with a
+/// LemonSqueezy store and its webhook endpoint, set up over HTTP.
+async fn setup(database_url: &str) -> anyhow::Result<Arc<Bench>> {
+    let pool = PgPoolOptions::new()
+        .max_connections(20)
+        .connect(database_url)
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    let sim = Simulator::start(SimulatorConfig {
+        data: DataConfig {
+            history_days: 7,
+            end: Utc::now().timestamp(),
+            ..DataConfig::default()
+        },
+        ..SimulatorConfig::default()
+    })
+    .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::from_args(ConfigArgs {
+        database_url: None,
+        data_dir: dir.path().to_path_buf(),
+        addr,
+        public_url: None,
+        cron_secret: None,
+        encryption_keys: None,
+        email_from: "Pulseboard <pulseboard@localhost>".into(),
+        smtp_url: None,
+        resend_api_key: None,
+        resend_url: "https://api.resend.com".parse()?,
+        slack_webhook_url_prefixes: vec!["https://hooks.slack.com/".into()],
+        postgres_bin_dir: None,
+        session_ttl_hours: 24,
+        max_body_bytes: 256 * 1024,
+        log_format: LogFormat::Json,
+    })?;
+    std::mem::forget(dir);
+    for (var, value) in pulseboard_simulator::connector_settings(&sim.base_url()) {
+        config.providers.set(var, value);
+    }
+    let providers = Registry::from_config(&config.providers_config())?;
+    let state = AppState::new(
+        Database::from_pool(pool.clone()),
+        config,
+        Vault::from_spec(&generate_key_entry("bench"))?,
+        providers,
+    );
+    let router: Router = http::router(state.clone()).merge(
+        Router::new()
+            .route("/bench/inline/{endpoint_id}", routing::post(inline))
+            .with_state(state.clone()),
+    );
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+    let shutdown = CancellationToken::new();
+    tokio::spawn(pulseboard_server::live::listen(
+        state.clone(),
+        shutdown.clone(),
+    ));
+    let processing = Arc::new(AtomicBool::new(true));
+    {
+        // The server's webhook loop (startup.rs), with a switch.
+        let (state, processing) = (state.clone(), processing.clone());
+        tokio::spawn(async move {
+            loop {
+                if state.db.pool().is_closed() {
+                    return;
+                }
+                if processing.load(Ordering::SeqCst) {
+                    if let Err(error) = pulseboard_server::webhooks::process_due(&state).await {
+                        eprintln!("processing pass failed: {error:#}");
+                    }
+                }
+                tokio::select! {
+                    _ = state.webhook_wakeup.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+            }
+        });
+    }
+
+    let base = format!("http://{addr}");
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
+    let signup = client
+        .post(format!("{base}/api/auth/signup"))
+        .json(&json!({ "email": "bench@example.com", "password": "pulseboard-bench", "name": "Bench",
+            "org_name": "Bench", "store": { "name": "Bench", "currency": "USD", "timezone": "UTC" } }))
+        .send()
+        .await?;
+    let cookie = signup
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("pb_session="))
+        .and_then(|v| v.split(';').next())
+        .context("session cookie")?
+        .to_owned();
+    let me: Value = signup.json().await?;
+    let org = me["memberships"][0]["org_slug"]
+        .as_str()
+        .context("org slug")?
+        .to_owned();
+    let as_owner = |r: reqwest::RequestBuilder| r.header("cookie", &cookie);
+    let stores: Value = as_owner(client.get(format!("{base}/api/orgs/{org}/stores")))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let store = stores[0]["id"].as_str().context("store")?.to_owned();
+    let integration: Value = as_owner(client.post(format!(
+        "{base}/api/orgs/{org}/integrations/lemonsqueezy/api-key"
+    )))
+    .json(&json!({ "store_id": store, "fields": {
+        "api_key": defaults::LEMONSQUEEZY_API_KEY,
+        "store_id": defaults::LEMONSQUEEZY_STORE_ID.to_string() } }))
+    .send()
+    .await?
+    .json()
+    .await?;
+    let integration_id: Uuid = integration["id"]
+        .as_str()
+        .with_context(|| format!("integration: {integration}"))?
+        .parse()?;
+    let created: Value = as_owner(client.post(format!(
+        "{base}/api/orgs/{org}/integrations/{integration_id}/webhook"
+    )))
+    .json(&json!({}))
+    .send()
+    .await?
+    .json()
+    .await?;
+    let secret = created["secret"].as_str().context("secret")?.to_owned();
+    let endpoint_id: Uuid = created["endpoint"]["id"]
+        .as_str()
+        .context("endpoint")?
+        .parse()?;
+    sim.advance_to(Utc::now().timestamp());
+    // Anything the store announced before now is not part of any measurement.
+    sim.lemonsqueezy_webhooks(&secret);
+    Ok(Arc::new(Bench {
+        state,
+        base,
+        org,
+        cookie,
+        endpoint_id,
+        integration_id,
+        secret,
+        sim,
+        processing,
+        client,
+    }))
+}
+
+/// The baseline: verify, store, process and commit, then answer.
+async fn inline(
+    State(state): State<AppState>,
+    Path(endpoint_id): Path<Uuid>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, (StatusCode, String)> {
+    let fail = |e: &dyn std::fmt::Display| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+    let mut tx = state
+        .db
+        .bypass_tx(Bypass::Webhook)
+        .await
+        .map_err(|e| fail(&e))?;
+    let receiver = db::webhooks::receiver(&mut *tx, endpoint_id)
+        .await
+        .map_err(|e| fail(&e))?
+        .ok_or((StatusCode::NOT_FOUND, "endpoint".into()))?;
+    let provider = state
+        .providers
+        .get(&receiver.provider)
+        .ok_or((StatusCode::NOT_FOUND, "provider".into()))?;
+    let secret = state
+        .vault
+        .decrypt(
+            receiver.integration_id,
+            db::webhooks::SECRET_FIELD,
+            &receiver.secret_ciphertext,
+        )
+        .map_err(|e| fail(&e))?;
+    provider
+        .verify_webhook(&headers, &body, &secret, Utc::now())
+        .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+    let delivery = provider
+        .webhook_delivery(&headers, &body)
+        .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()))?;
+    let stored = db::webhooks::receive(
+        &mut tx,
+        &db::webhooks::Delivery {
+            org_id: receiver.org_id,
+            endpoint_id,
+            event_id: &delivery.event_id,
+            event_type: &delivery.event_type,
+            body: &body,
+            headers: &json!({}),
+        },
+    )
+    .await
+    .map_err(|e| fail(&e))?;
+    tx.commit().await.map_err(|e| fail(&e))?;
+    pulseboard_server::webhooks::process_now(&state, endpoint_id, &delivery.event_id)
+        .await
+        .map_err(|e| fail(&e))?;
+    Ok(Json(json!({ "stored": stored })))
+}
+
+/// `n` new one-off orders at the simulated store, as signed `order_created` deliveries.
+fn new_deliveries(bench: &Bench, n: usize, tag: &str) -> anyhow::Result<Vec<Delivery>> {
+    for i in 0..n {
+        let campaign = format!("{tag}-{}", i % 7);
+        bench
+            .sim
+            .lemonsqueezy_new_order(304 + (i % 2) as u64, Some(&campaign))
+            .context("a new order")?;
+    }
+    let provider = bench
+        .state
+        .providers
+        .get("lemonsqueezy")
+        .context("lemonsqueezy")?;
+    let mut out = Vec::with_capacity(n);
+    for w in bench.sim.lemonsqueezy_webhooks(&bench.secret) {
+        let mut headers = HeaderMap::new();
+        for (k, v) in &w.headers {
+            headers.insert(
+                axum::http::HeaderName::from_bytes(k.as_bytes())?,
+                v.parse()?,
+            );
+        }
+        let parsed = provider
+            .webhook_delivery(&headers, w.body.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        out.push(Delivery {
+            headers: w.headers,
+            body: Bytes::from(w.body),
+            revenue: parsed
+                .revenue
+                .iter()
+                .map(|m| (m.source_id.clone(), m.kind.as_str().to_owned()))
+                .collect(),
+        });
+    }
+    if out.len() < n {
+        bail!("expected {n} deliveries, got {}", out.len());
+    }
+    Ok(out)
+}
+
+async fn post(bench: &Bench, path: &str, d: &Delivery) -> anyhow::Result<()> {
+    let mut request = bench.client.post(format!("{}{path}", bench.base));
+    for (k, v) in &d.headers {
+        request = request.header(k.as_str(), v.as_str());
+    }
+    let response = request.body(d.body.clone()).send().await?;
+    if response.status() != StatusCode::OK {
+        bail!("{}: {}", response.status(), response.text().await?);
+    }
+    Ok(())
+}
+
+/// Posts every delivery (each tenth twice) with `concurrency` requests in flight;
+/// returns (acknowledgements per second, sorted latencies in ms).
+async fn closed_loop(
+    bench: &Arc<Bench>,
+    path: &str,
+    deliveries: &[Delivery],
+    concurrency: usize,
+) -> anyhow::Result<(f64, Vec<f64>)> {
+    let mut sends: Vec<Delivery> = deliveries.to_vec();
+    // Replays arrive later, as a provider's retries do.
+    sends.extend(deliveries.iter().step_by(10).cloned());
+    let sends = Arc::new(sends);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (bench, sends, next, path) =
+            (bench.clone(), sends.clone(), next.clone(), path.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(d) = sends.get(i) else { break };
+                let t = Instant::now();
+                post(&bench, &path, d).await?;
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let rate = sends.len() as f64 / started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    Ok((rate, latencies))
+}
+
+/// Posts at `rate` per second on a fixed schedule, each request on its own task;
+/// latency from the scheduled send time (so a stall is not hidden by fewer sends).
+async fn open_loop(
+    bench: &Arc<Bench>,
+    path: &str,
+    deliveries: &[Delivery],
+    rate: f64,
+) -> anyhow::Result<Vec<f64>> {
+    let start = tokio::time::Instant::now() + Duration::from_millis(50);
+    let mut tasks = Vec::with_capacity(deliveries.len());
+    for (i, d) in deliveries.iter().enumerate() {
+        let at = start + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(at).await;
+        let (bench, d, path) = (bench.clone(), d.clone(), path.to_owned());
+        tasks.push(tokio::spawn(async move {
+            post(&bench, &path, &d).await?;
+            anyhow::Ok((tokio::time::Instant::now() - at).as_secs_f64() * 1000.0)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.push(task.await??);
+    }
+    latencies.sort_by(f64::total_cmp);
+    Ok(latencies)
+}
+
+/// Waits until the inbox is processed; how long it took.
+async fn settle(bench: &Bench) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    loop {
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM webhook_inbox WHERE processed_at IS NULL")
+                .fetch_one(bench.state.db.pool())
+                .await?;
+        if waiting == 0 {
+            return Ok(started.elapsed());
+        }
+        bench.state.webhook_wakeup.notify_one();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every delivery's events are stored exactly once, and nothing else is: (lost, duplicated).
+async fn audit(bench: &Bench, all_sent: &[Delivery]) -> anyhow::Result<(usize, usize)> {
+    let failed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM webhook_inbox WHERE error IS NOT NULL")
+            .fetch_one(bench.state.db.pool())
+            .await?;
+    if failed > 0 {
+        bail!("{failed} deliveries failed to process");
+    }
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT source_id, kind FROM revenue_events WHERE integration_id = $1")
+            .bind(bench.integration_id)
+            .fetch_all(bench.state.db.pool())
+            .await?;
+    let mut counts: HashMap<(String, String), usize> = HashMap::new();
+    for row in rows {
+        *counts.entry(row).or_default() += 1;
+    }
+    let expected: BTreeSet<(String, String)> = all_sent
+        .iter()
+        .flat_map(|d| d.revenue.iter().cloned())
+        .collect();
+    let lost = expected.iter().filter(|k| !counts.contains_key(*k)).count();
+    let duplicated = counts.values().map(|c| c - 1).sum::<usize>();
+    let inbox: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT event_id, count(*) FROM webhook_inbox GROUP BY event_id HAVING count(*) > 1",
+    )
+    .fetch_all(bench.state.db.pool())
+    .await?;
+    Ok((lost, duplicated + inbox.len()))
+}
+
+async fn intake(bench: &Arc<Bench>, n: usize) -> anyhow::Result<()> {
+    let concurrency: usize = std::env::var("BENCH_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(32);
+    let durable_path = format!("/api/webhooks/lemonsqueezy/{}", bench.endpoint_id);
+    let inline_path = format!("/bench/inline/{}", bench.endpoint_id);
+    let mut sent = Vec::new();
+    println!("intake: {n} deliveries per run, {concurrency} in flight, 10 % sent twice");
+
+    let warm = new_deliveries(bench, 500, "warm")?;
+    closed_loop(bench, &durable_path, &warm, concurrency).await?;
+    closed_loop(bench, &inline_path, &warm[..100], concurrency).await?;
+    settle(bench).await?;
+    sent.extend(warm);
+
+    let batch = new_deliveries(bench, n, "durable")?;
+    let (durable_rate, durable_lat) =
+        closed_loop(bench, &durable_path, &batch, concurrency).await?;
+    let drained = settle(bench).await?;
+    println!(
+        "durable intake, max: {durable_rate:.0} acks/s; ack p50 {:.1} ms, p99 {:.1} ms; inbox processed {:.1} s after the last ack",
+        pct(&durable_lat, 0.5),
+        pct(&durable_lat, 0.99),
+        drained.as_secs_f64()
+    );
+    sent.extend(batch);
+
+    let inline_n = (n / 4).max(200);
+    let batch = new_deliveries(bench, inline_n, "inline")?;
+    let (inline_rate, inline_lat) = closed_loop(bench, &inline_path, &batch, concurrency).await?;
+    settle(bench).await?;
+    println!(
+        "verify + process + commit per request, max: {inline_rate:.0} acks/s ({inline_n} deliveries); p50 {:.1} ms, p99 {:.1} ms",
+        pct(&inline_lat, 0.5),
+        pct(&inline_lat, 0.99)
+    );
+    sent.extend(batch);
+
+    let half = durable_rate / 2.0;
+    let seconds = 10.0;
+    let batch = new_deliveries(bench, (half * seconds) as usize, "half")?;
+    let lat = open_loop(bench, &durable_path, &batch, half).await?;
+    let drained = settle(bench).await?;
+    println!(
+        "durable intake at half the max ({half:.0}/s for {seconds} s, open loop): ack p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; inbox processed {:.1} s after the last ack",
+        pct(&lat, 0.5),
+        pct(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN),
+        drained.as_secs_f64()
+    );
+    sent.extend(batch);
+
+    let (lost, duplicated) = audit(bench, &sent).await?;
+    let events: usize = sent.iter().map(|d| d.revenue.len()).sum();
+    println!(
+        "throughput {:.1}× the baseline; {} deliveries, {events} revenue events: {lost} lost, {duplicated} duplicated",
+        durable_rate / inline_rate,
+        sent.len()
+    );
+    assert_eq!(
+        (lost, duplicated),
+        (0, 0),
+        "every sale counted exactly once"
+    );
+    Ok(())
+}
+
+/// A child process holding `n` SSE connections; prints `connected` once they all
+/// answered, then, when stdin closes, `seq unix_micros` for every event every
+/// connection read.
+async fn sse_clients(url: &str, cookie: &str, n: usize) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()?;
+    let seen: Arc<Mutex<Vec<(i64, i64)>>> = Arc::default();
+    let connected = Arc::new(AtomicUsize::new(0));
+    for _ in 0..n {
+        let (client, url, cookie, seen, connected) = (
+            client.clone(),
+            url.to_owned(),
+            cookie.to_owned(),
+            seen.clone(),
+            connected.clone(),
+        );
+        tokio::spawn(async move {
+            let mut response = client
+                .get(&url)
+                .header("cookie", cookie)
+                .header("accept", "text/event-stream")
+                .send()
+                .await?;
+            if response.status() != StatusCode::OK {
+                bail!("{}", response.status());
+            }
+            connected.fetch_add(1, Ordering::SeqCst);
+            let mut pending = String::new();
+            while let Some(chunk) = response.chunk().await? {
+                let at = unix_micros();
+                pending.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = pending.find("\n\n") {
+                    let event: String = pending.drain(..end + 2).collect();
+                    if let Some(id) = event.lines().find_map(|l| l.strip_prefix("id:")) {
+                        seen.lock().unwrap().push((id.trim().parse()?, at));
+                    }
+                }
+            }
+            anyhow::Ok(())
+        });
+    }
+    while connected.load(Ordering::SeqCst) < n {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("connected");
+    std::io::stdout().flush()?;
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        while std::io::stdin().lock().read_line(&mut line).unwrap_or(0) > 0 {
+            line.clear();
+        }
+    })
+    .await?;
+    let mut out = std::io::stdout().lock();
+    for (seq, at) in seen.lock().unwrap().iter() {
+        writeln!(out, "{seq} {at}")?;
+    }
+    Ok(())
+}
+
+struct Subscribers {
+    child: tokio::process::Child,
+    stdin: Option<tokio::process::ChildStdin>,
+    stdout: tokio::io::BufReader<tokio::process::ChildStdout>,
+}
+
+async fn subscribe(bench: &Bench, n: usize) -> anyhow::Result<Subscribers> {
+    use tokio::io::AsyncBufReadExt;
+    let url = format!("{}/api/orgs/{}/live", bench.base, bench.org);
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["sse-clients", &url, &bench.cookie, &n.to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let stdin = child.stdin.take();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().context("stdout")?);
+    let mut line = String::new();
+    stdout.read_line(&mut line).await?;
+    if line.trim() != "connected" {
+        bail!("subscribers: {line}");
+    }
+    Ok(Subscribers {
+        child,
+        stdin,
+        stdout,
+    })
+}
+
+impl Subscribers {
+    /// Stops the clients; what they read: (seq, unix micros).
+    async fn finish(mut self) -> anyhow::Result<Vec<(i64, i64)>> {
+        use tokio::io::AsyncBufReadExt;
+        drop(self.stdin.take());
+        let mut seen = Vec::new();
+        let mut line = String::new();
+        while self.stdout.read_line(&mut line).await? > 0 {
+            let mut parts = line.split_whitespace();
+            if let (Some(seq), Some(at)) = (parts.next(), parts.next()) {
+                seen.push((seq.parse()?, at.parse()?));
+            }
+            line.clear();
+        }
+        self.child.wait().await?;
+        Ok(seen)
+    }
+}
+
+/// Posts deliveries to the inbox with processing paused, then times processing them.
+async fn writers(bench: &Arc<Bench>, n: usize) -> anyhow::Result<f64> {
+    let batch = new_deliveries(bench, n, "writers")?;
+    bench.processing.store(false, Ordering::SeqCst);
+    // Let a pass in progress finish.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let path = format!("/api/webhooks/lemonsqueezy/{}", bench.endpoint_id);
+    let sends = Arc::new(batch);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (shared, sends, next, path) =
+            (bench.clone(), sends.clone(), next.clone(), path.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(d) = sends.get(i) else { break };
+                post(&shared, &path, d).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let started = Instant::now();
+    let processed = pulseboard_server::webhooks::process_due(&bench.state).await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    bench.processing.store(true, Ordering::SeqCst);
+    if processed != n {
+        bail!("processed {processed} of {n}");
+    }
+    Ok(n as f64 / elapsed)
+}
+
+async fn live(bench: &Arc<Bench>, n: usize) -> anyhow::Result<()> {
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    println!("live: writers process {n} deliveries per round, {rounds} rounds each way");
+    settle(bench).await?;
+    let mut without = Vec::new();
+    let mut with = Vec::new();
+    for _ in 0..rounds {
+        without.push(writers(bench, n).await?);
+        let subscribers = subscribe(bench, 200).await?;
+        with.push(writers(bench, n).await?);
+        // The streams' last batch.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let seen = subscribers.finish().await?;
+        let per_client = seen.len() / 200;
+        if per_client < n {
+            bail!("a subscriber read {per_client} of {n} events");
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "writers: without subscribers {:?} deliveries/s (median {:.0}); with 200 {:?} (median {:.0}); ratio {:.2}×",
+        without.iter().map(|r| r.round()).collect::<Vec<_>>(),
+        median(&mut without),
+        with.iter().map(|r| r.round()).collect::<Vec<_>>(),
+        median(&mut with),
+        median(&mut with) / median(&mut without)
+    );
+
+    // Event to browser: acknowledged webhook → read by each of the 200 subscribers.
+    let subscribers = subscribe(bench, 200).await?;
+    let batch = new_deliveries(bench, 400, "latency")?;
+    let path = format!("/api/webhooks/lemonsqueezy/{}", bench.endpoint_id);
+    let mut acked: BTreeMap<String, i64> = BTreeMap::new();
+    for (i, d) in batch.iter().enumerate() {
+        post(bench, &path, d).await?;
+        let at = unix_micros();
+        for (source, _) in &d.revenue {
+            acked.insert(source.clone(), at);
+        }
+        // 20 sales a second, unevenly spaced.
+        tokio::time::sleep(Duration::from_millis(25 + (i as u64 * 37) % 50)).await;
+    }
+    settle(bench).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let seen = subscribers.finish().await?;
+    let seqs: Vec<(i64, String)> =
+        sqlx::query_as("SELECT seq, source_id FROM revenue_events WHERE integration_id = $1")
+            .bind(bench.integration_id)
+            .fetch_all(bench.state.db.pool())
+            .await?;
+    let ack_of: HashMap<i64, i64> = seqs
+        .into_iter()
+        .filter_map(|(seq, source)| acked.get(&source).map(|at| (seq, *at)))
+        .collect();
+    let mut latencies: Vec<f64> = seen
+        .iter()
+        .filter_map(|(seq, at)| ack_of.get(seq).map(|ack| (at - ack) as f64 / 1000.0))
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    let expected = ack_of.len() * 200;
+    println!(
+        "event to browser (200 subscribers, {} events, {} reads of {expected}): p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms (batch interval {} ms)",
+        ack_of.len(),
+        latencies.len(),
+        pct(&latencies, 0.5),
+        pct(&latencies, 0.99),
+        latencies.last().copied().unwrap_or(f64::NAN),
+        pulseboard_server::live::BATCH_INTERVAL.as_millis()
+    );
+    assert_eq!(
+        latencies.len(),
+        expected,
+        "every subscriber read every event"
+    );
+
+    // Memory per idle client.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = rss_kib();
+    let idle = subscribe(bench, 1000).await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = rss_kib();
+    println!(
+        "memory: server RSS {before} KiB, with 1,000 idle SSE clients {after} KiB: {:.1} KiB per client",
+        (after - before) as f64 / 1000.0
+    );
+    idle.finish().await?;
+    Ok(())
+}
