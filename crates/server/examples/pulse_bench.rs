@@ -173,6 +173,8 @@ async fn setup(database_url: &str) -> anyhow::Result<Arc<Bench>> {
         addr,
         public_url: None,
         cron_secret: None,
+        metrics_token: None,
+        trusted_proxies: Vec::new(),
         encryption_keys: None,
         email_from: "Pulseboard <pulseboard@localhost>".into(),
         smtp_url: None,
