@@ -154,7 +154,8 @@ fn settings<T: serde::de::DeserializeOwned>(config: &Value) -> Result<T, ApiErro
         .map_err(|e| ApiError::validation("query_config", e.to_string()))
 }
 
-/// One summed metric over the window, optionally grouped.
+/// One summed metric over the window, optionally grouped. Only totals are used, so
+/// daily buckets (read from the rollups) whatever the window.
 fn summed(
     providers: &Registry,
     metric: &str,
@@ -166,7 +167,7 @@ fn summed(
         metric: metric.to_owned(),
         aggregation: None,
         range: range.clone(),
-        granularity: Granularity::Auto,
+        granularity: Granularity::Day,
         group_by: group_by.map(str::to_owned),
         filters: Vec::new(),
         compare_to: CompareTo::None,

@@ -413,8 +413,9 @@ fn hourly(
     q: &Validated,
     window: &Window,
 ) -> (Computed, Vec<Group>) {
-    if q.ratio.is_some() {
-        // Ratios by the hour are rarely meaningful; answer by day.
+    if q.ratio.is_some() || q.config.group_by.is_some() {
+        // Ratios by the hour are rarely meaningful, and breakdowns come from the daily
+        // rollups (hourly buckets carry no groups): answer by day.
         return period(reads, src, q, Granularity::Day, window);
     }
     let start = local_instant(src.tz, window.from, NaiveTime::MIN);

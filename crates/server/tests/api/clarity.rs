@@ -346,6 +346,102 @@ async fn assert_matches_ledger(app: &TestApp, user: &TestUser, ledger: &Ledger, 
     }
 }
 
+/// The heatmap summary of the one reported day: every device and page with its
+/// sessions, average scroll depth, rage and dead clicks, as the ledger sums them;
+/// pages ordered by rage clicks per session, at most ten.
+async fn assert_heatmap_matches_ledger(app: &TestApp, user: &TestUser, ledger: &Ledger) {
+    let fetched = fetches(ledger);
+    let (day, (site_at, pages_at)) = fetched.iter().next().unwrap();
+    let want = expected(&ledger.projects[PROJECT].sessions, *site_at, *pages_at);
+    let response = user
+        .client
+        .post(app.url(&format!("/api/orgs/{}/widgets/preview", user.org_slug)))
+        .json(&json!({ "type": "heatmap_summary", "query_config": {
+            "scope": { "store": user.store_id }, "range": { "custom": { "from": day, "to": day } } } }))
+        .send()
+        .await
+        .unwrap();
+    let data: Value = response.json().await.unwrap();
+    assert_eq!(data["state"], "heatmap", "{data}");
+    for (rows, dim, prefix) in [("devices", "device", ""), ("pages", "page", "page_")] {
+        let rows = data["heatmap"][rows].as_array().unwrap();
+        let value = |metric: &str, key: &str| {
+            want[format!("{prefix}{metric}").as_str()]
+                .get(&(dim, key.to_owned()))
+                .copied()
+                .unwrap_or(0)
+        };
+        let keys: Vec<&String> = want[format!("{prefix}sessions").as_str()]
+            .keys()
+            .filter(|(d, _)| *d == dim)
+            .map(|(_, k)| k)
+            .collect();
+        assert_eq!(
+            rows.len(),
+            keys.len().min(if dim == "page" { 10 } else { usize::MAX }),
+            "{dim}: {data}"
+        );
+        let mut last = f64::INFINITY;
+        for row in rows {
+            let key = row["key"].as_str().unwrap();
+            assert_eq!(
+                row["sessions"].as_i64().unwrap(),
+                value("sessions", key),
+                "{key}"
+            );
+            assert_eq!(
+                row["rage_clicks"].as_i64().unwrap(),
+                value("rage_clicks", key),
+                "{key}"
+            );
+            assert_eq!(
+                row["dead_clicks"].as_i64().unwrap(),
+                value("dead_clicks", key),
+                "{key}"
+            );
+            let scroll = row["scroll_depth"].as_f64().unwrap();
+            assert_eq!(scroll.round() as i64, value("scroll_depth", key), "{key}");
+            let per_100 = row["rage_per_100"].as_f64().unwrap();
+            let sessions = value("sessions", key) as f64;
+            assert!((per_100 - value("rage_clicks", key) as f64 * 100.0 / sessions).abs() < 1e-9);
+            if dim == "page" {
+                assert!(
+                    per_100 <= last,
+                    "pages are ordered by rage clicks per session"
+                );
+                last = per_100;
+            }
+        }
+    }
+    // A one-day window is charted by the hour, and its breakdown still comes back
+    // (from the daily rollups): the bar chart of "yesterday by device".
+    let result = query(
+        app,
+        user,
+        json!({ "metric": "clarity.sessions", "range": { "custom": { "from": day, "to": day } },
+                "compare_to": "none", "scope": { "store": user.store_id }, "group_by": "device" }),
+    )
+    .await;
+    let got: BTreeMap<String, i64> = result["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap().to_owned(),
+                g["total"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let wanted: BTreeMap<String, i64> = want["sessions"]
+        .iter()
+        .filter(|((d, _), _)| *d == "device")
+        .map(|((_, k), v)| (k.clone(), *v))
+        .collect();
+    assert!(!wanted.is_empty());
+    assert_eq!(got, wanted, "{result}");
+}
+
 #[tokio::test]
 async fn clarity_numbers_equal_the_ledger_per_day_and_dimension_and_a_refetch_replaces() {
     let (app, sim) = spawn_app_with_simulator(config(2)).await;
@@ -363,6 +459,7 @@ async fn clarity_numbers_equal_the_ledger_per_day_and_dimension_and_a_refetch_re
     assert_eq!(calls_today(&first).len(), 3, "the test and two exports");
     assert_eq!(budget(&app).await["calls"], 3);
     assert_matches_ledger(&app, &ann, &first, "first sync").await;
+    assert_heatmap_matches_ledger(&app, &ann, &first).await;
 
     // The next day's sync adds the next day; an earlier one stays as it was.
     sim.advance_to(first.end + DAY);
