@@ -338,6 +338,18 @@ pub trait Provider: Pull + Derive + Send + Sync {
         None
     }
 
+    /// The address of a stored object in the provider's own dashboard (a charge in
+    /// Stripe, an order in Shopify's admin), for "show the records behind this
+    /// number". `account_id` is the integration's account. `None` where unknown.
+    fn record_url(
+        &self,
+        _account_id: &str,
+        _object_type: &str,
+        _external_id: &str,
+    ) -> Option<String> {
+        None
+    }
+
     /// For providers that sign webhooks with the app's own secret
     /// ([`WebhookSecret::AppSecret`]): that secret, when this server has it.
     fn webhook_app_secret(&self) -> Option<String> {

@@ -252,6 +252,20 @@ impl ShopifyProvider {
 
 #[async_trait]
 impl Provider for ShopifyProvider {
+    fn record_url(&self, account_id: &str, object_type: &str, external_id: &str) -> Option<String> {
+        let section = match object_type {
+            "order" => "orders",
+            "customer" => "customers",
+            "checkout" => "checkouts",
+            _ => return None,
+        };
+        // Shopify's admin addresses a shop by its handle and objects by number
+        // (`gid://shopify/Order/450789469` → 450789469).
+        let shop = account_id.strip_suffix(".myshopify.com").unwrap_or(account_id);
+        let number = external_id.rsplit('/').next()?;
+        Some(format!("https://admin.shopify.com/store/{shop}/{section}/{number}"))
+    }
+
     fn info(&self) -> ProviderInfo {
         ProviderInfo {
             id: "shopify",

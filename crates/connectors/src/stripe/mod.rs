@@ -223,6 +223,18 @@ pub fn validate_stripe_key(key: &str) -> Result<(), ConnectorError> {
 
 #[async_trait]
 impl Provider for StripeProvider {
+    fn record_url(&self, account_id: &str, object_type: &str, external_id: &str) -> Option<String> {
+        let section = match object_type {
+            "charge" | "refund" => "payments",
+            "invoice" => "invoices",
+            "subscription" => "subscriptions",
+            "customer" => "customers",
+            _ => return None,
+        };
+        // The account in the path opens the right one for a platform's user.
+        Some(format!("https://dashboard.stripe.com/{account_id}/{section}/{external_id}"))
+    }
+
     fn info(&self) -> ProviderInfo {
         ProviderInfo {
             id: "stripe",

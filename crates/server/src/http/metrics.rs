@@ -1,6 +1,12 @@
-//! The metric catalog of an organization and the query endpoint.
+//! The metric catalog of an organization, the query endpoint, and the records behind
+//! a number.
 
-use axum::{extract::State, Json};
+use axum::{
+    extract::State,
+    http::{header, HeaderMap},
+    response::{IntoResponse, Response},
+    Json,
+};
 use chrono::Utc;
 use pulseboard_connectors::MetricSpec;
 use serde::Serialize;
@@ -14,7 +20,7 @@ use super::{
 use crate::{
     db,
     error::{ApiResult, ErrorBody},
-    metrics::{computed, engine, query::QueryConfig},
+    metrics::{computed, engine, explain, query::QueryConfig},
 };
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -22,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         // A query only reads: viewers may run it, though it is a POST.
         OpenApiRouter::new()
             .routes(routes!(run_query))
+            .routes(routes!(explain_query))
             .layer(axum::middleware::from_fn(read_only_post)),
     )
 }
@@ -88,4 +95,54 @@ async fn run_query(
     let result = engine::run(&mut scope.tx, scope.org.id, &validated, Utc::now()).await?;
     scope.commit().await?;
     Ok(Json(result))
+}
+
+/// "Show the records behind this number": the source records (charges, orders,
+/// refunds…) whose amounts add up to the query's total over the same stores, window
+/// and filters, largest first, with links to the provider's dashboard. With
+/// `Accept: text/csv`, the same as a CSV file. Ratios and levels (MRR) are a 422:
+/// they are not sums of records.
+#[utoipa::path(post, path = "/api/orgs/{org_slug}/metrics/explain", tag = "metrics",
+    params(("org_slug" = String, Path)), request_body = QueryConfig,
+    responses((status = 200, body = explain::Explanation, content_type = "application/json"),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn explain_query(
+    State(state): State<AppState>,
+    mut scope: OrgScope,
+    headers: HeaderMap,
+    ApiJson(config): ApiJson<QueryConfig>,
+) -> ApiResult<Response> {
+    let validated = config.validate(&state.providers)?;
+    let explanation = explain::explain(
+        &mut scope.tx,
+        scope.org.id,
+        &validated,
+        &state.providers,
+        Utc::now(),
+    )
+    .await?;
+    scope.commit().await?;
+    let wants_csv = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    if !wants_csv {
+        return Ok(Json(explanation).into_response());
+    }
+    let file: String = explanation
+        .metric
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file}-records.csv\""),
+            ),
+        ],
+        explain::to_csv(&explanation),
+    )
+        .into_response())
 }

@@ -117,17 +117,17 @@ fn period(
 }
 
 /// A query ready to compute: stores resolved, currency chosen, windows fixed.
-struct Prepared<'q> {
+pub(super) struct Prepared<'q> {
     q: &'q Validated,
-    src: Source,
-    currency: Option<String>,
+    pub(super) src: Source,
+    pub(super) currency: Option<String>,
     granularity: Granularity,
-    window: Window,
+    pub(super) window: Window,
     previous: Option<Window>,
 }
 
 /// Resolves a query against its scope's stores (in creation order) and `now`.
-fn prepare<'q>(
+pub(super) fn prepare<'q>(
     q: &'q Validated,
     stores: &[&StoreRow],
     now: DateTime<Utc>,

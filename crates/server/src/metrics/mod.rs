@@ -9,6 +9,7 @@
 mod buckets;
 pub mod computed;
 pub mod engine;
+pub mod explain;
 pub mod query;
 mod reads;
 pub mod result;

@@ -345,3 +345,17 @@ pub(super) async fn labels(
         .map(|(dimension, value, label)| ((dimension, value), label))
         .collect())
 }
+
+/// The account each integration of these stores reads (a Shopify shop, a Stripe
+/// account), for links to the provider's dashboard.
+pub(super) async fn integration_accounts(
+    conn: &mut PgConnection,
+    stores: &[Uuid],
+) -> sqlx::Result<std::collections::HashMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("SELECT id, external_account_id FROM integrations WHERE store_id = ANY($1)")
+            .bind(stores)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().collect())
+}

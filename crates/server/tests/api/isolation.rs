@@ -50,6 +50,7 @@ fn is_write(method: &Method) -> bool {
 const READ_ONLY_POSTS: &[&str] = &[
     "/api/orgs/{org_slug}/metrics/query",
     "/api/orgs/{org_slug}/widgets/preview",
+    "/api/orgs/{org_slug}/metrics/explain",
 ];
 
 /// A valid body for each write route, so that a refusal is about tenancy or role and
@@ -103,7 +104,7 @@ fn sample_body(method: &Method, template: &str, ids: &HashMap<&str, String>) -> 
             json!({ "digest": false, "digest_everything": false, "alert_mail": false })
         }
         "POST /dashboards/{dashboard_id}/duplicate" => return Some(Value::Null),
-        "POST /metrics/query" => {
+        "POST /metrics/query" | "POST /metrics/explain" => {
             json!({ "metric": "stripe.gross_revenue", "range": "last_30_days", "scope": { "store": ids["store_id"] } })
         }
         "POST /slack-channels" => json!({

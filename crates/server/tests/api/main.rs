@@ -11,6 +11,7 @@ mod cro;
 mod dashboards;
 mod digest;
 mod embedded;
+mod explain;
 mod ga4;
 mod gorgias;
 mod input;

@@ -1,0 +1,145 @@
+//! "Show the records behind this number" against the Stripe simulator's ledger: the
+//! charges behind gross revenue are exactly the ledger's succeeded charges of the
+//! window, with their amounts and links, and add up to the number the widget shows;
+//! net revenue's records add up to its number too; ratios and levels are refused; the
+//! CSV carries the same rows and the total.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, Utc};
+use chrono_tz::Tz;
+use pulseboard_simulator::ChargeStatus;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::{
+    helpers::{expect_error, spawn_app_with_simulator},
+    metrics::query,
+    sync::{day_of, run_all, small_history, stripe_store},
+};
+
+#[tokio::test]
+async fn the_records_behind_revenue_are_the_ledgers_charges_and_add_up_to_the_number() {
+    let (app, sim) = spawn_app_with_simulator(small_history(60)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let zone = "America/New_York";
+    let (store, _) = stripe_store(&app, &ann, zone).await;
+    assert_eq!(run_all(&app).await, 1);
+    let ledger = sim.stripe_ledger();
+    let explain = |body: Value| {
+        ann.client
+            .post(app.url("/api/orgs/acme/metrics/explain"))
+            .json(&body)
+            .send()
+    };
+    let body = |metric: &str| json!({ "metric": metric, "range": "last_30_days", "scope": { "store": store } });
+
+    // Gross revenue: the succeeded charges of the last 30 complete New York days.
+    let tz: Tz = zone.parse().unwrap();
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let (from, to) = (today - Days::new(30), today - Days::new(1));
+    let want: BTreeMap<String, i64> = ledger
+        .charges
+        .iter()
+        .filter(|c| matches!(c.status, ChargeStatus::Succeeded))
+        .filter(|c| (from..=to).contains(&day_of(c.created, tz)))
+        .map(|c| (c.id.clone(), c.amount))
+        .collect();
+    assert!(want.len() > 20, "a meaningful window");
+    let response = explain(body("stripe.gross_revenue")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let explained: Value = response.json().await.unwrap();
+    let got: BTreeMap<String, i64> = explained["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            assert_eq!(r["object_type"], "charge", "{r}");
+            let id = r["external_id"].as_str().unwrap();
+            let url = r["url"].as_str().unwrap();
+            assert!(
+                url.starts_with("https://dashboard.stripe.com/")
+                    && url.ends_with(&format!("/payments/{id}")),
+                "{url}"
+            );
+            (id.to_owned(), r["amount"].as_i64().unwrap())
+        })
+        .collect();
+    assert_eq!(got, want);
+    let shown = query(&app, &ann, body("stripe.gross_revenue")).await;
+    assert_eq!(
+        explained["total"], shown["total"],
+        "the records add up to the number shown"
+    );
+    assert_eq!(
+        explained["total"].as_i64().unwrap(),
+        want.values().sum::<i64>()
+    );
+    assert_eq!(
+        explained["record_count"].as_u64().unwrap() as usize,
+        want.len()
+    );
+    assert_eq!(explained["truncated"], false);
+    // Amounts are listed largest first.
+    let amounts: Vec<i64> = explained["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap().abs())
+        .collect();
+    assert!(amounts.windows(2).all(|w| w[0] >= w[1]));
+
+    // Net revenue (refunds subtract) adds up to its number as well.
+    let net: Value = explain(body("stripe.net_revenue"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown = query(&app, &ann, body("stripe.net_revenue")).await;
+    assert_eq!(net["total"], shown["total"]);
+    let sum: i64 = net["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["amount"].as_i64().unwrap())
+        .sum();
+    assert_eq!(json!(sum), shown["total"]);
+
+    // The CSV: the same rows and the total.
+    let csv = ann
+        .client
+        .post(app.url("/api/orgs/acme/metrics/explain"))
+        .header("Accept", "text/csv")
+        .json(&body("stripe.gross_revenue"))
+        .send()
+        .await
+        .unwrap();
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "provider,object_type,external_id,occurred_at,amount,url"
+    );
+    assert_eq!(lines.len(), want.len() + 2);
+    assert_eq!(
+        *lines.last().unwrap(),
+        format!("total,,,,{},", want.values().sum::<i64>())
+    );
+
+    // A level (MRR) and a ratio are not sums of records.
+    for metric in ["stripe.mrr", "stripe.arpu"] {
+        let refused = explain(body(metric)).await.unwrap();
+        let error = expect_error(
+            refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(error["error"]["field"], "metric", "{metric}");
+    }
+}
