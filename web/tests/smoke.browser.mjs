@@ -146,6 +146,27 @@ await run(browser, async (state) => {
     await page.mouse.move(5, 5);
   });
 
+  await step('the records behind “Net revenue” add up to the number on its card', async () => {
+    const card = page.locator('[data-widget-type="kpi_card"]', { has: page.getByText('Net revenue', { exact: true }) });
+    const shown = (await card.innerText()).match(/-?\$[\d,]+\.\d\d/)?.[0];
+    assert(shown, `no amount on the card: ${await card.innerText()}`);
+    await card.hover();
+    await card.getByRole('button', { name: 'Actions for Net revenue' }).click();
+    await page.getByRole('menuitem', { name: 'Show the records behind this number' }).click();
+    const dialog = page.getByRole('dialog', { name: /Records behind/ });
+    await dialog.getByTestId('explain-total').waitFor();
+    const total = await dialog.getByTestId('explain-total').innerText();
+    assert(total === shown, `the records add up to ${total}, the card shows ${shown}`);
+    assert((await dialog.locator('tbody tr').count()) > 5, 'few records listed');
+    const link = await dialog.locator('tbody a').first().getAttribute('href');
+    assert(link && link.startsWith('https://dashboard.stripe.com/'), `record link: ${link}`);
+    const download = page.waitForEvent('download');
+    await dialog.getByRole('button', { name: 'Download CSV' }).click();
+    assert((await download).suggestedFilename() === 'stripe-net-revenue-records.csv', 'CSV file name');
+    await shot(page, '07-explain-this-number');
+    await page.keyboard.press('Escape');
+  });
+
   await step('time range and comparison change the numbers without a layout jump', async () => {
     const before = await page.locator('[data-widget-type]').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().height)));
     await page.getByLabel('Time range').selectOption('last_90_days');

@@ -20,6 +20,7 @@ import type {
   Dashboard,
   DashboardData,
   DashboardWithWidgets,
+  Explanation,
   Integration,
   Invite,
   InvitePreview,
@@ -114,6 +115,7 @@ export const api = {
   deleteWidget: (slug: string, dashboardId: string, widgetId: string) =>
     request<void>('DELETE', `${org(slug)}/dashboards/${dashboardId}/widgets/${widgetId}`),
   changePassword: (body: { current_password: string; new_password: string }) => request<void>('POST', '/api/me/password', { body }),
+  explain: (slug: string, query: object, signal?: AbortSignal) => request<Explanation>('POST', `${org(slug)}/metrics/explain`, { body: query, signal }),
   previewWidget: (slug: string, body: { type: string; query_config: object }, signal?: AbortSignal) =>
     request<WidgetData>('POST', `${org(slug)}/widgets/preview`, { body, signal }),
   updateWidget: (

@@ -963,6 +963,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_slug}/metrics/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * "Show the records behind this number": the source records (charges, orders,
+         *     refunds…) whose amounts add up to the query's total over the same stores, window
+         *     and filters, largest first, with links to the provider's dashboard. With
+         *     `Accept: text/csv`, the same as a CSV file. Ratios and levels (MRR) are a 422:
+         *     they are not sums of records.
+         */
+        post: operations["explain_query"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_slug}/metrics/query": {
         parameters: {
             query?: never;
@@ -1931,6 +1954,51 @@ export interface components {
              */
             treatments: components["schemas"]["Comparison"][];
             url?: string | null;
+        };
+        /** @description One source record and what it adds to the number. */
+        ExplainedRecord: {
+            /**
+             * Format: int64
+             * @description Its share of the number (minor units for money; refunds are negative in net
+             *     revenue).
+             */
+            amount: number;
+            /** @description The provider's id of the object. */
+            external_id: string;
+            /** @description `charge`, `order`, `refund`, … */
+            object_type: string;
+            /**
+             * Format: date-time
+             * @description When it counts (its first event in the window).
+             */
+            occurred_at: string;
+            /** @description The provider (`stripe`, `shopify`). */
+            provider: string;
+            /** @description The object in the provider's dashboard, where Pulseboard knows the address. */
+            url?: string | null;
+        };
+        /** @description The records behind a number. */
+        Explanation: {
+            currency?: string | null;
+            metric: string;
+            name: string;
+            range: components["schemas"]["Window"];
+            /**
+             * Format: int64
+             * @description How many records add up to it.
+             */
+            record_count: number;
+            /** @description The records with the largest amounts first, at most 1,000. */
+            records: components["schemas"]["ExplainedRecord"][];
+            /**
+             * Format: int64
+             * @description The sum of every record's amount: the number the widget shows.
+             */
+            total: number;
+            /** @description Whether records were left out of `records` (the total still counts them). */
+            truncated: boolean;
+            /** @description `currency_minor` or `count`. */
+            unit: string;
         };
         Filter: {
             dimension: string;
@@ -5602,6 +5670,47 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    explain_query: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QueryConfig"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Explanation"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,6 +23,7 @@ export type WidgetData = S['WidgetData'];
 export type QueryResult = S['QueryResult'];
 export type Point = S['Point'];
 export type Freshness = S['Freshness'];
+export type Explanation = S['Explanation'];
 export type ReviewView = S['ReviewView'];
 export type ExperimentView = S['ExperimentView'];
 export type Sentiment = S['Sentiment'];

@@ -33,6 +33,7 @@ export function DashboardGrid({
   compareLabel,
   onRemove,
   onCreateAlert,
+  onExplain,
   editing,
 }: {
   layout: Layout;
@@ -45,6 +46,8 @@ export function DashboardGrid({
   onRemove?: (widgetId: string) => void;
   /** Widgets an alert can watch get "Create alert…" in their menu (not while editing). */
   onCreateAlert?: { can: (widgetId: string) => boolean; create: (widgetId: string) => void };
+  /** "Show the records behind this number" for the widgets that can. */
+  onExplain?: { can: (widgetId: string) => boolean; open: (widgetId: string) => void };
   editing?: GridEditing;
 }) {
   const byId = new Map((data ?? []).map((d) => [d.widget_id, d]));
@@ -122,6 +125,7 @@ export function DashboardGrid({
                     compareLabel={compareLabel}
                     onRemove={onRemove && !editing ? () => onRemove(w.id) : undefined}
                     onCreateAlert={onCreateAlert && !editing && onCreateAlert.can(w.id) ? () => onCreateAlert.create(w.id) : undefined}
+                    onExplain={onExplain && !editing && onExplain.can(w.id) ? () => onExplain.open(w.id) : undefined}
                   />
                   {editing && <EditBar widget={w} layout={layout} editing={editing} />}
                 </div>

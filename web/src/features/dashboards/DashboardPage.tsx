@@ -10,6 +10,7 @@ import { Skeleton } from '../../components/ui/Card';
 import { Select } from '../../components/ui/Field';
 import { Toast } from '../../components/ui/Toast';
 import { AlertDialog } from '../alerts/AlertDialog';
+import { ExplainDialog } from './ExplainDialog';
 import { formFromWidget, type AlertForm } from '../alerts/alertForm';
 import { relativeTime } from '../../lib/format';
 import { freshnessOf, oldestSync } from '../../lib/series';
@@ -167,6 +168,25 @@ export default function DashboardPage() {
           },
         }
       : undefined;
+  // Any member may see the records behind a metric widget's number (for the range shown).
+  const [explaining, setExplaining] = useState<{ title: string; query: object } | null>(null);
+  const explain = dashboard.data
+    ? {
+        can: (widgetId: string) => {
+          const w = dashboard.data?.widgets.find((x) => x.id === widgetId);
+          return Boolean(w && ALERTABLE.has(w.type) && typeof w.query_config?.metric === 'string' && !w.query_config.steps);
+        },
+        open: (widgetId: string) => {
+          const w = dashboard.data?.widgets.find((x) => x.id === widgetId);
+          if (!w) return;
+          const query: Record<string, unknown> = { ...w.query_config, ...(range ? { range } : {}) };
+          delete query.group_by;
+          delete query.granularity;
+          delete query.compare_to;
+          setExplaining({ title: w.title, query });
+        },
+      }
+    : undefined;
   const configured = configuring ? (dashboard.data?.widgets.find((w) => w.id === configuring) ?? null) : null;
 
   if (dashboard.isError) {
@@ -380,6 +400,7 @@ export default function DashboardPage() {
               }
               editing={gridEditing}
               onCreateAlert={createAlert}
+              onExplain={explain}
             />
           )
         ) : (
@@ -391,6 +412,7 @@ export default function DashboardPage() {
       {dashboard.data && (
         <AddWidgetDialog open={configured !== null} onClose={() => setConfiguring(null)} dashboard={dashboard.data} widget={configured} />
       )}
+      <ExplainDialog slug={slug} title={explaining?.title ?? ''} query={explaining?.query ?? null} onClose={() => setExplaining(null)} />
       {canManage && <AlertDialog open={alertFrom !== null} prefill={alertFrom} onClose={() => setAlertFrom(null)} onSaved={setAlertSaved} />}
       {alertSaved && (
         <Toast title={`Alert “${alertSaved.name}” created`} onDismiss={dismissSaved}>

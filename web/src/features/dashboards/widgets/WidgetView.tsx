@@ -53,10 +53,12 @@ export interface WidgetViewProps {
   onRemove?: () => void;
   /** Adds "Create alert…" to the widget's menu. */
   onCreateAlert?: () => void;
+  /** Adds "Show the records behind this number" to the widget's menu. */
+  onExplain?: () => void;
   className?: string;
 }
 
-export function WidgetView({ widget, data, loading, readOnly = false, compareLabel = 'vs previous period', stale, onRemove, onCreateAlert, className }: WidgetViewProps) {
+export function WidgetView({ widget, data, loading, readOnly = false, compareLabel = 'vs previous period', stale, onRemove, onCreateAlert, onExplain, className }: WidgetViewProps) {
   const widgetTypes = useWidgetTypes();
   const compact = isCompact(widget, widgetTypes.data, data);
   return (
@@ -79,7 +81,7 @@ export function WidgetView({ widget, data, loading, readOnly = false, compareLab
           </svg>
         </button>
       )}
-      {onCreateAlert && !readOnly && <WidgetMenu title={widget.title} onCreateAlert={onCreateAlert} />}
+      {(onCreateAlert || onExplain) && !readOnly && <WidgetMenu title={widget.title} onCreateAlert={onCreateAlert} onExplain={onExplain} />}
       {widget.type === 'kpi_card' ? (
         <KpiBody widget={widget} data={data} loading={loading} readOnly={readOnly} compareLabel={compareLabel} />
       ) : (
@@ -316,7 +318,7 @@ function Unknown(): ReactNode {
  * focus) opening a list of actions. Escape or a click elsewhere closes it and focus
  * goes back to the button.
  */
-function WidgetMenu({ title, onCreateAlert }: { title: string; onCreateAlert: () => void }) {
+function WidgetMenu({ title, onCreateAlert, onExplain }: { title: string; onCreateAlert?: () => void; onExplain?: () => void }) {
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement>(null);
   const menu = useRef<HTMLDivElement>(null);
@@ -366,26 +368,55 @@ function WidgetMenu({ title, onCreateAlert }: { title: string; onCreateAlert: ()
               close();
             }
           }}
-          className="absolute right-0 mt-1 w-44 rounded-md bg-white py-1 shadow-lg ring-1 ring-gray-200"
+          className="absolute right-0 mt-1 w-64 rounded-md bg-white py-1 shadow-lg ring-1 ring-gray-200"
         >
-          <button
-            type="button"
-            role="menuitem"
-            className="flex w-full items-center gap-2 px-3 py-1.5 text-left text-sm text-gray-800 hover:bg-gray-50 focus:bg-gray-100 focus:outline-none"
-            onClick={() => {
-              setOpen(false);
-              // Focus the menu's button first: the dialog gives focus back to it when it closes.
-              button.current?.focus();
-              onCreateAlert();
-            }}
-          >
-            <svg viewBox="0 0 24 24" className="size-4 text-gray-500" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true">
-              <path d="M14.86 17.08a23.85 23.85 0 0 0 5.45-1.31A8.97 8.97 0 0 1 18 9.75V9A6 6 0 0 0 6 9v.75a8.97 8.97 0 0 1-2.31 6.02c1.73.64 3.56 1.08 5.45 1.31m5.72 0a24.26 24.26 0 0 1-5.72 0m5.72 0a3 3 0 1 1-5.72 0" strokeLinecap="round" strokeLinejoin="round" />
-            </svg>
-            Create alert…
-          </button>
+          {onExplain && (
+            <MenuItem
+              label="Show the records behind this number"
+              onSelect={() => {
+                setOpen(false);
+                button.current?.focus();
+                onExplain();
+              }}
+              icon={<path d="M3.75 5.25h16.5m-16.5 4.5h16.5m-16.5 4.5h10.5m-10.5 4.5h7.5" strokeLinecap="round" strokeLinejoin="round" />}
+            />
+          )}
+          {onCreateAlert && (
+            <MenuItem
+              label="Create alert…"
+              onSelect={() => {
+                setOpen(false);
+                // Focus the menu's button first: the dialog gives focus back to it when it closes.
+                button.current?.focus();
+                onCreateAlert();
+              }}
+              icon={
+                <path
+                  d="M14.86 17.08a23.85 23.85 0 0 0 5.45-1.31A8.97 8.97 0 0 1 18 9.75V9A6 6 0 0 0 6 9v.75a8.97 8.97 0 0 1-2.31 6.02c1.73.64 3.56 1.08 5.45 1.31m5.72 0a24.26 24.26 0 0 1-5.72 0m5.72 0a3 3 0 1 1-5.72 0"
+                  strokeLinecap="round"
+                  strokeLinejoin="round"
+                />
+              }
+            />
+          )}
         </div>
       )}
     </div>
+  );
+}
+
+function MenuItem({ label, onSelect, icon }: { label: string; onSelect: () => void; icon: ReactNode }) {
+  return (
+    <button
+      type="button"
+      role="menuitem"
+      className="flex w-full items-center gap-2 px-3 py-1.5 text-left text-sm text-gray-800 hover:bg-gray-50 focus:bg-gray-100 focus:outline-none"
+      onClick={onSelect}
+    >
+      <svg viewBox="0 0 24 24" className="size-4 shrink-0 text-gray-500" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true">
+        {icon}
+      </svg>
+      {label}
+    </button>
   );
 }

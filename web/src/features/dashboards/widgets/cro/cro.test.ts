@@ -61,3 +61,10 @@ describe('experiment verdicts', () => {
     expect(verdict(null).label).toBe('Not enough data');
   });
 });
+
+describe('explain this number', () => {
+  it('names the CSV after the metric', async () => {
+    const { csvName } = await import('../../ExplainDialog');
+    expect(csvName('stripe.net_revenue')).toBe('stripe-net-revenue-records.csv');
+  });
+});
