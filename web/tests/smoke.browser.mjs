@@ -163,7 +163,7 @@ await run(browser, async (state) => {
     const download = page.waitForEvent('download');
     await dialog.getByRole('button', { name: 'Download CSV' }).click();
     assert((await download).suggestedFilename() === 'stripe-net-revenue-records.csv', 'CSV file name');
-    await shot(page, '07-explain-this-number');
+    await shot(page, 'explain-this-number');
     await page.keyboard.press('Escape');
   });
 
@@ -234,7 +234,8 @@ await run(browser, async (state) => {
     assert((await connect.count()) > 0, 'no Connect Shopify button');
     // Conversion needs GA4 too: its widgets say which source to connect.
     assert((await page.getByRole('link', { name: 'Connect Google Analytics 4' }).count()) > 0, 'no Connect Google Analytics 4 button');
-    await page.getByText('Arrives with Intelligems').waitFor();
+    // The CRO sources' widgets offer theirs too.
+    assert((await page.getByRole('link', { name: 'Connect Intelligems' }).count()) > 0, 'no Connect Intelligems button');
     await shot(page, '09-dashboard-not-connected', { fullPage: true });
     await connect.first().click();
     await page.waitForURL(/\/settings\/integrations/);
@@ -288,7 +289,10 @@ await run(browser, async (state) => {
     await add.getByLabel('Title').fill('MRR by billing interval');
     await add.getByLabel('Section').selectOption({ label: 'Trends' });
     await shot(page, '11-add-widget');
+    // The dialog previews the widget as it will look: a pie of the breakdown.
+    await add.locator('[data-widget-type="pie_chart"] [role="img"] svg path').first().waitFor();
     await add.getByRole('button', { name: 'Add widget' }).click();
+    await add.waitFor({ state: 'detached' });
     const card = page.locator('[data-widget-type="pie_chart"]', { hasText: 'MRR by billing interval' });
     await card.waitFor();
     await widgetsSettled(page);

@@ -357,7 +357,7 @@ export function AddWidgetDialog({
           </div>
         )}
         {(cro || form.metricEditable) && (form.storeId || editing) && (
-          <WidgetPreview slug={slug} type={type} title={form.title.trim() || entry?.metric.name || TYPES.find((t) => t.value === type)?.label || 'Preview'} query={previewQuery} enabled={open && (cro || Boolean(form.metric))} />
+          <WidgetPreview slug={slug} type={type} title={form.title.trim() || entry?.metric.name || TYPES.find((t) => t.value === type)?.label || 'Preview'} query={previewQuery} enabled={open && (cro ? Boolean(form.storeId) : Boolean(form.metric) && !(needsGroup && !form.groupBy))} />
         )}
         <ErrorAlert error={save.error ?? catalog.error} className="sm:col-span-2" />
         <div className="flex justify-end gap-2 sm:col-span-2">

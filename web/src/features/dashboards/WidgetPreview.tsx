@@ -19,11 +19,14 @@ function useSettled<T>(value: T): T {
 /** The builder's live preview: the widget as it will look with the settings chosen
  * so far, from the same data path as the dashboard (nothing is saved). */
 export function WidgetPreview({ slug, type, title, query, enabled }: { slug: string; type: string; title: string; query: object; enabled: boolean }) {
-  const settled = useSettled(JSON.stringify({ type, query_config: query }));
+  // Whether to ask settles with the settings: a form just completed is not asked
+  // about with the incomplete settings of 300 ms before.
+  const settled = useSettled(JSON.stringify({ type, query_config: query, enabled }));
+  const { enabled: ask, ...body } = JSON.parse(settled) as { type: string; query_config: object; enabled: boolean };
   const preview = useQuery({
     queryKey: ['widget-preview', slug, settled],
-    queryFn: ({ signal }) => api.previewWidget(slug, JSON.parse(settled) as { type: string; query_config: object }, signal),
-    enabled,
+    queryFn: ({ signal }) => api.previewWidget(slug, body, signal),
+    enabled: ask,
     staleTime: 30_000,
     retry: false,
   });
