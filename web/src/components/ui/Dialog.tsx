@@ -27,6 +27,7 @@ export function Dialog({
   description,
   children,
   className,
+  wide = false,
 }: {
   open: boolean;
   onClose: () => void;
@@ -34,6 +35,8 @@ export function Dialog({
   description?: ReactNode;
   children: ReactNode;
   className?: string;
+  /** 48rem instead of 36rem, for tables. */
+  wide?: boolean;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const opener = useRef<HTMLElement | null>(null);
@@ -64,7 +67,8 @@ export function Dialog({
       }}
       aria-labelledby="dialog-title"
       className={cx(
-        'm-auto w-[min(36rem,calc(100vw-2rem))] rounded-xl bg-white p-0 text-gray-900 shadow-xl backdrop:bg-gray-900/40',
+        'm-auto rounded-xl bg-white p-0 text-gray-900 shadow-xl backdrop:bg-gray-900/40',
+        wide ? 'w-[min(48rem,calc(100vw-2rem))]' : 'w-[min(36rem,calc(100vw-2rem))]',
         className,
       )}
     >

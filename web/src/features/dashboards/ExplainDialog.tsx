@@ -15,6 +15,11 @@ export function csvName(metric: string): string {
   return `${metric.replace(/[^A-Za-z0-9]+/g, '-')}-records.csv`;
 }
 
+/** "Nov 30, 6:59 PM" in the viewer's locale. */
+function whenText(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+}
+
 /** "Show the records behind this number": the charges, orders or refunds whose
  * amounts add up to a widget's number, with links to the provider and a CSV. */
 export function ExplainDialog({ slug, title, query, onClose }: { slug: string; title: string; query: object | null; onClose: () => void }) {
@@ -26,7 +31,7 @@ export function ExplainDialog({ slug, title, query, onClose }: { slug: string; t
     retry: false,
   });
   return (
-    <Dialog open={open} onClose={onClose} title={`Records behind “${title}”`} description="The source records whose amounts add up to the number on the widget, largest first." className="max-w-3xl">
+    <Dialog open={open} onClose={onClose} title={`Records behind “${title}”`} description="The source records whose amounts add up to the number on the widget, largest first." wide>
       {explained.isPending ? (
         <div className="space-y-2" aria-busy="true">
           {Array.from({ length: 6 }, (_, i) => (
@@ -107,7 +112,7 @@ function Records({ slug, query, e }: { slug: string; query: object; e: Explanati
                     )}
                   </td>
                   <td className="px-3 py-1.5 text-gray-700">{providerName(r.provider)}</td>
-                  <td className="px-3 py-1.5 text-gray-700">{new Date(r.occurred_at).toLocaleString()}</td>
+                  <td className="px-3 py-1.5 whitespace-nowrap text-gray-700">{whenText(r.occurred_at)}</td>
                   <td className={r.amount < 0 ? 'px-3 py-1.5 text-right text-red-700' : 'px-3 py-1.5 text-right text-gray-900'}>{formatValue(r.amount, fmt)}</td>
                 </tr>
               ))}
