@@ -10,33 +10,16 @@
 // not-found page, integrations (with Stripe's webhook setup), every settings page the
 // app has, and the public share page. Any violation of impact
 // "serious" or "critical" fails the run; all of them are printed, page by page.
-import { createRequire } from 'node:module';
-import { BASE, STRIPE_KEY, SYNC_TIMEOUT, assert, call, launchBrowser, run, shot, step, viewport, widgetsSettled } from './lib.mjs';
+import { BASE, STRIPE_KEY, axeAudit, SYNC_TIMEOUT, assert, call, launchBrowser, run, shot, step, viewport, widgetsSettled } from './lib.mjs';
 
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const SETTINGS = ['members', 'workspaces', 'notifications', 'slack', 'tokens', 'plan', 'mailbox'];
+const SETTINGS = ['members', 'workspaces', 'notifications', 'slack', 'password', 'tokens', 'plan', 'mailbox'];
 
 const browser = await launchBrowser();
 const stamp = Date.now().toString(36);
 const found = [];
 
-/** Runs axe on the page as it is; records serious and critical violations under `name`. */
-async function audit(page, name) {
-  await page.waitForTimeout(250); // let colour transitions finish (axe reads computed colours)
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  const violations = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1, 2).join(' ').trim()}`) }));
-  });
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of violations) {
-    console.log(`     ${v.impact === 'serious' || v.impact === 'critical' ? '!!' : '  '} ${name}: ${v.id} (${v.impact}) ${v.help}`);
-    for (const n of v.nodes.slice(0, 4)) console.log(`          ${n}`);
-  }
-  found.push(...bad.map((v) => ({ page: name, ...v })));
-  return bad.length;
-}
+/** Runs axe (see lib.mjs), collecting this test's serious and critical violations. */
+const audit = (page, name) => axeAudit(page, name, found);
 
 await run(browser, async (state) => {
   const anon = await browser.newContext({ viewport, bypassCSP: true }) // axe is injected as an inline script;

@@ -12,7 +12,7 @@
 //
 //   PULSEBOARD_URL=http://127.0.0.1:8080 node tests/cro.browser.mjs
 import { execFileSync } from 'node:child_process';
-import { BASE, SHOTS, SYNC_TIMEOUT, assert, call, launchBrowser, run, shot, signUpByApi, step, unexpectedErrors, viewport, watchConsole, widgetsSettled } from './lib.mjs';
+import { BASE, SHOTS, axeAudit, SYNC_TIMEOUT, assert, call, launchBrowser, run, shot, signUpByApi, step, unexpectedErrors, viewport, watchConsole, widgetsSettled } from './lib.mjs';
 
 // The simulator's defaults (crates/simulator: `defaults::CLARITY_API_TOKEN`,
 // `GA4_PROPERTY_ID`, and the shop its GA4 traffic is generated to match).
@@ -33,7 +33,8 @@ const consoleErrors = [];
 const stamp = Date.now().toString(36);
 
 await run(browser, async (state) => {
-  const context = await browser.newContext({ viewport });
+  // bypassCSP: axe is injected as an inline script.
+  const context = await browser.newContext({ viewport, bypassCSP: true });
   const page = await context.newPage();
   state.page = page;
   watchConsole(page, consoleErrors);
@@ -164,6 +165,10 @@ await run(browser, async (state) => {
     assert(/out of 100/.test(gauge) && /Review rating/.test(gauge) && /CSAT/.test(gauge), `sentiment gauge: ${gauge}`);
     const heatmap = card('Where visitors struggle (Clarity)');
     assert((await heatmap.locator('tbody tr').count()) >= 2, 'the heatmap summary lists no pages');
+    // The CRO widgets with their data pass the accessibility scan.
+    const violations = [];
+    await axeAudit(page, 'CRO Overview with data', violations);
+    assert(violations.length === 0, `serious or critical accessibility violations: ${JSON.stringify(violations, null, 1)}`);
     for (const [title, name] of [
       ['Running experiments (Intelligems)', 'cro-experiment-card'],
       ['Latest reviews (Judge.me)', 'cro-review-feed'],

@@ -2,6 +2,7 @@
 // environment, a step runner that reports each step, screenshots, and a
 // Chromium launched from Debian's package (never a downloaded browser).
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -151,4 +152,24 @@ export async function run(browser, body) {
   console.log(`screenshots in ${SHOTS}`);
   console.log(`${results.passed} passed, ${results.failed} failed`);
   process.exit(exitCode || (results.failed > 0 ? 1 : 0));
+}
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+/** Runs axe on the page as it is; adds serious and critical violations to `found` under `name`. */
+export async function axeAudit(page, name, found) {
+  await page.waitForTimeout(250); // let colour transitions finish (axe reads computed colours)
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => `${n.target.join(' ')} — ${n.failureSummary?.split('\n').slice(1, 2).join(' ').trim()}`) }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of violations) {
+    console.log(`     ${v.impact === 'serious' || v.impact === 'critical' ? '!!' : '  '} ${name}: ${v.id} (${v.impact}) ${v.help}`);
+    for (const n of v.nodes.slice(0, 4)) console.log(`          ${n}`);
+  }
+  found.push(...bad.map((v) => ({ page: name, ...v })));
+  return bad.length;
 }
