@@ -126,7 +126,7 @@ await run(browser, async (state) => {
     // Four steps with counts; each later step says its conversion, the last two
     // from the first step too, and how many dropped.
     const funnel = card('Checkout funnel');
-    const steps = funnel.locator('li');
+    const steps = funnel.locator('[data-funnel-step]');
     assert((await steps.count()) === 4, `the funnel has ${await steps.count()} steps`);
     for (let i = 1; i < 4; i += 1) {
       const text = await steps.nth(i).innerText();

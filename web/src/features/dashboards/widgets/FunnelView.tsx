@@ -15,11 +15,12 @@ export function FunnelView({ steps, label, height }: { steps: QueryResult[]; lab
     })
     .join(', then ')}.`;
   return (
-    <ol className="flex flex-col justify-center gap-2.5" style={{ height }} role="img" aria-label={summary}>
+    // A picture summarised by its label (role="img"), so its rows are plain boxes, not list items.
+    <div className="flex flex-col justify-center gap-2.5" style={{ height }} role="img" aria-label={summary}>
       {rows.map((r, i) => {
         const s = r.step;
         return (
-          <li key={`${s.metric}-${i}`}>
+          <div key={`${s.metric}-${i}`} data-funnel-step={i + 1}>
             <div className="flex items-baseline justify-between gap-3 text-sm">
               <span className="min-w-0 truncate text-gray-700">
                 <span className="mr-1.5 text-xs text-gray-500">{i + 1}</span>
@@ -39,9 +40,9 @@ export function FunnelView({ steps, label, height }: { steps: QueryResult[]; lab
                 {r.dropped !== null && r.dropped > 0 && <span>−{formatValue(r.dropped, formatOf(s))} dropped</span>}
               </div>
             )}
-          </li>
+          </div>
         );
       })}
-    </ol>
+    </div>
   );
 }

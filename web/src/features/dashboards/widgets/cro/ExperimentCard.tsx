@@ -93,7 +93,7 @@ export function ExperimentCards({ experiments, label }: { experiments: Experimen
     return <EmptyState title="No running experiments" description="Experiments appear here when they start." />;
   }
   return (
-    <div className="h-full space-y-3 overflow-y-auto pr-1" role="group" aria-label={label}>
+    <div className="h-full space-y-3 overflow-y-auto pr-1" role="group" aria-label={label} tabIndex={0}>
       {experiments.map((e) => (
         <Experiment key={`${e.provider}/${e.id}`} e={e} />
       ))}

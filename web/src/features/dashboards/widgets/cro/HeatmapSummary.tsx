@@ -61,7 +61,7 @@ export function HeatmapSummary({ heatmap, label }: { heatmap: Heatmap; label: st
     return <EmptyState title="No Clarity sessions in this period" />;
   }
   return (
-    <div className="h-full space-y-3 overflow-y-auto pr-1" aria-label={label} role="group">
+    <div className="h-full space-y-3 overflow-y-auto pr-1" aria-label={label} role="group" tabIndex={0}>
       {heatmap.pages.length > 0 && <Rows rows={heatmap.pages} first="Page" path />}
       {heatmap.devices.length > 0 && <Rows rows={heatmap.devices} first="Device" path={false} />}
     </div>

@@ -22,7 +22,7 @@ export function ReviewFeed({ reviews, label }: { reviews: ReviewView[]; label: s
     return <EmptyState title="No reviews yet" description="Reviews appear here after the next sync." />;
   }
   return (
-    <ul className="h-full space-y-3 overflow-y-auto pr-1" aria-label={label}>
+    <ul className="h-full space-y-3 overflow-y-auto pr-1" aria-label={label} tabIndex={0}>
       {reviews.map((r) => (
         <li key={`${r.provider}/${r.id}`} className="border-b border-gray-100 pb-3 last:border-0">
           <div className="flex flex-wrap items-center gap-x-2 gap-y-1">

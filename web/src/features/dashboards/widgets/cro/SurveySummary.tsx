@@ -13,7 +13,7 @@ export function SurveySummary({ result, label }: { result: QueryResult; label: s
   return (
     <div className="flex h-full flex-col">
       <p className="text-xs text-gray-500">{total.toLocaleString()} responses</p>
-      <ul className="mt-2 flex-1 space-y-2 overflow-y-auto pr-1" aria-label={label}>
+      <ul className="mt-2 flex-1 space-y-2 overflow-y-auto pr-1" aria-label={label} tabIndex={0}>
         {answers.map((g) => {
           const share = ((g.total ?? 0) / total) * 100;
           const name = g.label ?? g.key;
