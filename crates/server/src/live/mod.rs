@@ -70,8 +70,15 @@ pub enum Reader {
 /// One read of a feed: new events of the organization, and for each viewer of the
 /// feed at the time of the read whether it may still see them.
 pub struct Batch {
-    events: Vec<RevenueEvent>,
+    events: Vec<Shared>,
     verdicts: HashMap<Reader, bool>,
+}
+
+/// An event as the feed shares it: serialised once for all its streams.
+struct Shared {
+    seq: i64,
+    store_id: Uuid,
+    json: String,
 }
 
 /// The feed of one organization on this instance.
@@ -289,6 +296,14 @@ async fn read_feed(db: &Database, feed: &Feed, after: i64) -> sqlx::Result<(Batc
         }
     }
     tx.commit().await?;
+    let events = events
+        .iter()
+        .map(|e| Shared {
+            seq: e.seq,
+            store_id: e.store_id,
+            json: serde_json::to_string(e).expect("a revenue event serialises"),
+        })
+        .collect();
     Ok((Batch { events, verdicts }, more))
 }
 
@@ -477,7 +492,15 @@ pub fn stream<S: LiveState>(
             if events.is_empty() {
                 continue;
             }
-            let events: Vec<_> = events.into_iter().map(event).collect();
+            let events: Vec<_> = events
+                .into_iter()
+                .map(|e| {
+                    Ok(Event::default()
+                        .id(e.seq.to_string())
+                        .event("revenue")
+                        .data(&e.json))
+                })
+                .collect();
             c.phase = Phase::Live(membership);
             return Some((stream::iter(events), c));
         }
