@@ -417,6 +417,11 @@ pub struct RevenueMove {
     /// The campaign that brought it: Stripe `metadata`, Shopify landing-site UTM or
     /// note attributes, LemonSqueezy/Paddle `custom_data`.
     pub campaign: Option<String>,
+    /// `amount_minor` is the source's total so far, not one movement (LemonSqueezy
+    /// reports an order's refunds as its cumulative `refunded_amount`): only what
+    /// exceeds the amount already recorded for this source and kind counts, recorded
+    /// under `{source_id}@{total}`, so a replay or an older total adds nothing.
+    pub cumulative: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

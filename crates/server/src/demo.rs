@@ -6,6 +6,8 @@
 //! consent and Stripe with a restricted key, wait for the first syncs, create the
 //! dashboards from the templates. The simulator's clock then follows real time, so new
 //! orders and charges keep arriving and the scheduler syncs them every few minutes.
+//! Launchpad's new Stripe events and its second store's LemonSqueezy sales are also
+//! delivered as signed webhooks through the real endpoints, so its Pulse page moves.
 
 use std::time::Duration;
 
@@ -102,16 +104,20 @@ pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Res
         let webhook = stripe_webhook(&base, &launchpad)
             .await
             .context("Launchpad's Stripe webhook")?;
-        anyhow::Ok((acme.dashboard, launchpad.dashboard, webhook))
+        let templates = seed_lemonsqueezy(&base, &launchpad)
+            .await
+            .context("Launchpad Templates (LemonSqueezy)")?;
+        anyhow::Ok((acme.dashboard, launchpad.dashboard, webhook, templates))
     };
-    let (acme, launchpad, webhook) = tokio::select! {
+    let (acme, launchpad, webhook, templates) = tokio::select! {
         seeded = seeded => seeded?,
         _ = shutdown.cancelled() => { stop.cancel(); let _ = server.await; return Ok(()); }
     };
     eprintln!(
         "\nPulseboard demo is running at {base}\n\n  \
          Acme Coffee (Shopify): {} / {DEMO_PASSWORD}  → {base}/dashboards/{acme}\n  \
-         Launchpad (Stripe):    {} / {DEMO_PASSWORD}  → {base}/dashboards/{launchpad}\n\n\
+         Launchpad (Stripe, and LemonSqueezy for its templates store):\n                        \
+         {} / {DEMO_PASSWORD}  → {base}/dashboards/{launchpad}, live: {base}/pulse\n\n\
          New orders and charges arrive every minute; Ctrl-C stops the demo.",
         ACME.email, LAUNCHPAD.email
     );
@@ -123,6 +129,7 @@ pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Res
     // endpoint missed: the Pulse page has today's sales from the start.
     let mut forwarded_until = chrono::Utc::now().timestamp() - 6 * 3600;
     let poster = browser()?;
+    let mut launch_sales = 0u64;
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -136,6 +143,16 @@ pub async fn run(mut config: Config, shutdown: CancellationToken) -> anyhow::Res
                     }
                 }
                 forwarded_until = forwarded_until.max(now);
+                // Launchpad Templates is in its launch week: a sale a minute from the
+                // launch campaign on top of its usual trade, and LemonSqueezy's signed
+                // deliveries of everything new reach the real endpoint.
+                launch_sales += 1;
+                sim.lemonsqueezy_new_order(304 + launch_sales % 2, Some("launch-week"));
+                for delivery in sim.lemonsqueezy_webhooks(&templates.secret) {
+                    if let Err(error) = post_signed(&poster, &templates.url, &delivery.headers, &delivery.body).await {
+                        tracing::warn!(%error, "demo: a LemonSqueezy webhook was not accepted");
+                    }
+                }
             }
         }
     }
@@ -568,6 +585,102 @@ async fn stripe_webhook(base: &str, seeded: &Seeded) -> anyhow::Result<String> {
     )
     .await?;
     Ok(created["url"].as_str().context("endpoint url")?.to_owned())
+}
+
+/// Launchpad's second store, "Launchpad Templates": a LemonSqueezy store of digital
+/// products connected with an API key against the simulator, and its webhook endpoint
+/// created through the API (Pulseboard makes the signing secret; its owner would
+/// paste it into LemonSqueezy, where the demo keeps it to sign deliveries).
+async fn seed_lemonsqueezy(base: &str, seeded: &Seeded) -> anyhow::Result<Endpoint> {
+    eprintln!("Setting up Launchpad Templates (LemonSqueezy, a second store of Launchpad)…");
+    let Seeded { client, org, .. } = seeded;
+    let stores = expect_json(
+        client
+            .get(format!("{base}/api/orgs/{org}/stores"))
+            .send()
+            .await?,
+        "stores",
+    )
+    .await?;
+    let workspace = stores[0]["workspace_id"]
+        .as_str()
+        .context("workspace id")?
+        .to_owned();
+    let store = expect_json(
+        client
+            .post(format!("{base}/api/orgs/{org}/stores"))
+            .json(
+                &json!({ "workspace_id": workspace, "name": "Launchpad Templates",
+                "currency": "USD", "timezone": LAUNCHPAD.timezone }),
+            )
+            .send()
+            .await?,
+        "create the templates store",
+    )
+    .await?;
+    let store = store["id"].as_str().context("store id")?.to_owned();
+    let integration = expect_json(
+        client
+            .post(format!(
+                "{base}/api/orgs/{org}/integrations/lemonsqueezy/api-key"
+            ))
+            .json(&json!({ "store_id": store, "fields": {
+                "api_key": defaults::LEMONSQUEEZY_API_KEY,
+                "store_id": defaults::LEMONSQUEEZY_STORE_ID.to_string() } }))
+            .send()
+            .await?,
+        "connect LemonSqueezy",
+    )
+    .await?;
+    let id = integration["id"]
+        .as_str()
+        .context("integration id")?
+        .to_owned();
+    await_sync(client, base, org, "Launchpad Templates").await?;
+    let created = expect_json(
+        client
+            .post(format!("{base}/api/orgs/{org}/integrations/{id}/webhook"))
+            .json(&json!({}))
+            .send()
+            .await?,
+        "LemonSqueezy webhook endpoint",
+    )
+    .await?;
+    Ok(Endpoint {
+        url: created["url"].as_str().context("endpoint url")?.to_owned(),
+        secret: created["secret"]
+            .as_str()
+            .context("endpoint secret")?
+            .to_owned(),
+    })
+}
+
+/// A webhook endpoint as its provider knows it: where to POST, and the signing secret.
+struct Endpoint {
+    url: String,
+    secret: String,
+}
+
+/// POSTs a delivery the simulator rendered and signed (its headers carry the signature).
+async fn post_signed(
+    client: &Client,
+    url: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> anyhow::Result<()> {
+    let mut request = client.post(url).body(body.to_owned());
+    for (name, value) in headers {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let response = request.send().await?;
+    if !response.status().is_success() {
+        bail!(
+            "{}: {}",
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 /// POSTs one event, signed the way Stripe signs (`t=…,v1=HMAC-SHA256(secret, "t.body")`).

@@ -104,12 +104,15 @@ fn money(
         customer_email: text(&record.payload, "/attributes/user_email").map(str::to_owned),
         occurred_at,
         campaign,
+        // Refunds are the order's (or invoice's) total refunded so far.
+        cumulative: kind == RevenueKind::Refund,
     })
 }
 
 /// The refund of an order or invoice so far: its `refunded_amount` (the whole
 /// total when only `refunded` says so). A second partial refund carries the
-/// cumulative amount under the same source id, so it supersedes the first.
+/// cumulative amount under the same source id: the move is `cumulative`, so the
+/// server records only its difference.
 fn refund_move(record: &RawRecord, campaign: Option<String>) -> Option<RevenueMove> {
     let attributes = record.payload.get("attributes")?;
     let amount = attributes
@@ -289,6 +292,7 @@ mod tests {
                 customer_email: Some("ada@example.com".into()),
                 occurred_at: "2024-05-01T10:00:00Z".parse().unwrap(),
                 campaign: Some("launch".into()),
+                cumulative: false,
             }]
         );
         // A retry is the same event; the refund of the same order is another.
@@ -298,6 +302,11 @@ mod tests {
         assert_ne!(refunded.event_id, d.event_id);
         assert_eq!(refunded.revenue[0].kind, RevenueKind::Refund);
         assert_eq!(refunded.revenue[0].amount_minor, -1500);
+        assert!(
+            refunded.revenue[0].cumulative,
+            "the order's refunds so far: the server counts the difference"
+        );
+        assert!(!d.revenue[0].cumulative);
         assert_eq!(refunded.revenue[0].source_id, "order/1001/refund");
         assert_eq!(refunded.revenue[0].campaign.as_deref(), Some("launch"));
     }

@@ -164,6 +164,7 @@ pub(super) fn delivery(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
                     customer_email: text(&data, "/customer/email").map(str::to_owned),
                     occurred_at: at,
                     campaign: campaign(&data),
+                    cumulative: false,
                 });
             }
         }
@@ -183,6 +184,7 @@ pub(super) fn delivery(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
                     customer_email: None,
                     occurred_at: at,
                     campaign: None,
+                    cumulative: false,
                 });
             }
         }
@@ -283,6 +285,7 @@ mod tests {
                 customer_email: None,
                 occurred_at: "2024-05-01T10:00:00Z".parse().unwrap(),
                 campaign: Some("launch".into()),
+                cumulative: false,
             }]
         );
         let first = deliver("transaction.completed", transaction("web", Some("sub_01sim")));

@@ -133,6 +133,7 @@ pub(super) fn delivery(headers: &HeaderMap, body: &[u8]) -> Result<WebhookDelive
                 customer_email: text(&payload, "/email"),
                 occurred_at: occurred_at(&payload, "created_at").unwrap_or_else(chrono::Utc::now),
                 campaign: campaign(&payload),
+                cumulative: false,
             });
         }
         "refunds/create" => {
@@ -160,6 +161,7 @@ pub(super) fn delivery(headers: &HeaderMap, body: &[u8]) -> Result<WebhookDelive
                     customer_email: None,
                     occurred_at: occurred_at(&payload, "created_at").unwrap_or_else(chrono::Utc::now),
                     campaign: None,
+                    cumulative: false,
                 });
             }
         }

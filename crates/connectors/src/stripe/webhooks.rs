@@ -68,6 +68,7 @@ fn revenue(event_type: &str, object: &Value) -> Option<RevenueMove> {
                     .or_else(|| text(object, "/receipt_email")),
                 occurred_at,
                 campaign: campaign(object),
+                cumulative: false,
             })
         }
         "invoice.paid" => {
@@ -91,6 +92,7 @@ fn revenue(event_type: &str, object: &Value) -> Option<RevenueMove> {
                 campaign: campaign(object)
                     .or_else(|| text(object, "/subscription_details/metadata/utm_campaign"))
                     .or_else(|| text(object, "/subscription_details/metadata/campaign")),
+                cumulative: false,
             })
         }
         "refund.created" => Some(RevenueMove {
@@ -101,6 +103,7 @@ fn revenue(event_type: &str, object: &Value) -> Option<RevenueMove> {
             customer_email: None,
             occurred_at,
             campaign: campaign(object),
+            cumulative: false,
         }),
         _ => None,
     }

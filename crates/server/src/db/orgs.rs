@@ -365,3 +365,26 @@ pub async fn set_plan(db: &super::Database, slug: &str, plan: &str) -> sqlx::Res
     tx.commit().await?;
     Ok(updated == 1)
 }
+
+/// Of `user_ids`, those who are members of the organization (as the worker: the
+/// live hub checks every stream of an organization in one read).
+pub async fn members_among(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    user_ids: &[Uuid],
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar("SELECT user_id FROM org_members WHERE org_id = $1 AND user_id = ANY($2)")
+        .bind(org_id)
+        .bind(user_ids)
+        .fetch_all(db)
+        .await
+}
+
+/// Whether the transaction's user is a member of the organization (row-level
+/// security's own test).
+pub async fn is_member(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT is_org_member($1)")
+        .bind(org_id)
+        .fetch_one(db)
+        .await
+}

@@ -101,3 +101,20 @@ pub async fn is_live(db: impl PgExecutor<'_>, org_id: Uuid, id: Uuid) -> sqlx::R
     .fetch_one(db)
     .await
 }
+
+/// Of `ids`, the links of the organization that are still live (one read for every
+/// share stream of an organization; the live hub's fan-out).
+pub async fn live_among(
+    db: impl PgExecutor<'_>,
+    org_id: Uuid,
+    ids: &[Uuid],
+) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar(
+        "SELECT id FROM pulse_shares WHERE org_id = $1 AND id = ANY($2)
+             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
+    )
+    .bind(org_id)
+    .bind(ids)
+    .fetch_all(db)
+    .await
+}

@@ -209,6 +209,8 @@ pub struct NewRevenue<'a> {
     pub customer_email: Option<&'a str>,
     pub campaign: Option<&'a str>,
     pub occurred_at: DateTime<Utc>,
+    /// `amount_minor` is the source's total so far (see `RevenueMove::cumulative`).
+    pub cumulative: bool,
 }
 
 /// Records a money movement once per source object and kind, numbered in the
@@ -218,11 +220,16 @@ pub async fn insert_revenue(
     conn: &mut PgConnection,
     r: &NewRevenue<'_>,
 ) -> sqlx::Result<Option<i64>> {
+    let source_id = if r.cumulative {
+        format!("{}@{}", r.source_id, r.amount_minor.abs())
+    } else {
+        r.source_id.to_owned()
+    };
     let exists: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM revenue_events WHERE integration_id = $1 AND source_id = $2 AND kind = $3)",
     )
     .bind(r.integration_id)
-    .bind(r.source_id)
+    .bind(&source_id)
     .bind(r.kind)
     .fetch_one(&mut *conn)
     .await?;
@@ -237,6 +244,31 @@ pub async fn insert_revenue(
     .bind(r.org_id)
     .fetch_one(&mut *conn)
     .await?;
+    // A cumulative total counts what it adds to the amounts already recorded for the
+    // source (read under the sequence row's lock, so two totals of one source never
+    // both count the same difference), under its own id: a replay is a repeat, an
+    // older (smaller) total adds nothing. The skipped number leaves a gap, as a repeat
+    // does: streams follow numbers, not counts.
+    let amount_minor = if r.cumulative {
+        let recorded: i64 = sqlx::query_scalar(
+            "SELECT coalesce(sum(amount_minor), 0)::bigint FROM revenue_events
+             WHERE integration_id = $1 AND kind = $3
+               AND (source_id = $2 OR left(source_id, length($2) + 1) = $2 || '@')",
+        )
+        .bind(r.integration_id)
+        .bind(r.source_id)
+        .bind(r.kind)
+        .fetch_one(&mut *conn)
+        .await?;
+        let difference = r.amount_minor - recorded;
+        // Same sign as the total (refunds are negative): nothing new otherwise.
+        if difference == 0 || difference.signum() != r.amount_minor.signum() {
+            return Ok(None);
+        }
+        difference
+    } else {
+        r.amount_minor
+    };
     let inserted = sqlx::query(
         "INSERT INTO revenue_events (org_id, seq, store_id, integration_id, provider, source_id, kind,
              amount_minor, currency, customer_email, campaign, occurred_at)
@@ -248,9 +280,9 @@ pub async fn insert_revenue(
     .bind(r.store_id)
     .bind(r.integration_id)
     .bind(r.provider)
-    .bind(r.source_id)
+    .bind(&source_id)
     .bind(r.kind)
-    .bind(r.amount_minor)
+    .bind(amount_minor)
     .bind(r.currency)
     .bind(r.customer_email)
     .bind(r.campaign)

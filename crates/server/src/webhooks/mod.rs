@@ -221,6 +221,7 @@ async fn process_one(
                 customer_email: m.customer_email.as_deref(),
                 campaign: m.campaign.as_deref(),
                 occurred_at: m.occurred_at,
+                cumulative: m.cumulative,
             },
         )
         .await

@@ -521,3 +521,142 @@ async fn lemonsqueezy_webhooks_through_the_endpoint_reach_the_pulse_once() {
     let (events, distinct) = event_pairs(&app, integration).await;
     assert_eq!(events, distinct, "webhook and sync records count once");
 }
+
+/// LemonSqueezy's `X-Signature`: hex HMAC-SHA256 of the raw body (computed here,
+/// independently of the connector).
+fn ls_signature(secret: &str, body: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+#[tokio::test]
+async fn a_second_partial_refund_counts_its_difference_once() {
+    let (app, _sim) = spawn_app_with_simulator(small_history(30)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store_id = store(&app, &ann).await;
+    let integration = connect(&app, &ann, store_id).await;
+    assert_eq!(run_all(&app).await, 1);
+    let created: Value = ann
+        .client
+        .post(app.url(&format!(
+            "/api/orgs/acme/integrations/{integration}/webhook"
+        )))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let url = created["url"].as_str().unwrap();
+    let path = url[url.find("/api/webhooks/").unwrap()..].to_owned();
+
+    let at = |minutes_ago: i64| {
+        (Utc::now() - chrono::Duration::minutes(minutes_ago))
+            .format("%Y-%m-%dT%H:%M:%S%.6fZ")
+            .to_string()
+    };
+    let (t0, t1, t2, t3) = (at(120), at(90), at(30), at(10));
+    // The order as LemonSqueezy sends it: `refunded_amount` is the total so far.
+    let order = |event: &str,
+                 status: &str,
+                 refunded: i64,
+                 refunded_at: Option<&str>,
+                 updated: &str| {
+        json!({ "meta": { "event_name": event, "custom_data": { "campaign": "launch" }, "test_mode": false, "webhook_id": "wh-9" },
+                "data": { "type": "orders", "id": "990001", "attributes": {
+                    "store_id": defaults::LEMONSQUEEZY_STORE_ID, "user_email": "ada@example.com", "currency": "usd",
+                    "status": status, "total": 4900, "refunded": status == "refunded", "refunded_amount": refunded,
+                    "created_at": t0, "refunded_at": refunded_at, "updated_at": updated } } })
+        .to_string()
+    };
+    let paid = order("order_created", "paid", 0, None, &t0);
+    let first = order("order_refunded", "partial_refund", 1500, Some(&t1), &t1);
+    let second = order("order_refunded", "partial_refund", 3500, Some(&t2), &t2);
+    let full = order("order_refunded", "refunded", 4900, Some(&t3), &t3);
+    let send = |body: String| {
+        let request = reqwest::Client::new()
+            .post(app.url(&path))
+            .header("content-type", "application/json")
+            .header("X-Event-Name", "order_refunded")
+            .header("X-Signature", ls_signature(&secret, &body))
+            .body(body);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+    };
+    let revenue = || async {
+        let rows: Vec<(String, i64, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT kind, amount_minor, occurred_at FROM revenue_events
+             WHERE integration_id = $1 AND source_id LIKE 'order/990001%' ORDER BY seq",
+        )
+        .bind(integration)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        rows
+    };
+    let db = app.db.clone();
+    let metric = |name: &'static str| {
+        let db = db.clone();
+        async move {
+            let sum: Option<i64> = sqlx::query_scalar(
+                "SELECT sum(metric_value)::bigint FROM metric_events
+                 WHERE integration_id = $1 AND source_record_id = 'order/990001' AND metric_name = $2",
+            )
+            .bind(integration)
+            .bind(name)
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            sum.unwrap_or(0)
+        }
+    };
+    let moved = |rows: &[(String, i64, DateTime<Utc>)]| {
+        rows.iter()
+            .map(|(kind, amount, _)| (kind.clone(), *amount))
+            .collect::<Vec<_>>()
+    };
+
+    send(paid.clone()).await;
+    send(first.clone()).await;
+    crate::webhooks::settle(&app).await;
+    // The second refund, each delivery twice, and the first one replayed late.
+    for body in [&second, &second, &first, &paid] {
+        send(body.clone()).await;
+        crate::webhooks::settle(&app).await;
+    }
+    let rows = revenue().await;
+    assert_eq!(
+        moved(&rows),
+        [
+            ("sale".to_owned(), 4900),
+            ("refund".to_owned(), -1500),
+            ("refund".to_owned(), -2000)
+        ],
+        "the second refund counts its difference, once"
+    );
+    let second_at = DateTime::parse_from_rfc3339(&t2).unwrap();
+    assert_eq!(rows[2].2, second_at, "on the second refund's time");
+    assert_eq!(metric("gross_revenue").await, 4900);
+    assert_eq!(metric("refunds").await, 3500);
+    assert_eq!(metric("net_revenue").await, 4900 - 3500);
+
+    // The rest refunded: the remaining 1,400; replays add nothing.
+    for body in [&full, &full, &second] {
+        send(body.clone()).await;
+        crate::webhooks::settle(&app).await;
+    }
+    let rows = revenue().await;
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[3].1, -1400);
+    assert_eq!(rows.iter().map(|r| r.1).sum::<i64>(), 0);
+    assert_eq!(metric("refunds").await, 4900);
+    assert_eq!(metric("net_revenue").await, 0);
+    let (events, distinct) = event_pairs(&app, integration).await;
+    assert_eq!(events, distinct, "no metric event twice");
+}

@@ -465,6 +465,145 @@ async fn the_live_stream_resumes_exactly_serves_from_every_instance_and_stays_in
     stop.cancel();
 }
 
+/// Reads a stream for `window`; the events it carried (none expected, usually).
+async fn events_within(response: &mut reqwest::Response, window: StdDuration) -> Vec<String> {
+    let mut text = String::new();
+    let _ = tokio::time::timeout(window, async {
+        while let Ok(Some(chunk)) = response.chunk().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    text.lines()
+        .filter(|l| l.starts_with("id:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn stream_of(app: &TestApp, client: &reqwest::Client, org_slug: &str) -> reqwest::Response {
+    let response = client
+        .get(app.url(&format!("/api/orgs/{org_slug}/live?after=0")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response
+}
+
+#[tokio::test]
+async fn streams_of_one_organization_share_one_feed_and_see_only_their_orgs_events_once() {
+    let app = app_with_cron().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let bob = app.signup("bob@example.com", "Bikes").await;
+    let (cat, cat_id) = app.join(&ann, "cat@example.com", "viewer").await;
+    let path_a = endpoint(&app, &ann, stripe_integration(&app, &ann, Utc::now()).await).await;
+    let path_b = endpoint(&app, &bob, stripe_integration(&app, &bob, Utc::now()).await).await;
+
+    let mut anns = stream_of(&app, &ann.client, "acme").await;
+    let mut cats = stream_of(&app, &cat, "acme").await;
+    let mut bobs = stream_of(&app, &bob.client, &bob.org_slug).await;
+
+    // Interleaved sales of the two organizations, in two batches.
+    for (n, (path, amount)) in [
+        (&path_a, 1001),
+        (&path_b, 2001),
+        (&path_a, 1002),
+        (&path_b, 2002),
+        (&path_a, 1003),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        deliver(
+            &app,
+            path,
+            &charge_event(&format!("evt_{n}"), &format!("ch_{n}"), amount, None),
+        )
+        .await;
+        if n == 2 {
+            settle(&app).await;
+        }
+    }
+    settle(&app).await;
+    let amounts = |events: &[(i64, Value)]| {
+        let mut a: Vec<i64> = events
+            .iter()
+            .map(|(_, e)| e["amount_minor"].as_i64().unwrap())
+            .collect();
+        a.sort();
+        a
+    };
+    let ids = |events: &[(i64, Value)]| events.iter().map(|(id, _)| *id).collect::<Vec<_>>();
+    let ann_events = read_events(&mut anns, 3).await;
+    assert_eq!(amounts(&ann_events), [1001, 1002, 1003]);
+    assert_eq!(ids(&ann_events), [1, 2, 3]);
+    assert_eq!(
+        read_events(&mut cats, 3).await,
+        ann_events,
+        "the same, once"
+    );
+    let bob_events = read_events(&mut bobs, 2).await;
+    assert_eq!(amounts(&bob_events), [2001, 2002]);
+    assert_eq!(ids(&bob_events), [1, 2]);
+    // One feed per organization on this instance, whatever the number of streams.
+    assert_eq!(app.app_state.live.feeds(), 2);
+
+    // The next sale of each organization reaches its streams only, as the next number.
+    deliver(&app, &path_b, &charge_event("evt_b3", "ch_b3", 2003, None)).await;
+    deliver(&app, &path_a, &charge_event("evt_a4", "ch_a4", 1004, None)).await;
+    settle(&app).await;
+    for stream in [&mut anns, &mut cats] {
+        let next = read_events(stream, 1).await;
+        assert_eq!(
+            (next[0].0, next[0].1["amount_minor"].clone()),
+            (4, json!(1004))
+        );
+    }
+    let next = read_events(&mut bobs, 1).await;
+    assert_eq!(
+        (next[0].0, next[0].1["amount_minor"].clone()),
+        (3, json!(2003))
+    );
+    for stream in [&mut anns, &mut cats, &mut bobs] {
+        assert_eq!(
+            events_within(stream, StdDuration::from_millis(1500)).await,
+            Vec::<String>::new(),
+            "nothing repeated, nothing of the other organization"
+        );
+    }
+
+    // A removed member's stream ends instead of showing the next sale.
+    let removed = ann
+        .client
+        .delete(app.url(&format!("/api/orgs/acme/members/{cat_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    deliver(&app, &path_a, &charge_event("evt_a5", "ch_a5", 1005, None)).await;
+    settle(&app).await;
+    assert_eq!(read_events(&mut anns, 1).await[0].0, 5);
+    let mut rest = String::new();
+    loop {
+        match tokio::time::timeout(StdDuration::from_secs(10), cats.chunk()).await {
+            Ok(Ok(Some(chunk))) => rest.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(_) => break,
+            Err(_) => panic!("a removed member's stream stays open"),
+        }
+    }
+    assert!(!rest.contains("1005"), "{rest}");
+
+    // Closed streams release their feeds.
+    drop((anns, cats, bobs));
+    for _ in 0..100 {
+        if app.app_state.live.feeds() == 0 {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    assert_eq!(app.app_state.live.feeds(), 0);
+}
+
 #[tokio::test]
 async fn a_deauthorization_disconnects_the_integration() {
     let app = app_with_cron().await;
