@@ -144,77 +144,69 @@ async fn the_records_behind_revenue_are_the_ledgers_charges_and_add_up_to_the_nu
     }
 }
 
-/// Every metric widget of the SaaS Revenue and Store Overview templates whose number
-/// is a sum over its range: the records behind it add up to exactly what the
-/// dashboard shows (others are refused as levels or ratios, never wrong).
+/// Every metric widget of the SaaS Revenue template whose number is a sum over its
+/// range: the records behind it add up to exactly what the dashboard shows (levels and
+/// ratios are refused, never wrong).
 #[tokio::test]
-async fn the_records_behind_every_sum_on_the_template_dashboards_add_up_to_it() {
+async fn the_records_behind_every_sum_on_the_template_dashboard_add_up_to_it() {
     let (app, _sim) = spawn_app_with_simulator(small_history(40)).await;
     let ann = app.signup("ann@example.com", "Acme").await;
-    let (saas_store, _) = stripe_store(&app, &ann, "America/New_York").await;
-    let started = crate::oauth::start_flow(&app, &ann, "shopify", Some("acme-coffee")).await;
-    crate::oauth::visit(&ann.client, &started.callback).await;
-    assert_eq!(run_all(&app).await, 2);
-
+    let (store, _) = stripe_store(&app, &ann, "America/New_York").await;
+    assert_eq!(run_all(&app).await, 1);
+    let created: Value = ann
+        .client
+        .post(app.url("/api/orgs/acme/dashboards/from-template"))
+        .json(&json!({ "template": "saas_revenue", "store_id": store }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let data: Value = ann
+        .client
+        .get(app.url(&format!("/api/orgs/acme/dashboards/{id}/data")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let (mut explained, mut refused) = (0, 0);
-    for (template, store) in [
-        ("saas_revenue", saas_store),
-        ("store_overview", ann.store_id),
-    ] {
-        let created: Value = ann
-            .client
-            .post(app.url("/api/orgs/acme/dashboards/from-template"))
-            .json(&json!({ "template": template, "store_id": store }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = created["id"].as_str().unwrap();
-        let data: Value = ann
-            .client
-            .get(app.url(&format!("/api/orgs/acme/dashboards/{id}/data")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        for widget in created["widgets"].as_array().unwrap() {
-            let config = &widget["query_config"];
-            if config["metric"].as_str().is_none() {
-                continue;
-            }
-            let shown = data["widgets"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|d| d["widget_id"] == widget["id"])
-                .unwrap();
-            assert_eq!(shown["state"], "ok", "{template}: {shown}");
-            let response = ann
-                .client
-                .post(app.url("/api/orgs/acme/metrics/explain"))
-                .json(config)
-                .send()
-                .await
-                .unwrap();
-            if response.status() == StatusCode::UNPROCESSABLE_ENTITY {
-                refused += 1;
-                continue;
-            }
-            assert_eq!(response.status(), StatusCode::OK, "{config}");
-            let records: Value = response.json().await.unwrap();
-            assert_eq!(
-                records["total"], shown["result"]["total"],
-                "{template}, {}: the records and the widget disagree",
-                widget["title"]
-            );
-            explained += 1;
+    for widget in created["widgets"].as_array().unwrap() {
+        let config = &widget["query_config"];
+        if config["metric"].as_str().is_none() {
+            continue;
         }
+        let shown = data["widgets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["widget_id"] == widget["id"])
+            .unwrap();
+        assert_eq!(shown["state"], "ok", "{shown}");
+        let response = ann
+            .client
+            .post(app.url("/api/orgs/acme/metrics/explain"))
+            .json(config)
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::UNPROCESSABLE_ENTITY {
+            refused += 1;
+            continue;
+        }
+        assert_eq!(response.status(), StatusCode::OK, "{config}");
+        let records: Value = response.json().await.unwrap();
+        assert_eq!(
+            records["total"], shown["result"]["total"],
+            "{}: the records and the widget disagree",
+            widget["title"]
+        );
+        explained += 1;
     }
-    assert!(explained >= 6, "{explained} sums explained");
+    assert!(explained >= 3, "{explained} sums explained");
     assert!(
         refused >= 2,
         "the levels (MRR, active subscriptions) are refused"
