@@ -18,6 +18,7 @@ mod metrics;
 mod notifications;
 mod oauth;
 mod orgs;
+mod password_reset;
 mod slack;
 mod stores;
 mod sync;
@@ -39,6 +40,7 @@ pub use crate::state::AppState;
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
         .merge(accounts::router())
+        .merge(password_reset::router())
         .merge(me::router())
         .merge(orgs::router())
         .merge(invites::router())
