@@ -59,13 +59,13 @@ fn api_routes() -> OpenApiRouter<AppState> {
 }
 
 /// The OpenAPI document, generated from the handlers.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api_routes().into_openapi()
+pub fn openapi_document() -> serde_json::Value {
+    openapi::with_extractor_statuses(api_routes().into_openapi())
 }
 
 pub fn router(state: AppState) -> Router {
     let (api, document) = api_routes().split_for_parts();
-    let document = Arc::new(document);
+    let document = Arc::new(openapi::with_extractor_statuses(document));
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)
