@@ -9,6 +9,8 @@
 mod buckets;
 pub mod computed;
 pub mod engine;
+#[cfg(test)]
+mod properties;
 pub mod query;
 mod reads;
 pub mod result;
