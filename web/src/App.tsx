@@ -1,6 +1,6 @@
 import { Suspense } from 'react';
 import { Route, Routes } from 'react-router';
-import { LoginPage, SignupPage } from './features/auth/AuthPages';
+import { ForgotPasswordPage, LoginPage, ResetPasswordPage, SignupPage } from './features/auth/AuthPages';
 import { AppShell } from './features/shell/AppShell';
 import { lazyPage, PageErrorBoundary } from './features/shell/lazyPage';
 import { NotFound, PageLoading } from './features/shell/Pages';
@@ -38,6 +38,8 @@ export function App() {
         <Routes>
           <Route path="/login" element={<LoginPage />} />
           <Route path="/signup" element={<SignupPage />} />
+          <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+          <Route path="/reset-password/:token" element={<ResetPasswordPage />} />
           <Route path="/shared/:token" element={<SharedDashboardPage />} />
           <Route path="/shared-pulse/:token" element={<SharedPulsePage />} />
           <Route path="/invite/:token" element={<AcceptInvitePage />} />

@@ -10,7 +10,7 @@
 // creates a workspace and a store, adds the viewer to it, and checks the plan page.
 // Screenshots 20–29 go to docs/screenshots/ (SCREENSHOT_DIR overrides). The server must
 // run without a mail transport, with PULSEBOARD_DATA_DIR the same directory as the server's.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BASE, assert, decodeQuotedPrintable, launchBrowser, run, shot, signUpByApi, step, unexpectedErrors, viewport, watchConsole } from './lib.mjs';
 
@@ -22,6 +22,21 @@ const stamp = Date.now().toString(36);
 const owner = { name: 'Olive Owner', email: `owner-${stamp}@example.com`, org: `Settings ${stamp}` };
 const mate = { name: 'Theo Teammate', email: `mate-${stamp}@example.com`, password: 'another long passphrase' };
 let inviteLink = '';
+
+/** The password reset link mailed to `to` (straight to the transport: no Mailbox entry), waiting for it. */
+async function resetLinkFromMailDir(to) {
+  assert(DATA_DIR, 'set PULSEBOARD_DATA_DIR to the server’s data directory: the reset link is only in the mail file');
+  const dir = join(DATA_DIR, 'mail');
+  for (let i = 0; i < 100; i++) {
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.eml'))) {
+      const eml = decodeQuotedPrintable(readFileSync(join(dir, name), 'utf8'));
+      const m = /https?:\/\/\S+\/reset-password\/(pbr_[A-Za-z0-9_-]+)/.exec(eml);
+      if (m && eml.includes(`To: ${to}`)) return `${BASE}/reset-password/${m[1]}`;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no reset mail to ${to} in ${dir}`);
+}
 
 /** The invitation link in the mail the server wrote for `to`, found through the Mailbox page. */
 async function inviteLinkFromMailbox(page, to) {
@@ -318,6 +333,34 @@ await run(browser, async (state) => {
       if (path === 'members') await shot(page, '27-settings-members-phone', { fullPage: true });
     }
     await page.setViewportSize(viewport);
+  });
+
+  await step('a teammate who forgot their password resets it by email and is signed out everywhere', async () => {
+    const resetContext = await browser.newContext({ viewport });
+    const rp = await resetContext.newPage();
+    await rp.goto(`${BASE}/login`);
+    await rp.getByRole('link', { name: 'Forgot your password?' }).click();
+    await rp.getByRole('heading', { name: 'Reset your password' }).waitFor();
+    await rp.getByLabel('Email').fill(mate.email);
+    await rp.getByRole('button', { name: 'Email me a link' }).click();
+    await rp.getByText('Check your email').waitFor();
+    await shot(rp, '29a-forgot-password');
+    await rp.goto(await resetLinkFromMailDir(mate.email));
+    await rp.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    mate.password = 'a fresh long passphrase';
+    await rp.getByLabel('New password', { exact: true }).fill(mate.password);
+    await rp.getByLabel('New password again').fill(mate.password);
+    await rp.getByRole('button', { name: 'Set password' }).click();
+    await rp.getByText('Log in with your new password.').waitFor();
+    await shot(rp, '29b-reset-password-done');
+    // The teammate's other browser was signed out.
+    const me = await matePage.request.get(`${BASE}/api/me`);
+    assert(me.status() === 401, `the old session still works after a reset (${me.status()})`);
+    await rp.getByLabel('Email').fill(mate.email);
+    await rp.getByLabel('Password').fill(mate.password);
+    await rp.getByRole('button', { name: 'Log in' }).click();
+    await rp.getByRole('heading', { name: 'Dashboards' }).waitFor({ timeout: 15_000 });
+    await resetContext.close();
   });
 
   await step('no unexpected console errors', async () => {

@@ -134,11 +134,13 @@ async fn main() -> anyhow::Result<()> {
         log_format: LogFormat::Json,
     })?;
     let providers = Registry::from_config(&config.providers_config())?;
+    let mailer = pulseboard_server::notify::Mailer::from_config(&config)?;
     let state = AppState::new(
         Database::from_pool(pool.clone()),
         config,
         Vault::from_spec(&generate_key_entry("bench"))?,
         providers.clone(),
+        mailer,
     );
     let now = Utc::now();
 

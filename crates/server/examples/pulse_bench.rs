@@ -191,11 +191,13 @@ async fn setup(database_url: &str) -> anyhow::Result<Arc<Bench>> {
         config.providers.set(var, value);
     }
     let providers = Registry::from_config(&config.providers_config())?;
+    let mailer = pulseboard_server::notify::Mailer::from_config(&config)?;
     let state = AppState::new(
         Database::from_pool(pool.clone()),
         config,
         Vault::from_spec(&generate_key_entry("bench"))?,
         providers,
+        mailer,
     );
     let router: Router = http::router(state.clone()).merge(
         Router::new()

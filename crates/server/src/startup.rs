@@ -63,7 +63,7 @@ impl Application {
         );
         let providers = pulseboard_connectors::Registry::from_config(&config.providers_config())
             .context("configuring the providers")?;
-        let state = AppState::new(db, config, vault, providers);
+        let state = AppState::new(db, config, vault, providers, mailer.clone());
         Ok(Self {
             listener,
             state,

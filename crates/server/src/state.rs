@@ -16,6 +16,7 @@ use crate::{
         access_token::{RefreshLocks, TokenContext},
         vault::Vault,
     },
+    notify::Mailer,
     telemetry::HttpMetrics,
 };
 
@@ -39,6 +40,9 @@ pub struct StateInner {
     pub webhook_wakeup: tokio::sync::Notify,
     /// Fans the database's live pings out to this instance's streams.
     pub live: crate::live::LiveHub,
+    /// Sends the few messages that must not sit in an organization's outbox (a
+    /// password reset link belongs to one person, not to their organization's admins).
+    pub mailer: Mailer,
 }
 
 impl std::ops::Deref for AppState {
@@ -54,6 +58,7 @@ impl AppState {
         config: Config,
         vault: Vault,
         providers: pulseboard_connectors::Registry,
+        mailer: Mailer,
     ) -> Self {
         Self(Arc::new(StateInner {
             db,
@@ -67,6 +72,7 @@ impl AppState {
             recent_views: Default::default(),
             webhook_wakeup: Default::default(),
             live: Default::default(),
+            mailer,
         }))
     }
 }

@@ -60,6 +60,9 @@ export const api = {
   login: (body: LoginRequest) => request<Me>('POST', '/api/auth/login', { body }),
   signup: (body: SignupRequest) => request<Me>('POST', '/api/auth/signup', { body }),
   logout: () => request<void>('POST', '/api/auth/logout'),
+  /** Always 202: the answer does not say whether the address has an account. */
+  requestPasswordReset: (body: { email: string }) => request<void>('POST', '/api/auth/password-reset', { body }),
+  confirmPasswordReset: (body: { token: string; password: string }) => request<void>('POST', '/api/auth/password-reset/confirm', { body }),
 
   providers: (signal?: AbortSignal) => request<Provider[]>('GET', '/api/providers', { signal }),
   /** Public (share pages use it too). */

@@ -1,12 +1,23 @@
 //! Built-in dashboard templates, instantiated for one store in one call.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+/// The built-in templates' ids, for the OpenAPI document (requests name a template
+/// by this string; an unknown one is a 422 naming `template`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateId {
+    SaasRevenue,
+    StoreOverview,
+    CroOverview,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TemplateInfo {
+    #[schema(value_type = TemplateId)]
     pub id: &'static str,
     pub name: &'static str,
     pub description: &'static str,
@@ -408,4 +419,32 @@ pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWi
         ),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod template_id_tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_ids_are_exactly_the_listed_templates() {
+        let listed: Vec<&str> = TEMPLATES.iter().map(|t| t.id).collect();
+        let documented: Vec<String> = [
+            TemplateId::SaasRevenue,
+            TemplateId::StoreOverview,
+            TemplateId::CroOverview,
+        ]
+        .iter()
+        .map(|id| {
+            serde_json::to_value(id)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+        assert_eq!(listed, documented);
+        for id in listed {
+            assert!(build(id, Uuid::nil()).is_some(), "{id} builds");
+        }
+    }
 }

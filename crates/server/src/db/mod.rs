@@ -22,6 +22,7 @@ pub mod metric_snapshots;
 pub mod oauth_states;
 pub mod orgs;
 pub mod outbox;
+pub mod password_resets;
 pub mod plans;
 pub mod pulse_shares;
 pub mod raw_records;
@@ -201,6 +202,11 @@ pub enum Bypass {
     /// no session; the vault-signed token names the recipient, the organization and
     /// the action, and only that preference or that rule changes.
     MailLink,
+    /// "Forgot your password?": there is no session. Asking for a link reads the one
+    /// account with the typed-in email and writes only its `password_resets` row;
+    /// confirming selects the one link by its token's hash, then sets that link's
+    /// user's password and revokes that user's sessions.
+    PasswordReset,
 }
 #[cfg(test)]
 mod tests {

@@ -480,7 +480,7 @@ pub struct ApiKeyConnectRequest {
 #[utoipa::path(post, path = "/api/orgs/{org_slug}/integrations/{provider}/api-key", tag = "integrations",
     params(("org_slug" = String, Path), ("provider" = String, Path)), request_body = ApiKeyConnectRequest,
     responses((status = 201, body = Integration), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody), (status = 424, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 424, body = ErrorBody), (status = 409, body = ErrorBody, description = "The plan allows no more (`plan_limit`)")))]
 async fn connect_with_api_key(
     State(state): State<AppState>,
     mut scope: OrgScope,

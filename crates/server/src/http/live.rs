@@ -103,6 +103,7 @@ async fn pulse(mut scope: OrgScope) -> ApiResult<Json<Pulse>> {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LiveQuery {
     /// Start after this sequence number (the pulse's `last_seq`); a reconnecting

@@ -18,6 +18,7 @@ mod metrics;
 mod notifications;
 mod oauth;
 mod orgs;
+mod password_reset;
 mod slack;
 mod stores;
 mod sync;
@@ -39,6 +40,7 @@ pub use crate::state::AppState;
 fn api_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
         .merge(accounts::router())
+        .merge(password_reset::router())
         .merge(me::router())
         .merge(orgs::router())
         .merge(invites::router())
@@ -57,13 +59,13 @@ fn api_routes() -> OpenApiRouter<AppState> {
 }
 
 /// The OpenAPI document, generated from the handlers.
-pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api_routes().into_openapi()
+pub fn openapi_document() -> serde_json::Value {
+    openapi::with_extractor_statuses(api_routes().into_openapi())
 }
 
 pub fn router(state: AppState) -> Router {
     let (api, document) = api_routes().split_for_parts();
-    let document = Arc::new(document);
+    let document = Arc::new(openapi::with_extractor_statuses(document));
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .merge(api)

@@ -138,7 +138,7 @@ fn what(link: &Link) -> &'static str {
 }
 
 /// The confirmation page of an unsubscribe link; changes nothing.
-#[utoipa::path(get, path = "/api/mail/unsubscribe/{token}", tag = "alerts", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/mail/unsubscribe/{token}", tag = "alerts", params(("token" = String, Path)), security(()),
     responses((status = 200, description = "A page with a confirmation button", content_type = "text/html", body = String),
         (status = 400, body = ErrorBody)))]
 async fn unsubscribe_page(
@@ -160,7 +160,7 @@ async fn unsubscribe_page(
 }
 
 /// Unsubscribes (RFC 8058 one-click: mail providers POST `List-Unsubscribe=One-Click`).
-#[utoipa::path(post, path = "/api/mail/unsubscribe/{token}", tag = "alerts", params(("token" = String, Path)),
+#[utoipa::path(post, path = "/api/mail/unsubscribe/{token}", tag = "alerts", params(("token" = String, Path)), security(()),
     responses((status = 200, description = "Done", content_type = "text/html", body = String), (status = 400, body = ErrorBody)))]
 async fn unsubscribe(
     State(state): State<AppState>,
@@ -197,7 +197,7 @@ async fn unsubscribe(
 }
 
 /// The confirmation page of a snooze link; changes nothing.
-#[utoipa::path(get, path = "/api/mail/snooze/{token}", tag = "alerts", params(("token" = String, Path)),
+#[utoipa::path(get, path = "/api/mail/snooze/{token}", tag = "alerts", params(("token" = String, Path)), security(()),
     responses((status = 200, description = "A page with a confirmation button", content_type = "text/html", body = String),
         (status = 400, body = ErrorBody)))]
 async fn snooze_page(
@@ -219,7 +219,7 @@ async fn snooze_page(
 }
 
 /// Snoozes the rule for 24 hours.
-#[utoipa::path(post, path = "/api/mail/snooze/{token}", tag = "alerts", params(("token" = String, Path)),
+#[utoipa::path(post, path = "/api/mail/snooze/{token}", tag = "alerts", params(("token" = String, Path)), security(()),
     responses((status = 200, description = "Done", content_type = "text/html", body = String), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn snooze(
     State(state): State<AppState>,

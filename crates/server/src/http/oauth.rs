@@ -73,7 +73,7 @@ pub struct ConnectResponse {
 #[utoipa::path(post, path = "/api/orgs/{org_slug}/integrations/{provider}/connect", tag = "integrations",
     params(("org_slug" = String, Path), ("provider" = String, Path)), request_body = ConnectRequest,
     responses((status = 200, body = ConnectResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody, description = "The plan allows no more (`plan_limit`)")))]
 async fn start_connect(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -111,7 +111,7 @@ async fn start_connect(
 #[utoipa::path(post, path = "/api/orgs/{org_slug}/integrations/{integration_id}/reconnect", tag = "integrations",
     params(("org_slug" = String, Path), ("integration_id" = Uuid, Path)),
     responses((status = 200, body = ConnectResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody, description = "The plan allows no more (`plan_limit`)")))]
 async fn reconnect(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -308,7 +308,7 @@ impl From<ApiError> for Refusal {
 /// Where the provider sends the browser back. Always answers with a redirect to
 /// `/settings/integrations`: `?connected={provider}` on success, else
 /// `?provider=…&error={code}&message=…`.
-#[utoipa::path(get, path = "/api/oauth/{provider}/callback", tag = "integrations",
+#[utoipa::path(get, path = "/api/oauth/{provider}/callback", tag = "integrations", security(()),
     params(("provider" = String, Path)),
     responses((status = 303, description = "to /settings/integrations with ?connected= or ?error=")))]
 async fn oauth_callback(

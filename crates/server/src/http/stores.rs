@@ -39,6 +39,7 @@ fn require_workspace_writer(scope: &OrgScope, workspace: &Workspace) -> ApiResul
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StoreFilter {
     /// Only the stores of this workspace.
@@ -71,7 +72,7 @@ pub struct CreateStoreRequest {
 
 #[utoipa::path(post, path = "/api/orgs/{org_slug}/stores", tag = "stores", params(("org_slug" = String, Path)),
     request_body = CreateStoreRequest,
-    responses((status = 201, body = Store), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Store), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 409, body = ErrorBody, description = "The plan allows no more (`plan_limit`)")))]
 async fn create_store(
     State(state): State<AppState>,
     mut scope: OrgScope,

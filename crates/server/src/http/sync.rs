@@ -36,9 +36,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct JobsQuery {
     /// How many of the most recent jobs (1–200, default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
 }
 

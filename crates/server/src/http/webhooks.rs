@@ -300,7 +300,7 @@ fn kept_headers(headers: &HeaderMap) -> serde_json::Value {
 
 /// A provider's delivery. Answers 200 once the delivery is durably stored (or was
 /// already); 400 with nothing stored when its signature does not verify.
-#[utoipa::path(post, path = "/api/webhooks/{provider}/{endpoint_id}", tag = "webhooks",
+#[utoipa::path(post, path = "/api/webhooks/{provider}/{endpoint_id}", tag = "webhooks", security(()),
     params(("provider" = String, Path), ("endpoint_id" = Uuid, Path)),
     request_body(content = String, description = "The provider's raw event body, signed", content_type = "application/json"),
     responses((status = 200, body = Received), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -384,7 +384,7 @@ async fn receive(
 /// signed with the platform's secret (`PULSEBOARD_STRIPE_WEBHOOK_SECRET`) and routed
 /// by the event's `account` to each live integration of that account. An event for
 /// an account nobody here connected is acknowledged and dropped.
-#[utoipa::path(post, path = "/api/webhooks/{provider}/platform", tag = "webhooks",
+#[utoipa::path(post, path = "/api/webhooks/{provider}/platform", tag = "webhooks", security(()),
     params(("provider" = String, Path)),
     request_body(content = String, description = "The provider's raw event body, signed", content_type = "application/json"),
     responses((status = 200, body = Received), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]

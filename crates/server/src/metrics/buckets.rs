@@ -24,14 +24,23 @@ pub(super) type GroupDays = BTreeMap<String, Days>;
 /// The instant of a local time on `day` in `tz`.
 pub(super) fn local_instant(tz: Tz, day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
     let local = day.and_time(time);
+    // A time skipped by a DST jump is taken an hour later (02:30 on a spring-forward
+    // night is 03:30, the same distance past the jump). A longer gap (Samoa skipped all
+    // of 30 December 2011 crossing the date line) gives the first local time after it;
+    // offsets change on quarter hours and no gap is over 48 hours.
     tz.from_local_datetime(&local)
         .earliest()
-        // A time skipped by a DST jump: an hour later exists.
         .or_else(|| {
             tz.from_local_datetime(&(local + Duration::hours(1)))
                 .earliest()
         })
-        .expect("a local time exists within an hour")
+        .or_else(|| {
+            (1..=48 * 4).find_map(|quarter| {
+                tz.from_local_datetime(&(local + Duration::minutes(15 * quarter)))
+                    .earliest()
+            })
+        })
+        .expect("a local time exists within 48 hours")
         .with_timezone(&Utc)
 }
 

@@ -10,6 +10,8 @@ mod buckets;
 pub mod computed;
 pub mod engine;
 pub mod explain;
+#[cfg(test)]
+mod properties;
 pub mod query;
 mod reads;
 pub mod result;

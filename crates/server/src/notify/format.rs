@@ -93,3 +93,96 @@ mod tests {
         assert_eq!(change(-3.0), "-3.0%");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Every ISO 4217 currency, found by asking for every three-letter code.
+    fn iso_currencies() -> Vec<(String, u32)> {
+        let letters = b'A'..=b'Z';
+        let mut found = Vec::new();
+        for a in letters.clone() {
+            for b in letters.clone() {
+                for c in letters.clone() {
+                    let code = String::from_utf8(vec![a, b, c]).unwrap();
+                    if let Some(currency) = iso_currency::Currency::from_code(&code) {
+                        found.push((code, currency.exponent().unwrap_or(2).into()));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Reads a formatted amount back into minor units: the sign, then the digits of
+    /// the whole part (its commas every three digits from the right) and exactly
+    /// `exponent` fraction digits.
+    fn read_back(text: &str, exponent: u32) -> i128 {
+        let negative = text.starts_with('-');
+        let number: String = text.chars().skip_while(|c| !c.is_ascii_digit()).collect();
+        let (whole, fraction) = match number.split_once('.') {
+            Some((w, f)) => (w.to_owned(), f.to_owned()),
+            None => (number.clone(), String::new()),
+        };
+        assert_eq!(fraction.len() as u32, exponent, "{text}");
+        for (i, group) in whole.split(',').enumerate() {
+            assert!(
+                (i == 0 && (1..=3).contains(&group.len())) || group.len() == 3,
+                "{text}: grouping"
+            );
+        }
+        let digits = format!("{}{fraction}", whole.replace(',', ""));
+        let value: i128 = digits.parse().unwrap();
+        if negative {
+            -value
+        } else {
+            value
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_amount_in_any_currency_reads_back_exactly(
+            minor in prop_oneof![any::<i64>(), -10_000_000i64..10_000_000],
+            pick in any::<prop::sample::Index>(),
+        ) {
+            let currencies = iso_currencies();
+            let (code, exponent) = &currencies[pick.index(currencies.len())];
+            let text = money(minor, code);
+            prop_assert_eq!(read_back(&text, *exponent), i128::from(minor), "{}", text);
+            // The lower-case code is the same currency.
+            prop_assert_eq!(money(minor, &code.to_lowercase()), text);
+        }
+
+        #[test]
+        fn unknown_or_odd_codes_never_panic(minor in any::<i64>(), code in "\\PC{0,8}") {
+            let text = money(minor, &code);
+            prop_assert!(!text.is_empty());
+        }
+    }
+
+    #[test]
+    fn every_iso_exponent_is_covered() {
+        let currencies = iso_currencies();
+        assert!(currencies.len() > 150, "{}", currencies.len());
+        let exponents: std::collections::BTreeSet<u32> =
+            currencies.iter().map(|(_, e)| *e).collect();
+        // JPY 0, USD 2, BHD 3, CLF 4.
+        assert!(exponents.is_superset(&[0, 2, 3, 4].into()), "{exponents:?}");
+        for (code, exponent) in &currencies {
+            for minor in [0, 1, -1, 999, 1_000, i64::MAX, i64::MIN] {
+                let text = money(minor, code);
+                assert_eq!(
+                    read_back(&text, *exponent),
+                    i128::from(minor),
+                    "{code}: {text}"
+                );
+            }
+        }
+    }
+}

@@ -27,6 +27,7 @@ mod oauth;
 mod ops;
 mod orgs;
 mod paddle;
+mod password_reset;
 mod posthog;
 mod rls;
 mod secrets;

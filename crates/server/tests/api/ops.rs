@@ -126,3 +126,182 @@ async fn with_a_metrics_token_metrics_need_it_as_a_bearer_token() {
         .unwrap()
         .contains("pulseboard_http_requests_total"));
 }
+
+/// Every operation of the document with what a client must know about it.
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if ["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                ops.push((method.clone(), path.clone(), op.clone()));
+            }
+        }
+    }
+    ops
+}
+
+fn needs_auth(doc: &Value, op: &Value) -> bool {
+    let security = op.get("security").unwrap_or(&doc["security"]);
+    security.as_array().is_some_and(|reqs| {
+        reqs.iter()
+            .any(|r| r.as_object().is_some_and(|r| !r.is_empty()))
+    })
+}
+
+/// A path with every parameter filled with a value that parses.
+fn concrete(path: &str, org_slug: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        let end = rest[start..].find('}').unwrap() + start;
+        out.push_str(&rest[..start]);
+        out.push_str(match &rest[start + 1..end] {
+            "org_slug" => org_slug,
+            "provider" => "stripe",
+            name if name.ends_with("_id") => "00000000-0000-0000-0000-000000000000",
+            _ => "x",
+        });
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The document is honest about who may call what and how input is refused, so a
+/// client generated from it handles every answer, and the next route cannot forget:
+/// an authenticated operation documents 401 and really answers 401 without
+/// credentials; a public one really does not; an operation with a JSON body or query
+/// parameters documents 422.
+#[tokio::test]
+async fn every_operation_documents_its_authentication_and_validation_answers() {
+    // With a cron secret, the cron routes are bearer-authenticated (without one they are off: 403).
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.cron_secret = Some(secrecy::SecretString::from("a-cron-secret-for-tests"));
+    })
+    .await;
+    let doc: Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut problems = Vec::new();
+    let ops = operations(&doc);
+    assert!(ops.len() > 100, "the document lists every operation");
+    for (method, path, op) in &ops {
+        let responses = op["responses"].as_object().unwrap();
+        // A query struct documented without `#[into_params(parameter_in = Query)]`
+        // comes out as a required path parameter the path does not have.
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            let name = param["name"].as_str().unwrap();
+            if param["in"] == "path" && !path.contains(&format!("{{{name}}}")) {
+                problems.push(format!(
+                    "{method} {path}: `{name}` is documented as a path parameter"
+                ));
+            }
+        }
+        let auth = needs_auth(&doc, op);
+        if auth && !responses.contains_key("401") {
+            problems.push(format!("{method} {path}: needs auth but documents no 401"));
+        }
+        let json_body = op["requestBody"]["content"]
+            .as_object()
+            .is_some_and(|c| c.values().any(|m| m["schema"]["type"] != "string"));
+        let query = op["parameters"]
+            .as_array()
+            .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+        if (json_body || query) && !responses.contains_key("422") {
+            problems.push(format!("{method} {path}: takes input but documents no 422"));
+        }
+        // What the server really does without credentials.
+        let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let mut request = anonymous.request(method.clone(), app.url(&concrete(path, "acme")));
+        if json_body {
+            request = request.json(&serde_json::json!({}));
+        }
+        let status = request.send().await.unwrap().status();
+        if auth && status != StatusCode::UNAUTHORIZED {
+            problems.push(format!("{method} {path}: documented as authenticated, answered {status} without credentials"));
+        }
+        if !auth && status == StatusCode::UNAUTHORIZED {
+            problems.push(format!(
+                "{method} {path}: documented as public (security: []), answered 401"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// A declared `maximum` on a query parameter is enforced: one more is a 422 naming
+/// the parameter, the maximum itself is accepted.
+#[tokio::test]
+async fn declared_query_maximums_are_enforced() {
+    let app = spawn_app().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let doc: Value = reqwest::get(app.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (method, path, op) in operations(&doc) {
+        let Some(params) = op["parameters"].as_array() else {
+            continue;
+        };
+        for param in params.iter().filter(|p| p["in"] == "query") {
+            let Some(max) = param["schema"]["maximum"].as_i64() else {
+                continue;
+            };
+            assert_eq!(method, "get", "{path}: only GETs take a limit");
+            let name = param["name"].as_str().unwrap();
+            let url = app.url(&concrete(&path, &ann.org_slug));
+            let at_max = ann
+                .client
+                .get(&url)
+                .query(&[(name, max)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(at_max.status(), StatusCode::OK, "{path}?{name}={max}");
+            let over = ann
+                .client
+                .get(&url)
+                .query(&[(name, max + 1)])
+                .send()
+                .await
+                .unwrap();
+            let body = crate::helpers::expect_error(
+                over,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+            )
+            .await;
+            assert_eq!(body["error"]["field"], name, "{path}");
+            if let Some(min) = param["schema"]["minimum"].as_i64() {
+                let under = ann
+                    .client
+                    .get(&url)
+                    .query(&[(name, min - 1)])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    under.status(),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "{path}?{name}={}",
+                    min - 1
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 4,
+        "the limits of the audit log, mailbox, sync jobs and alert events: {checked}"
+    );
+}

@@ -46,6 +46,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DataQuery {
     /// Override every metric widget's range with a preset (`last_7_days`, …).

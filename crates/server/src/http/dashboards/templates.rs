@@ -39,7 +39,7 @@ async fn list_templates(scope: OrgScope) -> ApiResult<Json<Vec<TemplateInfo>>> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FromTemplate {
-    /// `saas_revenue`, `store_overview` or `cro_overview`.
+    #[schema(value_type = crate::dashboards::templates::TemplateId)]
     template: String,
     store_id: Uuid,
     name: Option<String>,
