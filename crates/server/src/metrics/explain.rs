@@ -121,7 +121,7 @@ pub async fn explain(
         })
         .collect();
     let prepared = prepare(q, &refs, now)?;
-    let window = prepared.window.clone();
+    let window = prepared.window;
     let tz = prepared.src.tz;
     let start = local_instant(tz, window.from, NaiveTime::MIN);
     let end = match window.until {
