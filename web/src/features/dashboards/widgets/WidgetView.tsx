@@ -370,17 +370,6 @@ function WidgetMenu({ title, onCreateAlert, onExplain }: { title: string; onCrea
           }}
           className="absolute right-0 mt-1 w-64 rounded-md bg-white py-1 shadow-lg ring-1 ring-gray-200"
         >
-          {onExplain && (
-            <MenuItem
-              label="Show the records behind this number"
-              onSelect={() => {
-                setOpen(false);
-                button.current?.focus();
-                onExplain();
-              }}
-              icon={<path d="M3.75 5.25h16.5m-16.5 4.5h16.5m-16.5 4.5h10.5m-10.5 4.5h7.5" strokeLinecap="round" strokeLinejoin="round" />}
-            />
-          )}
           {onCreateAlert && (
             <MenuItem
               label="Create alert…"
@@ -397,6 +386,17 @@ function WidgetMenu({ title, onCreateAlert, onExplain }: { title: string; onCrea
                   strokeLinejoin="round"
                 />
               }
+            />
+          )}
+          {onExplain && (
+            <MenuItem
+              label="Show the records behind this number"
+              onSelect={() => {
+                setOpen(false);
+                button.current?.focus();
+                onExplain();
+              }}
+              icon={<path d="M3.75 5.25h16.5m-16.5 4.5h16.5m-16.5 4.5h10.5m-10.5 4.5h7.5" strokeLinecap="round" strokeLinejoin="round" />}
             />
           )}
         </div>
