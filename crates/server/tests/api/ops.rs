@@ -301,3 +301,32 @@ async fn readiness_says_which_process_is_the_scheduler_and_how_many_workers_run(
     assert_eq!(body["workers"]["running"], 0, "{body}");
     assert_eq!(body["status"], "ready");
 }
+
+#[test]
+fn the_grafana_dashboard_is_valid_json_and_uses_only_metrics_the_server_exports() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("../../docs/grafana-dashboard.json")).unwrap(),
+    )
+    .expect("docs/grafana-dashboard.json is JSON");
+    let exported = std::fs::read_to_string(root.join("src/telemetry.rs")).unwrap();
+    let panels = dashboard["panels"].as_array().unwrap();
+    assert!(panels.len() >= 8);
+    let mut names = 0;
+    for target in panels.iter().flat_map(|p| p["targets"].as_array().unwrap()) {
+        let expr = target["expr"].as_str().unwrap();
+        for (at, _) in expr.match_indices("pulseboard_") {
+            let name: String = expr[at + "pulseboard_".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let base = name.strip_suffix("_bucket").unwrap_or(&name);
+            assert!(
+                exported.contains(&format!("\"{base}\"")),
+                "{name} is not exported"
+            );
+            names += 1;
+        }
+    }
+    assert!(names >= 14, "{names}");
+}
