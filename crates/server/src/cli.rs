@@ -193,7 +193,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!(
                 "restored {}; start Pulseboard (it applies any newer migrations)\n{}",
                 file.display(),
-                crate::db::backup::key_reminder(&config)
+                crate::db::backup::restore_reminder(&config)
             );
             Ok(())
         }

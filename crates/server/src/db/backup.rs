@@ -159,6 +159,21 @@ pub fn key_reminder(config: &Config) -> String {
     }
 }
 
+/// What a restore must be followed by: the keys the backed-up credentials need.
+pub fn restore_reminder(config: &Config) -> String {
+    if config.encryption_keys.is_some() {
+        "The restored credentials open with the keys they were encrypted with: \
+         PULSEBOARD_ENCRYPTION_KEYS must hold the backed-up installation's keys."
+            .to_string()
+    } else {
+        format!(
+            "The restored credentials open with the keys they were encrypted with: put the \
+             backed-up installation's key file at {} before starting Pulseboard.",
+            config.data_dir.join("encryption-keys").display()
+        )
+    }
+}
+
 /// Writes a consistent `pg_dump -Fc` archive of the Pulseboard database to `file`.
 pub async fn backup(config: &Config, file: &Path) -> anyhow::Result<u64> {
     let pg_dump = tool(config, "pg_dump")?;
