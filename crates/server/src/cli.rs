@@ -39,6 +39,19 @@ pub enum Command {
     Worker,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Write a consistent backup of the database (`pg_dump -Fc`) while Pulseboard
+    /// runs or not: the embedded cluster in the data dir, or DATABASE_URL's.
+    /// The credential encryption keys are not in it: the command says where they are.
+    Backup {
+        /// The file to write (default: `pulseboard-<UTC time>.dump` here).
+        file: Option<std::path::PathBuf>,
+    },
+    /// Replace the database's contents with a backup, in one transaction (all or
+    /// nothing). Stop Pulseboard first. Newer migrations apply at the next start.
+    Restore {
+        /// A file written by `pulseboard backup`.
+        file: std::path::PathBuf,
+    },
     /// Manage the credential encryption keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -89,7 +102,10 @@ pub enum KeysCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_args(cli.config)?;
-    telemetry::init(config.log_format);
+    match cli.command {
+        Command::Demo => telemetry::init_with(config.log_format, telemetry::DEMO_FILTER),
+        _ => telemetry::init(config.log_format),
+    }
     match cli.command {
         Command::Simulator {
             listen,
@@ -159,6 +175,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db.shutdown().await;
             result?;
             eprintln!("migrations are up to date");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let file = file.unwrap_or_else(crate::db::backup::default_file);
+            let bytes = crate::db::backup::backup(&config, &file).await?;
+            eprintln!(
+                "backup written to {} ({:.1} MB)\n{}",
+                file.display(),
+                bytes as f64 / 1e6,
+                crate::db::backup::key_reminder(&config)
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            crate::db::backup::restore(&config, &file).await?;
+            eprintln!(
+                "restored {}; start Pulseboard (it applies any newer migrations)\n{}",
+                file.display(),
+                crate::db::backup::restore_reminder(&config)
+            );
             Ok(())
         }
         Command::Plan { org, plan } => {

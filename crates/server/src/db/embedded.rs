@@ -80,6 +80,19 @@ impl BinarySearch {
         }
     }
 
+    /// The first directory holding `program` (`pg_dump`, `pg_restore`), searched like
+    /// the server binaries.
+    pub fn find_tool(&self, program: &str) -> anyhow::Result<PathBuf> {
+        let dirs: Vec<&PathBuf> = match &self.explicit {
+            Some(dir) => vec![dir],
+            None => self.path_dirs.iter().chain(&self.fallback_dirs).collect(),
+        };
+        dirs.into_iter()
+            .find(|d| d.join(program).is_file())
+            .map(|d| d.join(program))
+            .ok_or_else(|| anyhow!("`{program}` was not found: install the PostgreSQL client (Debian/Ubuntu: `apt-get install postgresql-client`) or set PULSEBOARD_POSTGRES_BIN_DIR"))
+    }
+
     /// The first directory holding both `initdb` and `postgres`.
     pub fn find(&self) -> anyhow::Result<PathBuf> {
         let has_server =
@@ -145,6 +158,33 @@ fn command(bin_dir: &Path, program: &str, owner: Option<RunAs>) -> Command {
     cmd
 }
 
+/// The embedded cluster's socket directory under `data_dir`.
+pub fn socket_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("postgres-run")
+}
+
+/// True when the data dir holds an embedded cluster (created by a first start).
+pub fn exists(data_dir: &Path) -> bool {
+    data_dir.join("postgres").join("PG_VERSION").exists()
+}
+
+/// Connection options for the Pulseboard database of an embedded cluster that is
+/// already running (another `pulseboard` process started it), or `None`.
+pub async fn running(data_dir: &Path) -> Option<PgConnectOptions> {
+    let options = PgConnectOptions::new()
+        .socket(socket_dir(data_dir))
+        .username(SUPERUSER)
+        .database(DATABASE_NAME);
+    let conn = sqlx::PgConnection::connect_with(&options).await.ok()?;
+    let _ = conn.close().await;
+    Some(options)
+}
+
+/// The superuser the embedded cluster is reached as.
+pub fn superuser() -> &'static str {
+    SUPERUSER
+}
+
 impl EmbeddedPostgres {
     /// Creates the cluster on first use, otherwise reuses it, and starts it.
     pub async fn start(data_dir: &Path, search: &BinarySearch) -> anyhow::Result<Self> {
@@ -164,7 +204,7 @@ impl EmbeddedPostgres {
             }
         }
         let pgdata = data_dir.join("postgres");
-        let socket_dir = data_dir.join("postgres-run");
+        let socket_dir = socket_dir(&data_dir);
         let socket_file = socket_dir.join(".s.PGSQL.5432");
         // sun_path holds 107 bytes; a deeper data dir cannot carry a socket.
         if socket_file.as_os_str().len() > 100 {
@@ -261,6 +301,11 @@ impl EmbeddedPostgres {
             "postgres://{SUPERUSER}@localhost/{DATABASE_NAME}?host={}",
             self.socket_dir.display()
         )
+    }
+
+    /// The socket directory (the `host` of a libpq connection).
+    pub fn socket_path(&self) -> &Path {
+        &self.socket_dir
     }
 
     /// The PGDATA directory.

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod advisory_locks;
 pub mod alerts;
+pub mod backup;
 pub mod call_budgets;
 pub mod dashboards;
 pub mod digests;
@@ -20,6 +21,7 @@ pub mod metric_definitions;
 pub mod metric_events;
 pub mod metric_snapshots;
 pub mod oauth_states;
+pub mod operations;
 pub mod orgs;
 pub mod outbox;
 pub mod password_resets;
@@ -102,7 +104,23 @@ impl Database {
         &self.pool
     }
 
+    /// Applies pending migrations, after refusing a database that a newer binary
+    /// has migrated (see [`unknown_migrations`]).
     pub async fn migrate(&self) -> anyhow::Result<()> {
+        let unknown = unknown_migrations(&self.pool).await?;
+        if !unknown.is_empty() {
+            let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+            anyhow::bail!(
+                "the database has migrations this Pulseboard does not know ({}; this binary knows up to {known:04}): \
+                 a newer Pulseboard has upgraded it. Run that version (or newer), or restore a backup taken \
+                 before the upgrade; an older binary would misread the newer schema",
+                unknown
+                    .iter()
+                    .map(|v| format!("{v:04}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         MIGRATOR
             .run(&self.pool)
             .await
@@ -159,6 +177,28 @@ impl Database {
     }
 }
 
+/// Versions recorded in `_sqlx_migrations` that this binary's migrations do not
+/// include (empty for a fresh database). sqlx would refuse them too, one at a time
+/// and as "previously applied but missing"; this names them all and says why.
+pub async fn unknown_migrations(pool: &PgPool) -> anyhow::Result<Vec<i64>> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await
+        .context("reading the applied migrations")?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(pool)
+            .await
+            .context("reading the applied migrations")?;
+    Ok(applied
+        .into_iter()
+        .filter(|v| !MIGRATOR.iter().any(|m| m.version == *v))
+        .collect())
+}
+
 /// A round trip that touches no table: the connection (or pool) answers.
 pub async fn ping(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<()> {
     sqlx::query("SELECT 1").execute(db).await?;
@@ -207,6 +247,10 @@ pub enum Bypass {
     /// confirming selects the one link by its token's hash, then sets that link's
     /// user's password and revokes that user's sessions.
     PasswordReset,
+    /// `/metrics`: the queue, lag and outbox figures span every tenant; the caller
+    /// holds the metrics token (or is on the loopback interface) and only counts
+    /// and ages per provider or channel leave.
+    Operations,
 }
 #[cfg(test)]
 mod tests {

@@ -22,6 +22,8 @@ pub struct ClaimedJob {
     pub attempt: i32,
     pub max_attempts: i32,
     pub fence: i64,
+    /// The integration's provider (for metrics and logs).
+    pub provider: String,
 }
 
 /// Inserts a queued job unless the integration has a live (queued or running) one;
@@ -92,7 +94,8 @@ pub async fn claim(
          FROM (SELECT id FROM sync_jobs WHERE status = 'queued' AND run_after <= now()
                ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED) next
          WHERE j.id = next.id
-         RETURNING j.id, j.org_id, j.integration_id, j.attempt, j.max_attempts, j.fence",
+         RETURNING j.id, j.org_id, j.integration_id, j.attempt, j.max_attempts, j.fence,
+                   (SELECT i.provider FROM integrations i WHERE i.id = j.integration_id) AS provider",
     )
     .bind(worker)
     .bind(lease.as_millis() as f64)

@@ -73,6 +73,7 @@ pub async fn observe(State(state): State<AppState>, request: Request, next: Next
         .observe(method.as_str(), &route, status.as_u16(), elapsed);
     span.in_scope(|| {
         tracing::info!(
+            target: crate::telemetry::REQUEST_LOG_TARGET,
             status = status.as_u16(),
             latency_ms = elapsed.as_secs_f64() * 1000.0,
             "request finished"

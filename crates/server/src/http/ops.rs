@@ -28,7 +28,10 @@ async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// The database answers and every migration this binary knows is applied.
+/// The database answers and every migration this binary knows is applied. Also says
+/// what background work this process does: whether it runs the scheduler and is
+/// its elected leader (one process per database), and its sync workers (neither
+/// affects readiness: a standby scheduler is healthy).
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let database = db::ping(state.db.pool()).await.is_ok();
     let migrations = database && state.db.migrations_current().await.unwrap_or(false);
@@ -43,6 +46,15 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             "status": if status == StatusCode::OK { "ready" } else { "not_ready" },
             "database": database,
             "migrations_current": migrations,
+            "scheduler": match (state.metrics.scheduler_running.get(), state.metrics.scheduler_leader.get()) {
+                (0, _) => "not_running",
+                (_, 0) => "standby",
+                _ => "leader",
+            },
+            "workers": {
+                "running": state.metrics.sync_workers.get(),
+                "busy": state.metrics.sync_workers_busy.get(),
+            },
         })),
     )
 }
@@ -73,10 +85,40 @@ async fn metrics(
     let pool = state.db.pool();
     state.metrics.pool_size.set(i64::from(pool.size()));
     state.metrics.pool_idle.set(pool.num_idle() as i64);
+    // A database that does not answer leaves these figures as they were; the pool
+    // gauges and the request counters still tell what happened.
+    if let Err(error) = refresh_operations(&state).await {
+        tracing::warn!(%error, "reading the queue and outbox figures for /metrics failed");
+    }
     let mut buffer = Vec::new();
     let _ = TextEncoder::new().encode(&state.metrics.registry.gather(), &mut buffer);
     Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         buffer,
     ))
+}
+
+/// Sets the gauges read from the database: the queue, the lag per provider, the outboxes.
+async fn refresh_operations(state: &AppState) -> sqlx::Result<()> {
+    let mut tx = state.db.bypass_tx(db::Bypass::Operations).await?;
+    let figures = db::operations::figures(&mut tx).await?;
+    tx.commit().await?;
+    let m = &state.metrics;
+    m.sync_jobs
+        .with_label_values(&["queued"])
+        .set(figures.queued);
+    m.sync_jobs
+        .with_label_values(&["running"])
+        .set(figures.running);
+    m.sync_oldest_queued.set(figures.oldest_queued_seconds);
+    // A provider whose last integration went away must not keep its last value.
+    m.sync_lag.reset();
+    for (provider, seconds) in &figures.lag {
+        m.sync_lag.with_label_values(&[provider]).set(*seconds);
+    }
+    for (channel, pending, failed) in &figures.outbox {
+        m.outbox_pending.with_label_values(&[channel]).set(*pending);
+        m.outbox_failed.with_label_values(&[channel]).set(*failed);
+    }
+    Ok(())
 }

@@ -31,8 +31,11 @@ pub async fn run_next(app: &AppState, worker: &str) -> anyhow::Result<bool> {
     let job = queue::claim(&mut *tx, worker, lease).await?;
     tx.commit().await?;
     let Some(job) = job else { return Ok(false) };
-    tracing::info!(job_id = %job.id, integration_id = %job.integration_id, attempt = job.attempt, "sync job started");
+    tracing::debug!(job_id = %job.id, integration_id = %job.integration_id, attempt = job.attempt, "sync job started");
+    let started = std::time::Instant::now();
+    app.metrics.sync_workers_busy.inc();
     let outcome = run_claimed(app, &job, lease).await;
+    app.metrics.sync_workers_busy.dec();
     let Some(outcome) = outcome else {
         tracing::warn!(job_id = %job.id, "sync job taken over by another worker; dropping this run");
         return Ok(true);
@@ -40,12 +43,34 @@ pub async fn run_next(app: &AppState, worker: &str) -> anyhow::Result<bool> {
     let mut tx = app.db.worker_tx().await?;
     let recorded = queue::finish(&mut tx, &job, &outcome).await?;
     tx.commit().await?;
+    if let Some(reason) = failure_reason(&outcome) {
+        app.metrics.sync_failed(&job.provider, reason);
+    }
     if recorded {
-        tracing::info!(job_id = %job.id, outcome = ?outcome, "sync job finished");
+        // The one line per sync an operator watches (the start is at debug level).
+        tracing::info!(
+            job_id = %job.id,
+            provider = %job.provider,
+            attempt = job.attempt,
+            seconds = started.elapsed().as_secs(),
+            outcome = ?outcome,
+            "sync job finished"
+        );
     } else {
         tracing::warn!(job_id = %job.id, "sync job finished after losing its lease; result dropped");
     }
     Ok(true)
+}
+
+/// The reason class `sync_failures_total` counts a run under; `None` for a success
+/// or a cancellation (the integration went away: nothing failed).
+fn failure_reason(outcome: &Outcome) -> Option<&'static str> {
+    match outcome {
+        Outcome::Success | Outcome::Cancelled(_) => None,
+        Outcome::Retry(_) => Some("transient"),
+        Outcome::RateLimited(..) => Some("rate_limited"),
+        Outcome::Failed { code, .. } => Some(code),
+    }
 }
 
 /// Runs the job; `None` when the lease was lost (the new owner records the outcome).

@@ -30,6 +30,7 @@ pub fn spawn(app: AppState, shutdown: CancellationToken) -> Vec<JoinHandle<()>> 
 }
 
 async fn schedule(app: AppState, shutdown: CancellationToken) {
+    app.metrics.scheduler_running.set(1);
     let mut leader: Option<PgConnection> = None;
     let mut periodic = Periodic::default();
     let mut tick = tokio::time::interval(app.config.sync.schedule_every);
@@ -42,6 +43,9 @@ async fn schedule(app: AppState, shutdown: CancellationToken) {
             tracing::warn!(%error, "scheduler pass failed");
             leader = None;
         }
+        app.metrics
+            .scheduler_leader
+            .set(i64::from(leader.is_some()));
         if leader.is_some() {
             periodic.run_due(&app).await;
         }
@@ -50,6 +54,8 @@ async fn schedule(app: AppState, shutdown: CancellationToken) {
         let _ = db::advisory_locks::unlock(&mut conn, SCHEDULER_LOCK).await;
         let _ = conn.close().await;
     }
+    app.metrics.scheduler_leader.set(0);
+    app.metrics.scheduler_running.set(0);
 }
 
 async fn schedule_once(app: &AppState, leader: &mut Option<PgConnection>) -> sqlx::Result<()> {
@@ -72,8 +78,15 @@ async fn schedule_once(app: &AppState, leader: &mut Option<PgConnection>) -> sql
     let reaped = queue::reap_expired(&mut *tx).await?;
     let queued = queue::enqueue_due(&mut *tx).await?;
     tx.commit().await?;
+    if reaped > 0 {
+        tracing::warn!(
+            reaped,
+            "requeued sync jobs whose worker stopped heartbeating"
+        );
+    }
     if reaped + queued > 0 {
-        tracing::info!(queued, reaped, "sync jobs scheduled");
+        // Each job logs its own line when it finishes.
+        tracing::debug!(queued, reaped, "sync jobs scheduled");
         app.sync_wakeup.notify_waiters();
     }
     Ok(())
@@ -115,6 +128,15 @@ impl Periodic {
 }
 
 async fn work(app: AppState, worker: String, shutdown: CancellationToken) {
+    app.metrics.sync_workers.inc();
+    // Decremented however the loop ends.
+    struct Running(AppState);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.0.metrics.sync_workers.dec();
+        }
+    }
+    let _running = Running(app.clone());
     let idle = app.config.sync.poll_every;
     loop {
         let ran = tokio::select! {

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod alerts;
+mod backup;
 mod clarity;
 mod conversion;
 mod cro;
