@@ -422,6 +422,9 @@ pub struct RevenueMove {
     /// exceeds the amount already recorded for this source and kind counts, recorded
     /// under `{source_id}@{total}`, so a replay or an older total adds nothing.
     pub cumulative: bool,
+    /// The `source_id` of the sale a refund takes back, when the delivery names it:
+    /// a refund without a campaign of its own is shown under its sale's.
+    pub reverses: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -92,11 +92,12 @@ fn money(
         .and_then(Value::as_str)?
         .to_uppercase();
     let source = format!("{}/{}", record.object_type, record.external_id);
+    let refund = kind == RevenueKind::Refund;
     Some(RevenueMove {
-        source_id: if kind == RevenueKind::Refund {
+        source_id: if refund {
             format!("{source}/refund")
         } else {
-            source
+            source.clone()
         },
         kind,
         amount_minor: amount,
@@ -105,7 +106,8 @@ fn money(
         occurred_at,
         campaign,
         // Refunds are the order's (or invoice's) total refunded so far.
-        cumulative: kind == RevenueKind::Refund,
+        cumulative: refund,
+        reverses: refund.then_some(source),
     })
 }
 
@@ -293,6 +295,7 @@ mod tests {
                 occurred_at: "2024-05-01T10:00:00Z".parse().unwrap(),
                 campaign: Some("launch".into()),
                 cumulative: false,
+                reverses: None,
             }]
         );
         // A retry is the same event; the refund of the same order is another.

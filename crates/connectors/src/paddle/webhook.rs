@@ -165,6 +165,7 @@ pub(super) fn delivery(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
                     occurred_at: at,
                     campaign: campaign(&data),
                     cumulative: false,
+                    reverses: None,
                 });
             }
         }
@@ -185,6 +186,7 @@ pub(super) fn delivery(body: &[u8]) -> Result<WebhookDelivery, WebhookError> {
                     occurred_at: at,
                     campaign: None,
                     cumulative: false,
+                    reverses: text(&data, "/transaction_id").map(|t| format!("transaction/{t}")),
                 });
             }
         }
@@ -286,6 +288,7 @@ mod tests {
                 occurred_at: "2024-05-01T10:00:00Z".parse().unwrap(),
                 campaign: Some("launch".into()),
                 cumulative: false,
+                reverses: None,
             }]
         );
         let first = deliver("transaction.completed", transaction("web", Some("sub_01sim")));

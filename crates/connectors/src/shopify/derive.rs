@@ -85,6 +85,20 @@ pub(crate) fn minor_units(amount: &str, currency: &str) -> Option<i64> {
     Some(if negative { -value } else { value })
 }
 
+/// Minor units of `currency` as the decimal string Shopify writes (`1250` USD →
+/// `"12.50"`): the inverse of [`minor_units`].
+pub(crate) fn format_minor(minor: i64, currency: &str) -> String {
+    let exponent = currency_exponent(currency) as usize;
+    let sign = if minor < 0 { "-" } else { "" };
+    let digits = format!("{:0>width$}", minor.unsigned_abs(), width = exponent + 1);
+    let (whole, fraction) = digits.split_at(digits.len() - exponent);
+    if exponent == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    }
+}
+
 fn str_of<'a>(object: &'a Value, pointer: &str) -> Option<&'a str> {
     object.pointer(pointer).and_then(Value::as_str)
 }
@@ -309,6 +323,10 @@ mod tests {
         assert_eq!(minor_units("1500.0", "JPY"), Some(1500));
         assert_eq!(minor_units("1.234", "KWD"), Some(1234));
         assert_eq!(minor_units("12.340", "USD"), Some(1234));
+        for (minor, currency) in [(1234, "USD"), (-5, "USD"), (0, "EUR"), (1500, "JPY"), (1234, "KWD"), (7, "KWD")] {
+            assert_eq!(minor_units(&format_minor(minor, currency), currency), Some(minor), "{minor} {currency}");
+        }
+        assert_eq!(format_minor(5, "USD"), "0.05");
         // 0.1 + 0.2 style float errors cannot happen: this is integer arithmetic.
         assert_eq!(
             minor_units("4503599627370496.01", "USD"),

@@ -69,6 +69,7 @@ fn revenue(event_type: &str, object: &Value) -> Option<RevenueMove> {
                 occurred_at,
                 campaign: campaign(object),
                 cumulative: false,
+                reverses: None,
             })
         }
         "invoice.paid" => {
@@ -93,6 +94,7 @@ fn revenue(event_type: &str, object: &Value) -> Option<RevenueMove> {
                     .or_else(|| text(object, "/subscription_details/metadata/utm_campaign"))
                     .or_else(|| text(object, "/subscription_details/metadata/campaign")),
                 cumulative: false,
+                reverses: None,
             })
         }
         "refund.created" => Some(RevenueMove {
@@ -104,6 +106,7 @@ fn revenue(event_type: &str, object: &Value) -> Option<RevenueMove> {
             occurred_at,
             campaign: campaign(object),
             cumulative: false,
+            reverses: text(object, "/charge").map(|charge| format!("charge/{charge}")),
         }),
         _ => None,
     }

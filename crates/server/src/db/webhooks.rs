@@ -211,6 +211,9 @@ pub struct NewRevenue<'a> {
     pub occurred_at: DateTime<Utc>,
     /// `amount_minor` is the source's total so far (see `RevenueMove::cumulative`).
     pub cumulative: bool,
+    /// The sale a refund takes back (its `source_id`): a refund without a campaign
+    /// of its own takes that sale's.
+    pub reverses: Option<&'a str>,
 }
 
 /// Records a money movement once per source object and kind, numbered in the
@@ -272,7 +275,11 @@ pub async fn insert_revenue(
     let inserted = sqlx::query(
         "INSERT INTO revenue_events (org_id, seq, store_id, integration_id, provider, source_id, kind,
              amount_minor, currency, customer_email, campaign, occurred_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                 coalesce($11, (SELECT s.campaign FROM revenue_events s
+                                WHERE s.integration_id = $4 AND s.source_id = $13 AND s.kind <> 'refund'
+                                ORDER BY s.seq LIMIT 1)),
+                 $12)
          ON CONFLICT (integration_id, source_id, kind) DO NOTHING",
     )
     .bind(r.org_id)
@@ -287,6 +294,7 @@ pub async fn insert_revenue(
     .bind(r.customer_email)
     .bind(r.campaign)
     .bind(r.occurred_at)
+    .bind(r.reverses)
     .execute(conn)
     .await?;
     Ok((inserted.rows_affected() == 1).then_some(seq))

@@ -222,6 +222,7 @@ async fn process_one(
                 campaign: m.campaign.as_deref(),
                 occurred_at: m.occurred_at,
                 cumulative: m.cumulative,
+                reverses: m.reverses.as_deref(),
             },
         )
         .await

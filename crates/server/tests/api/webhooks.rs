@@ -705,9 +705,13 @@ async fn shopify_orders_reach_the_pulse_and_privacy_and_uninstall_topics_are_hon
     let url = created["url"].as_str().unwrap();
     let path = url[url.find("/api/webhooks/").unwrap()..].to_owned();
 
-    let order = json!({ "id": 450789469, "total_price": "59.90", "currency": "USD", "email": "pat@example.com",
-                        "created_at": "2026-12-01T10:00:00-05:00", "landing_site": "/?utm_campaign=holiday" })
-    .to_string();
+    // Shopify's REST order: two units at 24.95 with 5.00 off, 15.00 of tax and shipping.
+    let order_json = json!({ "id": 450789469, "total_price": "59.90", "currency": "USD", "email": "pat@example.com",
+                        "created_at": "2026-12-01T10:00:00-05:00", "updated_at": "2026-12-01T10:00:00-05:00",
+                        "source_name": "web", "landing_site": "/?utm_campaign=holiday",
+                        "line_items": [{ "id": 1, "quantity": 2, "price": "24.95", "product_id": 632910392,
+                                         "discount_allocations": [{ "amount": "5.00" }] }] });
+    let order = order_json.to_string();
     let forged = shopify_post(&app, &path, "orders/create", "w1", &order, "AAAA").await;
     assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
     for _ in 0..2 {
@@ -731,6 +735,69 @@ async fn shopify_orders_reach_the_pulse_and_privacy_and_uninstall_topics_are_hon
     assert_eq!(
         (amount, campaign.as_deref(), email.as_deref()),
         (5990, Some("holiday"), Some("pat@example.com"))
+    );
+    // The order's numbers are on dashboards at once, as its synced copy's would be.
+    let order_metrics = || async {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT metric_name, sum(metric_value)::bigint FROM metric_events
+             WHERE integration_id = $1 AND source_record_id = 'order/gid://shopify/Order/450789469'
+             GROUP BY 1 ORDER BY 1",
+        )
+        .bind(integration)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        rows.into_iter()
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let first = order_metrics().await;
+    assert_eq!(first.get("orders"), Some(&1), "{first:?}");
+    assert_eq!(first.get("gross_sales"), Some(&(2 * 2495)));
+    assert_eq!(first.get("net_sales"), Some(&(2 * 2495 - 500)));
+    assert_eq!(first.get("units_sold"), Some(&2));
+
+    // A refund of 10.00: the pulse shows it under the order's campaign, and the
+    // order's update (which carries the refund) moves the numbers once, however
+    // often each arrives; an older copy delivered late changes nothing.
+    let refund = json!({ "id": 509562969, "order_id": 450789469, "created_at": "2026-12-02T09:00:00-05:00",
+                         "transactions": [{ "kind": "refund", "status": "success", "amount": "10.00", "currency": "USD" }] })
+    .to_string();
+    let mut updated_json = order_json.clone();
+    updated_json["updated_at"] = json!("2026-12-02T09:00:00-05:00");
+    updated_json["refunds"] = json!([{ "id": 509562969, "created_at": "2026-12-02T09:00:00-05:00",
+                                       "transactions": [{ "kind": "refund", "status": "success", "amount": "10.00" }] }]);
+    let updated = updated_json.to_string();
+    for (topic, id, body) in [
+        ("refunds/create", "w-refund", &refund),
+        ("orders/updated", "w-updated", &updated),
+        ("orders/updated", "w-updated", &updated),
+        ("orders/create", "w1-late-retry", &order),
+    ] {
+        let response = shopify_post(&app, &path, topic, id, body, &shopify_signature(body)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        settle(&app).await;
+    }
+    let (refund_amount, refund_campaign): (i64, Option<String>) =
+        sqlx::query_as("SELECT amount_minor, campaign FROM revenue_events WHERE kind = 'refund'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (refund_amount, refund_campaign.as_deref()),
+        (-1000, Some("holiday"))
+    );
+    let after = order_metrics().await;
+    assert_eq!(after.get("orders"), Some(&1), "{after:?}");
+    assert_eq!(after.get("refunds"), Some(&1000));
+    assert_eq!(after.get("net_sales"), Some(&(2 * 2495 - 500 - 1000)));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM revenue_events WHERE kind = 'sale'"
+        )
+        .await,
+        1,
+        "the late retry of the creation is no second sale"
     );
 
     // customers/redact: the customer's record goes, records naming them lose the
@@ -792,8 +859,8 @@ async fn shopify_orders_reach_the_pulse_and_privacy_and_uninstall_topics_are_hon
     );
     assert_eq!(
         count(&app, "SELECT count(*) FROM revenue_events").await,
-        1,
-        "the amount stays"
+        2,
+        "the amounts stay"
     );
 
     // shop/redact erases what the shop sent; app/uninstalled disconnects it.
@@ -810,6 +877,7 @@ async fn shopify_orders_reach_the_pulse_and_privacy_and_uninstall_topics_are_hon
     settle(&app).await;
     assert_eq!(count(&app, "SELECT count(*) FROM raw_records").await, 0);
     assert_eq!(count(&app, "SELECT count(*) FROM revenue_events").await, 0);
+    assert_eq!(count(&app, "SELECT count(*) FROM metric_events").await, 0);
     let response = shopify_post(
         &app,
         &path,
