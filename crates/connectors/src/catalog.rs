@@ -148,6 +148,31 @@ pub enum MetricKind {
     Stock,
 }
 
+/// A metric's written definition, in plain words: what the widget's info popover and
+/// `GET …/metrics/catalog` show, so a number can be held against the source's own
+/// report. It is written in the provider's `catalog.rs`, beside its `derive.rs`, and
+/// must say what the derivation does (a test requires every metric to have one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct Definition {
+    /// How the value is computed ("Σ of successful charges' `amount` − …").
+    pub formula: &'static str,
+    /// The provider's objects and fields it is read from.
+    pub source_fields: &'static str,
+    /// When a value counts: the instant it is booked on, as a store-local day.
+    pub booked: &'static str,
+    /// What is left out, and why (test data, cancelled orders, taxes…).
+    pub excludes: &'static str,
+}
+
+impl Definition {
+    /// Whether every part is written.
+    pub fn is_complete(&self) -> bool {
+        [self.formula, self.source_fields, self.booked, self.excludes]
+            .iter()
+            .all(|part| !part.trim().is_empty())
+    }
+}
+
 /// One metric of a provider's catalog.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct MetricSpec {
@@ -169,6 +194,8 @@ pub struct MetricSpec {
     /// Whether a rise is bad news (refunds, churn): the UI colours its deltas the
     /// other way round.
     pub rise_is_bad: bool,
+    /// The written definition (formula, source fields, booking rule, exclusions).
+    pub definition: Definition,
 }
 
 /// The two metrics a ratio metric divides.
@@ -201,7 +228,32 @@ impl MetricSpec {
             dimensions,
             ratio_of: None,
             rise_is_bad: false,
+            definition: Definition {
+                formula: "",
+                source_fields: "",
+                booked: "",
+                excludes: "",
+            },
         }
+    }
+
+    /// The metric's written definition: formula, source fields, when a value is
+    /// booked, and what is excluded (see [`Definition`]).
+    #[allow(dead_code)] // until every catalog uses it
+    pub(crate) const fn defined(
+        mut self,
+        formula: &'static str,
+        source_fields: &'static str,
+        booked: &'static str,
+        excludes: &'static str,
+    ) -> Self {
+        self.definition = Definition {
+            formula,
+            source_fields,
+            booked,
+            excludes,
+        };
+        self
     }
 
     /// Marks a metric whose rise is bad news.

@@ -5,7 +5,9 @@
 //! first store's days. A part whose source is not connected makes the widget say
 //! which source to connect.
 
-use pulseboard_connectors::{Aggregation, MetricKind, MetricSpec, MetricUnit, Ratio, Registry};
+use pulseboard_connectors::{
+    Aggregation, Definition, MetricKind, MetricSpec, MetricUnit, Ratio, Registry,
+};
 
 /// The `source` of computed metrics in metric ids (`computed.conversion_rate`).
 pub const SOURCE: &str = "computed";
@@ -39,6 +41,7 @@ const fn rate(
     unit: MetricUnit,
     numerator: Part,
     denominator: Part,
+    excludes: &'static str,
 ) -> ComputedMetric {
     ComputedMetric {
         spec: MetricSpec {
@@ -55,6 +58,14 @@ const fn rate(
                 denominator: denominator.metric,
             }),
             rise_is_bad: false,
+            // The formula and the fields are the description's and the parts'; the
+            // booking rule is the parts' own, day by day.
+            definition: Definition {
+                formula: description,
+                source_fields: "The two metrics it divides, each as its own catalog entry defines it.",
+                booked: "Each part on its own booking rule; the ratio of the two sums over the whole period (not an average of daily ratios).",
+                excludes,
+            },
         },
         numerator,
         denominator,
@@ -75,6 +86,7 @@ pub const COMPUTED: &[ComputedMetric] = &[
         MetricUnit::BasisPoints,
         part("shopify", "orders"),
         part("ga4", "sessions"),
+        "Days without GA4 sessions add nothing to either part; orders Shopify counts nothing for (test, cancelled) are left out as in Shopify orders.",
     ),
     rate(
         "revenue_per_session",
@@ -83,6 +95,7 @@ pub const COMPUTED: &[ComputedMetric] = &[
         MetricUnit::CurrencyMinor,
         part("shopify", "net_sales"),
         part("ga4", "sessions"),
+        "Days without GA4 sessions add nothing to either part; refunds lower net sales on the day they happen.",
     ),
     rate(
         "add_to_cart_rate",
@@ -91,6 +104,7 @@ pub const COMPUTED: &[ComputedMetric] = &[
         MetricUnit::BasisPoints,
         part("ga4", "add_to_carts"),
         part("ga4", "sessions"),
+        "Days without GA4 sessions add nothing to either part.",
     ),
     rate(
         "checkout_completion_rate",
@@ -99,6 +113,7 @@ pub const COMPUTED: &[ComputedMetric] = &[
         MetricUnit::BasisPoints,
         part("shopify", "orders"),
         part("ga4", "checkouts"),
+        "Orders placed without a checkout GA4 tracked (point of sale, draft orders) count in the numerator all the same.",
     ),
     rate(
         "signup_to_paid_rate",
@@ -107,6 +122,7 @@ pub const COMPUTED: &[ComputedMetric] = &[
         MetricUnit::BasisPoints,
         part("stripe", "new_customers"),
         part("posthog", "signed_up"),
+        "Customers created without a payment still count as new Stripe customers; signups are only PostHog's `signed_up` events.",
     ),
     rate(
         "response_rate",
@@ -115,6 +131,7 @@ pub const COMPUTED: &[ComputedMetric] = &[
         MetricUnit::BasisPoints,
         part("knocommerce", "surveyed_orders"),
         part("shopify", "orders"),
+        "Orders Shopify counts nothing for (test, cancelled) are left out of the denominator.",
     ),
 ];
 
