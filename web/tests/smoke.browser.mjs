@@ -167,6 +167,25 @@ await run(browser, async (state) => {
     await page.keyboard.press('Escape');
   });
 
+  await step('a point of the “New customers” chart opens the records behind that day', async () => {
+    const chart = page.locator('[data-widget-type="line_chart"]', { has: page.getByText('New customers', { exact: true }) }).locator('[role="img"]');
+    await chart.scrollIntoViewIfNeeded();
+    const box = await chart.boundingBox();
+    assert(box, 'no chart box');
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.5);
+    const tip = page.locator('.recharts-tooltip-wrapper').filter({ hasText: 'Click for the records behind this point' });
+    await tip.waitFor({ timeout: 5_000 });
+    const tipText = await tip.innerText();
+    await page.mouse.click(box.x + box.width * 0.7, box.y + box.height * 0.5);
+    const dialog = page.getByRole('dialog', { name: /Records behind “New customers”, / });
+    await dialog.getByTestId('explain-total').waitFor();
+    const total = await dialog.getByTestId('explain-total').innerText();
+    assert(tipText.includes(total), `the point's records add up to ${total}; the tooltip said ${tipText}`);
+    await shot(page, 'explain-chart-point');
+    await page.keyboard.press('Escape');
+    await page.mouse.move(5, 5);
+  });
+
   await step('time range and comparison change the numbers without a layout jump', async () => {
     const before = await page.locator('[data-widget-type]').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().height)));
     await page.getByLabel('Time range').selectOption('last_90_days');

@@ -118,7 +118,8 @@ export const api = {
   deleteWidget: (slug: string, dashboardId: string, widgetId: string) =>
     request<void>('DELETE', `${org(slug)}/dashboards/${dashboardId}/widgets/${widgetId}`),
   changePassword: (body: { current_password: string; new_password: string }) => request<void>('POST', '/api/me/password', { body }),
-  explain: (slug: string, query: object, signal?: AbortSignal) => request<Explanation>('POST', `${org(slug)}/metrics/explain`, { body: query, signal }),
+  explain: (slug: string, query: object, signal?: AbortSignal, bucket?: string) =>
+    request<Explanation>('POST', `${org(slug)}/metrics/explain${bucket ? `?bucket=${encodeURIComponent(bucket)}` : ''}`, { body: query, signal }),
   previewWidget: (slug: string, body: { type: string; query_config: object }, signal?: AbortSignal) =>
     request<WidgetData>('POST', `${org(slug)}/widgets/preview`, { body, signal }),
   updateWidget: (

@@ -1019,10 +1019,10 @@ export interface paths {
         put?: never;
         /**
          * "Show the records behind this number": the source records (charges, orders,
-         *     refunds…) whose amounts add up to the query's total over the same stores, window
-         *     and filters, largest first, with links to the provider's dashboard. With
-         *     `Accept: text/csv`, the same as a CSV file. Ratios and levels (MRR) are a 422:
-         *     they are not sums of records.
+         *     refunds…) whose amounts add up to the query's total (or to one point of its
+         *     series, with `bucket`) over the same stores, window and filters, largest first,
+         *     with links to the provider's dashboard. With `Accept: text/csv`, the same as a
+         *     CSV file. Ratios and levels (MRR) are a 422: they are not sums of records.
          */
         post: operations["explain_query"];
         delete?: never;
@@ -2024,6 +2024,11 @@ export interface components {
         };
         /** @description The records behind a number. */
         Explanation: {
+            /**
+             * @description The chart point explained (its bucket, as the query's series names it), when
+             *     one was asked for; the records are then that point's only.
+             */
+            bucket?: string | null;
             currency?: string | null;
             metric: string;
             name: string;
@@ -7234,7 +7239,14 @@ export interface operations {
     };
     explain_query: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description One point of the query's series to explain instead of its total: the bucket
+                 *     as the series names it (`2026-11-02`, a week's Monday, a month's first day,
+                 *     or `2026-11-02T14:00` for an hour).
+                 */
+                bucket?: string;
+            };
             header?: never;
             path: {
                 org_slug: string;

@@ -151,6 +151,8 @@ export interface MetricSpec {
   dimensions: string[];
   /** A rise of this metric is bad news (refunds, churn): its deltas are coloured the other way round. */
   rise_is_bad: boolean;
+  /** A ratio of two metrics (AOV, ARPU) rather than a sum of events of its own. */
+  ratio_of?: { numerator: string; denominator: string } | null;
 }
 
 export interface CatalogEntry {

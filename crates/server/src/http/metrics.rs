@@ -9,12 +9,12 @@ use axum::{
 };
 use chrono::Utc;
 use pulseboard_connectors::MetricSpec;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{
-    extract::{read_only_post, ApiJson, OrgScope},
+    extract::{read_only_post, ApiJson, ApiQuery, OrgScope},
     AppState,
 };
 use crate::{
@@ -97,19 +97,31 @@ async fn run_query(
     Ok(Json(result))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainPoint {
+    /// One point of the query's series to explain instead of its total: the bucket
+    /// as the series names it (`2026-11-02`, a week's Monday, a month's first day,
+    /// or `2026-11-02T14:00` for an hour).
+    #[param(max_length = 16)]
+    pub bucket: Option<String>,
+}
+
 /// "Show the records behind this number": the source records (charges, orders,
-/// refunds…) whose amounts add up to the query's total over the same stores, window
-/// and filters, largest first, with links to the provider's dashboard. With
-/// `Accept: text/csv`, the same as a CSV file. Ratios and levels (MRR) are a 422:
-/// they are not sums of records.
+/// refunds…) whose amounts add up to the query's total (or to one point of its
+/// series, with `bucket`) over the same stores, window and filters, largest first,
+/// with links to the provider's dashboard. With `Accept: text/csv`, the same as a
+/// CSV file. Ratios and levels (MRR) are a 422: they are not sums of records.
 #[utoipa::path(post, path = "/api/orgs/{org_slug}/metrics/explain", tag = "metrics",
-    params(("org_slug" = String, Path)), request_body = QueryConfig,
+    params(("org_slug" = String, Path), ExplainPoint), request_body = QueryConfig,
     responses((status = 200, body = explain::Explanation, content_type = "application/json"),
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn explain_query(
     State(state): State<AppState>,
     mut scope: OrgScope,
     headers: HeaderMap,
+    ApiQuery(point): ApiQuery<ExplainPoint>,
     ApiJson(config): ApiJson<QueryConfig>,
 ) -> ApiResult<Response> {
     let validated = config.validate(&state.providers)?;
@@ -119,6 +131,7 @@ async fn explain_query(
         &validated,
         &state.providers,
         Utc::now(),
+        point.bucket.as_deref(),
     )
     .await?;
     scope.commit().await?;

@@ -121,7 +121,7 @@ pub(super) struct Prepared<'q> {
     q: &'q Validated,
     pub(super) src: Source,
     pub(super) currency: Option<String>,
-    granularity: Granularity,
+    pub(super) granularity: Granularity,
     pub(super) window: Window,
     previous: Option<Window>,
 }

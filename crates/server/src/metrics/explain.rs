@@ -7,7 +7,7 @@
 //! number shown. Only metrics that add up over a period can be explained this way:
 //! a stock (MRR: a level, not a sum) or a ratio (conversion rate) has no such list.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use pulseboard_connectors::{MetricKind, Registry};
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -15,9 +15,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    buckets::local_instant,
-    engine::prepare,
-    query::{AggregationName, Scope, Validated},
+    buckets::{bucket_of, local_instant},
+    engine::{prepare, Prepared},
+    query::{AggregationName, Granularity, Scope, Validated},
     reads,
     window::Window,
 };
@@ -53,6 +53,9 @@ pub struct Explanation {
     pub unit: String,
     pub currency: Option<String>,
     pub range: Window,
+    /// The chart point explained (its bucket, as the query's series names it), when
+    /// one was asked for; the records are then that point's only.
+    pub bucket: Option<String>,
     /// The sum of every record's amount: the number the widget shows.
     pub total: i64,
     /// How many records add up to it.
@@ -79,13 +82,90 @@ HAVING sum(e.metric_value) <> 0
 ORDER BY abs(sum(e.metric_value)) DESC, e.source_record_id
 LIMIT $7";
 
-/// Lists the records behind a query's total.
+/// The instants a chart point covers, and its days: one bucket of the query's
+/// series (`2026-11-02` for a day, a week's Monday or a month's first day, clipped to
+/// the window as the series clips it; `2026-11-02T14:00` for an hour).
+fn point_bounds(
+    p: &Prepared<'_>,
+    bucket: &str,
+) -> ApiResult<(DateTime<Utc>, DateTime<Utc>, Window)> {
+    let tz = p.src.tz;
+    let window = p.window;
+    let outside = || {
+        ApiError::validation(
+            "bucket",
+            format!(
+                "{bucket} is not a point of this chart's series ({} to {}, by {})",
+                window.from,
+                window.to,
+                format!("{:?}", p.granularity).to_lowercase()
+            ),
+        )
+    };
+    let window_end = |w: &Window| match w.until {
+        Some(until) if w.to == window.to => local_instant(tz, w.to, until),
+        _ => local_instant(tz, w.to + Duration::days(1), NaiveTime::MIN),
+    };
+    if p.granularity == Granularity::Hour {
+        let hour =
+            NaiveDateTime::parse_from_str(bucket, "%Y-%m-%dT%H:%M").map_err(|_| outside())?;
+        let day = hour.date();
+        if day < window.from || day > window.to || hour.time().format("%M").to_string() != "00" {
+            return Err(outside());
+        }
+        let start = local_instant(tz, day, hour.time());
+        let end = (start + Duration::hours(1)).min(window_end(&window));
+        let days = Window {
+            from: day,
+            to: day,
+            until: None,
+        };
+        return Ok((start, end, days));
+    }
+    let first = NaiveDate::parse_from_str(bucket, "%Y-%m-%d").map_err(|_| outside())?;
+    if first < window.from || first > window.to || bucket_of(first, p.granularity, &window) != first
+    {
+        return Err(outside());
+    }
+    let natural_last = match p.granularity {
+        Granularity::Week => {
+            first + Duration::days(6 - i64::from(first.weekday().num_days_from_monday()))
+        }
+        Granularity::Month => {
+            let next = if first.month() == 12 {
+                NaiveDate::from_ymd_opt(first.year() + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(first.year(), first.month() + 1, 1)
+            };
+            next.expect("a valid month") - Duration::days(1)
+        }
+        _ => first,
+    };
+    let days = Window {
+        from: first,
+        to: natural_last.min(window.to),
+        until: if natural_last >= window.to {
+            window.until
+        } else {
+            None
+        },
+    };
+    Ok((
+        local_instant(tz, first, NaiveTime::MIN),
+        window_end(&days),
+        days,
+    ))
+}
+
+/// Lists the records behind a query's total, or behind one point of its series
+/// (`bucket`).
 pub async fn explain(
     conn: &mut PgConnection,
     org_id: Uuid,
     q: &Validated,
     providers: &Registry,
     now: DateTime<Utc>,
+    bucket: Option<&str>,
 ) -> ApiResult<Explanation> {
     if q.ratio.is_some()
         || q.spec.kind == MetricKind::Stock
@@ -121,12 +201,17 @@ pub async fn explain(
         })
         .collect();
     let prepared = prepare(q, &refs, now)?;
-    let window = prepared.window;
-    let tz = prepared.src.tz;
-    let start = local_instant(tz, window.from, NaiveTime::MIN);
-    let end = match window.until {
-        Some(until) => local_instant(tz, window.to, until),
-        None => local_instant(tz, window.to + chrono::Duration::days(1), NaiveTime::MIN),
+    let (start, end, window) = match bucket {
+        Some(bucket) => point_bounds(&prepared, bucket)?,
+        None => {
+            let window = prepared.window;
+            let tz = prepared.src.tz;
+            let end = match window.until {
+                Some(until) => local_instant(tz, window.to, until),
+                None => local_instant(tz, window.to + Duration::days(1), NaiveTime::MIN),
+            };
+            (local_instant(tz, window.from, NaiveTime::MIN), end, window)
+        }
     };
     let rows: Vec<Row> = sqlx::query_as(SQL)
         .bind(&prepared.src.stores)
@@ -173,6 +258,7 @@ pub async fn explain(
             .unwrap_or_default(),
         currency: prepared.currency.clone(),
         range: window,
+        bucket: bucket.map(str::to_owned),
         truncated: record_count > records.len() as i64,
         total,
         record_count,

@@ -131,6 +131,93 @@ async fn the_records_behind_revenue_are_the_ledgers_charges_and_add_up_to_the_nu
         format!("total,,,,{},", want.values().sum::<i64>())
     );
 
+    // A chart point: each day's records are the ledger's charges of that New York
+    // day and add up to the point the series shows; a week's point is its days'.
+    let by_day = |day: chrono::NaiveDate| -> BTreeMap<String, i64> {
+        want.iter()
+            .filter(|(id, _)| {
+                let charge = ledger.charges.iter().find(|c| &c.id == *id).unwrap();
+                day_of(charge.created, tz) == day
+            })
+            .map(|(id, amount)| (id.clone(), *amount))
+            .collect()
+    };
+    let daily = json!({ "metric": "stripe.gross_revenue", "range": "last_30_days", "granularity": "day", "scope": { "store": store } });
+    let series = query(&app, &ann, daily.clone()).await;
+    let points = series["series"].as_array().unwrap();
+    assert_eq!(points.len(), 30);
+    let point = |bucket: String, body: Value| {
+        ann.client
+            .post(app.url(&format!("/api/orgs/acme/metrics/explain?bucket={bucket}")))
+            .json(&body)
+            .send()
+    };
+    for p in points.iter().step_by(7) {
+        let bucket = p["bucket"].as_str().unwrap().to_owned();
+        let explained: Value = point(bucket.clone(), daily.clone())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(explained["bucket"], json!(bucket));
+        assert_eq!(explained["total"], p["value"], "{bucket}: the point shown");
+        let ids: BTreeMap<String, i64> = explained["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["external_id"].as_str().unwrap().to_owned(),
+                    r["amount"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(ids, by_day(bucket.parse().unwrap()), "{bucket}");
+    }
+    let weekly = json!({ "metric": "stripe.gross_revenue", "range": "last_30_days", "granularity": "week", "scope": { "store": store } });
+    let weeks = query(&app, &ann, weekly.clone()).await;
+    let mut weeks_total = 0;
+    for p in weeks["series"].as_array().unwrap() {
+        let explained: Value = point(p["bucket"].as_str().unwrap().to_owned(), weekly.clone())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(explained["total"], p["value"], "week of {}", p["bucket"]);
+        weeks_total += explained["total"].as_i64().unwrap();
+    }
+    assert_eq!(
+        weeks_total,
+        want.values().sum::<i64>(),
+        "the first week is clipped to the window, as the series clips it"
+    );
+    // Not a point of this series: a day outside the window, a Tuesday of a weekly
+    // series, a malformed bucket.
+    let outside = (from - Days::new(1)).to_string();
+    // (After the first day: the first bucket starts at the window's first day.)
+    let tuesday = from
+        .iter_days()
+        .skip(1)
+        .find(|d| chrono::Datelike::weekday(d) == chrono::Weekday::Tue)
+        .unwrap()
+        .to_string();
+    for (bucket, body) in [
+        (outside, daily.clone()),
+        (tuesday, weekly.clone()),
+        ("yesterday".to_owned(), daily.clone()),
+    ] {
+        let refused = point(bucket.clone(), body).await.unwrap();
+        let error = expect_error(
+            refused,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(error["error"]["field"], "bucket", "{bucket}");
+    }
+
     // A level (MRR) and a ratio are not sums of records.
     for metric in ["stripe.mrr", "stripe.arpu"] {
         let refused = explain(body(metric)).await.unwrap();

@@ -19,6 +19,8 @@ export interface TimeseriesChartProps {
   empty?: ReactNode;
   previousLabel?: string;
   className?: string;
+  /** Called with a point's bucket when it is clicked ("the records behind this point"). */
+  onPointSelect?: (bucket: string) => void;
 }
 
 /** Seed 000's TimeseriesChart: an area with a soft gradient, ticks `MMM D` up to 90 days, `YYYY-MM` beyond. */
@@ -31,6 +33,7 @@ export function TimeseriesChart({
   empty,
   previousLabel = 'Previous period',
   className,
+  onPointSelect,
 }: TimeseriesChartProps) {
   const gradientId = useId().replace(/:/g, '');
   const span = spanDays(data.map((d) => d.date));
@@ -46,7 +49,20 @@ export function TimeseriesChart({
   return (
     <div className={cx('w-full', className)} style={{ height }} role="img" aria-label={summariseSeries(label, data, format, granularity)}>
       <ResponsiveContainer width="100%" height="100%">
-        <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+        <ComposedChart
+          data={data}
+          margin={{ top: 8, right: 8, bottom: 0, left: 0 }}
+          className={onPointSelect ? 'cursor-pointer' : undefined}
+          onClick={
+            onPointSelect
+              ? (state) => {
+                  const index = Number(state?.activeTooltipIndex);
+                  const point = Number.isInteger(index) ? data[index] : undefined;
+                  if (point) onPointSelect(point.date);
+                }
+              : undefined
+          }
+        >
           <defs>
             <linearGradient id={gradientId} x1="0" y1="0" x2="0" y2="1">
               <stop offset="0%" stopColor={chartColors.primary} stopOpacity={0.28} />
@@ -88,7 +104,7 @@ export function TimeseriesChart({
                 <ChartTooltip
                   title={formatBucketLong(row.date, granularity)}
                   rows={showPrevious ? rows.map((r, i) => (i === 1 ? { ...r, dashed: true } : r)) : rows}
-                  footer={d !== null ? `${formatDeltaPct(d)} vs ${previousLabel.toLowerCase()}` : undefined}
+                  footer={[d !== null ? `${formatDeltaPct(d)} vs ${previousLabel.toLowerCase()}` : null, onPointSelect ? 'Click for the records behind this point' : null].filter(Boolean).join(' · ') || undefined}
                 />
               );
             }}

@@ -47,7 +47,7 @@ export function DashboardGrid({
   /** Widgets an alert can watch get "Create alert…" in their menu (not while editing). */
   onCreateAlert?: { can: (widgetId: string) => boolean; create: (widgetId: string) => void };
   /** "Show the records behind this number" for the widgets that can. */
-  onExplain?: { can: (widgetId: string) => boolean; open: (widgetId: string) => void };
+  onExplain?: { can: (widgetId: string) => boolean; open: (widgetId: string, bucket?: string) => void };
   editing?: GridEditing;
 }) {
   const byId = new Map((data ?? []).map((d) => [d.widget_id, d]));
@@ -126,6 +126,7 @@ export function DashboardGrid({
                     onRemove={onRemove && !editing ? () => onRemove(w.id) : undefined}
                     onCreateAlert={onCreateAlert && !editing && onCreateAlert.can(w.id) ? () => onCreateAlert.create(w.id) : undefined}
                     onExplain={onExplain && !editing && onExplain.can(w.id) ? () => onExplain.open(w.id) : undefined}
+                    onExplainPoint={onExplain && !editing && onExplain.can(w.id) ? (bucket) => onExplain.open(w.id, bucket) : undefined}
                   />
                   {editing && <EditBar widget={w} layout={layout} editing={editing} />}
                 </div>

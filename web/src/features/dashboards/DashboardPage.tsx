@@ -169,21 +169,27 @@ export default function DashboardPage() {
         }
       : undefined;
   // Any member may see the records behind a metric widget's number (for the range shown).
-  const [explaining, setExplaining] = useState<{ title: string; query: object } | null>(null);
+  const [explaining, setExplaining] = useState<{ title: string; query: object; bucket?: string } | null>(null);
+  // Only sums over a period are made of records: not levels (MRR) or ratios (AOV).
+  const catalog = useQuery({ queryKey: keys.catalog(slug), queryFn: ({ signal }) => api.catalog(slug, signal), staleTime: 5 * 60_000 });
   const explain = dashboard.data
     ? {
         can: (widgetId: string) => {
           const w = dashboard.data?.widgets.find((x) => x.id === widgetId);
-          return Boolean(w && ALERTABLE.has(w.type) && typeof w.query_config?.metric === 'string' && !w.query_config.steps);
+          if (!w || !ALERTABLE.has(w.type) || typeof w.query_config?.metric !== 'string' || w.query_config.steps) return false;
+          const metric = catalog.data?.find((c) => c.id === w.query_config.metric)?.metric;
+          const aggregation = w.query_config.aggregation ?? metric?.aggregation;
+          return !metric || (metric.kind !== 'stock' && !metric.ratio_of && aggregation === 'sum');
         },
-        open: (widgetId: string) => {
+        open: (widgetId: string, bucket?: string) => {
           const w = dashboard.data?.widgets.find((x) => x.id === widgetId);
           if (!w) return;
           const query: Record<string, unknown> = { ...w.query_config, ...(range ? { range } : {}) };
           delete query.group_by;
-          delete query.granularity;
           delete query.compare_to;
-          setExplaining({ title: w.title, query });
+          // A chart point is a bucket of the chart's own granularity; the total has none.
+          if (!bucket) delete query.granularity;
+          setExplaining({ title: w.title, query, bucket });
         },
       }
     : undefined;
@@ -412,7 +418,7 @@ export default function DashboardPage() {
       {dashboard.data && (
         <AddWidgetDialog open={configured !== null} onClose={() => setConfiguring(null)} dashboard={dashboard.data} widget={configured} />
       )}
-      <ExplainDialog slug={slug} title={explaining?.title ?? ''} query={explaining?.query ?? null} onClose={() => setExplaining(null)} />
+      <ExplainDialog slug={slug} title={explaining?.title ?? ''} query={explaining?.query ?? null} bucket={explaining?.bucket} onClose={() => setExplaining(null)} />
       {canManage && <AlertDialog open={alertFrom !== null} prefill={alertFrom} onClose={() => setAlertFrom(null)} onSaved={setAlertSaved} />}
       {alertSaved && (
         <Toast title={`Alert “${alertSaved.name}” created`} onDismiss={dismissSaved}>

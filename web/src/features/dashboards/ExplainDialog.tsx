@@ -6,7 +6,7 @@ import { ErrorAlert } from '../../components/ui/Alert';
 import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { Skeleton } from '../../components/ui/Card';
-import { formatForUnit, formatValue } from '../../lib/format';
+import { formatBucketLong, formatForUnit, formatValue } from '../../lib/format';
 import { rangeLabel } from '../../lib/series';
 import { useProviderName } from '../shell/useProviders';
 
@@ -22,16 +22,23 @@ function whenText(iso: string): string {
 
 /** "Show the records behind this number": the charges, orders or refunds whose
  * amounts add up to a widget's number, with links to the provider and a CSV. */
-export function ExplainDialog({ slug, title, query, onClose }: { slug: string; title: string; query: object | null; onClose: () => void }) {
+export function ExplainDialog({ slug, title, query, bucket, onClose }: { slug: string; title: string; query: object | null; bucket?: string; onClose: () => void }) {
   const open = query !== null;
+  const granularity = (query as { granularity?: string } | null)?.granularity;
   const explained = useQuery({
-    queryKey: ['explain', slug, JSON.stringify(query)],
-    queryFn: ({ signal }) => api.explain(slug, query ?? {}, signal),
+    queryKey: ['explain', slug, JSON.stringify(query), bucket ?? null],
+    queryFn: ({ signal }) => api.explain(slug, query ?? {}, signal, bucket),
     enabled: open,
     retry: false,
   });
   return (
-    <Dialog open={open} onClose={onClose} title={`Records behind “${title}”`} description="The source records whose amounts add up to the number on the widget, largest first." wide>
+    <Dialog
+      open={open}
+      onClose={onClose}
+      title={bucket ? `Records behind “${title}”, ${formatBucketLong(bucket, granularity)}` : `Records behind “${title}”`}
+      description={bucket ? 'The source records whose amounts add up to this point of the chart, largest first.' : 'The source records whose amounts add up to the number on the widget, largest first.'}
+      wide
+    >
       {explained.isPending ? (
         <div className="space-y-2" aria-busy="true">
           {Array.from({ length: 6 }, (_, i) => (
@@ -41,20 +48,20 @@ export function ExplainDialog({ slug, title, query, onClose }: { slug: string; t
       ) : explained.isError ? (
         <ErrorAlert error={explained.error} />
       ) : (
-        <Records slug={slug} query={query ?? {}} e={explained.data} />
+        <Records slug={slug} query={query ?? {}} bucket={bucket} e={explained.data} />
       )}
     </Dialog>
   );
 }
 
-function Records({ slug, query, e }: { slug: string; query: object; e: Explanation }) {
+function Records({ slug, query, bucket, e }: { slug: string; query: object; bucket?: string; e: Explanation }) {
   const providerName = useProviderName();
   const [downloading, setDownloading] = useState(false);
   const fmt = { format: formatForUnit(e.unit), currency: e.currency ?? undefined };
   const download = async () => {
     setDownloading(true);
     try {
-      const response = await fetch(`/api/orgs/${slug}/metrics/explain`, {
+      const response = await fetch(`/api/orgs/${slug}/metrics/explain${bucket ? `?bucket=${encodeURIComponent(bucket)}` : ''}`, {
         method: 'POST',
         headers: { accept: 'text/csv', 'content-type': 'application/json' },
         credentials: 'same-origin',
@@ -78,7 +85,7 @@ function Records({ slug, query, e }: { slug: string; query: object; e: Explanati
           <span className="font-semibold tabular-nums text-gray-900" data-testid="explain-total">
             {formatValue(e.total, fmt)}
           </span>{' '}
-          · {rangeLabel(e.range.from, e.range.to)}
+          · {bucket && bucket.includes('T') ? formatBucketLong(bucket, 'hour') : rangeLabel(e.range.from, e.range.to)}
         </p>
         <Button variant="secondary" size="sm" busy={downloading} onClick={() => void download()} disabled={e.record_count === 0}>
           Download CSV

@@ -55,10 +55,12 @@ export interface WidgetViewProps {
   onCreateAlert?: () => void;
   /** Adds "Show the records behind this number" to the widget's menu. */
   onExplain?: () => void;
+  /** The records behind one point of a line chart (its bucket). */
+  onExplainPoint?: (bucket: string) => void;
   className?: string;
 }
 
-export function WidgetView({ widget, data, loading, readOnly = false, compareLabel = 'vs previous period', stale, onRemove, onCreateAlert, onExplain, className }: WidgetViewProps) {
+export function WidgetView({ widget, data, loading, readOnly = false, compareLabel = 'vs previous period', stale, onRemove, onCreateAlert, onExplain, onExplainPoint, className }: WidgetViewProps) {
   const widgetTypes = useWidgetTypes();
   const compact = isCompact(widget, widgetTypes.data, data);
   return (
@@ -89,7 +91,7 @@ export function WidgetView({ widget, data, loading, readOnly = false, compareLab
           <WidgetHeader widget={widget} data={data} />
           <div className="mt-3 min-h-0 flex-1">
             <Suspense fallback={<ChartSkeleton height={compact ? COMPACT_PLOT_HEIGHT : PLOT_HEIGHT} />}>
-              <Body widget={widget} data={data} loading={loading} readOnly={readOnly} compact={compact} previousLabel={previousLabelOf(compareLabel)} />
+              <Body widget={widget} data={data} loading={loading} readOnly={readOnly} compact={compact} previousLabel={previousLabelOf(compareLabel)} onExplainPoint={readOnly ? undefined : onExplainPoint} />
             </Suspense>
           </div>
         </>
@@ -170,6 +172,7 @@ function Body({
   readOnly,
   compact,
   previousLabel,
+  onExplainPoint,
 }: {
   widget: WidgetMeta;
   data: WidgetData | undefined;
@@ -177,6 +180,7 @@ function Body({
   readOnly: boolean;
   compact: boolean;
   previousLabel: string;
+  onExplainPoint?: (bucket: string) => void;
 }) {
   const height = compact ? COMPACT_PLOT_HEIGHT : PLOT_HEIGHT;
   if (!data) {
@@ -220,6 +224,7 @@ function Body({
           granularity={r.granularity}
           height={height}
           previousLabel={previousLabel}
+          onPointSelect={onExplainPoint}
         />
       );
     case 'bar_chart': {
