@@ -121,10 +121,16 @@ pub struct Delivery<'a> {
 }
 
 /// Stores a verified delivery once: false when this endpoint already has the event.
+///
+/// A repeat is recognised by a plain read first: `ON CONFLICT` alone would wait for
+/// the transaction of a worker processing the first copy (its row is being updated),
+/// so a provider's retry would be acknowledged only when that batch commits.
 pub async fn receive(conn: &mut PgConnection, d: &Delivery<'_>) -> sqlx::Result<bool> {
     let stored = sqlx::query(
         "INSERT INTO webhook_inbox (org_id, endpoint_id, event_id, event_type, body, headers)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (endpoint_id, event_id) DO NOTHING",
+         SELECT $1, $2, $3, $4, $5, $6
+         WHERE NOT EXISTS (SELECT 1 FROM webhook_inbox WHERE endpoint_id = $2 AND event_id = $3)
+         ON CONFLICT (endpoint_id, event_id) DO NOTHING",
     )
     .bind(d.org_id)
     .bind(d.endpoint_id)

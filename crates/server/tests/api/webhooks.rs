@@ -266,6 +266,35 @@ async fn fifty_concurrent_copies_count_once_and_out_of_order_versions_end_correc
     );
 }
 
+/// A provider's retry arriving while a worker processes the first copy is
+/// acknowledged at once as a repeat, not when the worker's batch commits.
+#[tokio::test]
+async fn a_retry_during_processing_of_its_first_copy_is_acknowledged_at_once() {
+    let app = app_with_cron().await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let integration = stripe_integration(&app, &ann, Utc::now()).await;
+    let path = endpoint(&app, &ann, integration).await;
+    let body = charge_event("evt_retry", "ch_retry", 2500, None);
+    assert_eq!(deliver(&app, &path, &body).await["stored"], true);
+    // A worker's processing transaction: the delivery claimed and not yet committed.
+    let mut worker = app.db.begin().await.unwrap();
+    let claimed = sqlx::query(
+        "UPDATE webhook_inbox SET attempts = attempts + 1 WHERE event_id = 'evt_retry'",
+    )
+    .execute(&mut *worker)
+    .await
+    .unwrap();
+    assert_eq!(claimed.rows_affected(), 1);
+    let retry = tokio::time::timeout(StdDuration::from_secs(20), deliver(&app, &path, &body))
+        .await
+        .expect("the retry waited for the worker's transaction");
+    assert_eq!(retry["stored"], false, "a repeat");
+    worker.rollback().await.unwrap();
+    settle(&app).await;
+    assert_eq!(count(&app, "SELECT count(*) FROM revenue_events").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM webhook_inbox").await, 1);
+}
+
 #[tokio::test]
 async fn a_charge_delivered_by_webhook_and_then_synced_counts_once() {
     let (app, sim) = spawn_app_with_simulator(SimulatorConfig {
