@@ -37,7 +37,7 @@ pub mod usage;
 pub mod webhooks;
 pub mod workspaces;
 
-use std::{str::FromStr, time::Duration};
+use std::str::FromStr;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -82,7 +82,7 @@ impl Database {
         let options = options.options([("jit", "off")]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(config.db_acquire_timeout)
             .connect_with(options)
             .await
             .context("connecting to PostgreSQL")?;

@@ -125,6 +125,7 @@ pub fn test_config(database_url: Option<String>, data_dir: PathBuf) -> Config {
         postgres_bin_dir: None,
         session_ttl_hours: 24,
         max_body_bytes: 64 * 1024,
+        db_acquire_timeout_secs: 3,
         log_format: LogFormat::Json,
     })
     .unwrap()
