@@ -9,13 +9,13 @@ use pulseboard_server::{
     db::embedded::{BinarySearch, EmbeddedPostgres},
     sync::{queue, runner},
 };
-use pulseboard_simulator::Simulator;
+use pulseboard_simulator::{defaults, endpoints, Simulator};
 use reqwest::{header::RETRY_AFTER, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::{
-    helpers::{spawn_app_with, use_simulator},
+    helpers::{spawn_app_with, use_simulator, TestApp, TestUser},
     sync::{assert_matches_ledger, job_row_in, run_all, small_history, snapshots_in, stripe_store},
 };
 
@@ -148,4 +148,176 @@ async fn postgres_restarting_under_load_answers_503_then_recovers_and_the_sync_r
     );
     drop(app);
     pg.stop().await;
+}
+
+const PADDLE_LISTS: [&str; 5] = [
+    endpoints::PADDLE_CUSTOMERS,
+    endpoints::PADDLE_SUBSCRIPTIONS,
+    endpoints::PADDLE_TRANSACTIONS,
+    endpoints::PADDLE_ADJUSTMENTS,
+    endpoints::PADDLE_EVENTS,
+];
+
+fn paddle_calls(sim: &pulseboard_simulator::SimulatorHandle) -> usize {
+    PADDLE_LISTS.iter().map(|e| sim.calls(e)).sum()
+}
+
+async fn paddle_integration(app: &TestApp, user: &TestUser) -> Uuid {
+    let store: Value = user
+        .client
+        .post(app.url(&format!("/api/orgs/{}/stores", user.org_slug)))
+        .json(&json!({ "workspace_id": user.workspace_id, "name": "SaaS", "currency": "USD", "timezone": "UTC" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fields = json!({
+        "api_key": defaults::PADDLE_API_KEY,
+        "seller_id": defaults::PADDLE_SELLER_ID.to_string(),
+    });
+    let response = user
+        .client
+        .post(app.url(&format!(
+            "/api/orgs/{}/integrations/paddle/api-key",
+            user.org_slug
+        )))
+        .json(&json!({ "store_id": store["id"], "fields": fields }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let integration: Value = response.json().await.unwrap();
+    integration["id"].as_str().unwrap().parse().unwrap()
+}
+
+/// The organization's job for `integration`, as the sync monitor shows it.
+async fn job_of(app: &TestApp, user: &TestUser, integration: Uuid) -> Value {
+    let jobs: Vec<Value> = user
+        .client
+        .get(app.url(&format!("/api/orgs/{}/sync-jobs", user.org_slug)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    jobs.into_iter()
+        .find(|j| j["integration_id"] == integration.to_string())
+        .expect("a job for the integration")
+}
+
+async fn make_due(app: &TestApp) {
+    sqlx::query("UPDATE sync_jobs SET run_after = now() WHERE status = 'queued'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_hanging_rate_limited_or_garbled_provider_fails_its_own_job_clearly_and_starves_no_one() {
+    let sim = Simulator::start(small_history(30)).await.unwrap();
+    let app = spawn_app_with(|c| {
+        use_simulator(c, &sim);
+        c.provider_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let bob = app.signup("bob@example.com", "Beta").await;
+    let paddle = paddle_integration(&app, &ann).await;
+
+    // Paddle hangs past the client timeout on every call. Its worker is stuck in
+    // retries while Bob's Stripe sync, on a second worker, runs to completion.
+    for endpoint in PADDLE_LISTS {
+        sim.hang(endpoint, 20, Duration::from_secs(3));
+    }
+    let before = paddle_calls(&sim);
+    let state = app.app_state.clone();
+    let slow = tokio::spawn(async move { runner::run_next(&state, "slow").await });
+    eventually(30, "the Paddle sync starts", || async {
+        (paddle_calls(&sim) > before).then_some(())
+    })
+    .await;
+    let (bob_store, stripe) = stripe_store(&app, &bob, "UTC").await;
+    assert_eq!(run_all(&app).await, 1, "the other worker takes Bob's job");
+    assert!(
+        !slow.is_finished(),
+        "Bob's sync finished while Paddle was still hanging"
+    );
+    assert_eq!(job_of(&app, &bob, stripe).await["status"], "success");
+    assert_matches_ledger(
+        &snapshots_in(&app.db, bob_store).await,
+        &sim.stripe_ledger(),
+        Tz::UTC,
+        "beside a hanging provider",
+    );
+    assert!(slow.await.unwrap().unwrap(), "the slow worker ran its job");
+    let job = job_of(&app, &ann, paddle).await;
+    assert_eq!(
+        (job["status"].as_str(), job["attempt"].as_i64()),
+        (Some("queued"), Some(1)),
+        "retried later: {job}"
+    );
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("no answer within 1000 ms"), "{error}");
+
+    // Paddle answers 429 for ten minutes: the job waits for the limit without
+    // spending an attempt.
+    sim.clear_faults();
+    for endpoint in PADDLE_LISTS {
+        sim.rate_limit(endpoint, 100, Duration::from_secs(600));
+    }
+    make_due(&app).await;
+    assert_eq!(run_all(&app).await, 1);
+    let job = job_of(&app, &ann, paddle).await;
+    assert_eq!(
+        (job["status"].as_str(), job["attempt"].as_i64()),
+        (Some("queued"), Some(1)),
+        "{job}"
+    );
+    let next: chrono::DateTime<chrono::Utc> = job["next_run_at"]
+        .as_str()
+        .expect("the monitor says when it runs next")
+        .parse()
+        .unwrap();
+    assert!(
+        next > chrono::Utc::now() + chrono::Duration::minutes(8),
+        "{job}"
+    );
+
+    // Paddle answers with JSON cut off mid-object: the job fails with a reason a
+    // person can act on, shown on the integration too, with no credential in it.
+    sim.clear_faults();
+    for endpoint in PADDLE_LISTS {
+        sim.malformed(endpoint, 100);
+    }
+    make_due(&app).await;
+    assert_eq!(run_all(&app).await, 1);
+    let job = job_of(&app, &ann, paddle).await;
+    assert_eq!(job["status"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("unexpected response shape"), "{error}");
+    assert!(!error.contains(defaults::PADDLE_API_KEY), "{error}");
+    let integrations = ann
+        .client
+        .get(app.url(&format!("/api/orgs/{}/integrations", ann.org_slug)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        integrations.contains("unexpected response shape"),
+        "{integrations}"
+    );
+    assert!(!integrations.contains(defaults::PADDLE_API_KEY));
+
+    // The worker is fine: once Paddle behaves, a manual refresh syncs.
+    sim.clear_faults();
+    assert_eq!(app.request_sync(&ann, paddle).await, StatusCode::ACCEPTED);
+    assert_eq!(run_all(&app).await, 1);
+    let job = job_of(&app, &ann, paddle).await;
+    assert_eq!(job["status"], "success", "{job}");
 }
