@@ -132,6 +132,8 @@ async fn main() -> anyhow::Result<()> {
         session_ttl_hours: 24,
         max_body_bytes: 64 * 1024,
         db_acquire_timeout_secs: 3,
+        sync_lease_secs: 60,
+        sync_schedule_secs: 60,
         log_format: LogFormat::Json,
     })?;
     let providers = Registry::from_config(&config.providers_config())?;

@@ -163,6 +163,26 @@ pub struct ConfigArgs {
     )]
     pub db_acquire_timeout_secs: u64,
 
+    /// Seconds a sync worker's claim on a job lasts without a heartbeat; after that
+    /// another worker resumes the job from its cursor.
+    #[arg(
+        long,
+        env = "PULSEBOARD_SYNC_LEASE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub sync_lease_secs: u64,
+
+    /// Seconds between scheduler passes (enqueueing due syncs, requeueing jobs whose
+    /// lease ran out).
+    #[arg(
+        long,
+        env = "PULSEBOARD_SYNC_SCHEDULE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub sync_schedule_secs: u64,
+
     /// Log format: `json` (one object per line) or `pretty`.
     #[arg(
         long,
@@ -225,6 +245,12 @@ impl Config {
         if args.max_body_bytes < 1024 {
             bail!("PULSEBOARD_MAX_BODY_BYTES must be at least 1024");
         }
+        if args.sync_lease_secs < 3 {
+            bail!("PULSEBOARD_SYNC_LEASE_SECS must be at least 3 (workers heartbeat every third of it)");
+        }
+        if args.sync_schedule_secs == 0 {
+            bail!("PULSEBOARD_SYNC_SCHEDULE_SECS must be at least 1");
+        }
         if args.db_acquire_timeout_secs == 0 {
             bail!("PULSEBOARD_DB_ACQUIRE_TIMEOUT_SECS must be at least 1");
         }
@@ -265,7 +291,11 @@ impl Config {
             log_format: args.log_format,
             background_interval: Duration::from_secs(2),
             provider_timeout: pulseboard_connectors::HttpConfig::default().timeout,
-            sync: SyncSettings::default(),
+            sync: SyncSettings {
+                lease: Duration::from_secs(args.sync_lease_secs),
+                schedule_every: Duration::from_secs(args.sync_schedule_secs),
+                ..SyncSettings::default()
+            },
         };
         config.validate_providers()?;
         Ok(config)

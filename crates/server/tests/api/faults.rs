@@ -321,3 +321,102 @@ async fn a_hanging_rate_limited_or_garbled_provider_fails_its_own_job_clearly_an
     let job = job_of(&app, &ann, paddle).await;
     assert_eq!(job["status"], "success", "{job}");
 }
+
+/// `pulseboard worker` as its own process against the test's database, with the
+/// simulator as every provider and a 3-second lease; its log goes to `log`.
+fn start_worker(
+    app: &TestApp,
+    sim: &pulseboard_simulator::SimulatorHandle,
+    log: &std::path::Path,
+) -> std::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_pulseboard"))
+        .arg("worker")
+        .envs(pulseboard_simulator::connector_settings(&sim.base_url()))
+        .env("DATABASE_URL", &app.database_url)
+        .env("PULSEBOARD_DATA_DIR", app.data_dir.path())
+        .env("PULSEBOARD_SYNC_LEASE_SECS", "3")
+        .env("PULSEBOARD_SYNC_SCHEDULE_SECS", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_page_is_resumed_by_another_and_counts_every_record_once() {
+    let sim = Simulator::start(small_history(60)).await.unwrap();
+    let app = spawn_app_with(|c| use_simulator(c, &sim)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let (store_id, integration) = stripe_store(&app, &ann, "UTC").await;
+    let job_id: Uuid = sqlx::query_scalar("SELECT id FROM sync_jobs")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let log = app.data_dir.path().join("workers.log");
+    let log_tail = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    // The charges page hangs: the worker process is killed while it waits, after
+    // committing the customers, subscriptions and invoices.
+    sim.hang("stripe.charges", 1, Duration::from_secs(60));
+    let mut doomed = start_worker(&app, &sim, &log);
+    eventually(60, "the worker reaches the charges", || async {
+        (sim.calls("stripe.charges") > 0).then_some(())
+    })
+    .await;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(doomed.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    doomed.wait().unwrap();
+    let (status, attempt, _) = job_row_in(&app.db, job_id).await;
+    assert_eq!(
+        (status.as_str(), attempt),
+        ("running", 1),
+        "the dead worker still holds the lease"
+    );
+    let cursor: Value = sqlx::query_scalar(
+        "SELECT cursor FROM sync_cursors WHERE integration_id = $1 AND stream = 'stripe.backfill'",
+    )
+    .bind(integration)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(cursor["list"], "charges", "{cursor}");
+    let customers_listed = sim.calls("stripe.customers");
+
+    // Another worker process takes over once the lease has run out. (This test's
+    // own application is the elected scheduler, so the test runs the reaper pass it
+    // would run every tick.)
+    let mut rescuer = start_worker(&app, &sim, &log);
+    let (status, _, error) = eventually(90, "the job completes", || async {
+        queue::reap_expired(&app.db).await.unwrap();
+        let row = job_row_in(&app.db, job_id).await;
+        matches!(row.0.as_str(), "success" | "failed").then_some(row)
+    })
+    .await;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(rescuer.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let _ = rescuer.wait();
+    assert_eq!(status, "success", "{error:?}\n{}", log_tail());
+    assert_eq!(
+        sim.calls("stripe.customers"),
+        customers_listed,
+        "resumed from the cursor, not restarted"
+    );
+    assert_matches_ledger(
+        &snapshots_in(&app.db, store_id).await,
+        &sim.stripe_ledger(),
+        Tz::UTC,
+        "after a worker was killed",
+    );
+}
