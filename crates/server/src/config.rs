@@ -218,6 +218,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Longest wait for a pooled database connection (PULSEBOARD_DB_ACQUIRE_TIMEOUT_SECS).
     pub db_acquire_timeout: Duration,
+    /// Connections in the pool (tests shrink it).
+    pub db_max_connections: u32,
     pub log_format: LogFormat,
     /// Provider app credentials and endpoint overrides, by variable name
     /// (`PULSEBOARD_STRIPE_API_URL`), read from what each provider declares.
@@ -288,6 +290,7 @@ impl Config {
             session_ttl: Duration::from_secs(u64::from(args.session_ttl_hours) * 3600),
             max_body_bytes: args.max_body_bytes,
             db_acquire_timeout: Duration::from_secs(args.db_acquire_timeout_secs),
+            db_max_connections: 16,
             log_format: args.log_format,
             background_interval: Duration::from_secs(2),
             provider_timeout: pulseboard_connectors::HttpConfig::default().timeout,

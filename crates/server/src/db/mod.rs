@@ -81,7 +81,7 @@ impl Database {
         // JIT compiles a plan in tens of milliseconds: a loss for dashboard-sized reads.
         let options = options.options([("jit", "off")]);
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(config.db_max_connections)
             .acquire_timeout(config.db_acquire_timeout)
             .connect_with(options)
             .await

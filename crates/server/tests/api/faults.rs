@@ -420,3 +420,78 @@ async fn a_worker_killed_mid_page_is_resumed_by_another_and_counts_every_record_
         "after a worker was killed",
     );
 }
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_503_quickly_and_health_stays_answerable() {
+    let app = spawn_app_with(|c| {
+        c.db_max_connections = 3;
+        c.db_acquire_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let store = app.url(&format!(
+        "/api/orgs/{}/stores/{}",
+        ann.org_slug, ann.store_id
+    ));
+
+    // Someone else holds the store's row: every rename waits on the lock, holding
+    // a pooled connection.
+    let mut blocker = app.db.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM stores WHERE id = $1 FOR UPDATE")
+        .bind(ann.store_id)
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    // Renames until every pooled connection is taken (the live fan-out and the
+    // scheduler may hold some of them), each one seen waiting on the lock.
+    let pool = app.app_state.db.pool().clone();
+    let mut renames = Vec::new();
+    while pool.size() < 3 || pool.num_idle() > 0 {
+        assert!(renames.len() < 3, "the pool of 3 fills");
+        let client = ann.client.clone();
+        let url = store.clone();
+        let n = renames.len();
+        renames.push(tokio::spawn(async move {
+            client
+                .patch(&url)
+                .json(&json!({ "name": format!("Renamed {n}") }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+        let db = app.db.clone();
+        eventually(30, "the rename waits on the lock", || async {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(&db)
+            .await
+            .unwrap();
+            (waiting as usize == renames.len()).then_some(())
+        })
+        .await;
+    }
+
+    // The next request finds no connection: 503 with Retry-After, not a queue.
+    let started = Instant::now();
+    let response = ann.client.get(app.url("/api/me")).send().await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(response.headers().contains_key(RETRY_AFTER));
+    crate::helpers::expect_error(response, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
+    let healthz = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(healthz.status(), StatusCode::OK);
+    let started = Instant::now();
+    let readyz = reqwest::get(app.url("/readyz")).await.unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(readyz.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    // The lock goes away: the waiting renames finish and the service is back.
+    blocker.rollback().await.unwrap();
+    for rename in renames {
+        assert_eq!(rename.await.unwrap(), StatusCode::OK);
+    }
+    let me = ann.client.get(app.url("/api/me")).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+}
