@@ -57,6 +57,8 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             "status": if status == StatusCode::OK { "ready" } else { "not_ready" },
             "database": database,
             "migrations_current": migrations,
+            // Embedded mode only: `running`, or `restarting` after the cluster exited.
+            "embedded_postgres": state.db.embedded_state(),
             "scheduler": match (state.metrics.scheduler_running.get(), state.metrics.scheduler_leader.get()) {
                 (0, _) => "not_running",
                 (_, 0) => "standby",

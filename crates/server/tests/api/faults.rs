@@ -495,3 +495,104 @@ async fn an_exhausted_pool_answers_503_quickly_and_health_stays_answerable() {
     let me = ann.client.get(app.url("/api/me")).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_embedded_postgres_killed_under_a_running_server_is_restarted_and_serves_again() {
+    use std::io::{BufRead, BufReader};
+    let dir = crate::embedded::data_dir();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pulseboard"))
+        .arg("serve")
+        .env_remove("DATABASE_URL")
+        .env("PULSEBOARD_DATA_DIR", dir.path())
+        .env("PULSEBOARD_ADDR", "127.0.0.1:0")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let (url_tx, url_rx) = std::sync::mpsc::channel();
+    let lines = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("Pulseboard is running at ") {
+                let _ = url_tx.send(url.trim_end_matches('/').to_string());
+            }
+            let mut log = lines.lock().unwrap();
+            log.push_str(&line);
+            log.push('\n');
+        }
+    });
+    let base = url_rx
+        .recv_timeout(Duration::from_secs(90))
+        .expect("the server prints its URL");
+    let client = crate::helpers::client();
+    let signup = client
+        .post(format!("{base}/api/auth/signup"))
+        .json(&json!({ "email": "a@example.com", "password": crate::helpers::PASSWORD, "name": "A", "org_name": "Acme" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signup.status(), StatusCode::CREATED);
+    let readyz: Value = reqwest::get(format!("{base}/readyz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(readyz["embedded_postgres"], "running", "{readyz}");
+
+    // The postmaster dies without warning.
+    let pid_file = dir.path().join("postgres").join("postmaster.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+
+    // The server notices, restarts it, says so, and serves the same data again.
+    let log_text = || log.lock().unwrap().clone();
+    eventually(90, "the embedded PostgreSQL is restarted", || async {
+        let text = log_text();
+        (text.contains("exited unexpectedly") && text.contains("running again")).then_some(())
+    })
+    .await;
+    let readyz = eventually(60, "/readyz is ready again", || async {
+        let response = reqwest::get(format!("{base}/readyz")).await.ok()?;
+        (response.status() == StatusCode::OK).then_some(())?;
+        response.json::<Value>().await.ok()
+    })
+    .await;
+    assert_eq!(readyz["embedded_postgres"], "running", "{readyz}");
+    let me = eventually(30, "the session works again", || async {
+        let response = client.get(format!("{base}/api/me")).send().await.ok()?;
+        (response.status() == StatusCode::OK).then_some(())?;
+        response.json::<Value>().await.ok()
+    })
+    .await;
+    assert_eq!(me["user"]["email"], "a@example.com", "{me}");
+
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(server.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = tokio::task::spawn_blocking(move || server.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status}\n{}", log_text());
+    assert!(
+        !pid_file.exists(),
+        "the restarted cluster was stopped cleanly"
+    );
+}
