@@ -131,6 +131,9 @@ async fn main() -> anyhow::Result<()> {
         postgres_bin_dir: None,
         session_ttl_hours: 24,
         max_body_bytes: 64 * 1024,
+        db_acquire_timeout_secs: 3,
+        sync_lease_secs: 60,
+        sync_schedule_secs: 60,
         log_format: LogFormat::Json,
     })?;
     let providers = Registry::from_config(&config.providers_config())?;

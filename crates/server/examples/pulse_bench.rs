@@ -184,6 +184,9 @@ async fn setup(database_url: &str) -> anyhow::Result<Arc<Bench>> {
         postgres_bin_dir: None,
         session_ttl_hours: 24,
         max_body_bytes: 256 * 1024,
+        db_acquire_timeout_secs: 3,
+        sync_lease_secs: 60,
+        sync_schedule_secs: 60,
         log_format: LogFormat::Json,
     })?;
     std::mem::forget(dir);

@@ -152,6 +152,37 @@ pub struct ConfigArgs {
     #[arg(long, env = "PULSEBOARD_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Longest a request waits for a database connection, in seconds. When PostgreSQL
+    /// is down or every connection is busy, requests answer 503 with `Retry-After`
+    /// after this long instead of queueing.
+    #[arg(
+        long,
+        env = "PULSEBOARD_DB_ACQUIRE_TIMEOUT_SECS",
+        default_value_t = 3,
+        global = true
+    )]
+    pub db_acquire_timeout_secs: u64,
+
+    /// Seconds a sync worker's claim on a job lasts without a heartbeat; after that
+    /// another worker resumes the job from its cursor.
+    #[arg(
+        long,
+        env = "PULSEBOARD_SYNC_LEASE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub sync_lease_secs: u64,
+
+    /// Seconds between scheduler passes (enqueueing due syncs, requeueing jobs whose
+    /// lease ran out).
+    #[arg(
+        long,
+        env = "PULSEBOARD_SYNC_SCHEDULE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub sync_schedule_secs: u64,
+
     /// Log format: `json` (one object per line) or `pretty`.
     #[arg(
         long,
@@ -185,12 +216,18 @@ pub struct Config {
     pub postgres_bin_dir: Option<PathBuf>,
     pub session_ttl: Duration,
     pub max_body_bytes: usize,
+    /// Longest wait for a pooled database connection (PULSEBOARD_DB_ACQUIRE_TIMEOUT_SECS).
+    pub db_acquire_timeout: Duration,
+    /// Connections in the pool (tests shrink it).
+    pub db_max_connections: u32,
     pub log_format: LogFormat,
     /// Provider app credentials and endpoint overrides, by variable name
     /// (`PULSEBOARD_STRIPE_API_URL`), read from what each provider declares.
     pub providers: Settings,
     /// How often the background loops (mail outbox) wake up.
     pub background_interval: Duration,
+    /// Whole-request timeout of calls to providers' APIs (tests shorten it).
+    pub provider_timeout: Duration,
     pub sync: SyncSettings,
 }
 
@@ -209,6 +246,15 @@ impl Config {
         }
         if args.max_body_bytes < 1024 {
             bail!("PULSEBOARD_MAX_BODY_BYTES must be at least 1024");
+        }
+        if args.sync_lease_secs < 3 {
+            bail!("PULSEBOARD_SYNC_LEASE_SECS must be at least 3 (workers heartbeat every third of it)");
+        }
+        if args.sync_schedule_secs == 0 {
+            bail!("PULSEBOARD_SYNC_SCHEDULE_SECS must be at least 1");
+        }
+        if args.db_acquire_timeout_secs == 0 {
+            bail!("PULSEBOARD_DB_ACQUIRE_TIMEOUT_SECS must be at least 1");
         }
         if args.smtp_url.is_some() && args.resend_api_key.is_some() {
             bail!(
@@ -243,9 +289,16 @@ impl Config {
             postgres_bin_dir: args.postgres_bin_dir,
             session_ttl: Duration::from_secs(u64::from(args.session_ttl_hours) * 3600),
             max_body_bytes: args.max_body_bytes,
+            db_acquire_timeout: Duration::from_secs(args.db_acquire_timeout_secs),
+            db_max_connections: 16,
             log_format: args.log_format,
             background_interval: Duration::from_secs(2),
-            sync: SyncSettings::default(),
+            provider_timeout: pulseboard_connectors::HttpConfig::default().timeout,
+            sync: SyncSettings {
+                lease: Duration::from_secs(args.sync_lease_secs),
+                schedule_every: Duration::from_secs(args.sync_schedule_secs),
+                ..SyncSettings::default()
+            },
         };
         config.validate_providers()?;
         Ok(config)
@@ -256,7 +309,10 @@ impl Config {
     pub fn providers_config(&self) -> ProvidersConfig {
         ProvidersConfig {
             settings: self.providers.clone(),
-            ..ProvidersConfig::default()
+            http: pulseboard_connectors::HttpConfig {
+                timeout: self.provider_timeout,
+                ..Default::default()
+            },
         }
     }
 

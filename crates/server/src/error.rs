@@ -37,7 +37,9 @@ pub enum ApiError {
     FailedDependency(String),
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
-    #[error("the server is busy; try again in {retry_after_secs} seconds")]
+    /// The database is down, restarting, or every connection is busy: the client
+    /// should come back, not see a bug.
+    #[error("the service is temporarily unavailable; try again in {retry_after_secs} seconds")]
     Unavailable { retry_after_secs: u64 },
     #[error(transparent)]
     Database(sqlx::Error),
@@ -110,13 +112,40 @@ impl ApiError {
     }
 }
 
+/// Seconds a client is told to wait when the database cannot serve it.
+const DATABASE_RETRY_AFTER_SECS: u64 = 2;
+
+impl ApiError {
+    fn unavailable() -> Self {
+        Self::Unavailable {
+            retry_after_secs: DATABASE_RETRY_AFTER_SECS,
+        }
+    }
+}
+
+/// True when `error` says the database could not be reached or went away, rather
+/// than that a statement was wrong: no free connection in time, a refused or
+/// broken connection, or PostgreSQL shutting down, starting up or out of slots.
+pub fn database_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            // 08: connection exceptions; 57P01-57P03: admin/crash shutdown and
+            // "cannot connect now"; 53300: too many connections.
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        // Every connection busy: the client should come back, not see a bug.
-        if matches!(error, sqlx::Error::PoolTimedOut) {
-            return Self::Unavailable {
-                retry_after_secs: 1,
-            };
+        if database_unavailable(&error) {
+            return Self::unavailable();
         }
         if let sqlx::Error::Database(db) = &error {
             if db.constraint() == Some("org_members_last_owner") {
@@ -189,19 +218,36 @@ pub struct ErrorDetail {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        let message = if status.is_server_error() {
+        // Handlers that wrap a database error in anyhow still mean "come back later".
+        let this = match self {
+            Self::Internal(error)
+                if error.chain().any(|c| {
+                    c.downcast_ref::<sqlx::Error>()
+                        .is_some_and(database_unavailable)
+                }) =>
+            {
+                Self::unavailable()
+            }
+            Self::Database(error) if database_unavailable(&error) => Self::unavailable(),
+            other => other,
+        };
+        let status = this.status();
+        let message = if let Self::Unavailable { .. } = this {
+            // One line per refused request, not an error storm while PostgreSQL restarts.
+            tracing::warn!("request refused: the database is unavailable or busy");
+            this.to_string()
+        } else if status.is_server_error() {
             // The cause chain goes to the log once; the client learns nothing internal.
-            tracing::error!(error = ?self, "request failed with a server error");
+            tracing::error!(error = ?this, "request failed with a server error");
             "internal server error; the cause has been logged".to_string()
         } else {
-            self.to_string()
+            this.to_string()
         };
-        let field = match &self {
+        let field = match &this {
             Self::Validation { field, .. } => Some(field.clone()),
             _ => None,
         };
-        let retry_after = match &self {
+        let retry_after = match &this {
             Self::TooManyRequests { retry_after_secs } | Self::Unavailable { retry_after_secs } => {
                 Some(*retry_after_secs)
             }
@@ -209,7 +255,7 @@ impl IntoResponse for ApiError {
         };
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code().to_string(),
+                code: this.code().to_string(),
                 message,
                 field,
             },

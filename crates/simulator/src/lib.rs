@@ -378,6 +378,11 @@ impl SimulatorHandle {
         self.script(endpoint, Fault::hang(duration), times);
     }
 
+    /// The next `times` calls answer `200` with JSON cut off mid-object.
+    pub fn malformed(&self, endpoint: &str, times: usize) {
+        self.script(endpoint, Fault::Malformed, times);
+    }
+
     /// The next `times` calls of `endpoint` are refused with `status` and the
     /// provider's error `code` (`slack.webhook`, 410, `channel_is_archived`).
     pub fn reject(&self, endpoint: &str, status: u16, code: &str, times: usize) {

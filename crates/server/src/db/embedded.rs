@@ -358,6 +358,12 @@ impl EmbeddedPostgres {
         Ok(())
     }
 
+    /// The postmaster's exit status once it has exited: only after a crash or a
+    /// kill from outside, since [`EmbeddedPostgres::stop`] forgets the process.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.as_mut()?.try_wait().ok().flatten()
+    }
+
     /// Fast shutdown (SIGINT: disconnect clients, checkpoint, exit) and wait for it.
     pub async fn stop(&mut self) {
         let Some(mut child) = self.child.take() else {

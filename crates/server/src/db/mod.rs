@@ -37,7 +37,15 @@ pub mod usage;
 pub mod webhooks;
 pub mod workspaces;
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    path::PathBuf,
+    str::FromStr,
+    sync::{
+        atomic::{AtomicU8, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
@@ -57,15 +65,24 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 /// A transaction that owns its connection.
 pub type Tx = sqlx::Transaction<'static, Postgres>;
 
+/// The embedded cluster, shared by the [`Database`] and its supervisor.
+type Embedded = Arc<tokio::sync::Mutex<Option<EmbeddedPostgres>>>;
+
+const EMBEDDED_NONE: u8 = 0;
+const EMBEDDED_RUNNING: u8 = 1;
+const EMBEDDED_RESTARTING: u8 = 2;
+
 /// The pool plus, in embedded mode, the cluster behind it.
 pub struct Database {
     pool: PgPool,
-    embedded: tokio::sync::Mutex<Option<EmbeddedPostgres>>,
+    embedded: Embedded,
+    embedded_state: Arc<AtomicU8>,
 }
 
 impl Database {
     /// Connects to `DATABASE_URL`, or starts the embedded cluster when it is unset.
     pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        let mut search = None;
         let (options, embedded) = match &config.database_url {
             Some(url) => (
                 PgConnectOptions::from_str(url.expose_secret())
@@ -73,30 +90,57 @@ impl Database {
                 None,
             ),
             None => {
-                let search = BinarySearch::from_environment(config.postgres_bin_dir.clone());
-                let pg = EmbeddedPostgres::start(&config.data_dir, &search).await?;
+                let found = BinarySearch::from_environment(config.postgres_bin_dir.clone());
+                let pg = EmbeddedPostgres::start(&config.data_dir, &found).await?;
+                search = Some(found);
                 (pg.connect_options(), Some(pg))
             }
         };
         // JIT compiles a plan in tens of milliseconds: a loss for dashboard-sized reads.
         let options = options.options([("jit", "off")]);
         let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(config.db_max_connections)
+            .acquire_timeout(config.db_acquire_timeout)
             .connect_with(options)
             .await
             .context("connecting to PostgreSQL")?;
-        Ok(Self {
+        let running = embedded.is_some();
+        let db = Self {
             pool,
-            embedded: tokio::sync::Mutex::new(embedded),
-        })
+            embedded: Arc::new(tokio::sync::Mutex::new(embedded)),
+            embedded_state: Arc::new(AtomicU8::new(if running {
+                EMBEDDED_RUNNING
+            } else {
+                EMBEDDED_NONE
+            })),
+        };
+        if let Some(search) = search {
+            tokio::spawn(supervise(
+                db.embedded.clone(),
+                db.embedded_state.clone(),
+                config.data_dir.clone(),
+                search,
+            ));
+        }
+        Ok(db)
+    }
+
+    /// The embedded cluster's state for `/readyz`: `running` or `restarting`, or
+    /// `None` with `DATABASE_URL`.
+    pub fn embedded_state(&self) -> Option<&'static str> {
+        match self.embedded_state.load(Ordering::Relaxed) {
+            EMBEDDED_RUNNING => Some("running"),
+            EMBEDDED_RESTARTING => Some("restarting"),
+            _ => None,
+        }
     }
 
     /// Wraps an existing pool (tests that manage their own databases).
     pub fn from_pool(pool: PgPool) -> Self {
         Self {
             pool,
-            embedded: tokio::sync::Mutex::new(None),
+            embedded: Arc::new(tokio::sync::Mutex::new(None)),
+            embedded_state: Arc::new(AtomicU8::new(EMBEDDED_NONE)),
         }
     }
 
@@ -173,6 +217,51 @@ impl Database {
         self.pool.close().await;
         if let Some(mut pg) = self.embedded.lock().await.take() {
             pg.stop().await;
+        }
+    }
+}
+
+/// Watches the embedded postmaster: when it exits without [`Database::shutdown`]
+/// having stopped it (a crash, an OOM kill, someone's `kill -9`), starts it again,
+/// with backoff from 1 s up to 30 s while starting fails. The pool reconnects to
+/// the same socket by itself. Ends when the cluster has been shut down.
+async fn supervise(
+    embedded: Embedded,
+    state: Arc<AtomicU8>,
+    data_dir: PathBuf,
+    search: BinarySearch,
+) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let restarting = state.load(Ordering::Relaxed) == EMBEDDED_RESTARTING;
+        tokio::time::sleep(if restarting {
+            backoff
+        } else {
+            Duration::from_secs(1)
+        })
+        .await;
+        let mut guard = embedded.lock().await;
+        let Some(pg) = guard.as_mut() else { return };
+        if !restarting {
+            let Some(status) = pg.exited() else { continue };
+            tracing::error!(%status, "the embedded PostgreSQL exited unexpectedly; restarting it");
+            state.store(EMBEDDED_RESTARTING, Ordering::Relaxed);
+            backoff = Duration::from_secs(1);
+        }
+        match EmbeddedPostgres::start(&data_dir, &search).await {
+            Ok(started) => {
+                *guard = Some(started);
+                state.store(EMBEDDED_RUNNING, Ordering::Relaxed);
+                tracing::info!("the embedded PostgreSQL is running again");
+            }
+            Err(error) => {
+                tracing::warn!(
+                    error = %format!("{error:#}"),
+                    retry_in_seconds = backoff.as_secs(),
+                    "restarting the embedded PostgreSQL failed; trying again"
+                );
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
         }
     }
 }

@@ -54,7 +54,9 @@ pub fn base() -> utoipa::openapi::OpenApi {
 ///   id names nothing the caller can see;
 /// - with a JSON body (`ApiJson`): 400 for malformed JSON or a missing content type,
 ///   413 above `PULSEBOARD_MAX_BODY_BYTES`, 422 for invalid values;
-/// - with query parameters (`ApiQuery`): 422 for invalid values.
+/// - with query parameters (`ApiQuery`): 422 for invalid values;
+/// - every route: 503 with `Retry-After` while the database is down, restarting, or
+///   has no free connection within `PULSEBOARD_DB_ACQUIRE_TIMEOUT_SECS`.
 ///
 /// Statuses a handler answers for its own reasons (409, 410, 429, an admin-only 403)
 /// are on its `#[utoipa::path]`.
@@ -127,6 +129,10 @@ pub fn with_extractor_statuses(document: utoipa::openapi::OpenApi) -> serde_json
             if has_query {
                 add("422", "A query parameter is invalid; `field` names it");
             }
+            add(
+                "503",
+                "The database is unavailable or busy; retry after the `Retry-After` seconds",
+            );
         }
     }
     doc

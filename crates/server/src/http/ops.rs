@@ -23,7 +23,10 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics))
 }
 
-/// The process is up.
+/// The longest `/readyz` waits for the database.
+const READY_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The process is up (answers without the database).
 async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
@@ -32,9 +35,17 @@ async fn healthz() -> impl IntoResponse {
 /// what background work this process does: whether it runs the scheduler and is
 /// its elected leader (one process per database), and its sync workers (neither
 /// affects readiness: a standby scheduler is healthy).
+/// A database that does not answer within [`READY_CHECK_TIMEOUT`] counts as down, so a
+/// load balancer's probe gets its answer quickly even while PostgreSQL is unreachable.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database = db::ping(state.db.pool()).await.is_ok();
-    let migrations = database && state.db.migrations_current().await.unwrap_or(false);
+    let check = async {
+        let database = db::ping(state.db.pool()).await.is_ok();
+        let migrations = database && state.db.migrations_current().await.unwrap_or(false);
+        (database, migrations)
+    };
+    let (database, migrations) = tokio::time::timeout(READY_CHECK_TIMEOUT, check)
+        .await
+        .unwrap_or((false, false));
     let status = if database && migrations {
         StatusCode::OK
     } else {
@@ -46,6 +57,8 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             "status": if status == StatusCode::OK { "ready" } else { "not_ready" },
             "database": database,
             "migrations_current": migrations,
+            // Embedded mode only: `running`, or `restarting` after the cluster exited.
+            "embedded_postgres": state.db.embedded_state(),
             "scheduler": match (state.metrics.scheduler_running.get(), state.metrics.scheduler_leader.get()) {
                 (0, _) => "not_running",
                 (_, 0) => "standby",

@@ -13,6 +13,7 @@ mod dashboards;
 mod digest;
 mod embedded;
 mod explain;
+mod faults;
 mod ga4;
 mod gorgias;
 mod input;

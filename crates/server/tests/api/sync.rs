@@ -149,7 +149,7 @@ pub fn expected(
     out
 }
 
-fn assert_matches_ledger(
+pub fn assert_matches_ledger(
     actual: &BTreeMap<String, BTreeMap<NaiveDate, i64>>,
     ledger: &StripeLedger,
     tz: Tz,
@@ -715,7 +715,7 @@ async fn the_database_restarting_mid_job_ends_in_a_retried_correct_sync() {
     pg.stop().await;
 }
 
-async fn job_row_in(db: &sqlx::PgPool, id: Uuid) -> (String, i32, Option<String>) {
+pub async fn job_row_in(db: &sqlx::PgPool, id: Uuid) -> (String, i32, Option<String>) {
     sqlx::query_as("SELECT status, attempt, error FROM sync_jobs WHERE id = $1")
         .bind(id)
         .fetch_one(db)
@@ -723,7 +723,7 @@ async fn job_row_in(db: &sqlx::PgPool, id: Uuid) -> (String, i32, Option<String>
         .unwrap()
 }
 
-async fn snapshots_in(
+pub async fn snapshots_in(
     db: &sqlx::PgPool,
     store_id: Uuid,
 ) -> BTreeMap<String, BTreeMap<NaiveDate, i64>> {

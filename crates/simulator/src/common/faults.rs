@@ -13,7 +13,7 @@ use std::{
     time::Duration,
 };
 
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::lock;
@@ -39,6 +39,9 @@ pub enum Fault {
     /// `422 validation_error`. Only endpoints that document such refusals
     /// interpret it (the others answer normally).
     Reject { status: u16, code: String },
+    /// Answer `200` with a body that claims to be JSON but is cut off mid-object,
+    /// as a provider behind a broken proxy would.
+    Malformed,
 }
 
 impl Fault {
@@ -141,6 +144,11 @@ impl Faults {
                 endpoint,
                 Failure::RateLimited { retry_after_secs },
             )),
+            Some(Fault::Malformed) => Err((
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                r#"{"object": "list", "data": [{"id": "#,
+            )
+                .into_response()),
         }
     }
 }
