@@ -4,7 +4,8 @@
 //! time zone, and when the day starts there (`day_start`, with its UTC offset). Each
 //! non-zero count becomes one event of its metric at the middle of that day (twelve
 //! hours after it starts), so a store in the project's time zone books it on the
-//! same day. A store in another time zone books the whole day on the day its middle
+//! same day; today's counts, fetched before the day's middle, at the fetch time
+//! instead (a window ending now must see them). A store in another time zone books the whole day on the day its middle
 //! falls on: daily counts cannot be re-cut into another zone's days.
 
 use chrono::{DateTime, Duration, Utc};
@@ -23,17 +24,27 @@ impl Derive for PosthogProvider {
     }
 }
 
-/// The middle of the record's day (`None` for a quiet day, which has no start).
-fn midday(o: &Value) -> Option<DateTime<Utc>> {
-    o.get("day_start")
+/// When the record's counts are booked: the middle of its day, or, for a day
+/// fetched before its middle (today), the fetch time, so today's counts show today
+/// rather than at noon (a later fetch replaces them). `None` for a quiet day, which
+/// has no start.
+fn booked_at(record: &RawRecord) -> Option<DateTime<Utc>> {
+    let start = record
+        .payload
+        .get("day_start")
         .and_then(Value::as_str)
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|start| start.with_timezone(&Utc) + Duration::hours(12))
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())?
+        .with_timezone(&Utc);
+    let midday = start + Duration::hours(12);
+    Some(match record.updated_at {
+        Some(fetched) if fetched < midday => fetched.max(start),
+        _ => midday,
+    })
 }
 
 pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
     let o = &record.payload;
-    let Some(midday) = midday(o) else {
+    let Some(midday) = booked_at(record) else {
         return vec![];
     };
     if record.object_type == EVENT_COUNTS_OBJECT {
@@ -101,6 +112,17 @@ mod tests {
             [("pageviews", 10), ("unique_persons", 4), ("sessions", 5), ("signed_up", 1), ("subscription_started", 2)]
         );
         assert!(events.iter().all(|e| e.at == at && e.dimensions.is_empty()));
+    }
+
+    #[test]
+    fn todays_counts_fetched_before_noon_are_booked_at_the_fetch_not_in_the_future() {
+        let mut today = record(json!({ "day": "2024-05-02", "day_start": "2024-05-02T00:00:00+09:00", "pageviews": 7 }));
+        let fetched: DateTime<Utc> = "2024-05-01T16:30:00Z".parse().unwrap(); // 01:30 in Tokyo
+        today.updated_at = Some(fetched);
+        assert_eq!(events(&today)[0].at, fetched);
+        // Fetched after the day's middle (or later, once it is over): its middle.
+        today.updated_at = Some("2024-05-03T10:00:00Z".parse().unwrap());
+        assert_eq!(events(&today)[0].at, "2024-05-02T03:00:00Z".parse::<DateTime<Utc>>().unwrap());
     }
 
     #[test]

@@ -37,7 +37,9 @@ pub async fn spawn() -> TestEnv {
 pub fn providers_config(sim: &SimulatorHandle) -> ProvidersConfig {
     ProvidersConfig {
         http: HttpConfig {
-            timeout: Duration::from_millis(300),
+            // Short so hangs are cheap, but far above a debug build's slowest answer
+            // on a loaded 2-core machine (300 ms timed out there).
+            timeout: Duration::from_millis(1500),
             lookup_retry: fast_policy(),
             ..HttpConfig::default()
         },
