@@ -32,6 +32,7 @@ mod paddle;
 mod password_reset;
 mod posthog;
 mod rls;
+mod scale;
 mod secrets;
 mod sync;
 mod tokens;

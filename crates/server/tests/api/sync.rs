@@ -1034,7 +1034,7 @@ async fn shopify_numbers_equal_the_ledger_and_follow_refunds_and_edits() {
 }
 
 /// The scheduler's advisory lock: how many sessions hold it, and which.
-async fn scheduler_holders(db: &sqlx::PgPool) -> Vec<i32> {
+pub async fn scheduler_holders(db: &sqlx::PgPool) -> Vec<i32> {
     // Session-level advisory locks on a bigint key are (classid, objid) = (high, low).
     let key: i64 = 0x7075_6c73_6573_6368;
     sqlx::query_scalar(

@@ -21,16 +21,16 @@ use crate::{
     sync::run_all,
 };
 
-const SECRET: &str = "whsec_test_0123456789abcdef";
+pub const SECRET: &str = "whsec_test_0123456789abcdef";
 
 /// Stripe's scheme: `t=<unix>,v1=hex(HMAC-SHA256(secret, "<t>.<body>"))`.
-fn stripe_signature(secret: &str, t: i64, body: &str) -> String {
+pub fn stripe_signature(secret: &str, t: i64, body: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(format!("{t}.{body}").as_bytes());
     format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-async fn endpoint(app: &TestApp, user: &TestUser, integration: Uuid) -> String {
+pub async fn endpoint(app: &TestApp, user: &TestUser, integration: Uuid) -> String {
     let response = user
         .client
         .post(app.url(&format!(
@@ -53,7 +53,7 @@ async fn endpoint(app: &TestApp, user: &TestUser, integration: Uuid) -> String {
     url[url.find("/api/webhooks/").unwrap()..].to_owned()
 }
 
-fn charge_event(id: &str, charge: &str, amount: i64, campaign: Option<&str>) -> String {
+pub fn charge_event(id: &str, charge: &str, amount: i64, campaign: Option<&str>) -> String {
     json!({ "id": id, "object": "event", "type": "charge.succeeded", "created": Utc::now().timestamp(),
             "data": { "object": { "id": charge, "object": "charge", "amount": amount, "amount_refunded": 0,
                 "currency": "usd", "created": Utc::now().timestamp(), "invoice": null, "paid": true,
@@ -352,7 +352,7 @@ async fn a_charge_delivered_by_webhook_and_then_synced_counts_once() {
 }
 
 /// Reads SSE frames (`id:` and `data:`) from a streaming response until `n` events.
-async fn read_events(response: &mut reqwest::Response, n: usize) -> Vec<(i64, Value)> {
+pub async fn read_events(response: &mut reqwest::Response, n: usize) -> Vec<(i64, Value)> {
     let mut buffer = String::new();
     let mut events = Vec::new();
     while events.len() < n {
@@ -381,7 +381,7 @@ async fn read_events(response: &mut reqwest::Response, n: usize) -> Vec<(i64, Va
     events
 }
 
-async fn open_stream(
+pub async fn open_stream(
     app_url: &str,
     user: &TestUser,
     last_event_id: Option<i64>,
