@@ -28,7 +28,7 @@ use pulseboard_server::{
         evaluate::{check_all, rule_of},
         rule::{judge, Context},
     },
-    config::{Config, ConfigArgs, LogFormat},
+    config::{Config, ConfigArgs},
     db::{alerts::AlertRow, Database, MIGRATOR},
     integrations::vault::{generate_key_entry, Vault},
     metrics::engine,
@@ -114,28 +114,7 @@ async fn main() -> anyhow::Result<()> {
     sqlx::query("ANALYZE alerts").execute(&mut conn).await?;
 
     let dir = tempfile::tempdir()?;
-    let config = Config::from_args(ConfigArgs {
-        database_url: None,
-        data_dir: dir.path().to_path_buf(),
-        addr: "127.0.0.1:0".parse()?,
-        public_url: None,
-        cron_secret: None,
-        metrics_token: None,
-        trusted_proxies: Vec::new(),
-        encryption_keys: None,
-        email_from: "Pulseboard <pulseboard@localhost>".into(),
-        smtp_url: None,
-        resend_api_key: None,
-        resend_url: "https://api.resend.com".parse()?,
-        slack_webhook_url_prefixes: vec!["https://hooks.slack.com/".into()],
-        postgres_bin_dir: None,
-        session_ttl_hours: 24,
-        max_body_bytes: 64 * 1024,
-        db_acquire_timeout_secs: 3,
-        sync_lease_secs: 60,
-        sync_schedule_secs: 60,
-        log_format: LogFormat::Json,
-    })?;
+    let config = Config::from_args(ConfigArgs::for_local(dir.path().to_path_buf()))?;
     let providers = Registry::from_config(&config.providers_config())?;
     let mailer = pulseboard_server::notify::Mailer::from_config(&config)?;
     let state = AppState::new(

@@ -50,7 +50,7 @@ use axum::{
 use chrono::Utc;
 use pulseboard_connectors::Registry;
 use pulseboard_server::{
-    config::{Config, ConfigArgs, LogFormat},
+    config::{Config, ConfigArgs},
     db::{self, Bypass, Database, MIGRATOR},
     http,
     integrations::vault::{generate_key_entry, Vault},
@@ -168,26 +168,8 @@ async fn setup(database_url: &str) -> anyhow::Result<Arc<Bench>> {
     let addr = listener.local_addr()?;
     let dir = tempfile::tempdir()?;
     let mut config = Config::from_args(ConfigArgs {
-        database_url: None,
-        data_dir: dir.path().to_path_buf(),
         addr,
-        public_url: None,
-        cron_secret: None,
-        metrics_token: None,
-        trusted_proxies: Vec::new(),
-        encryption_keys: None,
-        email_from: "Pulseboard <pulseboard@localhost>".into(),
-        smtp_url: None,
-        resend_api_key: None,
-        resend_url: "https://api.resend.com".parse()?,
-        slack_webhook_url_prefixes: vec!["https://hooks.slack.com/".into()],
-        postgres_bin_dir: None,
-        session_ttl_hours: 24,
-        max_body_bytes: 256 * 1024,
-        db_acquire_timeout_secs: 3,
-        sync_lease_secs: 60,
-        sync_schedule_secs: 60,
-        log_format: LogFormat::Json,
+        ..ConfigArgs::for_local(dir.path().to_path_buf())
     })?;
     std::mem::forget(dir);
     for (var, value) in pulseboard_simulator::connector_settings(&sim.base_url()) {

@@ -193,6 +193,36 @@ pub struct ConfigArgs {
     pub log_format: LogFormat,
 }
 
+impl ConfigArgs {
+    /// Every flag at its documented default, with `data_dir` and a free loopback
+    /// port, without reading the environment: what tests and benchmarks that run
+    /// Pulseboard in-process start from (overriding the fields they care about).
+    pub fn for_local(data_dir: PathBuf) -> Self {
+        Self {
+            database_url: None,
+            data_dir,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            cron_secret: None,
+            metrics_token: None,
+            trusted_proxies: Vec::new(),
+            encryption_keys: None,
+            email_from: "Pulseboard <pulseboard@localhost>".into(),
+            smtp_url: None,
+            resend_api_key: None,
+            resend_url: "https://api.resend.com".parse().expect("a valid URL"),
+            slack_webhook_url_prefixes: vec!["https://hooks.slack.com/".into()],
+            postgres_bin_dir: None,
+            session_ttl_hours: 24 * 30,
+            max_body_bytes: 256 * 1024,
+            db_acquire_timeout_secs: 3,
+            sync_lease_secs: 60,
+            sync_schedule_secs: 60,
+            log_format: LogFormat::Json,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Json,

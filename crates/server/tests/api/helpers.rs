@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use pulseboard_server::{
-    config::{Config, ConfigArgs, LogFormat},
+    config::{Config, ConfigArgs},
     db::MIGRATOR,
     notify, Application,
 };
@@ -110,25 +110,10 @@ pub async fn fresh_database() -> String {
 pub fn test_config(database_url: Option<String>, data_dir: PathBuf) -> Config {
     Config::from_args(ConfigArgs {
         database_url: database_url.map(SecretString::from),
-        data_dir,
-        addr: "127.0.0.1:0".parse().unwrap(),
-        public_url: None,
-        cron_secret: None,
-        metrics_token: None,
-        trusted_proxies: Vec::new(),
-        encryption_keys: None,
-        email_from: "Pulseboard <pulseboard@localhost>".into(),
-        smtp_url: None,
-        resend_api_key: None,
-        resend_url: "https://api.resend.com".parse().unwrap(),
-        slack_webhook_url_prefixes: vec!["https://hooks.slack.com/".into()],
-        postgres_bin_dir: None,
+        // Short sessions and small bodies, which tests check the limits of.
         session_ttl_hours: 24,
         max_body_bytes: 64 * 1024,
-        db_acquire_timeout_secs: 3,
-        sync_lease_secs: 60,
-        sync_schedule_secs: 60,
-        log_format: LogFormat::Json,
+        ..ConfigArgs::for_local(data_dir)
     })
     .unwrap()
 }
