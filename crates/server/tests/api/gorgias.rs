@@ -34,27 +34,17 @@ const METRICS: [&str; 10] = [
 ];
 
 async fn store(app: &TestApp, user: &TestUser) -> Uuid {
-    let store: Value = user
-        .client
-        .post(app.url(&format!("/api/orgs/{}/stores", user.org_slug)))
-        .json(&json!({ "workspace_id": user.workspace_id, "name": "Coffee", "currency": "USD", "timezone": "UTC" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    store["id"].as_str().unwrap().parse().unwrap()
+    app.create_store(user, "Coffee", "UTC").await
 }
 
 async fn connect(app: &TestApp, user: &TestUser, store_id: Uuid, key: &str) -> reqwest::Response {
-    user.client
-        .post(app.url("/api/orgs/acme/integrations/gorgias/api-key"))
-        .json(&json!({ "store_id": store_id, "fields": {
-            "domain": "acme-coffee.gorgias.com", "email": defaults::GORGIAS_EMAIL, "api_key": key } }))
-        .send()
+    let fields = [
+        ("domain", "acme-coffee.gorgias.com"),
+        ("email", defaults::GORGIAS_EMAIL),
+        ("api_key", key),
+    ];
+    app.connect_api_key(user, "gorgias", store_id, &fields)
         .await
-        .unwrap()
 }
 
 fn day(unix: i64) -> NaiveDate {

@@ -201,6 +201,40 @@ pub fn client() -> Client {
 }
 
 impl TestApp {
+    /// Creates a USD store named `name` in the user's workspace, in `timezone`.
+    pub async fn create_store(&self, user: &TestUser, name: &str, timezone: &str) -> Uuid {
+        let response = user
+            .client
+            .post(self.url(&format!("/api/orgs/{}/stores", user.org_slug)))
+            .json(&serde_json::json!({ "workspace_id": user.workspace_id, "name": name, "currency": "USD", "timezone": timezone }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let store: serde_json::Value = response.json().await.unwrap();
+        store["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// Posts an API-key connect form (`fields` by name) for `provider` to `store_id`.
+    pub async fn connect_api_key(
+        &self,
+        user: &TestUser,
+        provider: &str,
+        store_id: Uuid,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let fields: std::collections::BTreeMap<&str, &str> = fields.iter().copied().collect();
+        user.client
+            .post(self.url(&format!(
+                "/api/orgs/{}/integrations/{provider}/api-key",
+                user.org_slug
+            )))
+            .json(&serde_json::json!({ "store_id": store_id, "fields": fields }))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The organization's most recent sync job, as the sync monitor lists it.
     pub async fn latest_job(&self, user: &TestUser) -> serde_json::Value {
         let jobs: Vec<serde_json::Value> = user
@@ -383,6 +417,18 @@ impl TestApp {
 }
 
 /// Asserts a JSON error response with the given status and code; returns the body.
+/// A 201 whose body never repeats `secret`, as JSON.
+pub async fn created_without_secret(
+    response: reqwest::Response,
+    secret: &str,
+) -> serde_json::Value {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    assert!(!text.contains(secret), "the response repeats the secret");
+    serde_json::from_str(&text).unwrap()
+}
+
 pub async fn expect_error(response: reqwest::Response, status: StatusCode, code: &str) -> Value {
     let actual = response.status();
     let body: Value = response

@@ -25,26 +25,12 @@ use crate::{
 const METRICS: [&str; 3] = ["visitors", "orders", "revenue"];
 
 async fn store(app: &TestApp, user: &TestUser) -> Uuid {
-    let store: Value = user
-        .client
-        .post(app.url(&format!("/api/orgs/{}/stores", user.org_slug)))
-        .json(&json!({ "workspace_id": user.workspace_id, "name": "Coffee", "currency": "USD", "timezone": "UTC" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    store["id"].as_str().unwrap().parse().unwrap()
+    app.create_store(user, "Coffee", "UTC").await
 }
 
 async fn connect(app: &TestApp, user: &TestUser, store_id: Uuid, key: &str) -> reqwest::Response {
-    user.client
-        .post(app.url("/api/orgs/acme/integrations/intelligems/api-key"))
-        .json(&json!({ "store_id": store_id, "fields": { "api_key": key } }))
-        .send()
+    app.connect_api_key(user, "intelligems", store_id, &[("api_key", key)])
         .await
-        .unwrap()
 }
 
 /// Metric → UTC day → value, from the ledger alone.

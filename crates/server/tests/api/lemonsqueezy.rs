@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::{
-    helpers::{expect_error, spawn_app_with_simulator, TestApp, TestUser},
+    helpers::{created_without_secret, expect_error, spawn_app_with_simulator, TestApp, TestUser},
     metrics::assert_daily_series,
     sync::{run_all, small_history},
 };
@@ -37,32 +37,19 @@ fn fields(key: &str, store: &str) -> BTreeMap<String, String> {
 }
 
 async fn store(app: &TestApp, user: &TestUser) -> Uuid {
-    let store: Value = user
-        .client
-        .post(app.url(&format!("/api/orgs/{}/stores", user.org_slug)))
-        .json(&json!({ "workspace_id": user.workspace_id, "name": "Digital", "currency": "USD", "timezone": "UTC" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    store["id"].as_str().unwrap().parse().unwrap()
+    app.create_store(user, "Digital", "UTC").await
 }
 
 async fn connect(app: &TestApp, user: &TestUser, store_id: Uuid) -> Uuid {
-    let response = user
-        .client
-        .post(app.url("/api/orgs/acme/integrations/lemonsqueezy/api-key"))
-        .json(&json!({ "store_id": store_id, "fields": fields(defaults::LEMONSQUEEZY_API_KEY, &defaults::LEMONSQUEEZY_STORE_ID.to_string()) }))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(status, StatusCode::CREATED, "{text}");
-    assert!(!text.contains(defaults::LEMONSQUEEZY_API_KEY));
-    let integration: Value = serde_json::from_str(&text).unwrap();
+    let account = defaults::LEMONSQUEEZY_STORE_ID.to_string();
+    let fields = [
+        ("api_key", defaults::LEMONSQUEEZY_API_KEY),
+        ("store_id", account.as_str()),
+    ];
+    let response = app
+        .connect_api_key(user, "lemonsqueezy", store_id, &fields)
+        .await;
+    let integration = created_without_secret(response, defaults::LEMONSQUEEZY_API_KEY).await;
     assert_eq!(integration["account_label"], "Pulse Digital");
     integration["id"].as_str().unwrap().parse().unwrap()
 }

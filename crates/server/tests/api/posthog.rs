@@ -50,21 +50,7 @@ fn fields(sim: &SimulatorHandle, key: &str) -> BTreeMap<String, String> {
 
 /// A store in the project's time zone.
 async fn store(app: &TestApp, user: &TestUser) -> Uuid {
-    let store: Value = user
-        .client
-        .post(app.url(&format!("/api/orgs/{}/stores", user.org_slug)))
-        .json(&json!({ "workspace_id": user.workspace_id, "name": "Web", "currency": "USD", "timezone": ZONE }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    store["id"]
-        .as_str()
-        .expect("store created")
-        .parse()
-        .unwrap()
+    app.create_store(user, "Web", ZONE).await
 }
 
 /// Connects PostHog through the real route and returns the integration's id.
