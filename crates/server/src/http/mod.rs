@@ -3,8 +3,9 @@
 
 pub mod extract;
 mod middleware;
-mod openapi;
+pub(crate) mod openapi;
 mod ops;
+mod strict_json;
 mod web;
 
 mod accounts;
