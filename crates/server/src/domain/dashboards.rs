@@ -19,13 +19,30 @@ pub struct Dashboard {
     #[schema(value_type = Layout)]
     pub layout: sqlx::types::Json<Layout>,
     /// `private`, `workspace` or `public` (every member of the organization).
-    #[schema(value_type = crate::http::openapi::Visibility)]
+    #[schema(value_type = Visibility)]
     pub visibility: String,
     pub template: Option<String>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// Who may see a dashboard.
+pub const VISIBILITIES: &[&str] = &["private", "workspace", "public"];
+
+/// The OpenAPI schema of a dashboard's visibility: one of [`VISIBILITIES`].
+pub struct Visibility;
+
+impl utoipa::PartialSchema for Visibility {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some("Who sees a dashboard"))
+            .enum_values(Some(VISIBILITIES.iter().copied()))
+            .into()
+    }
+}
+impl ToSchema for Visibility {}
 
 /// Seed 001's layout: 1, 2 or 3 columns, sections holding widget ids in order.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]

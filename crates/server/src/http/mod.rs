@@ -3,7 +3,7 @@
 
 pub mod extract;
 mod middleware;
-pub(crate) mod openapi;
+mod openapi;
 mod ops;
 mod strict_json;
 mod web;

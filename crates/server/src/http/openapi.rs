@@ -139,19 +139,6 @@ impl PartialSchema for WidgetSize {
 }
 impl ToSchema for WidgetSize {}
 
-/// Who sees a dashboard.
-pub struct Visibility;
-
-impl PartialSchema for Visibility {
-    fn schema() -> RefOr<Schema> {
-        enum_schema(
-            "Who sees a dashboard",
-            crate::dashboards::model::VISIBILITIES.iter().copied(),
-        )
-    }
-}
-impl ToSchema for Visibility {}
-
 impl PartialSchema for OrgSlug {
     fn schema() -> RefOr<Schema> {
         string_schema()

@@ -52,7 +52,7 @@ pub struct CreateDashboard {
     /// Defaults to 2 columns with one section.
     layout: Option<Layout>,
     /// `private`, `workspace` (default) or `public`.
-    #[schema(value_type = Option<crate::http::openapi::Visibility>)]
+    #[schema(value_type = Option<crate::domain::dashboards::Visibility>)]
     visibility: Option<String>,
 }
 
@@ -131,7 +131,7 @@ pub struct UpdateDashboard {
     description: Option<String>,
     /// Columns, sections and widget order; must place every widget of the dashboard once.
     layout: Option<Layout>,
-    #[schema(value_type = Option<crate::http::openapi::Visibility>)]
+    #[schema(value_type = Option<crate::domain::dashboards::Visibility>)]
     visibility: Option<String>,
 }
 
