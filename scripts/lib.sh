@@ -46,3 +46,26 @@ ensure_test_python() {
   "$venv/bin/python" -m pip install --quiet aiosmtpd
   export PULSEBOARD_TEST_PYTHON="$venv/bin/python"
 }
+
+# A private PostgreSQL cluster on a free loopback port, fast and disposable (no fsync).
+# Sets pg_root (its directory) and pg_port; stop_throwaway_postgres removes it.
+start_throwaway_postgres() { # BINDIR
+  pg_bindir=$1
+  pg_root=$(mktemp -d /tmp/pulseboard-test-pg.XXXXXX)
+  chmod 755 "$pg_root"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$pg_root"; fi
+  pg_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  log "starting a throwaway PostgreSQL on 127.0.0.1:$pg_port"
+  run_as_postgres "$pg_bindir/initdb" -D "$pg_root/data" -U postgres --auth=trust -E UTF8 --locale=C >/dev/null
+  run_as_postgres "$pg_bindir/pg_ctl" -D "$pg_root/data" -l "$pg_root/log" -w -o \
+    "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_root -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null
+}
+
+stop_throwaway_postgres() {
+  run_as_postgres "$pg_bindir/pg_ctl" -D "$pg_root/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$pg_root"
+}
+
+# PostgreSQL's tools refuse to run as root.
+run_as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }

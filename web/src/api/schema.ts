@@ -1568,10 +1568,10 @@ export interface components {
             filters?: components["schemas"]["Filter"][];
             kind: components["schemas"]["AlertKind"];
             metric: string;
-            name: string;
+            name: components["schemas"]["DisplayName"];
             period?: null | components["schemas"]["AlertPeriod"];
             /** @description Outside addresses to mail (up to 20). */
-            recipient_emails?: string[];
+            recipient_emails?: components["schemas"]["EmailAddress"][];
             /** @description Members to mail. With no recipient and no Slack channel, the rule mails its creator. */
             recipient_user_ids?: string[];
             scope: components["schemas"]["Scope"];
@@ -1683,7 +1683,7 @@ export interface components {
         ChangePasswordRequest: {
             current_password: string;
             /** @description 10 to 256 characters. */
-            new_password: string;
+            new_password: components["schemas"]["Password"];
         };
         ChooseAccount: {
             /** @description One of the ids `GET …/accounts` listed. */
@@ -1743,21 +1743,19 @@ export interface components {
         CreateDashboard: {
             description?: string;
             layout?: null | components["schemas"]["Layout"];
-            name: string;
-            /** @description `private`, `workspace` (default) or `public`. */
-            visibility?: string | null;
+            name: components["schemas"]["Title"];
+            visibility?: null | components["schemas"]["Visibility"];
             /** Format: uuid */
             workspace_id: string;
         };
         CreateInviteRequest: {
-            email: string;
+            email: components["schemas"]["EmailAddress"];
             /** @description `admin`, `member` or `viewer` (ownership is granted by an owner after joining). */
-            role: components["schemas"]["OrgRole"];
+            role: components["schemas"]["InviteRole"];
         };
         CreateOrgRequest: {
-            name: string;
-            /** @description URL name; derived from the name when omitted. */
-            slug?: string | null;
+            name: components["schemas"]["DisplayName"];
+            slug?: null | components["schemas"]["OrgSlug"];
             store?: null | components["schemas"]["StoreDefaults"];
         };
         CreatePulseShare: {
@@ -1779,10 +1777,10 @@ export interface components {
         };
         CreateStoreRequest: {
             /** @description ISO 4217 code, e.g. `EUR`. */
-            currency: string;
-            name: string;
+            currency: components["schemas"]["Currency"];
+            name: components["schemas"]["DisplayName"];
             /** @description IANA time zone, e.g. `Europe/Paris`. */
-            timezone: string;
+            timezone: components["schemas"]["TimeZone"];
             /** Format: uuid */
             workspace_id: string;
         };
@@ -1792,22 +1790,21 @@ export interface components {
              * @description Days until the token stops working; omitted: it never expires.
              */
             expires_in_days?: number | null;
-            name: string;
+            name: components["schemas"]["DisplayName"];
         };
         CreateWebhook: {
             /** @description The provider's signing secret, for providers that make it (Stripe's `whsec_…`). */
             secret?: string | null;
         };
         CreateWidget: {
-            display_config: Record<string, never>;
+            display_config?: Record<string, never> | null;
             /** @description For metric widgets a metrics query; for funnels `{"steps": [query, …]}`. */
             query_config: Record<string, never>;
             /** @description The section to append it to (default: the first). */
             section?: string | null;
-            /** @description `small`, `medium` (default), `large` or `full`. */
-            size?: string | null;
-            title: string;
-            type: string;
+            size?: null | components["schemas"]["WidgetSize"];
+            title: components["schemas"]["Title"];
+            type: components["schemas"]["WidgetType"];
         };
         CreatedPulseShare: components["schemas"]["PulseShare"] & {
             /** @description Shown once: the link's secret. */
@@ -1840,6 +1837,11 @@ export interface components {
              */
             requeued: number;
         };
+        /**
+         * @description An ISO 4217 currency code such as USD
+         * @enum {string}
+         */
+        Currency: "AED" | "AFN" | "ALL" | "AMD" | "AOA" | "ARS" | "AUD" | "AWG" | "AZN" | "BAM" | "BBD" | "BDT" | "BGN" | "BHD" | "BIF" | "BMD" | "BND" | "BOB" | "BOV" | "BRL" | "BSD" | "BTN" | "BWP" | "BYN" | "BZD" | "CAD" | "CDF" | "CHE" | "CHF" | "CHW" | "CLF" | "CLP" | "CNY" | "COP" | "COU" | "CRC" | "CUC" | "CUP" | "CVE" | "CZK" | "DJF" | "DKK" | "DOP" | "DZD" | "EGP" | "ERN" | "ETB" | "EUR" | "FJD" | "FKP" | "GBP" | "GEL" | "GHS" | "GIP" | "GMD" | "GNF" | "GTQ" | "GYD" | "HKD" | "HNL" | "HRK" | "HTG" | "HUF" | "IDR" | "ILS" | "INR" | "IQD" | "IRR" | "ISK" | "JMD" | "JOD" | "JPY" | "KES" | "KGS" | "KHR" | "KMF" | "KPW" | "KRW" | "KWD" | "KYD" | "KZT" | "LAK" | "LBP" | "LKR" | "LRD" | "LSL" | "LYD" | "MAD" | "MDL" | "MGA" | "MKD" | "MMK" | "MNT" | "MOP" | "MRU" | "MUR" | "MVR" | "MWK" | "MXN" | "MXV" | "MYR" | "MZN" | "NAD" | "NGN" | "NIO" | "NOK" | "NPR" | "NZD" | "OMR" | "PAB" | "PEN" | "PGK" | "PHP" | "PKR" | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RUB" | "RWF" | "SAR" | "SBD" | "SCR" | "SDG" | "SEK" | "SGD" | "SHP" | "SLE" | "SLL" | "SOS" | "SRD" | "SSP" | "STN" | "SVC" | "SYP" | "SZL" | "THB" | "TJS" | "TMT" | "TND" | "TOP" | "TRY" | "TTD" | "TWD" | "TZS" | "UAH" | "UGX" | "USD" | "USN" | "UYI" | "UYU" | "UYW" | "UZS" | "VED" | "VES" | "VND" | "VUV" | "WST" | "XAF" | "XAG" | "XAU" | "XBA" | "XBB" | "XBC" | "XBD" | "XCD" | "XCG" | "XDR" | "XOF" | "XPD" | "XPF" | "XPT" | "XSU" | "XTS" | "XUA" | "XXX" | "YER" | "ZAR" | "ZMW" | "ZWG" | "ZWL";
         CustomRange: {
             /**
              * Format: date
@@ -1866,7 +1868,7 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             /** @description `private`, `workspace` or `public` (every member of the organization). */
-            visibility: string;
+            visibility: components["schemas"]["Visibility"];
             /** Format: uuid */
             workspace_id: string;
         };
@@ -1944,6 +1946,10 @@ export interface components {
             /** Format: int64 */
             sent: number;
         };
+        /** @description A name: 1–100 characters once trimmed, no control characters */
+        DisplayName: string;
+        /** @description An email address like name@example.com */
+        EmailAddress: string;
         /** @description An endpoint as its integration page shows it (never its secret). */
         Endpoint: {
             /** Format: date-time */
@@ -2065,7 +2071,7 @@ export interface components {
             status: string;
         };
         FromTemplate: {
-            name?: string | null;
+            name?: null | components["schemas"]["Title"];
             /** Format: uuid */
             store_id: string;
             template: components["schemas"]["TemplateId"];
@@ -2168,6 +2174,11 @@ export interface components {
             org_name: string;
             role: components["schemas"]["OrgRole"];
         };
+        /**
+         * @description The role an invitation grants (an owner can promote a member later)
+         * @enum {string}
+         */
+        InviteRole: "admin" | "member" | "viewer";
         InviteTokenRequest: {
             /** @description The token from the invitation link. */
             token: string;
@@ -2262,6 +2273,8 @@ export interface components {
          * @enum {string}
          */
         OrgRole: "owner" | "admin" | "member" | "viewer";
+        /** @description Lowercase letters, digits and dashes, 2–63 long, not starting with a dash */
+        OrgSlug: string;
         /** @description A message as the mailbox page lists it. */
         OutboxEntry: {
             /** Format: int32 */
@@ -2305,14 +2318,16 @@ export interface components {
             /** Format: int64 */
             waiting: number;
         };
+        /** @description A password of 10–256 characters */
+        Password: string;
         PasswordResetConfirm: {
             /** @description The new password: 10 to 256 characters. */
-            password: string;
+            password: components["schemas"]["Password"];
             /** @description The token from the mailed link (`/reset-password/{token}`). */
             token: string;
         };
         PasswordResetRequest: {
-            email: string;
+            email: components["schemas"]["EmailAddress"];
         };
         Period: {
             range: components["schemas"]["Window"];
@@ -2576,17 +2591,13 @@ export interface components {
             today_starts_at: string;
         };
         SignupRequest: {
-            email: string;
+            email: components["schemas"]["EmailAddress"];
             /** @description Join an existing organization through this invite instead of creating one. */
             invite_token?: string | null;
             /** @description The person's name. */
-            name: string;
-            /**
-             * @description Name of the organization to create. Defaults to "{name}'s organization".
-             *     Ignored when `invite_token` is given (the invite names the organization).
-             */
-            org_name?: string | null;
-            password: string;
+            name: components["schemas"]["DisplayName"];
+            org_name?: null | components["schemas"]["DisplayName"];
+            password: components["schemas"]["Password"];
             store?: null | components["schemas"]["StoreDefaults"];
         };
         /** @description A channel as the API shows it: never the webhook URL, only its hint. */
@@ -2608,7 +2619,7 @@ export interface components {
         };
         SlackChannelRequest: {
             /** @description What people call the channel, e.g. `#growth`. */
-            name: string;
+            name: components["schemas"]["DisplayName"];
             /** @description The channel's incoming-webhook URL (`https://hooks.slack.com/services/…`). */
             webhook_url: string;
         };
@@ -2634,12 +2645,9 @@ export interface components {
         };
         /** @description The store an organization starts with. Every field has a default. */
         StoreDefaults: {
-            /** @description ISO 4217 code; default USD. */
-            currency?: string | null;
-            /** @description Default "My store". */
-            name?: string | null;
-            /** @description IANA time zone; default UTC. */
-            timezone?: string | null;
+            currency?: null | components["schemas"]["Currency"];
+            name?: null | components["schemas"]["DisplayName"];
+            timezone?: null | components["schemas"]["TimeZone"];
         };
         /**
          * @description The built-in templates' ids, for the OpenAPI document (requests name a template
@@ -2663,11 +2671,18 @@ export interface components {
             /** Format: int64 */
             value?: number | null;
         };
+        /**
+         * @description An IANA time zone such as America/New_York
+         * @enum {string}
+         */
+        TimeZone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu";
+        /** @description 1–120 characters once trimmed */
+        Title: string;
         UpdateDashboard: {
             description?: string | null;
             layout?: null | components["schemas"]["Layout"];
-            name?: string | null;
-            visibility?: string | null;
+            name?: null | components["schemas"]["Title"];
+            visibility?: null | components["schemas"]["Visibility"];
         };
         UpdateIntegrationRequest: {
             /**
@@ -2688,18 +2703,18 @@ export interface components {
             role: components["schemas"]["OrgRole"];
         };
         UpdateOrgRequest: {
-            name: string;
+            name: components["schemas"]["DisplayName"];
         };
         UpdateStoreRequest: {
-            currency?: string | null;
-            name?: string | null;
-            timezone?: string | null;
+            currency?: null | components["schemas"]["Currency"];
+            name?: null | components["schemas"]["DisplayName"];
+            timezone?: null | components["schemas"]["TimeZone"];
         };
         UpdateWidget: {
-            display_config: Record<string, never>;
-            query_config: Record<string, never>;
-            size?: string | null;
-            title?: string | null;
+            display_config?: Record<string, never> | null;
+            query_config?: Record<string, never> | null;
+            size?: null | components["schemas"]["WidgetSize"];
+            title?: null | components["schemas"]["Title"];
         };
         Usage: {
             /** Format: int64 */
@@ -2721,6 +2736,11 @@ export interface components {
             id: string;
             name: string;
         };
+        /**
+         * @description Who sees a dashboard
+         * @enum {string}
+         */
+        Visibility: "private" | "workspace" | "public";
         WebhookInfo: {
             endpoint?: null | components["schemas"]["Endpoint"];
             /** @description Events to subscribe to. */
@@ -2815,8 +2835,18 @@ export interface components {
         /** @description A widget not saved yet: its type and settings, as the builder has them. */
         WidgetPreview: {
             query_config: Record<string, never>;
-            type: string;
+            type: components["schemas"]["WidgetType"];
         };
+        /**
+         * @description How wide a widget is
+         * @enum {string}
+         */
+        WidgetSize: "small" | "medium" | "large" | "full";
+        /**
+         * @description A widget type (`GET /api/widget-types`)
+         * @enum {string}
+         */
+        WidgetType: "kpi_card" | "line_chart" | "bar_chart" | "table" | "pie_chart" | "funnel" | "heatmap_summary" | "review_feed" | "sentiment_gauge" | "experiment_card" | "survey_summary";
         /**
          * @description A widget type, and the provider it waits for when Pulseboard does not connect
          *     that provider yet.
@@ -2865,7 +2895,7 @@ export interface components {
             workspace_id: string;
         };
         WorkspaceRequest: {
-            name: string;
+            name: components["schemas"]["DisplayName"];
         };
         /**
          * @description A member's role in a workspace.
@@ -3088,6 +3118,15 @@ export interface operations {
             };
             /** @description The body is not JSON, or not sent as `application/json` */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such invitation (`invite_token`) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

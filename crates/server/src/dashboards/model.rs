@@ -159,7 +159,7 @@ fn check_funnel(steps: &[Validated]) -> Result<(), ApiError> {
 }
 
 pub const SIZES: &[&str] = &["small", "medium", "large", "full"];
-pub const VISIBILITIES: &[&str] = &["private", "workspace", "public"];
+pub use crate::domain::dashboards::VISIBILITIES;
 
 pub fn check_display(config: &Value) -> Result<(), ApiError> {
     if !config.is_object() {

@@ -19,6 +19,7 @@ pub struct Dashboard {
     #[schema(value_type = Layout)]
     pub layout: sqlx::types::Json<Layout>,
     /// `private`, `workspace` or `public` (every member of the organization).
+    #[schema(value_type = Visibility)]
     pub visibility: String,
     pub template: Option<String>,
     pub created_by: Option<Uuid>,
@@ -26,18 +27,39 @@ pub struct Dashboard {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Who may see a dashboard.
+pub const VISIBILITIES: &[&str] = &["private", "workspace", "public"];
+
+/// The OpenAPI schema of a dashboard's visibility: one of [`VISIBILITIES`].
+pub struct Visibility;
+
+impl utoipa::PartialSchema for Visibility {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .description(Some("Who sees a dashboard"))
+            .enum_values(Some(VISIBILITIES.iter().copied()))
+            .into()
+    }
+}
+impl ToSchema for Visibility {}
+
 /// Seed 001's layout: 1, 2 or 3 columns, sections holding widget ids in order.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Layout {
+    #[schema(minimum = 1, maximum = 3)]
     pub columns: u8,
+    #[schema(min_items = 1, max_items = 20)]
     pub sections: Vec<Section>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Section {
+    #[schema(min_length = 1, max_length = 40)]
     pub id: String,
+    #[schema(max_length = 120)]
     pub title: String,
     #[serde(default)]
     pub widgets: Vec<Uuid>,
@@ -67,13 +89,14 @@ impl Layout {
         }
         let mut ids = std::collections::BTreeSet::new();
         for (i, section) in self.sections.iter().enumerate() {
-            if section.id.is_empty() || section.id.len() > 40 || !ids.insert(&section.id) {
+            if section.id.is_empty() || section.id.chars().count() > 40 || !ids.insert(&section.id)
+            {
                 return Err(ApiError::validation(
                     format!("layout.sections[{i}].id"),
                     "must be unique, 1–40 characters",
                 ));
             }
-            if section.title.len() > 120 {
+            if section.title.chars().count() > 120 {
                 return Err(ApiError::validation(
                     format!("layout.sections[{i}].title"),
                     "at most 120 characters",

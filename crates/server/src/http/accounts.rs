@@ -58,13 +58,17 @@ pub(super) async fn check_throttle(state: &AppState, email: &str, client: &str) 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupRequest {
+    #[schema(value_type = crate::domain::EmailAddress)]
     email: String,
+    #[schema(value_type = crate::domain::Password)]
     password: String,
     /// The person's name.
+    #[schema(value_type = crate::domain::DisplayName)]
     name: String,
     /// Name of the organization to create. Defaults to "{name}'s organization".
     /// Ignored when `invite_token` is given (the invite names the organization).
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::DisplayName>)]
     org_name: Option<String>,
     /// The default store created with the organization.
     #[serde(default)]
@@ -76,7 +80,8 @@ pub struct SignupRequest {
 
 /// Create an account (and an organization with a default workspace and store), then sign in.
 #[utoipa::path(post, path = "/api/auth/signup", tag = "auth", request_body = SignupRequest, security(()),
-    responses((status = 201, body = Me), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Me), (status = 404, body = ErrorBody, description = "No such invitation (`invite_token`)"),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn signup(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,

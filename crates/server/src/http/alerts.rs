@@ -149,6 +149,7 @@ fn require_member(scope: &OrgScope) -> ApiResult<()> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertRequest {
+    #[schema(value_type = crate::domain::DisplayName)]
     pub name: String,
     pub metric: String,
     pub scope: Scope,
@@ -159,15 +160,19 @@ pub struct AlertRequest {
     pub kind: AlertKind,
     pub threshold: f64,
     /// Defaults to 7.
+    #[schema(minimum = 1, maximum = 365)]
     pub compare_days: Option<u16>,
     /// Members to mail. With no recipient and no Slack channel, the rule mails its creator.
     #[serde(default)]
     pub recipient_user_ids: Vec<Uuid>,
     /// Outside addresses to mail (up to 20).
     #[serde(default)]
+    #[schema(value_type = Vec<crate::domain::EmailAddress>)]
+    #[schema(max_items = 20)]
     pub recipient_emails: Vec<String>,
     pub slack_channel_id: Option<Uuid>,
     /// Minimum time between two firings; defaults to 24 hours.
+    #[schema(maximum = 43200)]
     pub cooldown_minutes: Option<u32>,
     pub enabled: Option<bool>,
     /// The dashboard it was created from, linked from its messages.
@@ -453,6 +458,7 @@ async fn test_alert(
 #[serde(deny_unknown_fields)]
 pub struct SnoozeRequest {
     /// How long, in hours (1 to 720); defaults to 24.
+    #[schema(minimum = 1, maximum = 720)]
     pub hours: Option<u32>,
 }
 

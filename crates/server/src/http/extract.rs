@@ -47,12 +47,42 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "must not contain control characters (only tabs and line breaks are allowed)",
             ));
         }
-        serde_path_to_error::deserialize(raw)
+        // JSON does not tell 3.0 from 3: a whole number sent with a fraction still fills
+        // an integer field.
+        let raw = whole_numbers_as_integers(raw);
+        // serde reads a struct from an array of its fields' values too; every body (and
+        // every object in it) is documented as an object, so nothing else is accepted.
+        if !raw.is_object() {
+            return Err(ApiError::validation("body", "must be a JSON object"));
+        }
+        serde_path_to_error::deserialize(super::strict_json::Strict(raw))
             .map(Self)
             .map_err(|e| {
                 let detail = e.to_string();
                 ApiError::validation(field_of(&detail), detail)
             })
+    }
+}
+
+/// `3.0` as `3`, at any depth; other numbers unchanged.
+fn whole_numbers_as_integers(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                Value::Number((f as i64).into())
+            }
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(whole_numbers_as_integers).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, whole_numbers_as_integers(v)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 

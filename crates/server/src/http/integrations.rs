@@ -122,6 +122,7 @@ async fn get_integration(
 #[serde(deny_unknown_fields)]
 pub struct UpdateIntegrationRequest {
     /// Minutes between scheduled syncs (5–1440); overrides the provider's default.
+    #[schema(minimum = 5, maximum = 1440)]
     cadence_minutes: Option<i32>,
     /// Replaces the integration's options: names from its provider's `options`
     /// fields (`GET /api/providers`), each a string or a list of strings; a name left

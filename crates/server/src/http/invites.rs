@@ -43,8 +43,10 @@ async fn list_invites(mut scope: OrgScope) -> ApiResult<Json<Vec<Invite>>> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateInviteRequest {
+    #[schema(value_type = crate::domain::EmailAddress)]
     email: String,
     /// `admin`, `member` or `viewer` (ownership is granted by an owner after joining).
+    #[schema(value_type = crate::http::openapi::InviteRole)]
     role: OrgRole,
 }
 

@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct ChangePasswordRequest {
     current_password: String,
     /// 10 to 256 characters.
+    #[schema(value_type = crate::domain::Password)]
     new_password: String,
 }
 
@@ -130,9 +131,11 @@ async fn list_tokens(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
+    #[schema(value_type = crate::domain::DisplayName)]
     name: String,
     /// Days until the token stops working; omitted: it never expires.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 3650)]
     expires_in_days: Option<u32>,
 }
 

@@ -5,6 +5,7 @@ pub mod extract;
 mod middleware;
 mod openapi;
 mod ops;
+mod strict_json;
 mod web;
 
 mod accounts;

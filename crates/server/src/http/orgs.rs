@@ -37,12 +37,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct StoreDefaults {
     /// Default "My store".
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::DisplayName>)]
     name: Option<String>,
     /// ISO 4217 code; default USD.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::Currency>)]
     currency: Option<String>,
     /// IANA time zone; default UTC.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::TimeZone>)]
     timezone: Option<String>,
 }
 
@@ -86,9 +89,11 @@ async fn list_orgs(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrgRequest {
+    #[schema(value_type = crate::domain::DisplayName)]
     name: String,
     /// URL name; derived from the name when omitted.
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::OrgSlug>)]
     slug: Option<String>,
     #[serde(default)]
     store: Option<StoreDefaults>,
@@ -148,6 +153,7 @@ async fn get_org(scope: OrgScope) -> ApiResult<Json<Membership>> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrgRequest {
+    #[schema(value_type = crate::domain::DisplayName)]
     name: String,
 }
 

@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
+    #[schema(value_type = crate::domain::EmailAddress)]
     email: String,
 }
 
@@ -114,6 +115,7 @@ pub struct PasswordResetConfirm {
     /// The token from the mailed link (`/reset-password/{token}`).
     token: String,
     /// The new password: 10 to 256 characters.
+    #[schema(value_type = crate::domain::Password)]
     password: String,
 }
 

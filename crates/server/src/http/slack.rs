@@ -53,6 +53,7 @@ async fn list_slack_channels(mut scope: OrgScope) -> ApiResult<Json<Vec<SlackCha
 #[serde(deny_unknown_fields)]
 pub struct SlackChannelRequest {
     /// What people call the channel, e.g. `#growth`.
+    #[schema(value_type = crate::domain::DisplayName)]
     name: String,
     /// The channel's incoming-webhook URL (`https://hooks.slack.com/services/…`).
     webhook_url: String,

@@ -63,10 +63,13 @@ async fn list_stores(
 #[serde(deny_unknown_fields)]
 pub struct CreateStoreRequest {
     workspace_id: Uuid,
+    #[schema(value_type = crate::domain::DisplayName)]
     name: String,
     /// ISO 4217 code, e.g. `EUR`.
+    #[schema(value_type = crate::domain::Currency)]
     currency: String,
     /// IANA time zone, e.g. `Europe/Paris`.
+    #[schema(value_type = crate::domain::TimeZone)]
     timezone: String,
 }
 
@@ -131,10 +134,13 @@ async fn get_store(
 #[serde(deny_unknown_fields)]
 pub struct UpdateStoreRequest {
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::DisplayName>)]
     name: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::Currency>)]
     currency: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<crate::domain::TimeZone>)]
     timezone: Option<String>,
 }
 

@@ -58,6 +58,7 @@ async fn list_workspaces(mut scope: OrgScope) -> ApiResult<Json<Vec<Workspace>>>
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceRequest {
+    #[schema(value_type = crate::domain::DisplayName)]
     name: String,
 }
 

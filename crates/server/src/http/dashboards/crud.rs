@@ -45,12 +45,14 @@ async fn list_dashboards(mut scope: OrgScope) -> ApiResult<Json<Vec<Dashboard>>>
 #[serde(deny_unknown_fields)]
 pub struct CreateDashboard {
     workspace_id: Uuid,
+    #[schema(value_type = crate::http::openapi::Title)]
     name: String,
     #[serde(default)]
     description: String,
     /// Defaults to 2 columns with one section.
     layout: Option<Layout>,
     /// `private`, `workspace` (default) or `public`.
+    #[schema(value_type = Option<crate::domain::dashboards::Visibility>)]
     visibility: Option<String>,
 }
 
@@ -124,10 +126,12 @@ async fn get_dashboard(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDashboard {
+    #[schema(value_type = Option<crate::http::openapi::Title>)]
     name: Option<String>,
     description: Option<String>,
     /// Columns, sections and widget order; must place every widget of the dashboard once.
     layout: Option<Layout>,
+    #[schema(value_type = Option<crate::domain::dashboards::Visibility>)]
     visibility: Option<String>,
 }
 

@@ -168,6 +168,7 @@ async fn widget_data(
 #[serde(deny_unknown_fields)]
 pub struct WidgetPreview {
     #[serde(rename = "type")]
+    #[schema(value_type = crate::http::openapi::WidgetType)]
     kind: String,
     #[schema(value_type = Object)]
     query_config: serde_json::Value,

@@ -42,6 +42,7 @@ pub struct FromTemplate {
     #[schema(value_type = crate::dashboards::templates::TemplateId)]
     template: String,
     store_id: Uuid,
+    #[schema(value_type = Option<crate::http::openapi::Title>)]
     name: Option<String>,
 }
 

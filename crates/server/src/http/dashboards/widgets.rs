@@ -31,14 +31,17 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct CreateWidget {
     #[serde(rename = "type")]
+    #[schema(value_type = crate::http::openapi::WidgetType)]
     kind: String,
+    #[schema(value_type = crate::http::openapi::Title)]
     title: String,
     /// For metric widgets a metrics query; for funnels `{"steps": [query, …]}`.
     #[schema(value_type = Object)]
     query_config: Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     display_config: Option<Value>,
     /// `small`, `medium` (default), `large` or `full`.
+    #[schema(value_type = Option<crate::http::openapi::WidgetSize>)]
     size: Option<String>,
     /// The section to append it to (default: the first).
     section: Option<String>,
@@ -126,11 +129,13 @@ fn layout_widget_count(section: &Section) -> usize {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateWidget {
+    #[schema(value_type = Option<crate::http::openapi::Title>)]
     title: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     query_config: Option<Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     display_config: Option<Value>,
+    #[schema(value_type = Option<crate::http::openapi::WidgetSize>)]
     size: Option<String>,
 }
 
