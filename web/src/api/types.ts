@@ -151,6 +151,21 @@ export interface MetricSpec {
   dimensions: string[];
   /** A rise of this metric is bad news (refunds, churn): its deltas are coloured the other way round. */
   rise_is_bad: boolean;
+  /** The metric's written definition, as its derivation computes it. The OpenAPI document
+   * declares `metric` as an object, so it is typed here. */
+  definition: MetricDefinition;
+}
+
+/** How a catalog metric is computed, in plain words (the widget's info popover). */
+export interface MetricDefinition {
+  /** How the value is computed. */
+  formula: string;
+  /** The provider's objects and fields it is read from. */
+  source_fields: string;
+  /** The instant a value is booked on, as a store-local day. */
+  booked: string;
+  /** What is left out. */
+  excludes: string;
 }
 
 export interface CatalogEntry {
