@@ -21,7 +21,7 @@ pub const GORGIAS_METRICS: &[MetricSpec] = &[
             "Number of tickets, one per ticket, by its channel.",
             "Gorgias ticket: `created_datetime`, `channel`, `spam`.",
             "On the store-local day of the ticket's `created_datetime` (Gorgias' times are UTC).",
-            "Spam tickets. Tickets an agent opened count too; merged or deleted tickets Gorgias no longer returns drop out.",
+            "Spam tickets. Tickets an agent opened count too.",
         ),
     MetricSpec::new("tickets_closed", "Tickets closed", "Tickets closed, on the day they were closed.", Count, Sum, Flow, "support", DIMS)
         .defined(

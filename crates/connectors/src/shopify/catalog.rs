@@ -74,6 +74,6 @@ pub const SHOPIFY_METRICS: &[MetricSpec] = &[
             "Number of checkouts whose `completedAt` is empty.",
             "Shopify abandoned checkout: `createdAt`, `completedAt`, `shippingAddress.countryCodeV2`.",
             "On the store-local day of the checkout's `createdAt`.",
-            "Completed checkouts; a checkout later completed drops out once synced.",
+            "Completed checkouts.",
         ),
 ];

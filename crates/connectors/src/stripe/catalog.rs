@@ -53,11 +53,11 @@ pub const STRIPE_METRICS: &[MetricSpec] = &[
             "Number of customer objects created.",
             "Stripe customer: `created`, `address.country`.",
             "On the store-local day of the customer's `created`.",
-            "Nothing: a customer created without ever paying counts as well, and deleted customers Stripe no longer lists drop out.",
+            "Nothing: a customer created without ever paying counts as well.",
         ),
     MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions active or trialing at the end of the period.", Count, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
         .defined(
-            "Number of recurring invoice lines whose billing period covers the day, so the subscriptions invoiced for that day (one per recurring line); a subscription that ended before its period did leaves when it ended.",
+            "Number of recurring invoice lines whose billing period covers the day, so the subscriptions invoiced for that day; a subscription with two recurring prices counts twice, and one that ended before its period did leaves when it ended.",
             "Stripe invoice (status `open`, `paid` or `uncollectible`): each line's `price.recurring`, `period.start`, `period.end`, `price.id`; subscription `ended_at`, `current_period_end`.",
             "From the store-local day of a line's `period.start` until its `period.end`; the value shown is the one at the end of the period.",
             "Draft and void invoices, and lines without a recurring price. Unlike Stripe's own count, a trialing subscription counts when it has an invoice (a $0 one included), and an open (unpaid) invoice counts too.",

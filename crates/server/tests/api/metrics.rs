@@ -345,7 +345,11 @@ async fn bad_queries_get_a_422_naming_the_field() {
         let definition = &entry["metric"]["definition"];
         for part in ["formula", "source_fields", "booked", "excludes"] {
             let text = definition[part].as_str().unwrap_or_default();
-            assert!(!text.trim().is_empty(), "{} {part}: {definition}", entry["id"]);
+            assert!(
+                !text.trim().is_empty(),
+                "{} {part}: {definition}",
+                entry["id"]
+            );
         }
     }
     let mrr = catalog
