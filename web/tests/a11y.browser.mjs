@@ -80,6 +80,10 @@ await run(browser, async (state) => {
     await page.goto(`${BASE}/dashboards/${dashboardId}`);
     await widgetsSettled(page);
     await audit(page, 'dashboard');
+    await page.getByRole('button', { name: 'About this metric' }).first().click();
+    await page.getByRole('dialog').getByTestId('metric-definition').waitFor();
+    await audit(page, 'metric info dialog');
+    await page.keyboard.press('Escape');
     await page.getByRole('button', { name: 'Edit', exact: true }).click();
     await page.getByRole('region', { name: 'Dashboard builder' }).waitFor();
     await audit(page, 'dashboard (editing)');

@@ -186,6 +186,24 @@ await run(browser, async (state) => {
     await page.mouse.move(5, 5);
   });
 
+  await step('the ⓘ on “Net revenue” says how it is computed, from the keyboard', async () => {
+    const card = page.locator('[data-widget-type="kpi_card"]', { has: page.getByText('Net revenue', { exact: true }) });
+    const info = card.getByRole('button', { name: 'About this metric' });
+    await info.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Net revenue' });
+    await dialog.getByTestId('metric-definition').waitFor();
+    const text = await dialog.innerText();
+    for (const heading of ['How it’s computed', 'Read from', 'Counted on', 'Left out']) {
+      assert(text.includes(heading.toUpperCase()) || text.includes(heading), `no “${heading}” in: ${text}`);
+    }
+    assert(/refund/.test(text) && /created/.test(text), `the definition names refunds and the booking instant: ${text}`);
+    await shot(page, 'metric-info');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert(await info.evaluate((el) => el === document.activeElement), 'focus went back to the info button');
+  });
+
   await step('time range and comparison change the numbers without a layout jump', async () => {
     const before = await page.locator('[data-widget-type]').evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().height)));
     await page.getByLabel('Time range').selectOption('last_90_days');

@@ -239,7 +239,6 @@ impl MetricSpec {
 
     /// The metric's written definition: formula, source fields, when a value is
     /// booked, and what is excluded (see [`Definition`]).
-    #[allow(dead_code)] // until every catalog uses it
     pub(crate) const fn defined(
         mut self,
         formula: &'static str,

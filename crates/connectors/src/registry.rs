@@ -134,6 +134,42 @@ mod tests {
         assert!(vars.contains(&"PULSEBOARD_SHOPIFY_SHOP_URL".to_owned()));
     }
 
+    /// The catalog's definitions are what the info popover and `GET …/metrics/catalog`
+    /// show: every metric of every provider has all four parts, and a money metric's
+    /// formula says which currency its amounts are in.
+    #[test]
+    fn every_catalog_metric_has_a_written_definition() {
+        let config = ProvidersConfig::default();
+        let mut metrics = 0;
+        for def in PROVIDERS {
+            let settings = config.settings.scoped(def.env_prefix, def.settings);
+            let info = (def.build)(settings, &config.http).unwrap().info();
+            for metric in info.metrics {
+                metrics += 1;
+                let definition = &metric.definition;
+                assert!(
+                    definition.is_complete(),
+                    "{}.{} lacks part of its definition: {definition:?}",
+                    info.id,
+                    metric.id
+                );
+                if metric.unit == crate::MetricUnit::CurrencyMinor {
+                    assert!(
+                        definition.formula.contains("currency"),
+                        "{}.{}: a money metric's formula names its currency",
+                        info.id,
+                        metric.id
+                    );
+                }
+            }
+        }
+        assert!(
+            PROVIDERS.len() >= 11 && metrics >= 90,
+            "{metrics} metrics checked"
+        );
+        assert!(!crate::Definition::default().is_complete());
+    }
+
     #[tokio::test]
     async fn key_only_providers_refuse_oauth_without_writing_it() {
         let registry = Registry::from_config(&ProvidersConfig::default()).unwrap();

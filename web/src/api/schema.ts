@@ -1675,7 +1675,8 @@ export interface components {
             id: string;
             /**
              * @description The metric: name, description, unit, aggregation, kind (flow or stock),
-             *     category, dimensions, and for ratios the two metrics divided.
+             *     category, dimensions, for ratios the two metrics divided, and its written
+             *     `definition` (`formula`, `source_fields`, `booked`, `excludes`).
              */
             metric: Record<string, never>;
             provider: string;

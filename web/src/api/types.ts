@@ -153,6 +153,21 @@ export interface MetricSpec {
   rise_is_bad: boolean;
   /** A ratio of two metrics (AOV, ARPU) rather than a sum of events of its own. */
   ratio_of?: { numerator: string; denominator: string } | null;
+  /** The metric's written definition, as its derivation computes it. The OpenAPI document
+   * declares `metric` as an object, so it is typed here. */
+  definition: MetricDefinition;
+}
+
+/** How a catalog metric is computed, in plain words (the widget's info popover). */
+export interface MetricDefinition {
+  /** How the value is computed. */
+  formula: string;
+  /** The provider's objects and fields it is read from. */
+  source_fields: string;
+  /** The instant a value is booked on, as a store-local day. */
+  booked: string;
+  /** What is left out. */
+  excludes: string;
 }
 
 export interface CatalogEntry {

@@ -14,12 +14,60 @@ const MRR_DIMS: &[&str] = &["plan", "currency"];
 /// LemonSqueezy's metrics.
 #[rustfmt::skip]
 pub const LEMONSQUEEZY_METRICS: &[MetricSpec] = &[
-    MetricSpec::new("gross_revenue", "Gross revenue", "Paid orders and subscription renewals (tax included), before refunds.", CurrencyMinor, Sum, Flow, "revenue", PAYMENT_DIMS),
-    MetricSpec::new("refunds", "Refunds", "Amount refunded on orders and subscription invoices.", CurrencyMinor, Sum, Flow, "revenue", PAYMENT_DIMS).bad_when_rising(),
-    MetricSpec::new("net_revenue", "Net revenue", "Gross revenue minus refunds.", CurrencyMinor, Sum, Flow, "revenue", PAYMENT_DIMS),
-    MetricSpec::new("new_customers", "New customers", "Customers created in the store.", Count, Sum, Flow, "customers", &[]),
-    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of subscriptions not yet expired, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS),
-    MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions not yet expired at the end of the period (a cancelled one counts until it ends).", Count, Latest, Stock, "subscriptions", SUBSCRIPTION_DIMS),
-    MetricSpec::new("new_subscriptions", "New subscriptions", "Subscriptions created in the period.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS),
-    MetricSpec::new("churned_subscriptions", "Churned subscriptions", "Subscriptions that expired in the period.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS).bad_when_rising(),
+    MetricSpec::new("gross_revenue", "Gross revenue", "Paid orders and subscription renewals (tax included), before refunds.", CurrencyMinor, Sum, Flow, "revenue", PAYMENT_DIMS)
+        .defined(
+            "Sum of `total` of paid orders and of subscription invoices for renewals and plan changes, tax included, in the store's currency; refunds are not taken off.",
+            "LemonSqueezy order (status `paid`, `refunded` or `partial_refund`) and subscription invoice (not `initial`): `total`, `created_at`, `currency`.",
+            "On the store-local day of the order's or invoice's `created_at`.",
+            "Pending, failed and void orders; `initial` subscription invoices (the first order already counts them). Tax is not taken off, and LemonSqueezy's fees are not subtracted.",
+        ),
+    MetricSpec::new("refunds", "Refunds", "Amount refunded on orders and subscription invoices.", CurrencyMinor, Sum, Flow, "revenue", PAYMENT_DIMS).bad_when_rising()
+        .defined(
+            "Sum of `refunded_amount` of refunded orders and invoices (the whole `total` for an older one that only says `refunded`), in the store's currency.",
+            "LemonSqueezy order and subscription invoice: `refunded_amount`, `refunded`, `total`, `refunded_at`.",
+            "On the store-local day of `refunded_at` (else the record's `updated_at`).",
+            "Refunds of `initial` subscription invoices (counted on their order) and of unpaid orders. Several partial refunds of one order are booked together on the last refund's day.",
+        ),
+    MetricSpec::new("net_revenue", "Net revenue", "Gross revenue minus refunds.", CurrencyMinor, Sum, Flow, "revenue", PAYMENT_DIMS)
+        .defined(
+            "Gross revenue minus refunds: paid orders' and renewal invoices' `total` less their `refunded_amount`, in the store's currency, tax included.",
+            "LemonSqueezy order (status `paid`, `refunded` or `partial_refund`) and subscription invoice (not `initial`): `total`, `created_at`, `currency`, `refunded_amount`, `refunded_at`.",
+            "Sales on the store-local day of `created_at`, refunds on the day of `refunded_at`.",
+            "Pending, failed and void orders, `initial` invoices (their order counts), and LemonSqueezy's fees.",
+        ),
+    MetricSpec::new("new_customers", "New customers", "Customers created in the store.", Count, Sum, Flow, "customers", &[])
+        .defined(
+            "Number of customers created in the store.",
+            "LemonSqueezy customer: `created_at`.",
+            "On the store-local day of the customer's `created_at`.",
+            "Nothing: a customer who never paid counts too.",
+        ),
+    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of subscriptions not yet expired, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
+        .defined(
+            "Sum over subscriptions not expired of the variant's `unit_price` × quantity, normalised to a month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12), in the store's currency. It is today's price applied to the whole life of the subscription, so a plan change re-prices its history.",
+            "LemonSqueezy subscription: `created_at`, `status`, `ends_at`, `variant_id`, `first_subscription_item.quantity`; the variant's price `unit_price`, `renewal_interval_unit`, `renewal_interval_quantity`.",
+            "From the store-local day of `created_at` until `ends_at` once expired; the value shown is the one at the end of the period.",
+            "Expired subscriptions. Trialing, paused, past-due and cancelled-but-not-yet-ended subscriptions still count; discounts are not taken off.",
+        ),
+    MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions not yet expired at the end of the period (a cancelled one counts until it ends).", Count, Latest, Stock, "subscriptions", SUBSCRIPTION_DIMS)
+        .defined(
+            "Number of subscriptions created and not yet expired.",
+            "LemonSqueezy subscription: `created_at`, `status`, `ends_at`, `variant_id`.",
+            "From the store-local day of `created_at` until `ends_at` once expired; the value shown is the one at the end of the period.",
+            "Expired subscriptions only. Trialing (`on_trial`), paused, past-due and cancelled ones count until they expire.",
+        ),
+    MetricSpec::new("new_subscriptions", "New subscriptions", "Subscriptions created in the period.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS)
+        .defined(
+            "Number of subscriptions created.",
+            "LemonSqueezy subscription: `created_at`, `status`, `ends_at`, `variant_id`.",
+            "On the store-local day of the subscription's `created_at`.",
+            "Nothing: trials count when created, whether or not they convert.",
+        ),
+    MetricSpec::new("churned_subscriptions", "Churned subscriptions", "Subscriptions that expired in the period.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS).bad_when_rising()
+        .defined(
+            "Number of subscriptions whose status is `expired`.",
+            "LemonSqueezy subscription: `created_at`, `status`, `ends_at`, `variant_id`, `updated_at`.",
+            "On the store-local day of `ends_at` (else `updated_at`), not the day the cancellation was asked for.",
+            "Cancelled subscriptions that have not yet expired, and paused ones.",
+        ),
 ];

@@ -13,14 +13,74 @@ const STRIPE_SUBSCRIPTION_DIMS: &[&str] = &["plan", "interval"];
 /// Stripe's metrics.
 #[rustfmt::skip]
 pub const STRIPE_METRICS: &[MetricSpec] = &[
-    MetricSpec::new("gross_revenue", "Gross revenue", "Succeeded charges before refunds and fees.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_PAYMENT_DIMS),
-    MetricSpec::new("refunds", "Refunds", "Amount refunded.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_PAYMENT_DIMS).bad_when_rising(),
-    MetricSpec::new("net_revenue", "Net revenue", "Gross revenue minus refunds.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_PAYMENT_DIMS),
-    MetricSpec::new("successful_charges", "Successful charges", "Number of succeeded charges.", Count, Sum, Flow, "payments", STRIPE_PAYMENT_DIMS),
-    MetricSpec::new("failed_payments", "Failed payments", "Number of failed charges.", Count, Sum, Flow, "payments", STRIPE_PAYMENT_DIMS).bad_when_rising(),
-    MetricSpec::new("new_customers", "New customers", "Customers created.", Count, Sum, Flow, "customers", &["country"]),
-    MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions active or trialing at the end of the period.", Count, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS),
-    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of active subscriptions, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS),
-    MetricSpec::new("churned_subscriptions", "Churned subscriptions", "Subscriptions cancelled in the period.", Count, Sum, Flow, "subscriptions", STRIPE_SUBSCRIPTION_DIMS).bad_when_rising(),
-    MetricSpec::new("arpu", "ARPU", "MRR divided by active subscriptions (per paying customer when each has one).", CurrencyMinor, Latest, Stock, "subscriptions", &[]).ratio("mrr", "active_subscriptions"),
+    MetricSpec::new("gross_revenue", "Gross revenue", "Succeeded charges before refunds and fees.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_PAYMENT_DIMS)
+        .defined(
+            "Sum of `amount` of every charge whose status is `succeeded`, in the store's currency; refunds and Stripe fees are not taken off.",
+            "Stripe charge: `amount`, `status`, `currency`, `created`, `billing_details.address.country`.",
+            "On the store-local day of the charge's `created`.",
+            "Failed and pending charges. Test-mode charges are only left out by connecting a live key; disputes are not subtracted.",
+        ),
+    MetricSpec::new("refunds", "Refunds", "Amount refunded.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_PAYMENT_DIMS).bad_when_rising()
+        .defined(
+            "Sum of `amount` of every refund whose status is `succeeded` or `pending`, in the store's currency.",
+            "Stripe refund: `amount`, `status`, `currency`, `created`.",
+            "On the store-local day of the refund's `created`, not the day of the charge it refunds.",
+            "Failed and cancelled refunds. Disputes (chargebacks) are not refunds and are not counted. Refunds carry no country, so a country breakdown puts them under (none).",
+        ),
+    MetricSpec::new("net_revenue", "Net revenue", "Gross revenue minus refunds.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_PAYMENT_DIMS)
+        .defined(
+            "Gross revenue minus refunds: each succeeded charge's `amount`, less each succeeded or pending refund's `amount`, in the store's currency. Stripe fees are not subtracted.",
+            "Stripe charge `amount` and refund `amount`, with their `status`, `currency` and `created`.",
+            "Charges on the store-local day of their `created`, refunds on the day of theirs: a refund lowers the day it happens, not the day of the sale.",
+            "Failed and pending charges, failed and cancelled refunds, disputes and Stripe's fees.",
+        ),
+    MetricSpec::new("successful_charges", "Successful charges", "Number of succeeded charges.", Count, Sum, Flow, "payments", STRIPE_PAYMENT_DIMS)
+        .defined(
+            "Number of charges whose status is `succeeded`.",
+            "Stripe charge: `status`, `created`, `currency`, `billing_details.address.country`.",
+            "On the store-local day of the charge's `created`.",
+            "Failed and pending charges. A charge refunded later still counts.",
+        ),
+    MetricSpec::new("failed_payments", "Failed payments", "Number of failed charges.", Count, Sum, Flow, "payments", STRIPE_PAYMENT_DIMS).bad_when_rising()
+        .defined(
+            "Number of charges whose status is `failed`.",
+            "Stripe charge: `status`, `created`, `currency`, `billing_details.address.country`.",
+            "On the store-local day of the charge's `created`.",
+            "Succeeded and pending charges. Each failed retry of the same invoice counts again; failed invoices without a charge are not counted.",
+        ),
+    MetricSpec::new("new_customers", "New customers", "Customers created.", Count, Sum, Flow, "customers", &["country"])
+        .defined(
+            "Number of customer objects created.",
+            "Stripe customer: `created`, `address.country`.",
+            "On the store-local day of the customer's `created`.",
+            "Nothing: a customer created without ever paying counts as well.",
+        ),
+    MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions active or trialing at the end of the period.", Count, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
+        .defined(
+            "Number of recurring invoice lines whose billing period covers the day, so the subscriptions invoiced for that day; a subscription with two recurring prices counts twice, and one that ended before its period did leaves when it ended.",
+            "Stripe invoice (status `open`, `paid` or `uncollectible`): each line's `price.recurring`, `period.start`, `period.end`, `price.id`; subscription `ended_at`, `current_period_end`.",
+            "From the store-local day of a line's `period.start` until its `period.end`; the value shown is the one at the end of the period.",
+            "Draft and void invoices, and lines without a recurring price. Unlike Stripe's own count, a trialing subscription counts when it has an invoice (a $0 one included), and an open (unpaid) invoice counts too.",
+        ),
+    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of active subscriptions, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
+        .defined(
+            "Sum of the recurring invoice lines' `amount` covering the day, each normalised to a month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12), in the store's currency. The line `amount` is before invoice-level discounts and coupons, so this can be higher than Stripe's own MRR.",
+            "Stripe invoice (status `open`, `paid` or `uncollectible`): each line's `amount`, `price.recurring.interval`, `interval_count`, `period`; subscription `ended_at`, `items.price.unit_amount` × `quantity` when it ended mid-period.",
+            "From the store-local day of a line's `period.start` until its `period.end`; a subscription that ended before its period did leaves on the day of its `ended_at`. The value shown is the one at the end of the period.",
+            "Draft and void invoices, one-off (non-recurring) lines, discounts and taxes on the invoice as a whole. Unpaid open and uncollectible invoices still count.",
+        ),
+    MetricSpec::new("churned_subscriptions", "Churned subscriptions", "Subscriptions cancelled in the period.", Count, Sum, Flow, "subscriptions", STRIPE_SUBSCRIPTION_DIMS).bad_when_rising()
+        .defined(
+            "Number of subscriptions that ended.",
+            "Stripe subscription: `ended_at`, the first item's `price.id` and `price.recurring.interval`.",
+            "On the store-local day of the subscription's `ended_at`, not the day cancellation was requested.",
+            "Subscriptions set to cancel at the period's end that have not ended yet, and paused ones.",
+        ),
+    MetricSpec::new("arpu", "ARPU", "MRR divided by active subscriptions (per paying customer when each has one).", CurrencyMinor, Latest, Stock, "subscriptions", &[]).ratio("mrr", "active_subscriptions")
+        .defined(
+            "MRR divided by active subscriptions at the end of the period, in the store's currency; per paying customer only when each customer has one subscription.",
+            "The two metrics it divides: Stripe `mrr` and `active_subscriptions` (invoice lines).",
+            "As MRR and active subscriptions: the values at the end of the period.",
+            "What MRR and active subscriptions leave out (draft and void invoices, one-off lines, invoice-level discounts).",
+        ),
 ];

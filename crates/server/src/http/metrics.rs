@@ -39,7 +39,8 @@ pub struct CatalogEntry {
     id: String,
     provider: String,
     /// The metric: name, description, unit, aggregation, kind (flow or stock),
-    /// category, dimensions, and for ratios the two metrics divided.
+    /// category, dimensions, for ratios the two metrics divided, and its written
+    /// `definition` (`formula`, `source_fields`, `booked`, `excludes`).
     #[schema(value_type = Object)]
     metric: MetricSpec,
 }

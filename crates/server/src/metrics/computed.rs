@@ -176,6 +176,18 @@ mod tests {
     }
 
     #[test]
+    fn every_computed_metric_has_a_written_definition() {
+        for computed in COMPUTED {
+            let definition = &computed.spec.definition;
+            assert!(
+                definition.is_complete(),
+                "{} lacks part of its definition: {definition:?}",
+                computed.spec.id
+            );
+        }
+    }
+
+    #[test]
     fn a_metric_is_offered_only_when_both_parts_exist() {
         let registry = Registry::from_config(&Default::default()).unwrap();
         let conversion = COMPUTED

@@ -340,6 +340,29 @@ async fn bad_queries_get_a_422_naming_the_field() {
         ids.contains(&"stripe.mrr") && !ids.iter().any(|i| i.starts_with("shopify.")),
         "{ids:?}"
     );
+    // Each entry carries its written definition, all four parts, for the info popover.
+    for entry in catalog.as_array().unwrap() {
+        let definition = &entry["metric"]["definition"];
+        for part in ["formula", "source_fields", "booked", "excludes"] {
+            let text = definition[part].as_str().unwrap_or_default();
+            assert!(
+                !text.trim().is_empty(),
+                "{} {part}: {definition}",
+                entry["id"]
+            );
+        }
+    }
+    let mrr = catalog
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "stripe.mrr")
+        .unwrap();
+    let formula = mrr["metric"]["definition"]["formula"].as_str().unwrap();
+    assert!(
+        formula.contains("invoice line") && formula.contains("before invoice-level discounts"),
+        "MRR says it is read from invoice lines before discounts: {formula}"
+    );
 }
 
 /// Random queries (seeded): never a 5xx or an SQL error, never another org's data.

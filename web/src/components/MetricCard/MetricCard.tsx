@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { cx } from '../../lib/cx';
 import { deltaPct as computeDelta, formatDeltaPct, formatValue, trendOf, type ValueFormat } from '../../lib/format';
 import { Sparkline } from '../Sparkline/Sparkline';
@@ -21,6 +22,8 @@ export interface MetricCardProps {
   comparisonLabel?: string;
   /** Shown under the title: "Oct 23 – Nov 21, 2026". */
   subtitle?: string;
+  /** A small control beside the title (the widget's "About this metric" button). */
+  titleAction?: ReactNode;
   className?: string;
 }
 
@@ -36,6 +39,7 @@ export function MetricCard({
   invertDelta = false,
   comparisonLabel = 'vs previous period',
   subtitle,
+  titleAction,
   className,
 }: MetricCardProps) {
   const fmt = { format, currency: currency ?? null };
@@ -59,7 +63,10 @@ export function MetricCard({
     <div className={cx('flex h-full flex-col', className)}>
       <div className="flex items-start justify-between gap-2">
         <div className="min-w-0">
-          <h3 className="truncate text-sm font-medium text-gray-600">{title}</h3>
+          <div className="flex min-w-0 items-center gap-1">
+            <h3 className="truncate text-sm font-medium text-gray-600">{title}</h3>
+            {titleAction}
+          </div>
           {subtitle && <p className="truncate text-xs text-gray-500">{subtitle}</p>}
         </div>
         {delta !== null && hasPrev && (

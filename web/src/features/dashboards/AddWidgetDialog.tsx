@@ -7,6 +7,7 @@ import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { Field, Select } from '../../components/ui/Field';
 import { useSession } from '../shell/session';
+import { MetricHelp } from './MetricInfoDialog';
 import { useProviderName } from '../shell/useProviders';
 import { CRO_TYPES, croQuery, groupCatalog, METRIC_TYPES, RANGED_CRO_TYPES, widgetForm, type AggregationName, type WidgetForm } from './widgetForm';
 import { WidgetPreview } from './WidgetPreview';
@@ -198,7 +199,7 @@ export function AddWidgetDialog({
           value={form.title}
           onChange={(e) => set('title', e.target.value)}
           placeholder={entry?.metric.name ?? widget?.title ?? ''}
-          help={entry?.metric.description}
+          help={entry ? <MetricHelp entry={entry} /> : undefined}
           maxLength={120}
         />
         {form.metricEditable && (

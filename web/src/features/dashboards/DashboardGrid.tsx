@@ -34,6 +34,7 @@ export function DashboardGrid({
   onRemove,
   onCreateAlert,
   onExplain,
+  onAbout,
   editing,
 }: {
   layout: Layout;
@@ -48,6 +49,8 @@ export function DashboardGrid({
   onCreateAlert?: { can: (widgetId: string) => boolean; create: (widgetId: string) => void };
   /** "Show the records behind this number" for the widgets that can. */
   onExplain?: { can: (widgetId: string) => boolean; open: (widgetId: string, bucket?: string) => void };
+  /** The info button ("About this metric") for the widgets showing one catalog metric. */
+  onAbout?: { can: (widgetId: string) => boolean; open: (widgetId: string) => void };
   editing?: GridEditing;
 }) {
   const byId = new Map((data ?? []).map((d) => [d.widget_id, d]));
@@ -127,6 +130,7 @@ export function DashboardGrid({
                     onCreateAlert={onCreateAlert && !editing && onCreateAlert.can(w.id) ? () => onCreateAlert.create(w.id) : undefined}
                     onExplain={onExplain && !editing && onExplain.can(w.id) ? () => onExplain.open(w.id) : undefined}
                     onExplainPoint={onExplain && !editing && onExplain.can(w.id) ? (bucket) => onExplain.open(w.id, bucket) : undefined}
+                    onAbout={onAbout && !editing && onAbout.can(w.id) ? () => onAbout.open(w.id) : undefined}
                   />
                   {editing && <EditBar widget={w} layout={layout} editing={editing} />}
                 </div>

@@ -11,6 +11,7 @@ import { Select } from '../../components/ui/Field';
 import { Toast } from '../../components/ui/Toast';
 import { AlertDialog } from '../alerts/AlertDialog';
 import { ExplainDialog } from './ExplainDialog';
+import { MetricInfoDialog } from './MetricInfoDialog';
 import { formFromWidget, type AlertForm } from '../alerts/alertForm';
 import { relativeTime } from '../../lib/format';
 import { freshnessOf, oldestSync } from '../../lib/series';
@@ -190,6 +191,20 @@ export default function DashboardPage() {
           // A chart point is a bucket of the chart's own granularity; the total has none.
           if (!bucket) delete query.granularity;
           setExplaining({ title: w.title, query, bucket });
+        },
+      }
+    : undefined;
+  // Any member may read how a metric widget's number is computed.
+  const [about, setAbout] = useState<string | null>(null);
+  const aboutMetric = dashboard.data
+    ? {
+        can: (widgetId: string) => {
+          const w = dashboard.data?.widgets.find((x) => x.id === widgetId);
+          return Boolean(w && ALERTABLE.has(w.type) && typeof w.query_config?.metric === 'string' && !w.query_config.steps);
+        },
+        open: (widgetId: string) => {
+          const metric = dashboard.data?.widgets.find((x) => x.id === widgetId)?.query_config?.metric;
+          if (typeof metric === 'string') setAbout(metric);
         },
       }
     : undefined;
@@ -407,6 +422,7 @@ export default function DashboardPage() {
               editing={gridEditing}
               onCreateAlert={createAlert}
               onExplain={explain}
+              onAbout={aboutMetric}
             />
           )
         ) : (
@@ -419,6 +435,7 @@ export default function DashboardPage() {
         <AddWidgetDialog open={configured !== null} onClose={() => setConfiguring(null)} dashboard={dashboard.data} widget={configured} />
       )}
       <ExplainDialog slug={slug} title={explaining?.title ?? ''} query={explaining?.query ?? null} bucket={explaining?.bucket} onClose={() => setExplaining(null)} />
+      <MetricInfoDialog slug={slug} metric={about} onClose={() => setAbout(null)} />
       {canManage && <AlertDialog open={alertFrom !== null} prefill={alertFrom} onClose={() => setAlertFrom(null)} onSaved={setAlertSaved} />}
       {alertSaved && (
         <Toast title={`Alert “${alertSaved.name}” created`} onDismiss={dismissSaved}>

@@ -51,7 +51,7 @@ describe('groupCatalog', () => {
   const e = (id: string, provider: string, category: string): CatalogEntry => ({
     id,
     provider,
-    metric: { id, name: id, description: '', unit: 'count', aggregation: 'sum', kind: 'flow', category, dimensions: [], rise_is_bad: false },
+    metric: { id, name: id, description: '', unit: 'count', aggregation: 'sum', kind: 'flow', category, dimensions: [], rise_is_bad: false, definition: { formula: '', source_fields: '', booked: '', excludes: '' } },
   });
   it('groups by provider and category in catalog order', () => {
     const out = groupCatalog([e('a', 'stripe', 'revenue'), e('b', 'stripe', 'customers'), e('c', 'stripe', 'revenue'), e('d', 'shopify', 'orders')], (p) => p.toUpperCase());

@@ -57,10 +57,12 @@ export interface WidgetViewProps {
   onExplain?: () => void;
   /** The records behind one point of a line chart (its bucket). */
   onExplainPoint?: (bucket: string) => void;
+  /** Shows an info button (ⓘ, "About this metric") beside the title that opens the metric's definition. */
+  onAbout?: () => void;
   className?: string;
 }
 
-export function WidgetView({ widget, data, loading, readOnly = false, compareLabel = 'vs previous period', stale, onRemove, onCreateAlert, onExplain, onExplainPoint, className }: WidgetViewProps) {
+export function WidgetView({ widget, data, loading, readOnly = false, compareLabel = 'vs previous period', stale, onRemove, onCreateAlert, onExplain, onExplainPoint, onAbout, className }: WidgetViewProps) {
   const widgetTypes = useWidgetTypes();
   const compact = isCompact(widget, widgetTypes.data, data);
   return (
@@ -85,10 +87,10 @@ export function WidgetView({ widget, data, loading, readOnly = false, compareLab
       )}
       {(onCreateAlert || onExplain) && !readOnly && <WidgetMenu title={widget.title} onCreateAlert={onCreateAlert} onExplain={onExplain} />}
       {widget.type === 'kpi_card' ? (
-        <KpiBody widget={widget} data={data} loading={loading} readOnly={readOnly} compareLabel={compareLabel} />
+        <KpiBody widget={widget} data={data} loading={loading} readOnly={readOnly} compareLabel={compareLabel} onAbout={onAbout} />
       ) : (
         <>
-          <WidgetHeader widget={widget} data={data} />
+          <WidgetHeader widget={widget} data={data} onAbout={onAbout} />
           <div className="mt-3 min-h-0 flex-1">
             <Suspense fallback={<ChartSkeleton height={compact ? COMPACT_PLOT_HEIGHT : PLOT_HEIGHT} />}>
               <Body widget={widget} data={data} loading={loading} readOnly={readOnly} compact={compact} previousLabel={previousLabelOf(compareLabel)} onExplainPoint={readOnly ? undefined : onExplainPoint} />
@@ -100,13 +102,30 @@ export function WidgetView({ widget, data, loading, readOnly = false, compareLab
   );
 }
 
-function KpiBody({ widget, data, loading, readOnly, compareLabel }: { widget: WidgetMeta; data: WidgetData | undefined; loading: boolean; readOnly: boolean; compareLabel: string }) {
+function KpiBody({
+  widget,
+  data,
+  loading,
+  readOnly,
+  compareLabel,
+  onAbout,
+}: {
+  widget: WidgetMeta;
+  data: WidgetData | undefined;
+  loading: boolean;
+  readOnly: boolean;
+  compareLabel: string;
+  onAbout?: () => void;
+}) {
   if (!data) return loading ? <MetricCardSkeleton /> : <Unknown />;
   if (isRich(data)) return <Unknown />;
   if (data.state !== 'ok') {
     return (
       <div className="flex h-full flex-col">
-        <h3 className="truncate text-sm font-medium text-gray-600">{widget.title}</h3>
+        <div className="flex min-w-0 items-center gap-1">
+          <h3 className="truncate text-sm font-medium text-gray-600">{widget.title}</h3>
+          {onAbout && <AboutButton onClick={onAbout} />}
+        </div>
         <div className="min-h-0 flex-1">
           <NotOk data={data} readOnly={readOnly} compact />
         </div>
@@ -126,17 +145,21 @@ function KpiBody({ widget, data, loading, readOnly, compareLabel }: { widget: Wi
       invertDelta={invertsDelta(widget.display_config, r)}
       comparisonLabel={compareLabel}
       subtitle={rangeLabel(r.range.from, r.range.to)}
+      titleAction={onAbout && <AboutButton onClick={onAbout} />}
     />
   );
 }
 
-function WidgetHeader({ widget, data }: { widget: WidgetMeta; data: WidgetData | undefined }) {
+function WidgetHeader({ widget, data, onAbout }: { widget: WidgetMeta; data: WidgetData | undefined; onAbout?: () => void }) {
   const r = data?.state === 'ok' ? data.result : null;
   const showTotal = r && (widget.type === 'line_chart' || widget.type === 'bar_chart') && r.groups.length === 0;
   return (
     <div className="flex items-start justify-between gap-3">
       <div className="min-w-0">
-        <h3 className="truncate text-sm font-medium text-gray-800">{widget.title}</h3>
+        <div className="flex min-w-0 items-center gap-1">
+          <h3 className="truncate text-sm font-medium text-gray-800">{widget.title}</h3>
+          {onAbout && <AboutButton onClick={onAbout} />}
+        </div>
         <p className="h-4 truncate text-xs text-gray-500">{r ? rangeLabel(r.range.from, r.range.to) : ''}</p>
       </div>
       {showTotal && r && <HeadlineTotal result={r} invert={invertsDelta(widget.display_config, r)} />}
@@ -317,6 +340,23 @@ function Unknown(): ReactNode {
   return <EmptyState title="No data" />;
 }
 
+
+/** The ⓘ beside a widget's title that opens its metric's definition. */
+function AboutButton({ onClick }: { onClick: () => void }) {
+  return (
+    <button
+      type="button"
+      onClick={onClick}
+      aria-label="About this metric"
+      title="About this metric"
+      className="-m-0.5 flex size-5 shrink-0 items-center justify-center rounded-full text-gray-400 hover:text-gray-700 focus-visible:text-gray-700 focus-visible:outline-2 focus-visible:outline-brand-600"
+    >
+      <svg viewBox="0 0 20 20" className="size-4" fill="currentColor" aria-hidden="true">
+        <path fillRule="evenodd" d="M18 10a8 8 0 1 1-16 0 8 8 0 0 1 16 0Zm-7-4a1 1 0 1 1-2 0 1 1 0 0 1 2 0ZM9 9a.75.75 0 0 0 0 1.5h.253a.25.25 0 0 1 .244.304l-.459 2.066A1.75 1.75 0 0 0 10.747 15H11a.75.75 0 0 0 0-1.5h-.253a.25.25 0 0 1-.244-.304l.459-2.066A1.75 1.75 0 0 0 9.253 9H9Z" clipRule="evenodd" />
+      </svg>
+    </button>
+  );
+}
 
 /**
  * The widget's menu: a small button in the card's corner (shown on hover and on
