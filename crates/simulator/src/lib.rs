@@ -462,6 +462,26 @@ impl SimulatorHandle {
         lock(&self.state.world).shop(shop).edit_order(order_id)
     }
 
+    /// Silently drops a charge from `/v1/charges` and `/v1/events` (what a sync
+    /// reads); its balance transaction stays. False for an unknown charge.
+    pub fn hide_stripe_charge(&self, id: &str) -> bool {
+        let world = &mut *lock(&self.state.world);
+        let stripe = world.stripe();
+        stripe.charge_index.contains_key(id) && stripe.tamper.hidden.insert(id.to_owned())
+    }
+
+    /// Shows a charge with `amount` in `/v1/charges` and `/v1/events`; its
+    /// balance transaction keeps the real one. False for an unknown charge.
+    pub fn alter_stripe_charge(&self, id: &str, amount: i64) -> bool {
+        let world = &mut *lock(&self.state.world);
+        let stripe = world.stripe();
+        if !stripe.charge_index.contains_key(id) {
+            return false;
+        }
+        stripe.tamper.altered.insert(id.to_owned(), amount);
+        true
+    }
+
     /// A copy of everything in the Stripe account (generated on first use).
     pub fn stripe_ledger(&self) -> StripeLedger {
         lock(&self.state.world).stripe().ledger.clone()
