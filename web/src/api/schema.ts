@@ -778,6 +778,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orgs/{org_slug}/integrations/{integration_id}/drift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The integration's drift checks of its last 14 checked days, newest first: per
+         *     store-local day and metric, the provider's own total (Stripe's balance
+         *     transactions), Pulseboard's, the difference, whether it is above the warning
+         *     threshold (not zero, and over 0.5 % of the provider's value or any difference of
+         *     a count), and the records explaining it. Empty until a sync has checked a day.
+         */
+        get: operations["drift_checks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orgs/{org_slug}/integrations/{integration_id}/reconnect": {
         parameters: {
             query?: never;
@@ -1943,6 +1966,56 @@ export interface components {
             organizations: number;
             /** Format: int64 */
             sent: number;
+        };
+        /** @description One metric's check of one day, as the API shows it. */
+        DriftCheck: {
+            /** Format: date-time */
+            checked_at: string;
+            /**
+             * Format: date
+             * @description The store-local day checked.
+             */
+            day: string;
+            /**
+             * Format: int64
+             * @description `pulseboard_value - source_value`.
+             */
+            difference: number;
+            metric: string;
+            /**
+             * Format: int64
+             * @description What Pulseboard booked for the same day.
+             */
+            pulseboard_value: number;
+            /** @description The records explaining the difference, largest first (at most 50). */
+            records: components["schemas"]["DriftRecord"][];
+            /**
+             * Format: int32
+             * @description Differing records beyond those listed.
+             */
+            records_left_out: number;
+            /**
+             * Format: int64
+             * @description The provider's own total for the day (minor units for money).
+             */
+            source_value: number;
+            /**
+             * @description Above the threshold: not zero, and over 0.5 % of the provider's value or a
+             *     count.
+             */
+            warning: boolean;
+        };
+        /**
+         * @description One record that differs: its amount by the provider and by Pulseboard (`None`
+         *     when that side does not have it).
+         */
+        DriftRecord: {
+            /** Format: int64 */
+            pulseboard?: number | null;
+            /** @description The source record (`charge/ch_…`), as the explain view names it. */
+            record: string;
+            /** Format: int64 */
+            source?: number | null;
         };
         /** @description An endpoint as its integration page shows it (never its secret). */
         Endpoint: {
@@ -6153,6 +6226,54 @@ export interface operations {
                 };
             };
             424: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    drift_checks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                org_slug: string;
+                integration_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriftCheck"][];
+                };
+            };
+            /** @description A path parameter does not parse (`bad_path`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not signed in: no valid session cookie or API token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
