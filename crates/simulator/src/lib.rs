@@ -9,11 +9,12 @@
 //!
 //! Behind the data endpoints is deterministic generated business data (see
 //! [`DataConfig`]): Stripe's `/v1/{charges,refunds,customers,subscriptions,
-//! invoices,events}` and Shopify's GraphQL `orders`, `customers`, `products`
+//! invoices,events,balance_transactions}` and Shopify's GraphQL `orders`, `customers`, `products`
 //! and `abandonedCheckouts`. The handle exposes the same data as plain structs
 //! ([`SimulatorHandle::stripe_ledger`], [`SimulatorHandle::shopify_ledger`]) so
 //! tests can compute expected metrics independently, and mutates it live
-//! (refunds, order edits, moving the data clock); standalone, the same is under
+//! (refunds, order edits, moving the data clock, a Stripe charge hidden from or
+//! altered in what a sync reads while its balance transaction stays); standalone, the same is under
 //! `/_sim/...` (see [`serve`]).
 //!
 //! The simulator is never linked into request handling of the real server.
