@@ -29,6 +29,32 @@ pub trait Pull: Send + Sync {
         req: &SyncRequest<'_>,
         sink: &mut dyn SyncSink,
     ) -> Result<SyncKind, SyncError>;
+
+    /// The provider's own totals over `[from, to)` for the metrics it can check
+    /// (the drift check, DESIGN §7), read from a summary the provider keeps apart
+    /// from the records the sync reads (Stripe's balance transactions), each with
+    /// the records behind it. `None` when the provider has no such summary.
+    async fn source_totals(
+        &self,
+        _req: &SyncRequest<'_>,
+        _from: DateTime<Utc>,
+        _to: DateTime<Utc>,
+    ) -> Result<Option<Vec<SourceTotal>>, SyncError> {
+        Ok(None)
+    }
+}
+
+/// One metric's total over a period by the provider's own account of it, and the
+/// records that make it up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceTotal {
+    /// A metric of the provider's catalog (`gross_revenue`).
+    pub metric: &'static str,
+    /// The sum, in the unit the metric's events use.
+    pub value: i64,
+    /// Each record's part, by its `metric_events.source_record_id`
+    /// (`charge/ch_…`).
+    pub records: Vec<(String, i64)>,
 }
 
 /// A provider's derivation: two pure functions of one raw record. Pure, so

@@ -9,11 +9,12 @@
 //!
 //! Behind the data endpoints is deterministic generated business data (see
 //! [`DataConfig`]): Stripe's `/v1/{charges,refunds,customers,subscriptions,
-//! invoices,events}` and Shopify's GraphQL `orders`, `customers`, `products`
+//! invoices,events,balance_transactions}` and Shopify's GraphQL `orders`, `customers`, `products`
 //! and `abandonedCheckouts`. The handle exposes the same data as plain structs
 //! ([`SimulatorHandle::stripe_ledger`], [`SimulatorHandle::shopify_ledger`]) so
 //! tests can compute expected metrics independently, and mutates it live
-//! (refunds, order edits, moving the data clock); standalone, the same is under
+//! (refunds, order edits, moving the data clock, a Stripe charge hidden from or
+//! altered in what a sync reads while its balance transaction stays); standalone, the same is under
 //! `/_sim/...` (see [`serve`]).
 //!
 //! The simulator is never linked into request handling of the real server.
@@ -465,6 +466,26 @@ impl SimulatorHandle {
         order_id: u64,
     ) -> Result<ShopifyOrderEdit, SimError> {
         lock(&self.state.world).shop(shop).edit_order(order_id)
+    }
+
+    /// Silently drops a charge from `/v1/charges` and `/v1/events` (what a sync
+    /// reads); its balance transaction stays. False for an unknown charge.
+    pub fn hide_stripe_charge(&self, id: &str) -> bool {
+        let world = &mut *lock(&self.state.world);
+        let stripe = world.stripe();
+        stripe.charge_index.contains_key(id) && stripe.tamper.hidden.insert(id.to_owned())
+    }
+
+    /// Shows a charge with `amount` in `/v1/charges` and `/v1/events`; its
+    /// balance transaction keeps the real one. False for an unknown charge.
+    pub fn alter_stripe_charge(&self, id: &str, amount: i64) -> bool {
+        let world = &mut *lock(&self.state.world);
+        let stripe = world.stripe();
+        if !stripe.charge_index.contains_key(id) {
+            return false;
+        }
+        stripe.tamper.altered.insert(id.to_owned(), amount);
+        true
     }
 
     /// A copy of everything in the Stripe account (generated on first use).

@@ -8,6 +8,7 @@ import type {
   AlertRequest,
   AlertTestSent,
   Digest,
+  DriftCheck,
   Preferences,
   SlackChannel,
   ApiToken,
@@ -87,6 +88,8 @@ export const api = {
     request<Integration>('POST', `${org(slug)}/integrations/${id}/account`, { body: { account } }),
   reconnect: (slug: string, id: string) => request<ConnectResponse>('POST', `${org(slug)}/integrations/${id}/reconnect`),
   sync: (slug: string, id: string) => request<JobView>('POST', `${org(slug)}/integrations/${id}/sync`),
+  drift: (slug: string, id: string, signal?: AbortSignal) =>
+    request<DriftCheck[]>('GET', `${org(slug)}/integrations/${id}/drift`, { signal }),
   syncJobs: (slug: string, signal?: AbortSignal) =>
     request<JobView[]>('GET', `${org(slug)}/sync-jobs`, { query: { limit: 50 }, signal }),
 
@@ -235,6 +238,7 @@ export const keys = {
   catalog: (slug: string) => ['org', slug, 'catalog'] as const,
   integrations: (slug: string) => ['org', slug, 'integrations'] as const,
   syncJobs: (slug: string) => ['org', slug, 'sync-jobs'] as const,
+  drift: (slug: string, id: string) => ['org', slug, 'drift', id] as const,
   dashboards: (slug: string) => ['org', slug, 'dashboards'] as const,
   dashboard: (slug: string, id: string) => ['org', slug, 'dashboard', id] as const,
   dashboardData: (slug: string, id: string, range: string, compare: string) =>

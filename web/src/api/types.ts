@@ -11,6 +11,7 @@ export type Store = S['Store'];
 export type Integration = S['Integration'];
 export type AccountOption = S['AccountOption'];
 export type JobView = S['JobView'];
+export type DriftCheck = S['DriftCheck'];
 export type Usage = S['Usage'];
 export type Dashboard = S['Dashboard'];
 export type Layout = S['Layout'];

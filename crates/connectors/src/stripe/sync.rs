@@ -7,7 +7,7 @@
 //! than that starts a full re-list instead.
 
 use async_trait::async_trait;
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -16,7 +16,10 @@ use crate::{
     support::backoff::{with_backoff, RetryPolicy},
     support::error::OAuthError,
     support::http::endpoint,
-    sync::{unix_field, Pull, RawRecord, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink},
+    sync::{
+        unix_field, Pull, RawRecord, SourceTotal, SyncError, SyncKind, SyncPage, SyncRequest,
+        SyncSink,
+    },
     ExposeSecret,
 };
 
@@ -287,5 +290,68 @@ impl Pull for StripeProvider {
                 Ok(SyncKind::Backfill)
             }
         }
+    }
+
+    /// `gross_revenue` and `refunds` over `[from, to)` from the account's balance
+    /// transactions, like for like with what `derive.rs` books from the synced
+    /// charges and refunds: a `charge` transaction is created with its charge and
+    /// carries the charge's `amount` (booked as `gross_revenue` at the charge's
+    /// `created`), a `refund` transaction the refund's amount, negative (booked
+    /// positive as `refunds` at the refund's `created`). Only `amount` is compared:
+    /// the balance's `fee` and `net` have no metric, and failed charges have no
+    /// transaction (nor revenue). Where the balance differs from the records by
+    /// nature (a charge in another currency converted into the balance's, a
+    /// dispute, an adjustment, a payout), that shows as a difference or is not
+    /// counted: only `charge`/`payment` and `refund` transactions are summed.
+    async fn source_totals(
+        &self,
+        req: &SyncRequest<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Option<Vec<SourceTotal>>, SyncError> {
+        let mut gross = SourceTotal {
+            metric: "gross_revenue",
+            value: 0,
+            records: vec![],
+        };
+        let mut refunds = SourceTotal {
+            metric: "refunds",
+            value: 0,
+            records: vec![],
+        };
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = vec![
+                ("limit", PAGE_SIZE.to_owned()),
+                ("created[gte]", from.timestamp().to_string()),
+                ("created[lt]", to.timestamp().to_string()),
+            ];
+            if let Some(after) = &after {
+                query.push(("starting_after", after.clone()));
+            }
+            let page = self
+                .list_page(req, "v1/balance_transactions", &query)
+                .await?;
+            for txn in &page.data {
+                let amount = txn.get("amount").and_then(Value::as_i64).unwrap_or(0);
+                let source = txn.get("source").and_then(Value::as_str).unwrap_or_default();
+                match txn.get("type").and_then(Value::as_str) {
+                    Some("charge" | "payment") => {
+                        gross.value += amount;
+                        gross.records.push((format!("charge/{source}"), amount));
+                    }
+                    Some("refund" | "payment_refund") => {
+                        refunds.value -= amount;
+                        refunds.records.push((format!("refund/{source}"), -amount));
+                    }
+                    _ => {}
+                }
+            }
+            after = page.data.last().and_then(id_of);
+            if !(page.has_more && after.is_some()) {
+                break;
+            }
+        }
+        Ok(Some(vec![gross, refunds]))
     }
 }

@@ -21,6 +21,7 @@ use crate::{
     domain::{plans, secrets::token_hash},
     error::{ApiError, ApiResult, ErrorBody},
     sync::{
+        drift::{self, DriftCheck},
         queue::{self, JobView},
         runner,
     },
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_jobs))
         .routes(routes!(request_sync))
+        .routes(routes!(drift_checks))
         .routes(routes!(usage))
         .routes(routes!(cron_enqueue))
         .routes(routes!(cron_run))
@@ -102,6 +104,27 @@ async fn request_sync(
         StatusCode::OK
     };
     Ok((status, Json(job)))
+}
+
+/// The integration's drift checks of its last 14 checked days, newest first: per
+/// store-local day and metric, the provider's own total (Stripe's balance
+/// transactions), Pulseboard's, the difference, whether it is above the warning
+/// threshold (not zero, and over 0.5 % of the provider's value or any difference of
+/// a count), and the records explaining it. Empty until a sync has checked a day.
+#[utoipa::path(get, path = "/api/orgs/{org_slug}/integrations/{integration_id}/drift", tag = "sync",
+    params(("org_slug" = String, Path), ("integration_id" = Uuid, Path)),
+    responses((status = 200, body = [DriftCheck]), (status = 404, body = ErrorBody)))]
+async fn drift_checks(
+    mut scope: OrgScope,
+    ApiPath(path): ApiPath<(String, Uuid)>,
+) -> ApiResult<Json<Vec<DriftCheck>>> {
+    let (_, id) = path;
+    db::integrations::get(&mut *scope.tx, scope.org.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("integration"))?;
+    let checks = drift::recent(&mut scope.tx, scope.org.id, id, 14).await?;
+    scope.commit().await?;
+    Ok(Json(checks))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -4,6 +4,7 @@
 //! Providers pull (the connectors crate); this module decides when, stores what they
 //! hand over ([`sink`]), and keeps the derived tables current ([`rollups`]).
 
+pub mod drift;
 pub mod events;
 pub mod queue;
 pub mod rollups;

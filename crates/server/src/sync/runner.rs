@@ -183,6 +183,8 @@ async fn run_inner(app: &AppState, job: &ClaimedJob, lease: Duration) -> Result<
                 SyncKind::Incremental => "incremental",
             };
             db::sync_jobs::set_sync_type(app.db.pool(), job, kind).await?;
+            // Yesterday's totals against the provider's own, once a day.
+            super::drift::check_after_sync(app, provider.as_ref(), &request, &target).await;
             Outcome::Success
         }
         Err(SyncError::Sink(SinkError::LeaseLost)) => return Err(RunError::LeaseLost),

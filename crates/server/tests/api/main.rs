@@ -11,6 +11,7 @@ mod conversion;
 mod cro;
 mod dashboards;
 mod digest;
+mod drift;
 mod embedded;
 mod explain;
 mod faults;

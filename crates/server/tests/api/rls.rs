@@ -76,6 +76,8 @@ async fn two_populated_orgs(app: &TestApp) -> (TestUser, TestUser) {
                   label AS (INSERT INTO dimension_labels (org_id, store_id, dimension, value, label) VALUES ($1, $2, 'plan', 'price_1', 'Pro')),
                   item AS (INSERT INTO items (org_id, store_id, integration_id, provider, kind, item_id, source_record_id, occurred_at, data)
                            VALUES ($1, $2, $3, 'stripe', 'review', 'r1', 'review/r1', now(), '{}')),
+                  drift AS (INSERT INTO drift_checks (org_id, store_id, integration_id, day, metric, source_value, pulseboard_value, difference, warning)
+                            VALUES ($1, $2, $3, current_date, 'gross_revenue', 100, 90, -10, true)),
                   usage AS (INSERT INTO usage_counters (org_id, month, metric_events) VALUES ($1, date_trunc('month', now())::date, 1)),
                   def AS (INSERT INTO metric_definitions (id, org_id, store_id, slug, name, source, metric_name, aggregation, unit)
                           VALUES (gen_random_uuid(), $1, $2, 'stripe.gross_revenue', 'Gross revenue', 'stripe', 'gross_revenue', 'sum', 'currency_minor')

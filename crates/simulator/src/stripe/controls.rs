@@ -1,5 +1,7 @@
 //! Stripe's `/_sim/stripe/*` data controls (see [`crate::serve`]): the
-//! ledger as JSON and live refunds.
+//! ledger as JSON, live refunds, and charges silently hidden from (`hide`) or
+//! altered in (`alter`, body `{"amount": N}`) the charge list and events while
+//! their balance transactions stay (see `balance.rs`).
 
 use axum::{
     body::Bytes,
@@ -12,7 +14,7 @@ use axum::{
 use crate::{
     common::{
         controls::{amount_param, mutation_response},
-        lock,
+        lock, SimError,
     },
     AppState,
 };
@@ -24,6 +26,37 @@ pub(crate) fn router() -> Router<AppState> {
             "/_sim/stripe/charges/{id}/refund",
             post(refund_stripe_charge),
         )
+        .route("/_sim/stripe/charges/{id}/hide", post(hide_stripe_charge))
+        .route("/_sim/stripe/charges/{id}/alter", post(alter_stripe_charge))
+}
+
+/// Drops the charge from `/v1/charges` and `/v1/events` (not from the balance).
+async fn hide_stripe_charge(State(sim): State<AppState>, Path(id): Path<String>) -> Response {
+    let world = &mut *lock(&sim.world);
+    let stripe = world.stripe();
+    if !stripe.charge_index.contains_key(&id) {
+        return mutation_response::<()>(Err(SimError::NotFound(format!("charge {id}"))));
+    }
+    stripe.tamper.hidden.insert(id.clone());
+    mutation_response(Ok(serde_json::json!({ "hidden": id })))
+}
+
+/// Shows the charge with another `amount` in `/v1/charges` and `/v1/events`.
+async fn alter_stripe_charge(
+    State(sim): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(amount) = amount_param(&body) else {
+        return mutation_response::<()>(Err(SimError::Invalid("an amount is required".into())));
+    };
+    let world = &mut *lock(&sim.world);
+    let stripe = world.stripe();
+    if !stripe.charge_index.contains_key(&id) {
+        return mutation_response::<()>(Err(SimError::NotFound(format!("charge {id}"))));
+    }
+    stripe.tamper.altered.insert(id.clone(), amount);
+    mutation_response(Ok(serde_json::json!({ "altered": id, "amount": amount })))
 }
 
 async fn stripe_ledger(State(sim): State<AppState>) -> Response {

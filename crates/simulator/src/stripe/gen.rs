@@ -160,6 +160,8 @@ pub(crate) struct StripeGen {
     pub views: HashMap<&'static str, ListView>,
     /// Mutations made through the handle, to seed their own choices.
     mutations: u64,
+    /// Charges hidden or altered in what the sync reads (`/_sim/stripe/charges/{id}/hide|alter`).
+    pub tamper: super::balance::Tamper,
 }
 
 impl StripeGen {
@@ -211,6 +213,7 @@ impl StripeGen {
             retain_from: i64::MIN,
             views: HashMap::new(),
             mutations: 0,
+            tamper: Default::default(),
         }
     }
 

@@ -273,6 +273,7 @@ async fn list(
     let stripe: &StripeGen = stripe;
     let view = &stripe.views[kind.path()];
     let ledger = &stripe.ledger;
+    let tamper = &stripe.tamper;
 
     let one = |name: &str| {
         params
@@ -300,7 +301,10 @@ async fn list(
     };
     let matches = |i: usize| -> bool {
         match kind {
-            Kind::Charges => customer.is_none_or(|c| ledger.charges[i].customer == c),
+            Kind::Charges => {
+                customer.is_none_or(|c| ledger.charges[i].customer == c)
+                    && !tamper.hides(&ledger.charges[i].id)
+            }
             Kind::Refunds => one("charge").is_none_or(|c| ledger.refunds[i].charge == c),
             Kind::Customers => one("email").is_none_or(|e| ledger.customers[i].email == e),
             Kind::Subscriptions => {
@@ -321,7 +325,7 @@ async fn list(
             }
             Kind::Events => {
                 let e = &ledger.events[i];
-                e.created >= retained_from && type_matches(&e.kind)
+                e.created >= retained_from && type_matches(&e.kind) && !tamper.hides(&e.object_id)
             }
         }
     };
@@ -398,12 +402,22 @@ async fn list(
     let data: Vec<Value> = page
         .into_iter()
         .map(|i| match kind {
-            Kind::Charges => ledger.charge_json(&ledger.charges[i]),
+            Kind::Charges => {
+                let mut json = ledger.charge_json(&ledger.charges[i]);
+                tamper.apply(&mut json);
+                json
+            }
             Kind::Refunds => ledger.refund_json(&ledger.refunds[i]),
             Kind::Customers => ledger.customer_json(&ledger.customers[i]),
             Kind::Subscriptions => ledger.subscription_json(&ledger.subscriptions[i]),
             Kind::Invoices => ledger.invoice_json(&ledger.invoices[i]),
-            Kind::Events => ledger.event_json(&ledger.events[i]),
+            Kind::Events => {
+                let mut json = ledger.event_json(&ledger.events[i]);
+                if let Some(object) = json.pointer_mut("/data/object") {
+                    tamper.apply(object);
+                }
+                json
+            }
         })
         .collect();
     let mut body = json!({ "object": "list", "url": kind.path(), "has_more": has_more });

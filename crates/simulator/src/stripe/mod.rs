@@ -5,6 +5,7 @@
 //! `/_sim/stripe/*` controls (`controls.rs`).
 
 mod api;
+mod balance;
 mod controls;
 pub(crate) mod gen;
 pub(crate) mod ledger;
@@ -46,6 +47,7 @@ pub mod endpoints {
     pub const STRIPE_SUBSCRIPTIONS: &str = "stripe.subscriptions";
     pub const STRIPE_INVOICES: &str = "stripe.invoices";
     pub const STRIPE_EVENTS: &str = "stripe.events";
+    pub const STRIPE_BALANCE_TRANSACTIONS: &str = "stripe.balance_transactions";
 }
 
 /// The simulated Stripe platform and its one connected account.
@@ -91,6 +93,7 @@ fn router() -> Router<AppState> {
     Router::new()
         .merge(api::router())
         .merge(lists::router())
+        .merge(balance::router())
         .merge(controls::router())
 }
 

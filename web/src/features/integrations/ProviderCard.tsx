@@ -11,6 +11,7 @@ import { cx } from '../../lib/cx';
 import { callBudgetText, nextRunText, relativeTime } from '../../lib/format';
 import { useSession } from '../shell/session';
 import { IntegrationOptions } from './IntegrationOptions';
+import { DriftWarning } from './DriftWarning';
 import { isLive } from './useSync';
 import { WebhookSetup } from './WebhookSetup';
 
@@ -52,7 +53,7 @@ export function ProviderCard({
       {connected.length > 0 ? (
         <ul className="mt-4 space-y-3">
           {connected.map((i) => (
-            <IntegrationRow key={i.id} integration={i} provider={provider} job={jobs.find((j) => j.integration_id === i.id)} onFlash={onFlash} />
+            <IntegrationRow key={i.id} integration={i} provider={provider} currency={store.currency} job={jobs.find((j) => j.integration_id === i.id)} onFlash={onFlash} />
           ))}
         </ul>
       ) : (
@@ -62,7 +63,17 @@ export function ProviderCard({
   );
 }
 
-function IntegrationRow({ integration, provider, job, onFlash }: { integration: Integration; provider: Provider; job: JobView | undefined; onFlash: (f: Flash) => void }) {
+function IntegrationRow({
+  integration,
+  provider,
+  currency,
+  job,
+  onFlash,
+}: {
+  integration: Integration;
+  provider: Provider;
+  currency: string;
+  job: JobView | undefined; onFlash: (f: Flash) => void }) {
   const { slug, canManage } = useSession();
   const queryClient = useQueryClient();
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['org', slug] });
@@ -105,6 +116,7 @@ function IntegrationRow({ integration, provider, job, onFlash }: { integration: 
       </div>
       {waitingUntil && job?.error && <p className="mt-2 text-xs text-gray-600">{job.error}</p>}
       {integration.sync_error && <p className="mt-2 rounded bg-red-50 px-2 py-1 text-xs text-red-800">{integration.sync_error}</p>}
+      <DriftWarning integration={integration} providerName={provider.name} currency={currency} />
       <IntegrationOptions integration={integration} provider={provider} />
       <div className="mt-3 flex flex-wrap gap-2">
         <Button
