@@ -4,11 +4,13 @@
 //! (one queued job per integration, integrations spread over 200 organizations),
 //! side by side in one run:
 //!
-//! - the production queue, exactly as `sync::runner::run_next` drives it: the claim
-//!   (`sync::queue::claim`: `UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED LIMIT 1)`,
-//!   a lease and a fencing token) in one worker transaction, then the finish
-//!   (`sync::queue::finish` with `Outcome::Success`: the fenced row lock, the job's
-//!   outcome, the integration's freshness) in another;
+//! - the production queue, exactly as a process's worker pool drives it
+//!   (`sync::worker::run` with a job that does nothing): each step is one worker
+//!   transaction that records every finished job's outcome (`sync::queue::finish_batch`:
+//!   the fenced row locks, the outcomes, the integrations' freshness) and claims as
+//!   many due jobs as the pool has free slots (`sync::queue::ClaimCursor`: `UPDATE …
+//!   FROM (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)`, leases and fencing tokens),
+//!   at each of the slot counts in `BENCH_SLOTS`;
 //! - a textbook loop, one job per transaction: `BEGIN; SELECT id … FOR UPDATE SKIP
 //!   LOCKED LIMIT 1; UPDATE … SET status = 'success'; COMMIT` (no lease, no fence,
 //!   no freshness), in the same worker role;
@@ -23,7 +25,8 @@
 //! ```sh
 //! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //!   cargo run --release -p pulseboard-server --example queue_bench -- [jobs]
-//! # BENCH_WORKERS=4 worker loops (each its own connection), BENCH_ROUNDS=3.
+//! # BENCH_WORKERS=4 workers (processes' pools or loops, each its own connection),
+//! # BENCH_SLOTS=4,32 jobs per pool at once (PULSEBOARD_SYNC_WORKERS), BENCH_ROUNDS=3.
 //! ```
 
 use std::time::{Duration, Instant};
@@ -31,29 +34,38 @@ use std::time::{Duration, Instant};
 use anyhow::{ensure, Context};
 use pulseboard_server::{
     db::{Database, MIGRATOR},
-    sync::queue::{self, Outcome},
+    sync::{
+        queue::Outcome,
+        worker::{self, PoolSettings, Ran},
+    },
 };
 use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
     Connection, PgConnection, PgPool,
 };
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 const ORGS: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Method {
-    Production,
+    /// The worker pool with this many slots.
+    Production(usize),
     OnePerTransaction,
-    ProductionXminHeld,
+    /// The same, while a transaction holds the xmin horizon back.
+    ProductionXminHeld(usize),
 }
 
 impl Method {
-    fn label(self) -> &'static str {
+    fn label(self) -> String {
         match self {
-            Method::Production => "production queue (claim tx + finish tx)",
-            Method::OnePerTransaction => "one job per transaction, SKIP LOCKED",
-            Method::ProductionXminHeld => "production queue, xmin horizon held",
+            Method::Production(slots) => format!("production queue, {slots} slots per pool"),
+            Method::OnePerTransaction => "one job per transaction, SKIP LOCKED".into(),
+            Method::ProductionXminHeld(slots) => {
+                format!("production queue, {slots} slots, xmin horizon held")
+            }
         }
     }
 }
@@ -67,6 +79,11 @@ async fn main() -> anyhow::Result<()> {
     let jobs: usize = std::env::args().nth(1).map_or(Ok(10_000), |a| a.parse())?;
     let workers = env_usize("BENCH_WORKERS", 4)?;
     let rounds = env_usize("BENCH_ROUNDS", 3)?;
+    let slots: Vec<usize> = std::env::var("BENCH_SLOTS")
+        .unwrap_or_else(|_| "4,32".into())
+        .split(',')
+        .map(|n| n.trim().parse().context("BENCH_SLOTS"))
+        .collect::<anyhow::Result<_>>()?;
     let admin = std::env::var("DATABASE_URL").context("DATABASE_URL")?;
     let name = format!("queue_bench_{}", std::process::id());
     let mut admin_conn = PgConnection::connect(&admin).await?;
@@ -75,14 +92,20 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     let mut url = url::Url::parse(&admin)?;
     url.set_path(&format!("/{name}"));
-    let result = run(url.as_str(), jobs, workers, rounds).await;
+    let result = run(url.as_str(), jobs, workers, &slots, rounds).await;
     sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&mut admin_conn)
         .await?;
     result
 }
 
-async fn run(url: &str, jobs: usize, workers: usize, rounds: usize) -> anyhow::Result<()> {
+async fn run(
+    url: &str,
+    jobs: usize,
+    workers: usize,
+    slots: &[usize],
+    rounds: usize,
+) -> anyhow::Result<()> {
     // The server's own connection setting (db::Database::connect).
     let options = url.parse::<PgConnectOptions>()?.options([("jit", "off")]);
     let pool = PgPoolOptions::new()
@@ -97,17 +120,16 @@ async fn run(url: &str, jobs: usize, workers: usize, rounds: usize) -> anyhow::R
         ORGS.min(jobs)
     );
 
-    let methods = [
-        Method::Production,
-        Method::OnePerTransaction,
-        Method::ProductionXminHeld,
-    ];
+    let mut methods = vec![Method::OnePerTransaction];
+    for &n in slots {
+        methods.extend([Method::Production(n), Method::ProductionXminHeld(n)]);
+    }
     let mut rates: Vec<Vec<f64>> = vec![Vec::new(); methods.len()];
     for round in 1..=rounds {
         for (m, method) in methods.iter().enumerate() {
             queue_all(&pool, &integrations).await?;
             let mut holder = None;
-            if *method == Method::ProductionXminHeld {
+            if matches!(method, Method::ProductionXminHeld(_)) {
                 let mut conn = PgConnection::connect_with(&options).await?;
                 sqlx::query("BEGIN ISOLATION LEVEL REPEATABLE READ")
                     .execute(&mut conn)
@@ -156,45 +178,68 @@ async fn run(url: &str, jobs: usize, workers: usize, rounds: usize) -> anyhow::R
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let (production, naive, held) = (median(&rates[0]), median(&rates[1]), median(&rates[2]));
-    println!("\nmedians over {rounds} rounds:");
+    let naive = median(&rates[0]);
     println!("| | jobs/s | ratio |\n|---|---:|---:|");
-    println!(
-        "| {} | {production:.0} | {:.2}× the one-per-transaction loop |",
-        Method::Production.label(),
-        production / naive
-    );
     println!(
         "| {} | {naive:.0} | 1× |",
         Method::OnePerTransaction.label()
     );
-    println!(
-        "| {} | {held:.0} | {:.2}× its unobstructed rate |",
-        Method::ProductionXminHeld.label(),
-        held / production
-    );
+    for (k, &n) in slots.iter().enumerate() {
+        let (production, held) = (median(&rates[1 + 2 * k]), median(&rates[2 + 2 * k]));
+        println!(
+            "| {} | {production:.0} | {:.2}× the one-per-transaction loop |",
+            Method::Production(n).label(),
+            production / naive
+        );
+        println!(
+            "| {} | {held:.0} | {:.2}× its unobstructed rate |",
+            Method::ProductionXminHeld(n).label(),
+            held / production
+        );
+    }
     Ok(())
 }
 
 /// Claims and finishes jobs until none is left; how many it finished.
 async fn worker_loop(db: &Database, method: Method, worker: &str) -> anyhow::Result<usize> {
     let lease = Duration::from_secs(60);
-    let mut done = 0;
-    loop {
-        match method {
-            Method::Production | Method::ProductionXminHeld => {
-                let mut tx = db.worker_tx().await?;
-                let job = queue::claim(&mut *tx, worker, lease).await?;
-                tx.commit().await?;
-                let Some(job) = job else { return Ok(done) };
-                let mut tx = db.worker_tx().await?;
-                ensure!(
-                    queue::finish(&mut tx, &job, &Outcome::Success).await?,
-                    "a job was taken over"
-                );
-                tx.commit().await?;
-            }
-            Method::OnePerTransaction => {
+    match method {
+        Method::Production(slots) | Method::ProductionXminHeld(slots) => {
+            let pool = PoolSettings {
+                name: worker.to_owned(),
+                slots,
+                lease,
+                poll_every: Duration::from_secs(1),
+                until_empty: true,
+            };
+            let (mut done, mut dropped) = (0, 0);
+            worker::run(
+                db,
+                &pool,
+                &Notify::new(),
+                &CancellationToken::new(),
+                |job| async move {
+                    Ran {
+                        job,
+                        outcome: Some(Outcome::Success),
+                        elapsed: Duration::ZERO,
+                    }
+                },
+                |_, recorded| {
+                    if recorded {
+                        done += 1
+                    } else {
+                        dropped += 1
+                    }
+                },
+            )
+            .await;
+            ensure!(dropped == 0, "{dropped} jobs were taken over");
+            Ok(done)
+        }
+        Method::OnePerTransaction => {
+            let mut done = 0;
+            loop {
                 let mut tx = db.worker_tx().await?;
                 let id: Option<Uuid> = sqlx::query_scalar(
                     "SELECT id FROM sync_jobs WHERE status = 'queued' AND run_after <= now()
@@ -211,9 +256,9 @@ async fn worker_loop(db: &Database, method: Method, worker: &str) -> anyhow::Res
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
+                done += 1;
             }
         }
-        done += 1;
     }
 }
 

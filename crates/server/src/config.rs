@@ -183,6 +183,16 @@ pub struct ConfigArgs {
     )]
     pub sync_schedule_secs: u64,
 
+    /// Sync jobs one process runs at once (`serve` and `worker` alike). Syncs mostly
+    /// wait on providers' APIs, so this can exceed the cores; 0 runs no syncs here.
+    #[arg(
+        long,
+        env = "PULSEBOARD_SYNC_WORKERS",
+        default_value_t = 4,
+        global = true
+    )]
+    pub sync_workers: usize,
+
     /// Log format: `json` (one object per line) or `pretty`.
     #[arg(
         long,
@@ -218,6 +228,7 @@ impl ConfigArgs {
             db_acquire_timeout_secs: 3,
             sync_lease_secs: 60,
             sync_schedule_secs: 60,
+            sync_workers: 4,
             log_format: LogFormat::Json,
         }
     }
@@ -327,6 +338,7 @@ impl Config {
             sync: SyncSettings {
                 lease: Duration::from_secs(args.sync_lease_secs),
                 schedule_every: Duration::from_secs(args.sync_schedule_secs),
+                workers: args.sync_workers,
                 ..SyncSettings::default()
             },
         };
@@ -436,7 +448,7 @@ impl SlackSettings {
 /// Settings of the sync engine (tests shorten them).
 #[derive(Debug, Clone)]
 pub struct SyncSettings {
-    /// Worker loops per process; 0 runs none (tests drive jobs themselves).
+    /// Sync jobs run at once per process; 0 runs none (tests drive jobs themselves).
     pub workers: usize,
     /// How long a claim lasts without a heartbeat.
     pub lease: Duration,
@@ -455,7 +467,7 @@ pub struct SyncSettings {
 impl Default for SyncSettings {
     fn default() -> Self {
         Self {
-            workers: 2,
+            workers: 4,
             lease: Duration::from_secs(60),
             schedule_every: Duration::from_secs(60),
             poll_every: Duration::from_secs(5),

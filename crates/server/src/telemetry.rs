@@ -131,7 +131,10 @@ impl HttpMetrics {
             "scheduler_leader",
             "1 when this process is the elected scheduler",
         );
-        let sync_workers = gauge("sync_workers", "Sync worker loops in this process");
+        let sync_workers = gauge(
+            "sync_workers",
+            "Sync jobs this process runs at once (its slots)",
+        );
         let sync_workers_busy = gauge(
             "sync_workers_busy",
             "Sync workers of this process running a job now",

@@ -171,15 +171,13 @@ impl ResultCache {
     }
 }
 
-/// The version of an organization's data: `organizations.data_changed_at`, moved by
-/// triggers whenever a sync starts or finishes, an integration connects or
-/// disconnects, or a store's zone, currency or workspace changes.
+/// The version of an organization's data (`db::dashboards::data_version`): it moves
+/// whenever a sync finishes, an integration connects, disconnects or changes status,
+/// or a store's zone, currency or workspace changes.
 pub(crate) async fn data_version(conn: &mut PgConnection, org_id: Uuid) -> sqlx::Result<String> {
-    let changed = crate::db::dashboards::data_changed_at(conn, org_id).await?;
-    Ok(changed
-        .map(|t| t.timestamp_micros())
-        .unwrap_or(0)
-        .to_string())
+    Ok(crate::db::dashboards::data_version(conn, org_id)
+        .await?
+        .unwrap_or_default())
 }
 
 fn cache_key(org_id: Uuid, viewer: &str, version: &str, query: &Validated) -> String {

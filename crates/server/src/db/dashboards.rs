@@ -315,14 +315,19 @@ pub async fn live_share_widgets(
     .await
 }
 
-/// `organizations.data_changed_at`: moved by triggers whenever the org's data may
-/// have changed (see `dashboards::data::data_version`).
-pub async fn data_changed_at(
-    db: impl PgExecutor<'_>,
-    org_id: Uuid,
-) -> sqlx::Result<Option<DateTime<Utc>>> {
-    sqlx::query_scalar("SELECT data_changed_at FROM organizations WHERE id = $1")
-        .bind(org_id)
-        .fetch_optional(db)
-        .await
+/// The organization's data version: `organizations.data_changed_at` (moved by
+/// triggers whenever an integration connects, disconnects or changes status, or a
+/// store changes) with the sum of its integrations' `last_synced_at` (which only
+/// ever grows, so any finished sync changes it, even two finishing out of order).
+/// `None` for an organization the caller cannot see.
+pub async fn data_version(db: impl PgExecutor<'_>, org_id: Uuid) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT (extract(epoch FROM o.data_changed_at) * 1e6)::int8::text || '.' ||
+                coalesce((SELECT sum((extract(epoch FROM i.last_synced_at) * 1e6)::int8)
+                          FROM integrations i WHERE i.org_id = o.id), 0)::text
+         FROM organizations o WHERE o.id = $1",
+    )
+    .bind(org_id)
+    .fetch_optional(db)
+    .await
 }

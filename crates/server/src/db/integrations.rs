@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgConnection, PgExecutor};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -238,16 +238,28 @@ pub async fn sync_subject(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Syn
     .await
 }
 
-/// A successful sync: the integration is fresh, and back to `active` if it was in
-/// `error` or `syncing`.
-pub async fn record_sync_success(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+/// Successful syncs: each integration is fresh, and back to `active` if it was in
+/// `error` or `syncing`. The fresher `last_synced_at` moves the organization's data
+/// version by itself (`db::dashboards::data_version`), so finishing a batch of syncs
+/// takes no lock on the organizations they belong to.
+pub async fn record_sync_success(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
-        "UPDATE integrations SET last_synced_at = now(), sync_error = NULL, updated_at = now(),
-                status = CASE WHEN status IN ('error', 'syncing') THEN 'active' ELSE status END
-         WHERE id = $1",
+        "UPDATE integrations SET last_synced_at = now(), sync_error = NULL, updated_at = now()
+         WHERE id = ANY($1)",
     )
-    .bind(id)
-    .execute(db)
+    .bind(ids)
+    .execute(&mut *conn)
+    .await?;
+    // Rare: a status change, whose trigger moves the organization's data version.
+    sqlx::query(
+        "UPDATE integrations SET status = 'active'
+         WHERE id = ANY($1) AND status IN ('error', 'syncing')",
+    )
+    .bind(ids)
+    .execute(conn)
     .await?;
     Ok(())
 }

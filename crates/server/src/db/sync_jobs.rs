@@ -22,6 +22,8 @@ pub struct ClaimedJob {
     pub attempt: i32,
     pub max_attempts: i32,
     pub fence: i64,
+    /// When it was due: the claim order (with the id), and where the next claim resumes.
+    pub run_after: DateTime<Utc>,
     /// The integration's provider (for metrics and logs).
     pub provider: String,
 }
@@ -80,27 +82,42 @@ pub async fn enqueue_due(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     .rows_affected())
 }
 
-/// Claims the next due job for `worker`, with a lease of `lease`.
-pub async fn claim(
+/// Claims up to `limit` due jobs, oldest `run_after` first (ties by id), each with
+/// a lease and its fencing token bumped. `after` resumes the scan past the last job
+/// a previous claim took (see `sync::queue::ClaimCursor`); `None` scans from the
+/// front of the queue.
+pub async fn claim_batch(
     db: impl PgExecutor<'_>,
     worker: &str,
     lease: Duration,
-) -> sqlx::Result<Option<ClaimedJob>> {
-    sqlx::query_as(
+    limit: usize,
+    after: Option<(DateTime<Utc>, Uuid)>,
+) -> sqlx::Result<Vec<ClaimedJob>> {
+    // Two statements rather than one with `$4 IS NULL OR …`: the row comparison
+    // must be an index condition, which an `OR` would keep it from being.
+    let due = match after {
+        None => "status = 'queued' AND run_after <= now()",
+        Some(_) => "status = 'queued' AND run_after <= now() AND (run_after, id) > ($4, $5)",
+    };
+    let sql = format!(
         "UPDATE sync_jobs j
          SET status = 'running', attempt = j.attempt + 1, locked_by = $1, fence = j.fence + 1,
              lease_expires_at = now() + $2 * interval '1 millisecond', heartbeat_at = now(),
              started_at = coalesce(j.started_at, now())
-         FROM (SELECT id FROM sync_jobs WHERE status = 'queued' AND run_after <= now()
-               ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED) next
+         FROM (SELECT id FROM sync_jobs WHERE {due}
+               ORDER BY run_after, id LIMIT $3 FOR UPDATE SKIP LOCKED) next
          WHERE j.id = next.id
-         RETURNING j.id, j.org_id, j.integration_id, j.attempt, j.max_attempts, j.fence,
-                   (SELECT i.provider FROM integrations i WHERE i.id = j.integration_id) AS provider",
-    )
-    .bind(worker)
-    .bind(lease.as_millis() as f64)
-    .fetch_optional(db)
-    .await
+         RETURNING j.id, j.org_id, j.integration_id, j.attempt, j.max_attempts, j.fence, j.run_after,
+                   (SELECT i.provider FROM integrations i WHERE i.id = j.integration_id) AS provider"
+    );
+    let query = sqlx::query_as(&sql)
+        .bind(worker)
+        .bind(lease.as_millis() as f64)
+        .bind(limit as i64);
+    match after {
+        Some((at, id)) => query.bind(at).bind(id).fetch_all(db).await,
+        None => query.fetch_all(db).await,
+    }
 }
 
 /// Extends the lease; false when the job is no longer this worker's.
@@ -134,6 +151,37 @@ pub async fn hold(conn: &mut PgConnection, job: &ClaimedJob) -> sqlx::Result<boo
     .is_some())
 }
 
+/// [`hold`] for several jobs in one statement: the ids of those still this worker's,
+/// locked (in id order, so two finishers never wait on each other in a cycle).
+pub async fn hold_many(conn: &mut PgConnection, jobs: &[&ClaimedJob]) -> sqlx::Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = jobs.iter().map(|job| job.id).collect();
+    let fences: Vec<i64> = jobs.iter().map(|job| job.fence).collect();
+    sqlx::query_scalar(
+        "SELECT j.id FROM sync_jobs j
+         JOIN unnest($1::uuid[], $2::int8[]) AS mine(id, fence) ON mine.id = j.id AND mine.fence = j.fence
+         WHERE j.status = 'running'
+         ORDER BY j.id FOR UPDATE OF j",
+    )
+    .bind(ids)
+    .bind(fences)
+    .fetch_all(conn)
+    .await
+}
+
+/// Puts a worker's running jobs back in the queue, due now, without spending their
+/// attempt (a worker shutting down hands over what it had started).
+pub async fn release_by_worker(db: impl PgExecutor<'_>, worker: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE sync_jobs SET status = 'queued', attempt = attempt - 1, locked_by = NULL,
+                lease_expires_at = NULL, run_after = now()
+         WHERE status = 'running' AND locked_by = $1",
+    )
+    .bind(worker)
+    .execute(db)
+    .await?
+    .rows_affected())
+}
+
 /// Requeues jobs whose worker stopped heartbeating; a job out of attempts fails.
 pub async fn reap_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     Ok(sqlx::query(
@@ -149,16 +197,25 @@ pub async fn reap_expired(db: impl PgExecutor<'_>) -> sqlx::Result<u64> {
     .rows_affected())
 }
 
-/// Records a finished job as a success.
-pub async fn mark_success(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE sync_jobs SET status = 'success', finished_at = now(), locked_by = NULL,
-                lease_expires_at = NULL, error = NULL WHERE id = $1",
+/// Records finished jobs as successes, fenced: the ids of those that were still the
+/// worker's (the others were taken over, and stay as their new owner leaves them).
+pub async fn mark_success(
+    conn: &mut PgConnection,
+    jobs: &[&ClaimedJob],
+) -> sqlx::Result<Vec<Uuid>> {
+    let ids: Vec<Uuid> = jobs.iter().map(|job| job.id).collect();
+    let fences: Vec<i64> = jobs.iter().map(|job| job.fence).collect();
+    sqlx::query_scalar(
+        "UPDATE sync_jobs j SET status = 'success', finished_at = now(), locked_by = NULL,
+                lease_expires_at = NULL, error = NULL
+         FROM unnest($1::uuid[], $2::int8[]) AS mine(id, fence)
+         WHERE mine.id = j.id AND mine.fence = j.fence AND j.status = 'running'
+         RETURNING j.id",
     )
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
+    .bind(ids)
+    .bind(fences)
+    .fetch_all(conn)
+    .await
 }
 
 /// Puts a job back in the queue to run again after `delay_ms`, spending the attempt.

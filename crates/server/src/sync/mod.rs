@@ -11,5 +11,6 @@ pub mod rollups;
 pub mod runner;
 pub mod scheduler;
 pub mod sink;
+pub mod worker;
 
 pub use crate::config::SyncSettings;

@@ -17,6 +17,7 @@ use super::{
     queue::{self, ClaimedJob, Outcome},
     rollups,
     sink::{events_cap, DbSink, Target},
+    worker::Ran,
 };
 use crate::{
     db,
@@ -26,24 +27,51 @@ use crate::{
 
 /// Claims and runs the next due job. `Ok(false)` when nothing was due.
 pub async fn run_next(app: &AppState, worker: &str) -> anyhow::Result<bool> {
-    let lease = app.config.sync.lease;
     let mut tx = app.db.worker_tx().await?;
-    let job = queue::claim(&mut *tx, worker, lease).await?;
+    let job = queue::claim(&mut *tx, worker, app.config.sync.lease).await?;
     tx.commit().await?;
     let Some(job) = job else { return Ok(false) };
+    let ran = run_job(app.clone(), job).await;
+    let recorded = match &ran.outcome {
+        Some(outcome) => {
+            let mut tx = app.db.worker_tx().await?;
+            let recorded = queue::finish(&mut tx, &ran.job, outcome).await?;
+            tx.commit().await?;
+            recorded
+        }
+        None => false,
+    };
+    report(app, &ran, recorded);
+    Ok(true)
+}
+
+/// Runs a claimed job to its outcome (the worker pool records it).
+pub async fn run_job(app: AppState, job: ClaimedJob) -> Ran {
     tracing::debug!(job_id = %job.id, integration_id = %job.integration_id, attempt = job.attempt, "sync job started");
     let started = std::time::Instant::now();
     app.metrics.sync_workers_busy.inc();
-    let outcome = run_claimed(app, &job, lease).await;
+    let outcome = run_claimed(&app, &job, app.config.sync.lease).await;
     app.metrics.sync_workers_busy.dec();
+    Ran {
+        job,
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+/// The metrics and the one log line of a finished run, once the queue has its outcome
+/// (`recorded` false: it was taken over, and the result dropped).
+pub fn report(app: &AppState, ran: &Ran, recorded: bool) {
+    let Ran {
+        job,
+        outcome,
+        elapsed,
+    } = ran;
     let Some(outcome) = outcome else {
         tracing::warn!(job_id = %job.id, "sync job taken over by another worker; dropping this run");
-        return Ok(true);
+        return;
     };
-    let mut tx = app.db.worker_tx().await?;
-    let recorded = queue::finish(&mut tx, &job, &outcome).await?;
-    tx.commit().await?;
-    if let Some(reason) = failure_reason(&outcome) {
+    if let Some(reason) = failure_reason(outcome) {
         app.metrics.sync_failed(&job.provider, reason);
     }
     if recorded {
@@ -52,14 +80,13 @@ pub async fn run_next(app: &AppState, worker: &str) -> anyhow::Result<bool> {
             job_id = %job.id,
             provider = %job.provider,
             attempt = job.attempt,
-            seconds = started.elapsed().as_secs(),
+            seconds = elapsed.as_secs(),
             outcome = ?outcome,
             "sync job finished"
         );
     } else {
         tracing::warn!(job_id = %job.id, "sync job finished after losing its lease; result dropped");
     }
-    Ok(true)
 }
 
 /// The reason class `sync_failures_total` counts a run under; `None` for a success

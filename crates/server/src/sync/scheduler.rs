@@ -12,19 +12,28 @@ use sqlx::{pool::PoolConnection, Connection, PgConnection, Postgres};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{queue, runner};
+use super::{
+    queue, runner,
+    worker::{self, PoolSettings},
+};
 use crate::{db, state::AppState};
 
 /// Arbitrary, fixed: the advisory lock that elects the scheduler.
 const SCHEDULER_LOCK: i64 = 0x7075_6c73_6573_6368; // "pulsesch"
 
-/// Spawns the scheduler loop and `config.sync.workers` worker loops.
+/// Spawns the scheduler loop and the worker pool (`config.sync.workers` jobs at once).
 pub fn spawn(app: AppState, shutdown: CancellationToken) -> Vec<JoinHandle<()>> {
     let mut tasks = vec![tokio::spawn(schedule(app.clone(), shutdown.clone()))];
-    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
-    for n in 0..app.config.sync.workers {
-        let worker = format!("{host}/{}/{n}", std::process::id());
-        tasks.push(tokio::spawn(work(app.clone(), worker, shutdown.clone())));
+    if app.config.sync.workers > 0 {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+        let pool = PoolSettings {
+            name: format!("{host}/{}", std::process::id()),
+            slots: app.config.sync.workers,
+            lease: app.config.sync.lease,
+            poll_every: app.config.sync.poll_every,
+            until_empty: false,
+        };
+        tasks.push(tokio::spawn(work(app.clone(), pool, shutdown.clone())));
     }
     tasks
 }
@@ -127,31 +136,16 @@ impl Periodic {
     }
 }
 
-async fn work(app: AppState, worker: String, shutdown: CancellationToken) {
-    app.metrics.sync_workers.inc();
-    // Decremented however the loop ends.
-    struct Running(AppState);
-    impl Drop for Running {
-        fn drop(&mut self) {
-            self.0.metrics.sync_workers.dec();
-        }
-    }
-    let _running = Running(app.clone());
-    let idle = app.config.sync.poll_every;
-    loop {
-        let ran = tokio::select! {
-            _ = shutdown.cancelled() => return,
-            ran = runner::run_next(&app, &worker) => ran,
-        };
-        match ran {
-            Ok(true) => continue,
-            Ok(false) => {}
-            Err(error) => tracing::warn!(%error, %worker, "sync worker pass failed"),
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = app.sync_wakeup.notified() => {}
-            _ = tokio::time::sleep(idle) => {}
-        }
-    }
+async fn work(app: AppState, pool: PoolSettings, shutdown: CancellationToken) {
+    app.metrics.sync_workers.set(pool.slots as i64);
+    worker::run(
+        &app.db,
+        &pool,
+        &app.sync_wakeup,
+        &shutdown,
+        |job| runner::run_job(app.clone(), job),
+        |ran, recorded| runner::report(&app, ran, recorded),
+    )
+    .await;
+    app.metrics.sync_workers.set(0);
 }

@@ -32,6 +32,7 @@ mod orgs;
 mod paddle;
 mod password_reset;
 mod posthog;
+mod queue;
 mod rls;
 mod scale;
 mod secrets;
