@@ -246,17 +246,11 @@ pub async fn record_sync_success(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx:
     if ids.is_empty() {
         return Ok(());
     }
+    // The status trigger fires only for the rare rows whose status really changes.
     sqlx::query(
-        "UPDATE integrations SET last_synced_at = now(), sync_error = NULL, updated_at = now()
+        "UPDATE integrations SET last_synced_at = now(), sync_error = NULL, updated_at = now(),
+                status = CASE WHEN status IN ('error', 'syncing') THEN 'active' ELSE status END
          WHERE id = ANY($1)",
-    )
-    .bind(ids)
-    .execute(&mut *conn)
-    .await?;
-    // Rare: a status change, whose trigger moves the organization's data version.
-    sqlx::query(
-        "UPDATE integrations SET status = 'active'
-         WHERE id = ANY($1) AND status IN ('error', 'syncing')",
     )
     .bind(ids)
     .execute(conn)
