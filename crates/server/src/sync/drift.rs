@@ -10,6 +10,10 @@
 //! provider's value (money) or the metric is a count (any count difference).
 //! Provider errors are logged and never fail the sync; the check runs again after
 //! the next successful sync.
+//!
+//! A day with warnings is announced once, by mail to the organization's owners and
+//! admins who take alert mail (kind `drift`): the metrics, both totals and the
+//! records that explain the difference ([`notify_warnings`]).
 
 use std::collections::BTreeMap;
 
@@ -126,6 +130,7 @@ async fn check(
         return Ok(());
     };
     let mut tx = app.db.worker_tx().await?;
+    let mut warnings = Vec::new();
     for SourceTotal {
         metric,
         value,
@@ -172,9 +177,136 @@ async fn check(
         .bind(left_out as i32)
         .execute(&mut *tx)
         .await?;
+        if is_warning(metric, value, difference) {
+            warnings.push(Warning {
+                metric,
+                source: value,
+                ours,
+                records: differing,
+                left_out,
+            });
+        }
+    }
+    if !warnings.is_empty() {
+        notify_warnings(app, &mut tx, provider, target, day, &warnings).await?;
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// A metric whose difference is a warning, for the mail.
+struct Warning {
+    metric: &'static str,
+    source: i64,
+    ours: i64,
+    records: Vec<DriftRecord>,
+    left_out: usize,
+}
+
+/// Queues one mail per owner or admin who takes alert mail, in the check's
+/// transaction: the check and its announcement commit together, once per day.
+async fn notify_warnings(
+    app: &AppState,
+    conn: &mut sqlx::PgConnection,
+    provider: &dyn pulseboard_connectors::Provider,
+    target: &Target,
+    day: NaiveDate,
+    warnings: &[Warning],
+) -> sqlx::Result<()> {
+    let (label, currency): (String, String) = sqlx::query_as(
+        "SELECT i.account_label, s.currency FROM integrations i JOIN stores s ON s.id = i.store_id
+         WHERE i.id = $1",
+    )
+    .bind(target.integration_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let info = provider.info();
+    let (subject, body) = warning_mail(
+        info.name,
+        &label,
+        &currency,
+        day,
+        warnings,
+        |metric| {
+            info.metrics
+                .iter()
+                .find(|spec| spec.id == metric)
+                .map(|spec| (spec.name, spec.unit))
+        },
+        &app.config.link("/settings/integrations"),
+    );
+    let recipients = crate::db::alerts::members(&mut *conn, target.org_id, None).await?;
+    for member in recipients
+        .iter()
+        .filter(|m| m.alert_mail && matches!(m.role.as_str(), "owner" | "admin"))
+    {
+        crate::db::outbox::enqueue(
+            &mut *conn,
+            crate::db::outbox::NewEmail::text(
+                target.org_id,
+                "drift",
+                &member.email,
+                &subject,
+                &body,
+            ),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The mail's subject and text: per metric both totals, the difference and the
+/// records behind it.
+fn warning_mail(
+    provider: &str,
+    account: &str,
+    currency: &str,
+    day: NaiveDate,
+    warnings: &[Warning],
+    spec: impl Fn(&str) -> Option<(&'static str, pulseboard_connectors::MetricUnit)>,
+    link: &str,
+) -> (String, String) {
+    use crate::notify::format;
+    let day_words = day.format("%a %-d %b %Y").to_string();
+    let names: Vec<&str> = warnings
+        .iter()
+        .map(|w| spec(w.metric).map_or(w.metric, |(name, _)| name))
+        .collect();
+    let subject = format!(
+        "{provider} and Pulseboard disagree on {day_words}: {}",
+        names.join(", ").to_lowercase()
+    );
+    let mut body = format!(
+        "Pulseboard checked {day_words} for {account} against {provider}'s own totals, and they differ.\n"
+    );
+    for (warning, name) in warnings.iter().zip(&names) {
+        let unit =
+            spec(warning.metric).map_or(pulseboard_connectors::MetricUnit::Count, |(_, u)| u);
+        let show = |v: i64| format::value(unit, Some(currency), v);
+        body.push_str(&format!(
+            "\n{name}: Pulseboard {}, {provider} {} (difference {}).\n",
+            show(warning.ours),
+            show(warning.source),
+            show(warning.ours - warning.source),
+        ));
+        for record in &warning.records {
+            let side = |v: Option<i64>| v.map_or_else(|| "missing".to_owned(), show);
+            body.push_str(&format!(
+                "  {}: {provider} {}, Pulseboard {}\n",
+                record.record,
+                side(record.source),
+                side(record.pulseboard),
+            ));
+        }
+        if warning.left_out > 0 {
+            body.push_str(&format!("  and {} more records\n", warning.left_out));
+        }
+    }
+    body.push_str(&format!(
+        "\nThe integration's page shows the check: {link}\n\
+         A sync usually closes a gap like this; if it stays, the records above are where to look.\n"
+    ));
+    (subject, body)
 }
 
 /// One metric's check of one day, as the API shows it.

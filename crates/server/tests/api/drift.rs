@@ -89,6 +89,11 @@ async fn clean_data_has_no_drift_and_another_org_cannot_read_it() {
     let refunded = metric(&all, "refunds");
     assert_eq!(refunded["source_value"], json!(refunds));
     assert_eq!(refunded["difference"], 0);
+    let mails: i64 = sqlx::query_scalar("SELECT count(*) FROM email_outbox WHERE kind = 'drift'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(mails, 0, "nothing to announce");
 
     // Once a day: a second sync does not add or redo the check.
     let checked_at = revenue["checked_at"].clone();
@@ -117,7 +122,9 @@ async fn a_charge_the_sync_never_saw_is_the_difference_and_is_named() {
     let ann = app.signup("ann@example.com", "Acme").await;
     let (charges, _) = yesterdays(&sim);
     let gross: i64 = charges.iter().map(|(_, a)| a).sum();
-    let (dropped, amount) = charges[charges.len() / 2].clone();
+    // The largest: over 0.5 % of the day's revenue with fewer than 200 charges.
+    let (dropped, amount) = charges.iter().max_by_key(|(_, a)| *a).unwrap().clone();
+    assert!(charges.len() < 200);
     assert!(sim.hide_stripe_charge(&dropped));
     let (_, integration) = stripe_store(&app, &ann, ZONE).await;
     assert_eq!(run_all(&app).await, 1);
@@ -131,8 +138,43 @@ async fn a_charge_the_sync_never_saw_is_the_difference_and_is_named() {
         revenue["records"],
         json!([{ "record": format!("charge/{dropped}"), "source": amount, "pulseboard": null }])
     );
-    // Above 0.5 % of the day's revenue is a warning.
-    assert_eq!(revenue["warning"], json!(amount * 1000 > gross * 5));
+    // Above 0.5 % of the day's revenue is a warning, announced to the owner once.
+    assert_eq!(revenue["warning"], true);
+    let mails: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT to_addr, subject, body_text FROM email_outbox WHERE kind = 'drift'")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let (to, subject, body) = &mails[0];
+    assert_eq!(to, "ann@example.com");
+    assert!(subject.contains("gross revenue"), "{subject}");
+    let dollars = |cents: i64| format!("${}.{:02}", cents / 100, cents % 100);
+    for expected in [
+        format!(
+            "charge/{dropped}: Stripe {}, Pulseboard missing",
+            dollars(amount)
+        ),
+        format!(
+            "Pulseboard {}, Stripe {}",
+            dollars(gross - amount),
+            dollars(gross)
+        ),
+    ] {
+        // Amounts above $999.99 are grouped ("$1,234.00"); compare without commas.
+        assert!(
+            body.replace(',', "").contains(&expected.replace(',', "")),
+            "{expected} in {body}"
+        );
+    }
+    // A later sync does not announce the same day again.
+    assert!(app.request_sync(&ann, integration).await.is_success());
+    assert_eq!(run_all(&app).await, 1);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM email_outbox WHERE kind = 'drift'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
 }
 
 #[tokio::test]
