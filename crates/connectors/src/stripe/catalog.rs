@@ -9,6 +9,7 @@ use crate::catalog::{
 
 const STRIPE_PAYMENT_DIMS: &[&str] = &["currency", "country"];
 const STRIPE_SUBSCRIPTION_DIMS: &[&str] = &["plan", "interval"];
+const STRIPE_BALANCE_DIMS: &[&str] = &["currency"];
 
 /// Stripe's metrics.
 #[rustfmt::skip]
@@ -33,6 +34,20 @@ pub const STRIPE_METRICS: &[MetricSpec] = &[
             "Stripe charge `amount` and refund `amount`, with their `status`, `currency` and `created`.",
             "Charges on the store-local day of their `created`, refunds on the day of theirs: a refund lowers the day it happens, not the day of the sale.",
             "Failed and pending charges, failed and cancelled refunds, disputes and Stripe's fees.",
+        ),
+    MetricSpec::new("stripe_fees", "Stripe fees", "What Stripe kept from payments: processing fees net of fees it returned.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_BALANCE_DIMS).bad_when_rising()
+        .defined(
+            "Sum of `fee` of every balance transaction, in the balance's currency: positive for the fee on a charge, negative where Stripe returned a fee.",
+            "Stripe balance transaction: `fee`, `currency`, `created`.",
+            "On the store-local day of the balance transaction's `created` (a charge's transaction is created with the charge), not when the money becomes available.",
+            "Fees Stripe bills separately rather than withholding from a payment (balance transactions of type `stripe_fee`, for example Billing or Radar usage), and fees of connected accounts.",
+        ),
+    MetricSpec::new("net_volume", "Net volume", "Sales minus refunds, disputes and Stripe's fees: what Stripe's dashboard calls net volume.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_BALANCE_DIMS)
+        .defined(
+            "Sum of `net` (amount minus fee) of the balance transactions of sales, refunds and adjustments (types `charge`, `payment`, `refund`, `payment_refund`, `payment_failure_refund`, `adjustment`), in the balance's currency. So it is net revenue after Stripe's fees and disputes.",
+            "Stripe balance transaction: `type`, `net`, `currency`, `created`.",
+            "On the store-local day of the balance transaction's `created`: a refund lowers the day it happens.",
+            "Payouts, transfers, top-ups and Stripe's separately billed fees (type `stripe_fee`), which move the balance without being sales. Charges in another currency count converted into the balance's currency, as Stripe does.",
         ),
     MetricSpec::new("successful_charges", "Successful charges", "Number of succeeded charges.", Count, Sum, Flow, "payments", STRIPE_PAYMENT_DIMS)
         .defined(

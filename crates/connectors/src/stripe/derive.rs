@@ -7,6 +7,8 @@
 //! - subscription (ended): `churned_subscriptions` when it ended; if it ended inside a
 //!   period its invoice covers, `mrr`/`active_subscriptions` move from the period's end
 //!   to the moment it ended (see below).
+//! - balance transaction: `stripe_fees` (its `fee`) and, for sales, refunds and
+//!   adjustments, `net_volume` (its `net`), when created; see [`NET_VOLUME_TYPES`].
 //! - invoice (open, paid or uncollectible): for each recurring line, `mrr` of the line
 //!   normalised to a month and `active_subscriptions` 1, added at the line's period start
 //!   and taken away at its end. A renewal's invoice adds what the previous one takes
@@ -55,6 +57,18 @@ pub fn monthly_amount(amount: i64, interval: &str, interval_count: i64) -> Optio
         _ => return None,
     })
 }
+
+/// Balance transaction types that are money moved by sales: Stripe's "net volume"
+/// counts these; payouts, transfers, top-ups and Stripe's separately billed fees
+/// (`stripe_fee`) move the balance without being sales.
+pub const NET_VOLUME_TYPES: &[&str] = &[
+    "charge",
+    "payment",
+    "refund",
+    "payment_refund",
+    "payment_failure_refund",
+    "adjustment",
+];
 
 impl Derive for StripeProvider {
     fn derivation(&self) -> Derivation {
@@ -178,6 +192,22 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
                 })
                 .flatten()
                 .collect()
+        }
+        "balance_transaction" => {
+            let Some(at) = unix_field(o, "created") else {
+                return vec![];
+            };
+            let kind = str_of(o, "/type").unwrap_or_default();
+            let mut derived = Vec::new();
+            if let Some(fee) = i64_of(o, "/fee").filter(|fee| *fee != 0) {
+                derived.push(MetricEvent::new("stripe_fees", fee, at).with("currency", currency.clone()));
+            }
+            if NET_VOLUME_TYPES.contains(&kind) {
+                if let Some(net) = i64_of(o, "/net") {
+                    derived.push(MetricEvent::new("net_volume", net, at).with("currency", currency));
+                }
+            }
+            derived
         }
         _ => vec![],
     }

@@ -226,6 +226,7 @@ impl Provider for StripeProvider {
     fn record_url(&self, account_id: &str, object_type: &str, external_id: &str) -> Option<String> {
         let section = match object_type {
             "charge" | "refund" => "payments",
+            "balance_transaction" => "balance_transactions",
             "invoice" => "invoices",
             "subscription" => "subscriptions",
             "customer" => "customers",

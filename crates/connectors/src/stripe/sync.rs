@@ -25,6 +25,9 @@ use crate::{
 
 pub(crate) const BACKFILL_STREAM: &str = "stripe.backfill";
 pub(crate) const EVENTS_STREAM: &str = "stripe.events";
+/// Balance transactions (fees and net volume): Stripe sends no events for them, so
+/// they are listed by `created` from their own cursor.
+pub(crate) const BALANCE_STREAM: &str = "stripe.balance";
 /// The lists a backfill walks, in order, with the object type of their items.
 const LISTS: &[(&str, &str)] = &[
     ("customers", "customer"),
@@ -69,6 +72,73 @@ pub(super) fn record_of_event(event: &Value) -> Option<RawRecord> {
 }
 
 impl StripeProvider {
+    /// Lists the balance transactions created since the cursor (minus the events'
+    /// overlap; all of them the first time) and stores them oldest first, the cursor
+    /// following the pages committed. They do not change once created (their `fee`
+    /// and `net` are fixed), so re-reading the overlap only replaces them with
+    /// themselves.
+    async fn balance(
+        &self,
+        req: &SyncRequest<'_>,
+        sink: &mut dyn SyncSink,
+    ) -> Result<(), SyncError> {
+        let cursor = req
+            .cursors
+            .get(BALANCE_STREAM)
+            .and_then(|c| c.get("created"))
+            .and_then(Value::as_i64);
+        let mut transactions = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = vec![("limit", PAGE_SIZE.to_owned())];
+            if let Some(cursor) = cursor {
+                query.push((
+                    "created[gte]",
+                    (cursor - EVENT_OVERLAP.num_seconds()).to_string(),
+                ));
+            }
+            if let Some(after) = &after {
+                query.push(("starting_after", after.clone()));
+            }
+            let page = self
+                .list_page(req, "v1/balance_transactions", &query)
+                .await?;
+            after = page.data.last().and_then(id_of);
+            let more = page.has_more && after.is_some();
+            transactions.extend(page.data);
+            if !more {
+                break;
+            }
+        }
+        // Listed newest first; stored oldest first so the cursor only moves forward.
+        transactions.sort_by_key(|t| (t.get("created").and_then(Value::as_i64), id_of(t)));
+        for chunk in transactions.chunks(100) {
+            let records = chunk
+                .iter()
+                .filter_map(|t| {
+                    Some(RawRecord {
+                        object_type: "balance_transaction".into(),
+                        external_id: id_of(t)?,
+                        updated_at: unix_field(t, "created"),
+                        payload: t.clone(),
+                    })
+                })
+                .collect();
+            let reached = chunk
+                .last()
+                .and_then(|t| t.get("created"))
+                .and_then(Value::as_i64);
+            sink.commit(SyncPage {
+                stream: BALANCE_STREAM.into(),
+                records,
+                cursor: reached.map(|created| json!({ "created": created })),
+                clear: vec![],
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
     /// One GET against the API with the integration's current token, retried on
     /// 5xx, timeouts and short rate limits.
     async fn list_page(
@@ -276,6 +346,7 @@ impl Pull for StripeProvider {
         match events_since {
             Some(since) if backfill.is_none() && !stale => {
                 self.incremental(req, sink, since.timestamp()).await?;
+                self.balance(req, sink).await?;
                 Ok(SyncKind::Incremental)
             }
             _ => {
@@ -287,6 +358,7 @@ impl Pull for StripeProvider {
                 self.backfill(req, sink, backfill.as_ref(), started).await?;
                 // Changes made while the lists were read arrive as events.
                 self.incremental(req, sink, started).await?;
+                self.balance(req, sink).await?;
                 Ok(SyncKind::Backfill)
             }
         }

@@ -154,6 +154,22 @@ async fn query_results_equal_the_ledger_in_three_time_zones() {
         );
         assert!(r["freshness"][0]["last_synced_at"].is_string());
 
+        // Stripe's fees and net volume, from the balance transactions, over two windows.
+        for (metric, range, span) in [
+            ("stripe_fees", "last_30_days", days(back(30), yesterday)),
+            ("net_volume", "last_30_days", days(back(30), yesterday)),
+            ("net_volume", "last_7_days", days(back(7), yesterday)),
+        ] {
+            let r = query(&app, &ann, json!({ "metric": format!("stripe.{metric}"), "range": range, "scope": { "store": store } })).await;
+            let want = flow(&ledger, tz, metric, &span);
+            assert_ne!(want, 0, "{zone} {metric}: the ledger has some");
+            assert_eq!(
+                r["total"].as_i64().unwrap(),
+                want,
+                "{zone} {metric} {range}"
+            );
+        }
+
         // A stock: MRR at the end of the range, weekly buckets ending on the week's last day.
         let r = query(&app, &ann, json!({ "metric": "stripe.mrr", "range": "last_30_days", "granularity": "week", "scope": { "store": store } })).await;
         assert_eq!(r["aggregation"], "latest");

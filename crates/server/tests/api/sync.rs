@@ -110,6 +110,11 @@ pub fn expected(
                 add("gross_revenue", day, charge.amount);
                 add("net_revenue", day, charge.amount);
                 add("successful_charges", day, 1);
+                // Stripe's US card pricing: 2.9 % (rounded half up) + 30¢, withheld
+                // from the charge; net volume is what is left of the sale.
+                let fee = (charge.amount * 29 + 500) / 1000 + 30;
+                add("stripe_fees", day, fee);
+                add("net_volume", day, charge.amount - fee);
             }
             ChargeStatus::Failed => add("failed_payments", day, 1),
         }
@@ -118,6 +123,8 @@ pub fn expected(
         let day = day_of(refund.created, tz);
         add("refunds", day, refund.amount);
         add("net_revenue", day, -refund.amount);
+        // Stripe keeps the fee of a refunded charge: the refund is taken off whole.
+        add("net_volume", day, -refund.amount);
     }
     for customer in &ledger.customers {
         add("new_customers", day_of(customer.created, tz), 1);
@@ -291,8 +298,9 @@ async fn stripe_numbers_equal_the_ledger_in_three_time_zones_and_follow_changes(
         tz,
         "after a refund",
     );
-    // The refund added its two events (refunds, net revenue) and nothing else moved.
-    assert_eq!(event_count(&app, integration).await, events_before + 2);
+    // The refund added its two events (refunds, net revenue) and its balance
+    // transaction one (net volume: a refund carries no fee), and nothing else moved.
+    assert_eq!(event_count(&app, integration).await, events_before + 3);
 
     // Replaying (another sync over the same overlap window) changes nothing.
     let before = snapshots(&app, store_id).await;
@@ -302,7 +310,7 @@ async fn stripe_numbers_equal_the_ledger_in_three_time_zones_and_follow_changes(
         .await
         .unwrap();
     assert_eq!(run_all(&app).await, 1);
-    assert_eq!(event_count(&app, integration).await, events_before + 2);
+    assert_eq!(event_count(&app, integration).await, events_before + 3);
     assert_eq!(snapshots(&app, store_id).await, before);
 }
 
