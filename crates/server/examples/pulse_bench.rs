@@ -206,12 +206,15 @@ async fn setup(database_url: &str) -> anyhow::Result<Arc<Bench>> {
         // The server's webhook loop (startup.rs), with a switch.
         let (state, processing) = (state.clone(), processing.clone());
         tokio::spawn(async move {
+            let refresher = pulseboard_server::webhooks::Refresher::default();
             loop {
                 if state.db.pool().is_closed() {
                     return;
                 }
                 if processing.load(Ordering::SeqCst) {
-                    if let Err(error) = pulseboard_server::webhooks::process_due(&state).await {
+                    if let Err(error) =
+                        pulseboard_server::webhooks::process_due_with(&state, &refresher).await
+                    {
                         eprintln!("processing pass failed: {error:#}");
                     }
                 }

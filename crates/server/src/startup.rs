@@ -176,8 +176,9 @@ pub async fn run_worker(config: Config, shutdown: CancellationToken) -> anyhow::
 /// Processes stored webhook deliveries as soon as the intake stores one, and every
 /// background interval in case a wake-up was missed (another instance's intake).
 async fn webhook_loop(state: AppState, shutdown: CancellationToken) {
+    let refresher = crate::webhooks::Refresher::default();
     loop {
-        if let Err(error) = crate::webhooks::process_due(&state).await {
+        if let Err(error) = crate::webhooks::process_due_with(&state, &refresher).await {
             tracing::warn!(error = %format!("{error:#}"), "webhook processing pass failed");
         }
         tokio::select! {

@@ -6,7 +6,10 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-/// Marks days of a store for recomputation (already marked ones stay as they are).
+/// Marks days of a store for recomputation. An unclaimed mark stays as it is; a day
+/// a refresh has claimed is marked again (`dirty_again`), so the next refresh
+/// recomputes it with what this transaction adds. The claim commits before the
+/// refresh recomputes, so this never waits for a recomputation.
 pub async fn mark_dirty_days(
     db: impl PgExecutor<'_>,
     org_id: Uuid,
@@ -15,7 +18,8 @@ pub async fn mark_dirty_days(
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO rollup_dirty_days (org_id, store_id, day) SELECT $1, $2, unnest($3::date[])
-         ON CONFLICT DO NOTHING",
+         ON CONFLICT (store_id, day) DO UPDATE SET dirty_again = true
+         WHERE rollup_dirty_days.claimed_at IS NOT NULL AND NOT rollup_dirty_days.dirty_again",
     )
     .bind(org_id)
     .bind(store_id)
@@ -25,20 +29,83 @@ pub async fn mark_dirty_days(
     Ok(())
 }
 
-/// Takes the store's dirty days that no concurrent refresh has claimed: they are
-/// deleted here, so the claim commits with the recomputation.
-pub async fn claim_dirty_days(
-    db: impl PgExecutor<'_>,
-    store_id: Uuid,
-) -> sqlx::Result<Vec<NaiveDate>> {
-    sqlx::query_scalar(
-        "DELETE FROM rollup_dirty_days WHERE store_id = $1
-         AND day IN (SELECT day FROM rollup_dirty_days WHERE store_id = $1 FOR UPDATE SKIP LOCKED)
-         RETURNING day",
+/// How long a claim keeps other refreshes off its days: longer than any
+/// recomputation; a claim this old belongs to a refresh that died.
+const CLAIM_EXPIRES_SECS: f64 = 600.0;
+
+/// A refresh's claim on some of a store's dirty days.
+#[derive(Debug)]
+pub struct DirtyClaim {
+    pub days: Vec<NaiveDate>,
+    token: Uuid,
+}
+
+/// Claims the store's dirty days that no live refresh has claimed. Run it in a
+/// transaction of its own and commit before recomputing; [`finish_dirty_days`]
+/// in the recomputing transaction removes them.
+pub async fn claim_dirty_days(db: impl PgExecutor<'_>, store_id: Uuid) -> sqlx::Result<DirtyClaim> {
+    let token = Uuid::new_v4();
+    let days: Vec<NaiveDate> = sqlx::query_scalar(
+        "UPDATE rollup_dirty_days d SET claim = $3, claimed_at = now(), dirty_again = false
+         FROM (SELECT day FROM rollup_dirty_days
+               WHERE store_id = $1
+                 AND (claimed_at IS NULL OR claimed_at < now() - $2 * interval '1 second')
+               FOR UPDATE SKIP LOCKED) free
+         WHERE d.store_id = $1 AND d.day = free.day
+         RETURNING d.day",
     )
     .bind(store_id)
+    .bind(CLAIM_EXPIRES_SECS)
+    .bind(token)
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(DirtyClaim { days, token })
+}
+
+/// With the recomputation: the claimed days are clean, except those marked again
+/// meanwhile, which go back to waiting for the next refresh.
+pub async fn finish_dirty_days(
+    conn: &mut PgConnection,
+    store_id: Uuid,
+    claim: &DirtyClaim,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "DELETE FROM rollup_dirty_days
+         WHERE store_id = $1 AND day = ANY($2) AND claim = $3 AND NOT dirty_again",
+    )
+    .bind(store_id)
+    .bind(&claim.days)
+    .bind(claim.token)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE rollup_dirty_days SET claim = NULL, claimed_at = NULL, dirty_again = false
+         WHERE store_id = $1 AND day = ANY($2) AND claim = $3",
+    )
+    .bind(store_id)
+    .bind(&claim.days)
+    .bind(claim.token)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A refresh that failed gives its days back at once.
+pub async fn release_dirty_days(
+    db: impl PgExecutor<'_>,
+    store_id: Uuid,
+    claim: &DirtyClaim,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE rollup_dirty_days SET claim = NULL, claimed_at = NULL, dirty_again = false
+         WHERE store_id = $1 AND day = ANY($2) AND claim = $3",
+    )
+    .bind(store_id)
+    .bind(&claim.days)
+    .bind(claim.token)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Rebuilds the rollups of the given store-local days (in `timezone`) from the

@@ -27,18 +27,37 @@ pub async fn refresh_store(
     store_id: Uuid,
     catalog: &(dyn Fn(&str) -> &'static [MetricSpec] + Sync),
 ) -> sqlx::Result<usize> {
+    // The claim commits at once: marking a day dirty never waits for a recomputation.
     let mut tx = db.worker_tx().await?;
-    let days = crate::db::rollups::claim_dirty_days(&mut *tx, store_id).await?;
-    if days.is_empty() {
-        tx.commit().await?;
+    let claim = crate::db::rollups::claim_dirty_days(&mut *tx, store_id).await?;
+    tx.commit().await?;
+    if claim.days.is_empty() {
         return Ok(0);
     }
-    let timezone = crate::db::stores::timezone(&mut *tx, store_id).await?;
-    let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
-    crate::db::rollups::recompute_days(&mut tx, store_id, &timezone, &days).await?;
-    recompute_snapshots(&mut tx, store_id, tz, &days, catalog).await?;
-    tx.commit().await?;
-    Ok(days.len())
+    let recomputed = async {
+        let mut tx = db.worker_tx().await?;
+        let timezone = crate::db::stores::timezone(&mut *tx, store_id).await?;
+        let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
+        crate::db::rollups::recompute_days(&mut tx, store_id, &timezone, &claim.days).await?;
+        recompute_snapshots(&mut tx, store_id, tz, &claim.days, catalog).await?;
+        crate::db::rollups::finish_dirty_days(&mut tx, store_id, &claim).await?;
+        tx.commit().await
+    }
+    .await;
+    if let Err(error) = recomputed {
+        // Give the days back for the next refresh; if even that fails, the claim
+        // expires on its own.
+        if let Ok(mut tx) = db.worker_tx().await {
+            if crate::db::rollups::release_dirty_days(&mut *tx, store_id, &claim)
+                .await
+                .is_ok()
+            {
+                let _ = tx.commit().await;
+            }
+        }
+        return Err(error);
+    }
+    Ok(claim.days.len())
 }
 
 async fn recompute_snapshots(

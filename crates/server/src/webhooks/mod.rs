@@ -5,7 +5,13 @@
 //! counts once, and an older version never replaces a newer one whatever the order),
 //! its money movements into `revenue_events`, and wake the live streams.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex,
+    },
+};
 
 use pulseboard_connectors::{Provider, Redaction, SinkError};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -24,10 +30,10 @@ use crate::{
 const BATCH: i64 = 50;
 
 /// Under a stream of deliveries, how often the touched stores' rollups are refreshed
-/// and the live streams woken: the refresh recomputes each touched day, so doing it
-/// per batch made processing compete with the intake for the CPU; the live streams
-/// batch their reads at `live::BATCH_INTERVAL` anyway. A delivery after a quiet
-/// spell is flushed at once.
+/// (and cached dashboards invalidated): the refresh recomputes each touched day, so
+/// doing it per batch made processing compete with the intake for the CPU. A
+/// delivery after a quiet spell is flushed at once. The live streams are woken after
+/// every batch, without waiting for this.
 const FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// What one processed delivery touched.
@@ -41,39 +47,126 @@ struct Touched {
 /// committed deliveries.
 #[derive(Default)]
 struct Unflushed {
-    stores: BTreeSet<Uuid>,
+    /// Store → its organization.
+    stores: BTreeMap<Uuid, Uuid>,
     seqs: BTreeMap<Uuid, i64>,
 }
 
 impl Unflushed {
     fn add(&mut self, touched: Touched) {
-        self.stores.insert(touched.store_id);
+        self.stores.insert(touched.store_id, touched.org_id);
         if let Some(seq) = touched.last_seq {
             let newest = self.seqs.entry(touched.org_id).or_default();
             *newest = (*newest).max(seq);
         }
     }
 
-    /// Rollups first, so a KPI card that refreshes on the ping sees the new numbers;
-    /// then one wake-up per organization, never one per row (DESIGN §11).
-    async fn flush(&mut self, app: &AppState) -> anyhow::Result<()> {
-        let catalog = |source: &str| {
-            app.providers
-                .get(source)
-                .map_or(&[][..], |p| p.info().metrics)
-        };
-        for store in std::mem::take(&mut self.stores) {
-            rollups::refresh_store(&app.db, store, &catalog).await?;
-        }
+    /// Wakes the live streams of every organization with new revenue events, one
+    /// wake-up per organization, never one per row (DESIGN §11). Right after the
+    /// commit: the pulse reads the events themselves, so a sale reaches the browser
+    /// without waiting for the rollups.
+    async fn ping(&mut self, app: &AppState) -> anyhow::Result<()> {
         for (org_id, seq) in std::mem::take(&mut self.seqs) {
             db::webhooks::ping_live(app.db.pool(), org_id, seq).await?;
         }
         Ok(())
     }
+
+    /// Refreshes the touched stores' rollups (here, or handed to `refresher`), and
+    /// wakes the live streams of anything not yet pinged.
+    async fn flush(&mut self, app: &AppState, refresher: Option<&Refresher>) -> anyhow::Result<()> {
+        let stores = std::mem::take(&mut self.stores);
+        match refresher {
+            Some(refresher) => refresher.submit(app, stores),
+            None => refresh_rollups(app, stores).await?,
+        }
+        self.ping(app).await
+    }
 }
 
-/// Processes every waiting delivery; returns how many were processed.
+/// Refreshes the stores' rollups, then moves their organizations' data version, so a
+/// dashboard computed before the refresh is not served from the cache after it. (A
+/// dashboard refetches a second after a live sale, by when the refresh is normally
+/// done.)
+async fn refresh_rollups(app: &AppState, stores: BTreeMap<Uuid, Uuid>) -> anyhow::Result<()> {
+    let catalog = |source: &str| {
+        app.providers
+            .get(source)
+            .map_or(&[][..], |p| p.info().metrics)
+    };
+    for store in stores.keys() {
+        rollups::refresh_store(&app.db, *store, &catalog).await?;
+    }
+    let orgs: BTreeSet<Uuid> = stores.into_values().collect();
+    if !orgs.is_empty() {
+        let mut tx = app.db.worker_tx().await?;
+        for org in orgs {
+            db::webhooks::touch_org(&mut tx, org).await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Rollup refreshes handed off by the processing loop, so a slow refresh (a busy
+/// store's day is recomputed whole) never holds up the next deliveries or their
+/// way to the live streams. One refresh runs at a time per process; stores handed
+/// over meanwhile are refreshed together by the next.
+#[derive(Clone, Default)]
+pub struct Refresher {
+    pending: Arc<Mutex<BTreeMap<Uuid, Uuid>>>,
+    running: Arc<AtomicBool>,
+}
+
+impl Refresher {
+    fn submit(&self, app: &AppState, stores: BTreeMap<Uuid, Uuid>) {
+        if stores.is_empty() {
+            return;
+        }
+        lock(&self.pending).extend(stores);
+        if self.running.swap(true, Ordering::AcqRel) {
+            return; // the running refresh takes them next
+        }
+        let (this, app) = (self.clone(), app.clone());
+        tokio::spawn(async move {
+            loop {
+                let stores = std::mem::take(&mut *lock(&this.pending));
+                if stores.is_empty() {
+                    this.running.store(false, Ordering::Release);
+                    // Handed over between the take and the store: run again, unless
+                    // another submit already started a refresh.
+                    if lock(&this.pending).is_empty() || this.running.swap(true, Ordering::AcqRel) {
+                        return;
+                    }
+                    continue;
+                }
+                if let Err(error) = refresh_rollups(&app, stores).await {
+                    tracing::warn!(error = %format!("{error:#}"), "rollup refresh after webhooks failed; the next sync redoes it");
+                }
+            }
+        });
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Processes every waiting delivery, its rollups refreshed before it returns (tests
+/// and benchmarks); returns how many were processed.
 pub async fn process_due(app: &AppState) -> anyhow::Result<usize> {
+    process(app, None).await
+}
+
+/// [`process_due`] for the server's processing loop: rollup refreshes run beside it
+/// (`refresher`), so the loop goes on with the next deliveries at once.
+pub async fn process_due_with(app: &AppState, refresher: &Refresher) -> anyhow::Result<usize> {
+    process(app, Some(refresher)).await
+}
+
+async fn process(app: &AppState, refresher: Option<&Refresher>) -> anyhow::Result<usize> {
     let mut processed = 0;
     let mut unflushed = Unflushed::default();
     let mut last_flush: Option<std::time::Instant> = None;
@@ -82,13 +175,14 @@ pub async fn process_due(app: &AppState) -> anyhow::Result<usize> {
         let batch = db::webhooks::claim(&mut tx, BATCH).await?;
         if batch.is_empty() {
             tx.commit().await?;
-            unflushed.flush(app).await?;
+            unflushed.flush(app, refresher).await?;
             return Ok(processed);
         }
         processed += batch.len();
         process_batch(app, tx, &batch, &mut unflushed).await?;
+        unflushed.ping(app).await?;
         if last_flush.is_none_or(|at| at.elapsed() >= FLUSH_INTERVAL) {
-            unflushed.flush(app).await?;
+            unflushed.flush(app, refresher).await?;
             last_flush = Some(std::time::Instant::now());
         }
     }
@@ -111,7 +205,7 @@ pub async fn process_now(
     }
     let mut unflushed = Unflushed::default();
     process_batch(app, tx, &batch, &mut unflushed).await?;
-    unflushed.flush(app).await?;
+    unflushed.flush(app, None).await?;
     Ok(true)
 }
 
@@ -266,9 +360,6 @@ async fn process_one(
         .map_err(storage)?;
         last_seq = last_seq.max(seq);
     }
-    db::webhooks::touch_org(&mut *tx, subject.org_id)
-        .await
-        .map_err(storage)?;
     Ok(Some(Touched {
         org_id: subject.org_id,
         store_id: subject.store_id,

@@ -293,3 +293,60 @@ async fn a_job_queued_behind_the_claim_cursor_is_still_claimed() {
         "a short claim sends the next to the front"
     );
 }
+
+/// Rollup refreshes claim dirty days in a short transaction and clear them with the
+/// recomputation: a day marked again in between (a webhook, a sync page) stays dirty
+/// for the next refresh, and a claim in progress keeps other refreshes off it.
+#[tokio::test]
+async fn a_day_marked_again_during_a_refresh_is_refreshed_again() {
+    use pulseboard_server::db::rollups;
+    let app = spawn_app().await;
+    let user = app.signup("ann@example.com", "Acme").await;
+    let store = app.create_store(&user, "Rollups", "UTC").await;
+    let org: Uuid = sqlx::query_scalar("SELECT org_id FROM stores WHERE id = $1")
+        .bind(store)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let db = &app.app_state.db;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+    let claim = async || {
+        let mut tx = db.worker_tx().await.unwrap();
+        let claim = rollups::claim_dirty_days(&mut *tx, store).await.unwrap();
+        tx.commit().await.unwrap();
+        claim
+    };
+    let mark = async || {
+        let mut tx = db.worker_tx().await.unwrap();
+        rollups::mark_dirty_days(&mut *tx, org, store, &[day])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    };
+    let finish = async |claim: &rollups::DirtyClaim| {
+        let mut tx = db.worker_tx().await.unwrap();
+        rollups::finish_dirty_days(&mut tx, store, claim)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    };
+
+    mark().await;
+    let first = claim().await;
+    assert_eq!(first.days, [day]);
+    assert!(
+        claim().await.days.is_empty(),
+        "a claimed day is not claimed twice"
+    );
+    // New events for the day arrive while the first refresh recomputes.
+    mark().await;
+    finish(&first).await;
+    let second = claim().await;
+    assert_eq!(
+        second.days,
+        [day],
+        "marked again: the next refresh takes it"
+    );
+    finish(&second).await;
+    assert!(claim().await.days.is_empty(), "clean once refreshed");
+}
