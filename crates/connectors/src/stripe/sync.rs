@@ -82,61 +82,54 @@ impl StripeProvider {
         req: &SyncRequest<'_>,
         sink: &mut dyn SyncSink,
     ) -> Result<(), SyncError> {
-        let cursor = req
+        let since = req
             .cursors
             .get(BALANCE_STREAM)
             .and_then(|c| c.get("created"))
-            .and_then(Value::as_i64);
-        let mut transactions = Vec::new();
+            .and_then(Value::as_i64)
+            .map(|cursor| cursor - EVENT_OVERLAP.num_seconds());
+        let transactions = self
+            .list_oldest_first(req, "v1/balance_transactions", since)
+            .await?;
+        commit_oldest_first(sink, BALANCE_STREAM, &transactions, |t| {
+            Some(RawRecord {
+                object_type: "balance_transaction".into(),
+                external_id: id_of(t)?,
+                updated_at: unix_field(t, "created"),
+                payload: t.clone(),
+            })
+        })
+        .await
+    }
+
+    /// Every object of a list created at or after `since` (all of them for `None`),
+    /// oldest first: Stripe lists newest first.
+    async fn list_oldest_first(
+        &self,
+        req: &SyncRequest<'_>,
+        path: &str,
+        since: Option<i64>,
+    ) -> Result<Vec<Value>, OAuthError> {
+        let mut objects = Vec::new();
         let mut after: Option<String> = None;
         loop {
             let mut query = vec![("limit", PAGE_SIZE.to_owned())];
-            if let Some(cursor) = cursor {
-                query.push((
-                    "created[gte]",
-                    (cursor - EVENT_OVERLAP.num_seconds()).to_string(),
-                ));
+            if let Some(since) = since {
+                query.push(("created[gte]", since.to_string()));
             }
             if let Some(after) = &after {
                 query.push(("starting_after", after.clone()));
             }
-            let page = self
-                .list_page(req, "v1/balance_transactions", &query)
-                .await?;
+            let page = self.list_page(req, path, &query).await?;
             after = page.data.last().and_then(id_of);
             let more = page.has_more && after.is_some();
-            transactions.extend(page.data);
+            objects.extend(page.data);
             if !more {
                 break;
             }
         }
-        // Listed newest first; stored oldest first so the cursor only moves forward.
-        transactions.sort_by_key(|t| (t.get("created").and_then(Value::as_i64), id_of(t)));
-        for chunk in transactions.chunks(100) {
-            let records = chunk
-                .iter()
-                .filter_map(|t| {
-                    Some(RawRecord {
-                        object_type: "balance_transaction".into(),
-                        external_id: id_of(t)?,
-                        updated_at: unix_field(t, "created"),
-                        payload: t.clone(),
-                    })
-                })
-                .collect();
-            let reached = chunk
-                .last()
-                .and_then(|t| t.get("created"))
-                .and_then(Value::as_i64);
-            sink.commit(SyncPage {
-                stream: BALANCE_STREAM.into(),
-                records,
-                cursor: reached.map(|created| json!({ "created": created })),
-                clear: vec![],
-            })
-            .await?;
-        }
-        Ok(())
+        objects.sort_by_key(|o| (o.get("created").and_then(Value::as_i64), id_of(o)));
+        Ok(objects)
     }
 
     /// One GET against the API with the integration's current token, retried on
@@ -272,47 +265,13 @@ impl StripeProvider {
         cursor: i64,
     ) -> Result<(), SyncError> {
         let since = cursor - EVENT_OVERLAP.num_seconds();
-        let mut events = Vec::new();
-        let mut after: Option<String> = None;
-        loop {
-            let mut query = vec![
-                ("limit", PAGE_SIZE.to_owned()),
-                ("created[gte]", since.to_string()),
-            ];
-            if let Some(after) = &after {
-                query.push(("starting_after", after.clone()));
-            }
-            let page = self.list_page(req, "v1/events", &query).await?;
-            after = page.data.last().and_then(id_of);
-            let more = page.has_more && after.is_some();
-            events.extend(page.data);
-            if !more {
-                break;
-            }
-        }
-        // Stripe lists newest first; apply oldest first so the last snapshot wins.
-        events.sort_by_key(|e| (e.get("created").and_then(Value::as_i64), id_of(e)));
+        // Applied oldest first, so the last snapshot of an object wins.
+        let events = self.list_oldest_first(req, "v1/events", Some(since)).await?;
         let newest = events
             .last()
             .and_then(|e| e.get("created"))
             .and_then(Value::as_i64);
-        for chunk in events.chunks(100) {
-            let records = chunk
-                .iter()
-                .filter_map(record_of_event)
-                .collect();
-            let reached = chunk
-                .last()
-                .and_then(|e| e.get("created"))
-                .and_then(Value::as_i64);
-            sink.commit(SyncPage {
-                stream: EVENTS_STREAM.into(),
-                records,
-                cursor: reached.map(|created| json!({ "created": created })),
-                clear: vec![],
-            })
-            .await?;
-        }
+        commit_oldest_first(sink, EVENTS_STREAM, &events, record_of_event).await?;
         // A quiet account still moves its cursor, so it does not age into a full re-list.
         let quiet_until = req.now.timestamp() - EVENT_OVERLAP.num_seconds();
         if newest.is_none_or(|newest| newest < quiet_until) && cursor < quiet_until {
@@ -326,6 +285,30 @@ impl StripeProvider {
         }
         Ok(())
     }
+}
+
+/// Stores objects listed oldest first in pages of 100, the stream's cursor
+/// following the `created` of the last one committed, so it only moves forward.
+async fn commit_oldest_first(
+    sink: &mut dyn SyncSink,
+    stream: &str,
+    objects: &[Value],
+    record: impl Fn(&Value) -> Option<RawRecord>,
+) -> Result<(), SyncError> {
+    for chunk in objects.chunks(100) {
+        let reached = chunk
+            .last()
+            .and_then(|o| o.get("created"))
+            .and_then(Value::as_i64);
+        sink.commit(SyncPage {
+            stream: stream.into(),
+            records: chunk.iter().filter_map(&record).collect(),
+            cursor: reached.map(|created| json!({ "created": created })),
+            clear: vec![],
+        })
+        .await?;
+    }
+    Ok(())
 }
 
 #[async_trait]

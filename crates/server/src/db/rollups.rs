@@ -78,19 +78,11 @@ pub async fn finish_dirty_days(
     .bind(claim.token)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "UPDATE rollup_dirty_days SET claim = NULL, claimed_at = NULL, dirty_again = false
-         WHERE store_id = $1 AND day = ANY($2) AND claim = $3",
-    )
-    .bind(store_id)
-    .bind(&claim.days)
-    .bind(claim.token)
-    .execute(conn)
-    .await?;
-    Ok(())
+    release_dirty_days(conn, store_id, claim).await
 }
 
-/// A refresh that failed gives its days back at once.
+/// Gives claimed days back unclaimed: those marked again after a recomputation,
+/// and all of them when a refresh failed.
 pub async fn release_dirty_days(
     db: impl PgExecutor<'_>,
     store_id: Uuid,
