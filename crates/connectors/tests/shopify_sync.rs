@@ -276,20 +276,37 @@ fn expected(ledger: &ShopifyLedger) -> Totals {
         if order.test || order.cancelled_at.is_some() {
             continue;
         }
-        totals.add_unix("orders", order.processed_at, 1);
+        // Shopify's sales report: sales on the order's day, what each refund gives
+        // back (merchandise, shipping, tax) on the refund's day.
+        let placed = order.processed_at;
+        totals.add_unix("orders", placed, 1);
         for line in &order.lines {
             let quantity = i64::from(line.quantity);
-            totals.add_unix(
-                "gross_sales",
-                order.processed_at,
-                line.unit_price * quantity,
-            );
-            totals.add_unix("units_sold", order.processed_at, quantity);
-            totals.add_unix("net_sales", order.processed_at, line.discounted_total);
+            let gross = line.unit_price * quantity;
+            totals.add_unix("gross_sales", placed, gross);
+            totals.add_unix("discounts", placed, gross - line.discounted_total);
+            totals.add_unix("units_sold", placed, quantity);
+            totals.add_unix("net_sales", placed, line.discounted_total);
+            totals.add_unix("total_sales", placed, line.discounted_total);
         }
+        totals.add_unix("shipping", placed, order.total_shipping);
+        totals.add_unix("taxes", placed, order.total_tax);
+        totals.add_unix(
+            "total_sales",
+            placed,
+            order.total_shipping + order.total_tax,
+        );
         for refund in &order.refunds {
             totals.add_unix("refunds", refund.created_at, refund.amount);
-            totals.add_unix("net_sales", refund.created_at, -refund.amount);
+            totals.add_unix("returns", refund.created_at, refund.returns);
+            totals.add_unix("net_sales", refund.created_at, -refund.returns);
+            totals.add_unix("shipping", refund.created_at, -refund.shipping);
+            totals.add_unix("taxes", refund.created_at, -refund.tax);
+            totals.add_unix(
+                "total_sales",
+                refund.created_at,
+                -(refund.returns + refund.shipping + refund.tax),
+            );
         }
     }
     for customer in &ledger.customers {
@@ -309,9 +326,14 @@ fn expected(ledger: &ShopifyLedger) -> Totals {
 }
 
 /// Every catalog metric with events of its own.
-const METRICS: [&str; 8] = [
+const METRICS: [&str; 13] = [
     "gross_sales",
+    "discounts",
+    "returns",
     "net_sales",
+    "shipping",
+    "taxes",
+    "total_sales",
     "orders",
     "units_sold",
     "refunds",

@@ -15,17 +15,52 @@ const SHOPIFY_ORDER_DIMS: &[&str] = &["channel", "country"];
 pub const SHOPIFY_METRICS: &[MetricSpec] = &[
     MetricSpec::new("gross_sales", "Gross sales", "Line-item prices times quantities, before discounts and returns.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS)
         .defined(
-            "Sum over the order's line items of the original unit price × quantity, in the store's currency: before discounts, returns, shipping and tax. Quantities are the order's current ones, so an edit changes them.",
+            "Sum over the order's line items of the original unit price × quantity, in the store's currency: before discounts, returns, shipping and tax, as in Shopify's sales report. Quantities are the order's current ones, so an edit changes them.",
             "Shopify order line items: `originalUnitPriceSet.shopMoney` × `quantity`; order `processedAt`, `createdAt`, `test`, `cancelledAt`.",
-            "On the store-local day of the order's `processedAt`, else its `createdAt`.",
+            "Order date: the store-local day of the order's `processedAt`, else its `createdAt`; an edit made later changes that day's figure, not the day of the edit.",
             "Test orders and cancelled orders (a cancelled order drops out of the day it was placed once the cancellation is synced). Shipping and taxes, and line items with no quantity or no readable price.",
         ),
-    MetricSpec::new("net_sales", "Net sales", "Gross sales minus discounts and returns.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS)
+    MetricSpec::new("discounts", "Discounts", "What discount codes and automatic discounts took off line items.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS)
         .defined(
-            "Sum of the line items' discounted totals, minus every refund's full refunded amount, in the store's currency. Refunds include shipping and tax, so unlike Shopify's net sales a fully refunded order leaves its shipping and tax as negative net sales.",
-            "Shopify order line items: `discountedTotalSet.shopMoney`; refunds: `totalRefundedSet.shopMoney`, `createdAt`.",
-            "Line items on the store-local day of the order's `processedAt` (else `createdAt`); refunds on the day of the refund's `createdAt`.",
-            "Test orders and cancelled orders (a cancelled order drops out of the day it was placed once the cancellation is synced). Shipping and taxes charged are not added.",
+            "Per line item, its original price × quantity minus its discounted total, summed, in the store's currency; a positive amount that gross sales minus discounts minus returns turns into net sales (Shopify's report shows it negative).",
+            "Shopify order line items: `originalUnitPriceSet.shopMoney`, `quantity`, `discountedTotalSet.shopMoney`.",
+            "Order date: the store-local day of the order's `processedAt`, else its `createdAt`.",
+            "Test and cancelled orders. Discounts on shipping (free-shipping codes lower shipping instead).",
+        ),
+    MetricSpec::new("returns", "Returns", "Merchandise given back in refunds, after its discounts, before tax.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS).bad_when_rising()
+        .defined(
+            "Sum of each refund's refunded line items' subtotal (after their discounts, before tax), in the store's currency. A refund whose payload has no line items or shipping lines (one that arrived by webhook, before the next sync) counts whole here.",
+            "Shopify order refunds: `refundLineItems.subtotalSet.shopMoney`, `refundLineItems.lineItem` (the product), `totalRefundedSet`, `createdAt`.",
+            "Refund date: the store-local day of the refund's `createdAt`, not the day of the order.",
+            "Refunded shipping (in shipping) and refunded tax (in taxes). Refunds of test and cancelled orders.",
+        ),
+    MetricSpec::new("net_sales", "Net sales", "Gross sales minus discounts and returns, as Shopify's sales report defines it.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_SALES_DIMS)
+        .defined(
+            "Gross sales − discounts − returns, in the store's currency: the line items' discounted totals on the order's day, minus the merchandise given back on each refund's day. Shipping and taxes are not in it, charged or refunded.",
+            "Shopify order line items: `discountedTotalSet.shopMoney`; refunds: `refundLineItems.subtotalSet.shopMoney`, `createdAt`.",
+            "Sales on the order date (`processedAt`, else `createdAt`), returns on the refund date: Shopify's own booking of its sales report.",
+            "Test orders and cancelled orders (a cancelled order drops out of the day it was placed once the cancellation is synced). Shipping and taxes, charged or refunded.",
+        ),
+    MetricSpec::new("shipping", "Shipping", "Shipping charged, minus shipping refunded.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_ORDER_DIMS)
+        .defined(
+            "The orders' shipping charged, minus the shipping given back in refunds, in the store's currency.",
+            "Shopify order: `totalShippingPriceSet.shopMoney`; refunds: `refundShippingLines.subtotalAmountSet.shopMoney`.",
+            "Charged on the order date (`processedAt`, else `createdAt`), refunded on the refund date.",
+            "Tax on shipping (in taxes). Test and cancelled orders.",
+        ),
+    MetricSpec::new("taxes", "Taxes", "Tax charged, minus tax refunded.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_ORDER_DIMS)
+        .defined(
+            "The orders' tax charged, minus the tax given back in refunds (on line items and on shipping), in the store's currency.",
+            "Shopify order: `totalTaxSet.shopMoney`; refunds: `refundLineItems.totalTaxSet.shopMoney`, `refundShippingLines.taxAmountSet.shopMoney`.",
+            "Charged on the order date (`processedAt`, else `createdAt`), refunded on the refund date.",
+            "Duties. Test and cancelled orders.",
+        ),
+    MetricSpec::new("total_sales", "Total sales", "Net sales plus shipping and taxes.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_ORDER_DIMS)
+        .defined(
+            "Net sales + shipping + taxes, in the store's currency, day by day: what the orders charged after discounts, minus the merchandise, shipping and tax given back.",
+            "The three metrics it adds, from the order's line items, `totalShippingPriceSet`, `totalTaxSet` and its refunds' line items and shipping lines.",
+            "As its parts: charges on the order date, refunds on the refund date.",
+            "Test and cancelled orders; duties and tips (not synced); refunds of money that was neither merchandise, shipping nor tax.",
         ),
     MetricSpec::new("orders", "Orders", "Orders placed.", Count, Sum, Flow, "orders", SHOPIFY_ORDER_DIMS)
         .defined(
@@ -36,7 +71,7 @@ pub const SHOPIFY_METRICS: &[MetricSpec] = &[
         ),
     MetricSpec::new("aov", "Average order value", "Net sales divided by orders.", CurrencyMinor, Avg, Flow, "orders", SHOPIFY_ORDER_DIMS).ratio("net_sales", "orders")
         .defined(
-            "Net sales divided by orders over the period, in the store's currency; because net sales subtract refunds (shipping and tax included), refunds lower it.",
+            "Net sales divided by orders over the period, in the store's currency; because net sales subtract returns, returns in the period lower it.",
             "The two metrics it divides: Shopify `net_sales` and `orders`.",
             "As net sales and orders: orders on their `processedAt` (else `createdAt`) day, refunds on their own day.",
             "Test orders and cancelled orders (a cancelled order drops out of the day it was placed once the cancellation is synced).",
@@ -48,7 +83,7 @@ pub const SHOPIFY_METRICS: &[MetricSpec] = &[
             "On the store-local day of the order's `processedAt`, else its `createdAt`.",
             "Test orders and cancelled orders (a cancelled order drops out of the day it was placed once the cancellation is synced). Units later refunded or returned are not taken off.",
         ),
-    MetricSpec::new("refunds", "Refunds", "Amount refunded, shipping and tax included.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_ORDER_DIMS).bad_when_rising()
+    MetricSpec::new("refunds", "Refunds", "Money refunded: returns, shipping and tax given back.", CurrencyMinor, Sum, Flow, "sales", SHOPIFY_ORDER_DIMS).bad_when_rising()
         .defined(
             "Sum of each refund's refunded amount, shipping and tax included, in the store's currency.",
             "Shopify order refunds: `totalRefundedSet.shopMoney`, `createdAt`.",

@@ -6,19 +6,29 @@
 //! so the server can filter money metrics by the store's currency and divide
 //! `net_sales` by `orders` under the same filter (`aov` gets no events of its own).
 //!
-//! - order, unless it is a test order or cancelled (see below), at `processedAt`
-//!   (else `createdAt`), with dimensions `channel` (`sourceName`), `country` (the
-//!   shipping country, absent for point of sale) and `currency`:
+//! - order, unless it is a test order or cancelled (see below), with dimensions
+//!   `channel` (`sourceName`), `country` (the shipping country, absent for point of
+//!   sale) and `currency`, in the terms of Shopify's sales report: on the order's day
+//!   (`processedAt`, else `createdAt`):
 //!   - `orders` 1;
 //!   - per line item, with the line's `product` (its GID) as a further dimension:
-//!     `gross_sales` = original unit price × quantity, `units_sold` = quantity and
-//!     `net_sales` = the line's discounted total. Quantities and totals are the
-//!     order's current ones, so an edit re-derives them (the order's `updatedAt`
-//!     moves, the sync fetches it again and its events are replaced);
-//!   - per refund, at the refund's `createdAt` (no product): `refunds` = the amount
-//!     refunded and `net_sales` minus that amount. Shopify's `totalRefundedSet` is
-//!     what went back to the buyer, shipping and tax included, so a fully refunded
-//!     order leaves its shipping and tax as negative net sales.
+//!     `gross_sales` = original unit price × quantity, `discounts` = that minus the
+//!     line's discounted total, `net_sales` and `total_sales` = the discounted total,
+//!     `units_sold` = quantity. Quantities and totals are the order's current ones, so
+//!     an edit re-derives them on the order's day (the order's `updatedAt` moves, the
+//!     sync fetches it again and its events are replaced);
+//!   - `shipping` and `total_sales` = the shipping charged, `taxes` and `total_sales` =
+//!     the tax charged.
+//!
+//!   And per refund, on the refund's day (`createdAt`): `refunds` = all the money
+//!   refunded (`totalRefundedSet`); `returns` = the merchandise given back (its
+//!   `refundLineItems`' `subtotalSet`, with their line's product) and `net_sales`
+//!   minus it; `shipping` minus the shipping given back (`refundShippingLines`'
+//!   `subtotalAmountSet`); `taxes` minus the tax given back (the line items' and
+//!   shipping lines' tax); `total_sales` minus the three. So net sales = gross sales −
+//!   discounts − returns and total sales = net sales + shipping + taxes, day by day.
+//!   A refund without that breakdown (a webhook's REST payload, translated before the
+//!   sync replaces it) counts whole as returns.
 //!
 //!   A cancelled order counts nothing at all — no order, no sales, no refunds (a
 //!   cancellation refunds what was left): it was never a sale. Its events disappear
@@ -184,7 +194,12 @@ fn order_events(o: &Value) -> Vec<MetricEvent> {
     };
 
     let mut derived = vec![event("orders", 1, placed)];
+    let mut products = std::collections::HashMap::new();
     for line in items(o, "/lineItems") {
+        let product = str_of(line, "/product/id");
+        if let Some(id) = str_of(line, "/id") {
+            products.insert(id, product);
+        }
         let quantity = count_of(line, "/quantity").unwrap_or(0);
         if quantity <= 0 {
             continue;
@@ -200,12 +215,26 @@ fn order_events(o: &Value) -> Vec<MetricEvent> {
             );
             continue;
         };
-        let product = str_of(line, "/product/id");
         derived.extend([
             event("gross_sales", gross, placed).with("product", product),
             event("units_sold", quantity, placed).with("product", product),
             event("net_sales", net, placed).with("product", product),
+            event("total_sales", net, placed).with("product", product),
         ]);
+        if gross != net {
+            derived.push(event("discounts", gross - net, placed).with("product", product));
+        }
+    }
+    for (metric, pointer) in [
+        ("shipping", "/totalShippingPriceSet"),
+        ("taxes", "/totalTaxSet"),
+    ] {
+        if let Some(amount) = shop_money(o, pointer, currency).filter(|a| *a != 0) {
+            derived.extend([
+                event(metric, amount, placed),
+                event("total_sales", amount, placed),
+            ]);
+        }
     }
     for refund in items(o, "/refunds") {
         let (Some(at), Some(amount)) = (
@@ -214,11 +243,40 @@ fn order_events(o: &Value) -> Vec<MetricEvent> {
         ) else {
             continue;
         };
-        if amount != 0 {
+        let returned = items(refund, "/refundLineItems");
+        let shipping_lines = items(refund, "/refundShippingLines");
+        let mut given_back = Vec::new();
+        let (mut shipping, mut tax) = (0, 0);
+        if returned.is_empty() && shipping_lines.is_empty() {
+            given_back.push((amount, None));
+        }
+        for item in returned {
+            let product = str_of(item, "/lineItem/id").and_then(|id| products.get(id).copied().flatten());
+            given_back.push((shop_money(item, "/subtotalSet", currency).unwrap_or(0), product));
+            tax += shop_money(item, "/totalTaxSet", currency).unwrap_or(0);
+        }
+        for line in shipping_lines {
+            shipping += shop_money(line, "/subtotalAmountSet", currency).unwrap_or(0);
+            tax += shop_money(line, "/taxAmountSet", currency).unwrap_or(0);
+        }
+        let returned_total: i64 = given_back.iter().map(|(v, _)| v).sum();
+        for (value, product) in given_back.into_iter().filter(|(v, _)| *v != 0) {
             derived.extend([
-                event("refunds", amount, at),
-                event("net_sales", -amount, at),
+                event("returns", value, at).with("product", product),
+                event("net_sales", -value, at).with("product", product),
             ]);
+        }
+        for (metric, value) in [("shipping", shipping), ("taxes", tax)] {
+            if value != 0 {
+                derived.push(event(metric, -value, at));
+            }
+        }
+        if amount != 0 {
+            derived.push(event("refunds", amount, at));
+        }
+        let taken_back = returned_total + shipping + tax;
+        if taken_back != 0 {
+            derived.push(event("total_sales", -taken_back, at));
         }
     }
     derived

@@ -118,7 +118,22 @@ const ORDERS_QUERY: &str = r#"query SyncOrders($first: Int!, $after: String, $qu
           }
           pageInfo { hasNextPage }
         }
-        refunds { id createdAt totalRefundedSet { shopMoney { amount currencyCode } } }
+        refunds {
+          id createdAt totalRefundedSet { shopMoney { amount currencyCode } }
+          refundLineItems(first: 100) {
+            nodes {
+              quantity lineItem { id }
+              subtotalSet { shopMoney { amount currencyCode } }
+              totalTaxSet { shopMoney { amount currencyCode } }
+            }
+          }
+          refundShippingLines(first: 10) {
+            nodes {
+              subtotalAmountSet { shopMoney { amount currencyCode } }
+              taxAmountSet { shopMoney { amount currencyCode } }
+            }
+          }
+        }
       }
     }
     pageInfo { hasNextPage endCursor }

@@ -907,19 +907,34 @@ pub fn shopify_expected(
         .iter()
         .filter(|o| !o.test && o.cancelled_at.is_none())
     {
-        add("orders", order.processed_at, 1);
+        // Shopify's sales report: sales on the order's day, what refunds give back on
+        // the refund's day; net = gross - discounts - returns, total = net +
+        // shipping + taxes.
+        let placed = order.processed_at;
+        add("orders", placed, 1);
         for line in &order.lines {
-            add(
-                "gross_sales",
-                order.processed_at,
-                line.unit_price * i64::from(line.quantity),
-            );
-            add("net_sales", order.processed_at, line.discounted_total);
-            add("units_sold", order.processed_at, i64::from(line.quantity));
+            let gross = line.unit_price * i64::from(line.quantity);
+            add("gross_sales", placed, gross);
+            add("discounts", placed, gross - line.discounted_total);
+            add("net_sales", placed, line.discounted_total);
+            add("total_sales", placed, line.discounted_total);
+            add("units_sold", placed, i64::from(line.quantity));
         }
+        add("shipping", placed, order.total_shipping);
+        add("taxes", placed, order.total_tax);
+        add(
+            "total_sales",
+            placed,
+            order.total_shipping + order.total_tax,
+        );
         for refund in &order.refunds {
+            assert_eq!(refund.returns + refund.shipping + refund.tax, refund.amount);
             add("refunds", refund.created_at, refund.amount);
-            add("net_sales", refund.created_at, -refund.amount);
+            add("returns", refund.created_at, refund.returns);
+            add("net_sales", refund.created_at, -refund.returns);
+            add("shipping", refund.created_at, -refund.shipping);
+            add("taxes", refund.created_at, -refund.tax);
+            add("total_sales", refund.created_at, -refund.amount);
         }
     }
     for customer in &ledger.customers {
@@ -984,6 +999,27 @@ async fn shopify_numbers_equal_the_ledger_and_follow_refunds_and_edits() {
             );
         }
         assert!(expected["orders"].values().sum::<i64>() > 100);
+        // Shopify's identities, day by day, on what the API stored.
+        let value = |metric: &str, day: &NaiveDate| {
+            actual
+                .get(metric)
+                .and_then(|m| m.get(day))
+                .copied()
+                .unwrap_or(0)
+        };
+        for day in actual["orders"].keys() {
+            let net = value("net_sales", day);
+            assert_eq!(
+                net,
+                value("gross_sales", day) - value("discounts", day) - value("returns", day),
+                "{label}: net sales on {day}"
+            );
+            assert_eq!(
+                value("total_sales", day),
+                net + value("shipping", day) + value("taxes", day),
+                "{label}: total sales on {day}"
+            );
+        }
     };
     check(
         "backfill",
@@ -1021,6 +1057,20 @@ async fn shopify_numbers_equal_the_ledger_and_follow_refunds_and_edits() {
         .unwrap();
     sim.edit_shopify_order(shop, live[live.len() - 5].id)
         .unwrap();
+    // An order placed weeks ago, edited now: Shopify's report books the edit on the
+    // order's day, and so does the sync (the order's figures are replaced).
+    sim.edit_shopify_order(shop, live[live.len() / 3].id)
+        .unwrap();
+    // A partial return that gives back the shipping too: all but one unit of money.
+    let shipped = live[..live.len() - 6]
+        .iter()
+        .rev()
+        .find(|o| o.total_shipping > 0)
+        .expect("an order with shipping");
+    let refund = sim
+        .refund_shopify_order(shop, shipped.id, shipped.total_price - 100)
+        .unwrap();
+    assert!(refund.shipping > 0 && !refund.full, "{refund:?}");
     let integration: Uuid = sqlx::query_scalar("SELECT id FROM integrations")
         .fetch_one(&app.db)
         .await

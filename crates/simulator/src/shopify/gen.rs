@@ -601,18 +601,50 @@ impl ShopGen {
     fn apply_refund(&mut self, oi: usize, amount: i64, t: i64) -> ShopifyRefund {
         let id = self.next_id(REFUND);
         let order = &mut self.ledger.orders[oi];
+        let (returns, shipping, tax) = split_refund(order, amount);
         order.total_refunded += amount;
         let full = order.total_refunded >= order.total_price;
-        if full {
+        let lines = if full {
+            // Everything left, each line by its share of the merchandise.
+            let lines: Vec<(u64, u32, i64)> = order
+                .lines
+                .iter()
+                .map(|l| (l.id, l.current_quantity, l.discounted_total))
+                .collect();
+            let total: i64 = lines.iter().map(|(_, _, v)| v).sum::<i64>().max(1);
+            let mut left = (returns, tax);
+            let mut booked = Vec::new();
+            for (k, (line, quantity, value)) in lines.iter().enumerate() {
+                let share = if k + 1 == lines.len() {
+                    left
+                } else {
+                    (returns * value / total, tax * value / total)
+                };
+                left = (left.0 - share.0, left.1 - share.1);
+                booked.push((*line, *quantity, share.0, share.1));
+            }
             for line in &mut order.lines {
                 line.current_quantity = 0;
             }
-        }
+            booked
+        } else {
+            // One unit of the most valuable line.
+            let line = order
+                .lines
+                .iter()
+                .max_by_key(|l| l.discounted_total)
+                .map_or(0, |l| l.id);
+            vec![(line, 1, returns, tax)]
+        };
         let refund = ShopifyRefund {
             id,
             created_at: t,
             amount,
             full,
+            returns,
+            shipping,
+            tax,
+            lines,
         };
         order.refunds.push(refund.clone());
         order.updated_at = t;
@@ -784,6 +816,28 @@ impl ShopGen {
 
 fn round_bp(amount: i64, basis_points: i64) -> i64 {
     (amount * basis_points + 5000).div_euclid(10_000)
+}
+
+/// Splits a refund of `amount` into merchandise, shipping and tax, within what the
+/// order's earlier refunds left of each: tax in proportion to the order's tax share,
+/// the rest merchandise first, then shipping (a partial refund rarely returns
+/// shipping; refunding everything left returns all three).
+fn split_refund(order: &ShopifyOrder, amount: i64) -> (i64, i64, i64) {
+    let given = |f: fn(&ShopifyRefund) -> i64| order.refunds.iter().map(f).sum::<i64>();
+    let left_returns = (order.subtotal - given(|r| r.returns)).max(0);
+    let left_shipping = (order.total_shipping - given(|r| r.shipping)).max(0);
+    let left_tax = (order.total_tax - given(|r| r.tax)).max(0);
+    if amount >= left_returns + left_shipping + left_tax {
+        let extra = amount - (left_returns + left_shipping + left_tax);
+        return (left_returns + extra, left_shipping, left_tax);
+    }
+    let tax = (i128::from(amount) * i128::from(order.total_tax)
+        / i128::from(order.total_price.max(1))) as i64;
+    let tax = tax.min(left_tax);
+    let returns = (amount - tax).min(left_returns);
+    let shipping = (amount - tax - returns).min(left_shipping);
+    let tax = amount - returns - shipping;
+    (returns, shipping, tax)
 }
 
 /// Line discounts, subtotal, tax and total from the lines' quantities and

@@ -164,10 +164,20 @@ pub struct ShopifyRefund {
     pub id: u64,
     /// When it was refunded.
     pub created_at: i64,
-    /// Refunded amount (Shopify's `totalRefundedSet`).
+    /// Refunded amount (Shopify's `totalRefundedSet`): `returns + shipping + tax`.
     pub amount: i64,
     /// Whether it refunded everything that was left.
     pub full: bool,
+    /// Merchandise given back, after its discounts, before tax: the
+    /// `refundLineItems`' `subtotalSet` (Shopify's "returns").
+    pub returns: i64,
+    /// Shipping given back: `refundShippingLines`' `subtotalAmountSet`.
+    pub shipping: i64,
+    /// Tax given back: the `refundLineItems`' `totalTaxSet`.
+    pub tax: i64,
+    /// The line the returned merchandise is booked against (all lines, by their
+    /// share, for a full refund): `(line id, quantity, subtotal, tax)`.
+    pub lines: Vec<(u64, u32, i64, i64)>,
 }
 
 /// One order edit: a line's quantity changed and the totals were recomputed.
@@ -261,6 +271,30 @@ impl ShopifyLedger {
                     "createdAt": format_iso(r.created_at),
                 });
                 refund["totalRefundedSet"] = self.money_set(r.amount);
+                let lines: Vec<Value> = r
+                    .lines
+                    .iter()
+                    .map(|(line, quantity, subtotal, tax)| {
+                        let mut item = json!({
+                            "quantity": quantity,
+                            "lineItem": { "id": gid("LineItem", *line) },
+                        });
+                        item["subtotalSet"] = self.money_set(*subtotal);
+                        item["totalTaxSet"] = self.money_set(*tax);
+                        item
+                    })
+                    .collect();
+                refund["refundLineItems"] = json!({ "nodes": lines });
+                let shipping: Vec<Value> = (r.shipping != 0)
+                    .then(|| {
+                        let mut line = json!({});
+                        line["subtotalAmountSet"] = self.money_set(r.shipping);
+                        line["taxAmountSet"] = self.money_set(0);
+                        line
+                    })
+                    .into_iter()
+                    .collect();
+                refund["refundShippingLines"] = json!({ "nodes": shipping });
                 refund
             })
             .collect();
