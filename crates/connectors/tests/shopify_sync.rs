@@ -289,6 +289,16 @@ fn expected(ledger: &ShopifyLedger) -> Totals {
             totals.add_unix("net_sales", placed, line.discounted_total);
             totals.add_unix("total_sales", placed, line.discounted_total);
         }
+        if let Some(index) = order.customer_order_index {
+            let (count, sales) = if index > 1 {
+                ("returning_customer_orders", "returning_customer_sales")
+            } else {
+                ("first_orders", "new_customer_sales")
+            };
+            totals.add_unix(count, placed, 1);
+            let net: i64 = order.lines.iter().map(|l| l.discounted_total).sum();
+            totals.add_unix(sales, placed, net);
+        }
         totals.add_unix("shipping", placed, order.total_shipping);
         totals.add_unix("taxes", placed, order.total_tax);
         totals.add_unix(
@@ -326,7 +336,11 @@ fn expected(ledger: &ShopifyLedger) -> Totals {
 }
 
 /// Every catalog metric with events of its own.
-const METRICS: [&str; 13] = [
+const METRICS: [&str; 17] = [
+    "first_orders",
+    "returning_customer_orders",
+    "new_customer_sales",
+    "returning_customer_sales",
     "gross_sales",
     "discounts",
     "returns",

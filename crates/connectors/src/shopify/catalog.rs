@@ -69,6 +69,34 @@ pub const SHOPIFY_METRICS: &[MetricSpec] = &[
             "On the store-local day of the order's `processedAt`, else its `createdAt`.",
             "Test orders and cancelled orders (a cancelled order drops out of the day it was placed once the cancellation is synced). Refunded orders still count.",
         ),
+    MetricSpec::new("returning_customer_orders", "Orders from returning customers", "Orders whose customer had ordered before.", Count, Sum, Flow, "customers", SHOPIFY_ORDER_DIMS)
+        .defined(
+            "Number of orders whose `customerOrderIndex` is 2 or more: the customer had an earlier order (any order, test and cancelled ones included, as Shopify counts them).",
+            "Shopify order: `customerJourneySummary.customerOrderIndex`, `processedAt`, `createdAt`.",
+            "On the store-local day of the order's `processedAt`, else its `createdAt`.",
+            "Guest orders (no customer) and orders whose journey Shopify does not report; test and cancelled orders.",
+        ),
+    MetricSpec::new("first_orders", "First orders", "Orders that were their customer's first.", Count, Sum, Flow, "customers", SHOPIFY_ORDER_DIMS)
+        .defined(
+            "Number of orders whose `customerOrderIndex` is 1.",
+            "Shopify order: `customerJourneySummary.customerOrderIndex`, `processedAt`, `createdAt`.",
+            "On the store-local day of the order's `processedAt`, else its `createdAt`.",
+            "Guest orders (no customer) and orders whose journey Shopify does not report; test and cancelled orders.",
+        ),
+    MetricSpec::new("new_customer_sales", "New customer sales", "Sales from customers' first orders, after discounts.", CurrencyMinor, Sum, Flow, "customers", SHOPIFY_SALES_DIMS)
+        .defined(
+            "Sum of the line items' discounted totals of orders whose `customerOrderIndex` is 1, in the store's currency (net sales before returns).",
+            "Shopify order line items: `discountedTotalSet.shopMoney`; order `customerJourneySummary.customerOrderIndex`.",
+            "Order date: the store-local day of the order's `processedAt`, else its `createdAt`.",
+            "Returns (booked on the refund's day without a customer split), shipping, taxes, guest orders, test and cancelled orders.",
+        ),
+    MetricSpec::new("returning_customer_sales", "Returning customer sales", "Sales from customers' later orders, after discounts.", CurrencyMinor, Sum, Flow, "customers", SHOPIFY_SALES_DIMS)
+        .defined(
+            "Sum of the line items' discounted totals of orders whose `customerOrderIndex` is 2 or more, in the store's currency (net sales before returns).",
+            "Shopify order line items: `discountedTotalSet.shopMoney`; order `customerJourneySummary.customerOrderIndex`.",
+            "Order date: the store-local day of the order's `processedAt`, else its `createdAt`.",
+            "Returns (booked on the refund's day without a customer split), shipping, taxes, guest orders, test and cancelled orders.",
+        ),
     MetricSpec::new("aov", "Average order value", "Net sales divided by orders.", CurrencyMinor, Avg, Flow, "orders", SHOPIFY_ORDER_DIMS).ratio("net_sales", "orders")
         .defined(
             "Net sales divided by orders over the period, in the store's currency; because net sales subtract returns, returns in the period lower it.",

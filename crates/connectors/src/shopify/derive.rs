@@ -17,6 +17,10 @@
 //!     `units_sold` = quantity. Quantities and totals are the order's current ones, so
 //!     an edit re-derives them on the order's day (the order's `updatedAt` moves, the
 //!     sync fetches it again and its events are replaced);
+//!   - by `customerJourneySummary.customerOrderIndex`: `first_orders` 1 for a
+//!     customer's first order, `returning_customer_orders` 1 for a later one, and the
+//!     line items' discounted totals as `new_customer_sales` or
+//!     `returning_customer_sales` (guest orders count in neither);
 //!   - `shipping` and `total_sales` = the shipping charged, `taxes` and `total_sales` =
 //!     the tax charged.
 //!
@@ -194,6 +198,19 @@ fn order_events(o: &Value) -> Vec<MetricEvent> {
     };
 
     let mut derived = vec![event("orders", 1, placed)];
+    // Which of the customer's orders this is; guests and unknown journeys count as
+    // neither new nor returning.
+    let returning = count_of(o, "/customerJourneySummary/customerOrderIndex").map(|n| n > 1);
+    match returning {
+        Some(true) => derived.push(event("returning_customer_orders", 1, placed)),
+        Some(false) => derived.push(event("first_orders", 1, placed)),
+        None => {}
+    }
+    let customer_sales = match returning {
+        Some(true) => Some("returning_customer_sales"),
+        Some(false) => Some("new_customer_sales"),
+        None => None,
+    };
     let mut products = std::collections::HashMap::new();
     for line in items(o, "/lineItems") {
         let product = str_of(line, "/product/id");
@@ -221,6 +238,9 @@ fn order_events(o: &Value) -> Vec<MetricEvent> {
             event("net_sales", net, placed).with("product", product),
             event("total_sales", net, placed).with("product", product),
         ]);
+        if let Some(metric) = customer_sales {
+            derived.push(event(metric, net, placed).with("product", product));
+        }
         if gross != net {
             derived.push(event("discounts", gross - net, placed).with("product", product));
         }

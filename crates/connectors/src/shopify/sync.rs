@@ -102,6 +102,7 @@ const ORDERS_QUERY: &str = r#"query SyncOrders($first: Int!, $after: String, $qu
       node {
         id name createdAt updatedAt processedAt cancelledAt test sourceName currencyCode
         customer { id numberOfOrders }
+        customerJourneySummary { customerOrderIndex }
         shippingAddress { countryCodeV2 }
         subtotalPriceSet { shopMoney { amount currencyCode } }
         totalPriceSet { shopMoney { amount currencyCode } }

@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone};
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use pulseboard_server::sync::{queue, runner};
 use pulseboard_simulator::{defaults, ChargeStatus, DataConfig, SimulatorConfig, StripeLedger};
@@ -920,6 +920,20 @@ pub fn shopify_expected(
             add("total_sales", placed, line.discounted_total);
             add("units_sold", placed, i64::from(line.quantity));
         }
+        // Shopify's customer journey: which of the customer's orders this is.
+        if let Some(index) = order.customer_order_index {
+            let (count, sales) = if index > 1 {
+                ("returning_customer_orders", "returning_customer_sales")
+            } else {
+                ("first_orders", "new_customer_sales")
+            };
+            add(count, placed, 1);
+            add(
+                sales,
+                placed,
+                order.lines.iter().map(|l| l.discounted_total).sum(),
+            );
+        }
         add("shipping", placed, order.total_shipping);
         add("taxes", placed, order.total_tax);
         add(
@@ -1027,8 +1041,48 @@ async fn shopify_numbers_equal_the_ledger_and_follow_refunds_and_edits() {
         sim.shopify_ledger(shop),
     );
 
-    // Top products are named by their titles in the shop's catalogue.
+    // The returning-customer and repeat-purchase rates over the last 30 days, in
+    // basis points rounded half up, from the ledger's orders and customers.
     let ledger = sim.shopify_ledger(shop);
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let window = |at: i64| {
+        let day = day_of(at, tz);
+        day >= today - Days::new(30) && day < today
+    };
+    let counted: Vec<_> = ledger
+        .orders
+        .iter()
+        .filter(|o| !o.test && o.cancelled_at.is_none() && window(o.processed_at))
+        .collect();
+    let returning = counted
+        .iter()
+        .filter(|o| o.customer_order_index.is_some_and(|i| i > 1))
+        .count() as i64;
+    let bp = |part: i64, whole: i64| (2 * part * 10_000 + whole) / (2 * whole);
+    let acquired: Vec<_> = ledger
+        .customers
+        .iter()
+        .filter(|c| c.number_of_orders >= 1 && window(c.created_at))
+        .collect();
+    let repeat = acquired.iter().filter(|c| c.number_of_orders >= 2).count() as i64;
+    assert!(returning > 0 && repeat > 0);
+    for (metric, want) in [
+        (
+            "returning_customer_rate",
+            bp(returning, counted.len() as i64),
+        ),
+        ("repeat_purchase_rate", bp(repeat, acquired.len() as i64)),
+    ] {
+        let r = crate::metrics::query(
+            &app,
+            &ann,
+            json!({ "metric": format!("computed.{metric}"), "range": "last_30_days", "scope": { "store": ann.store_id } }),
+        )
+        .await;
+        assert_eq!(r["total"].as_i64(), Some(want), "{metric}: {r}");
+    }
+
+    // Top products are named by their titles in the shop's catalogue.
     let top = crate::metrics::query(
         &app,
         &ann,

@@ -515,6 +515,7 @@ impl ShopGen {
             total_price: 0,
             total_refunded: 0,
             refunds: Vec::new(),
+            customer_order_index: None,
             edits: Vec::new(),
             checkout,
         };
@@ -530,6 +531,7 @@ impl ShopGen {
         if let Some(ci) = customer {
             let customer = &mut self.ledger.customers[ci];
             customer.number_of_orders += 1;
+            order.customer_order_index = Some(customer.number_of_orders as u32);
             customer.amount_spent += order.total_price;
             customer.updated_at = t;
         }

@@ -127,6 +127,10 @@ pub struct ShopifyOrder {
     pub total_refunded: i64,
     /// Oldest first.
     pub refunds: Vec<ShopifyRefund>,
+    /// Which of its customer's orders this is (1 for the first), counting every
+    /// order the customer placed, test and cancelled ones too: Shopify's
+    /// `customerJourneySummary.customerOrderIndex`. `None` for a guest checkout.
+    pub customer_order_index: Option<u32>,
     /// Oldest first; totals above are after the last edit.
     pub edits: Vec<ShopifyOrderEdit>,
     /// The abandoned checkout this order recovered.
@@ -323,6 +327,9 @@ impl ShopifyLedger {
         node["customer"] = customer.map_or(Value::Null, |c| {
             json!({ "id": gid("Customer", c.id), "numberOfOrders": c.number_of_orders.to_string() })
         });
+        node["customerJourneySummary"] = o
+            .customer_order_index
+            .map_or(Value::Null, |index| json!({ "customerOrderIndex": index }));
         node["shippingAddress"] = o
             .shipping_country
             .as_ref()
