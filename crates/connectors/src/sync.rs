@@ -57,6 +57,17 @@ pub struct SourceTotal {
     pub records: Vec<(String, i64)>,
 }
 
+impl SourceTotal {
+    /// Nothing yet for `metric`.
+    pub fn new(metric: &'static str) -> Self {
+        Self {
+            metric,
+            value: 0,
+            records: Vec::new(),
+        }
+    }
+}
+
 /// A provider's derivation: two pure functions of one raw record. Pure, so
 /// re-deriving a stored record gives the same events and a changed record
 /// replaces its events.

@@ -445,6 +445,15 @@ impl SimulatorHandle {
             .refund_charge(charge_id, amount)
     }
 
+    /// Leaves an order out of every `orders` listing not bounded by processing date,
+    /// so a sync reading by `updated_at` never sees it while a listing of its day
+    /// does: what the drift check must find. False for an unknown order.
+    pub fn hide_shopify_order(&self, shop: &str, order_id: u64) -> bool {
+        let world = &mut *lock(&self.state.world);
+        let gen = world.shop(shop);
+        gen.ledger.orders.iter().any(|o| o.id == order_id) && gen.hidden_orders.insert(order_id)
+    }
+
     /// Refunds `amount_minor` of an order (numeric id, see [`parse_gid`]) at the
     /// data clock; the order's `updatedAt` moves.
     pub fn refund_shopify_order(

@@ -1,7 +1,8 @@
 //! The drift check (DESIGN §7): after a successful sync, yesterday's totals (the
 //! store's day before today, in its time zone) are recomputed from the provider's
 //! own summary ([`Pull::source_totals`](pulseboard_connectors::Pull::source_totals):
-//! Stripe's balance transactions) and compared with the metric events Pulseboard
+//! Stripe's balance transactions, Shopify's listing of the day's orders by processing
+//! date) and compared with the metric events Pulseboard
 //! booked for the same instants, once per integration and day. The records that
 //! explain a difference are the source records present on one side only or with
 //! other amounts on each.

@@ -201,3 +201,101 @@ async fn an_altered_charge_is_the_difference_it_makes() {
     // Refunds were not touched.
     assert_eq!(metric(&all, "refunds")["difference"], 0);
 }
+
+/// Shopify: yesterday's orders and gross sales against Shopify's own listing of the
+/// orders processed that day. A clean shop has no difference; an order the sync never
+/// saw (hidden from listings by `updated_at`) is a difference of one order and exactly
+/// its gross sales, naming it.
+#[tokio::test]
+async fn shopify_orders_the_sync_never_saw_are_the_difference() {
+    let mut config = config();
+    config.data.shopify_daily_orders = 25.0;
+    config.shopify_bucket = pulseboard_simulator::ThrottleConfig {
+        maximum_available: 1000.0,
+        restore_rate: 100_000.0,
+    };
+    let (app, sim) = spawn_app_with_simulator(config).await;
+    let tz: Tz = ZONE.parse().unwrap();
+    let yesterday = Utc::now().with_timezone(&tz).date_naive() - Days::new(1);
+
+    // Yesterday's counted orders and their gross sales, by the ledger.
+    let ledgers = |shop: &str| {
+        let ledger = sim.shopify_ledger(&format!("{shop}.myshopify.com"));
+        ledger
+            .orders
+            .iter()
+            .filter(|o| !o.test && o.cancelled_at.is_none())
+            .filter(|o| crate::sync::day_of(o.processed_at, tz) == yesterday)
+            .map(|o| {
+                let gross: i64 = o
+                    .lines
+                    .iter()
+                    .map(|l| l.unit_price * i64::from(l.quantity))
+                    .sum();
+                (o.id, gross)
+            })
+            .collect::<Vec<_>>()
+    };
+    let hidden_shop = ledgers("acme-coffee");
+    let clean_shop = ledgers("bean-there");
+    assert!(hidden_shop.len() > 1 && !clean_shop.is_empty());
+    let (hidden, hidden_gross) = hidden_shop[0];
+    assert!(sim.hide_shopify_order("acme-coffee.myshopify.com", hidden));
+
+    let mut results = Vec::new();
+    for (email, org, shop) in [
+        ("ann@example.com", "Acme", "acme-coffee"),
+        ("bob@example.com", "Bobco", "bean-there"),
+    ] {
+        let user = app.signup(email, org).await;
+        sqlx::query("UPDATE stores SET timezone = $2 WHERE id = $1")
+            .bind(user.store_id)
+            .bind(ZONE)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        let started = crate::oauth::start_flow(&app, &user, "shopify", Some(shop)).await;
+        crate::oauth::visit(&user.client, &started.callback).await;
+        assert_eq!(run_all(&app).await, 1);
+        let integration: Uuid =
+            sqlx::query_scalar("SELECT id FROM integrations WHERE store_id = $1")
+                .bind(user.store_id)
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        results.push(checks(&app, &user, integration).await);
+    }
+
+    let (orders, gross) = (
+        hidden_shop.len() as i64,
+        hidden_shop.iter().map(|(_, g)| g).sum::<i64>(),
+    );
+    let acme = &results[0];
+    let counted = metric(acme, "orders");
+    assert_eq!(counted["source_value"], json!(orders));
+    assert_eq!(counted["pulseboard_value"], json!(orders - 1));
+    assert_eq!(counted["difference"], -1);
+    assert_eq!(counted["warning"], true, "any count difference warns");
+    let record = format!("order/gid://shopify/Order/{hidden}");
+    assert_eq!(
+        counted["records"],
+        json!([{ "record": record, "source": 1, "pulseboard": null }])
+    );
+    let sales = metric(acme, "gross_sales");
+    assert_eq!(sales["source_value"], json!(gross));
+    assert_eq!(sales["difference"], json!(-hidden_gross));
+
+    let bob = &results[1];
+    let clean_gross: i64 = clean_shop.iter().map(|(_, g)| g).sum();
+    assert_eq!(
+        metric(bob, "orders")["source_value"],
+        json!(clean_shop.len())
+    );
+    assert_eq!(metric(bob, "orders")["difference"], 0);
+    assert_eq!(
+        metric(bob, "gross_sales")["source_value"],
+        json!(clean_gross)
+    );
+    assert_eq!(metric(bob, "gross_sales")["difference"], 0);
+    assert_eq!(metric(bob, "gross_sales")["records"], json!([]));
+}

@@ -164,6 +164,11 @@ pub(crate) struct ShopGen {
     /// Sorted index views for paging, dropped on every change.
     pub(crate) views: HashMap<(Connection, SortKey), Vec<usize>>,
     mutations: u64,
+    /// Orders left out of every `orders` listing that is not bounded by
+    /// `processed_at` (or `created_at`): the records a sync reading by
+    /// `updated_at` silently never sees, while a listing of the day by processing
+    /// date (the drift check's) still does.
+    pub(crate) hidden_orders: std::collections::HashSet<u64>,
 }
 
 const PRODUCT: usize = 0;
@@ -237,6 +242,7 @@ impl ShopGen {
             customer_index: HashMap::new(),
             views: HashMap::new(),
             mutations: 0,
+            hidden_orders: Default::default(),
         };
         // Products that exist before the history starts get the lowest ids, in
         // creation order; launches are scheduled.

@@ -54,11 +54,17 @@ fn run(shop: &mut ShopGen, request: &Request, all_orders: bool) -> (Value, usize
             ),
         }
     };
+    // A hidden order (`ShopGen::hidden_orders`) only shows up in listings of a span
+    // of processing dates.
+    let by_processing_date = request.search.created != Bounds::default();
     let matches = |i: usize| -> bool {
         let (created, updated) = times(i);
         request.search.created.contains(created)
             && request.search.updated.contains(updated)
             && (connection != Connection::Orders || created >= oldest_order)
+            && (connection != Connection::Orders
+                || by_processing_date
+                || !shop.hidden_orders.contains(&ledger.orders[i].id))
     };
     // The search bounds on the sort field itself narrow the scan.
     let sort_bounds = match sort {
