@@ -22,6 +22,14 @@ use crate::support::error::OAuthError;
 /// How a provider pulls its data: implemented in the provider's `sync.rs`.
 #[async_trait]
 pub trait Pull: Send + Sync {
+    /// The version of what this provider fetches and derives. Raise it when that
+    /// changes in a way stored data must follow (a new field read, a new metric
+    /// derived): the server then starts every integration of the provider's streams
+    /// over once, so all their records are read and derived again.
+    fn sync_version(&self) -> i32 {
+        1
+    }
+
     /// Pulls what changed since the stored cursors and hands it to `sink` page by
     /// page (each page with its stream's new cursor).
     async fn sync(

@@ -369,6 +369,12 @@ struct Puller<'a, 'r> {
 
 #[async_trait]
 impl Pull for ShopifyProvider {
+    /// 2: refunds' line items and shipping lines, and the customer journey (the
+    /// sales report's definitions and returning customers).
+    fn sync_version(&self) -> i32 {
+        2
+    }
+
     async fn sync(
         &self,
         req: &SyncRequest<'_>,

@@ -313,6 +313,11 @@ async fn commit_oldest_first(
 
 #[async_trait]
 impl Pull for StripeProvider {
+    /// 2: balance transactions (fees and net volume).
+    fn sync_version(&self) -> i32 {
+        2
+    }
+
     async fn sync(
         &self,
         req: &SyncRequest<'_>,

@@ -226,16 +226,39 @@ pub struct SyncSubject {
     pub external_account_id: String,
     pub timezone: String,
     pub options: serde_json::Value,
+    /// The provider's sync version its stored data comes from.
+    pub sync_version: i32,
 }
 
 pub async fn sync_subject(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<SyncSubject> {
     sqlx::query_as(
-        "SELECT i.org_id, i.store_id, i.provider, i.status, i.external_account_id, s.timezone, i.options
+        "SELECT i.org_id, i.store_id, i.provider, i.status, i.external_account_id, s.timezone, i.options,
+                i.sync_version
          FROM integrations i JOIN stores s ON s.id = i.store_id WHERE i.id = $1",
     )
     .bind(id)
     .fetch_one(db)
     .await
+}
+
+/// Starts the integration's streams over for a newer version of its provider's sync:
+/// every cursor forgotten, the version recorded, in one transaction (so a backfill
+/// that fails half-way resumes instead of starting over again).
+pub async fn start_over_for_version(
+    conn: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM sync_cursors WHERE integration_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE integrations SET sync_version = $2 WHERE id = $1")
+        .bind(id)
+        .bind(version)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Successful syncs: each integration is fresh, and back to `active` if it was in

@@ -125,6 +125,15 @@ impl From<sqlx::Error> for RunError {
 async fn run_inner(app: &AppState, job: &ClaimedJob, lease: Duration) -> Result<Outcome, RunError> {
     let mut tx = app.db.worker_tx().await?;
     let subject = db::integrations::sync_subject(&mut *tx, job.integration_id).await?;
+    // A newer version of the provider's sync reads and derives differently: start the
+    // streams over once, so every stored record follows (a full re-read).
+    if let Some(provider) = app.providers.get(&subject.provider) {
+        let version = provider.sync_version();
+        if subject.sync_version < version {
+            db::integrations::start_over_for_version(&mut tx, job.integration_id, version).await?;
+            tracing::info!(integration_id = %job.integration_id, provider = %subject.provider, version, "the provider's sync changed; reading everything again");
+        }
+    }
     let cursors: HashMap<String, Value> = db::sync_cursors::list(&mut *tx, job.integration_id)
         .await?
         .into_iter()

@@ -1222,3 +1222,80 @@ async fn one_scheduler_at_a_time_and_another_takes_over() {
     assert_ne!(successor, leader);
     drop(second);
 }
+
+/// After an upgrade whose provider sync reads or derives more (a higher
+/// `sync_version`), an integration's next sync reads everything again, once: the
+/// metrics the older version never derived appear for the whole history.
+#[tokio::test]
+async fn a_newer_provider_sync_reads_everything_again_once() {
+    let (app, sim) = spawn_app_with_simulator(small_history(20)).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let (store, integration) = stripe_store(&app, &ann, "UTC").await;
+    assert_eq!(run_all(&app).await, 1);
+    let fees = |app: &TestApp| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar::<_, Option<i64>>(
+                "SELECT sum(metric_value)::bigint FROM metric_events WHERE integration_id = $1 AND metric_name = 'stripe_fees'",
+            )
+            .bind(integration)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+            .unwrap_or(0)
+        }
+    };
+    let synced = fees(&app).await;
+    assert!(synced > 0);
+
+    // As the data of a version that derived no fees: none stored, cursors at the end.
+    sqlx::query(
+        "DELETE FROM metric_events WHERE integration_id = $1 AND source_record_id LIKE 'balance_transaction/%'",
+    )
+    .bind(integration)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM sync_cursors WHERE integration_id = $1 AND stream = 'stripe.balance'")
+        .bind(integration)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE integrations SET sync_version = 1 WHERE id = $1")
+        .bind(integration)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // Forget the raw balance transactions too, so only a full re-read brings them back.
+    sqlx::query(
+        "DELETE FROM raw_records WHERE integration_id = $1 AND object_type = 'balance_transaction'",
+    )
+    .bind(integration)
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    assert!(app.request_sync(&ann, integration).await.is_success());
+    assert_eq!(run_all(&app).await, 1);
+    let latest = &jobs(&app, &ann).await[0];
+    assert_eq!(latest["sync_type"], "backfill", "{latest}");
+    assert_eq!(fees(&app).await, synced, "fees for the whole history again");
+    let version: i32 = sqlx::query_scalar("SELECT sync_version FROM integrations WHERE id = $1")
+        .bind(integration)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(version, 2);
+    let ledger = sim.stripe_ledger();
+    assert_matches_ledger(
+        &snapshots(&app, store).await,
+        &ledger,
+        "UTC".parse().unwrap(),
+        "after the re-read",
+    );
+
+    // Once: the next sync is incremental again.
+    assert!(app.request_sync(&ann, integration).await.is_success());
+    assert_eq!(run_all(&app).await, 1);
+    assert_eq!(jobs(&app, &ann).await[0]["sync_type"], "incremental");
+}
