@@ -620,16 +620,23 @@ async fn sse_clients(url: &str, cookie: &str, n: usize) -> anyhow::Result<()> {
                 bail!("{}", response.status());
             }
             connected.fetch_add(1, Ordering::SeqCst);
-            let mut pending = String::new();
+            // Linear in what arrives, like a browser's EventSource: messages are cut
+            // from the front of the buffer, which is shortened once per chunk.
+            let mut pending: Vec<u8> = Vec::new();
+            let mut read = Vec::new();
             while let Some(chunk) = response.chunk().await? {
                 let at = unix_micros();
-                pending.push_str(&String::from_utf8_lossy(&chunk));
-                while let Some(end) = pending.find("\n\n") {
-                    let event: String = pending.drain(..end + 2).collect();
-                    if let Some(id) = event.lines().find_map(|l| l.strip_prefix("id:")) {
-                        seen.lock().unwrap().push((id.trim().parse()?, at));
+                pending.extend_from_slice(&chunk);
+                let mut start = 0;
+                while let Some(len) = pending[start..].windows(2).position(|w| w == b"\n\n") {
+                    let message = std::str::from_utf8(&pending[start..start + len])?;
+                    if let Some(id) = message.lines().find_map(|l| l.strip_prefix("id:")) {
+                        read.push((id.trim().parse()?, at));
                     }
+                    start += len + 2;
                 }
+                pending.drain(..start);
+                seen.lock().unwrap().append(&mut read);
             }
             anyhow::Ok(())
         });

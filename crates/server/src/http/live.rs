@@ -4,9 +4,10 @@
 //! opened anonymously by token at `/api/shared-pulse/{token}` and its `/live` stream.
 
 use axum::{
+    body::Body,
     extract::State,
-    http::{HeaderMap, StatusCode},
-    response::sse::{KeepAlive, Sse},
+    http::{header, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
     Json,
 };
 use chrono::{DateTime, NaiveTime, TimeZone, Utc};
@@ -122,11 +123,7 @@ async fn live(
     scope: OrgScope,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<LiveQuery>,
-) -> ApiResult<
-    Sse<
-        impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
-    >,
-> {
+) -> ApiResult<Response> {
     let start = resume_point(&headers, query.after)?;
     let (org_id, user_id) = (scope.org.id, scope.user.id);
     let mut scope = scope;
@@ -135,13 +132,28 @@ async fn live(
         None => db::webhooks::last_seq(&mut *scope.tx, org_id).await?,
     };
     scope.commit().await?;
-    Ok(Sse::new(crate::live::stream(
+    Ok(event_stream(crate::live::stream(
         state,
         org_id,
         Reader::User(user_id),
         after,
-    ))
-    .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))))
+    )))
+}
+
+/// A `text/event-stream` response of an already SSE-encoded stream (the live module
+/// encodes each batch once for all its clients and sends heartbeats itself).
+fn event_stream(
+    body: impl futures_util::Stream<Item = axum::body::Bytes> + Send + 'static,
+) -> Response {
+    use futures_util::StreamExt;
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(body.map(Ok::<_, std::convert::Infallible>)),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -296,11 +308,7 @@ async fn shared_live(
     ApiPath(token): ApiPath<String>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<LiveQuery>,
-) -> ApiResult<
-    Sse<
-        impl futures_util::Stream<Item = Result<axum::response::sse::Event, std::convert::Infallible>>,
-    >,
-> {
+) -> ApiResult<Response> {
     let start = resume_point(&headers, query.after)?;
     let mut tx = state.db.bypass_tx(Bypass::PublicShare).await?;
     let share = db::pulse_shares::find_live(&mut *tx, &token_hash(&token))
@@ -315,8 +323,10 @@ async fn shared_live(
         share_id: share.id,
         store_id: share.store_id,
     };
-    Ok(
-        Sse::new(crate::live::stream(state, share.org_id, reader, after))
-            .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15))),
-    )
+    Ok(event_stream(crate::live::stream(
+        state,
+        share.org_id,
+        reader,
+        after,
+    )))
 }

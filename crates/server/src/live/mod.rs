@@ -20,12 +20,11 @@
 
 use std::{
     collections::HashMap,
-    convert::Infallible,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
-use axum::response::sse::Event;
+use axum::body::Bytes;
 use futures_util::{stream, Stream, StreamExt};
 use sqlx::postgres::PgListener;
 use tokio::sync::{broadcast, watch, Notify};
@@ -48,6 +47,11 @@ const PAGES_PER_WAKE: usize = 8;
 pub const FEED_CAPACITY: usize = 32;
 /// How long a new stream waits for its feed's starting point.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// A stream with nothing to send for this long sends a comment, so proxies and load
+/// balancers keep the connection open and the browser knows it is alive.
+pub const HEARTBEAT: Duration = Duration::from_secs(15);
+/// The heartbeat: an SSE comment line.
+const HEARTBEAT_FRAME: &[u8] = b":\n\n";
 
 /// What the live stream needs of the application (implemented by `AppState`), so
 /// this module does not depend on the state that holds its hub.
@@ -71,14 +75,49 @@ pub enum Reader {
 /// feed at the time of the read whether it may still see them.
 pub struct Batch {
     events: Vec<Shared>,
+    /// Every event of the batch, SSE-encoded once for all the feed's streams: a
+    /// stream that may see all of them writes this one buffer (one write per batch
+    /// and client, no copy); the others write the slices they may see.
+    encoded: Bytes,
     verdicts: HashMap<Reader, bool>,
 }
 
-/// An event as the feed shares it: serialised once for all its streams.
+/// An event as the feed shares it: its slice of the batch's encoding.
 struct Shared {
     seq: i64,
     store_id: Uuid,
-    json: String,
+    frame: Bytes,
+}
+
+/// Appends one revenue event as an SSE message (`id:` its sequence number, `event:
+/// revenue`, `data:` the event as one line of JSON).
+fn encode(row: &RevenueEvent, out: &mut Vec<u8>) {
+    use std::io::Write;
+    write!(out, "id: {}\nevent: revenue\ndata: ", row.seq).expect("writing to a Vec");
+    serde_json::to_writer(&mut *out, row).expect("a revenue event serialises");
+    out.extend_from_slice(b"\n\n");
+}
+
+/// Rows encoded into one buffer, with each row's slice of it.
+fn encode_all(rows: &[RevenueEvent]) -> (Bytes, Vec<Shared>) {
+    let mut buffer = Vec::with_capacity(rows.len() * 512);
+    let mut ends = Vec::with_capacity(rows.len());
+    for row in rows {
+        let start = buffer.len();
+        encode(row, &mut buffer);
+        ends.push((start, buffer.len()));
+    }
+    let encoded = Bytes::from(buffer);
+    let events = rows
+        .iter()
+        .zip(ends)
+        .map(|(row, (start, end))| Shared {
+            seq: row.seq,
+            store_id: row.store_id,
+            frame: encoded.slice(start..end),
+        })
+        .collect();
+    (encoded, events)
 }
 
 /// The feed of one organization on this instance.
@@ -296,15 +335,15 @@ async fn read_feed(db: &Database, feed: &Feed, after: i64) -> sqlx::Result<(Batc
         }
     }
     tx.commit().await?;
-    let events = events
-        .iter()
-        .map(|e| Shared {
-            seq: e.seq,
-            store_id: e.store_id,
-            json: serde_json::to_string(e).expect("a revenue event serialises"),
-        })
-        .collect();
-    Ok((Batch { events, verdicts }, more))
+    let (encoded, events) = encode_all(&events);
+    Ok((
+        Batch {
+            events,
+            encoded,
+            verdicts,
+        },
+        more,
+    ))
 }
 
 /// LISTENs for pings on a connection of its own and publishes them to the hub;
@@ -384,14 +423,6 @@ async fn still_allowed(db: &Database, org_id: Uuid, reader: Reader) -> sqlx::Res
     Ok(read_page(db, org_id, reader, i64::MAX).await?.is_some())
 }
 
-fn event(row: &RevenueEvent) -> Result<Event, Infallible> {
-    Ok(Event::default()
-        .id(row.seq.to_string())
-        .event("revenue")
-        .json_data(row)
-        .expect("a revenue event serialises"))
-}
-
 enum Phase {
     /// Not yet joined: join the feed, then read what was missed.
     Start,
@@ -407,13 +438,15 @@ struct Cursor<S> {
 }
 
 /// The organization's revenue events after `after`, as `reader` may see them,
-/// followed by the next ones as they arrive, in batches.
+/// followed by the next ones as they arrive, in batches: the body of a
+/// `text/event-stream` response, SSE-encoded, with a heartbeat comment after
+/// [`HEARTBEAT`] without events.
 pub fn stream<S: LiveState>(
     state: S,
     org_id: Uuid,
     reader: Reader,
     after: i64,
-) -> impl Stream<Item = Result<Event, Infallible>> {
+) -> impl Stream<Item = Bytes> {
     let cursor = Cursor {
         state,
         org_id,
@@ -442,9 +475,9 @@ pub fn stream<S: LiveState>(
                         Ok(None) => return None,
                         Ok(Some(rows)) => {
                             let full = rows.len() as i64 == PAGE;
-                            for row in &rows {
-                                c.after = row.seq;
-                                events.push(event(row));
+                            if let Some(last) = rows.last() {
+                                c.after = last.seq;
+                                events.push(encode_all(&rows).0);
                             }
                             if !full {
                                 break;
@@ -461,13 +494,20 @@ pub fn stream<S: LiveState>(
             }
         };
         let mut membership = membership;
+        let quiet_until = tokio::time::Instant::now() + HEARTBEAT;
         loop {
-            let batch = match membership.batches.recv().await {
-                Ok(batch) => batch,
-                // Too far behind (or the feed is gone): end; the browser resumes
-                // from its last event id and catches up from the database.
-                Err(_) => return None,
-            };
+            let batch =
+                match tokio::time::timeout_at(quiet_until, membership.batches.recv()).await {
+                    Ok(Ok(batch)) => batch,
+                    // Too far behind (or the feed is gone): end; the browser resumes
+                    // from its last event id and catches up from the database.
+                    Ok(Err(_)) => return None,
+                    Err(_) => {
+                        c.phase = Phase::Live(membership);
+                        let heartbeat = Bytes::from_static(HEARTBEAT_FRAME);
+                        return Some((stream::iter(vec![heartbeat]), c));
+                    }
+                };
             let allowed = match batch.verdicts.get(&c.reader) {
                 Some(allowed) => *allowed,
                 None => still_allowed(c.state.database(), c.org_id, c.reader)
@@ -481,26 +521,23 @@ pub fn stream<S: LiveState>(
                 Reader::Share { store_id, .. } => Some(store_id),
                 Reader::User(_) => None,
             };
-            let events: Vec<_> = batch
-                .events
-                .iter()
-                .filter(|e| e.seq > c.after && store.is_none_or(|s| e.store_id == s))
-                .collect();
+            let visible = |e: &&Shared| e.seq > c.after && store.is_none_or(|s| e.store_id == s);
+            let events: Vec<Bytes> = if batch.events.iter().all(|e| visible(&e)) {
+                vec![batch.encoded.clone()]
+            } else {
+                batch
+                    .events
+                    .iter()
+                    .filter(visible)
+                    .map(|e| e.frame.clone())
+                    .collect()
+            };
             if let Some(last) = batch.events.last() {
                 c.after = c.after.max(last.seq);
             }
             if events.is_empty() {
                 continue;
             }
-            let events: Vec<_> = events
-                .into_iter()
-                .map(|e| {
-                    Ok(Event::default()
-                        .id(e.seq.to_string())
-                        .event("revenue")
-                        .data(&e.json))
-                })
-                .collect();
             c.phase = Phase::Live(membership);
             return Some((stream::iter(events), c));
         }
