@@ -65,8 +65,8 @@ pub use support::{
     signature::{sign_standard_webhook, verify_standard_webhook, STANDARD_WEBHOOKS_TOLERANCE},
 };
 pub use sync::{
-    Derivation, Derive, DimensionLabel, MetricEvent, Pull, RawRecord, SinkError, SourceTotal,
-    Spend, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink, TokenSource,
+    movements, Derivation, Derive, DimensionLabel, MetricEvent, Pull, RawRecord, SinkError,
+    SourceTotal, Spend, SyncError, SyncKind, SyncPage, SyncRequest, SyncSink, TokenSource, ENTITY,
 };
 
 /// Re-exported so callers can read tokens without naming `secrecy` themselves.

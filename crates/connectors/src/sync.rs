@@ -226,6 +226,31 @@ pub enum SyncKind {
 
 /// One metric event derived from a record. Values are integers: minor units of the
 /// `currency` dimension for money, else counts (negative for decreases of stocks).
+/// The dimension of an `mrr` event that names the customer it belongs to. It stays on
+/// the stored event (the MRR movements are computed per customer from it) and is
+/// left out of the daily rollups, which would otherwise hold a row per customer.
+pub const ENTITY: &str = "entity";
+
+/// The MRR movements the server derives, per store-local day and customer, from the
+/// `mrr` events that name their customer: their sum over a period is the change in
+/// MRR over it. Churn and contraction are negative.
+pub mod movements {
+    /// A customer's first MRR.
+    pub const NEW: &str = "mrr_new";
+    /// MRR of a customer who had some before and then none.
+    pub const REACTIVATION: &str = "mrr_reactivation";
+    pub const EXPANSION: &str = "mrr_expansion";
+    pub const CONTRACTION: &str = "mrr_contraction";
+    /// A customer's MRR falling to nothing (negative).
+    pub const CHURNED: &str = "mrr_churned";
+    /// Customers with MRR: +1 on new and reactivation, −1 on churn.
+    pub const PAYING_CUSTOMERS: &str = "paying_customers";
+    /// Customers whose MRR fell to nothing.
+    pub const CHURNED_CUSTOMERS: &str = "churned_customers";
+    /// The `source_record_id` object type of the derived events (`mrr_movement/{customer}`).
+    pub const RECORD_TYPE: &str = "mrr_movement";
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricEvent {
     pub metric: &'static str,
@@ -242,6 +267,12 @@ impl MetricEvent {
             at,
             dimensions: BTreeMap::new(),
         }
+    }
+
+    /// Names the customer whose MRR this event moves ([`ENTITY`]): the server
+    /// classifies each customer's daily change into MRR movements.
+    pub fn of_customer(self, customer: Option<&str>) -> Self {
+        self.with(ENTITY, customer)
     }
 
     /// Adds a dimension when it has a value.

@@ -10,6 +10,8 @@ use crate::catalog::{
 const STRIPE_PAYMENT_DIMS: &[&str] = &["currency", "country"];
 const STRIPE_SUBSCRIPTION_DIMS: &[&str] = &["plan", "interval"];
 const STRIPE_BALANCE_DIMS: &[&str] = &["currency"];
+/// MRR movements are per customer and day; the customer itself is not a breakdown.
+const STRIPE_MOVEMENT_DIMS: &[&str] = &["currency"];
 
 /// Stripe's metrics.
 #[rustfmt::skip]
@@ -70,26 +72,96 @@ pub const STRIPE_METRICS: &[MetricSpec] = &[
             "On the store-local day of the customer's `created`.",
             "Nothing: a customer created without ever paying counts as well.",
         ),
-    MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions active or trialing at the end of the period.", Count, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
+    MetricSpec::new("active_subscriptions", "Active subscriptions", "Paying subscriptions at the end of the period (trials and fully discounted ones are not paying).", Count, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
         .defined(
-            "Number of recurring invoice lines whose billing period covers the day, so the subscriptions invoiced for that day; a subscription with two recurring prices counts twice, and one that ended before its period did leaves when it ended.",
-            "Stripe invoice (status `open`, `paid` or `uncollectible`): each line's `price.recurring`, `period.start`, `period.end`, `price.id`; subscription `ended_at`, `current_period_end`.",
+            "Number of recurring licensed invoice lines whose billing period covers the day and whose amount net of discounts is more than nothing, so the paying subscriptions invoiced for that day; a subscription with two recurring prices counts twice, and one that ended before its period did leaves when it ended.",
+            "Stripe invoice (status `open`, `paid` or `uncollectible`): each line's `amount`, `discount_amounts`, `price.recurring`, `period.start`, `period.end`, `price.id`; subscription `ended_at`, `current_period_end`.",
             "From the store-local day of a line's `period.start` until its `period.end`; the value shown is the one at the end of the period.",
-            "Draft and void invoices, and lines without a recurring price. Unlike Stripe's own count, a trialing subscription counts when it has an invoice (a $0 one included), and an open (unpaid) invoice counts too.",
+            "Trialing subscriptions (their trial invoice is $0) and subscriptions a coupon makes free: Stripe's dashboard counts trials as subscribers, this counts only paying ones. Draft and void invoices, proration and metered lines. An open (unpaid) invoice still counts until dunning ends the subscription.",
         ),
-    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of active subscriptions, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
+    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of paying subscriptions, net of coupons, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
         .defined(
-            "Sum of the recurring invoice lines' `amount` covering the day, each normalised to a month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12), in the store's currency. The line `amount` is before invoice-level discounts and coupons, so this can be higher than Stripe's own MRR.",
-            "Stripe invoice (status `open`, `paid` or `uncollectible`): each line's `amount`, `price.recurring.interval`, `interval_count`, `period`; subscription `ended_at`, `items.price.unit_amount` × `quantity` when it ended mid-period.",
+            "Sum, over the recurring invoice lines covering the day, of the line's `amount` less its `discount_amounts` (coupons on the line or on the whole invoice: percent or amount off, once, repeating or forever), normalised to a month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12), in the store's currency, before tax. A coupon that ends changes MRR when the next invoice is billed at full price.",
+            "Stripe invoice (status `open`, `paid` or `uncollectible`): each line's `amount`, `discount_amounts`, `price.recurring.interval`, `interval_count`, `usage_type`, `proration`, `period`; subscription `ended_at`, `items.price.unit_amount` × `quantity` less its `discount` when it ended mid-period.",
             "From the store-local day of a line's `period.start` until its `period.end`; a subscription that ended before its period did leaves on the day of its `ended_at`. The value shown is the one at the end of the period.",
-            "Draft and void invoices, one-off (non-recurring) lines, discounts and taxes on the invoice as a whole. Unpaid open and uncollectible invoices still count.",
+            "Taxes, draft and void invoices, one-off (non-recurring) lines, proration lines (an upgrade mid-period counts from the next full invoice) and metered lines (usage billed in arrears is not recurring). Trials add nothing. Unpaid open and uncollectible invoices still count.",
+        ),
+    MetricSpec::new("arr", "ARR", "Annual run rate: MRR × 12.", CurrencyMinor, Latest, Stock, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
+        .defined(
+            "MRR × 12, line by line: the recurring invoice lines covering the day, net of their discounts, normalised to a month and multiplied by 12, in the store's currency.",
+            "As MRR: Stripe invoice lines' `amount`, `discount_amounts`, `price.recurring`, `period`.",
+            "As MRR: the value at the end of the period.",
+            "What MRR leaves out: taxes, one-off, proration and metered lines, trials.",
+        ),
+    MetricSpec::new("mrr_new", "New MRR", "MRR from customers paying for the first time.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
+        .defined(
+            "For each customer and store-local day on which the customer's MRR (see MRR) went from nothing to more than nothing for the first time: that MRR, in the store's currency.",
+            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
+            "On the store-local day the customer's MRR changed (a trial converting counts on the day of its first paid invoice).",
+            "Customers who paid before and came back (reactivation). The movements of a day add up to that day's change in MRR.",
+        ),
+    MetricSpec::new("mrr_expansion", "Expansion MRR", "MRR added by paying customers (upgrades, more seats, a coupon ending).", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
+        .defined(
+            "For each customer and store-local day on which a paying customer's MRR rose: the rise, in the store's currency.",
+            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
+            "On the store-local day of the invoice that bills the higher amount.",
+            "New and reactivated customers (their first MRR is new or reactivation MRR).",
+        ),
+    MetricSpec::new("mrr_contraction", "Contraction MRR", "MRR lost by customers who keep paying less (downgrades, fewer seats, a coupon); negative.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
+        .defined(
+            "For each customer and store-local day on which a paying customer's MRR fell but stayed above nothing: the fall, as a negative amount in the store's currency.",
+            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
+            "On the store-local day of the invoice that bills the lower amount.",
+            "Customers whose MRR fell to nothing (churned MRR).",
+        ),
+    MetricSpec::new("mrr_churned", "Churned MRR", "MRR of customers who stopped paying; negative.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
+        .defined(
+            "For each customer and store-local day on which the customer's MRR fell to nothing: the MRR they had, as a negative amount in the store's currency.",
+            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`, `ended_at`).",
+            "On the store-local day the last paid period ended, or the day dunning ended the subscription; not the day cancellation was requested.",
+            "Trials that end without paying (they never had MRR).",
+        ),
+    MetricSpec::new("mrr_reactivation", "Reactivation MRR", "MRR from customers who had churned and pay again.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
+        .defined(
+            "For each customer and store-local day on which the customer's MRR went from nothing to more than nothing, when they had paid before: that MRR, in the store's currency.",
+            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
+            "On the store-local day the customer's MRR came back.",
+            "Customers paying for the first time (new MRR).",
+        ),
+    MetricSpec::new("paying_customers", "Paying customers", "Customers with MRR at the end of the period.", Count, Latest, Stock, "customers", STRIPE_MOVEMENT_DIMS)
+        .defined(
+            "Number of customers whose MRR (the sum of their subscriptions', see MRR) is more than nothing at the end of the day.",
+            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
+            "From the day a customer's MRR becomes more than nothing until the day it falls to nothing; the value shown is the one at the end of the period.",
+            "Trialing customers and customers with only one-off charges.",
+        ),
+    MetricSpec::new("churned_customers", "Churned customers", "Customers whose MRR fell to nothing.", Count, Sum, Flow, "customers", STRIPE_MOVEMENT_DIMS).bad_when_rising()
+        .defined(
+            "Number of times a customer's MRR fell from more than nothing to nothing.",
+            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
+            "On the store-local day the customer's MRR fell to nothing.",
+            "Trials that end without paying, and customers who still pay for another subscription.",
+        ),
+    MetricSpec::new("trials_started", "Trials started", "Subscriptions that started with a free trial.", Count, Sum, Flow, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
+        .defined(
+            "Number of subscriptions with a `trial_start`.",
+            "Stripe subscription: `trial_start`, the first item's `price.id` and `price.recurring.interval`.",
+            "On the store-local day of `trial_start`.",
+            "Subscriptions without a trial.",
+        ),
+    MetricSpec::new("trial_conversions", "Trial conversions", "Trials that became paying subscriptions.", Count, Sum, Flow, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
+        .defined(
+            "Number of subscriptions whose trial has ended (status no longer `trialing`) and that did not end with it.",
+            "Stripe subscription: `trial_end`, `status`, `ended_at`, the first item's `price.id` and `price.recurring.interval`.",
+            "On the store-local day of `trial_end`, not the day the trial started.",
+            "Trials still running and trials cancelled before or at their end.",
         ),
     MetricSpec::new("churned_subscriptions", "Churned subscriptions", "Subscriptions cancelled in the period.", Count, Sum, Flow, "subscriptions", STRIPE_SUBSCRIPTION_DIMS).bad_when_rising()
         .defined(
-            "Number of subscriptions that ended.",
-            "Stripe subscription: `ended_at`, the first item's `price.id` and `price.recurring.interval`.",
+            "Number of subscriptions that ended, other than trials that ended unpaid.",
+            "Stripe subscription: `ended_at`, `trial_end`, the first item's `price.id` and `price.recurring.interval`.",
             "On the store-local day of the subscription's `ended_at`, not the day cancellation was requested.",
-            "Subscriptions set to cancel at the period's end that have not ended yet, and paused ones.",
+            "Subscriptions set to cancel at the period's end that have not ended yet, paused ones, and trials that ended without converting.",
         ),
     MetricSpec::new("arpu", "ARPU", "MRR divided by active subscriptions (per paying customer when each has one).", CurrencyMinor, Latest, Stock, "subscriptions", &[]).ratio("mrr", "active_subscriptions")
         .defined(

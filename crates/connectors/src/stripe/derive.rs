@@ -4,17 +4,26 @@
 //!   (failed): `failed_payments`.
 //! - refund (succeeded or pending): `refunds`, and `net_revenue` negative, when created.
 //! - customer: `new_customers` when created.
-//! - subscription (ended): `churned_subscriptions` when it ended; if it ended inside a
-//!   period its invoice covers, `mrr`/`active_subscriptions` move from the period's end
-//!   to the moment it ended (see below).
+//! - subscription: `trials_started` at `trial_start`; `trial_conversions` at
+//!   `trial_end` once it is past its trial and did not end with it; (ended)
+//!   `churned_subscriptions` when it ended, unless it ended with its trial (a trial that
+//!   never converted is not churn); if it ended inside a period its invoice covers,
+//!   `mrr`/`active_subscriptions` move from the period's end to the moment it ended
+//!   (see below).
 //! - balance transaction: `stripe_fees` (its `fee`) and, for sales, refunds and
 //!   adjustments, `net_volume` (its `net`), when created; see [`NET_VOLUME_TYPES`].
-//! - invoice (open, paid or uncollectible): for each recurring line, `mrr` of the line
-//!   normalised to a month and `active_subscriptions` 1, added at the line's period start
-//!   and taken away at its end. A renewal's invoice adds what the previous one takes
-//!   away, so the running sum is the MRR of every subscription invoiced for that day,
-//!   upgrades and downgrades included; a subscription that ends is not invoiced again,
-//!   and one that ends mid-period (dunning gave up) leaves MRR when it ends.
+//! - invoice (open, paid or uncollectible): for each recurring licensed line, `mrr` of
+//!   the line net of its discounts (`discount_amounts`: coupons on the line or the
+//!   whole invoice), normalised to a month, and `active_subscriptions` 1 when that is
+//!   more than nothing (a trial's $0 line adds neither), added at the line's period
+//!   start and taken away at its end; `arr` is 12 × `mrr`. A renewal's invoice adds
+//!   what the previous one takes away, so the running sum is the MRR of every
+//!   subscription invoiced for that day, upgrades and downgrades included; a
+//!   subscription that ends is not invoiced again, and one that ends mid-period
+//!   (dunning gave up) leaves MRR when it ends. Proration lines (partial amounts for
+//!   part of a period) and metered lines (billed in arrears for usage) are not
+//!   recurring revenue and add nothing. Each `mrr` event names its customer
+//!   ([`crate::ENTITY`]), from which the server derives the MRR movements.
 
 use serde_json::Value;
 
@@ -36,6 +45,56 @@ fn list_of<'a>(object: &'a Value, pointer: &str) -> &'a [Value] {
 
 fn i64_of(object: &Value, pointer: &str) -> Option<i64> {
     object.pointer(pointer).and_then(Value::as_i64)
+}
+
+/// What a subscription's coupon takes off `subtotal` of the period starting at
+/// `period_start`, as Stripe computed it on that period's invoice: a percentage
+/// rounded half up to the minor unit, or the amount off (at most the subtotal);
+/// nothing when the discount started later or a repeating coupon had ended.
+fn coupon_discount(subscription: &Value, period_start: i64, subtotal: i64) -> i64 {
+    let Some(discount) = subscription.get("discount").filter(|d| d.is_object()) else {
+        return 0;
+    };
+    let started = i64_of(discount, "/start").is_none_or(|start| start <= period_start);
+    let running = i64_of(discount, "/end").is_none_or(|end| period_start < end);
+    if !(started && running) {
+        return 0;
+    }
+    match (
+        i64_of(discount, "/coupon/percent_off"),
+        i64_of(discount, "/coupon/amount_off"),
+    ) {
+        (Some(percent), _) => (subtotal * percent + 50) / 100,
+        (None, Some(amount)) => amount.min(subtotal),
+        (None, None) => 0,
+    }
+}
+
+/// A recurring invoice line's or subscription item's change to MRR and ARR (and to
+/// active subscriptions when it is paid for), `sign` +1 where it starts and -1 where it
+/// ends.
+fn recurring(
+    monthly: i64,
+    at: chrono::DateTime<chrono::Utc>,
+    sign: i64,
+    dims: (Option<&str>, &str, Option<&str>, Option<&str>),
+) -> Vec<MetricEvent> {
+    let (plan, interval, currency, customer) = dims;
+    let event = |metric, value| {
+        MetricEvent::new(metric, value, at)
+            .with("plan", plan)
+            .with("interval", Some(interval))
+    };
+    let mut derived = vec![
+        event("mrr", sign * monthly)
+            .with("currency", currency)
+            .of_customer(customer),
+        event("arr", sign * 12 * monthly).with("currency", currency),
+    ];
+    if monthly > 0 {
+        derived.push(event("active_subscriptions", sign));
+    }
+    derived
 }
 
 /// Division rounded half away from zero.
@@ -120,44 +179,87 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
             })
             .unwrap_or_default(),
         "subscription" => {
-            let Some(ended) = unix_field(o, "ended_at") else {
-                return vec![];
-            };
             let plan = str_of(o, "/items/data/0/price/id");
             let interval = str_of(o, "/items/data/0/price/recurring/interval");
-            let mut derived = vec![MetricEvent::new("churned_subscriptions", 1, ended)
-                .with("plan", plan)
-                .with("interval", interval)];
+            let event = |metric, at| {
+                MetricEvent::new(metric, 1, at)
+                    .with("plan", plan)
+                    .with("interval", interval)
+            };
+            let ended = unix_field(o, "ended_at");
+            let trial_end = unix_field(o, "trial_end");
+            let mut derived = Vec::new();
+            if let Some(start) = unix_field(o, "trial_start") {
+                derived.push(event("trials_started", start));
+            }
+            // A trial that ended with the subscription never became paying.
+            let ended_in_trial = trial_end.is_some_and(|end| ended.is_some_and(|e| e <= end));
+            if let Some(end) = trial_end {
+                if str_of(o, "/status") != Some("trialing") && !ended_in_trial {
+                    derived.push(event("trial_conversions", end));
+                }
+            }
+            let Some(ended) = ended else {
+                return derived;
+            };
+            if ended_in_trial {
+                return derived;
+            }
+            derived.push(event("churned_subscriptions", ended));
             // Ended before the paid period did (dunning, immediate cancel): the invoice
             // counts the subscription until the period's end, so take it out from the
             // end instead and give back at the period's end what the invoice takes then.
+            let period_start = i64_of(o, "/current_period_start").or_else(|| {
+                o.pointer("/items/data/0/current_period_start")
+                    .and_then(Value::as_i64)
+            });
             let period_end = unix_field(o, "current_period_end").or_else(|| {
                 o.pointer("/items/data/0")
                     .and_then(|item| unix_field(item, "current_period_end"))
             });
             if let Some(period_end) = period_end.filter(|end| *end > ended) {
-                let items = list_of(o, "/items/data");
-                for item in items {
+                let customer = str_of(o, "/customer");
+                // The coupon as the period's invoice applied it: a percentage of each
+                // item, or an amount off taken from the first items until used up.
+                let amount_coupon = o
+                    .pointer("/discount/coupon/percent_off")
+                    .and_then(Value::as_i64)
+                    .is_none();
+                let mut amount_off_left = match period_start {
+                    Some(start) if amount_coupon => coupon_discount(o, start, i64::MAX),
+                    _ => 0,
+                };
+                for item in list_of(o, "/items/data") {
                     let Some(item_interval) = str_of(item, "/price/recurring/interval") else {
                         continue;
                     };
+                    if str_of(item, "/price/recurring/usage_type") == Some("metered") {
+                        continue;
+                    }
                     let count = i64_of(item, "/price/recurring/interval_count").unwrap_or(1);
                     let amount = i64_of(item, "/price/unit_amount").unwrap_or(0)
                         * i64_of(item, "/quantity").unwrap_or(1);
-                    let Some(monthly) = monthly_amount(amount, item_interval, count) else {
+                    let discount = match period_start {
+                        None => 0,
+                        Some(start) if !amount_coupon => coupon_discount(o, start, amount),
+                        Some(_) => {
+                            let off = amount_off_left.min(amount);
+                            amount_off_left -= off;
+                            off
+                        }
+                    };
+                    let Some(monthly) = monthly_amount(amount - discount, item_interval, count)
+                    else {
                         continue;
                     };
-                    let event = |metric, value, at| {
-                        MetricEvent::new(metric, value, at)
-                            .with("plan", str_of(item, "/price/id"))
-                            .with("interval", Some(item_interval))
-                    };
-                    derived.extend([
-                        event("mrr", -monthly, ended).with("currency", currency.clone()),
-                        event("mrr", monthly, period_end).with("currency", currency.clone()),
-                        event("active_subscriptions", -1, ended),
-                        event("active_subscriptions", 1, period_end),
-                    ]);
+                    let dims = (
+                        str_of(item, "/price/id"),
+                        item_interval,
+                        currency.as_deref(),
+                        customer,
+                    );
+                    derived.extend(recurring(monthly, ended, -1, dims));
+                    derived.extend(recurring(monthly, period_end, 1, dims));
                 }
             }
             derived
@@ -169,26 +271,29 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
             ) {
                 return vec![];
             }
+            let customer = str_of(o, "/customer");
             list_of(o, "/lines/data")
                 .iter()
                 .filter_map(|line| {
                     let interval = str_of(line, "/price/recurring/interval")?;
+                    let one_off = line.get("proration").and_then(Value::as_bool) == Some(true)
+                        || str_of(line, "/price/recurring/usage_type") == Some("metered");
+                    if one_off {
+                        return None;
+                    }
                     let count = i64_of(line, "/price/recurring/interval_count").unwrap_or(1);
-                    let monthly = monthly_amount(i64_of(line, "/amount")?, interval, count)?;
+                    let discounts: i64 = list_of(line, "/discount_amounts")
+                        .iter()
+                        .filter_map(|d| i64_of(d, "/amount"))
+                        .sum();
+                    let net = i64_of(line, "/amount")? - discounts;
+                    let monthly = monthly_amount(net, interval, count)?;
                     let start = line.get("period").and_then(|p| unix_field(p, "start"))?;
                     let end = line.get("period").and_then(|p| unix_field(p, "end"))?;
-                    let plan = str_of(line, "/price/id");
-                    let event = |metric, value, at| {
-                        MetricEvent::new(metric, value, at)
-                            .with("plan", plan)
-                            .with("interval", Some(interval))
-                    };
-                    Some([
-                        event("mrr", monthly, start).with("currency", currency.clone()),
-                        event("mrr", -monthly, end).with("currency", currency.clone()),
-                        event("active_subscriptions", 1, start),
-                        event("active_subscriptions", -1, end),
-                    ])
+                    let dims = (str_of(line, "/price/id"), interval, currency.as_deref(), customer);
+                    let mut derived = recurring(monthly, start, 1, dims);
+                    derived.extend(recurring(monthly, end, -1, dims));
+                    Some(derived)
                 })
                 .flatten()
                 .collect()

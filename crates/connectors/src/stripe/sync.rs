@@ -313,9 +313,11 @@ async fn commit_oldest_first(
 
 #[async_trait]
 impl Pull for StripeProvider {
-    /// 2: balance transactions (fees and net volume).
+    /// 2: balance transactions (fees and net volume). 3: MRR net of discounts, paying
+    /// subscriptions only, trials, ARR, and MRR events naming their customer (for the
+    /// movements).
     fn sync_version(&self) -> i32 {
-        2
+        3
     }
 
     async fn sync(

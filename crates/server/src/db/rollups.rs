@@ -117,15 +117,17 @@ pub async fn recompute_days(
     let first = days.iter().min().expect("non-empty");
     let last = days.iter().max().expect("non-empty");
     sqlx::query(
+        // The customer an MRR event names (`entity`) is for the movements only: a
+        // rollup row per customer would make the rollups as large as the events.
         "INSERT INTO metric_rollups_daily (org_id, store_id, source, metric_name, day, dimensions, value_sum, event_count)
-         SELECT org_id, store_id, source, metric_name, (recorded_at AT TIME ZONE $2)::date AS day, dimensions,
-                sum(metric_value), count(*)
+         SELECT org_id, store_id, source, metric_name, (recorded_at AT TIME ZONE $2)::date AS day,
+                dimensions - 'entity', sum(metric_value), count(*)
          FROM metric_events
          WHERE store_id = $1
            AND recorded_at >= ($4::date - 1)::timestamp AT TIME ZONE 'UTC'
            AND recorded_at < ($5::date + 2)::timestamp AT TIME ZONE 'UTC'
            AND (recorded_at AT TIME ZONE $2)::date = ANY($3)
-         GROUP BY org_id, store_id, source, metric_name, day, dimensions",
+         GROUP BY 1, 2, 3, 4, 5, 6",
     )
     .bind(store_id)
     .bind(timezone)

@@ -116,6 +116,15 @@ pub const COMPUTED: &[ComputedMetric] = &[
         "Guests (no customer record). Shopify's order count includes test and cancelled orders, so a cancelled second order still makes a repeat purchase.",
     ),
     rate(
+        "trial_to_paid_rate",
+        "Trial-to-paid rate",
+        "Stripe trial conversions divided by trials started: the share of free trials that became paying subscriptions.",
+        MetricUnit::BasisPoints,
+        part("stripe", "trial_conversions"),
+        part("stripe", "trials_started"),
+        "Conversions are counted on the day a trial ends and trials on the day one starts, so over a short period the two are not the same trials; trials still running count as started, not converted.",
+    ),
+    rate(
         "add_to_cart_rate",
         "Add-to-cart rate",
         "GA4 add-to-cart events divided by GA4 sessions.",

@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use pulseboard_connectors::{
     items::Item, CallBudget, DimensionLabel, MetricEvent, Provider, RawRecord, SinkError, Spend,
-    SyncPage, SyncSink,
+    SyncPage, SyncSink, ENTITY,
 };
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -210,19 +210,25 @@ pub async fn store_records(
             previous.push((record.source_record_id.as_str(), *at));
         }
     }
-    db::metric_events::delete_for_records(
+    // Customers whose MRR changed: their movements are derived again below.
+    let mut customers: BTreeSet<String> = db::metric_events::delete_for_records(
         &mut *tx,
         target.store_id,
         target.integration_id,
         &previous,
     )
     .await
-    .map_err(storage)?;
+    .map_err(storage)?
+    .into_iter()
+    .collect();
     let mut rows = Vec::new();
     for (record, _) in &written {
         let record = &derived[*record];
         for event in &record.events {
             days.insert(local_day(event.at, target.timezone));
+            if event.metric == "mrr" {
+                customers.extend(event.dimensions.get(ENTITY).cloned());
+            }
             rows.push(EventRow {
                 org_id: target.org_id,
                 store_id: target.store_id,
@@ -252,6 +258,21 @@ pub async fn store_records(
         }
     }
     copy_events(&mut *tx, &rows).await.map_err(storage)?;
+    let customers: Vec<String> = customers.into_iter().collect();
+    let moved = db::metric_events::recompute_mrr_movements(
+        &mut *tx,
+        (
+            target.org_id,
+            target.store_id,
+            target.integration_id,
+            &target.source,
+        ),
+        target.timezone.name(),
+        &customers,
+    )
+    .await
+    .map_err(storage)?;
+    days.extend(moved.into_iter().map(|at| local_day(at, target.timezone)));
     mark_dirty(&mut *tx, target, &days).await.map_err(storage)?;
 
     Ok(())

@@ -36,6 +36,7 @@ mod queue;
 mod rls;
 mod scale;
 mod secrets;
+mod subscriptions;
 mod sync;
 mod tokens;
 mod vault;

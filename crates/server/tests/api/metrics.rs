@@ -215,7 +215,7 @@ async fn query_results_equal_the_ledger_in_three_time_zones() {
             if let Some(p) = s.period_at(at) {
                 let months = i64::from(p.interval.months(p.interval_count));
                 *per_plan.entry(p.price.clone()).or_default() +=
-                    (2 * p.amount() + months) / (2 * months);
+                    (2 * p.billed() + months) / (2 * months);
             }
         }
         for g in groups {
@@ -376,8 +376,8 @@ async fn bad_queries_get_a_422_naming_the_field() {
         .unwrap();
     let formula = mrr["metric"]["definition"]["formula"].as_str().unwrap();
     assert!(
-        formula.contains("invoice line") && formula.contains("before invoice-level discounts"),
-        "MRR says it is read from invoice lines before discounts: {formula}"
+        formula.contains("invoice line") && formula.contains("less its `discount_amounts`"),
+        "MRR says it is read from invoice lines net of their discounts: {formula}"
     );
 }
 

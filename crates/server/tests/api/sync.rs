@@ -130,31 +130,86 @@ pub fn expected(
         add("new_customers", day_of(customer.created, tz), 1);
     }
     for subscription in &ledger.subscriptions {
-        if let Some(ended) = subscription.ended_at {
+        let paid = subscription.periods.iter().any(|p| !p.trial);
+        if let Some(start) = subscription.trial_start {
+            add("trials_started", day_of(start, tz), 1);
+            // Converted: a paid period followed the trial.
+            if paid {
+                add(
+                    "trial_conversions",
+                    day_of(subscription.trial_end.unwrap(), tz),
+                    1,
+                );
+            }
+        }
+        // A trial that ended unpaid is not churn.
+        if let (Some(ended), true) = (subscription.ended_at, paid) {
             add("churned_subscriptions", day_of(ended, tz), 1);
         }
     }
-    // Stocks: the state at the end of each day.
+    // Stocks: the state at the end of each day; MRR movements: each customer's
+    // change in MRR from the end of one day to the end of the next.
+    let mut customers: BTreeMap<&str, (i64, bool)> = BTreeMap::new();
     for &day in days {
         let at = end_of(day, tz) - 1;
         let (mut mrr, mut active) = (0, 0);
+        let mut levels: BTreeMap<&str, i64> = BTreeMap::new();
         for subscription in &ledger.subscriptions {
-            if let Some(period) = subscription.period_at(at) {
-                mrr += monthly(
-                    period.amount(),
-                    i64::from(period.interval.months(period.interval_count)),
-                );
+            let Some(period) = subscription.period_at(at) else {
+                continue;
+            };
+            // What the period's invoice billed: nothing in a trial, less the coupon.
+            let billed = period.billed();
+            let months = i64::from(period.interval.months(period.interval_count));
+            let subscription_mrr = monthly(billed, months);
+            mrr += subscription_mrr;
+            *levels.entry(subscription.customer.as_str()).or_default() += subscription_mrr;
+            if billed > 0 {
                 active += 1;
             }
         }
         add("mrr", day, mrr);
+        add("arr", day, 12 * mrr);
         add("active_subscriptions", day, active);
         if active > 0 {
             add("arpu", day, (2 * mrr + active) / (2 * active));
         }
+        for customer in levels.keys() {
+            customers.entry(customer).or_insert((0, false));
+        }
+        let mut paying = 0;
+        for (customer, (before, paid_before)) in customers.iter_mut() {
+            let level = levels.get(customer).copied().unwrap_or(0);
+            match (*before > 0, level > 0) {
+                (false, true) if *paid_before => add("mrr_reactivation", day, level),
+                (false, true) => add("mrr_new", day, level),
+                (true, false) => {
+                    add("mrr_churned", day, -*before);
+                    add("churned_customers", day, 1);
+                }
+                (true, true) if level > *before => add("mrr_expansion", day, level - *before),
+                (true, true) if level < *before => add("mrr_contraction", day, level - *before),
+                _ => {}
+            }
+            *paid_before |= level > 0;
+            *before = level;
+            paying += i64::from(level > 0);
+        }
+        add("paying_customers", day, paying);
     }
     out
 }
+
+/// Metrics a short history may never move.
+const MAY_STAY_ZERO: &[&str] = &[
+    "churned_subscriptions",
+    "churned_customers",
+    "mrr_churned",
+    "mrr_contraction",
+    "mrr_expansion",
+    "mrr_reactivation",
+    "trial_conversions",
+];
 
 pub fn assert_matches_ledger(
     actual: &BTreeMap<String, BTreeMap<NaiveDate, i64>>,
@@ -187,7 +242,7 @@ pub fn assert_matches_ledger(
         );
         let total: i64 = by_day.values().sum();
         assert!(
-            total != 0 || *metric == "churned_subscriptions",
+            total != 0 || MAY_STAY_ZERO.contains(metric),
             "{label}: the ledger has {metric}"
         );
     }
@@ -1285,7 +1340,8 @@ async fn a_newer_provider_sync_reads_everything_again_once() {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(version, 2);
+    // Stripe's current sync version (3: discount-aware MRR, trials and movements).
+    assert_eq!(version, 3);
     let ledger = sim.stripe_ledger();
     assert_matches_ledger(
         &snapshots(&app, store).await,

@@ -1,7 +1,8 @@
 //! Generates the simulated Stripe account: a SaaS whose customers sign up over
-//! time, mostly subscribe to one of a few prices, renew (invoice + charge per
-//! period), sometimes fail to pay (retries, then cancellation), change plan or
-//! seats at a renewal, cancel at period end, buy one-off extras and get refunds.
+//! time, mostly subscribe to one of a few prices (some after a free trial, some
+//! with a coupon), renew (invoice + charge per period), sometimes fail to pay
+//! (retries, then cancellation), change plan or seats at a renewal, cancel at
+//! period end (and some come back months later), buy one-off extras and get refunds.
 //!
 //! Everything is driven by one [`Rng`] stream and an [`Agenda`] processed in
 //! time order, so the same seed and configuration give the same account, and
@@ -99,6 +100,25 @@ const PLANS: [(&str, &str, &str, i64, Interval, u32, f64); 5] = [
 /// Where a plan change from each plan goes: (upgrade, downgrade).
 const PLAN_MOVES: [(usize, usize); 5] = [(1, 0), (4, 0), (4, 1), (4, 3), (4, 3)];
 
+/// The coupons: (code, name, percent off, US cents off, duration, weight).
+type CouponRow = (&'static str, &'static str, Option<i64>, Option<i64>, CouponDuration, f64);
+const COUPONS: [CouponRow; 4] = [
+    ("LAUNCH20", "Launch: 20 % off forever", Some(20), None, CouponDuration::Forever, 0.3),
+    ("HALFOFF3", "Half off for 3 months", Some(50), None, CouponDuration::Repeating(3), 0.3),
+    ("WELCOME10", "$10 off the first invoice", None, Some(1000), CouponDuration::Once, 0.25),
+    // Four months: on a quarterly plan it ends in the middle of the second period.
+    ("SPRING15", "15 % off for 4 months", Some(15), None, CouponDuration::Repeating(4), 0.15),
+];
+/// Share of new subscriptions that start with a free trial (and then no coupon).
+const TRIAL_CHANCE: f64 = 0.2;
+const TRIAL_DAYS: i64 = 14;
+/// Share of trials cancelled before they end (they end at the trial's end, unpaid).
+const TRIAL_CANCEL_CHANCE: f64 = 0.35;
+/// Share of the other new subscriptions that use a coupon.
+const COUPON_CHANCE: f64 = 0.25;
+/// Share of subscribers who cancelled that subscribe again 20–120 days later.
+const RETURN_CHANCE: f64 = 0.15;
+
 const SEATS: [u32; 5] = [1, 2, 3, 4, 5];
 const SEAT_WEIGHTS: [f64; 5] = [0.55, 0.2, 0.12, 0.08, 0.05];
 
@@ -132,6 +152,8 @@ enum Task {
     /// Expand the hour starting here into signups.
     Hour,
     Signup,
+    /// A customer who cancelled subscribes again.
+    Resubscribe(usize),
     OneOff(usize),
     Renew(usize),
     RequestCancel(usize),
@@ -149,8 +171,12 @@ pub(crate) struct StripeGen {
     pub ledger: StripeLedger,
     /// Index of the plan in force per subscription.
     plan_of: Vec<usize>,
-    /// Months from `start_date` to each subscription's current period end.
+    /// Months from the billing anchor to each subscription's current period end.
     months_of: Vec<u32>,
+    /// Each subscription's billing anchor: its start, or its trial's end.
+    anchor_of: Vec<i64>,
+    /// Each subscription's customer (an index into the customers).
+    customer_of: Vec<usize>,
     /// Subscription index per invoice.
     invoice_sub: Vec<usize>,
     pub charge_index: HashMap<String, usize>,
@@ -191,6 +217,17 @@ impl StripeGen {
             start: p.start,
             end: p.start,
             prices,
+            coupons: COUPONS
+                .iter()
+                .map(|(id, name, percent, cents, duration, _)| StripeCoupon {
+                    id: (*id).into(),
+                    name: (*name).into(),
+                    percent_off: *percent,
+                    amount_off: cents.map(|c| scale(c, &p.currency)),
+                    duration: *duration,
+                    created,
+                })
+                .collect(),
             customers: Vec::new(),
             subscriptions: Vec::new(),
             invoices: Vec::new(),
@@ -208,6 +245,8 @@ impl StripeGen {
             ledger,
             plan_of: Vec::new(),
             months_of: Vec::new(),
+            anchor_of: Vec::new(),
+            customer_of: Vec::new(),
             invoice_sub: Vec::new(),
             charge_index: HashMap::new(),
             retain_from: i64::MIN,
@@ -245,6 +284,7 @@ impl StripeGen {
                 self.agenda.push(at + HOUR, Task::Hour);
             }
             Task::Signup => self.signup(at),
+            Task::Resubscribe(customer) => self.subscribe(customer, at, true),
             Task::OneOff(customer) => self.one_off(customer, at),
             Task::Renew(sub) => self.renew(sub, at),
             Task::RequestCancel(sub) => self.request_cancel(sub, at),
@@ -285,7 +325,7 @@ impl StripeGen {
             l.customer_json(&l.customers[n])
         });
         if self.rng.chance(0.8) {
-            self.subscribe(n, t);
+            self.subscribe(n, t, false);
             if self.rng.chance(0.05) {
                 let at = t + self.rng.range(HOUR, 30 * DAY);
                 self.agenda.push(at, Task::OneOff(n));
@@ -296,12 +336,33 @@ impl StripeGen {
         }
     }
 
-    fn subscribe(&mut self, customer: usize, t: i64) {
+    /// A new subscription for `customer`: a first one (perhaps with a free trial),
+    /// or one `returning` after an earlier one ended (never a trial).
+    fn subscribe(&mut self, customer: usize, t: i64, returning: bool) {
         let weights: Vec<f64> = PLANS.iter().map(|plan| plan.6).collect();
         let plan = self.rng.weighted(&weights);
         let quantity = SEATS[self.rng.weighted(&SEAT_WEIGHTS)];
         let months = self.plan_months(plan);
-        let end = add_months(t, months);
+        let trial = !returning && self.rng.chance(TRIAL_CHANCE);
+        let coupon = (!trial && self.rng.chance(COUPON_CHANCE)).then(|| {
+            let weights: Vec<f64> = COUPONS.iter().map(|c| c.5).collect();
+            self.rng.weighted(&weights)
+        });
+        let (end, anchor, months) = if trial {
+            let trial_end = t + TRIAL_DAYS * DAY;
+            (trial_end, trial_end, 0)
+        } else {
+            (add_months(t, months), t, months)
+        };
+        let discount = coupon.map(|c| SubscriptionDiscount {
+            id: self.mint.id("di"),
+            coupon: COUPONS[c].0.into(),
+            start: t,
+            end: match COUPONS[c].4 {
+                CouponDuration::Repeating(months) => Some(add_months(t, months)),
+                CouponDuration::Once | CouponDuration::Forever => None,
+            },
+        });
         let si = self.ledger.subscriptions.len();
         let subscription = StripeSubscription {
             id: self.mint.id("sub"),
@@ -309,7 +370,11 @@ impl StripeGen {
             item_id: self.mint.id("si"),
             created: t,
             start_date: t,
-            status: SubscriptionStatus::Active,
+            status: if trial {
+                SubscriptionStatus::Trialing
+            } else {
+                SubscriptionStatus::Active
+            },
             cancel_at_period_end: false,
             canceled_at: None,
             ended_at: None,
@@ -317,36 +382,71 @@ impl StripeGen {
             current_period_end: end,
             currency: self.p.currency.clone(),
             latest_invoice: None,
+            trial_start: trial.then_some(t),
+            trial_end: trial.then_some(end),
+            discount,
             periods: Vec::new(),
             updated: t,
         };
         self.ledger.subscriptions.push(subscription);
         self.plan_of.push(plan);
         self.months_of.push(months);
-        let invoice = self.open_period(si, plan, quantity, t, end, "subscription_create", (t, t));
+        self.anchor_of.push(anchor);
+        self.customer_of.push(customer);
+        let invoice =
+            self.open_period(si, plan, quantity, (t, end, trial), "subscription_create", (t, t));
         self.emit_subscription(si, t, "customer.subscription.created", None);
         self.emit_invoice(invoice, t, "invoice.created");
         self.attempt(invoice, t, true);
         self.agenda.push(end, Task::Renew(si));
-        self.maybe_churn(si, t, end);
+        if !trial {
+            self.maybe_churn(si, t, end);
+        } else if self.rng.chance(TRIAL_CANCEL_CHANCE) {
+            let at = t + ((end - t) as f64 * self.rng.uniform(0.1, 0.9)) as i64;
+            self.agenda.push(at, Task::RequestCancel(si));
+        }
     }
 
-    /// Adds a period to subscription `si` and the invoice billing it; returns the invoice index.
-    #[allow(clippy::too_many_arguments)]
+    /// Adds a period (`start`, `end`, whether it is a free trial) to subscription
+    /// `si` and the invoice billing it, less the subscription's coupon while it
+    /// applies; returns the invoice index.
     fn open_period(
         &mut self,
         si: usize,
         plan: usize,
         quantity: u32,
-        start: i64,
-        end: i64,
+        (start, end, trial): (i64, i64, bool),
         reason: &str,
         (period_start, period_end): (i64, i64),
     ) -> usize {
         let price = self.ledger.prices[plan].clone();
         let sub_id = self.ledger.subscriptions[si].id.clone();
         let customer = self.ledger.subscriptions[si].customer.clone();
-        let amount = price.unit_amount * i64::from(quantity);
+        let amount = if trial {
+            0
+        } else {
+            price.unit_amount * i64::from(quantity)
+        };
+        // A repeating coupon discounts the invoices created before its end (its
+        // discount stays on the subscription, ended, as the record of it).
+        let applied = self.ledger.subscriptions[si]
+            .discount
+            .clone()
+            .filter(|d| d.end.is_none_or(|coupon_end| start < coupon_end))
+            .and_then(|d| self.ledger.coupon(&d.coupon).cloned().map(|c| (d, c)));
+        let discount = applied
+            .as_ref()
+            .map(|(d, coupon)| (d.id.clone(), coupon.discount_of(amount)))
+            .filter(|(_, off)| *off > 0);
+        // A once coupon is spent by the invoice it discounted.
+        if discount.is_some()
+            && applied
+                .as_ref()
+                .is_some_and(|(_, c)| c.duration == CouponDuration::Once)
+        {
+            self.ledger.subscriptions[si].discount = None;
+        }
+        let off = discount.as_ref().map_or(0, |(_, off)| *off);
         let ii = self.ledger.invoices.len();
         let invoice = StripeInvoice {
             id: self.mint.id("in"),
@@ -357,7 +457,9 @@ impl StripeGen {
             period_start,
             period_end,
             status: InvoiceStatus::Open,
-            amount_due: amount,
+            subtotal: amount,
+            discount: discount.clone(),
+            amount_due: amount - off,
             amount_paid: 0,
             attempt_count: 0,
             charge: None,
@@ -368,6 +470,8 @@ impl StripeGen {
             lines: vec![InvoiceLine {
                 id: self.mint.id("il"),
                 amount,
+                discount,
+                trial,
                 quantity,
                 price: price.id.clone(),
                 unit_amount: price.unit_amount,
@@ -392,6 +496,8 @@ impl StripeGen {
             interval_count: price.interval_count,
             quantity,
             invoice: invoice_id.clone(),
+            trial,
+            discount: off,
         });
         sub.current_period_start = start;
         sub.current_period_end = end;
@@ -420,11 +526,16 @@ impl StripeGen {
         }
         if sub.cancel_at_period_end {
             let previous = json!({ "status": sub.status.as_str(), "ended_at": null });
+            let paid = sub.periods.iter().any(|p| !p.trial);
             let sub = &mut self.ledger.subscriptions[si];
             sub.status = SubscriptionStatus::Canceled;
             sub.ended_at = Some(t);
             sub.updated = t;
             self.emit_subscription(si, t, "customer.subscription.deleted", Some(previous));
+            if paid && self.rng.chance(RETURN_CHANCE) {
+                let at = t + self.rng.range(20 * DAY, 120 * DAY);
+                self.agenda.push(at, Task::Resubscribe(self.customer_of[si]));
+            }
             return;
         }
         let old_items = self
@@ -436,7 +547,10 @@ impl StripeGen {
             "latest_invoice": sub.latest_invoice,
         });
         let last = (sub.current_period_start, sub.current_period_end);
-        let start_date = sub.start_date;
+        let anchor = self.anchor_of[si];
+        if sub.status == SubscriptionStatus::Trialing {
+            previous["status"] = json!("trialing");
+        }
         let mut plan = self.plan_of[si];
         let mut quantity = sub.current().quantity;
         if self.rng.chance(0.05) {
@@ -455,10 +569,15 @@ impl StripeGen {
             previous["quantity"] = json!(old_quantity);
         }
         let months = self.months_of[si] + self.plan_months(plan);
-        let end = add_months(start_date, months);
+        let end = add_months(anchor, months);
         self.plan_of[si] = plan;
         self.months_of[si] = months;
-        let invoice = self.open_period(si, plan, quantity, t, end, "subscription_cycle", last);
+        let sub = &mut self.ledger.subscriptions[si];
+        if sub.status == SubscriptionStatus::Trialing {
+            sub.status = SubscriptionStatus::Active;
+        }
+        let invoice =
+            self.open_period(si, plan, quantity, (t, end, false), "subscription_cycle", last);
         self.emit_subscription(si, t, "customer.subscription.updated", Some(previous));
         self.emit_invoice(invoice, t, "invoice.created");
         // Stripe finalises and charges renewal invoices about an hour later.
@@ -493,6 +612,15 @@ impl StripeGen {
     /// One payment attempt on invoice `ii`; the first invoice of a
     /// subscription always succeeds (no `incomplete` subscriptions).
     fn attempt(&mut self, ii: usize, t: i64, first: bool) {
+        if self.ledger.invoices[ii].amount_due == 0 {
+            // Stripe marks an invoice of nothing paid, without a charge (a trial's).
+            let invoice = &mut self.ledger.invoices[ii];
+            invoice.status = InvoiceStatus::Paid;
+            invoice.paid_at = Some(t);
+            invoice.updated = t;
+            self.emit_invoice(ii, t, "invoice.paid");
+            return;
+        }
         let retry = self.ledger.invoices[ii].attempt_count > 0;
         let success = first
             || self.rng.chance(if retry {
@@ -825,7 +953,8 @@ mod tests {
                     .iter()
                     .find(|i| i.id == period.invoice)
                     .unwrap();
-                assert_eq!(invoice.amount_due, period.amount());
+                assert_eq!(invoice.amount_due, period.billed());
+                assert_eq!(invoice.subtotal, invoice.amount_due + period.discount);
                 assert_eq!(invoice.lines[0].period_start, period.start);
             }
             if sub.status == SubscriptionStatus::Canceled {
@@ -851,6 +980,34 @@ mod tests {
             .iter()
             .any(|s| s.periods.windows(2).any(|w| w[0].price != w[1].price)));
         assert!(ledger.subscriptions.iter().any(|s| s.cancel_at_period_end));
+        // Trials that converted and trials cancelled before their end.
+        assert!(ledger
+            .subscriptions
+            .iter()
+            .any(|s| s.trial_end.is_some() && s.periods.len() > 1));
+        assert!(ledger
+            .subscriptions
+            .iter()
+            .any(|s| s.trial_end.is_some() && s.ended_at == s.trial_end));
+        // Amount-off and percent-off coupons discounted invoices, and a coupon stopped.
+        let discounts: Vec<i64> = ledger
+            .subscriptions
+            .iter()
+            .flat_map(|s| s.periods.iter().map(|p| p.discount))
+            .collect();
+        assert!(discounts.contains(&1000));
+        assert!(discounts.iter().any(|d| *d > 0 && *d != 1000));
+        assert!(ledger
+            .subscriptions
+            .iter()
+            .any(|s| s.periods.first().is_some_and(|p| p.discount > 0)
+                && s.periods.last().is_some_and(|p| p.discount == 0)));
+        // A customer who came back.
+        let mut subscribed = std::collections::HashSet::new();
+        assert!(ledger
+            .subscriptions
+            .iter()
+            .any(|s| !subscribed.insert(s.customer.clone())));
         assert!(ledger.charges.iter().any(|c| c.invoice.is_none()));
         assert!(ledger.refunds.iter().any(|r| ledger
             .charges

@@ -25,6 +25,8 @@ pub struct StripeLedger {
     pub end: i64,
     /// The price catalogue (created before `start`).
     pub prices: Vec<StripePrice>,
+    /// The coupons subscribers sign up with (created before `start`).
+    pub coupons: Vec<StripeCoupon>,
     /// Every customer, in signup order.
     pub customers: Vec<StripeCustomer>,
     /// Every subscription, canceled ones included.
@@ -92,6 +94,59 @@ impl StripePrice {
     }
 }
 
+/// How long a coupon keeps discounting a subscription's invoices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CouponDuration {
+    /// The first invoice only.
+    Once,
+    /// Invoices created in the first `n` months after it was applied: on a quarterly
+    /// or yearly plan it can end in the middle of a period the last discounted
+    /// invoice already covers.
+    Repeating(u32),
+    Forever,
+}
+
+/// A coupon: a percentage or an amount off an invoice's subtotal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StripeCoupon {
+    /// The code people type (`LAUNCH20`), which Stripe uses as the id.
+    pub id: String,
+    pub name: String,
+    /// Whole percent off, or
+    pub percent_off: Option<i64>,
+    /// an amount off (minor units of the account currency), at most the subtotal.
+    pub amount_off: Option<i64>,
+    pub duration: CouponDuration,
+    /// Before `start`.
+    pub created: i64,
+}
+
+impl StripeCoupon {
+    /// What it takes off an invoice of `subtotal`: a percentage rounded half up to
+    /// the minor unit, or its amount (never more than the subtotal).
+    pub fn discount_of(&self, subtotal: i64) -> i64 {
+        match (self.percent_off, self.amount_off) {
+            (Some(percent), _) => (subtotal * percent + 50) / 100,
+            (None, Some(amount)) => amount.min(subtotal),
+            (None, None) => 0,
+        }
+    }
+}
+
+/// A coupon applied to a subscription (Stripe's `discount` object).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubscriptionDiscount {
+    /// `di_…`.
+    pub id: String,
+    /// The coupon's id.
+    pub coupon: String,
+    /// When it was applied (the subscription's creation).
+    pub start: i64,
+    /// When a repeating coupon stops applying to new invoices; `None` for once and forever.
+    pub end: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StripeCustomer {
     /// `cus_…`.
@@ -107,6 +162,8 @@ pub struct StripeCustomer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionStatus {
+    /// In its free trial: invoiced $0, not yet paying.
+    Trialing,
     Active,
     /// The latest renewal invoice is unpaid and being retried.
     PastDue,
@@ -116,6 +173,7 @@ pub enum SubscriptionStatus {
 impl SubscriptionStatus {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Trialing => "trialing",
             Self::Active => "active",
             Self::PastDue => "past_due",
             Self::Canceled => "canceled",
@@ -132,7 +190,7 @@ pub struct StripeSubscription {
     pub customer: String,
     /// The one subscription item's id (`si_…`); it survives price changes, as in Stripe.
     pub item_id: String,
-    /// When it was created (equal to `start_date`: no trials).
+    /// When it was created (equal to `start_date`).
     pub created: i64,
     /// Start of the first period and the billing anchor.
     pub start_date: i64,
@@ -154,6 +212,12 @@ pub struct StripeSubscription {
     pub currency: String,
     /// The invoice of the last period.
     pub latest_invoice: Option<String>,
+    /// The free trial, when it started with one: its first period, billed $0.
+    pub trial_start: Option<i64>,
+    pub trial_end: Option<i64>,
+    /// The coupon applied (a once coupon is removed after the first invoice; a
+    /// repeating one stays, with the `end` after which it discounts nothing).
+    pub discount: Option<SubscriptionDiscount>,
     /// Every billing period so far, oldest first: the full price and quantity
     /// history (changes take effect at a renewal boundary).
     pub periods: Vec<SubscriptionPeriod>,
@@ -199,17 +263,27 @@ pub struct SubscriptionPeriod {
     pub quantity: u32,
     /// The invoice billing this period.
     pub invoice: String,
+    /// A free trial's period: its invoice bills nothing.
+    pub trial: bool,
+    /// What the subscription's coupon took off this period's invoice.
+    pub discount: i64,
 }
 
 impl SubscriptionPeriod {
-    /// `unit_amount × quantity`, what the period's invoice asks for.
+    /// `unit_amount × quantity`: the price of the period before any coupon (what a
+    /// trial would cost).
     pub fn amount(&self) -> i64 {
         self.unit_amount * i64::from(self.quantity)
     }
 
-    /// Monthly recurring revenue of this period (amount / months, rounded down).
-    pub fn monthly_amount(&self) -> i64 {
-        self.amount() / i64::from(self.interval.months(self.interval_count))
+    /// What the period's invoice asks for: nothing in a trial, else the amount less
+    /// the coupon's discount.
+    pub fn billed(&self) -> i64 {
+        if self.trial {
+            0
+        } else {
+            self.amount() - self.discount
+        }
     }
 }
 
@@ -248,7 +322,11 @@ pub struct StripeInvoice {
     pub period_end: i64,
     /// `paid`, or `open` while unpaid (and after dunning gave up).
     pub status: InvoiceStatus,
-    /// Σ lines: `unit_amount × quantity` of the period.
+    /// Σ lines' amounts before discounts (0 for a trial's invoice).
+    pub subtotal: i64,
+    /// The coupon's discount: (`di_…`, amount taken off).
+    pub discount: Option<(String, i64)>,
+    /// `subtotal` less the discount (no taxes).
     pub amount_due: i64,
     /// `amount_due` once paid, else 0.
     pub amount_paid: i64,
@@ -274,8 +352,12 @@ pub struct StripeInvoice {
 pub struct InvoiceLine {
     /// `il_…`.
     pub id: String,
-    /// `unit_amount × quantity`.
+    /// `unit_amount × quantity`, before discounts; 0 for a trial.
     pub amount: i64,
+    /// The part of the invoice's discount on this line: (`di_…`, amount).
+    pub discount: Option<(String, i64)>,
+    /// A trial's line ("Trial period for …").
+    pub trial: bool,
     /// Seats.
     pub quantity: u32,
     /// The `price_…` billed.
@@ -439,6 +521,47 @@ impl StripeLedger {
         })
     }
 
+    pub(crate) fn coupon(&self, id: &str) -> Option<&StripeCoupon> {
+        self.coupons.iter().find(|c| c.id == id)
+    }
+
+    pub(crate) fn coupon_json(&self, c: &StripeCoupon) -> Value {
+        let (duration, months) = match c.duration {
+            CouponDuration::Once => ("once", None),
+            CouponDuration::Repeating(months) => ("repeating", Some(months)),
+            CouponDuration::Forever => ("forever", None),
+        };
+        json!({
+            "id": c.id,
+            "object": "coupon",
+            "name": c.name,
+            "percent_off": c.percent_off,
+            "amount_off": c.amount_off,
+            "currency": c.amount_off.map(|_| self.currency.as_str()),
+            "duration": duration,
+            "duration_in_months": months,
+            "created": c.created,
+            "valid": true,
+            "livemode": self.livemode,
+        })
+    }
+
+    /// A subscription's `discount` object, with its coupon whole.
+    fn discount_json(&self, s: &StripeSubscription, d: &SubscriptionDiscount) -> Value {
+        let mut json = json!({
+            "id": d.id,
+            "object": "discount",
+            "customer": s.customer,
+            "subscription": s.id,
+            "start": d.start,
+            "end": d.end,
+        });
+        json["coupon"] = self
+            .coupon(&d.coupon)
+            .map_or(Value::Null, |c| self.coupon_json(c));
+        json
+    }
+
     pub(crate) fn customer_json(&self, c: &StripeCustomer) -> Value {
         json!({
             "id": c.id,
@@ -492,10 +615,15 @@ impl StripeLedger {
             "currency": s.currency,
             "latest_invoice": s.latest_invoice,
             "quantity": s.current().quantity,
+            "trial_start": s.trial_start,
+            "trial_end": s.trial_end,
             "livemode": self.livemode,
             "metadata": {},
         });
         json["items"] = self.subscription_items_json(s);
+        let discount = s.discount.as_ref().map(|d| self.discount_json(s, d));
+        json["discounts"] = json!(s.discount.iter().map(|d| d.id.as_str()).collect::<Vec<_>>());
+        json["discount"] = discount.unwrap_or(Value::Null);
         json
     }
 
@@ -504,16 +632,27 @@ impl StripeLedger {
             .lines
             .iter()
             .map(|l| {
+                let nickname = self.price(&l.price).map_or("", |p| p.nickname.as_str());
+                let description = if l.trial {
+                    format!("Trial period for {nickname}")
+                } else {
+                    format!("{} × {nickname}", l.quantity)
+                };
+                let discount_amounts: Vec<Value> = l
+                    .discount
+                    .iter()
+                    .map(|(id, amount)| json!({ "amount": amount, "discount": id }))
+                    .collect();
                 let mut line = json!({
                     "id": l.id,
                     "object": "line_item",
                     "amount": l.amount,
+                    "amount_excluding_tax": l.amount,
                     "currency": i.currency,
-                    "description": format!(
-                        "{} × {}",
-                        l.quantity,
-                        self.price(&l.price).map_or("", |p| p.nickname.as_str())
-                    ),
+                    "description": description,
+                    "discount_amounts": discount_amounts,
+                    "discountable": true,
+                    "discounts": l.discount.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
                     "period": { "start": l.period_start, "end": l.period_end },
                     "proration": false,
                     "quantity": l.quantity,
@@ -538,8 +677,13 @@ impl StripeLedger {
             "collection_method": "charge_automatically",
             "period_start": i.period_start,
             "period_end": i.period_end,
-            "subtotal": i.amount_due,
+            "subtotal": i.subtotal,
             "total": i.amount_due,
+            "total_discount_amounts": i.discount.iter()
+                .map(|(id, amount)| json!({ "amount": amount, "discount": id }))
+                .collect::<Vec<_>>(),
+            "discounts": i.discount.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+            "tax": null,
             "amount_due": i.amount_due,
             "amount_paid": i.amount_paid,
             "amount_remaining": i.amount_due - i.amount_paid,

@@ -1,0 +1,173 @@
+//! Subscription analytics against a year of the simulated Stripe account: MRR net of
+//! coupons (percent and amount off; once, repeating and forever; one ending in the
+//! middle of a quarter), paying subscriptions without trials, trials and their
+//! conversions, ARR, and the MRR movements per customer. The expected numbers are
+//! worked out from the simulator's ledger in `sync::expected`, never by the code that
+//! derives them.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde_json::json;
+
+use crate::{
+    helpers::spawn_app_with_simulator,
+    metrics::query,
+    sync::{
+        assert_matches_ledger, day_of, expected, run_all, small_history, snapshots_in, stripe_store,
+    },
+};
+
+const MOVEMENTS: [&str; 5] = [
+    "mrr_new",
+    "mrr_expansion",
+    "mrr_contraction",
+    "mrr_churned",
+    "mrr_reactivation",
+];
+
+#[tokio::test]
+async fn a_year_of_subscriptions_matches_the_ledger_and_movements_add_up_to_the_change_in_mrr() {
+    let mut config = small_history(365);
+    config.data.stripe_daily_signups = 2.0;
+    let (app, sim) = spawn_app_with_simulator(config).await;
+    let ann = app.signup("ann@example.com", "Acme").await;
+    let zone = "America/New_York";
+    let tz: Tz = zone.parse().unwrap();
+    let (store, _) = stripe_store(&app, &ann, zone).await;
+    run_all(&app).await;
+    let ledger = sim.stripe_ledger();
+
+    // The year holds every case the definitions have to get right.
+    let subs = &ledger.subscriptions;
+    assert!(
+        subs.iter()
+            .any(|s| s.trial_end.is_some() && s.periods.len() > 1),
+        "a trial that converted"
+    );
+    assert!(
+        subs.iter()
+            .any(|s| s.trial_end.is_some() && s.ended_at == s.trial_end),
+        "a trial cancelled unpaid"
+    );
+    let mid_period_end = subs.iter().any(|s| {
+        let Some(end) = s.discount.as_ref().and_then(|d| d.end) else {
+            return false;
+        };
+        s.periods
+            .iter()
+            .any(|p| p.discount > 0 && p.start < end && end < p.end)
+    });
+    assert!(
+        mid_period_end,
+        "a coupon ending in the middle of a discounted period"
+    );
+    assert!(
+        subs.iter()
+            .any(|s| s.periods.windows(2).any(|w| w[0].price != w[1].price)),
+        "a plan change"
+    );
+    let mut first_end: HashMap<&str, i64> = HashMap::new();
+    let returned = subs.iter().any(|s| {
+        let came_back = first_end
+            .get(s.customer.as_str())
+            .is_some_and(|end| *end <= s.created);
+        if let Some(end) = s.ended_at {
+            first_end.entry(s.customer.as_str()).or_insert(end);
+        }
+        came_back
+    });
+    assert!(returned, "a customer who came back");
+
+    // Every Stripe metric, every day of the year, equals the ledger's (the DST
+    // changes of New York included).
+    let snapshots = snapshots_in(&app.db, store).await;
+    assert_matches_ledger(&snapshots, &ledger, tz, zone);
+
+    // The movements of each day add up to that day's change in MRR.
+    let first = day_of(ledger.start, tz);
+    let last = day_of(ledger.end, tz);
+    let mut previous = 0;
+    let mut moved_days = 0;
+    for day in first.iter_days().take_while(|d| *d <= last) {
+        let on = |metric: &str| {
+            snapshots
+                .get(metric)
+                .and_then(|d| d.get(&day))
+                .copied()
+                .unwrap_or(0)
+        };
+        let movements: i64 = MOVEMENTS.iter().map(|m| on(m)).sum();
+        let mrr = on("mrr");
+        assert_eq!(
+            movements,
+            mrr - previous,
+            "{day}: movements against the change in MRR"
+        );
+        moved_days += i64::from(movements != 0);
+        previous = mrr;
+    }
+    assert!(moved_days > 200, "{moved_days} days with movements");
+    for metric in MOVEMENTS {
+        let total: i64 = snapshots[metric].values().map(|v| v.abs()).sum();
+        assert!(total > 0, "the year has {metric}");
+    }
+
+    // Over the windows a widget offers, the query API sums the same days (movements
+    // need the whole history: a customer's first MRR is new only the first time).
+    let all_days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
+    let want = expected(&ledger, tz, &all_days);
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let yesterday = today.checked_sub_days(Days::new(1)).unwrap();
+    for (range, days) in [
+        ("last_7_days", 7),
+        ("last_30_days", 30),
+        ("last_90_days", 90),
+    ] {
+        let span: Vec<NaiveDate> = today
+            .checked_sub_days(Days::new(days))
+            .unwrap()
+            .iter_days()
+            .take_while(|d| *d <= yesterday)
+            .collect();
+        let sum = |metric: &str| -> i64 {
+            want.get(metric)
+                .map_or(0, |by_day: &BTreeMap<NaiveDate, i64>| {
+                    span.iter().filter_map(|d| by_day.get(d)).sum()
+                })
+        };
+        for metric in
+            MOVEMENTS
+                .iter()
+                .chain(&["trials_started", "trial_conversions", "churned_customers"])
+        {
+            let r = query(&app, &ann, json!({ "metric": format!("stripe.{metric}"), "range": range, "scope": { "store": store } })).await;
+            assert_eq!(
+                r["total"].as_i64().unwrap(),
+                sum(metric),
+                "{metric} over {range}: {r}"
+            );
+        }
+        // Stocks: the level at the end of the window.
+        for metric in ["mrr", "arr", "active_subscriptions", "paying_customers"] {
+            let r = query(&app, &ann, json!({ "metric": format!("stripe.{metric}"), "range": range, "scope": { "store": store } })).await;
+            assert_eq!(
+                r["total"].as_i64().unwrap(),
+                want[metric][&yesterday],
+                "{metric} over {range}: {r}"
+            );
+        }
+        // Trial-to-paid: conversions over trials started, in basis points.
+        let r = query(&app, &ann, json!({ "metric": "computed.trial_to_paid_rate", "range": range, "scope": { "store": store } })).await;
+        let (converted, started) = (sum("trial_conversions"), sum("trials_started"));
+        if started > 0 {
+            let rate = (2 * 10_000 * converted + started) / (2 * started);
+            assert_eq!(
+                r["total"].as_i64().unwrap(),
+                rate,
+                "trial-to-paid over {range}: {r}"
+            );
+        }
+    }
+}
