@@ -235,6 +235,9 @@ pub const ENTITY: &str = "entity";
 /// `mrr` events that name their customer: their sum over a period is the change in
 /// MRR over it. Churn and contraction are negative.
 pub mod movements {
+    /// All five by kind: the `movement` dimension is `new`, `expansion`,
+    /// `contraction`, `churned` or `reactivation` (the names below without `mrr_`).
+    pub const ALL: &str = "mrr_movements";
     /// A customer's first MRR.
     pub const NEW: &str = "mrr_new";
     /// MRR of a customer who had some before and then none.

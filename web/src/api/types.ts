@@ -116,6 +116,8 @@ export interface CroQueryConfig {
 export interface DisplayConfig {
   /** Colour a rise red and a fall green (refunds, churn). */
   invert_delta?: boolean;
+  /** A bar chart with a breakdown stacks its groups per bucket (MRR movements). */
+  stacked?: boolean;
 }
 
 /** A widget as the authenticated API returns it. */

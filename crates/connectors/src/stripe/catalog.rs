@@ -93,6 +93,13 @@ pub const STRIPE_METRICS: &[MetricSpec] = &[
             "As MRR: the value at the end of the period.",
             "What MRR leaves out: taxes, one-off, proration and metered lines, trials.",
         ),
+    MetricSpec::new("mrr_movements", "MRR movements", "The day's change in MRR by kind (the `movement` dimension): new, expansion, contraction, churned and reactivation; they add up to the change in MRR.", CurrencyMinor, Sum, Flow, "mrr movements", &["currency", "movement"])
+        .defined(
+            "For each customer and store-local day on which the customer's MRR (see MRR) changed: the change, as one of five kinds: `new` (from nothing, the first time), `reactivation` (from nothing, again), `expansion` (up), `contraction` (down, not to nothing), `churned` (to nothing; the MRR lost). Contraction and churn are negative, so the kinds add up to the change in MRR, in the store's currency.",
+            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
+            "On the store-local day the customer's MRR changed, at the first change of that day.",
+            "Changes that cancel out within one day (the customer ends the day where they began it).",
+        ),
     MetricSpec::new("mrr_new", "New MRR", "MRR from customers paying for the first time.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
         .defined(
             "For each customer and store-local day on which the customer's MRR (see MRR) went from nothing to more than nothing for the first time: that MRR, in the store's currency.",

@@ -29,7 +29,7 @@ pub const TEMPLATES: &[TemplateInfo] = &[
     TemplateInfo {
         id: "saas_revenue",
         name: "SaaS Revenue",
-        description: "MRR, revenue, subscriptions and churn from Stripe.",
+        description: "MRR and its movements, revenue, subscriptions and churn from Stripe.",
         providers: &["stripe"],
     },
     TemplateInfo {
@@ -133,6 +133,21 @@ pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWi
                         json!({ "granularity": "month" }),
                     ),
                 ),
+                TemplateWidget {
+                    section: 1,
+                    kind: "bar_chart",
+                    title: "MRR movements by month",
+                    size: "large",
+                    query: metric(
+                        "stripe.mrr_movements",
+                        "last_365_days",
+                        store,
+                        json!({ "granularity": "month", "group_by": "movement" }),
+                    ),
+                    // New, expansion and reactivation above the axis; contraction and
+                    // churn below it: each month's bars add up to its change in MRR.
+                    display: json!({ "stacked": true }),
+                },
                 w(
                     1,
                     "bar_chart",

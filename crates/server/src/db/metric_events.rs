@@ -39,7 +39,8 @@ pub async fn delete_for_records(
 /// customers of one integration from their `mrr` events: per customer and
 /// store-local day (in `timezone`), the day's change in their MRR is new (from
 /// nothing, the first time), reactivation (from nothing, again), expansion,
-/// contraction or churn (to nothing), with `paying_customers` ±1 and
+/// contraction or churn (to nothing), each also as `mrr_movements` with its kind
+/// in the `movement` dimension, with `paying_customers` ±1 and
 /// `churned_customers` +1 beside; each movement is recorded at the day's first
 /// change. Replaces the customers' earlier movements (`mrr_movement/{customer}`);
 /// returns the instants of the events removed and written, whose days the rollups
@@ -79,9 +80,8 @@ pub async fn recompute_mrr_movements(
          ), written AS (
             INSERT INTO metric_events (org_id, store_id, integration_id, source, metric_name,
                                        metric_value, dimensions, recorded_at, source_record_id)
-            SELECT $5, $1, $2, $6, m.metric, m.value,
-                   CASE WHEN currency IS NULL THEN '{}'::jsonb
-                        ELSE jsonb_build_object('currency', currency) END,
+            SELECT $5, $1, $2, $6, x.metric, m.value,
+                   jsonb_strip_nulls(jsonb_build_object('currency', currency, 'movement', x.movement)),
                    at, 'mrr_movement/' || customer
             FROM moves, LATERAL (VALUES
                 ('mrr_new', CASE WHEN before <= 0 AND level > 0 AND NOT paid_before THEN level END),
@@ -92,7 +92,13 @@ pub async fn recompute_mrr_movements(
                 ('paying_customers', CASE WHEN before <= 0 AND level > 0 THEN 1
                                           WHEN before > 0 AND level <= 0 THEN -1 END),
                 ('churned_customers', CASE WHEN before > 0 AND level <= 0 THEN 1 END)
-            ) AS m(metric, value)
+            ) AS m(metric, value),
+            -- Each movement also as `mrr_movements` by `movement` (new, expansion, …):
+            -- one metric a chart stacks by that dimension.
+            LATERAL (SELECT m.metric, NULL::text
+                     UNION ALL
+                     SELECT 'mrr_movements', substr(m.metric, 5) WHERE left(m.metric, 4) = 'mrr_'
+            ) AS x(metric, movement)
             WHERE m.value IS NOT NULL
             RETURNING recorded_at
          )

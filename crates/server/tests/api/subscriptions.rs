@@ -158,6 +158,21 @@ async fn a_year_of_subscriptions_matches_the_ledger_and_movements_add_up_to_the_
                 "{metric} over {range}: {r}"
             );
         }
+        // The stacked chart's metric: each kind of movement is its own metric's sum.
+        let r = query(&app, &ann, json!({ "metric": "stripe.mrr_movements", "range": range, "group_by": "movement", "scope": { "store": store } })).await;
+        for group in r["groups"].as_array().unwrap() {
+            let kind = group["key"].as_str().unwrap();
+            assert_eq!(
+                group["total"].as_i64().unwrap(),
+                sum(&format!("mrr_{kind}")),
+                "{kind} over {range}: {r}"
+            );
+        }
+        assert_eq!(
+            r["total"].as_i64().unwrap(),
+            sum("mrr_movements"),
+            "movements over {range}"
+        );
         // Trial-to-paid: conversions over trials started, in basis points.
         let r = query(&app, &ann, json!({ "metric": "computed.trial_to_paid_rate", "range": range, "scope": { "store": store } })).await;
         let (converted, started) = (sum("trial_conversions"), sum("trials_started"));

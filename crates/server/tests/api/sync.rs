@@ -180,16 +180,27 @@ pub fn expected(
         let mut paying = 0;
         for (customer, (before, paid_before)) in customers.iter_mut() {
             let level = levels.get(customer).copied().unwrap_or(0);
-            match (*before > 0, level > 0) {
-                (false, true) if *paid_before => add("mrr_reactivation", day, level),
-                (false, true) => add("mrr_new", day, level),
+            let movement = match (*before > 0, level > 0) {
+                (false, true) if *paid_before => Some(("mrr_reactivation", level)),
+                (false, true) => Some(("mrr_new", level)),
                 (true, false) => {
-                    add("mrr_churned", day, -*before);
                     add("churned_customers", day, 1);
+                    Some(("mrr_churned", -*before))
                 }
-                (true, true) if level > *before => add("mrr_expansion", day, level - *before),
-                (true, true) if level < *before => add("mrr_contraction", day, level - *before),
-                _ => {}
+                (true, true) if level != *before => Some((
+                    if level > *before {
+                        "mrr_expansion"
+                    } else {
+                        "mrr_contraction"
+                    },
+                    level - *before,
+                )),
+                _ => None,
+            };
+            if let Some((metric, value)) = movement {
+                add(metric, day, value);
+                // All kinds in one metric, by its `movement` dimension.
+                add("mrr_movements", day, value);
             }
             *paid_before |= level > 0;
             *before = level;

@@ -39,6 +39,7 @@ loadCharts().catch(() => {}); // a failure shows when a chart renders, through t
 const TimeseriesChart = lazy(() => loadCharts().then((m) => ({ default: m.TimeseriesChart })));
 const ComparisonBarChart = lazy(() => loadCharts().then((m) => ({ default: m.ComparisonBarChart })));
 const PieDonut = lazy(() => loadCharts().then((m) => ({ default: m.PieDonut })));
+const StackedBarChart = lazy(() => loadCharts().then((m) => ({ default: m.StackedBarChart })));
 
 export interface WidgetViewProps {
   widget: WidgetMeta;
@@ -252,6 +253,9 @@ function Body({
       );
     case 'bar_chart': {
       const span = spanDays(r.series.map((p) => p.bucket));
+      if (widget.display_config?.stacked && r.groups.length > 0) {
+        return <StackedBarChart groups={r.groups} label={widget.title} format={fmt} tick={(b) => formatTick(b, span)} height={height} />;
+      }
       return (
         <ComparisonBarChart
           data={toComparison(r, (b) => formatTick(b, span))}
