@@ -742,6 +742,24 @@ async fn writers(bench: &Arc<Bench>, n: usize) -> anyhow::Result<f64> {
     Ok(n as f64 / elapsed)
 }
 
+/// CPU seconds (user + system) of this process's children that have been waited for
+/// (`/proc/self/stat` fields 16 and 17, in clock ticks of 1/100 s).
+fn children_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+    // `rest` starts at field 3 (state): cutime is field 16, cstime 17.
+    let ticks = |field: usize| {
+        fields
+            .get(field - 3)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(16) + ticks(17)) / 100.0
+}
+
 async fn live(bench: &Arc<Bench>, n: usize) -> anyhow::Result<()> {
     let rounds: usize = std::env::var("BENCH_ROUNDS")
         .ok()
@@ -749,31 +767,52 @@ async fn live(bench: &Arc<Bench>, n: usize) -> anyhow::Result<()> {
         .unwrap_or(3);
     println!("live: writers process {n} deliveries per round, {rounds} rounds each way");
     settle(bench).await?;
+    // Each round adds its deliveries to the same store-day, so every round is a little
+    // slower than the one before: the two configurations take turns going first
+    // (ABBA), and each round's ratio compares neighbours, so the drift favours
+    // neither.
     let mut without = Vec::new();
     let mut with = Vec::new();
-    for _ in 0..rounds {
-        without.push(writers(bench, n).await?);
+    let mut client_shares = Vec::new();
+    for round in 0..rounds {
+        let subscribed_first = round % 2 == 1;
+        if !subscribed_first {
+            without.push(writers(bench, n).await?);
+        }
+        let clients_before = children_cpu_seconds();
         let subscribers = subscribe(bench, 200).await?;
-        with.push(writers(bench, n).await?);
+        let rate = writers(bench, n).await?;
+        with.push(rate);
         // The streams' last batch.
         tokio::time::sleep(Duration::from_secs(1)).await;
         let seen = subscribers.finish().await?;
+        // What the 200 clients (a child process, waited for) took of the two cores
+        // while the writers processed: the part of the gap that is the benchmark's
+        // own clients sharing the server's machine, not the server's work.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        client_shares.push((children_cpu_seconds() - clients_before) / (cores * n as f64 / rate));
         let per_client = seen.len() / 200;
         if per_client < n {
             bail!("a subscriber read {per_client} of {n} events");
         }
+        if subscribed_first {
+            without.push(writers(bench, n).await?);
+        }
     }
+    let mut ratios: Vec<f64> = with.iter().zip(&without).map(|(w, o)| w / o).collect();
+    let geometric = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
     println!(
-        "writers: without subscribers {:?} deliveries/s (median {:.0}); with 200 {:?} (median {:.0}); ratio {:.2}×",
+        "writers: without subscribers {:?} deliveries/s; with 200 {:?}; per-round ratios {:?}: median {:.2}×, geometric mean {:.2}×; the clients' share of the machine's CPU while the writers ran: {:?}",
         without.iter().map(|r| r.round()).collect::<Vec<_>>(),
-        median(&mut without),
         with.iter().map(|r| r.round()).collect::<Vec<_>>(),
-        median(&mut with),
-        median(&mut with) / median(&mut without)
+        ratios.iter().map(|r| (r * 100.0).round() / 100.0).collect::<Vec<_>>(),
+        median(&mut ratios),
+        geometric,
+        client_shares.iter().map(|s| format!("{:.1} %", s * 100.0)).collect::<Vec<_>>(),
     );
 
     // Event to browser: acknowledged webhook → read by each of the 200 subscribers.

@@ -225,6 +225,18 @@ pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWi
                 ),
                 w(
                     0,
+                    "kpi_card",
+                    "Returning customer rate",
+                    "small",
+                    metric(
+                        "computed.returning_customer_rate",
+                        "last_30_days",
+                        store,
+                        none.clone(),
+                    ),
+                ),
+                w(
+                    0,
                     "line_chart",
                     "Net sales by day",
                     "large",

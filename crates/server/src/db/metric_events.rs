@@ -44,7 +44,7 @@ pub async fn delete_for_records(
 /// `churned_customers` +1 beside; each movement is recorded at the day's first
 /// change. Replaces the customers' earlier movements (`mrr_movement/{customer}`);
 /// returns the instants of the events removed and written, whose days the rollups
-/// must recompute.
+/// must recompute. `customers` must be sorted (their locks are taken in that order).
 pub async fn recompute_mrr_movements(
     conn: &mut PgConnection,
     origin: (Uuid, Uuid, Uuid, &str),
@@ -55,6 +55,18 @@ pub async fn recompute_mrr_movements(
     if customers.is_empty() {
         return Ok(vec![]);
     }
+    // A sync page and a webhook delivery can touch one customer at once: each takes
+    // the customer's lock (in the callers' sorted order, so two never deadlock) and
+    // holds it to its commit, so the second recomputes from what the first wrote
+    // instead of beside it.
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/mrr/' || c, 0))
+         FROM unnest($2::text[]) WITH ORDINALITY AS u(c, n) ORDER BY n",
+    )
+    .bind(integration_id)
+    .bind(customers)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query_scalar(
         "WITH gone AS (
             DELETE FROM metric_events
