@@ -66,7 +66,14 @@ export function StackedBarChart({ groups, label, format, tick, height = 240, cla
               return <ChartTooltip title={row.label} rows={lines} footer={`Net ${formatValue(row.net, format)}`} />;
             }}
           />
-          <Legend iconType="square" iconSize={10} wrapperStyle={{ fontSize: 12, color: chartColors.axis }} />
+          <Legend
+            itemSorter={null}
+            iconType="square"
+            iconSize={10}
+            wrapperStyle={{ fontSize: 12 }}
+            // The names in the text colour: a light series colour would be hard to read.
+            formatter={(value: string) => <span style={{ color: chartColors.axis }}>{value}</span>}
+          />
           {keys.map((k, i) => (
             <Bar key={k.key} dataKey={(r: (typeof rows)[number]) => r.values[k.key] ?? 0} name={k.label} stackId="stack" fill={color(k.key, i)} isAnimationActive={false} />
           ))}
