@@ -250,6 +250,11 @@ pub mod movements {
     pub const PAYING_CUSTOMERS: &str = "paying_customers";
     /// Customers whose MRR fell to nothing.
     pub const CHURNED_CUSTOMERS: &str = "churned_customers";
+    /// MRR lost by customers paying before the day: contraction and churn, positive.
+    pub const LOST: &str = "lost_mrr";
+    /// The net change of customers paying before the day: expansion, contraction and
+    /// churn (not new or reactivated customers).
+    pub const RETAINED_CHANGE: &str = "retained_mrr_change";
     /// The `source_record_id` object type of the derived events (`mrr_movement/{customer}`).
     pub const RECORD_TYPE: &str = "mrr_movement";
 }

@@ -149,6 +149,20 @@ pub const STRIPE_METRICS: &[MetricSpec] = &[
             "On the store-local day the customer's MRR fell to nothing.",
             "Trials that end without paying, and customers who still pay for another subscription.",
         ),
+    MetricSpec::new("lost_mrr", "Lost MRR", "MRR lost by customers who were paying: contraction and churn, as a positive amount.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS).bad_when_rising()
+        .defined(
+            "For each customer and store-local day on which a paying customer's MRR fell: the fall (to nothing for churn), as a positive amount in the store's currency. Contraction MRR plus churned MRR, with the sign turned.",
+            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
+            "On the store-local day the customer's MRR fell.",
+            "New and reactivated customers, and rises (expansion).",
+        ),
+    MetricSpec::new("retained_mrr_change", "Retained MRR change", "The net change in MRR of customers who were already paying: expansion, contraction and churn.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
+        .defined(
+            "For each customer and store-local day on which a customer who was paying the day before saw their MRR change: the change (up for expansion, down for contraction and churn), in the store's currency.",
+            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
+            "On the store-local day the customer's MRR changed.",
+            "New customers and reactivations (customers not paying the day before).",
+        ),
     MetricSpec::new("trials_started", "Trials started", "Subscriptions that started with a free trial.", Count, Sum, Flow, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
         .defined(
             "Number of subscriptions with a `trial_start`.",

@@ -41,7 +41,8 @@ pub async fn delete_for_records(
 /// nothing, the first time), reactivation (from nothing, again), expansion,
 /// contraction or churn (to nothing), each also as `mrr_movements` with its kind
 /// in the `movement` dimension, with `paying_customers` ±1 and
-/// `churned_customers` +1 beside; each movement is recorded at the day's first
+/// `churned_customers` +1, `lost_mrr` and `retained_mrr_change` beside; each
+/// movement is recorded at the day's first
 /// change. Replaces the customers' earlier movements (`mrr_movement/{customer}`);
 /// returns the instants of the events removed and written, whose days the rollups
 /// must recompute. `customers` must be sorted (their locks are taken in that order).
@@ -103,13 +104,20 @@ pub async fn recompute_mrr_movements(
                 ('mrr_churned', CASE WHEN before > 0 AND level <= 0 THEN -before END),
                 ('paying_customers', CASE WHEN before <= 0 AND level > 0 THEN 1
                                           WHEN before > 0 AND level <= 0 THEN -1 END),
-                ('churned_customers', CASE WHEN before > 0 AND level <= 0 THEN 1 END)
+                ('churned_customers', CASE WHEN before > 0 AND level <= 0 THEN 1 END),
+                -- What the customers paying before the day lost (contraction and churn,
+                -- positive) and their net change (expansion, contraction, churn):
+                -- the numerators of the revenue churn rates and net revenue retention.
+                ('lost_mrr', CASE WHEN before > 0 AND level < before THEN before - greatest(level, 0) END),
+                ('retained_mrr_change', CASE WHEN before > 0 AND level <> before THEN greatest(level, 0) - before END)
             ) AS m(metric, value),
             -- Each movement also as `mrr_movements` by `movement` (new, expansion, …):
             -- one metric a chart stacks by that dimension.
             LATERAL (SELECT m.metric, NULL::text
                      UNION ALL
-                     SELECT 'mrr_movements', substr(m.metric, 5) WHERE left(m.metric, 4) = 'mrr_'
+                     SELECT 'mrr_movements', substr(m.metric, 5)
+                     WHERE m.metric IN ('mrr_new', 'mrr_expansion', 'mrr_contraction',
+                                        'mrr_churned', 'mrr_reactivation')
             ) AS x(metric, movement)
             WHERE m.value IS NOT NULL
             RETURNING recorded_at

@@ -268,6 +268,53 @@ pub(super) fn divide(numerator: &Computed, denominator: &Computed) -> Computed {
 
 /// Divides each numerator group by the denominator group of the same key; a group
 /// without a denominator is left out.
+/// A stock's level at the start of each bucket (the end of the day before its first
+/// day in the window; `opening` for the window's first bucket), and at the start of
+/// the window as the total: the denominator of a churn rate. `levels` are the
+/// stock's levels at the end of each day of the window.
+pub(super) fn opening_levels(
+    levels: &[(NaiveDate, (i64, i64))],
+    opening: i64,
+    granularity: Granularity,
+    window: &Window,
+) -> Computed {
+    let mut series: Vec<Point> = Vec::new();
+    let mut before = opening;
+    for (day, (level, _)) in levels {
+        let bucket = bucket_of(*day, granularity, window).to_string();
+        if series.last().is_none_or(|p| p.bucket != bucket) {
+            series.push(Point {
+                bucket,
+                value: Some(before),
+            });
+        }
+        before = *level;
+    }
+    Computed {
+        total: Some(opening),
+        series,
+    }
+}
+
+/// Adds `offset` to every value (net revenue retention: 100 % plus the rate).
+pub(super) fn offset(c: Computed, offset: i64) -> Computed {
+    if offset == 0 {
+        return c;
+    }
+    let add = |v: Option<i64>| v.map(|v| v.saturating_add(offset));
+    Computed {
+        total: add(c.total),
+        series: c
+            .series
+            .into_iter()
+            .map(|p| Point {
+                bucket: p.bucket,
+                value: add(p.value),
+            })
+            .collect(),
+    }
+}
+
 pub(super) fn divide_groups(
     numerators: &[(String, Computed)],
     denominators: &[(String, Computed)],

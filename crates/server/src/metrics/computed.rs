@@ -21,6 +21,10 @@ pub struct ComputedMetric {
     pub denominator: Part,
     /// Multiplies the numerator first, so a rate keeps two decimals in basis points.
     pub scale: i64,
+    /// The denominator is a stock at the start of each bucket (churn rates).
+    pub denominator_at_start: bool,
+    /// Added after dividing (net revenue retention is 100 % plus a rate).
+    pub offset: i64,
 }
 
 /// A catalog metric by source and id.
@@ -74,7 +78,41 @@ const fn rate(
             MetricUnit::Percent => 100,
             _ => 1,
         },
+        denominator_at_start: false,
+        offset: 0,
     }
+}
+
+/// A Stripe rate over the period of a flow (`numerator`, its sign turned when
+/// `negated`) over a stock's level at the period's start, in basis points, plus
+/// `offset` (net revenue retention).
+const fn churn(
+    id: &'static str,
+    name: &'static str,
+    description: &'static str,
+    numerator: &'static str,
+    denominator: &'static str,
+    (negated, offset): (bool, i64),
+    excludes: &'static str,
+) -> ComputedMetric {
+    let mut metric = rate(
+        id,
+        name,
+        description,
+        MetricUnit::BasisPoints,
+        part("stripe", numerator),
+        part("stripe", denominator),
+        excludes,
+    );
+    metric.spec.category = "subscriptions";
+    metric.spec.definition.booked = "The numerator on each day of the period as its own metric books it; the denominator is the level at the end of the day before the period (before each bucket, for a chart).";
+    metric.spec.rise_is_bad = negated || offset == 0;
+    metric.denominator_at_start = true;
+    metric.offset = offset;
+    if negated {
+        metric.scale = -10_000;
+    }
+    metric
 }
 
 /// Every computed metric.
@@ -123,6 +161,42 @@ pub const COMPUTED: &[ComputedMetric] = &[
         part("stripe", "trial_conversions"),
         part("stripe", "trials_started"),
         "Conversions are counted on the day a trial ends and trials on the day one starts, so over a short period the two are not the same trials; trials still running count as started, not converted.",
+    ),
+    churn(
+        "customer_churn_rate",
+        "Customer churn rate",
+        "Stripe churned customers over the period divided by paying customers at its start: the share of paying customers whose MRR fell to nothing.",
+        "churned_customers",
+        "paying_customers",
+        (false, 0),
+        "Trials that end unpaid (never paying). A customer who churns and comes back within the period counts as churned once per churn, and customers who start paying during the period add to neither part.",
+    ),
+    churn(
+        "revenue_churn_rate",
+        "Gross MRR churn rate",
+        "Stripe lost MRR (contraction and churn) over the period divided by MRR at its start.",
+        "lost_mrr",
+        "mrr",
+        (false, 0),
+        "Expansion and reactivation, which the net rate counts; MRR of customers who started paying during the period.",
+    ),
+    churn(
+        "net_revenue_churn_rate",
+        "Net MRR churn rate",
+        "Stripe MRR lost by customers paying before (contraction and churn) less what they added (expansion), over the period, divided by MRR at its start; negative when expansion outweighs losses.",
+        "retained_mrr_change",
+        "mrr",
+        (true, 0),
+        "New customers and reactivations (customers not paying the day before).",
+    ),
+    churn(
+        "net_revenue_retention",
+        "Net revenue retention",
+        "100 % plus the change in MRR of customers already paying (expansion, contraction, churn) over the period, divided by MRR at its start: above 100 % when existing customers grow.",
+        "retained_mrr_change",
+        "mrr",
+        (false, 10_000),
+        "New customers and reactivations (customers not paying the day before), as ChartMogul and Baremetrics leave them out.",
     ),
     rate(
         "add_to_cart_rate",

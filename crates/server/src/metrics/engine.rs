@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use pulseboard_connectors::{MetricKind, MetricUnit};
 use serde_json::json;
@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::{
     buckets::{
-        bucket_groups, change, divide, divide_groups, hours, levels, local_instant, scaled,
-        to_groups, Computed, Daily, GroupDays,
+        bucket_groups, change, divide, divide_groups, hours, levels, local_instant, offset,
+        opening_levels, scaled, to_groups, Computed, Daily, GroupDays,
     },
     query::{AggregationName, Granularity, RangeSpec, Scope, Validated},
     reads::{self, answer_reads, Reads, Source, StoreRow},
@@ -96,21 +96,53 @@ fn period(
                 kind,
                 window,
             );
-            let den = per_day(
-                reads,
-                &src.of(r.denominator.source),
-                r.denominator.metric,
-                kind,
-                window,
-            );
             let (num_all, num_groups) = bucket_groups(&num, part, stock, granularity, window);
-            let (den_all, den_groups) = bucket_groups(&den, part, stock, granularity, window);
-            let overall = divide(&scaled(num_all, r.scale), &den_all);
+            let (den_all, den_groups) = if r.denominator_at_start {
+                // A churn rate: the period's flow over the stock's level at its start
+                // (computed metrics have no breakdowns: one unnamed group).
+                let den_src = src.of(r.denominator.source);
+                let opening: i64 = den_src
+                    .opening(reads, r.denominator.metric, window.from)
+                    .values()
+                    .sum();
+                let den = per_day(
+                    reads,
+                    &den_src,
+                    r.denominator.metric,
+                    MetricKind::Stock,
+                    window,
+                );
+                let mut merged: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
+                for days in den.values() {
+                    for (day, (v, c)) in days {
+                        let slot = merged.entry(*day).or_default();
+                        slot.0 += v;
+                        slot.1 += c;
+                    }
+                }
+                let merged: Vec<_> = merged.into_iter().collect();
+                let all = opening_levels(&merged, opening, granularity, window);
+                let one = opening_levels(&merged, opening, granularity, window);
+                (all, vec![(String::new(), one)])
+            } else {
+                let den = per_day(
+                    reads,
+                    &src.of(r.denominator.source),
+                    r.denominator.metric,
+                    kind,
+                    window,
+                );
+                bucket_groups(&den, part, stock, granularity, window)
+            };
+            let overall = offset(divide(&scaled(num_all, r.scale), &den_all), r.offset);
             let num_groups: Vec<_> = num_groups
                 .into_iter()
                 .map(|(k, c)| (k, scaled(c, r.scale)))
                 .collect();
-            let groups = divide_groups(&num_groups, &den_groups);
+            let groups = divide_groups(&num_groups, &den_groups)
+                .into_iter()
+                .map(|(k, c)| (k, offset(c, r.offset)))
+                .collect();
             (overall, to_groups(groups, grouped))
         }
     }

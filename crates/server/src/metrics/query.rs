@@ -138,6 +138,11 @@ pub struct RatioParts {
     pub denominator: Part,
     /// The numerator is multiplied by this first (10 000 for a rate in basis points).
     pub scale: i64,
+    /// The denominator is a stock taken at the start of each bucket and of the window
+    /// (a churn rate's customers or MRR at the period's start), the numerator a flow.
+    pub denominator_at_start: bool,
+    /// Added to every value after dividing (net revenue retention: 10 000 + the rate).
+    pub offset: i64,
 }
 
 impl Validated {
@@ -167,6 +172,8 @@ pub fn find_metric(
             numerator: c.numerator,
             denominator: c.denominator,
             scale: c.scale,
+            denominator_at_start: c.denominator_at_start,
+            offset: c.offset,
         };
         return Some((source.to_owned(), c.spec, Some(parts)));
     }
@@ -183,6 +190,8 @@ pub fn find_metric(
             metric: r.denominator,
         },
         scale: 1,
+        denominator_at_start: false,
+        offset: 0,
     });
     Some((source.to_owned(), spec, parts))
 }

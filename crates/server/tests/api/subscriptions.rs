@@ -137,11 +137,13 @@ async fn a_year_of_subscriptions_matches_the_ledger_and_movements_add_up_to_the_
                     span.iter().filter_map(|d| by_day.get(d)).sum()
                 })
         };
-        for metric in
-            MOVEMENTS
-                .iter()
-                .chain(&["trials_started", "trial_conversions", "churned_customers"])
-        {
+        for metric in MOVEMENTS.iter().chain(&[
+            "trials_started",
+            "trial_conversions",
+            "churned_customers",
+            "lost_mrr",
+            "retained_mrr_change",
+        ]) {
             let r = query(&app, &ann, json!({ "metric": format!("stripe.{metric}"), "range": range, "scope": { "store": store } })).await;
             assert_eq!(
                 r["total"].as_i64().unwrap(),
@@ -173,6 +175,38 @@ async fn a_year_of_subscriptions_matches_the_ledger_and_movements_add_up_to_the_
             sum("mrr_movements"),
             "movements over {range}"
         );
+        // Churn rates and net revenue retention: the period's flow over the level at
+        // the end of the day before it, in basis points (half away from zero).
+        let before_span = span[0].checked_sub_days(Days::new(1)).unwrap();
+        let at_start = |metric: &str| {
+            want.get(metric)
+                .and_then(|d| d.get(&before_span))
+                .copied()
+                .unwrap_or(0)
+        };
+        let rate = |n: i64, d: i64| (2 * n.abs() * 10_000 + d) / (2 * d) * n.signum();
+        let (customers, mrr) = (at_start("paying_customers"), at_start("mrr"));
+        assert!(customers > 0 && mrr > 0);
+        let retained = sum("mrr_expansion") + sum("mrr_contraction") + sum("mrr_churned");
+        for (metric, value) in [
+            (
+                "customer_churn_rate",
+                rate(sum("churned_customers"), customers),
+            ),
+            (
+                "revenue_churn_rate",
+                rate(-(sum("mrr_contraction") + sum("mrr_churned")), mrr),
+            ),
+            ("net_revenue_churn_rate", rate(-retained, mrr)),
+            ("net_revenue_retention", 10_000 + rate(retained, mrr)),
+        ] {
+            let r = query(&app, &ann, json!({ "metric": format!("computed.{metric}"), "range": range, "scope": { "store": store } })).await;
+            assert_eq!(
+                r["total"].as_i64().unwrap(),
+                value,
+                "{metric} over {range}: {r}"
+            );
+        }
         // Trial-to-paid: conversions over trials started, in basis points.
         let r = query(&app, &ann, json!({ "metric": "computed.trial_to_paid_rate", "range": range, "scope": { "store": store } })).await;
         let (converted, started) = (sum("trial_conversions"), sum("trials_started"));

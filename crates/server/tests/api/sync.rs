@@ -202,6 +202,13 @@ pub fn expected(
                 // All kinds in one metric, by its `movement` dimension.
                 add("mrr_movements", day, value);
             }
+            // What customers paying the day before lost, and their net change.
+            if *before > 0 && level < *before {
+                add("lost_mrr", day, *before - level);
+            }
+            if *before > 0 && level != *before {
+                add("retained_mrr_change", day, level - *before);
+            }
             *paid_before |= level > 0;
             *before = level;
             paying += i64::from(level > 0);
@@ -219,6 +226,8 @@ const MAY_STAY_ZERO: &[&str] = &[
     "mrr_contraction",
     "mrr_expansion",
     "mrr_reactivation",
+    "lost_mrr",
+    "retained_mrr_change",
     "trial_conversions",
 ];
 
