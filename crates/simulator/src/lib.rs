@@ -79,9 +79,10 @@ pub use crate::{
     slack::SlackMessage,
     stripe::{
         ledger::{
-            ChargeStatus, Interval, InvoiceLine, InvoiceStatus, StripeCharge, StripeCustomer,
-            StripeEvent, StripeInvoice, StripeLedger, StripePrice, StripeRefund,
-            StripeSubscription, SubscriptionPeriod, SubscriptionStatus, STRIPE_API_VERSION,
+            ChargeStatus, CouponDuration, Interval, InvoiceLine, InvoiceStatus, LineKind,
+            StripeCharge, StripeCoupon, StripeCustomer, StripeEvent, StripeInvoice, StripeLedger,
+            StripePrice, StripeRefund, StripeSubscription, SubscriptionDiscount,
+            SubscriptionPeriod, SubscriptionStatus, METERED_PRICE, STRIPE_API_VERSION,
         },
         StripeSimConfig,
     },

@@ -1,6 +1,7 @@
 //! Subscription analytics against a year of the simulated Stripe account: MRR net of
 //! coupons (percent and amount off; once, repeating and forever; one ending in the
-//! middle of a quarter), paying subscriptions without trials, trials and their
+//! middle of a quarter; metered usage and prorated seats, which are not recurring),
+//! paying subscriptions without trials, trials and their
 //! conversions, ARR, and the MRR movements per customer. The expected numbers are
 //! worked out from the simulator's ledger in `sync::expected`, never by the code that
 //! derives them.
@@ -9,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Days, NaiveDate, Utc};
 use chrono_tz::Tz;
+use pulseboard_simulator::LineKind;
 use serde_json::json;
 
 use crate::{
@@ -79,6 +81,17 @@ async fn a_year_of_subscriptions_matches_the_ledger_and_movements_add_up_to_the_
         came_back
     });
     assert!(returned, "a customer who came back");
+    // Invoices with metered usage and with prorations of seats added mid-period,
+    // which are revenue but not recurring revenue.
+    for kind in [LineKind::Metered, LineKind::Proration] {
+        assert!(
+            ledger
+                .invoices
+                .iter()
+                .any(|i| i.lines.iter().any(|l| l.kind == kind)),
+            "{kind:?} lines"
+        );
+    }
 
     // Every Stripe metric, every day of the year, equals the ledger's (the DST
     // changes of New York included).

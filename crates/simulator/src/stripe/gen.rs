@@ -118,6 +118,12 @@ const TRIAL_CANCEL_CHANCE: f64 = 0.35;
 const COUPON_CHANCE: f64 = 0.25;
 /// Share of subscribers who cancelled that subscribe again 20–120 days later.
 const RETURN_CHANCE: f64 = 0.15;
+/// Share of monthly subscriptions that also pay for API calls (metered, in arrears).
+const METERED_CHANCE: f64 = 0.25;
+/// US cents per thousand API calls.
+const METERED_CENTS: i64 = 50;
+/// Chance, per paid period, of adding a seat in the middle of it (prorated).
+const MID_PERIOD_UPGRADE_CHANCE: f64 = 0.04;
 
 const SEATS: [u32; 5] = [1, 2, 3, 4, 5];
 const SEAT_WEIGHTS: [f64; 5] = [0.55, 0.2, 0.12, 0.08, 0.05];
@@ -157,6 +163,8 @@ enum Task {
     OneOff(usize),
     Renew(usize),
     RequestCancel(usize),
+    /// A seat added mid-period, prorated on the next invoice.
+    AddSeat(usize),
     Pay(usize),
     Refund(usize),
 }
@@ -177,6 +185,9 @@ pub(crate) struct StripeGen {
     anchor_of: Vec<i64>,
     /// Each subscription's customer (an index into the customers).
     customer_of: Vec<usize>,
+    /// Per subscription, the proration lines its next invoice carries and the seats
+    /// it renews with after a mid-period change.
+    pending: HashMap<usize, (Vec<InvoiceLine>, u32)>,
     /// Subscription index per invoice.
     invoice_sub: Vec<usize>,
     pub charge_index: HashMap<String, usize>,
@@ -209,6 +220,16 @@ impl StripeGen {
                     created,
                 },
             )
+            .chain(std::iter::once(StripePrice {
+                id: METERED_PRICE.into(),
+                product: "prod_SimApiCalls".into(),
+                nickname: "API calls (per 1,000)".into(),
+                unit_amount: scale(METERED_CENTS, &p.currency),
+                currency: p.currency.clone(),
+                interval: Interval::Month,
+                interval_count: 1,
+                created,
+            }))
             .collect();
         let ledger = StripeLedger {
             account_id: p.account_id.clone(),
@@ -247,6 +268,7 @@ impl StripeGen {
             months_of: Vec::new(),
             anchor_of: Vec::new(),
             customer_of: Vec::new(),
+            pending: HashMap::new(),
             invoice_sub: Vec::new(),
             charge_index: HashMap::new(),
             retain_from: i64::MIN,
@@ -288,6 +310,7 @@ impl StripeGen {
             Task::OneOff(customer) => self.one_off(customer, at),
             Task::Renew(sub) => self.renew(sub, at),
             Task::RequestCancel(sub) => self.request_cancel(sub, at),
+            Task::AddSeat(sub) => self.add_seat(sub, at),
             Task::Pay(invoice) => self.pay(invoice, at),
             Task::Refund(charge) => {
                 let c = &self.ledger.charges[charge];
@@ -363,6 +386,8 @@ impl StripeGen {
                 CouponDuration::Once | CouponDuration::Forever => None,
             },
         });
+        let monthly = PLANS[plan].4 == Interval::Month && PLANS[plan].5 == 1;
+        let metered_item = (monthly && self.rng.chance(METERED_CHANCE)).then(|| self.mint.id("si"));
         let si = self.ledger.subscriptions.len();
         let subscription = StripeSubscription {
             id: self.mint.id("sub"),
@@ -384,6 +409,7 @@ impl StripeGen {
             latest_invoice: None,
             trial_start: trial.then_some(t),
             trial_end: trial.then_some(end),
+            metered_item,
             discount,
             periods: Vec::new(),
             updated: t,
@@ -401,6 +427,7 @@ impl StripeGen {
         self.agenda.push(end, Task::Renew(si));
         if !trial {
             self.maybe_churn(si, t, end);
+            self.maybe_add_seat(si, t, end);
         } else if self.rng.chance(TRIAL_CANCEL_CHANCE) {
             let at = t + ((end - t) as f64 * self.rng.uniform(0.1, 0.9)) as i64;
             self.agenda.push(at, Task::RequestCancel(si));
@@ -472,6 +499,7 @@ impl StripeGen {
                 amount,
                 discount,
                 trial,
+                kind: LineKind::Subscription,
                 quantity,
                 price: price.id.clone(),
                 unit_amount: price.unit_amount,
@@ -552,7 +580,12 @@ impl StripeGen {
             previous["status"] = json!("trialing");
         }
         let mut plan = self.plan_of[si];
-        let mut quantity = sub.current().quantity;
+        // Seats added mid-period renew with the seats they brought.
+        let mut quantity = self
+            .pending
+            .get(&si)
+            .map_or(sub.current().quantity, |(_, seats)| *seats);
+        let last_was_trial = sub.current().trial;
         if self.rng.chance(0.05) {
             let old_quantity = quantity;
             if self.rng.chance(0.5) {
@@ -578,12 +611,97 @@ impl StripeGen {
         }
         let invoice =
             self.open_period(si, plan, quantity, (t, end, false), "subscription_cycle", last);
+        self.bill_extras(invoice, si, last, last_was_trial);
         self.emit_subscription(si, t, "customer.subscription.updated", Some(previous));
         self.emit_invoice(invoice, t, "invoice.created");
         // Stripe finalises and charges renewal invoices about an hour later.
         self.agenda.push(t + HOUR, Task::Pay(invoice));
         self.agenda.push(end, Task::Renew(si));
         self.maybe_churn(si, t, end);
+        self.maybe_add_seat(si, t, end);
+    }
+
+    fn maybe_add_seat(&mut self, si: usize, start: i64, end: i64) {
+        if self.rng.chance(MID_PERIOD_UPGRADE_CHANCE) {
+            let at = start + ((end - start) as f64 * self.rng.uniform(0.1, 0.9)) as i64;
+            self.agenda.push(at, Task::AddSeat(si));
+        }
+    }
+
+    /// A seat added in the middle of the current period, as Stripe prorates it by
+    /// default: the next invoice credits the unused time at the old seats and charges
+    /// the rest of the period at the new ones (proration lines), then bills the new
+    /// seats from the next period on.
+    fn add_seat(&mut self, si: usize, t: i64) {
+        let sub = &self.ledger.subscriptions[si];
+        let period = sub.current().clone();
+        if sub.status != SubscriptionStatus::Active
+            || sub.cancel_at_period_end
+            || period.trial
+            || !(period.start < t && t < period.end)
+        {
+            return;
+        }
+        let sub_id = sub.id.clone();
+        let seats = self.pending.get(&si).map_or(period.quantity, |(_, q)| *q);
+        let new_seats = (seats + 1).min(20);
+        if new_seats == seats {
+            return;
+        }
+        let remaining = (period.end - t) as f64 / (period.end - period.start) as f64;
+        let part = |q: u32| (period.unit_amount as f64 * f64::from(q) * remaining).round() as i64;
+        let mut line = |amount: i64, quantity: u32| InvoiceLine {
+            id: self.mint.id("il"),
+            amount,
+            discount: None,
+            trial: false,
+            kind: LineKind::Proration,
+            quantity,
+            price: period.price.clone(),
+            unit_amount: period.unit_amount,
+            interval: period.interval,
+            interval_count: period.interval_count,
+            period_start: t,
+            period_end: period.end,
+            subscription: sub_id.clone(),
+        };
+        let lines = [line(-part(seats), seats), line(part(new_seats), new_seats)];
+        let entry = self.pending.entry(si).or_insert((Vec::new(), seats));
+        entry.0.extend(lines);
+        entry.1 = new_seats;
+        self.ledger.subscriptions[si].updated = t;
+        let previous = json!({ "quantity": seats });
+        self.emit_subscription(si, t, "customer.subscription.updated", Some(previous));
+    }
+
+    /// Adds to a renewal's invoice the prorations of seats added during the last
+    /// period and the metered usage of that period (none after a trial).
+    fn bill_extras(&mut self, ii: usize, si: usize, (start, end): (i64, i64), after_trial: bool) {
+        let mut extra = self.pending.remove(&si).map(|(lines, _)| lines).unwrap_or_default();
+        if self.ledger.subscriptions[si].metered_item.is_some() && !after_trial {
+            let thousands = self.rng.range(0, 40);
+            let unit = self.ledger.price(METERED_PRICE).map_or(0, |p| p.unit_amount);
+            extra.push(InvoiceLine {
+                id: self.mint.id("il"),
+                amount: thousands * unit,
+                discount: None,
+                trial: false,
+                kind: LineKind::Metered,
+                quantity: thousands as u32,
+                price: METERED_PRICE.into(),
+                unit_amount: unit,
+                interval: Interval::Month,
+                interval_count: 1,
+                period_start: start,
+                period_end: end,
+                subscription: self.ledger.subscriptions[si].id.clone(),
+            });
+        }
+        let added: i64 = extra.iter().map(|l| l.amount).sum();
+        let invoice = &mut self.ledger.invoices[ii];
+        invoice.subtotal += added;
+        invoice.amount_due += added;
+        invoice.lines.extend(extra);
     }
 
     fn request_cancel(&mut self, si: usize, t: i64) {
@@ -953,7 +1071,8 @@ mod tests {
                     .iter()
                     .find(|i| i.id == period.invoice)
                     .unwrap();
-                assert_eq!(invoice.amount_due, period.billed());
+                let extras: i64 = invoice.lines[1..].iter().map(|l| l.amount).sum();
+                assert_eq!(invoice.amount_due, period.billed() + extras);
                 assert_eq!(invoice.subtotal, invoice.amount_due + period.discount);
                 assert_eq!(invoice.lines[0].period_start, period.start);
             }
@@ -1002,6 +1121,10 @@ mod tests {
             .iter()
             .any(|s| s.periods.first().is_some_and(|p| p.discount > 0)
                 && s.periods.last().is_some_and(|p| p.discount == 0)));
+        // Metered usage and prorated mid-period seats on renewal invoices.
+        for kind in [LineKind::Metered, LineKind::Proration] {
+            assert!(ledger.invoices.iter().any(|i| i.lines.iter().any(|l| l.kind == kind)));
+        }
         // A customer who came back.
         let mut subscribed = std::collections::HashSet::new();
         assert!(ledger

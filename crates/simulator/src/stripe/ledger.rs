@@ -215,6 +215,8 @@ pub struct StripeSubscription {
     /// The free trial, when it started with one: its first period, billed $0.
     pub trial_start: Option<i64>,
     pub trial_end: Option<i64>,
+    /// The metered item's id (`si_…`), when the subscription also pays for API usage.
+    pub metered_item: Option<String>,
     /// The coupon applied (a once coupon is removed after the first invoice; a
     /// repeating one stays, with the `end` after which it discounts nothing).
     pub discount: Option<SubscriptionDiscount>,
@@ -358,6 +360,8 @@ pub struct InvoiceLine {
     pub discount: Option<(String, i64)>,
     /// A trial's line ("Trial period for …").
     pub trial: bool,
+    /// What the line bills: the period's seats, metered usage or a proration.
+    pub kind: LineKind,
     /// Seats.
     pub quantity: u32,
     /// The `price_…` billed.
@@ -375,6 +379,22 @@ pub struct InvoiceLine {
     /// The `sub_…` billed.
     pub subscription: String,
 }
+
+/// What an invoice line bills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    /// The period's seats, in advance.
+    Subscription,
+    /// Usage of the period before, in arrears (the metered price).
+    Metered,
+    /// Part of a period after a mid-period change: a credit for the unused time at
+    /// the old seats (negative) or a charge for the rest at the new ones.
+    Proration,
+}
+
+/// The metered price: API calls, per thousand, billed monthly in arrears.
+pub const METERED_PRICE: &str = "price_1SimApiCallsMetered";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -513,7 +533,11 @@ impl StripeLedger {
             "currency": self.currency,
             "nickname": price.map(|p| p.nickname.as_str()),
             "product": price.map(|p| p.product.as_str()),
-            "recurring": { "interval": interval.as_str(), "interval_count": count, "usage_type": "licensed" },
+            "recurring": {
+                "interval": interval.as_str(),
+                "interval_count": count,
+                "usage_type": if id == METERED_PRICE { "metered" } else { "licensed" },
+            },
             "type": "recurring",
             "unit_amount": unit_amount,
             "created": price.map(|p| p.created),
@@ -590,8 +614,23 @@ impl StripeLedger {
             "current_period_end": s.current_period_end,
         });
         item["price"] = self.price_json(&p.price, p.unit_amount, p.interval, p.interval_count);
+        let mut items = vec![item];
+        if let Some(metered_item) = &s.metered_item {
+            // Usage-based: no quantity, billed in arrears.
+            let mut metered = json!({
+                "id": metered_item,
+                "object": "subscription_item",
+                "created": s.created,
+                "subscription": s.id,
+                "current_period_start": s.current_period_start,
+                "current_period_end": s.current_period_end,
+            });
+            let unit = self.price(METERED_PRICE).map_or(0, |p| p.unit_amount);
+            metered["price"] = self.price_json(METERED_PRICE, unit, Interval::Month, 1);
+            items.push(metered);
+        }
         list_json(
-            vec![item],
+            items,
             format!("/v1/subscription_items?subscription={}", s.id),
         )
     }
@@ -654,10 +693,10 @@ impl StripeLedger {
                     "discountable": true,
                     "discounts": l.discount.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
                     "period": { "start": l.period_start, "end": l.period_end },
-                    "proration": false,
+                    "proration": l.kind == LineKind::Proration,
                     "quantity": l.quantity,
                     "subscription": l.subscription,
-                    "type": "subscription",
+                    "type": if l.kind == LineKind::Proration { "invoiceitem" } else { "subscription" },
                 });
                 line["price"] =
                     self.price_json(&l.price, l.unit_amount, l.interval, l.interval_count);
