@@ -9,7 +9,7 @@
 //!   `churned_subscriptions` when it ended, unless it ended with its trial (a trial that
 //!   never converted is not churn); if it ended inside a period its invoice covers,
 //!   `mrr`/`active_subscriptions` move from the period's end to the moment it ended
-//!   (see below).
+//!   (see below), unless collection was paused (the period's invoice is void).
 //! - balance transaction: `stripe_fees` (its `fee`) and, for sales, refunds and
 //!   adjustments, `net_volume` (its `net`), when created; see [`NET_VOLUME_TYPES`].
 //! - invoice (open, paid or uncollectible): for each recurring licensed line, `mrr` of
@@ -217,7 +217,10 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
                 o.pointer("/items/data/0")
                     .and_then(|item| unix_field(item, "current_period_end"))
             });
-            if let Some(period_end) = period_end.filter(|end| *end > ended) {
+            // While collection is paused the period's invoice is void and added no
+            // MRR: there is nothing to take out.
+            let paused = o.get("pause_collection").is_some_and(Value::is_object);
+            if let Some(period_end) = period_end.filter(|end| *end > ended && !paused) {
                 let customer = str_of(o, "/customer");
                 // The coupon as the period's invoice applied it: a percentage of each
                 // item, or an amount off taken from the first items until used up.

@@ -1,6 +1,7 @@
 //! Subscription analytics against a year of the simulated Stripe account: MRR net of
 //! coupons (percent and amount off; once, repeating and forever; one ending in the
-//! middle of a quarter; metered usage and prorated seats, which are not recurring),
+//! middle of a quarter; metered usage and prorated seats, which are not recurring;
+//! periods with collection paused, whose invoices are void),
 //! paying subscriptions without trials, trials and their
 //! conversions, ARR, and the MRR movements per customer. The expected numbers are
 //! worked out from the simulator's ledger in `sync::expected`, never by the code that
@@ -81,6 +82,10 @@ async fn a_year_of_subscriptions_matches_the_ledger_and_movements_add_up_to_the_
         came_back
     });
     assert!(returned, "a customer who came back");
+    assert!(
+        subs.iter().any(|s| s.periods.iter().any(|p| p.paused)),
+        "a period with collection paused"
+    );
     // Invoices with metered usage and with prorations of seats added mid-period,
     // which are revenue but not recurring revenue.
     for kind in [LineKind::Metered, LineKind::Proration] {

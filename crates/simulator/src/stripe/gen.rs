@@ -124,6 +124,9 @@ const METERED_CHANCE: f64 = 0.25;
 const METERED_CENTS: i64 = 50;
 /// Chance, per paid period, of adding a seat in the middle of it (prorated).
 const MID_PERIOD_UPGRADE_CHANCE: f64 = 0.04;
+/// Chance, per renewal, that the subscriber pauses collection for the coming period
+/// (its invoice is voided; billing resumes at the next renewal).
+const PAUSE_CHANCE: f64 = 0.02;
 
 const SEATS: [u32; 5] = [1, 2, 3, 4, 5];
 const SEAT_WEIGHTS: [f64; 5] = [0.55, 0.2, 0.12, 0.08, 0.05];
@@ -410,6 +413,7 @@ impl StripeGen {
             trial_start: trial.then_some(t),
             trial_end: trial.then_some(end),
             metered_item,
+            paused_until: None,
             discount,
             periods: Vec::new(),
             updated: t,
@@ -420,7 +424,7 @@ impl StripeGen {
         self.anchor_of.push(anchor);
         self.customer_of.push(customer);
         let invoice =
-            self.open_period(si, plan, quantity, (t, end, trial), "subscription_create", (t, t));
+            self.open_period(si, plan, quantity, (t, end, trial, false), "subscription_create", (t, t));
         self.emit_subscription(si, t, "customer.subscription.created", None);
         self.emit_invoice(invoice, t, "invoice.created");
         self.attempt(invoice, t, true);
@@ -442,7 +446,7 @@ impl StripeGen {
         si: usize,
         plan: usize,
         quantity: u32,
-        (start, end, trial): (i64, i64, bool),
+        (start, end, trial, paused): (i64, i64, bool, bool),
         reason: &str,
         (period_start, period_end): (i64, i64),
     ) -> usize {
@@ -526,6 +530,7 @@ impl StripeGen {
             invoice: invoice_id.clone(),
             trial,
             discount: off,
+            paused,
         });
         sub.current_period_start = start;
         sub.current_period_end = end;
@@ -609,13 +614,38 @@ impl StripeGen {
         if sub.status == SubscriptionStatus::Trialing {
             sub.status = SubscriptionStatus::Active;
         }
-        let invoice =
-            self.open_period(si, plan, quantity, (t, end, false), "subscription_cycle", last);
-        self.bill_extras(invoice, si, last, last_was_trial);
+        // Pausing collection (never right after a trial or twice in a row).
+        let paused = !last_was_trial
+            && self.ledger.subscriptions[si].paused_until.is_none()
+            && self.rng.chance(PAUSE_CHANCE);
+        let sub = &mut self.ledger.subscriptions[si];
+        if sub.paused_until.is_some() {
+            previous["pause_collection"] = json!({ "behavior": "void", "resumes_at": sub.paused_until });
+        }
+        sub.paused_until = paused.then_some(end);
+        let invoice = self.open_period(
+            si,
+            plan,
+            quantity,
+            (t, end, false, paused),
+            "subscription_cycle",
+            last,
+        );
+        if !paused {
+            // Prorations and usage wait for the first invoice after a pause.
+            self.bill_extras(invoice, si, last, last_was_trial);
+        }
         self.emit_subscription(si, t, "customer.subscription.updated", Some(previous));
         self.emit_invoice(invoice, t, "invoice.created");
-        // Stripe finalises and charges renewal invoices about an hour later.
-        self.agenda.push(t + HOUR, Task::Pay(invoice));
+        if paused {
+            // Collection paused with `behavior: void`: the invoice is voided, nothing charged.
+            let void = &mut self.ledger.invoices[invoice];
+            void.status = InvoiceStatus::Void;
+            self.emit_invoice(invoice, t, "invoice.voided");
+        } else {
+            // Stripe finalises and charges renewal invoices about an hour later.
+            self.agenda.push(t + HOUR, Task::Pay(invoice));
+        }
         self.agenda.push(end, Task::Renew(si));
         self.maybe_churn(si, t, end);
         self.maybe_add_seat(si, t, end);
@@ -638,6 +668,7 @@ impl StripeGen {
         if sub.status != SubscriptionStatus::Active
             || sub.cancel_at_period_end
             || period.trial
+            || period.paused
             || !(period.start < t && t < period.end)
         {
             return;
@@ -1071,6 +1102,11 @@ mod tests {
                     .iter()
                     .find(|i| i.id == period.invoice)
                     .unwrap();
+                if period.paused {
+                    assert_eq!(invoice.status, InvoiceStatus::Void);
+                    assert!(invoice.charges.is_empty());
+                    continue;
+                }
                 let extras: i64 = invoice.lines[1..].iter().map(|l| l.amount).sum();
                 assert_eq!(invoice.amount_due, period.billed() + extras);
                 assert_eq!(invoice.subtotal, invoice.amount_due + period.discount);
@@ -1125,6 +1161,8 @@ mod tests {
         for kind in [LineKind::Metered, LineKind::Proration] {
             assert!(ledger.invoices.iter().any(|i| i.lines.iter().any(|l| l.kind == kind)));
         }
+        // Paused periods, billed by a void invoice.
+        assert!(ledger.invoices.iter().any(|i| i.status == InvoiceStatus::Void));
         // A customer who came back.
         let mut subscribed = std::collections::HashSet::new();
         assert!(ledger

@@ -217,6 +217,8 @@ pub struct StripeSubscription {
     pub trial_end: Option<i64>,
     /// The metered item's id (`si_…`), when the subscription also pays for API usage.
     pub metered_item: Option<String>,
+    /// While collection is paused: when it resumes (the paused period's end).
+    pub paused_until: Option<i64>,
     /// The coupon applied (a once coupon is removed after the first invoice; a
     /// repeating one stays, with the `end` after which it discounts nothing).
     pub discount: Option<SubscriptionDiscount>,
@@ -269,6 +271,8 @@ pub struct SubscriptionPeriod {
     pub trial: bool,
     /// What the subscription's coupon took off this period's invoice.
     pub discount: i64,
+    /// Collection was paused for this period: its invoice was voided.
+    pub paused: bool,
 }
 
 impl SubscriptionPeriod {
@@ -278,10 +282,10 @@ impl SubscriptionPeriod {
         self.unit_amount * i64::from(self.quantity)
     }
 
-    /// What the period's invoice asks for: nothing in a trial, else the amount less
-    /// the coupon's discount.
+    /// What the period's invoice asks for: nothing in a trial or a paused period (its
+    /// invoice is void), else the amount less the coupon's discount.
     pub fn billed(&self) -> i64 {
-        if self.trial {
+        if self.trial || self.paused {
             0
         } else {
             self.amount() - self.discount
@@ -294,6 +298,9 @@ impl SubscriptionPeriod {
 pub enum InvoiceStatus {
     Open,
     Paid,
+    /// Voided: a period billed while collection was paused (`pause_collection`
+    /// with `behavior: void`).
+    Void,
 }
 
 impl InvoiceStatus {
@@ -301,6 +308,7 @@ impl InvoiceStatus {
         match self {
             Self::Open => "open",
             Self::Paid => "paid",
+            Self::Void => "void",
         }
     }
 }
@@ -656,6 +664,7 @@ impl StripeLedger {
             "quantity": s.current().quantity,
             "trial_start": s.trial_start,
             "trial_end": s.trial_end,
+            "pause_collection": s.paused_until.map(|resumes_at| json!({ "behavior": "void", "resumes_at": resumes_at })),
             "livemode": self.livemode,
             "metadata": {},
         });
@@ -735,7 +744,7 @@ impl StripeLedger {
                 "finalized_at": i.created,
                 "paid_at": i.paid_at,
                 "marked_uncollectible_at": null,
-                "voided_at": null,
+                "voided_at": (i.status == InvoiceStatus::Void).then_some(i.created),
             },
             "livemode": self.livemode,
             "metadata": campaign_metadata(i.subscription.as_deref().unwrap_or(&i.id)),
