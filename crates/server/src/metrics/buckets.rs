@@ -122,6 +122,7 @@ pub(super) fn levels(
 }
 
 /// A total with its series, before it becomes a result or one of its groups.
+#[derive(Clone)]
 pub(super) struct Computed {
     pub(super) total: Option<i64>,
     pub(super) series: Vec<Point>,
@@ -154,14 +155,8 @@ pub(super) fn bucketize(
     }
 }
 
-/// Buckets the groups' days together (summed day by day) and each group alone.
-pub(super) fn bucket_groups(
-    groups: &GroupDays,
-    aggregation: AggregationName,
-    stock: bool,
-    granularity: Granularity,
-    window: &Window,
-) -> (Computed, Vec<(String, Computed)>) {
+/// The groups' days summed day by day.
+pub(super) fn merged(groups: &GroupDays) -> Vec<(NaiveDate, (i64, i64))> {
     let mut merged: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
     for days in groups.values() {
         for (day, (v, c)) in days {
@@ -170,8 +165,18 @@ pub(super) fn bucket_groups(
             slot.1 += c;
         }
     }
-    let merged: Vec<_> = merged.into_iter().collect();
-    let overall = bucketize(&merged, aggregation, stock, granularity, window);
+    merged.into_iter().collect()
+}
+
+/// Buckets the groups' days together (summed day by day) and each group alone.
+pub(super) fn bucket_groups(
+    groups: &GroupDays,
+    aggregation: AggregationName,
+    stock: bool,
+    granularity: Granularity,
+    window: &Window,
+) -> (Computed, Vec<(String, Computed)>) {
+    let overall = bucketize(&merged(groups), aggregation, stock, granularity, window);
     let each = groups
         .iter()
         .map(|(key, days)| {
@@ -231,23 +236,27 @@ pub(super) fn ratio(numerator: Option<i64>, denominator: Option<i64>) -> Option<
     }
 }
 
-/// Multiplies totals and series by `scale` (a rate's numerator, before dividing), saturating.
-pub(super) fn scaled(c: Computed, scale: i64) -> Computed {
-    if scale == 1 {
-        return c;
-    }
-    let times = |v: Option<i64>| v.map(|v| v.saturating_mul(scale));
+/// Applies `f` to the total and every point's value.
+fn map_values(c: Computed, f: impl Fn(i64) -> i64) -> Computed {
     Computed {
-        total: times(c.total),
+        total: c.total.map(&f),
         series: c
             .series
             .into_iter()
             .map(|p| Point {
                 bucket: p.bucket,
-                value: times(p.value),
+                value: p.value.map(&f),
             })
             .collect(),
     }
+}
+
+/// Multiplies totals and series by `scale` (a rate's numerator, before dividing), saturating.
+pub(super) fn scaled(c: Computed, scale: i64) -> Computed {
+    if scale == 1 {
+        return c;
+    }
+    map_values(c, |v| v.saturating_mul(scale))
 }
 
 /// Divides totals and series bucket by bucket.
@@ -266,8 +275,6 @@ pub(super) fn divide(numerator: &Computed, denominator: &Computed) -> Computed {
     }
 }
 
-/// Divides each numerator group by the denominator group of the same key; a group
-/// without a denominator is left out.
 /// A stock's level at the start of each bucket (the end of the day before its first
 /// day in the window; `opening` for the window's first bucket), and at the start of
 /// the window as the total: the denominator of a churn rate. `levels` are the
@@ -301,20 +308,11 @@ pub(super) fn offset(c: Computed, offset: i64) -> Computed {
     if offset == 0 {
         return c;
     }
-    let add = |v: Option<i64>| v.map(|v| v.saturating_add(offset));
-    Computed {
-        total: add(c.total),
-        series: c
-            .series
-            .into_iter()
-            .map(|p| Point {
-                bucket: p.bucket,
-                value: add(p.value),
-            })
-            .collect(),
-    }
+    map_values(c, |v| v.saturating_add(offset))
 }
 
+/// Divides each numerator group by the denominator group of the same key; a group
+/// without a denominator is left out.
 pub(super) fn divide_groups(
     numerators: &[(String, Computed)],
     denominators: &[(String, Computed)],

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use pulseboard_connectors::{MetricKind, MetricUnit};
 use serde_json::json;
@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     buckets::{
-        bucket_groups, change, divide, divide_groups, hours, levels, local_instant, offset,
+        bucket_groups, change, divide, divide_groups, hours, levels, local_instant, merged, offset,
         opening_levels, scaled, to_groups, Computed, Daily, GroupDays,
     },
     query::{AggregationName, Granularity, RangeSpec, Scope, Validated},
@@ -112,18 +112,8 @@ fn period(
                     MetricKind::Stock,
                     window,
                 );
-                let mut merged: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
-                for days in den.values() {
-                    for (day, (v, c)) in days {
-                        let slot = merged.entry(*day).or_default();
-                        slot.0 += v;
-                        slot.1 += c;
-                    }
-                }
-                let merged: Vec<_> = merged.into_iter().collect();
-                let all = opening_levels(&merged, opening, granularity, window);
-                let one = opening_levels(&merged, opening, granularity, window);
-                (all, vec![(String::new(), one)])
+                let all = opening_levels(&merged(&den), opening, granularity, window);
+                (all.clone(), vec![(String::new(), all)])
             } else {
                 let den = per_day(
                     reads,
