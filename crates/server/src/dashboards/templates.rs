@@ -122,6 +122,56 @@ pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWi
                     metric("stripe.arpu", "last_30_days", store, none.clone()),
                 ),
                 w(
+                    0,
+                    "kpi_card",
+                    "Net revenue retention",
+                    "small",
+                    metric(
+                        "computed.net_revenue_retention",
+                        "last_30_days",
+                        store,
+                        none.clone(),
+                    ),
+                ),
+                // Over a quarter: a month of a small account may have no churn, and
+                // without churn there is no lifetime to speak of.
+                w(
+                    0,
+                    "kpi_card",
+                    "LTV",
+                    "small",
+                    metric(
+                        "computed.ltv",
+                        "last_90_days",
+                        store,
+                        json!({ "granularity": "week" }),
+                    ),
+                ),
+                w(
+                    0,
+                    "kpi_card",
+                    "Customer churn rate",
+                    "small",
+                    metric(
+                        "computed.customer_churn_rate",
+                        "last_30_days",
+                        store,
+                        none.clone(),
+                    ),
+                ),
+                w(
+                    0,
+                    "kpi_card",
+                    "Churned subscriptions",
+                    "small",
+                    metric(
+                        "stripe.churned_subscriptions",
+                        "last_30_days",
+                        store,
+                        none.clone(),
+                    ),
+                ),
+                w(
                     1,
                     "line_chart",
                     "MRR over the year",
@@ -170,18 +220,6 @@ pub fn build(id: &str, store: Uuid) -> Option<(Vec<&'static str>, Vec<TemplateWi
                         "last_90_days",
                         store,
                         json!({ "granularity": "week" }),
-                    ),
-                ),
-                w(
-                    1,
-                    "kpi_card",
-                    "Churned subscriptions",
-                    "small",
-                    metric(
-                        "stripe.churned_subscriptions",
-                        "last_30_days",
-                        store,
-                        none.clone(),
                     ),
                 ),
                 w(

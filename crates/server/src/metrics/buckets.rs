@@ -122,7 +122,7 @@ pub(super) fn levels(
 }
 
 /// A total with its series, before it becomes a result or one of its groups.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub(super) struct Computed {
     pub(super) total: Option<i64>,
     pub(super) series: Vec<Point>,
@@ -257,6 +257,31 @@ pub(super) fn scaled(c: Computed, scale: i64) -> Computed {
         return c;
     }
     map_values(c, |v| v.saturating_mul(scale))
+}
+
+/// Multiplies each bucket's value by the number of the window's days in it, and the
+/// total by the window's days (a flow made monthly: LTV's churn), saturating.
+pub(super) fn times_days(c: Computed, granularity: Granularity, window: &Window) -> Computed {
+    let mut days: BTreeMap<String, i64> = BTreeMap::new();
+    for day in window.each_day() {
+        *days
+            .entry(bucket_of(day, granularity, window).to_string())
+            .or_default() += 1;
+    }
+    let total_days: i64 = days.values().sum();
+    Computed {
+        total: c.total.map(|v| v.saturating_mul(total_days)),
+        series: c
+            .series
+            .into_iter()
+            .map(|p| Point {
+                value: p
+                    .value
+                    .map(|v| v.saturating_mul(days.get(&p.bucket).copied().unwrap_or(0))),
+                bucket: p.bucket,
+            })
+            .collect(),
+    }
 }
 
 /// Divides totals and series bucket by bucket.
@@ -541,6 +566,27 @@ mod tests {
         assert_eq!(values, [Some(10), Some(15), Some(15)]);
         assert_eq!(c.total, Some(15));
         assert_eq!(c.series[1].bucket, "2026-03-01T01:00");
+    }
+
+    #[test]
+    fn a_monthly_rate_multiplies_each_bucket_by_its_days_in_the_window() {
+        // 20 February to 10 April: 9 days of February (2026 is no leap year), 31 of
+        // March, 10 of April; 50 in all.
+        let w = window("2026-02-20", "2026-04-10");
+        let c = Computed {
+            total: Some(3),
+            series: ["2026-02-20", "2026-03-01", "2026-04-01"]
+                .into_iter()
+                .map(|b| Point {
+                    bucket: b.into(),
+                    value: Some(2),
+                })
+                .collect(),
+        };
+        let c = times_days(c, Granularity::Month, &w);
+        let values: Vec<Option<i64>> = c.series.iter().map(|p| p.value).collect();
+        assert_eq!(values, [Some(18), Some(62), Some(20)]);
+        assert_eq!(c.total, Some(150));
     }
 
     #[test]

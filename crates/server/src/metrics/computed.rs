@@ -21,11 +21,27 @@ pub struct ComputedMetric {
     pub denominator: Part,
     /// Multiplies the numerator first, so a rate keeps two decimals in basis points.
     pub scale: i64,
-    /// The denominator is a stock at the start of each bucket (churn rates).
-    pub denominator_at_start: bool,
+    /// Which part, if either, is a stock read at the start of each bucket (churn
+    /// rates' customers or MRR, LTV's MRR) instead of aggregated over it.
+    pub at_start: AtStart,
+    /// The denominator, a flow over the period, is made a monthly rate: the numerator
+    /// is multiplied by the days of each bucket and the denominator by 30 (LTV).
+    pub per_month: bool,
     /// Added after dividing (net revenue retention is 100 % plus a rate).
     pub offset: i64,
 }
+
+/// The part of a computed metric read as a stock's level at the start of each bucket
+/// (the end of the day before it) rather than aggregated over the bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AtStart {
+    Neither,
+    Numerator,
+    Denominator,
+}
+
+/// Days in a month, for metrics made monthly (`per_month`).
+pub const DAYS_PER_MONTH: i64 = 30;
 
 /// A catalog metric by source and id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,7 +94,8 @@ const fn rate(
             MetricUnit::Percent => 100,
             _ => 1,
         },
-        denominator_at_start: false,
+        at_start: AtStart::Neither,
+        per_month: false,
         offset: 0,
     }
 }
@@ -107,11 +124,32 @@ const fn churn(
     metric.spec.category = "subscriptions";
     metric.spec.definition.booked = "The numerator on each day of the period as its own metric books it; the denominator is the level at the end of the day before the period (before each bucket, for a chart).";
     metric.spec.rise_is_bad = negated || offset == 0;
-    metric.denominator_at_start = true;
+    metric.at_start = AtStart::Denominator;
     metric.offset = offset;
     if negated {
         metric.scale = -10_000;
     }
+    metric
+}
+
+/// Customer lifetime value as Baremetrics and ChartMogul state it: average revenue per
+/// paying customer over the monthly customer churn rate, both at the period's start.
+/// As ARPU = MRR ÷ customers and the churn rate = churned ÷ customers × 30 ÷ days,
+/// the customers cancel: MRR at the start × days ÷ (30 × churned customers).
+const fn lifetime_value() -> ComputedMetric {
+    let mut metric = rate(
+        "ltv",
+        "Customer lifetime value (LTV)",
+        "Average MRR per paying Stripe customer divided by the monthly customer churn rate, both taken at the period's start: ARPU ÷ (churned customers over the period ÷ paying customers at its start × 30 ÷ days in the period), which is MRR at the start × days ÷ (30 × churned customers). The revenue a customer brings before churning if today's ARPU and churn held.",
+        MetricUnit::CurrencyMinor,
+        part("stripe", "mrr"),
+        part("stripe", "churned_customers"),
+        "No value for a period without a churned customer (an unbounded lifetime). Trials that end unpaid are not churn. Not discounted for the time value of money or gross margin; MRR is net of coupons and without taxes, metered usage and prorations, as the MRR metric defines it.",
+    );
+    metric.spec.category = "subscriptions";
+    metric.spec.definition.booked = "MRR is its level at the end of the day before the period (before each bucket, for a chart); churned customers are counted on the day each churn happens; days are the period's (or bucket's) store-local days, a day in progress counting whole.";
+    metric.at_start = AtStart::Numerator;
+    metric.per_month = true;
     metric
 }
 
@@ -198,6 +236,7 @@ pub const COMPUTED: &[ComputedMetric] = &[
         (false, 10_000),
         "New customers and reactivations (customers not paying the day before), as ChartMogul and Baremetrics leave them out.",
     ),
+    lifetime_value(),
     rate(
         "add_to_cart_rate",
         "Add-to-cart rate",

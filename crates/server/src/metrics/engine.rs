@@ -15,8 +15,9 @@ use uuid::Uuid;
 use super::{
     buckets::{
         bucket_groups, change, divide, divide_groups, hours, levels, local_instant, merged, offset,
-        opening_levels, scaled, to_groups, Computed, Daily, GroupDays,
+        opening_levels, scaled, times_days, to_groups, Computed, Daily, GroupDays,
     },
+    computed::{AtStart, Part, DAYS_PER_MONTH},
     query::{AggregationName, Granularity, RangeSpec, Scope, Validated},
     reads::{self, answer_reads, Reads, Source, StoreRow},
     window::{comparison, days_before, resolve, Window},
@@ -89,41 +90,39 @@ fn period(
                 AggregationName::Sum
             };
             let kind = q.spec.kind;
-            let num = per_day(
-                reads,
-                &src.of(r.numerator.source),
-                r.numerator.metric,
-                kind,
-                window,
-            );
-            let (num_all, num_groups) = bucket_groups(&num, part, stock, granularity, window);
-            let (den_all, den_groups) = if r.denominator_at_start {
-                // A churn rate: the period's flow over the stock's level at its start
-                // (computed metrics have no breakdowns: one unnamed group).
-                let den_src = src.of(r.denominator.source);
-                let opening: i64 = den_src
-                    .opening(reads, r.denominator.metric, window.from)
-                    .values()
-                    .sum();
-                let den = per_day(
-                    reads,
-                    &den_src,
-                    r.denominator.metric,
-                    MetricKind::Stock,
-                    window,
-                );
-                let all = opening_levels(&merged(&den), opening, granularity, window);
-                (all.clone(), vec![(String::new(), all)])
-            } else {
-                let den = per_day(
-                    reads,
-                    &src.of(r.denominator.source),
-                    r.denominator.metric,
-                    kind,
-                    window,
-                );
-                bucket_groups(&den, part, stock, granularity, window)
+            let mut part_values = |p: Part, opening_level: bool| {
+                let part_src = src.of(p.source);
+                if opening_level {
+                    // A stock at the start of each bucket (a churn rate's customers,
+                    // LTV's MRR; computed metrics have no breakdowns: one group).
+                    let opening: i64 = part_src
+                        .opening(reads, p.metric, window.from)
+                        .values()
+                        .sum();
+                    let days = per_day(reads, &part_src, p.metric, MetricKind::Stock, window);
+                    let all = opening_levels(&merged(&days), opening, granularity, window);
+                    (all.clone(), vec![(String::new(), all)])
+                } else {
+                    let days = per_day(reads, &part_src, p.metric, kind, window);
+                    bucket_groups(&days, part, stock, granularity, window)
+                }
             };
+            let (mut num_all, mut num_groups) =
+                part_values(r.numerator, r.at_start == AtStart::Numerator);
+            let (mut den_all, mut den_groups) =
+                part_values(r.denominator, r.at_start == AtStart::Denominator);
+            if r.per_month {
+                // Numerator × the bucket's days, denominator × 30: the denominator's
+                // flow over the bucket becomes a monthly one.
+                num_all = times_days(num_all, granularity, window);
+                den_all = scaled(den_all, DAYS_PER_MONTH);
+                for (_, c) in &mut num_groups {
+                    *c = times_days(std::mem::take(c), granularity, window);
+                }
+                for (_, c) in &mut den_groups {
+                    *c = scaled(std::mem::take(c), DAYS_PER_MONTH);
+                }
+            }
             let overall = offset(divide(&scaled(num_all, r.scale), &den_all), r.offset);
             let num_groups: Vec<_> = num_groups
                 .into_iter()

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    computed::{self, Part},
+    computed::{self, AtStart, Part},
     window::{CompareTo, Preset},
 };
 use crate::error::ApiError;
@@ -138,9 +138,11 @@ pub struct RatioParts {
     pub denominator: Part,
     /// The numerator is multiplied by this first (10 000 for a rate in basis points).
     pub scale: i64,
-    /// The denominator is a stock taken at the start of each bucket and of the window
-    /// (a churn rate's customers or MRR at the period's start), the numerator a flow.
-    pub denominator_at_start: bool,
+    /// Which part is a stock taken at the start of each bucket and of the window (a
+    /// churn rate's customers or MRR at the period's start, LTV's MRR).
+    pub at_start: AtStart,
+    /// The denominator is made a monthly rate (numerator × days, denominator × 30).
+    pub per_month: bool,
     /// Added to every value after dividing (net revenue retention: 10 000 + the rate).
     pub offset: i64,
 }
@@ -172,7 +174,8 @@ pub fn find_metric(
             numerator: c.numerator,
             denominator: c.denominator,
             scale: c.scale,
-            denominator_at_start: c.denominator_at_start,
+            at_start: c.at_start,
+            per_month: c.per_month,
             offset: c.offset,
         };
         return Some((source.to_owned(), c.spec, Some(parts)));
@@ -190,7 +193,8 @@ pub fn find_metric(
             metric: r.denominator,
         },
         scale: 1,
-        denominator_at_start: false,
+        at_start: AtStart::Neither,
+        per_month: false,
         offset: 0,
     });
     Some((source.to_owned(), spec, parts))

@@ -225,6 +225,35 @@ async fn a_year_of_subscriptions_matches_the_ledger_and_movements_add_up_to_the_
                 "{metric} over {range}: {r}"
             );
         }
+        // LTV: ARPU at the start over the monthly customer churn rate, worked out the
+        // long way (fractions of customers kept exact in rationals).
+        let r = query(
+            &app,
+            &ann,
+            json!({ "metric": "computed.ltv", "range": range, "scope": { "store": store } }),
+        )
+        .await;
+        let churned = sum("churned_customers");
+        assert!(days < 90 || churned > 0, "a quarter with churn");
+        if churned == 0 {
+            assert!(r["total"].is_null(), "no churn, no LTV over {range}: {r}");
+        } else {
+            // ARPU = mrr / customers; monthly churn = churned / customers * 30 / days;
+            // LTV = ARPU / monthly churn, to the nearest minor unit.
+            let (arpu_num, arpu_den) = (i128::from(mrr), i128::from(customers));
+            let (churn_num, churn_den) = (
+                i128::from(churned) * 30,
+                i128::from(customers) * span.len() as i128,
+            );
+            let (n, d) = (arpu_num * churn_den, arpu_den * churn_num);
+            let ltv = (2 * n + d) / (2 * d);
+            assert_eq!(
+                r["total"].as_i64().unwrap() as i128,
+                ltv,
+                "LTV over {range}: {r}"
+            );
+            assert_eq!(r["unit"], "currency_minor");
+        }
         // Trial-to-paid: conversions over trials started, in basis points.
         let r = query(&app, &ann, json!({ "metric": "computed.trial_to_paid_rate", "range": range, "scope": { "store": store } })).await;
         let (converted, started) = (sum("trial_conversions"), sum("trials_started"));
