@@ -274,6 +274,111 @@ impl MetricSpec {
     }
 }
 
+/// The dimensions of the movement metrics: per customer and day, but the customer
+/// itself is not a breakdown.
+const MOVEMENT_DIMS: &[&str] = &["currency"];
+
+/// The metrics the server derives from a provider's `mrr` events that name their
+/// customer (`MetricEvent::of_customer`; see `sync::movements`), the same for every
+/// subscription provider. `customer_mrr` names the source fields of a customer's MRR.
+#[rustfmt::skip]
+pub(crate) const fn mrr_movement_metrics(customer_mrr: &'static str) -> [MetricSpec; 10] {
+    use self::{Aggregation::{Latest, Sum}, MetricKind::{Flow, Stock}, MetricUnit::{Count, CurrencyMinor}};
+    use crate::sync::movements as m;
+    [
+        MetricSpec::new(m::ALL, "MRR movements", "The day's change in MRR by kind (the `movement` dimension): new, expansion, contraction, churned and reactivation; they add up to the change in MRR.", CurrencyMinor, Sum, Flow, "mrr movements", &["currency", "movement"])
+            .defined(
+                "For each customer and store-local day on which the customer's MRR (see MRR) changed: the change, as one of five kinds: `new` (from nothing, the first time), `reactivation` (from nothing, again), `expansion` (up), `contraction` (down, not to nothing), `churned` (to nothing; the MRR lost). Contraction and churn are negative, so the kinds add up to the change in MRR, in the store's currency.",
+                customer_mrr,
+                "On the store-local day the customer's MRR changed, at the first change of that day.",
+                "Changes that cancel out within one day (the customer ends the day where they began it).",
+            ),
+        MetricSpec::new(m::NEW, "New MRR", "MRR from customers paying for the first time.", CurrencyMinor, Sum, Flow, "mrr movements", MOVEMENT_DIMS)
+            .defined(
+                "For each customer and store-local day on which the customer's MRR (see MRR) went from nothing to more than nothing for the first time: that MRR, in the store's currency.",
+                customer_mrr,
+                "On the store-local day the customer's MRR changed (a trial converting counts on the day its first paid period starts).",
+                "Customers who paid before and came back (reactivation). The movements of a day add up to that day's change in MRR.",
+            ),
+        MetricSpec::new(m::EXPANSION, "Expansion MRR", "MRR added by paying customers (upgrades, more seats, a coupon ending).", CurrencyMinor, Sum, Flow, "mrr movements", MOVEMENT_DIMS)
+            .defined(
+                "For each customer and store-local day on which a paying customer's MRR rose: the rise, in the store's currency.",
+                customer_mrr,
+                "On the store-local day the higher amount starts to be billed.",
+                "New and reactivated customers (their first MRR is new or reactivation MRR).",
+            ),
+        MetricSpec::new(m::CONTRACTION, "Contraction MRR", "MRR lost by customers who keep paying less (downgrades, fewer seats, a coupon); negative.", CurrencyMinor, Sum, Flow, "mrr movements", MOVEMENT_DIMS)
+            .defined(
+                "For each customer and store-local day on which a paying customer's MRR fell but stayed above nothing: the fall, as a negative amount in the store's currency.",
+                customer_mrr,
+                "On the store-local day the lower amount starts to be billed.",
+                "Customers whose MRR fell to nothing (churned MRR).",
+            ),
+        MetricSpec::new(m::CHURNED, "Churned MRR", "MRR of customers who stopped paying; negative.", CurrencyMinor, Sum, Flow, "mrr movements", MOVEMENT_DIMS)
+            .defined(
+                "For each customer and store-local day on which the customer's MRR fell to nothing: the MRR they had, as a negative amount in the store's currency.",
+                customer_mrr,
+                "On the store-local day the last paid period ended, or the day dunning ended the subscription; not the day cancellation was requested.",
+                "Trials that end without paying (they never had MRR).",
+            ),
+        MetricSpec::new(m::REACTIVATION, "Reactivation MRR", "MRR from customers who had churned and pay again.", CurrencyMinor, Sum, Flow, "mrr movements", MOVEMENT_DIMS)
+            .defined(
+                "For each customer and store-local day on which the customer's MRR went from nothing to more than nothing, when they had paid before: that MRR, in the store's currency.",
+                customer_mrr,
+                "On the store-local day the customer's MRR came back.",
+                "Customers paying for the first time (new MRR).",
+            ),
+        MetricSpec::new(m::PAYING_CUSTOMERS, "Paying customers", "Customers with MRR at the end of the period.", Count, Latest, Stock, "customers", MOVEMENT_DIMS)
+            .defined(
+                "Number of customers whose MRR (the sum of their subscriptions', see MRR) is more than nothing at the end of the day.",
+                customer_mrr,
+                "From the day a customer's MRR becomes more than nothing until the day it falls to nothing; the value shown is the one at the end of the period.",
+                "Trialing customers and customers with only one-off payments.",
+            ),
+        MetricSpec::new(m::CHURNED_CUSTOMERS, "Churned customers", "Customers whose MRR fell to nothing.", Count, Sum, Flow, "customers", MOVEMENT_DIMS).bad_when_rising()
+            .defined(
+                "Number of times a customer's MRR fell from more than nothing to nothing.",
+                customer_mrr,
+                "On the store-local day the customer's MRR fell to nothing.",
+                "Trials that end without paying, and customers who still pay for another subscription.",
+            ),
+        MetricSpec::new(m::LOST, "Lost MRR", "MRR lost by customers who were paying: contraction and churn, as a positive amount.", CurrencyMinor, Sum, Flow, "mrr movements", MOVEMENT_DIMS).bad_when_rising()
+            .defined(
+                "For each customer and store-local day on which a paying customer's MRR fell: the fall (to nothing for churn), as a positive amount in the store's currency. Contraction MRR plus churned MRR, with the sign turned.",
+                customer_mrr,
+                "On the store-local day the customer's MRR fell.",
+                "New and reactivated customers, and rises (expansion).",
+            ),
+        MetricSpec::new(m::RETAINED_CHANGE, "Retained MRR change", "The net change in MRR of customers who were already paying: expansion, contraction and churn.", CurrencyMinor, Sum, Flow, "mrr movements", MOVEMENT_DIMS)
+            .defined(
+                "For each customer and store-local day on which a customer who was paying the day before saw their MRR change: the change (up for expansion, down for contraction and churn), in the store's currency.",
+                customer_mrr,
+                "On the store-local day the customer's MRR changed.",
+                "New customers and reactivations (customers not paying the day before).",
+            ),
+    ]
+}
+
+/// A provider's own metrics followed by shared ones (the MRR movements), as one
+/// catalog: `N` is the two lengths added.
+pub(crate) const fn joined<const N: usize>(
+    own: &[MetricSpec],
+    shared: &[MetricSpec],
+) -> [MetricSpec; N] {
+    assert!(own.len() + shared.len() == N && N > 0);
+    let mut out = [if own.is_empty() { shared[0] } else { own[0] }; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < own.len() {
+            own[i]
+        } else {
+            shared[i - own.len()]
+        };
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

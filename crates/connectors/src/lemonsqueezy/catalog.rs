@@ -1,6 +1,7 @@
 //! LemonSqueezy's metric catalog, with Stripe's ids where they mean the same.
 
 use crate::catalog::{
+    joined, mrr_movement_metrics,
     Aggregation::{Latest, Sum},
     MetricKind::{Flow, Stock},
     MetricSpec,
@@ -11,9 +12,16 @@ const PAYMENT_DIMS: &[&str] = &["currency"];
 const SUBSCRIPTION_DIMS: &[&str] = &["plan"];
 const MRR_DIMS: &[&str] = &["plan", "currency"];
 
-/// LemonSqueezy's metrics.
+/// LemonSqueezy's metrics: its own, then the MRR movements the server derives from `mrr`.
+pub const LEMONSQUEEZY_METRICS: &[MetricSpec] = &CATALOG;
+
+const CATALOG: [MetricSpec; OWN.len() + MOVEMENTS.len()] = joined(OWN, &MOVEMENTS);
+const MOVEMENTS: [MetricSpec; 10] = mrr_movement_metrics(
+    "The customer's MRR, from LemonSqueezy subscriptions (`customer_id`, `status`, `ends_at`) and their item's price.",
+);
+
 #[rustfmt::skip]
-pub const LEMONSQUEEZY_METRICS: &[MetricSpec] = &[
+const OWN: &[MetricSpec] = &[
     MetricSpec::new("gross_revenue", "Gross revenue", "Paid orders and subscription renewals (tax included), before refunds.", CurrencyMinor, Sum, Flow, "revenue", PAYMENT_DIMS)
         .defined(
             "Sum of `total` of paid orders and of subscription invoices for renewals and plan changes, tax included, in the store's currency; refunds are not taken off.",

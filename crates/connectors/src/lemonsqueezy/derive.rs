@@ -34,6 +34,11 @@ fn str_attr<'a>(record: &'a RawRecord, name: &str) -> Option<&'a str> {
     attr(record, name).and_then(Value::as_str)
 }
 
+/// An id attribute as text (JSON:API ids are strings, LemonSqueezy's foreign keys numbers).
+fn id_attr(record: &RawRecord, name: &str) -> Option<String> {
+    attr(record, name).and_then(super::sync::id_string)
+}
+
 fn i64_attr(record: &RawRecord, name: &str) -> Option<i64> {
     attr(record, name).and_then(Value::as_i64)
 }
@@ -130,10 +135,7 @@ pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
             let Some(created) = time_attr(record, "created_at") else {
                 return vec![];
             };
-            let plan = attr(record, "variant_id").map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
+            let plan = id_attr(record, "variant_id");
             let event = |metric, value, at| MetricEvent::new(metric, value, at).with("plan", plan.clone());
             let mut derived = vec![
                 event("new_subscriptions", 1, created),
@@ -147,9 +149,16 @@ pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
                 derived.push(event("churned_subscriptions", 1, ended));
             }
             if let Some((monthly, currency)) = monthly_price(record) {
-                derived.push(event("mrr", monthly, created).with("currency", Some(currency.clone())));
+                // MRR names its customer: the server derives the MRR movements from it.
+                let customer = id_attr(record, "customer_id");
+                let mrr = |value, at| {
+                    event("mrr", value, at)
+                        .with("currency", Some(currency.clone()))
+                        .of_customer(customer.as_deref())
+                };
+                derived.push(mrr(monthly, created));
                 if let Some(ended) = ended {
-                    derived.push(event("mrr", -monthly, ended).with("currency", Some(currency)));
+                    derived.push(mrr(-monthly, ended));
                 }
             }
             derived

@@ -64,7 +64,7 @@ struct Context {
     prices: Option<HashMap<String, Value>>,
 }
 
-fn id_string(value: &Value) -> Option<String> {
+pub(super) fn id_string(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
@@ -330,6 +330,11 @@ impl LemonSqueezyProvider {
 
 #[async_trait]
 impl Pull for LemonSqueezyProvider {
+    /// 2: MRR events name their customer (for the MRR movements).
+    fn sync_version(&self) -> i32 {
+        2
+    }
+
     async fn sync(
         &self,
         req: &SyncRequest<'_>,

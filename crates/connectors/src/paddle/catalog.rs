@@ -1,6 +1,7 @@
 //! Paddle's metric catalog, with Stripe's ids where they mean the same.
 
 use crate::catalog::{
+    joined, mrr_movement_metrics,
     Aggregation::{Latest, Sum},
     MetricKind::{Flow, Stock},
     MetricSpec,
@@ -11,9 +12,16 @@ const PAYMENT_DIMS: &[&str] = &["currency"];
 const SUBSCRIPTION_DIMS: &[&str] = &["plan"];
 const MRR_DIMS: &[&str] = &["plan", "currency"];
 
-/// Paddle's metrics.
+/// Paddle's metrics: its own, then the MRR movements the server derives from `mrr`.
+pub const PADDLE_METRICS: &[MetricSpec] = &CATALOG;
+
+const CATALOG: [MetricSpec; OWN.len() + MOVEMENTS.len()] = joined(OWN, &MOVEMENTS);
+const MOVEMENTS: [MetricSpec; 10] = mrr_movement_metrics(
+    "The customer's MRR, from Paddle subscriptions (`customer_id`, `items`, `status`, `canceled_at`).",
+);
+
 #[rustfmt::skip]
-pub const PADDLE_METRICS: &[MetricSpec] = &[
+const OWN: &[MetricSpec] = &[
     MetricSpec::new("gross_revenue", "Gross revenue", "Completed transactions (tax included), before refunds.", CurrencyMinor, Sum, Flow, "revenue", PAYMENT_DIMS)
         .defined(
             "Sum of `details.totals.total` of transactions whose status is `completed` or `paid`, tax included, in the store's currency; refunds are not taken off.",

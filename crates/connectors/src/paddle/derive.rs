@@ -121,10 +121,14 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
             let plan = text(o, "/items/0/price/id");
             let event = |metric, value, at| MetricEvent::new(metric, value, at).with("plan", plan);
             let mrr = subscription_mrr(o);
+            // MRR names its customer: the server derives the MRR movements from it.
+            let customer = text(o, "/customer_id");
             let mut derived = vec![
                 event("new_subscriptions", 1, created),
                 event("active_subscriptions", 1, created),
-                event("mrr", mrr, created).with("currency", currency.clone()),
+                event("mrr", mrr, created)
+                    .with("currency", currency.clone())
+                    .of_customer(customer),
             ];
             let canceled = (text(o, "/status") == Some("canceled"))
                 .then(|| time(o, "/canceled_at").or_else(|| time(o, "/updated_at")))
@@ -133,7 +137,9 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
                 derived.extend([
                     event("active_subscriptions", -1, ended),
                     event("churned_subscriptions", 1, ended),
-                    event("mrr", -mrr, ended).with("currency", currency.clone()),
+                    event("mrr", -mrr, ended)
+                        .with("currency", currency.clone())
+                        .of_customer(customer),
                 ]);
             }
             derived

@@ -265,6 +265,11 @@ impl PaddleProvider {
 
 #[async_trait]
 impl Pull for PaddleProvider {
+    /// 2: MRR events name their customer (for the MRR movements).
+    fn sync_version(&self) -> i32 {
+        2
+    }
+
     async fn sync(
         &self,
         req: &SyncRequest<'_>,

@@ -1,6 +1,7 @@
 //! Stripe's metric catalog: what each metric means, in the units it is stored in.
 
 use crate::catalog::{
+    joined, mrr_movement_metrics,
     Aggregation::{Latest, Sum},
     MetricKind::{Flow, Stock},
     MetricSpec,
@@ -10,12 +11,17 @@ use crate::catalog::{
 const STRIPE_PAYMENT_DIMS: &[&str] = &["currency", "country"];
 const STRIPE_SUBSCRIPTION_DIMS: &[&str] = &["plan", "interval"];
 const STRIPE_BALANCE_DIMS: &[&str] = &["currency"];
-/// MRR movements are per customer and day; the customer itself is not a breakdown.
-const STRIPE_MOVEMENT_DIMS: &[&str] = &["currency"];
 
-/// Stripe's metrics.
+/// Stripe's metrics: its own, then the MRR movements the server derives from `mrr`.
+pub const STRIPE_METRICS: &[MetricSpec] = &STRIPE_CATALOG;
+
+const STRIPE_CATALOG: [MetricSpec; OWN.len() + MOVEMENTS.len()] = joined(OWN, &MOVEMENTS);
+const MOVEMENTS: [MetricSpec; 10] = mrr_movement_metrics(
+    "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`, `ended_at`).",
+);
+
 #[rustfmt::skip]
-pub const STRIPE_METRICS: &[MetricSpec] = &[
+const OWN: &[MetricSpec] = &[
     MetricSpec::new("gross_revenue", "Gross revenue", "Succeeded charges before refunds and fees.", CurrencyMinor, Sum, Flow, "revenue", STRIPE_PAYMENT_DIMS)
         .defined(
             "Sum of `amount` of every charge whose status is `succeeded`, in the store's currency; refunds and Stripe fees are not taken off.",
@@ -92,76 +98,6 @@ pub const STRIPE_METRICS: &[MetricSpec] = &[
             "As MRR: Stripe invoice lines' `amount`, `discount_amounts`, `price.recurring`, `period`.",
             "As MRR: the value at the end of the period.",
             "What MRR leaves out: taxes, one-off, proration and metered lines, trials.",
-        ),
-    MetricSpec::new("mrr_movements", "MRR movements", "The day's change in MRR by kind (the `movement` dimension): new, expansion, contraction, churned and reactivation; they add up to the change in MRR.", CurrencyMinor, Sum, Flow, "mrr movements", &["currency", "movement"])
-        .defined(
-            "For each customer and store-local day on which the customer's MRR (see MRR) changed: the change, as one of five kinds: `new` (from nothing, the first time), `reactivation` (from nothing, again), `expansion` (up), `contraction` (down, not to nothing), `churned` (to nothing; the MRR lost). Contraction and churn are negative, so the kinds add up to the change in MRR, in the store's currency.",
-            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
-            "On the store-local day the customer's MRR changed, at the first change of that day.",
-            "Changes that cancel out within one day (the customer ends the day where they began it).",
-        ),
-    MetricSpec::new("mrr_new", "New MRR", "MRR from customers paying for the first time.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
-        .defined(
-            "For each customer and store-local day on which the customer's MRR (see MRR) went from nothing to more than nothing for the first time: that MRR, in the store's currency.",
-            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
-            "On the store-local day the customer's MRR changed (a trial converting counts on the day of its first paid invoice).",
-            "Customers who paid before and came back (reactivation). The movements of a day add up to that day's change in MRR.",
-        ),
-    MetricSpec::new("mrr_expansion", "Expansion MRR", "MRR added by paying customers (upgrades, more seats, a coupon ending).", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
-        .defined(
-            "For each customer and store-local day on which a paying customer's MRR rose: the rise, in the store's currency.",
-            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
-            "On the store-local day of the invoice that bills the higher amount.",
-            "New and reactivated customers (their first MRR is new or reactivation MRR).",
-        ),
-    MetricSpec::new("mrr_contraction", "Contraction MRR", "MRR lost by customers who keep paying less (downgrades, fewer seats, a coupon); negative.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
-        .defined(
-            "For each customer and store-local day on which a paying customer's MRR fell but stayed above nothing: the fall, as a negative amount in the store's currency.",
-            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
-            "On the store-local day of the invoice that bills the lower amount.",
-            "Customers whose MRR fell to nothing (churned MRR).",
-        ),
-    MetricSpec::new("mrr_churned", "Churned MRR", "MRR of customers who stopped paying; negative.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
-        .defined(
-            "For each customer and store-local day on which the customer's MRR fell to nothing: the MRR they had, as a negative amount in the store's currency.",
-            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`, `ended_at`).",
-            "On the store-local day the last paid period ended, or the day dunning ended the subscription; not the day cancellation was requested.",
-            "Trials that end without paying (they never had MRR).",
-        ),
-    MetricSpec::new("mrr_reactivation", "Reactivation MRR", "MRR from customers who had churned and pay again.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
-        .defined(
-            "For each customer and store-local day on which the customer's MRR went from nothing to more than nothing, when they had paid before: that MRR, in the store's currency.",
-            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
-            "On the store-local day the customer's MRR came back.",
-            "Customers paying for the first time (new MRR).",
-        ),
-    MetricSpec::new("paying_customers", "Paying customers", "Customers with MRR at the end of the period.", Count, Latest, Stock, "customers", STRIPE_MOVEMENT_DIMS)
-        .defined(
-            "Number of customers whose MRR (the sum of their subscriptions', see MRR) is more than nothing at the end of the day.",
-            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
-            "From the day a customer's MRR becomes more than nothing until the day it falls to nothing; the value shown is the one at the end of the period.",
-            "Trialing customers and customers with only one-off charges.",
-        ),
-    MetricSpec::new("churned_customers", "Churned customers", "Customers whose MRR fell to nothing.", Count, Sum, Flow, "customers", STRIPE_MOVEMENT_DIMS).bad_when_rising()
-        .defined(
-            "Number of times a customer's MRR fell from more than nothing to nothing.",
-            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
-            "On the store-local day the customer's MRR fell to nothing.",
-            "Trials that end without paying, and customers who still pay for another subscription.",
-        ),
-    MetricSpec::new("lost_mrr", "Lost MRR", "MRR lost by customers who were paying: contraction and churn, as a positive amount.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS).bad_when_rising()
-        .defined(
-            "For each customer and store-local day on which a paying customer's MRR fell: the fall (to nothing for churn), as a positive amount in the store's currency. Contraction MRR plus churned MRR, with the sign turned.",
-            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
-            "On the store-local day the customer's MRR fell.",
-            "New and reactivated customers, and rises (expansion).",
-        ),
-    MetricSpec::new("retained_mrr_change", "Retained MRR change", "The net change in MRR of customers who were already paying: expansion, contraction and churn.", CurrencyMinor, Sum, Flow, "mrr movements", STRIPE_MOVEMENT_DIMS)
-        .defined(
-            "For each customer and store-local day on which a customer who was paying the day before saw their MRR change: the change (up for expansion, down for contraction and churn), in the store's currency.",
-            "The customer's MRR, from Stripe invoice lines and subscriptions (`customer`).",
-            "On the store-local day the customer's MRR changed.",
-            "New customers and reactivations (customers not paying the day before).",
         ),
     MetricSpec::new("trials_started", "Trials started", "Subscriptions that started with a free trial.", Count, Sum, Flow, "subscriptions", STRIPE_SUBSCRIPTION_DIMS)
         .defined(

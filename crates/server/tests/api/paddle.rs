@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::{
     helpers::{created_without_secret, expect_error, spawn_app_with_simulator, TestApp, TestUser},
     metrics::assert_daily_series,
-    sync::{run_all, small_history},
+    sync::{run_all, small_history, MovementBook, MAY_STAY_ZERO, MOVEMENT_METRICS},
 };
 
 const METRICS: [&str; 8] = [
@@ -97,7 +97,15 @@ fn expected(
             add("churned_subscriptions", day(num(&s["canceled_at"])), 1);
         }
     }
-    for &d in days {
+    // Movements need each customer's whole history: a customer first paying before
+    // the span is not new in it. Every day from the ledger's first is booked.
+    let mut movements = MovementBook::default();
+    let first = day(num(&ledger["start"])).min(days[0]);
+    let all_days: Vec<NaiveDate> = first
+        .iter_days()
+        .take_while(|d| d <= days.last().unwrap())
+        .collect();
+    for &d in &all_days {
         let end = d
             .succ_opt()
             .unwrap()
@@ -106,6 +114,7 @@ fn expected(
             .and_utc()
             .timestamp();
         let (mut mrr, mut active) = (0, 0);
+        let mut levels: BTreeMap<String, i64> = BTreeMap::new();
         for s in subscriptions {
             let canceled = s["status"] == "canceled" && num(&s["canceled_at"]) < end;
             if num(&s["created_at"]) < end && !canceled {
@@ -113,13 +122,17 @@ fn expected(
                 let price = prices[s["price_id"].as_str().unwrap()];
                 let unit = num(&price["unit_price"]) * num(&s["quantity"]);
                 // Half away from zero, as documented: a year is 12 months.
-                mrr += match price["interval"].as_str().unwrap() {
+                let monthly = match price["interval"].as_str().unwrap() {
                     "year" => (2 * unit + 12) / 24,
                     _ => unit,
                 };
+                mrr += monthly;
+                let customer = s["customer_id"].as_str().unwrap().to_owned();
+                *levels.entry(customer).or_default() += monthly;
             }
         }
         add("mrr", d, mrr);
+        movements.day(d, &levels, &mut add);
         add("active_subscriptions", d, active);
     }
     out
@@ -137,15 +150,16 @@ async fn assert_matches_ledger(
     let from = to.checked_sub_days(Days::new(days - 1)).unwrap();
     let span: Vec<NaiveDate> = from.iter_days().take_while(|d| *d <= to).collect();
     let expected = expected(ledger, &span);
+    let metrics: Vec<&str> = METRICS.iter().chain(&MOVEMENT_METRICS).copied().collect();
     assert_daily_series(
         app,
         user,
         store_id,
         "paddle",
-        &METRICS,
+        &metrics,
         &expected,
         &span,
-        &[],
+        MAY_STAY_ZERO,
         label,
     )
     .await;
@@ -343,7 +357,8 @@ async fn the_paddle_connect_form_refuses_a_wrong_key_or_seller_clearly() {
         .iter()
         .map(|m| m["id"].as_str().unwrap())
         .collect();
-    assert_eq!(metrics, METRICS);
+    assert_eq!(metrics[..METRICS.len()], METRICS);
+    assert_eq!(metrics[METRICS.len()..], MOVEMENT_METRICS);
     let url = app.url("/api/orgs/acme/integrations/paddle/api-key");
     let seller = defaults::PADDLE_SELLER_ID.to_string();
     let wrong = "pdl_sdbx_apikey_01wrongwrongwrongwrong";

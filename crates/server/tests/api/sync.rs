@@ -149,11 +149,11 @@ pub fn expected(
     }
     // Stocks: the state at the end of each day; MRR movements: each customer's
     // change in MRR from the end of one day to the end of the next.
-    let mut customers: BTreeMap<&str, (i64, bool)> = BTreeMap::new();
+    let mut customers = MovementBook::default();
     for &day in days {
         let at = end_of(day, tz) - 1;
         let (mut mrr, mut active) = (0, 0);
-        let mut levels: BTreeMap<&str, i64> = BTreeMap::new();
+        let mut levels: BTreeMap<String, i64> = BTreeMap::new();
         for subscription in &ledger.subscriptions {
             let Some(period) = subscription.period_at(at) else {
                 continue;
@@ -163,7 +163,7 @@ pub fn expected(
             let months = i64::from(period.interval.months(period.interval_count));
             let subscription_mrr = monthly(billed, months);
             mrr += subscription_mrr;
-            *levels.entry(subscription.customer.as_str()).or_default() += subscription_mrr;
+            *levels.entry(subscription.customer.clone()).or_default() += subscription_mrr;
             if billed > 0 {
                 active += 1;
             }
@@ -174,11 +174,34 @@ pub fn expected(
         if active > 0 {
             add("arpu", day, (2 * mrr + active) / (2 * active));
         }
+        customers.day(day, &levels, &mut add);
+    }
+    out
+}
+
+/// Each customer's MRR at the end of a day against the end of the day before, sorted
+/// into movements as ChartMogul and Baremetrics define them: written from those
+/// definitions here, not by the code that derives them.
+#[derive(Default)]
+pub struct MovementBook {
+    /// Customer → (MRR at the end of the last day, whether they ever paid).
+    customers: BTreeMap<String, (i64, bool)>,
+}
+
+impl MovementBook {
+    /// Books `day`, given every customer's MRR at its end (customers with none may be
+    /// left out), through `add(metric, day, value)`.
+    pub fn day(
+        &mut self,
+        day: NaiveDate,
+        levels: &BTreeMap<String, i64>,
+        add: &mut impl FnMut(&'static str, NaiveDate, i64),
+    ) {
         for customer in levels.keys() {
-            customers.entry(customer).or_insert((0, false));
+            self.customers.entry(customer.clone()).or_insert((0, false));
         }
         let mut paying = 0;
-        for (customer, (before, paid_before)) in customers.iter_mut() {
+        for (customer, (before, paid_before)) in self.customers.iter_mut() {
             let level = levels.get(customer).copied().unwrap_or(0);
             let movement = match (*before > 0, level > 0) {
                 (false, true) if *paid_before => Some(("mrr_reactivation", level)),
@@ -215,11 +238,24 @@ pub fn expected(
         }
         add("paying_customers", day, paying);
     }
-    out
 }
 
+/// The metrics derived from MRR events that name their customer, in catalog order.
+pub const MOVEMENT_METRICS: [&str; 10] = [
+    "mrr_movements",
+    "mrr_new",
+    "mrr_expansion",
+    "mrr_contraction",
+    "mrr_churned",
+    "mrr_reactivation",
+    "paying_customers",
+    "churned_customers",
+    "lost_mrr",
+    "retained_mrr_change",
+];
+
 /// Metrics a short history may never move.
-const MAY_STAY_ZERO: &[&str] = &[
+pub const MAY_STAY_ZERO: &[&str] = &[
     "churned_subscriptions",
     "churned_customers",
     "mrr_churned",
