@@ -359,12 +359,9 @@ pub(crate) const fn mrr_movement_metrics(customer_mrr: &'static str) -> [MetricS
     ]
 }
 
-/// A provider's own metrics followed by shared ones (the MRR movements), as one
-/// catalog: `N` is the two lengths added.
-pub(crate) const fn joined<const N: usize>(
-    own: &[MetricSpec],
-    shared: &[MetricSpec],
-) -> [MetricSpec; N] {
+/// Two const lists as one array: a provider's own metrics followed by shared ones (the
+/// MRR movements), or families of computed metrics. `N` is the two lengths added.
+pub const fn joined<T: Copy, const N: usize>(own: &[T], shared: &[T]) -> [T; N] {
     assert!(own.len() + shared.len() == N && N > 0);
     let mut out = [if own.is_empty() { shared[0] } else { own[0] }; N];
     let mut i = 0;

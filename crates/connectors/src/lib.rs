@@ -37,8 +37,8 @@ providers!(
 );
 
 pub use catalog::{
-    Aggregation, AuthKind, CallBudget, Definition, KeyField, MetricKind, MetricSpec, MetricUnit,
-    OptionField, OptionKind, ProviderInfo, Ratio,
+    joined, Aggregation, AuthKind, CallBudget, Definition, KeyField, MetricKind, MetricSpec,
+    MetricUnit, OptionField, OptionKind, ProviderInfo, Ratio,
 };
 pub use config::{HttpConfig, ProvidersConfig};
 pub use options::{IntegrationOptions, OptionError};

@@ -57,6 +57,13 @@ const OWN: &[MetricSpec] = &[
             "From the store-local day of `created_at` until `ends_at` once expired; the value shown is the one at the end of the period.",
             "Expired subscriptions. Trialing, paused, past-due and cancelled-but-not-yet-ended subscriptions still count; discounts are not taken off.",
         ),
+    MetricSpec::new("arr", "ARR", "Annual run rate: MRR × 12.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
+        .defined(
+            "MRR × 12, subscription by subscription: the monthly amount of each subscription not expired, multiplied by 12, in the store's currency.",
+            "As MRR: LemonSqueezy subscription `created_at`, `status`, `ends_at`, `variant_id`, quantity; the variant's price.",
+            "As MRR: the value at the end of the period.",
+            "What MRR leaves out: expired subscriptions; discounts are not taken off.",
+        ),
     MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions not yet expired at the end of the period (a cancelled one counts until it ends).", Count, Latest, Stock, "subscriptions", SUBSCRIPTION_DIMS)
         .defined(
             "Number of subscriptions created and not yet expired.",

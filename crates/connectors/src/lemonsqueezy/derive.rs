@@ -156,9 +156,10 @@ pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
                         .with("currency", Some(currency.clone()))
                         .of_customer(customer.as_deref())
                 };
-                derived.push(mrr(monthly, created));
+                let arr = |value, at| event("arr", value, at).with("currency", Some(currency.clone()));
+                derived.extend([mrr(monthly, created), arr(12 * monthly, created)]);
                 if let Some(ended) = ended {
-                    derived.push(mrr(-monthly, ended));
+                    derived.extend([mrr(-monthly, ended), arr(-12 * monthly, ended)]);
                 }
             }
             derived

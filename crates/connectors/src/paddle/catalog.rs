@@ -57,6 +57,13 @@ const OWN: &[MetricSpec] = &[
             "From the store-local day of `created_at` until `canceled_at` (else `updated_at`); the value shown is the one at the end of the period.",
             "Canceled subscriptions. Trialing, paused, past-due and scheduled-to-cancel ones still count; discounts and tax are not taken off.",
         ),
+    MetricSpec::new("arr", "ARR", "Annual run rate: MRR × 12.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
+        .defined(
+            "MRR × 12, subscription by subscription: the monthly amount of each subscription not canceled, multiplied by 12, in the store's currency.",
+            "As MRR: Paddle subscription `created_at`, `status`, `canceled_at`, `items[].price`, `quantity`.",
+            "As MRR: the value at the end of the period.",
+            "What MRR leaves out: canceled subscriptions; discounts and tax are not taken off.",
+        ),
     MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions not canceled at the end of the period (one scheduled to cancel counts until it does).", Count, Latest, Stock, "subscriptions", SUBSCRIPTION_DIMS)
         .defined(
             "Number of subscriptions created and not canceled.",

@@ -129,6 +129,7 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
                 event("mrr", mrr, created)
                     .with("currency", currency.clone())
                     .of_customer(customer),
+                event("arr", 12 * mrr, created).with("currency", currency.clone()),
             ];
             let canceled = (text(o, "/status") == Some("canceled"))
                 .then(|| time(o, "/canceled_at").or_else(|| time(o, "/updated_at")))
@@ -140,6 +141,7 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
                     event("mrr", -mrr, ended)
                         .with("currency", currency.clone())
                         .of_customer(customer),
+                    event("arr", -12 * mrr, ended).with("currency", currency.clone()),
                 ]);
             }
             derived

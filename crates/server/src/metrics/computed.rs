@@ -6,7 +6,7 @@
 //! which source to connect.
 
 use pulseboard_connectors::{
-    Aggregation, Definition, MetricKind, MetricSpec, MetricUnit, Ratio, Registry,
+    joined, Aggregation, Definition, MetricKind, MetricSpec, MetricUnit, Ratio, Registry,
 };
 
 /// The `source` of computed metrics in metric ids (`computed.conversion_rate`).
@@ -100,12 +100,11 @@ const fn rate(
     }
 }
 
-/// A Stripe rate over the period of a flow (`numerator`, its sign turned when
+/// A subscription provider's rate over the period of a flow (`numerator`, its sign turned when
 /// `negated`) over a stock's level at the period's start, in basis points, plus
 /// `offset` (net revenue retention).
 const fn churn(
-    id: &'static str,
-    name: &'static str,
+    (source, id, name): (&'static str, &'static str, &'static str),
     description: &'static str,
     numerator: &'static str,
     denominator: &'static str,
@@ -117,8 +116,8 @@ const fn churn(
         name,
         description,
         MetricUnit::BasisPoints,
-        part("stripe", numerator),
-        part("stripe", denominator),
+        part(source, numerator),
+        part(source, denominator),
         excludes,
     );
     metric.spec.category = "subscriptions";
@@ -136,15 +135,18 @@ const fn churn(
 /// paying customer over the monthly customer churn rate, both at the period's start.
 /// As ARPU = MRR ÷ customers and the churn rate = churned ÷ customers × 30 ÷ days,
 /// the customers cancel: MRR at the start × days ÷ (30 × churned customers).
-const fn lifetime_value() -> ComputedMetric {
+const fn lifetime_value(
+    (source, id, name): (&'static str, &'static str, &'static str),
+    description: &'static str,
+) -> ComputedMetric {
     let mut metric = rate(
-        "ltv",
-        "Customer lifetime value (LTV)",
-        "Average MRR per paying Stripe customer divided by the monthly customer churn rate, both taken at the period's start: ARPU ÷ (churned customers over the period ÷ paying customers at its start × 30 ÷ days in the period), which is MRR at the start × days ÷ (30 × churned customers). The revenue a customer brings before churning if today's ARPU and churn held.",
+        id,
+        name,
+        description,
         MetricUnit::CurrencyMinor,
-        part("stripe", "mrr"),
-        part("stripe", "churned_customers"),
-        "No value for a period without a churned customer (an unbounded lifetime). Trials that end unpaid are not churn. Not discounted for the time value of money or gross margin; MRR is net of coupons and without taxes, metered usage and prorations, as the MRR metric defines it.",
+        part(source, "mrr"),
+        part(source, "churned_customers"),
+        "No value for a period without a churned customer (an unbounded lifetime). Trials that end unpaid are not churn. Not discounted for the time value of money or gross margin; MRR is as the provider's MRR metric defines it.",
     );
     metric.spec.category = "subscriptions";
     metric.spec.definition.booked = "MRR is its level at the end of the day before the period (before each bucket, for a chart); churned customers are counted on the day each churn happens; days are the period's (or bucket's) store-local days, a day in progress counting whole.";
@@ -153,8 +155,77 @@ const fn lifetime_value() -> ComputedMetric {
     metric
 }
 
-/// Every computed metric.
-pub const COMPUTED: &[ComputedMetric] = &[
+/// The churn rates, net revenue retention and LTV of one subscription provider, from
+/// the MRR movements it derives (see `catalog::mrr_movement_metrics`). Stripe's ids
+/// are plain (`customer_churn_rate`); another provider's start with its id
+/// (`paddle_customer_churn_rate`) and its name ends with the provider's.
+macro_rules! subscription_rates {
+    ($source:literal, $provider:literal, $id:literal, $name:literal) => {
+        [
+            churn(
+                ($source, concat!($id, "customer_churn_rate"), concat!("Customer churn rate", $name)),
+                concat!($provider, " churned customers over the period divided by paying customers at its start: the share of paying customers whose MRR fell to nothing."),
+                "churned_customers",
+                "paying_customers",
+                (false, 0),
+                "Trials that end unpaid (never paying). A customer who churns and comes back within the period counts as churned once per churn, and customers who start paying during the period add to neither part.",
+            ),
+            churn(
+                ($source, concat!($id, "revenue_churn_rate"), concat!("Gross MRR churn rate", $name)),
+                concat!($provider, " lost MRR (contraction and churn) over the period divided by MRR at its start."),
+                "lost_mrr",
+                "mrr",
+                (false, 0),
+                "Expansion and reactivation, which the net rate counts; MRR of customers who started paying during the period.",
+            ),
+            churn(
+                ($source, concat!($id, "net_revenue_churn_rate"), concat!("Net MRR churn rate", $name)),
+                concat!($provider, " MRR lost by customers paying before (contraction and churn) less what they added (expansion), over the period, divided by MRR at its start; negative when expansion outweighs losses."),
+                "retained_mrr_change",
+                "mrr",
+                (true, 0),
+                "New customers and reactivations (customers not paying the day before).",
+            ),
+            churn(
+                ($source, concat!($id, "net_revenue_retention"), concat!("Net revenue retention", $name)),
+                concat!("100 % plus the change in ", $provider, " MRR of customers already paying (expansion, contraction, churn) over the period, divided by MRR at its start: above 100 % when existing customers grow."),
+                "retained_mrr_change",
+                "mrr",
+                (false, 10_000),
+                "New customers and reactivations (customers not paying the day before), as ChartMogul and Baremetrics leave them out.",
+            ),
+            lifetime_value(
+                ($source, concat!($id, "ltv"), concat!("Customer lifetime value (LTV)", $name)),
+                concat!("Average MRR per paying ", $provider, " customer divided by the monthly customer churn rate, both taken at the period's start: ARPU ÷ (churned customers over the period ÷ paying customers at its start × 30 ÷ days in the period), which is MRR at the start × days ÷ (30 × churned customers). The revenue a customer brings before churning if today's ARPU and churn held."),
+            ),
+        ]
+    };
+}
+
+const STRIPE_RATES: [ComputedMetric; 5] = subscription_rates!("stripe", "Stripe", "", "");
+const LEMONSQUEEZY_RATES: [ComputedMetric; 5] = subscription_rates!(
+    "lemonsqueezy",
+    "LemonSqueezy",
+    "lemonsqueezy_",
+    " (LemonSqueezy)"
+);
+const PADDLE_RATES: [ComputedMetric; 5] =
+    subscription_rates!("paddle", "Paddle", "paddle_", " (Paddle)");
+
+/// Every computed metric: the cross-source ones, then each subscription provider's
+/// rates.
+pub const COMPUTED: &[ComputedMetric] = &ALL;
+
+const ALL: [ComputedMetric; CROSS_SOURCE.len() + 15] = joined(
+    CROSS_SOURCE,
+    &joined::<_, 15>(
+        &STRIPE_RATES,
+        &joined::<_, 10>(&LEMONSQUEEZY_RATES, &PADDLE_RATES),
+    ),
+);
+
+/// The computed metrics that are not a subscription provider's rates.
+const CROSS_SOURCE: &[ComputedMetric] = &[
     rate(
         "conversion_rate",
         "Conversion rate",
@@ -200,43 +271,6 @@ pub const COMPUTED: &[ComputedMetric] = &[
         part("stripe", "trials_started"),
         "Conversions are counted on the day a trial ends and trials on the day one starts, so over a short period the two are not the same trials; trials still running count as started, not converted.",
     ),
-    churn(
-        "customer_churn_rate",
-        "Customer churn rate",
-        "Stripe churned customers over the period divided by paying customers at its start: the share of paying customers whose MRR fell to nothing.",
-        "churned_customers",
-        "paying_customers",
-        (false, 0),
-        "Trials that end unpaid (never paying). A customer who churns and comes back within the period counts as churned once per churn, and customers who start paying during the period add to neither part.",
-    ),
-    churn(
-        "revenue_churn_rate",
-        "Gross MRR churn rate",
-        "Stripe lost MRR (contraction and churn) over the period divided by MRR at its start.",
-        "lost_mrr",
-        "mrr",
-        (false, 0),
-        "Expansion and reactivation, which the net rate counts; MRR of customers who started paying during the period.",
-    ),
-    churn(
-        "net_revenue_churn_rate",
-        "Net MRR churn rate",
-        "Stripe MRR lost by customers paying before (contraction and churn) less what they added (expansion), over the period, divided by MRR at its start; negative when expansion outweighs losses.",
-        "retained_mrr_change",
-        "mrr",
-        (true, 0),
-        "New customers and reactivations (customers not paying the day before).",
-    ),
-    churn(
-        "net_revenue_retention",
-        "Net revenue retention",
-        "100 % plus the change in MRR of customers already paying (expansion, contraction, churn) over the period, divided by MRR at its start: above 100 % when existing customers grow.",
-        "retained_mrr_change",
-        "mrr",
-        (false, 10_000),
-        "New customers and reactivations (customers not paying the day before), as ChartMogul and Baremetrics leave them out.",
-    ),
-    lifetime_value(),
     rate(
         "add_to_cart_rate",
         "Add-to-cart rate",

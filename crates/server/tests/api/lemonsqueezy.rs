@@ -15,15 +15,17 @@ use uuid::Uuid;
 use crate::{
     helpers::{created_without_secret, expect_error, spawn_app_with_simulator, TestApp, TestUser},
     metrics::assert_daily_series,
+    subscriptions::assert_rates_over_windows,
     sync::{run_all, small_history, MovementBook, MAY_STAY_ZERO, MOVEMENT_METRICS},
 };
 
-const METRICS: [&str; 8] = [
+const METRICS: [&str; 9] = [
     "gross_revenue",
     "refunds",
     "net_revenue",
     "new_customers",
     "mrr",
+    "arr",
     "active_subscriptions",
     "new_subscriptions",
     "churned_subscriptions",
@@ -156,6 +158,7 @@ fn expected(
             }
         }
         add("mrr", d, mrr);
+        add("arr", d, 12 * mrr);
         movements.day(d, &levels, &mut add);
         add("active_subscriptions", d, active);
     }
@@ -233,6 +236,10 @@ async fn lemonsqueezy_numbers_equal_the_ledger_and_new_orders_count_once() {
         "orders span several pages"
     );
     assert_matches_ledger(&app, &ann, store_id, &ledger, 100, "backfill").await;
+    // Churn rates, net revenue retention and LTV over the windows widgets offer, from
+    // the movements worked out of the whole ledger.
+    let want = expected(&ledger, &[Utc::now().date_naive()]);
+    assert_rates_over_windows(&app, &ann, store_id, "lemonsqueezy_", &want).await;
 
     // Six more hours of business and two orders placed now: the next sync is
     // incremental and counts each once.

@@ -16,15 +16,17 @@ use uuid::Uuid;
 use crate::{
     helpers::{created_without_secret, expect_error, spawn_app_with_simulator, TestApp, TestUser},
     metrics::assert_daily_series,
+    subscriptions::assert_rates_over_windows,
     sync::{run_all, small_history, MovementBook, MAY_STAY_ZERO, MOVEMENT_METRICS},
 };
 
-const METRICS: [&str; 8] = [
+const METRICS: [&str; 9] = [
     "gross_revenue",
     "refunds",
     "net_revenue",
     "new_customers",
     "mrr",
+    "arr",
     "active_subscriptions",
     "new_subscriptions",
     "churned_subscriptions",
@@ -132,6 +134,7 @@ fn expected(
             }
         }
         add("mrr", d, mrr);
+        add("arr", d, 12 * mrr);
         movements.day(d, &levels, &mut add);
         add("active_subscriptions", d, active);
     }
@@ -207,6 +210,10 @@ async fn paddle_numbers_equal_the_ledger_and_events_bring_new_sales_and_refunds_
         "30 transactions a page"
     );
     assert_matches_ledger(&app, &ann, store_id, &ledger, 100, "backfill").await;
+    // Churn rates, net revenue retention and LTV over the windows widgets offer, from
+    // the movements worked out of the whole ledger.
+    let want = expected(&ledger, &[Utc::now().date_naive()]);
+    assert_rates_over_windows(&app, &ann, store_id, "paddle_", &want).await;
 
     // Six hours of business, a sale tagged with a campaign and a refund of an old
     // one-off sale: all of it arrives through /events.

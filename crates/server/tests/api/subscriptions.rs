@@ -14,8 +14,10 @@ use chrono_tz::Tz;
 use pulseboard_simulator::LineKind;
 use serde_json::json;
 
+use uuid::Uuid;
+
 use crate::{
-    helpers::spawn_app_with_simulator,
+    helpers::{spawn_app_with_simulator, TestApp, TestUser},
     metrics::query,
     sync::{
         assert_matches_ledger, day_of, expected, run_all, small_history, snapshots_in, stripe_store,
@@ -143,12 +145,7 @@ async fn a_year_of_subscriptions_matches_the_ledger_and_movements_add_up_to_the_
         ("last_30_days", 30),
         ("last_90_days", 90),
     ] {
-        let span: Vec<NaiveDate> = today
-            .checked_sub_days(Days::new(days))
-            .unwrap()
-            .iter_days()
-            .take_while(|d| *d <= yesterday)
-            .collect();
+        let span = last_days(tz, days);
         let sum = |metric: &str| -> i64 {
             want.get(metric)
                 .map_or(0, |by_day: &BTreeMap<NaiveDate, i64>| {
@@ -193,67 +190,8 @@ async fn a_year_of_subscriptions_matches_the_ledger_and_movements_add_up_to_the_
             sum("mrr_movements"),
             "movements over {range}"
         );
-        // Churn rates and net revenue retention: the period's flow over the level at
-        // the end of the day before it, in basis points (half away from zero).
-        let before_span = span[0].checked_sub_days(Days::new(1)).unwrap();
-        let at_start = |metric: &str| {
-            want.get(metric)
-                .and_then(|d| d.get(&before_span))
-                .copied()
-                .unwrap_or(0)
-        };
-        let rate = |n: i64, d: i64| (2 * n.abs() * 10_000 + d) / (2 * d) * n.signum();
-        let (customers, mrr) = (at_start("paying_customers"), at_start("mrr"));
-        assert!(customers > 0 && mrr > 0);
-        let retained = sum("mrr_expansion") + sum("mrr_contraction") + sum("mrr_churned");
-        for (metric, value) in [
-            (
-                "customer_churn_rate",
-                rate(sum("churned_customers"), customers),
-            ),
-            (
-                "revenue_churn_rate",
-                rate(-(sum("mrr_contraction") + sum("mrr_churned")), mrr),
-            ),
-            ("net_revenue_churn_rate", rate(-retained, mrr)),
-            ("net_revenue_retention", 10_000 + rate(retained, mrr)),
-        ] {
-            let r = query(&app, &ann, json!({ "metric": format!("computed.{metric}"), "range": range, "scope": { "store": store } })).await;
-            assert_eq!(
-                r["total"].as_i64().unwrap(),
-                value,
-                "{metric} over {range}: {r}"
-            );
-        }
-        // LTV: ARPU at the start over the monthly customer churn rate, worked out the
-        // long way (fractions of customers kept exact in rationals).
-        let r = query(
-            &app,
-            &ann,
-            json!({ "metric": "computed.ltv", "range": range, "scope": { "store": store } }),
-        )
-        .await;
-        let churned = sum("churned_customers");
-        assert!(days < 90 || churned > 0, "a quarter with churn");
-        if churned == 0 {
-            assert!(r["total"].is_null(), "no churn, no LTV over {range}: {r}");
-        } else {
-            // ARPU = mrr / customers; monthly churn = churned / customers * 30 / days;
-            // LTV = ARPU / monthly churn, to the nearest minor unit.
-            let (arpu_num, arpu_den) = (i128::from(mrr), i128::from(customers));
-            let (churn_num, churn_den) = (
-                i128::from(churned) * 30,
-                i128::from(customers) * span.len() as i128,
-            );
-            let (n, d) = (arpu_num * churn_den, arpu_den * churn_num);
-            let ltv = (2 * n + d) / (2 * d);
-            assert_eq!(
-                r["total"].as_i64().unwrap() as i128,
-                ltv,
-                "LTV over {range}: {r}"
-            );
-            assert_eq!(r["unit"], "currency_minor");
-        }
+        let rated = assert_subscription_rates(&app, &ann, store, "", &want, &span, range).await;
+        assert!(days < 90 || rated, "a quarter with churn");
         // Trial-to-paid: conversions over trials started, in basis points.
         let r = query(&app, &ann, json!({ "metric": "computed.trial_to_paid_rate", "range": range, "scope": { "store": store } })).await;
         let (converted, started) = (sum("trial_conversions"), sum("trials_started"));
@@ -266,4 +204,103 @@ async fn a_year_of_subscriptions_matches_the_ledger_and_movements_add_up_to_the_
             );
         }
     }
+}
+
+/// Checks a subscription provider's churn rates, net revenue retention and LTV over
+/// `range` (whose days are `span`) against `want`, the ledger's daily values with the
+/// MRR movements: each worked out here from its definition. `prefix` starts the ids
+/// of a provider other than Stripe (`paddle_`). Says whether the span had churn (and
+/// so an LTV to check).
+pub async fn assert_subscription_rates(
+    app: &TestApp,
+    user: &TestUser,
+    store: Uuid,
+    prefix: &str,
+    want: &BTreeMap<&'static str, BTreeMap<NaiveDate, i64>>,
+    span: &[NaiveDate],
+    range: &str,
+) -> bool {
+    let sum = |metric: &str| -> i64 {
+        want.get(metric)
+            .map_or(0, |by_day| span.iter().filter_map(|d| by_day.get(d)).sum())
+    };
+    // Rates: the period's flow over the level at the end of the day before it, in
+    // basis points (half away from zero).
+    let before_span = span[0].checked_sub_days(Days::new(1)).unwrap();
+    let at_start = |metric: &str| {
+        want.get(metric)
+            .and_then(|d| d.get(&before_span))
+            .copied()
+            .unwrap_or(0)
+    };
+    let rate = |n: i64, d: i64| (d != 0).then(|| (2 * n.abs() * 10_000 + d) / (2 * d) * n.signum());
+    let (customers, mrr) = (at_start("paying_customers"), at_start("mrr"));
+    let retained = sum("mrr_expansion") + sum("mrr_contraction") + sum("mrr_churned");
+    let churned = sum("churned_customers");
+    // LTV: ARPU at the start over the monthly customer churn rate, the long way
+    // (fractions kept exact): ARPU = mrr / customers; monthly churn = churned /
+    // customers × 30 / days; LTV = ARPU / monthly churn, to the nearest minor unit.
+    let ltv = (churned > 0 && customers > 0).then(|| {
+        let (arpu_num, arpu_den) = (i128::from(mrr), i128::from(customers));
+        let (churn_num, churn_den) = (
+            i128::from(churned) * 30,
+            i128::from(customers) * span.len() as i128,
+        );
+        let (n, d) = (arpu_num * churn_den, arpu_den * churn_num);
+        ((2 * n + d) / (2 * d)) as i64
+    });
+    for (metric, value) in [
+        ("customer_churn_rate", rate(churned, customers)),
+        (
+            "revenue_churn_rate",
+            rate(-(sum("mrr_contraction") + sum("mrr_churned")), mrr),
+        ),
+        ("net_revenue_churn_rate", rate(-retained, mrr)),
+        (
+            "net_revenue_retention",
+            rate(retained, mrr).map(|r| 10_000 + r),
+        ),
+        ("ltv", ltv),
+    ] {
+        let r = query(app, user, json!({ "metric": format!("computed.{prefix}{metric}"), "range": range, "scope": { "store": store } })).await;
+        assert_eq!(
+            r["total"].as_i64(),
+            value,
+            "{prefix}{metric} over {range}: {r}"
+        );
+    }
+    ltv.is_some()
+}
+
+/// The days of a widget's `last_{days}_days` range in `tz`: the whole days before today.
+pub fn last_days(tz: Tz, days: u64) -> Vec<NaiveDate> {
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let yesterday = today.checked_sub_days(Days::new(1)).unwrap();
+    today
+        .checked_sub_days(Days::new(days))
+        .unwrap()
+        .iter_days()
+        .take_while(|d| *d <= yesterday)
+        .collect()
+}
+
+/// [`assert_subscription_rates`] over the last 7, 30 and 90 days of a store in UTC;
+/// `want` must cover every day from the first subscription on.
+pub async fn assert_rates_over_windows(
+    app: &TestApp,
+    user: &TestUser,
+    store: Uuid,
+    prefix: &str,
+    want: &BTreeMap<&'static str, BTreeMap<NaiveDate, i64>>,
+) {
+    let mut rated = false;
+    for days in [7, 30, 90] {
+        let span = last_days(Tz::UTC, days);
+        let range = format!("last_{days}_days");
+        rated |= assert_subscription_rates(app, user, store, prefix, want, &span, &range).await;
+    }
+    assert!(
+        rated,
+        "{prefix}: no churn in the last 90 days to check LTV on"
+    );
 }
