@@ -112,12 +112,21 @@ fn rss_kib() -> i64 {
         .unwrap_or(-1)
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("sse-clients") {
-        return sse_clients(&args[2], &args[3], args[4].parse()?).await;
+        // The clients stand in for browsers on other machines: one thread, so what
+        // they take of this machine's two cores is as little as it can be.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let mode = ClientMode::parse(&args[5])?;
+        return runtime.block_on(sse_clients(&args[2], &args[3], args[4].parse()?, mode));
     }
+    tokio::runtime::Runtime::new()?.block_on(bench_main(args))
+}
+
+async fn bench_main(args: Vec<String>) -> anyhow::Result<()> {
     let what = args.get(1).cloned().unwrap_or_else(|| "all".into());
     let deliveries: usize = args.get(2).map_or(Ok(10_000), |a| a.parse())?;
     let admin = std::env::var("DATABASE_URL").context("DATABASE_URL")?;
@@ -592,21 +601,51 @@ async fn intake(bench: &Arc<Bench>, n: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the subscribers do with the stream.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ClientMode {
+    /// Count the events each connection reads (a search for `id:` lines, no parsing):
+    /// while the writers are timed, the clients should cost this machine as little
+    /// as they can.
+    Count,
+    /// Read every event's id and note when it arrived (event-to-browser latency).
+    Trace,
+}
+
+impl ClientMode {
+    fn parse(arg: &str) -> anyhow::Result<Self> {
+        Ok(match arg {
+            "count" => Self::Count,
+            "trace" => Self::Trace,
+            other => bail!("client mode {other}"),
+        })
+    }
+
+    fn arg(self) -> &'static str {
+        match self {
+            Self::Count => "count",
+            Self::Trace => "trace",
+        }
+    }
+}
+
 /// A child process holding `n` SSE connections; prints `connected` once they all
-/// answered, then, when stdin closes, `seq unix_micros` for every event every
-/// connection read.
-async fn sse_clients(url: &str, cookie: &str, n: usize) -> anyhow::Result<()> {
+/// answered, then, when stdin closes, `count {events}` for every connection
+/// (`Count`), or `seq unix_micros` for every event every connection read (`Trace`).
+async fn sse_clients(url: &str, cookie: &str, n: usize, mode: ClientMode) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .build()?;
     let seen: Arc<Mutex<Vec<(i64, i64)>>> = Arc::default();
+    let counts: Arc<Vec<AtomicUsize>> = Arc::new((0..n).map(|_| AtomicUsize::new(0)).collect());
     let connected = Arc::new(AtomicUsize::new(0));
-    for _ in 0..n {
-        let (client, url, cookie, seen, connected) = (
+    for connection in 0..n {
+        let (client, url, cookie, seen, counts, connected) = (
             client.clone(),
             url.to_owned(),
             cookie.to_owned(),
             seen.clone(),
+            counts.clone(),
             connected.clone(),
         );
         tokio::spawn(async move {
@@ -620,11 +659,22 @@ async fn sse_clients(url: &str, cookie: &str, n: usize) -> anyhow::Result<()> {
                 bail!("{}", response.status());
             }
             connected.fetch_add(1, Ordering::SeqCst);
-            // Linear in what arrives, like a browser's EventSource: messages are cut
-            // from the front of the buffer, which is shortened once per chunk.
+            let id_line = memchr::memmem::Finder::new(b"\nid:");
+            // The last bytes of the previous chunk, so an `id:` line cut between two
+            // reads is found once; the stream's first line follows a virtual newline.
+            let mut carry: Vec<u8> = b"\n".to_vec();
+            // Trace: linear in what arrives, like a browser's EventSource: messages
+            // are cut from the front of the buffer, shortened once per chunk.
             let mut pending: Vec<u8> = Vec::new();
             let mut read = Vec::new();
             while let Some(chunk) = response.chunk().await? {
+                if mode == ClientMode::Count {
+                    carry.extend_from_slice(&chunk);
+                    let found = id_line.find_iter(&carry).count();
+                    counts[connection].fetch_add(found, Ordering::Relaxed);
+                    carry.drain(..carry.len().saturating_sub(3));
+                    continue;
+                }
                 let at = unix_micros();
                 pending.extend_from_slice(&chunk);
                 let mut start = 0;
@@ -654,8 +704,17 @@ async fn sse_clients(url: &str, cookie: &str, n: usize) -> anyhow::Result<()> {
     })
     .await?;
     let mut out = std::io::stdout().lock();
-    for (seq, at) in seen.lock().unwrap().iter() {
-        writeln!(out, "{seq} {at}")?;
+    match mode {
+        ClientMode::Count => {
+            for count in counts.iter() {
+                writeln!(out, "count {}", count.load(Ordering::Relaxed))?;
+            }
+        }
+        ClientMode::Trace => {
+            for (seq, at) in seen.lock().unwrap().iter() {
+                writeln!(out, "{seq} {at}")?;
+            }
+        }
     }
     Ok(())
 }
@@ -666,11 +725,17 @@ struct Subscribers {
     stdout: tokio::io::BufReader<tokio::process::ChildStdout>,
 }
 
-async fn subscribe(bench: &Bench, n: usize) -> anyhow::Result<Subscribers> {
+async fn subscribe(bench: &Bench, n: usize, mode: ClientMode) -> anyhow::Result<Subscribers> {
     use tokio::io::AsyncBufReadExt;
     let url = format!("{}/api/orgs/{}/live", bench.base, bench.org);
     let mut child = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["sse-clients", &url, &bench.cookie, &n.to_string()])
+        .args([
+            "sse-clients",
+            &url,
+            &bench.cookie,
+            &n.to_string(),
+            mode.arg(),
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()?;
@@ -688,17 +753,30 @@ async fn subscribe(bench: &Bench, n: usize) -> anyhow::Result<Subscribers> {
     })
 }
 
+/// What the clients read, by their mode.
+struct Seen {
+    /// Events each connection read (`Count`).
+    counts: Vec<usize>,
+    /// (seq, unix micros) of every event every connection read (`Trace`).
+    events: Vec<(i64, i64)>,
+}
+
 impl Subscribers {
-    /// Stops the clients; what they read: (seq, unix micros).
-    async fn finish(mut self) -> anyhow::Result<Vec<(i64, i64)>> {
+    /// Stops the clients and collects what they read.
+    async fn finish(mut self) -> anyhow::Result<Seen> {
         use tokio::io::AsyncBufReadExt;
         drop(self.stdin.take());
-        let mut seen = Vec::new();
+        let mut seen = Seen {
+            counts: Vec::new(),
+            events: Vec::new(),
+        };
         let mut line = String::new();
         while self.stdout.read_line(&mut line).await? > 0 {
             let mut parts = line.split_whitespace();
-            if let (Some(seq), Some(at)) = (parts.next(), parts.next()) {
-                seen.push((seq.parse()?, at.parse()?));
+            match (parts.next(), parts.next()) {
+                (Some("count"), Some(n)) => seen.counts.push(n.parse()?),
+                (Some(seq), Some(at)) => seen.events.push((seq.parse()?, at.parse()?)),
+                _ => {}
             }
             line.clear();
         }
@@ -707,8 +785,37 @@ impl Subscribers {
     }
 }
 
+/// Takes out what earlier rounds added (their deliveries, records, events and sales,
+/// all stored after `mark`) and vacuums, so every round processes its deliveries into
+/// the same database. Otherwise each round adds to the same store-day, whose rollups
+/// are recomputed whole, and every round is slower than the one before (468 → 328
+/// deliveries/s over one run), which drowns the subscribers' effect.
+async fn reset_to(bench: &Bench, mark: chrono::DateTime<Utc>) -> anyhow::Result<()> {
+    let pool = bench.state.db.pool();
+    for statement in [
+        "DELETE FROM metric_events WHERE integration_id = $1 AND synced_at >= $2",
+        "DELETE FROM raw_records WHERE integration_id = $1 AND synced_at >= $2",
+        "DELETE FROM revenue_events WHERE integration_id = $1 AND received_at >= $2",
+        "DELETE FROM webhook_inbox WHERE endpoint_id = $3 AND received_at >= $2",
+    ] {
+        sqlx::query(statement)
+            .bind(bench.integration_id)
+            .bind(mark)
+            .bind(bench.endpoint_id)
+            .execute(pool)
+            .await?;
+    }
+    sqlx::query(
+        "VACUUM ANALYZE metric_events, raw_records, revenue_events, webhook_inbox, metric_rollups_daily",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
 /// Posts deliveries to the inbox with processing paused, then times processing them.
-async fn writers(bench: &Arc<Bench>, n: usize) -> anyhow::Result<f64> {
+async fn writers(bench: &Arc<Bench>, n: usize, mark: chrono::DateTime<Utc>) -> anyhow::Result<f64> {
+    reset_to(bench, mark).await?;
     let batch = new_deliveries(bench, n, "writers")?;
     bench.processing.store(false, Ordering::SeqCst);
     // Let a pass in progress finish.
@@ -767,21 +874,23 @@ async fn live(bench: &Arc<Bench>, n: usize) -> anyhow::Result<()> {
         .unwrap_or(3);
     println!("live: writers process {n} deliveries per round, {rounds} rounds each way");
     settle(bench).await?;
-    // Each round adds its deliveries to the same store-day, so every round is a little
-    // slower than the one before: the two configurations take turns going first
-    // (ABBA), and each round's ratio compares neighbours, so the drift favours
-    // neither.
+    // Every round starts from the database as it is now (`reset_to`). The two
+    // configurations still take turns going first (ABBA), and each round's ratio
+    // compares neighbours, so any drift left favours neither.
+    let mark: chrono::DateTime<Utc> = sqlx::query_scalar("SELECT now()")
+        .fetch_one(bench.state.db.pool())
+        .await?;
     let mut without = Vec::new();
     let mut with = Vec::new();
     let mut client_shares = Vec::new();
     for round in 0..rounds {
         let subscribed_first = round % 2 == 1;
         if !subscribed_first {
-            without.push(writers(bench, n).await?);
+            without.push(writers(bench, n, mark).await?);
         }
         let clients_before = children_cpu_seconds();
-        let subscribers = subscribe(bench, 200).await?;
-        let rate = writers(bench, n).await?;
+        let subscribers = subscribe(bench, 200, ClientMode::Count).await?;
+        let rate = writers(bench, n, mark).await?;
         with.push(rate);
         // The streams' last batch.
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -791,12 +900,12 @@ async fn live(bench: &Arc<Bench>, n: usize) -> anyhow::Result<()> {
         // own clients sharing the server's machine, not the server's work.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         client_shares.push((children_cpu_seconds() - clients_before) / (cores * n as f64 / rate));
-        let per_client = seen.len() / 200;
-        if per_client < n {
-            bail!("a subscriber read {per_client} of {n} events");
+        let fewest = seen.counts.iter().copied().min().unwrap_or(0);
+        if seen.counts.len() != 200 || fewest < n {
+            bail!("a subscriber read {fewest} of {n} events");
         }
         if subscribed_first {
-            without.push(writers(bench, n).await?);
+            without.push(writers(bench, n, mark).await?);
         }
     }
     let mut ratios: Vec<f64> = with.iter().zip(&without).map(|(w, o)| w / o).collect();
@@ -816,7 +925,7 @@ async fn live(bench: &Arc<Bench>, n: usize) -> anyhow::Result<()> {
     );
 
     // Event to browser: acknowledged webhook → read by each of the 200 subscribers.
-    let subscribers = subscribe(bench, 200).await?;
+    let subscribers = subscribe(bench, 200, ClientMode::Trace).await?;
     let batch = new_deliveries(bench, 400, "latency")?;
     let path = format!("/api/webhooks/lemonsqueezy/{}", bench.endpoint_id);
     let mut acked: BTreeMap<String, i64> = BTreeMap::new();
@@ -842,6 +951,7 @@ async fn live(bench: &Arc<Bench>, n: usize) -> anyhow::Result<()> {
         .filter_map(|(seq, source)| acked.get(&source).map(|at| (seq, *at)))
         .collect();
     let mut latencies: Vec<f64> = seen
+        .events
         .iter()
         .filter_map(|(seq, at)| ack_of.get(seq).map(|ack| (at - ack) as f64 / 1000.0))
         .collect();
@@ -865,7 +975,7 @@ async fn live(bench: &Arc<Bench>, n: usize) -> anyhow::Result<()> {
     // Memory per idle client.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = rss_kib();
-    let idle = subscribe(bench, 1000).await?;
+    let idle = subscribe(bench, 1000, ClientMode::Count).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = rss_kib();
     println!(
