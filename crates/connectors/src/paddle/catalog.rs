@@ -17,7 +17,7 @@ pub const PADDLE_METRICS: &[MetricSpec] = &CATALOG;
 
 const CATALOG: [MetricSpec; OWN.len() + MOVEMENTS.len()] = joined(OWN, &MOVEMENTS);
 const MOVEMENTS: [MetricSpec; 10] = mrr_movement_metrics(
-    "The customer's MRR, from Paddle subscriptions (`customer_id`, `items`, `status`, `canceled_at`).",
+    "The customer's MRR, from Paddle subscription transactions (`customer_id`, `billing_period`, `details.totals`).",
 );
 
 #[rustfmt::skip]
@@ -50,19 +50,19 @@ const OWN: &[MetricSpec] = &[
             "On the store-local day of the customer's `created_at`.",
             "Nothing: a customer who never paid counts too.",
         ),
-    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of subscriptions not canceled, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
+    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of the billing periods subscriptions have paid for, net of discounts, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
         .defined(
-            "Sum over subscriptions not canceled of each item's `unit_price.amount` × `quantity`, normalised to a month by its `billing_cycle` (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12), in the store's currency. Today's items are applied to the whole life of the subscription, so a plan change re-prices its history.",
-            "Paddle subscription: `created_at`, `status`, `canceled_at`, `items[].price.id`, `items[].price.unit_price.amount`, `quantity`, `billing_cycle`.",
-            "From the store-local day of `created_at` until `canceled_at` (else `updated_at`); the value shown is the one at the end of the period.",
-            "Canceled subscriptions. Trialing, paused, past-due and scheduled-to-cancel ones still count; discounts and tax are not taken off.",
+            "Sum, over the subscription transactions whose billing period covers the day, of the transaction's `subtotal` less its `discount` (before tax), normalised to a month by its items' `billing_cycle` (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12), in the store's currency. A discount that stops (after its `maximum_recurring_intervals`) raises MRR from the first period billed without it; a plan change counts from the next period billed.",
+            "Paddle transaction (status `completed` or `paid`, with a `subscription_id`): `billing_period.starts_at`, `billing_period.ends_at`, `details.totals.subtotal`, `details.totals.discount`, `items[0].price.id`, `items[0].price.billing_cycle`, `customer_id`.",
+            "From the store-local day of the billing period's start until its end; the value shown is the one at the end of the period.",
+            "Tax, one-off transactions, and transactions not completed. A subscription canceled immediately keeps the MRR of the period it paid for until that period ends; one scheduled to cancel leaves when its last period ends.",
         ),
     MetricSpec::new("arr", "ARR", "Annual run rate: MRR × 12.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
         .defined(
-            "MRR × 12, subscription by subscription: the monthly amount of each subscription not canceled, multiplied by 12, in the store's currency.",
-            "As MRR: Paddle subscription `created_at`, `status`, `canceled_at`, `items[].price`, `quantity`.",
+            "MRR × 12, transaction by transaction: the monthly amount each paid billing period covering the day is worth, net of its discount, multiplied by 12, in the store's currency.",
+            "As MRR: Paddle transactions' `billing_period`, `details.totals.subtotal` and `discount`, items' `billing_cycle`.",
             "As MRR: the value at the end of the period.",
-            "What MRR leaves out: canceled subscriptions; discounts and tax are not taken off.",
+            "What MRR leaves out: tax, one-off and incomplete transactions.",
         ),
     MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions not canceled at the end of the period (one scheduled to cancel counts until it does).", Count, Latest, Stock, "subscriptions", SUBSCRIPTION_DIMS)
         .defined(

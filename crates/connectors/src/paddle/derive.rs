@@ -2,16 +2,19 @@
 //!
 //! - transaction (completed, or paid on its way there): `gross_revenue` and
 //!   `net_revenue` of `details.totals.total` (tax included, like the other
-//!   providers) when billed.
+//!   providers) when billed. A subscription's transaction also pays for its
+//!   `billing_period`: its `subtotal` less its `discount` (before tax), normalised
+//!   to a month by the first item's `billing_cycle` (Paddle bills a subscription's
+//!   recurring items on one cycle), is `mrr` (and × 12 `arr`) from the period's
+//!   start to its end, naming the customer for the MRR movements. So MRR follows
+//!   discounts as Paddle applies them, period by period, and a plan change from the
+//!   next period billed.
 //! - adjustment (a refund, approved): `refunds` and negative `net_revenue` of its
 //!   `totals.total` when created. Credits and chargebacks are not refunds.
 //! - customer: `new_customers` when created.
-//! - subscription: `new_subscriptions` when created; `active_subscriptions` 1 and
-//!   `mrr` (each item's `unit_price` × quantity, normalised to a month by its
-//!   `billing_cycle`) from creation until it is canceled (`churned_subscriptions`
-//!   then). One scheduled to cancel stays active until Paddle cancels it. MRR is
-//!   the current items' over the subscription's life: a plan change re-prices its
-//!   history, a known simplification.
+//! - subscription: `new_subscriptions` when created; `active_subscriptions` 1 from
+//!   creation until it is canceled (`churned_subscriptions` then). One scheduled to
+//!   cancel stays active until Paddle cancels it.
 //!
 //! Paddle's amounts are strings of minor units (`"4900"`).
 
@@ -61,24 +64,39 @@ fn monthly_amount(amount: i64, interval: &str, count: i64) -> Option<i64> {
     Some((quotient * numerator.signum()) as i64)
 }
 
-/// The subscription's MRR: the sum of its recurring items.
-fn subscription_mrr(o: &Value) -> i64 {
-    o.get("items")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|item| {
-            let unit = amount(item, "/price/unit_price/amount")?;
-            let quantity = item.get("quantity").and_then(Value::as_i64).unwrap_or(1);
-            let interval = text(item, "/price/billing_cycle/interval")?;
-            let frequency = item
-                .pointer("/price/billing_cycle/frequency")
-                .and_then(Value::as_i64)
-                .unwrap_or(1);
-            monthly_amount(unit * quantity, interval, frequency)
+/// What a subscription's transaction pays for: MRR (and ARR) from its billing
+/// period's start to its end, net of its discount and before tax.
+fn recurring_revenue(o: &Value, currency: &Option<String>) -> Vec<MetricEvent> {
+    let (Some(start), Some(end), Some(subtotal)) = (
+        time(o, "/billing_period/starts_at"),
+        time(o, "/billing_period/ends_at"),
+        amount(o, "/details/totals/subtotal"),
+    ) else {
+        return vec![];
+    };
+    let discount = amount(o, "/details/totals/discount").unwrap_or(0);
+    let Some(interval) = text(o, "/items/0/price/billing_cycle/interval") else {
+        return vec![];
+    };
+    let frequency = o
+        .pointer("/items/0/price/billing_cycle/frequency")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let Some(monthly) = monthly_amount(subtotal - discount, interval, frequency) else {
+        return vec![];
+    };
+    let (customer, plan) = (text(o, "/customer_id"), text(o, "/items/0/price/id"));
+    [(monthly, start), (-monthly, end)]
+        .into_iter()
+        .flat_map(|(value, at)| {
+            let event = |metric, value| {
+                MetricEvent::new(metric, value, at)
+                    .with("currency", currency.clone())
+                    .with("plan", plan)
+            };
+            [event("mrr", value).of_customer(customer), event("arr", 12 * value)]
         })
-        .sum()
+        .collect()
 }
 
 pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
@@ -92,10 +110,14 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
             }
             let at = time(o, "/billed_at").or_else(|| time(o, "/created_at"));
             match (at, amount(o, "/details/totals/total")) {
-                (Some(at), Some(total)) => vec![
-                    money("gross_revenue", total, at),
-                    money("net_revenue", total, at),
-                ],
+                (Some(at), Some(total)) => {
+                    let mut derived = vec![
+                        money("gross_revenue", total, at),
+                        money("net_revenue", total, at),
+                    ];
+                    derived.extend(recurring_revenue(o, &currency));
+                    derived
+                }
                 _ => vec![],
             }
         }
@@ -120,16 +142,9 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
             };
             let plan = text(o, "/items/0/price/id");
             let event = |metric, value, at| MetricEvent::new(metric, value, at).with("plan", plan);
-            let mrr = subscription_mrr(o);
-            // MRR names its customer: the server derives the MRR movements from it.
-            let customer = text(o, "/customer_id");
             let mut derived = vec![
                 event("new_subscriptions", 1, created),
                 event("active_subscriptions", 1, created),
-                event("mrr", mrr, created)
-                    .with("currency", currency.clone())
-                    .of_customer(customer),
-                event("arr", 12 * mrr, created).with("currency", currency.clone()),
             ];
             let canceled = (text(o, "/status") == Some("canceled"))
                 .then(|| time(o, "/canceled_at").or_else(|| time(o, "/updated_at")))
@@ -138,10 +153,6 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
                 derived.extend([
                     event("active_subscriptions", -1, ended),
                     event("churned_subscriptions", 1, ended),
-                    event("mrr", -mrr, ended)
-                        .with("currency", currency.clone())
-                        .of_customer(customer),
-                    event("arr", -12 * mrr, ended).with("currency", currency.clone()),
                 ]);
             }
             derived
@@ -204,24 +215,39 @@ mod tests {
     }
 
     #[test]
-    fn a_canceled_subscription_leaves_mrr_and_counts_as_churn() {
+    fn a_canceled_subscription_counts_as_churn() {
         let subscription = json!({ "status": "canceled", "currency_code": "USD",
             "created_at": "2024-01-10T00:00:00Z", "canceled_at": "2024-04-10T00:00:00Z",
-            "items": [
-                { "quantity": 2, "price": { "id": "pri_01pro", "description": "Pro monthly",
-                  "unit_price": { "amount": "1900", "currency_code": "USD" },
-                  "billing_cycle": { "interval": "month", "frequency": 1 } } },
-                { "quantity": 1, "price": { "id": "pri_01addon",
-                  "unit_price": { "amount": "12000", "currency_code": "USD" },
-                  "billing_cycle": { "interval": "year", "frequency": 1 } } }
-            ] });
+            "items": [{ "quantity": 2, "price": { "id": "pri_01pro", "description": "Pro monthly" } }] });
         let derived = events(&record("subscription", subscription.clone()));
-        let mrr: Vec<_> = derived.iter().filter(|e| e.metric == "mrr").collect();
-        assert_eq!(mrr[0].value, 2 * 1900 + 1000);
-        assert_eq!(mrr[1].value, -(2 * 1900 + 1000));
-        assert_eq!(mrr[0].dimensions["plan"], "pri_01pro");
         assert_eq!(sum(&derived, "active_subscriptions"), 0);
         assert_eq!(sum(&derived, "churned_subscriptions"), 1);
+        assert!(derived.iter().all(|e| e.metric != "mrr"), "MRR comes from transactions");
         assert_eq!(labels(&record("subscription", subscription))[0].label, "Pro monthly");
+    }
+
+    #[test]
+    fn a_subscription_transaction_is_mrr_net_of_its_discount_for_its_billing_period() {
+        let transaction = json!({ "status": "completed", "currency_code": "USD",
+            "customer_id": "ctm_01", "subscription_id": "sub_01",
+            "billed_at": "2024-02-01T00:00:00Z",
+            "billing_period": { "starts_at": "2024-02-01T00:00:00Z", "ends_at": "2025-02-01T00:00:00Z" },
+            "items": [{ "quantity": 2, "price": { "id": "pri_01year",
+                "billing_cycle": { "interval": "year", "frequency": 1 } } }],
+            "details": { "totals": { "subtotal": "38000", "discount": "7600", "tax": "1000", "total": "31400" } } });
+        let derived = events(&record("transaction", transaction));
+        assert_eq!(sum(&derived, "gross_revenue"), 31400);
+        let mrr: Vec<_> = derived.iter().filter(|e| e.metric == "mrr").collect();
+        // (38000 − 7600) ÷ 12 = 2533.3…, before tax.
+        assert_eq!(mrr[0].value, 2533);
+        assert_eq!(mrr[0].at.to_rfc3339(), "2024-02-01T00:00:00+00:00");
+        assert_eq!(mrr[1].value, -2533);
+        assert_eq!(mrr[1].at.to_rfc3339(), "2025-02-01T00:00:00+00:00");
+        assert_eq!(mrr[0].dimensions["entity"], "ctm_01");
+        assert_eq!(mrr[0].dimensions["plan"], "pri_01year");
+        assert_eq!(sum(&derived, "arr"), 0);
+        let one_off = json!({ "status": "completed", "currency_code": "USD", "billed_at": "2024-02-01T00:00:00Z",
+            "details": { "totals": { "subtotal": "900", "discount": "0", "total": "900" } } });
+        assert!(events(&record("transaction", one_off)).iter().all(|e| e.metric != "mrr"));
     }
 }

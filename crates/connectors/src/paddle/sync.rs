@@ -265,7 +265,8 @@ impl PaddleProvider {
 
 #[async_trait]
 impl Pull for PaddleProvider {
-    /// 2: MRR events name their customer (for the MRR movements).
+    /// 2: MRR (and ARR) from subscription transactions' billing periods, net of
+    /// discounts, naming the customer (for the MRR movements).
     fn sync_version(&self) -> i32 {
         2
     }

@@ -115,23 +115,34 @@ fn expected(
             .unwrap()
             .and_utc()
             .timestamp();
-        let (mut mrr, mut active) = (0, 0);
-        let mut levels: BTreeMap<String, i64> = BTreeMap::new();
+        let mut active = 0;
         for s in subscriptions {
             let canceled = s["status"] == "canceled" && num(&s["canceled_at"]) < end;
             if num(&s["created_at"]) < end && !canceled {
                 active += 1;
-                let price = prices[s["price_id"].as_str().unwrap()];
-                let unit = num(&price["unit_price"]) * num(&s["quantity"]);
-                // Half away from zero, as documented: a year is 12 months.
-                let monthly = match price["interval"].as_str().unwrap() {
-                    "year" => (2 * unit + 12) / 24,
-                    _ => unit,
-                };
-                mrr += monthly;
-                let customer = s["customer_id"].as_str().unwrap().to_owned();
-                *levels.entry(customer).or_default() += monthly;
             }
+        }
+        // MRR: what the paid billing periods covering the end of the day (today: now)
+        // are worth a month, net of their discounts (half away from zero: a year is
+        // 12 months).
+        let at = end.min(Utc::now().timestamp());
+        let (mut mrr, mut levels) = (0, BTreeMap::<String, i64>::new());
+        for t in ledger["transactions"].as_array().unwrap() {
+            let Some(period) = t["billing_period"].as_array() else {
+                continue;
+            };
+            if !(num(&period[0]) < at && num(&period[1]) >= at) {
+                continue;
+            }
+            let net = num(&t["subtotal"]) - num(&t["discount"]);
+            let price = prices[t["price_id"].as_str().unwrap()];
+            let monthly = match price["interval"].as_str().unwrap() {
+                "year" => (2 * net + 12) / 24,
+                _ => net,
+            };
+            mrr += monthly;
+            let customer = t["customer_id"].as_str().unwrap().to_owned();
+            *levels.entry(customer).or_default() += monthly;
         }
         add("mrr", d, mrr);
         add("arr", d, 12 * mrr);
@@ -213,6 +224,20 @@ async fn paddle_numbers_equal_the_ledger_and_events_bring_new_sales_and_refunds_
     // Churn rates, net revenue retention and LTV over the windows widgets offer, from
     // the movements worked out of the whole ledger.
     let want = expected(&ledger, &[Utc::now().date_naive()]);
+    // Discounts that stop after their last period are expansion when they do.
+    assert!(
+        ledger["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| num(&t["discount"]) > 0),
+        "discounted transactions"
+    );
+    assert!(
+        want.get("mrr_expansion")
+            .is_some_and(|d| d.values().any(|v| *v > 0)),
+        "a discount ended"
+    );
     assert_rates_over_windows(&app, &ann, store_id, "paddle_", &want).await;
 
     // Six hours of business, a sale tagged with a campaign and a refund of an old

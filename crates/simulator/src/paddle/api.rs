@@ -207,6 +207,7 @@ fn custom_data(campaign: &Option<String>) -> Value {
 
 pub(crate) fn transaction_json(ledger: &PaddleLedger, t: &PdTransaction) -> Value {
     let total = t.total.to_string();
+    let (subtotal, discount) = (t.subtotal.to_string(), t.discount.to_string());
     json!({
         "id": t.id,
         "status": t.status,
@@ -220,8 +221,9 @@ pub(crate) fn transaction_json(ledger: &PaddleLedger, t: &PdTransaction) -> Valu
         "invoice_id": format!("inv_{}", &t.id[4..]),
         "invoice_number": format!("SIM-{}", &t.id[t.id.len() - 6..]),
         "collection_mode": "automatic",
-        "discount_id": null,
+        "discount_id": t.discount_id,
         "billing_details": null,
+        "billing_period": t.billing_period.map(|(start, end)| json!({ "starts_at": time(start), "ends_at": time(end) })),
         "items": [{
             "price": price_of(ledger, &t.price_id).map(|p| price_json(p, &ledger.currency)),
             "quantity": 1
@@ -229,7 +231,7 @@ pub(crate) fn transaction_json(ledger: &PaddleLedger, t: &PdTransaction) -> Valu
         "details": {
             "tax_rates_used": [],
             "totals": {
-                "subtotal": total, "discount": "0", "tax": "0", "total": total,
+                "subtotal": subtotal, "discount": discount, "tax": "0", "total": total,
                 "credit": "0", "balance": "0", "grand_total": total,
                 "fee": (t.total * 5 / 100).to_string(), "earnings": (t.total - t.total * 5 / 100).to_string(),
                 "currency_code": t.currency
@@ -277,7 +279,9 @@ pub(crate) fn subscription_json(ledger: &PaddleLedger, s: &PdSubscription) -> Va
             "product": price.map(|p| json!({ "id": p.product_id, "name": p.product_name }))
         }],
         "custom_data": custom_data(&s.campaign),
-        "discount": null,
+        "discount": s.discount.as_ref().map(|d| json!({
+            "id": d.id, "starts_at": time(d.starts_at), "ends_at": d.ends_at.map(time)
+        })),
         "import_meta": null
     })
 }

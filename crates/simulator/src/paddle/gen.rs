@@ -5,7 +5,11 @@
 //! renewals have origin `subscription_recurring`); some subscribers schedule a
 //! cancellation, which takes effect at the end of the billing period; some
 //! one-off transactions are refunded (an approved refund adjustment, full or
-//! partial); many checkouts carry a campaign in `custom_data`.
+//! partial); many checkouts carry a campaign in `custom_data`. About one
+//! subscription in three checks out with a discount (`DISCOUNTS`): a percentage for
+//! its first three periods, a percentage for good, or an amount off the first
+//! period only; each transaction's `details.totals` carries what it took off, and
+//! the subscription's `discount` says from when until when it applies.
 //!
 //! Every change is an event (Paddle's `/events`, kept 90 days) whose data is the
 //! entity as it was then; events of activity generated after the seller was
@@ -46,6 +50,16 @@ const PRICES: [PriceRow; 5] = [
     ("pri_01simguide", "pro_01simguide", "Launch guide", "Launch guide", 900, 0, 0.10),
 ];
 
+/// A discount: (id, code, `percentage` or `flat`, percent or US cents, the billing
+/// periods it applies to (`None`: every one)).
+type DiscountRow = (&'static str, &'static str, &'static str, i64, Option<u32>);
+
+const DISCOUNTS: [DiscountRow; 3] = [
+    ("dsc_01simlaunch20", "LAUNCH20", "percentage", 20, Some(3)),
+    ("dsc_01simforever10", "FOREVER10", "percentage", 10, None),
+    ("dsc_01simwelcome5", "WELCOME5", "flat", 500, Some(1)),
+];
+
 const CAMPAIGNS: [&str; 4] = ["launch", "newsletter", "producthunt", "twitter"];
 const FIRST_NAMES: [&str; 8] = ["Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro"];
 const LAST_NAMES: [&str; 8] = ["Adams", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Hughes"];
@@ -60,6 +74,39 @@ pub struct PdPrice {
     /// `Some("month")` with 1 or 12 as frequency → month / year cycles; `None` one-off.
     pub interval: Option<String>,
     pub frequency: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PdDiscount {
+    pub id: String,
+    pub code: String,
+    /// `percentage` or `flat`.
+    pub kind: String,
+    /// Percent, or US cents off each period it applies to.
+    pub amount: i64,
+    /// `recur` with `maximum_recurring_intervals`: the billing periods it applies to,
+    /// `None` for every one.
+    pub periods: Option<u32>,
+}
+
+impl PdDiscount {
+    /// What it takes off a period's `subtotal`: a percentage rounded half up, or the
+    /// amount (never more than the subtotal).
+    pub fn off(&self, subtotal: i64) -> i64 {
+        match self.kind.as_str() {
+            "percentage" => (subtotal * self.amount + 50) / 100,
+            _ => self.amount.min(subtotal),
+        }
+    }
+}
+
+/// A subscription's discount: which, and from when until when it applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PdSubscriptionDiscount {
+    pub id: String,
+    pub starts_at: i64,
+    /// The end of its last discounted period; `None` while it applies for good.
+    pub ends_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -79,7 +126,13 @@ pub struct PdTransaction {
     pub origin: String,
     pub status: String,
     pub currency: String,
+    /// The price before the discount; `total` is `subtotal - discount` (no tax).
+    pub subtotal: i64,
+    pub discount: i64,
+    pub discount_id: Option<String>,
     pub total: i64,
+    /// A subscription's transaction: the period it pays for.
+    pub billing_period: Option<(i64, i64)>,
     pub price_id: String,
     pub campaign: Option<String>,
     pub billed_at: i64,
@@ -97,6 +150,9 @@ pub struct PdSubscription {
     pub created_at: i64,
     pub period_start: i64,
     pub period_end: i64,
+    /// Periods billed so far (the discount stops after its last).
+    pub periods_billed: u32,
+    pub discount: Option<PdSubscriptionDiscount>,
     /// A scheduled cancellation's effective time.
     pub cancel_at: Option<i64>,
     pub canceled_at: Option<i64>,
@@ -131,6 +187,7 @@ pub struct PaddleLedger {
     pub start: i64,
     pub end: i64,
     pub prices: Vec<PdPrice>,
+    pub discounts: Vec<PdDiscount>,
     pub customers: Vec<PdCustomer>,
     pub transactions: Vec<PdTransaction>,
     pub subscriptions: Vec<PdSubscription>,
@@ -190,6 +247,16 @@ impl PaddleGen {
                 start,
                 end: start,
                 prices,
+                discounts: DISCOUNTS
+                    .iter()
+                    .map(|(id, code, kind, amount, periods)| PdDiscount {
+                        id: (*id).into(),
+                        code: (*code).into(),
+                        kind: (*kind).into(),
+                        amount: *amount,
+                        periods: *periods,
+                    })
+                    .collect(),
                 customers: Vec::new(),
                 transactions: Vec::new(),
                 subscriptions: Vec::new(),
@@ -303,6 +370,14 @@ impl PaddleGen {
         self.emit(t, "customer.created", data);
         let price = self.ledger.prices[price].clone();
         let subscription_id = price.interval.as_ref().map(|_| self.id("sub"));
+        let months = if price.interval.as_deref() == Some("year") { 12 } else { 1 };
+        // One subscription in three checks out with a discount; which one is drawn
+        // from the subscription's id, so the rest of the history stays as it was.
+        let discount = subscription_id.as_deref().and_then(|id| {
+            let draw = hash_str(id) % 9;
+            (draw < 3).then(|| self.ledger.discounts[draw as usize].clone())
+        });
+        let off = discount.as_ref().map_or(0, |d| d.off(price.unit_price));
         let ti = self.ledger.transactions.len();
         let transaction = PdTransaction {
             id: self.id("txn"),
@@ -311,7 +386,11 @@ impl PaddleGen {
             origin: "web".into(),
             status: "completed".into(),
             currency: self.ledger.currency.clone(),
-            total: price.unit_price,
+            subtotal: price.unit_price,
+            discount: off,
+            discount_id: discount.as_ref().map(|d| d.id.clone()),
+            total: price.unit_price - off,
+            billing_period: subscription_id.as_ref().map(|_| (t, add_months(t, months))),
             price_id: price.id.clone(),
             campaign: campaign.clone(),
             billed_at: t,
@@ -319,8 +398,7 @@ impl PaddleGen {
         };
         self.ledger.transactions.push(transaction);
         self.emit_transaction(ti, t);
-        if let (Some(id), Some(interval)) = (subscription_id, &price.interval) {
-            let months = if interval == "year" { 12 } else { 1 };
+        if let Some(id) = subscription_id {
             let si = self.ledger.subscriptions.len();
             let end = add_months(t, months);
             self.ledger.subscriptions.push(PdSubscription {
@@ -332,6 +410,12 @@ impl PaddleGen {
                 created_at: t,
                 period_start: t,
                 period_end: end,
+                periods_billed: 1,
+                discount: discount.map(|d| PdSubscriptionDiscount {
+                    id: d.id,
+                    starts_at: t,
+                    ends_at: d.periods.map(|n| add_months(t, months * n)),
+                }),
                 cancel_at: None,
                 canceled_at: None,
                 updated_at: t,
@@ -376,6 +460,14 @@ impl PaddleGen {
             .expect("a subscription's price exists");
         let (customer_id, sub_id, campaign) =
             (sub.customer_id.clone(), sub.id.clone(), sub.campaign.clone());
+        // The discount while the subscription has periods of it left.
+        let discount = sub
+            .discount
+            .as_ref()
+            .and_then(|d| self.ledger.discounts.iter().find(|x| x.id == d.id))
+            .filter(|d| d.periods.is_none_or(|n| sub.periods_billed < n))
+            .cloned();
+        let off = discount.as_ref().map_or(0, |d| d.off(price.unit_price));
         let months = if price.interval.as_deref() == Some("year") { 12 } else { 1 };
         let end = add_months(t, months);
         let ti = self.ledger.transactions.len();
@@ -386,7 +478,11 @@ impl PaddleGen {
             origin: "subscription_recurring".into(),
             status: "completed".into(),
             currency: self.ledger.currency.clone(),
-            total: price.unit_price,
+            subtotal: price.unit_price,
+            discount: off,
+            discount_id: discount.map(|d| d.id),
+            total: price.unit_price - off,
+            billing_period: Some((t, end)),
             price_id: price.id,
             campaign,
             billed_at: t,
@@ -396,6 +492,7 @@ impl PaddleGen {
         let sub = &mut self.ledger.subscriptions[si];
         sub.period_start = t;
         sub.period_end = end;
+        sub.periods_billed += 1;
         sub.updated_at = t;
         self.emit_transaction(ti, t);
         self.emit_subscription(si, t, "subscription.updated");
@@ -475,6 +572,15 @@ mod tests {
             ledger.transactions.iter().any(|t| t.id == a.transaction_id && t.total > a.total)
         }));
         assert!(ledger.transactions.iter().any(|t| t.origin == "subscription_recurring"));
+        // Discounts: renewals still discounted, and some no longer (LAUNCH20 after
+        // three periods, WELCOME5 after one).
+        let renewals = || ledger.transactions.iter().filter(|t| t.origin == "subscription_recurring");
+        assert!(renewals().any(|t| t.discount > 0));
+        assert!(renewals().any(|t| t.discount == 0 && {
+            let sub = ledger.subscriptions.iter().find(|s| Some(&s.id) == t.subscription_id.as_ref());
+            sub.is_some_and(|s| s.discount.is_some())
+        }));
+        assert!(ledger.transactions.iter().all(|t| t.total == t.subtotal - t.discount));
         assert!(ledger.events.first().unwrap().occurred_at >= 1_700_000_000 - EVENT_RETENTION);
         let mut ids: Vec<&str> = ledger.events.iter().map(|e| e.event_id.as_str()).collect();
         let sorted = ids.clone();
