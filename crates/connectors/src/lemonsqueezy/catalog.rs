@@ -53,9 +53,9 @@ const OWN: &[MetricSpec] = &[
     MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of subscriptions not yet expired, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
         .defined(
             "Sum over subscriptions not expired of the variant's `unit_price` × quantity, normalised to a month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12), in the store's currency. It is today's price applied to the whole life of the subscription, so a plan change re-prices its history.",
-            "LemonSqueezy subscription: `created_at`, `status`, `ends_at`, `variant_id`, `first_subscription_item.quantity`; the variant's price `unit_price`, `renewal_interval_unit`, `renewal_interval_quantity`.",
-            "From the store-local day of `created_at` until `ends_at` once expired; the value shown is the one at the end of the period.",
-            "Expired subscriptions. Trialing, paused, past-due and cancelled-but-not-yet-ended subscriptions still count; discounts are not taken off.",
+            "LemonSqueezy subscription: `created_at`, `trial_ends_at`, `status`, `ends_at`, `variant_id`, `first_subscription_item.quantity`; the variant's price `unit_price`, `renewal_interval_unit`, `renewal_interval_quantity`.",
+            "From the store-local day of `created_at` (of `trial_ends_at` after a free trial) until `ends_at` once expired; the value shown is the one at the end of the period.",
+            "Expired subscriptions, and free trials until their `trial_ends_at` (a trial that expires unpaid never adds any). Paused, past-due and cancelled-but-not-yet-ended subscriptions still count. Discounts are not taken off: LemonSqueezy's subscription carries none (they are on its orders and invoices).",
         ),
     MetricSpec::new("arr", "ARR", "Annual run rate: MRR × 12.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
         .defined(

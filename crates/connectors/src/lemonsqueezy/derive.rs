@@ -8,7 +8,8 @@
 //!   `initial` invoice is the subscription's first order, already counted.
 //! - customer: `new_customers` when created.
 //! - subscription: `new_subscriptions` when created; `active_subscriptions` 1 and
-//!   `mrr` from creation until it expires (`churned_subscriptions` then). A
+//!   `mrr` from creation (or the end of its free trial) until it expires
+//!   (`churned_subscriptions` then). A
 //!   cancelled subscription stays active until its `ends_at`, when LemonSqueezy
 //!   marks it expired. LemonSqueezy's subscription carries no price: the sync
 //!   attaches the subscription item's price as `pulseboard.price` (see `sync.rs`),
@@ -157,9 +158,14 @@ pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
                         .of_customer(customer.as_deref())
                 };
                 let arr = |value, at| event("arr", value, at).with("currency", Some(currency.clone()));
-                derived.extend([mrr(monthly, created), arr(12 * monthly, created)]);
-                if let Some(ended) = ended {
-                    derived.extend([mrr(-monthly, ended), arr(-12 * monthly, ended)]);
+                // A free trial adds no MRR: it starts when the trial ends, and a
+                // subscription that ends before then never has any.
+                let paying_from = time_attr(record, "trial_ends_at").map_or(created, |t| t.max(created));
+                if ended.is_none_or(|ended| ended > paying_from) {
+                    derived.extend([mrr(monthly, paying_from), arr(12 * monthly, paying_from)]);
+                    if let Some(ended) = ended {
+                        derived.extend([mrr(-monthly, ended), arr(-12 * monthly, ended)]);
+                    }
                 }
             }
             derived
@@ -267,6 +273,17 @@ mod tests {
         assert_eq!(mrr[0].value, 16500, "2 × 990.00 a year is 165.00 a month");
         assert_eq!(mrr[0].dimensions["plan"], "42");
         assert_eq!(mrr[1].value, -16500);
+        // A trial: MRR from its end, and none for a trial that expired unpaid.
+        subscription["attributes"]["trial_ends_at"] = json!("2024-01-24T00:00:00Z");
+        let derived = events(&record("subscription", subscription.clone()));
+        let mrr: Vec<_> = derived.iter().filter(|e| e.metric == "mrr").collect();
+        assert_eq!(mrr[0].at.to_rfc3339(), "2024-01-24T00:00:00+00:00");
+        assert_eq!(sum(&derived, "mrr"), 0);
+        subscription["attributes"]["ends_at"] = json!("2024-01-24T00:00:00Z");
+        let derived = events(&record("subscription", subscription.clone()));
+        assert!(derived.iter().all(|e| e.metric != "mrr"), "{derived:?}");
+        subscription["attributes"]["ends_at"] = json!("2025-01-10T00:00:00Z");
+        subscription["attributes"]["trial_ends_at"] = Value::Null;
         // As a webhook carries it: no price, so no MRR, but the counts.
         subscription.as_object_mut().unwrap().remove("pulseboard");
         subscription["attributes"]["status"] = json!("active");

@@ -330,7 +330,8 @@ impl LemonSqueezyProvider {
 
 #[async_trait]
 impl Pull for LemonSqueezyProvider {
-    /// 2: MRR events name their customer (for the MRR movements).
+    /// 2: MRR events name their customer (for the MRR movements), ARR, and no MRR
+    /// during a free trial.
     fn sync_version(&self) -> i32 {
         2
     }
