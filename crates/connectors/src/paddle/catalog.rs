@@ -43,6 +43,20 @@ const OWN: &[MetricSpec] = &[
             "Transactions on the store-local day of `billed_at` (else `created_at`), refunds on the day of the adjustment's `created_at`.",
             "Unpaid and canceled transactions, credits, chargebacks and Paddle's fees.",
         ),
+    MetricSpec::new("paddle_fees", "Paddle fees", "What Paddle kept from transactions as merchant of record, less fees it returned on refunds.", CurrencyMinor, Sum, Flow, "revenue", PAYMENT_DIMS).bad_when_rising()
+        .defined(
+            "Sum of `details.totals.fee` of completed or paid transactions, less `totals.fee` of approved refund adjustments (the part of the fee Paddle gives back), in the store's currency.",
+            "Paddle transaction `details.totals.fee`, `status`, `billed_at`; adjustment `action`, `status`, `totals.fee`, `created_at`.",
+            "Transactions on the store-local day of `billed_at` (else `created_at`), refunds on the day of the adjustment's `created_at`.",
+            "Unpaid and canceled transactions, credits and chargebacks (and their fees).",
+        ),
+    MetricSpec::new("earnings", "Earnings", "Net revenue after tax and Paddle's fees: what Paddle pays out for the period.", CurrencyMinor, Sum, Flow, "revenue", PAYMENT_DIMS)
+        .defined(
+            "Sum of `details.totals.earnings` (total less tax and Paddle's fee) of completed or paid transactions, less `totals.earnings` of approved refund adjustments, in the store's currency.",
+            "Paddle transaction `details.totals.earnings`, `status`, `billed_at`; adjustment `action`, `status`, `totals.earnings`, `created_at`.",
+            "Transactions on the store-local day of `billed_at` (else `created_at`), refunds on the day of the adjustment's `created_at`; not the day of the payout.",
+            "Tax, Paddle's fees, unpaid and canceled transactions, credits and chargebacks.",
+        ),
     MetricSpec::new("new_customers", "New customers", "Customers created.", Count, Sum, Flow, "customers", &[])
         .defined(
             "Number of customers created.",

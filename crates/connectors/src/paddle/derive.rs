@@ -9,8 +9,10 @@
 //!   start to its end, naming the customer for the MRR movements. So MRR follows
 //!   discounts as Paddle applies them, period by period, and a plan change from the
 //!   next period billed.
+//!   Its `fee` is `paddle_fees` and its `earnings` (after tax and fee) `earnings`.
 //! - adjustment (a refund, approved): `refunds` and negative `net_revenue` of its
-//!   `totals.total` when created. Credits and chargebacks are not refunds.
+//!   `totals.total` when created, and its `fee` and `earnings` taken off theirs.
+//!   Credits and chargebacks are not refunds.
 //! - customer: `new_customers` when created.
 //! - subscription: `new_subscriptions` when created; `active_subscriptions` 1 from
 //!   creation until it is canceled (`churned_subscriptions` then). One scheduled to
@@ -115,6 +117,11 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
                         money("gross_revenue", total, at),
                         money("net_revenue", total, at),
                     ];
+                    for (metric, field) in [("paddle_fees", "fee"), ("earnings", "earnings")] {
+                        if let Some(value) = amount(o, &format!("/details/totals/{field}")) {
+                            derived.push(money(metric, value, at));
+                        }
+                    }
                     derived.extend(recurring_revenue(o, &currency));
                     derived
                 }
@@ -126,10 +133,19 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
                 return vec![];
             }
             match (time(o, "/created_at"), amount(o, "/totals/total")) {
-                (Some(at), Some(total)) => vec![
-                    money("refunds", total, at),
-                    money("net_revenue", -total, at),
-                ],
+                (Some(at), Some(total)) => {
+                    let mut derived = vec![
+                        money("refunds", total, at),
+                        money("net_revenue", -total, at),
+                    ];
+                    // What the refund gives back of Paddle's fee and takes off earnings.
+                    for (metric, field) in [("paddle_fees", "fee"), ("earnings", "earnings")] {
+                        if let Some(value) = amount(o, &format!("/totals/{field}")) {
+                            derived.push(money(metric, -value, at));
+                        }
+                    }
+                    derived
+                }
                 _ => vec![],
             }
         }

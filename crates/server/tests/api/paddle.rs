@@ -20,10 +20,12 @@ use crate::{
     sync::{run_all, small_history, MovementBook, MAY_STAY_ZERO, MOVEMENT_METRICS},
 };
 
-const METRICS: [&str; 9] = [
+const METRICS: [&str; 11] = [
     "gross_revenue",
     "refunds",
     "net_revenue",
+    "paddle_fees",
+    "earnings",
     "new_customers",
     "mrr",
     "arr",
@@ -76,12 +78,18 @@ fn expected(
         *out.entry(metric).or_default().entry(d).or_default() += value;
     };
     for t in ledger["transactions"].as_array().unwrap() {
-        add("gross_revenue", day(num(&t["billed_at"])), num(&t["total"]));
-        add("net_revenue", day(num(&t["billed_at"])), num(&t["total"]));
+        let (d, total) = (day(num(&t["billed_at"])), num(&t["total"]));
+        add("gross_revenue", d, total);
+        add("net_revenue", d, total);
+        // Paddle keeps 5 % (rounded down) as merchant of record; no tax here.
+        add("paddle_fees", d, total * 5 / 100);
+        add("earnings", d, total - total * 5 / 100);
     }
     for a in ledger["adjustments"].as_array().unwrap() {
         add("refunds", day(num(&a["created_at"])), num(&a["total"]));
         add("net_revenue", day(num(&a["created_at"])), -num(&a["total"]));
+        // The simulated refunds give back no fee: earnings lose the whole amount.
+        add("earnings", day(num(&a["created_at"])), -num(&a["total"]));
     }
     for c in ledger["customers"].as_array().unwrap() {
         add("new_customers", day(num(&c["created_at"])), 1);
