@@ -78,12 +78,12 @@ const OWN: &[MetricSpec] = &[
             "As MRR: the value at the end of the period.",
             "What MRR leaves out: tax, one-off and incomplete transactions.",
         ),
-    MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions not canceled at the end of the period (one scheduled to cancel counts until it does).", Count, Latest, Stock, "subscriptions", SUBSCRIPTION_DIMS)
+    MetricSpec::new("active_subscriptions", "Active subscriptions", "Paying subscriptions not canceled at the end of the period (one scheduled to cancel counts until it does; trials do not).", Count, Latest, Stock, "subscriptions", SUBSCRIPTION_DIMS)
         .defined(
-            "Number of subscriptions created and not canceled.",
-            "Paddle subscription: `created_at`, `status`, `canceled_at`, `items[].price.id`.",
-            "From the store-local day of `created_at` until `canceled_at` (else `updated_at`); the value shown is the one at the end of the period.",
-            "Canceled subscriptions only. Trialing, paused and past-due ones count, and one scheduled to cancel counts until Paddle cancels it.",
+            "Number of subscriptions created and not canceled, from the end of their free trial if they had one.",
+            "Paddle subscription: `created_at`, `status`, `canceled_at`, `items[0].trial_dates`, `items[].price.id`.",
+            "From the store-local day of `created_at` (of the trial's end after a trial) until `canceled_at` (else `updated_at`); the value shown is the one at the end of the period.",
+            "Canceled subscriptions, trials still running and trials canceled before they ended. Paused and past-due ones count, and one scheduled to cancel counts until Paddle cancels it.",
         ),
     MetricSpec::new("new_subscriptions", "New subscriptions", "Subscriptions created in the period.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS)
         .defined(
@@ -94,9 +94,23 @@ const OWN: &[MetricSpec] = &[
         ),
     MetricSpec::new("churned_subscriptions", "Churned subscriptions", "Subscriptions canceled in the period.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS).bad_when_rising()
         .defined(
-            "Number of subscriptions whose status is `canceled`.",
-            "Paddle subscription: `created_at`, `status`, `canceled_at`, `items[].price.id`, `updated_at`.",
+            "Number of subscriptions whose status is `canceled`, other than trials canceled before they ended.",
+            "Paddle subscription: `created_at`, `status`, `canceled_at`, `items[0].trial_dates`, `items[].price.id`, `updated_at`.",
             "On the store-local day of `canceled_at` (else `updated_at`).",
-            "Subscriptions only scheduled to cancel, and paused ones.",
+            "Subscriptions only scheduled to cancel, paused ones, and trials that ended unpaid.",
+        ),
+    MetricSpec::new("trials_started", "Trials started", "Subscriptions that started with a free trial.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS)
+        .defined(
+            "Number of subscriptions whose first item has `trial_dates`.",
+            "Paddle subscription: `items[0].trial_dates.starts_at`, `items[0].price.id`.",
+            "On the store-local day of `trial_dates.starts_at`.",
+            "Subscriptions without a trial.",
+        ),
+    MetricSpec::new("trial_conversions", "Trial conversions", "Trials that became paying subscriptions.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS)
+        .defined(
+            "Number of subscriptions with `trial_dates` whose status is no longer `trialing` and that were not canceled by the trial's end.",
+            "Paddle subscription: `items[0].trial_dates.ends_at`, `status`, `canceled_at`, `items[0].price.id`.",
+            "On the store-local day of `trial_dates.ends_at`, not the day the trial started.",
+            "Trials still running and trials canceled at or before their end.",
         ),
 ];

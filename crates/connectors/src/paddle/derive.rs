@@ -15,8 +15,11 @@
 //!   Credits and chargebacks are not refunds.
 //! - customer: `new_customers` when created.
 //! - subscription: `new_subscriptions` when created; `active_subscriptions` 1 from
-//!   creation until it is canceled (`churned_subscriptions` then). One scheduled to
-//!   cancel stays active until Paddle cancels it.
+//!   creation (the end of its free trial) until it is canceled
+//!   (`churned_subscriptions` then). One scheduled to cancel stays active until
+//!   Paddle cancels it. A trial (`items[0].trial_dates`) is `trials_started` at its
+//!   start and `trial_conversions` at its end once it became a paying subscription;
+//!   one canceled before it ended is neither active nor churn.
 //!
 //! Paddle's amounts are strings of minor units (`"4900"`).
 
@@ -158,18 +161,36 @@ pub(crate) fn events(record: &RawRecord) -> Vec<MetricEvent> {
             };
             let plan = text(o, "/items/0/price/id");
             let event = |metric, value, at| MetricEvent::new(metric, value, at).with("plan", plan);
-            let mut derived = vec![
-                event("new_subscriptions", 1, created),
-                event("active_subscriptions", 1, created),
-            ];
-            let canceled = (text(o, "/status") == Some("canceled"))
+            let mut derived = vec![event("new_subscriptions", 1, created)];
+            let status = text(o, "/status");
+            let canceled = (status == Some("canceled"))
                 .then(|| time(o, "/canceled_at").or_else(|| time(o, "/updated_at")))
                 .flatten();
-            if let Some(ended) = canceled {
-                derived.extend([
-                    event("active_subscriptions", -1, ended),
-                    event("churned_subscriptions", 1, ended),
-                ]);
+            // A free trial: started when created, converted when it ends into a paying
+            // (active) subscription, unless it was canceled first (not churn: it never
+            // paid).
+            let trial = time(o, "/items/0/trial_dates/starts_at")
+                .zip(time(o, "/items/0/trial_dates/ends_at"));
+            let paying_from = match trial {
+                Some((start, end)) => {
+                    derived.push(event("trials_started", 1, start));
+                    let converted =
+                        status != Some("trialing") && canceled.is_none_or(|at| at > end);
+                    if converted {
+                        derived.push(event("trial_conversions", 1, end));
+                    }
+                    converted.then_some(end)
+                }
+                None => Some(created),
+            };
+            if let Some(from) = paying_from {
+                derived.push(event("active_subscriptions", 1, from));
+                if let Some(ended) = canceled {
+                    derived.extend([
+                        event("active_subscriptions", -1, ended),
+                        event("churned_subscriptions", 1, ended),
+                    ]);
+                }
             }
             derived
         }
@@ -240,6 +261,34 @@ mod tests {
         assert_eq!(sum(&derived, "churned_subscriptions"), 1);
         assert!(derived.iter().all(|e| e.metric != "mrr"), "MRR comes from transactions");
         assert_eq!(labels(&record("subscription", subscription))[0].label, "Pro monthly");
+    }
+
+    #[test]
+    fn a_trial_starts_converts_at_its_end_or_ends_unpaid_without_churn() {
+        let trial = |status: &str, canceled: Option<&str>| {
+            let subscription = json!({ "status": status, "created_at": "2024-03-01T00:00:00Z",
+                "canceled_at": canceled,
+                "items": [{ "price": { "id": "pri_01pro" },
+                    "trial_dates": { "starts_at": "2024-03-01T00:00:00Z", "ends_at": "2024-03-15T00:00:00Z" } }] });
+            events(&record("subscription", subscription))
+        };
+        let at = |derived: &[MetricEvent], metric: &str| -> Vec<String> {
+            derived.iter().filter(|e| e.metric == metric).map(|e| e.at.to_rfc3339()).collect()
+        };
+        let trialing = trial("trialing", None);
+        assert_eq!(at(&trialing, "trials_started"), ["2024-03-01T00:00:00+00:00"]);
+        assert!(at(&trialing, "trial_conversions").is_empty());
+        assert_eq!(sum(&trialing, "active_subscriptions"), 0, "trialing is not paying");
+        let converted = trial("active", None);
+        assert_eq!(at(&converted, "trial_conversions"), ["2024-03-15T00:00:00+00:00"]);
+        assert_eq!(at(&converted, "active_subscriptions"), ["2024-03-15T00:00:00+00:00"]);
+        let unpaid = trial("canceled", Some("2024-03-15T00:00:00Z"));
+        assert!(at(&unpaid, "trial_conversions").is_empty());
+        assert_eq!(sum(&unpaid, "churned_subscriptions"), 0, "a trial canceled unpaid is not churn");
+        let churned = trial("canceled", Some("2024-05-15T00:00:00Z"));
+        assert_eq!(sum(&churned, "trial_conversions"), 1);
+        assert_eq!(sum(&churned, "churned_subscriptions"), 1);
+        assert_eq!(sum(&churned, "active_subscriptions"), 0);
     }
 
     #[test]

@@ -272,6 +272,15 @@ const CROSS_SOURCE: &[ComputedMetric] = &[
         "Conversions are counted on the day a trial ends and trials on the day one starts, so over a short period the two are not the same trials; trials still running count as started, not converted.",
     ),
     rate(
+        "paddle_trial_to_paid_rate",
+        "Trial-to-paid rate (Paddle)",
+        "Paddle trial conversions divided by trials started: the share of free trials that became paying subscriptions.",
+        MetricUnit::BasisPoints,
+        part("paddle", "trial_conversions"),
+        part("paddle", "trials_started"),
+        "Conversions are counted on the day a trial ends and trials on the day one starts, so over a short period the two are not the same trials; trials still running count as started, not converted.",
+    ),
+    rate(
         "add_to_cart_rate",
         "Add-to-cart rate",
         "GA4 add-to-cart events divided by GA4 sessions.",

@@ -15,12 +15,12 @@ use uuid::Uuid;
 
 use crate::{
     helpers::{created_without_secret, expect_error, spawn_app_with_simulator, TestApp, TestUser},
-    metrics::assert_daily_series,
-    subscriptions::assert_rates_over_windows,
+    metrics::{assert_daily_series, query},
+    subscriptions::{assert_rates_over_windows, last_days},
     sync::{run_all, small_history, MovementBook, MAY_STAY_ZERO, MOVEMENT_METRICS},
 };
 
-const METRICS: [&str; 11] = [
+const METRICS: [&str; 13] = [
     "gross_revenue",
     "refunds",
     "net_revenue",
@@ -32,6 +32,8 @@ const METRICS: [&str; 11] = [
     "active_subscriptions",
     "new_subscriptions",
     "churned_subscriptions",
+    "trials_started",
+    "trial_conversions",
 ];
 
 fn fields(key: &str, seller: &str) -> BTreeMap<String, String> {
@@ -101,9 +103,22 @@ fn expected(
         .map(|p| (p["id"].as_str().unwrap(), p))
         .collect();
     let subscriptions = ledger["subscriptions"].as_array().unwrap();
+    // A trial that converted has paid for a period; one canceled unpaid has not.
+    let paying_from = |s: &Value| -> Option<i64> {
+        match s["trial_end"].as_i64() {
+            Some(end) => (num(&s["periods_billed"]) > 0).then_some(end),
+            None => Some(num(&s["created_at"])),
+        }
+    };
     for s in subscriptions {
         add("new_subscriptions", day(num(&s["created_at"])), 1);
-        if s["status"] == "canceled" {
+        if let Some(end) = s["trial_end"].as_i64() {
+            add("trials_started", day(num(&s["created_at"])), 1);
+            if paying_from(s).is_some() {
+                add("trial_conversions", day(end), 1);
+            }
+        }
+        if s["status"] == "canceled" && paying_from(s).is_some() {
             add("churned_subscriptions", day(num(&s["canceled_at"])), 1);
         }
     }
@@ -126,7 +141,7 @@ fn expected(
         let mut active = 0;
         for s in subscriptions {
             let canceled = s["status"] == "canceled" && num(&s["canceled_at"]) < end;
-            if num(&s["created_at"]) < end && !canceled {
+            if paying_from(s).is_some_and(|from| from < end) && !canceled {
                 active += 1;
             }
         }
@@ -247,6 +262,23 @@ async fn paddle_numbers_equal_the_ledger_and_events_bring_new_sales_and_refunds_
         "a discount ended"
     );
     assert_rates_over_windows(&app, &ann, store_id, "paddle_", &want).await;
+    // Trial-to-paid over the quarter: conversions over trials started, in basis points.
+    let span = last_days(chrono_tz::Tz::UTC, 90);
+    let sum = |metric: &str| -> i64 {
+        want.get(metric)
+            .map_or(0, |by_day| span.iter().filter_map(|d| by_day.get(d)).sum())
+    };
+    let (converted, started) = (sum("trial_conversions"), sum("trials_started"));
+    assert!(
+        converted > 0 && started > 0,
+        "{converted} conversions, {started} trials"
+    );
+    let r = query(&app, &ann, json!({ "metric": "computed.paddle_trial_to_paid_rate", "range": "last_90_days", "scope": { "store": store_id } })).await;
+    assert_eq!(
+        r["total"].as_i64().unwrap(),
+        (2 * 10_000 * converted + started) / (2 * started),
+        "{r}"
+    );
 
     // Six hours of business, a sale tagged with a campaign and a refund of an old
     // one-off sale: all of it arrives through /events.

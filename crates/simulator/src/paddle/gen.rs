@@ -9,7 +9,10 @@
 //! subscription in three checks out with a discount (`DISCOUNTS`): a percentage for
 //! its first three periods, a percentage for good, or an amount off the first
 //! period only; each transaction's `details.totals` carries what it took off, and
-//! the subscription's `discount` says from when until when it applies.
+//! the subscription's `discount` says from when until when it applies. About one
+//! subscription in five starts with a 14-day free trial (`trialing`, a $0 checkout
+//! transaction for the trial period, the first paid period billed when it ends);
+//! some trials are canceled before they end and never pay.
 //!
 //! Every change is an event (Paddle's `/events`, kept 90 days) whose data is the
 //! entity as it was then; events of activity generated after the seller was
@@ -34,6 +37,9 @@ const SEASON: Season = Season {
     bfcm: 1.3,
     growth_per_year: 1.6,
 };
+
+/// A free trial's length.
+const TRIAL: i64 = 14 * DAY;
 
 /// How long Paddle keeps events.
 const EVENT_RETENTION: i64 = 90 * DAY;
@@ -145,13 +151,15 @@ pub struct PdSubscription {
     pub customer_id: String,
     pub price_id: String,
     pub quantity: i64,
-    /// `active` or `canceled`.
+    /// `trialing`, `active` or `canceled`.
     pub status: String,
     pub created_at: i64,
     pub period_start: i64,
     pub period_end: i64,
-    /// Periods billed so far (the discount stops after its last).
+    /// Paid periods billed so far (the discount stops after its last).
     pub periods_billed: u32,
+    /// The end of its free trial, if it started with one.
+    pub trial_end: Option<i64>,
     pub discount: Option<PdSubscriptionDiscount>,
     /// A scheduled cancellation's effective time.
     pub cancel_at: Option<i64>,
@@ -335,7 +343,7 @@ impl PaddleGen {
             Task::Renew(si) => self.renew(si, at),
             Task::Cancel(si) => {
                 let sub = &mut self.ledger.subscriptions[si];
-                if sub.status == "active" && sub.cancel_at.is_none() {
+                if matches!(sub.status.as_str(), "active" | "trialing") && sub.cancel_at.is_none() {
                     sub.cancel_at = Some(sub.period_end);
                     sub.updated_at = at;
                     self.emit_subscription(si, at, "subscription.updated");
@@ -377,7 +385,14 @@ impl PaddleGen {
             let draw = hash_str(id) % 9;
             (draw < 3).then(|| self.ledger.discounts[draw as usize].clone())
         });
-        let off = discount.as_ref().map_or(0, |d| d.off(price.unit_price));
+        // A trial: the checkout bills nothing for the trial period, and the discount
+        // starts with the first paid period.
+        let trial = subscription_id
+            .as_deref()
+            .is_some_and(|id| (hash_str(id) / 9) % 5 == 0);
+        let subtotal = if trial { 0 } else { price.unit_price };
+        let off = discount.as_ref().filter(|_| !trial).map_or(0, |d| d.off(subtotal));
+        let first_end = if trial { t + TRIAL } else { add_months(t, months) };
         let ti = self.ledger.transactions.len();
         let transaction = PdTransaction {
             id: self.id("txn"),
@@ -386,11 +401,11 @@ impl PaddleGen {
             origin: "web".into(),
             status: "completed".into(),
             currency: self.ledger.currency.clone(),
-            subtotal: price.unit_price,
+            subtotal,
             discount: off,
-            discount_id: discount.as_ref().map(|d| d.id.clone()),
-            total: price.unit_price - off,
-            billing_period: subscription_id.as_ref().map(|_| (t, add_months(t, months))),
+            discount_id: discount.as_ref().filter(|_| !trial).map(|d| d.id.clone()),
+            total: subtotal - off,
+            billing_period: subscription_id.as_ref().map(|_| (t, first_end)),
             price_id: price.id.clone(),
             campaign: campaign.clone(),
             billed_at: t,
@@ -400,21 +415,23 @@ impl PaddleGen {
         self.emit_transaction(ti, t);
         if let Some(id) = subscription_id {
             let si = self.ledger.subscriptions.len();
-            let end = add_months(t, months);
+            let end = first_end;
+            let paid_from = if trial { end } else { t };
             self.ledger.subscriptions.push(PdSubscription {
                 id,
                 customer_id,
                 price_id: price.id.clone(),
                 quantity: 1,
-                status: "active".into(),
+                status: if trial { "trialing" } else { "active" }.into(),
                 created_at: t,
                 period_start: t,
                 period_end: end,
-                periods_billed: 1,
+                periods_billed: u32::from(!trial),
+                trial_end: trial.then_some(end),
                 discount: discount.map(|d| PdSubscriptionDiscount {
                     id: d.id,
-                    starts_at: t,
-                    ends_at: d.periods.map(|n| add_months(t, months * n)),
+                    starts_at: paid_from,
+                    ends_at: d.periods.map(|n| add_months(paid_from, months * n)),
                 }),
                 cancel_at: None,
                 canceled_at: None,
@@ -440,7 +457,7 @@ impl PaddleGen {
 
     fn renew(&mut self, si: usize, t: i64) {
         let sub = &self.ledger.subscriptions[si];
-        if sub.status != "active" {
+        if !matches!(sub.status.as_str(), "active" | "trialing") {
             return;
         }
         if sub.cancel_at.is_some() {
@@ -493,6 +510,7 @@ impl PaddleGen {
         sub.period_start = t;
         sub.period_end = end;
         sub.periods_billed += 1;
+        sub.status = "active".into();
         sub.updated_at = t;
         self.emit_transaction(ti, t);
         self.emit_subscription(si, t, "subscription.updated");
@@ -581,6 +599,10 @@ mod tests {
             sub.is_some_and(|s| s.discount.is_some())
         }));
         assert!(ledger.transactions.iter().all(|t| t.total == t.subtotal - t.discount));
+        // Trials: some converted, some canceled before paying.
+        let trials = || ledger.subscriptions.iter().filter(|s| s.trial_end.is_some());
+        assert!(trials().any(|s| s.periods_billed > 0));
+        assert!(trials().any(|s| s.status == "canceled" && s.periods_billed == 0));
         assert!(ledger.events.first().unwrap().occurred_at >= 1_700_000_000 - EVENT_RETENTION);
         let mut ids: Vec<&str> = ledger.events.iter().map(|e| e.event_id.as_str()).collect();
         let sorted = ids.clone();
