@@ -64,12 +64,12 @@ const OWN: &[MetricSpec] = &[
             "As MRR: the value at the end of the period.",
             "What MRR leaves out: expired subscriptions; discounts are not taken off.",
         ),
-    MetricSpec::new("active_subscriptions", "Active subscriptions", "Subscriptions not yet expired at the end of the period (a cancelled one counts until it ends).", Count, Latest, Stock, "subscriptions", SUBSCRIPTION_DIMS)
+    MetricSpec::new("active_subscriptions", "Active subscriptions", "Paying subscriptions not yet expired at the end of the period (a cancelled one counts until it ends; trials do not).", Count, Latest, Stock, "subscriptions", SUBSCRIPTION_DIMS)
         .defined(
-            "Number of subscriptions created and not yet expired.",
-            "LemonSqueezy subscription: `created_at`, `status`, `ends_at`, `variant_id`.",
-            "From the store-local day of `created_at` until `ends_at` once expired; the value shown is the one at the end of the period.",
-            "Expired subscriptions only. Trialing (`on_trial`), paused, past-due and cancelled ones count until they expire.",
+            "Number of subscriptions created and not yet expired, from the end of their free trial if they had one.",
+            "LemonSqueezy subscription: `created_at`, `trial_ends_at`, `status`, `ends_at`, `variant_id`.",
+            "From the store-local day of `created_at` (of `trial_ends_at` after a trial) until `ends_at` once expired; the value shown is the one at the end of the period.",
+            "Expired subscriptions, trials still running (`on_trial`) and trials that end unpaid. Paused, past-due and cancelled ones count until they expire.",
         ),
     MetricSpec::new("new_subscriptions", "New subscriptions", "Subscriptions created in the period.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS)
         .defined(
@@ -80,9 +80,23 @@ const OWN: &[MetricSpec] = &[
         ),
     MetricSpec::new("churned_subscriptions", "Churned subscriptions", "Subscriptions that expired in the period.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS).bad_when_rising()
         .defined(
-            "Number of subscriptions whose status is `expired`.",
-            "LemonSqueezy subscription: `created_at`, `status`, `ends_at`, `variant_id`, `updated_at`.",
+            "Number of subscriptions whose status is `expired`, other than trials that ended unpaid.",
+            "LemonSqueezy subscription: `created_at`, `trial_ends_at`, `status`, `ends_at`, `variant_id`, `updated_at`.",
             "On the store-local day of `ends_at` (else `updated_at`), not the day the cancellation was asked for.",
-            "Cancelled subscriptions that have not yet expired, and paused ones.",
+            "Cancelled subscriptions that have not yet expired, paused ones, and trials that ended unpaid.",
+        ),
+    MetricSpec::new("trials_started", "Trials started", "Subscriptions that started with a free trial.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS)
+        .defined(
+            "Number of subscriptions with a `trial_ends_at`.",
+            "LemonSqueezy subscription: `created_at`, `trial_ends_at`, `variant_id`.",
+            "On the store-local day of the subscription's `created_at` (the trial's start).",
+            "Subscriptions without a trial.",
+        ),
+    MetricSpec::new("trial_conversions", "Trial conversions", "Trials that became paying subscriptions.", Count, Sum, Flow, "subscriptions", SUBSCRIPTION_DIMS)
+        .defined(
+            "Number of subscriptions with a `trial_ends_at` whose status is no longer `on_trial` and whose `ends_at` (if set) is after the trial's end.",
+            "LemonSqueezy subscription: `trial_ends_at`, `status`, `ends_at`, `variant_id`.",
+            "On the store-local day of `trial_ends_at`, not the day the trial started.",
+            "Trials still running and trials cancelled to end with the trial.",
         ),
 ];

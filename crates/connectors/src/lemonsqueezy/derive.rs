@@ -9,7 +9,8 @@
 //! - customer: `new_customers` when created.
 //! - subscription: `new_subscriptions` when created; `active_subscriptions` 1 and
 //!   `mrr` from creation (or the end of its free trial) until it expires
-//!   (`churned_subscriptions` then). A
+//!   (`churned_subscriptions` then). A trial (`trial_ends_at`) is `trials_started`
+//!   when created and `trial_conversions` at its end unless it ends unpaid. A
 //!   cancelled subscription stays active until its `ends_at`, when LemonSqueezy
 //!   marks it expired. LemonSqueezy's subscription carries no price: the sync
 //!   attaches the subscription item's price as `pulseboard.price` (see `sync.rs`),
@@ -138,13 +139,31 @@ pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
             };
             let plan = id_attr(record, "variant_id");
             let event = |metric, value, at| MetricEvent::new(metric, value, at).with("plan", plan.clone());
-            let mut derived = vec![
-                event("new_subscriptions", 1, created),
-                event("active_subscriptions", 1, created),
-            ];
-            let ended = (str_attr(record, "status") == Some("expired"))
+            let mut derived = vec![event("new_subscriptions", 1, created)];
+            let status = str_attr(record, "status");
+            let ended = (status == Some("expired"))
                 .then(|| time_attr(record, "ends_at").or_else(|| time_attr(record, "updated_at")))
                 .flatten();
+            // A free trial: started when created; it converts at `trial_ends_at` into a
+            // paying subscription unless it is still on trial or set to end by then.
+            // Until it pays it is neither active nor MRR, and ending unpaid is not churn.
+            let trial_end = time_attr(record, "trial_ends_at").map(|t| t.max(created));
+            let paying_from = match trial_end {
+                Some(end) => {
+                    derived.push(event("trials_started", 1, created));
+                    let unpaid = status == Some("on_trial")
+                        || time_attr(record, "ends_at").is_some_and(|ends| ends <= end);
+                    if !unpaid {
+                        derived.push(event("trial_conversions", 1, end));
+                    }
+                    (!unpaid).then_some(end)
+                }
+                None => Some(created),
+            };
+            let Some(paying_from) = paying_from else {
+                return derived;
+            };
+            derived.push(event("active_subscriptions", 1, paying_from));
             if let Some(ended) = ended {
                 derived.push(event("active_subscriptions", -1, ended));
                 derived.push(event("churned_subscriptions", 1, ended));
@@ -158,14 +177,9 @@ pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
                         .of_customer(customer.as_deref())
                 };
                 let arr = |value, at| event("arr", value, at).with("currency", Some(currency.clone()));
-                // A free trial adds no MRR: it starts when the trial ends, and a
-                // subscription that ends before then never has any.
-                let paying_from = time_attr(record, "trial_ends_at").map_or(created, |t| t.max(created));
-                if ended.is_none_or(|ended| ended > paying_from) {
-                    derived.extend([mrr(monthly, paying_from), arr(12 * monthly, paying_from)]);
-                    if let Some(ended) = ended {
-                        derived.extend([mrr(-monthly, ended), arr(-12 * monthly, ended)]);
-                    }
+                derived.extend([mrr(monthly, paying_from), arr(12 * monthly, paying_from)]);
+                if let Some(ended) = ended {
+                    derived.extend([mrr(-monthly, ended), arr(-12 * monthly, ended)]);
                 }
             }
             derived
@@ -273,15 +287,27 @@ mod tests {
         assert_eq!(mrr[0].value, 16500, "2 × 990.00 a year is 165.00 a month");
         assert_eq!(mrr[0].dimensions["plan"], "42");
         assert_eq!(mrr[1].value, -16500);
-        // A trial: MRR from its end, and none for a trial that expired unpaid.
+        // A trial: MRR, activity and a conversion from its end, and none of them for
+        // a trial that expired unpaid (which is not churn either).
         subscription["attributes"]["trial_ends_at"] = json!("2024-01-24T00:00:00Z");
         let derived = events(&record("subscription", subscription.clone()));
         let mrr: Vec<_> = derived.iter().filter(|e| e.metric == "mrr").collect();
         assert_eq!(mrr[0].at.to_rfc3339(), "2024-01-24T00:00:00+00:00");
         assert_eq!(sum(&derived, "mrr"), 0);
+        assert_eq!(sum(&derived, "trials_started"), 1);
+        assert_eq!(sum(&derived, "trial_conversions"), 1);
         subscription["attributes"]["ends_at"] = json!("2024-01-24T00:00:00Z");
         let derived = events(&record("subscription", subscription.clone()));
         assert!(derived.iter().all(|e| e.metric != "mrr"), "{derived:?}");
+        assert_eq!(sum(&derived, "trial_conversions"), 0);
+        assert_eq!(sum(&derived, "churned_subscriptions"), 0);
+        assert_eq!(sum(&derived, "active_subscriptions"), 0);
+        subscription["attributes"]["status"] = json!("on_trial");
+        subscription["attributes"]["ends_at"] = Value::Null;
+        let derived = events(&record("subscription", subscription.clone()));
+        assert_eq!(sum(&derived, "active_subscriptions"), 0, "on trial is not paying");
+        assert_eq!(sum(&derived, "trials_started"), 1);
+        subscription["attributes"]["status"] = json!("expired");
         subscription["attributes"]["ends_at"] = json!("2025-01-10T00:00:00Z");
         subscription["attributes"]["trial_ends_at"] = Value::Null;
         // As a webhook carries it: no price, so no MRR, but the counts.

@@ -155,8 +155,8 @@ const fn lifetime_value(
     metric
 }
 
-/// The churn rates, net revenue retention and LTV of one subscription provider, from
-/// the MRR movements it derives (see `catalog::mrr_movement_metrics`). Stripe's ids
+/// The churn rates, net revenue retention, trial-to-paid rate and LTV of one
+/// subscription provider, from the trials and MRR movements it derives (see `catalog::mrr_movement_metrics`). Stripe's ids
 /// are plain (`customer_churn_rate`); another provider's start with its id
 /// (`paddle_customer_churn_rate`) and its name ends with the provider's.
 macro_rules! subscription_rates {
@@ -194,6 +194,19 @@ macro_rules! subscription_rates {
                 (false, 10_000),
                 "New customers and reactivations (customers not paying the day before), as ChartMogul and Baremetrics leave them out.",
             ),
+            {
+                let mut metric = rate(
+                    concat!($id, "trial_to_paid_rate"),
+                    concat!("Trial-to-paid rate", $name),
+                    concat!($provider, " trial conversions divided by trials started: the share of free trials that became paying subscriptions."),
+                    MetricUnit::BasisPoints,
+                    part($source, "trial_conversions"),
+                    part($source, "trials_started"),
+                    "Conversions are counted on the day a trial ends and trials on the day one starts, so over a short period the two are not the same trials; trials still running count as started, not converted.",
+                );
+                metric.spec.category = "subscriptions";
+                metric
+            },
             lifetime_value(
                 ($source, concat!($id, "ltv"), concat!("Customer lifetime value (LTV)", $name)),
                 concat!("Average MRR per paying ", $provider, " customer divided by the monthly customer churn rate, both taken at the period's start: ARPU ÷ (churned customers over the period ÷ paying customers at its start × 30 ÷ days in the period), which is MRR at the start × days ÷ (30 × churned customers). The revenue a customer brings before churning if today's ARPU and churn held."),
@@ -202,25 +215,25 @@ macro_rules! subscription_rates {
     };
 }
 
-const STRIPE_RATES: [ComputedMetric; 5] = subscription_rates!("stripe", "Stripe", "", "");
-const LEMONSQUEEZY_RATES: [ComputedMetric; 5] = subscription_rates!(
+const STRIPE_RATES: [ComputedMetric; 6] = subscription_rates!("stripe", "Stripe", "", "");
+const LEMONSQUEEZY_RATES: [ComputedMetric; 6] = subscription_rates!(
     "lemonsqueezy",
     "LemonSqueezy",
     "lemonsqueezy_",
     " (LemonSqueezy)"
 );
-const PADDLE_RATES: [ComputedMetric; 5] =
+const PADDLE_RATES: [ComputedMetric; 6] =
     subscription_rates!("paddle", "Paddle", "paddle_", " (Paddle)");
 
 /// Every computed metric: the cross-source ones, then each subscription provider's
 /// rates.
 pub const COMPUTED: &[ComputedMetric] = &ALL;
 
-const ALL: [ComputedMetric; CROSS_SOURCE.len() + 15] = joined(
+const ALL: [ComputedMetric; CROSS_SOURCE.len() + 18] = joined(
     CROSS_SOURCE,
-    &joined::<_, 15>(
+    &joined::<_, 18>(
         &STRIPE_RATES,
-        &joined::<_, 10>(&LEMONSQUEEZY_RATES, &PADDLE_RATES),
+        &joined::<_, 12>(&LEMONSQUEEZY_RATES, &PADDLE_RATES),
     ),
 );
 
@@ -261,24 +274,6 @@ const CROSS_SOURCE: &[ComputedMetric] = &[
         part("shopify", "returning_customers"),
         part("shopify", "new_customers"),
         "Guests (no customer record). Shopify's order count includes test and cancelled orders, so a cancelled second order still makes a repeat purchase.",
-    ),
-    rate(
-        "trial_to_paid_rate",
-        "Trial-to-paid rate",
-        "Stripe trial conversions divided by trials started: the share of free trials that became paying subscriptions.",
-        MetricUnit::BasisPoints,
-        part("stripe", "trial_conversions"),
-        part("stripe", "trials_started"),
-        "Conversions are counted on the day a trial ends and trials on the day one starts, so over a short period the two are not the same trials; trials still running count as started, not converted.",
-    ),
-    rate(
-        "paddle_trial_to_paid_rate",
-        "Trial-to-paid rate (Paddle)",
-        "Paddle trial conversions divided by trials started: the share of free trials that became paying subscriptions.",
-        MetricUnit::BasisPoints,
-        part("paddle", "trial_conversions"),
-        part("paddle", "trials_started"),
-        "Conversions are counted on the day a trial ends and trials on the day one starts, so over a short period the two are not the same trials; trials still running count as started, not converted.",
     ),
     rate(
         "add_to_cart_rate",

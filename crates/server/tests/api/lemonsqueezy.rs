@@ -19,7 +19,7 @@ use crate::{
     sync::{run_all, small_history, MovementBook, MAY_STAY_ZERO, MOVEMENT_METRICS},
 };
 
-const METRICS: [&str; 9] = [
+const METRICS: [&str; 11] = [
     "gross_revenue",
     "refunds",
     "net_revenue",
@@ -29,6 +29,8 @@ const METRICS: [&str; 9] = [
     "active_subscriptions",
     "new_subscriptions",
     "churned_subscriptions",
+    "trials_started",
+    "trial_conversions",
 ];
 
 fn fields(key: &str, store: &str) -> BTreeMap<String, String> {
@@ -108,13 +110,25 @@ fn expected(
         .map(|p| (p["id"].as_u64().unwrap(), p))
         .collect();
     let subscriptions = ledger["subscriptions"].as_array().unwrap();
+    // When a subscription starts paying: when created, or when its trial ends unless
+    // it is still on trial or ends with it (never, then).
+    let paying_from = |sub: &Value| -> Option<i64> {
+        let Some(trial_end) = sub["trial_end"].as_i64() else {
+            return sub["created_at"].as_i64();
+        };
+        let ends_with_trial = sub["ends_at"].as_i64().is_some_and(|e| e <= trial_end);
+        (sub["status"] != "on_trial" && !ends_with_trial).then_some(trial_end)
+    };
     for sub in subscriptions {
-        add(
-            "new_subscriptions",
-            day(sub["created_at"].as_i64().unwrap()),
-            1,
-        );
-        if sub["status"] == "expired" {
+        let created = day(sub["created_at"].as_i64().unwrap());
+        add("new_subscriptions", created, 1);
+        if let Some(trial_end) = sub["trial_end"].as_i64() {
+            add("trials_started", created, 1);
+            if paying_from(sub).is_some() {
+                add("trial_conversions", day(trial_end), 1);
+            }
+        }
+        if sub["status"] == "expired" && paying_from(sub).is_some() {
             add(
                 "churned_subscriptions",
                 day(sub["ends_at"].as_i64().unwrap()),
@@ -141,9 +155,8 @@ fn expected(
         let (mut mrr, mut active) = (0, 0);
         let mut levels: BTreeMap<String, i64> = BTreeMap::new();
         for sub in subscriptions {
-            let created = sub["created_at"].as_i64().unwrap();
             let expired = sub["status"] == "expired" && sub["ends_at"].as_i64().unwrap() < end;
-            if created < end && !expired {
+            if paying_from(sub).is_some_and(|from| from < end) && !expired {
                 active += 1;
                 let price = prices[&sub["price_id"].as_u64().unwrap()];
                 let unit =

@@ -347,8 +347,8 @@ pub(crate) fn subscription_json(ledger: &LemonSqueezyLedger, s: &LsSubscription)
             "card_last_four": "4242",
             "payment_processor": "stripe",
             "pause": null,
-            "cancelled": s.status != "active",
-            "trial_ends_at": null,
+            "cancelled": matches!(s.status.as_str(), "cancelled" | "expired"),
+            "trial_ends_at": s.trial_end.map(time),
             "billing_anchor": crate::common::time::date(s.created_at).2,
             "first_subscription_item": {
                 "id": s.id + 200_000,
@@ -421,6 +421,7 @@ fn price_json(ledger: &LemonSqueezyLedger, p: &LsPrice) -> Value {
 fn status_formatted(status: &str) -> String {
     match status {
         "partial_refund" => "Partial refund".into(),
+        "on_trial" => "On Trial".into(),
         other => {
             let mut chars = other.chars();
             chars

@@ -4,7 +4,9 @@
 //! (an order, then a subscription invoice per period), the others buying a one-off
 //! product; some cancel (the subscription ends with its period, then expires), some
 //! orders and invoices are refunded in full or in part, and many checkouts carry a
-//! campaign in their custom data.
+//! campaign in their custom data. About one subscriber in five starts with a
+//! 14-day free trial (`on_trial`, a $0 order, the first invoice at the trial's end);
+//! some cancel during the trial and never pay.
 //!
 //! One [`Rng`] stream and an [`Agenda`] processed in time order: the same seed
 //! gives the same store, and advancing in steps gives the same data as at once.
@@ -42,6 +44,9 @@ const PRICES: [PriceRow; 5] = [
     (304, 34, "Icon pack", "Standard", 2900, "", 0, 0.15),
     (305, 35, "Launch guide", "PDF", 900, "", 0, 0.10),
 ];
+
+/// A free trial's length.
+const TRIAL: i64 = 14 * DAY;
 
 const CAMPAIGNS: [&str; 4] = ["launch", "newsletter", "producthunt", "twitter"];
 const FIRST_NAMES: [&str; 10] = [
@@ -109,9 +114,11 @@ pub struct LsSubscription {
     pub price_id: u64,
     pub variant_id: u64,
     pub quantity: i64,
-    /// `active`, `cancelled` (ends with its period) or `expired`.
+    /// `on_trial`, `active`, `cancelled` (ends with its period) or `expired`.
     pub status: String,
     pub created_at: i64,
+    /// The end of its free trial, if it started with one.
+    pub trial_end: Option<i64>,
     pub renews_at: i64,
     pub ends_at: Option<i64>,
     pub updated_at: i64,
@@ -244,7 +251,7 @@ impl LemonSqueezyGen {
             Task::Renew(si) => self.renew(si, at),
             Task::Cancel(si) => {
                 let sub = &mut self.ledger.subscriptions[si];
-                if sub.status == "active" {
+                if matches!(sub.status.as_str(), "active" | "on_trial") {
                     sub.status = "cancelled".into();
                     sub.ends_at = Some(sub.renews_at);
                     sub.updated_at = at;
@@ -285,6 +292,9 @@ impl LemonSqueezyGen {
         };
         let weights: Vec<f64> = PRICES.iter().map(|p| p.7).collect();
         let price = self.ledger.prices[self.rng.weighted(&weights)].clone();
+        // One subscriber in five starts with a free trial; drawn from the customer's
+        // id, so the rest of the history stays as it was.
+        let trial = price.interval.is_some() && hash_str(&format!("trial{}", customer.id)) % 5 == 0;
         let campaign = self
             .rng
             .chance(0.4)
@@ -295,7 +305,7 @@ impl LemonSqueezyGen {
             customer_id: customer.id,
             email: customer.email.clone(),
             name: customer.name.clone(),
-            total: price.unit_price,
+            total: if trial { 0 } else { price.unit_price },
             currency: self.ledger.currency.clone(),
             status: "paid".into(),
             refunded_amount: 0,
@@ -323,9 +333,10 @@ impl LemonSqueezyGen {
                 price_id: price.id,
                 variant_id: price.variant_id,
                 quantity: 1,
-                status: "active".into(),
+                status: if trial { "on_trial" } else { "active" }.into(),
                 created_at: t,
-                renews_at: add_months(t, months),
+                trial_end: trial.then_some(t + TRIAL),
+                renews_at: if trial { t + TRIAL } else { add_months(t, months) },
                 ends_at: None,
                 updated_at: t,
                 campaign,
@@ -334,7 +345,8 @@ impl LemonSqueezyGen {
             let renews = subscription.renews_at;
             self.ledger.subscriptions.push(subscription);
             self.announce(t, "subscription_created", Announce::Subscription(si));
-            self.invoice(si, t, "initial");
+            // The order's invoice: nothing for a trial, billed at its end (a renewal).
+            self.invoice(si, t, "initial", trial);
             self.agenda.push(renews, Task::Renew(si));
             self.maybe_cancel(si, t, renews);
         } else if self.rng.chance(0.06) {
@@ -343,7 +355,8 @@ impl LemonSqueezyGen {
         }
     }
 
-    fn invoice(&mut self, si: usize, t: i64, reason: &str) {
+    /// Bills the subscription's period starting at `t`; `free` for a trial's.
+    fn invoice(&mut self, si: usize, t: i64, reason: &str, free: bool) {
         let sub = &self.ledger.subscriptions[si];
         let price = self.ledger.prices.iter().find(|p| p.id == sub.price_id);
         let ii = self.ledger.invoices.len();
@@ -352,7 +365,7 @@ impl LemonSqueezyGen {
             customer_id: sub.customer_id,
             email: sub.email.clone(),
             name: sub.name.clone(),
-            total: price.map_or(0, |p| p.unit_price) * sub.quantity,
+            total: if free { 0 } else { price.map_or(0, |p| p.unit_price) * sub.quantity },
             currency: self.ledger.currency.clone(),
             status: "paid".into(),
             refunded_amount: 0,
@@ -392,7 +405,7 @@ impl LemonSqueezyGen {
                 sub.updated_at = t;
                 self.announce(t, "subscription_expired", Announce::Subscription(si));
             }
-            "active" => {
+            "active" | "on_trial" => {
                 let yearly = self
                     .ledger
                     .prices
@@ -400,10 +413,11 @@ impl LemonSqueezyGen {
                     .any(|p| p.id == price_id && p.interval.as_deref() == Some("year"));
                 let renews = add_months(t, if yearly { 12 } else { 1 });
                 let sub = &mut self.ledger.subscriptions[si];
+                sub.status = "active".into();
                 sub.renews_at = renews;
                 sub.updated_at = t;
                 self.announce(t, "subscription_updated", Announce::Subscription(si));
-                self.invoice(si, t, "renewal");
+                self.invoice(si, t, "renewal", false);
                 self.agenda.push(renews, Task::Renew(si));
                 self.maybe_cancel(si, t, renews);
             }
@@ -494,6 +508,10 @@ mod tests {
                 .count();
             assert_eq!(initial, 1);
         }
+        // Trials: some converted (billed at their end), some ended unpaid.
+        let trials = || ledger.subscriptions.iter().filter(|s| s.trial_end.is_some());
+        assert!(trials().any(|s| s.status == "active"));
+        assert!(trials().any(|s| s.ends_at.is_some_and(|e| Some(e) <= s.trial_end)));
         assert!(once.events.is_empty(), "history is not announced");
     }
 }
