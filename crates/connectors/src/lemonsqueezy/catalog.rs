@@ -50,19 +50,19 @@ const OWN: &[MetricSpec] = &[
             "On the store-local day of the customer's `created_at`.",
             "Nothing: a customer who never paid counts too.",
         ),
-    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of subscriptions not yet expired, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
+    MetricSpec::new("mrr", "MRR", "Monthly recurring revenue of paying subscriptions not yet expired, net of discount codes, normalised to a month.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
         .defined(
-            "Sum over subscriptions not expired of the variant's `unit_price` × quantity, normalised to a month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12), in the store's currency. It is today's price applied to the whole life of the subscription, so a plan change re-prices its history.",
-            "LemonSqueezy subscription: `created_at`, `trial_ends_at`, `status`, `ends_at`, `variant_id`, `first_subscription_item.quantity`; the variant's price `unit_price`, `renewal_interval_unit`, `renewal_interval_quantity`.",
+            "Sum over subscriptions not expired of the variant's `unit_price` × quantity, less the discount code its order redeemed while that lasts (a percentage rounded half up, or an amount; `once`: the first billing period, `repeating`: `duration_in_months`, `forever`), normalised to a month (a year ÷ 12, a week × 52 ÷ 12, a day × 365 ÷ 12), in the store's currency, before tax. It is today's price applied to the whole life of the subscription, so a plan change re-prices its history.",
+            "LemonSqueezy subscription: `created_at`, `trial_ends_at`, `status`, `ends_at`, `order_id`, `variant_id`, `first_subscription_item.quantity`; the variant's price `unit_price`, `renewal_interval_unit`, `renewal_interval_quantity`; the discount redemption of its order (`order_id`, `discount_id`) and that discount's `amount`, `amount_type`, `duration`, `duration_in_months`.",
             "From the store-local day of `created_at` (of `trial_ends_at` after a free trial) until `ends_at` once expired; the value shown is the one at the end of the period.",
-            "Expired subscriptions, and free trials until their `trial_ends_at` (a trial that expires unpaid never adds any). Paused, past-due and cancelled-but-not-yet-ended subscriptions still count. Discounts are not taken off: LemonSqueezy's subscription carries none (they are on its orders and invoices).",
+            "Expired subscriptions, tax, and free trials until their `trial_ends_at` (a trial that expires unpaid never adds any). Paused, past-due and cancelled-but-not-yet-ended subscriptions still count.",
         ),
     MetricSpec::new("arr", "ARR", "Annual run rate: MRR × 12.", CurrencyMinor, Latest, Stock, "subscriptions", MRR_DIMS)
         .defined(
-            "MRR × 12, subscription by subscription: the monthly amount of each subscription not expired, multiplied by 12, in the store's currency.",
-            "As MRR: LemonSqueezy subscription `created_at`, `status`, `ends_at`, `variant_id`, quantity; the variant's price.",
+            "MRR × 12, subscription by subscription: the monthly amount of each paying subscription not expired, net of its discount code while that lasts, multiplied by 12, in the store's currency.",
+            "As MRR: LemonSqueezy subscription `created_at`, `trial_ends_at`, `status`, `ends_at`, `order_id`, `variant_id`, quantity; the variant's price; its order's discount.",
             "As MRR: the value at the end of the period.",
-            "What MRR leaves out: expired subscriptions; discounts are not taken off.",
+            "What MRR leaves out: expired subscriptions, trials, tax.",
         ),
     MetricSpec::new("active_subscriptions", "Active subscriptions", "Paying subscriptions not yet expired at the end of the period (a cancelled one counts until it ends; trials do not).", Count, Latest, Stock, "subscriptions", SUBSCRIPTION_DIMS)
         .defined(

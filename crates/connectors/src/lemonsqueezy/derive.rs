@@ -13,8 +13,10 @@
 //!   when created and `trial_conversions` at its end unless it ends unpaid. A
 //!   cancelled subscription stays active until its `ends_at`, when LemonSqueezy
 //!   marks it expired. LemonSqueezy's subscription carries no price: the sync
-//!   attaches the subscription item's price as `pulseboard.price` (see `sync.rs`),
-//!   and MRR is its `unit_price` × quantity normalised to a month.
+//!   attaches the subscription item's price as `pulseboard.price` and its order's
+//!   discount code as `pulseboard.discount` (see `sync.rs`), and MRR is its
+//!   `unit_price` × quantity, less the discount while it lasts, normalised to a
+//!   month.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -100,8 +102,45 @@ pub(crate) fn monthly_amount(amount: i64, interval: &str, count: i64) -> Option<
     Some((quotient * numerator.signum()) as i64)
 }
 
-/// A subscription's price per month in minor units, from the price the sync attached.
-fn monthly_price(record: &RawRecord) -> Option<(i64, String)> {
+/// A subscription's MRR from what the sync attached: its price and the discount code
+/// its order used.
+struct Pricing {
+    /// The price per month in minor units.
+    full: i64,
+    /// Per month while the discount applies (`full` without one).
+    discounted: i64,
+    /// What the discount lasts from the first payment: one billing period (`once`),
+    /// some months (`repeating`), or for good (`None`: `forever`, or no discount).
+    lasts: Option<Lasting>,
+    currency: String,
+}
+
+#[derive(Clone, Copy)]
+enum Lasting {
+    Months(u32),
+    Days(u64),
+}
+
+impl Lasting {
+    fn after(self, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Lasting::Months(n) => from.checked_add_months(chrono::Months::new(n)),
+            Lasting::Days(n) => from.checked_add_days(chrono::Days::new(n)),
+        }
+    }
+}
+
+/// What a discount takes off a payment of `subtotal`: a percentage rounded half up,
+/// or its amount (never more than the payment).
+fn discount_off(discount: &Value, subtotal: i64) -> i64 {
+    let amount = discount.get("amount").and_then(Value::as_i64).unwrap_or(0);
+    match discount.get("amount_type").and_then(Value::as_str) {
+        Some("percent") => (subtotal * amount + 50) / 100,
+        _ => amount.min(subtotal),
+    }
+}
+
+fn pricing(record: &RawRecord) -> Option<Pricing> {
     let price = record.payload.pointer("/pulseboard/price")?;
     let unit = price.get("unit_price").and_then(Value::as_i64)?;
     let interval = price.get("renewal_interval_unit").and_then(Value::as_str)?;
@@ -120,7 +159,30 @@ fn monthly_price(record: &RawRecord) -> Option<(i64, String)> {
         .pointer("/pulseboard/currency")
         .and_then(Value::as_str)?
         .to_uppercase();
-    Some((monthly_amount(unit * quantity, interval, count)?, currency))
+    let payment = unit * quantity;
+    let full = monthly_amount(payment, interval, count)?;
+    let discount = record
+        .payload
+        .pointer("/pulseboard/discount")
+        .filter(|d| d.is_object());
+    let Some(discount) = discount else {
+        return Some(Pricing { full, discounted: full, lasts: None, currency });
+    };
+    let discounted = monthly_amount(payment - discount_off(discount, payment), interval, count)?;
+    let period = match interval {
+        "year" => Lasting::Months(12 * count.max(1) as u32),
+        "week" => Lasting::Days(7 * count.max(1) as u64),
+        "day" => Lasting::Days(count.max(1) as u64),
+        _ => Lasting::Months(count.max(1) as u32),
+    };
+    let lasts = match discount.get("duration").and_then(Value::as_str) {
+        Some("once") => Some(period),
+        Some("repeating") => Some(Lasting::Months(
+            discount.get("duration_in_months").and_then(Value::as_u64).unwrap_or(1) as u32,
+        )),
+        _ => None,
+    };
+    Some(Pricing { full, discounted, lasts, currency })
 }
 
 pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
@@ -168,18 +230,32 @@ pub fn events(record: &RawRecord) -> Vec<MetricEvent> {
                 derived.push(event("active_subscriptions", -1, ended));
                 derived.push(event("churned_subscriptions", 1, ended));
             }
-            if let Some((monthly, currency)) = monthly_price(record) {
+            if let Some(pricing) = pricing(record) {
                 // MRR names its customer: the server derives the MRR movements from it.
                 let customer = id_attr(record, "customer_id");
-                let mrr = |value, at| {
-                    event("mrr", value, at)
-                        .with("currency", Some(currency.clone()))
-                        .of_customer(customer.as_deref())
-                };
-                let arr = |value, at| event("arr", value, at).with("currency", Some(currency.clone()));
-                derived.extend([mrr(monthly, paying_from), arr(12 * monthly, paying_from)]);
+                let currency = Some(pricing.currency.clone());
+                let mut moves = vec![(pricing.discounted, paying_from)];
+                // The discount stops (before the subscription ends): full price on.
+                let stops = pricing
+                    .lasts
+                    .and_then(|lasts| lasts.after(paying_from))
+                    .filter(|at| ended.is_none_or(|ended| *at < ended))
+                    .filter(|_| pricing.discounted != pricing.full);
+                let mut level = pricing.discounted;
+                if let Some(at) = stops {
+                    moves.push((pricing.full - pricing.discounted, at));
+                    level = pricing.full;
+                }
                 if let Some(ended) = ended {
-                    derived.extend([mrr(-monthly, ended), arr(-12 * monthly, ended)]);
+                    moves.push((-level, ended));
+                }
+                for (value, at) in moves {
+                    derived.push(
+                        event("mrr", value, at)
+                            .with("currency", currency.clone())
+                            .of_customer(customer.as_deref()),
+                    );
+                    derived.push(event("arr", 12 * value, at).with("currency", currency.clone()));
                 }
             }
             derived
@@ -310,6 +386,25 @@ mod tests {
         subscription["attributes"]["status"] = json!("expired");
         subscription["attributes"]["ends_at"] = json!("2025-01-10T00:00:00Z");
         subscription["attributes"]["trial_ends_at"] = Value::Null;
+        // A discount code: 25 % off for three months, then the full price.
+        subscription["pulseboard"]["discount"] = json!({ "amount": 25, "amount_type": "percent",
+            "duration": "repeating", "duration_in_months": 3 });
+        let derived = events(&record("subscription", subscription.clone()));
+        let mrr: Vec<(i64, String)> = derived
+            .iter()
+            .filter(|e| e.metric == "mrr")
+            .map(|e| (e.value, e.at.to_rfc3339()))
+            .collect();
+        // 2 × 990.00 a year less 25 % is 1485.00, 123.75 a month; 165.00 after.
+        assert_eq!(
+            mrr,
+            [
+                (12375, "2024-01-10T00:00:00+00:00".to_owned()),
+                (16500 - 12375, "2024-04-10T00:00:00+00:00".to_owned()),
+                (-16500, "2025-01-10T00:00:00+00:00".to_owned()),
+            ]
+        );
+        subscription["pulseboard"]["discount"] = Value::Null;
         // As a webhook carries it: no price, so no MRR, but the counts.
         subscription.as_object_mut().unwrap().remove("pulseboard");
         subscription["attributes"]["status"] = json!("active");

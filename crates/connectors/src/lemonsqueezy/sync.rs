@@ -15,10 +15,12 @@
 //!
 //! Requests are paced to LemonSqueezy's 300 a minute per key (`pace.rs`).
 //!
-//! A subscription names its price only by id; the sync lists the prices
-//! (`/v1/prices`) and the store's currency once per run and attaches the
-//! subscription item's price under `pulseboard` (not a LemonSqueezy field), so the
-//! derivation can compute MRR from the record alone.
+//! A subscription names its price only by id, and says nothing of a discount code
+//! it checked out with; the sync lists the prices (`/v1/prices`), the discounts and
+//! their redemptions (`/v1/discounts`, `/v1/discount-redemptions`, by order) and
+//! the store's currency once per run, and attaches the subscription item's price
+//! and its order's discount under `pulseboard` (not a LemonSqueezy field), so the
+//! derivation can compute MRR net of discounts from the record alone.
 
 use std::collections::HashMap;
 
@@ -57,11 +59,13 @@ struct Page {
     more: bool,
 }
 
-/// What a run learns once: the store's currency and the prices by id.
+/// What a run learns once: the store's currency, the prices by id and the
+/// discounts by the order that redeemed them.
 #[derive(Default)]
 struct Context {
     currency: Option<String>,
     prices: Option<HashMap<String, Value>>,
+    discounts_by_order: HashMap<String, Value>,
 }
 
 pub(super) fn id_string(value: &Value) -> Option<String> {
@@ -180,17 +184,38 @@ impl LemonSqueezyProvider {
             .pointer("/data/attributes/currency")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let mut prices = HashMap::new();
+        let prices = self.by_id(req, "prices").await?;
+        let discounts = self.by_id(req, "discounts").await?;
+        let redemptions = self.by_id(req, "discount-redemptions").await?;
+        context.discounts_by_order = redemptions
+            .values()
+            .filter_map(|r| {
+                let order = r.get("order_id").and_then(id_string)?;
+                let discount = discounts.get(&r.get("discount_id").and_then(id_string)?)?;
+                Some((order, discount.clone()))
+            })
+            .collect();
+        context.prices = Some(prices);
+        Ok(())
+    }
+
+    /// A whole list's items' attributes (with their `id`) by id.
+    async fn by_id(
+        &self,
+        req: &SyncRequest<'_>,
+        list: &str,
+    ) -> Result<HashMap<String, Value>, OAuthError> {
+        let mut items = HashMap::new();
         let mut number = 1;
         loop {
-            let page = self.page(req, "prices", None, number).await?;
-            for price in &page.data {
+            let page = self.page(req, list, None, number).await?;
+            for item in &page.data {
                 if let (Some(id), Some(attributes)) =
-                    (price.get("id").and_then(id_string), price.get("attributes"))
+                    (item.get("id").and_then(id_string), item.get("attributes"))
                 {
-                    let mut price = attributes.clone();
-                    price["id"] = json!(id);
-                    prices.insert(id, price);
+                    let mut item = attributes.clone();
+                    item["id"] = json!(id);
+                    items.insert(id, item);
                 }
             }
             if !page.more {
@@ -198,8 +223,7 @@ impl LemonSqueezyProvider {
             }
             number += 1;
         }
-        context.prices = Some(prices);
-        Ok(())
+        Ok(items)
     }
 
     /// A page's items as records, subscriptions with their price attached.
@@ -212,10 +236,14 @@ impl LemonSqueezyProvider {
                         .pointer("/attributes/first_subscription_item/price_id")
                         .and_then(id_string)
                         .and_then(|id| context.prices.as_ref()?.get(&id).cloned());
+                    let discount = item
+                        .pointer("/attributes/order_id")
+                        .and_then(id_string)
+                        .and_then(|order| context.discounts_by_order.get(&order).cloned());
                     if let (Some(price), Some(object)) = (price, item.as_object_mut()) {
                         object.insert(
                             "pulseboard".into(),
-                            json!({ "price": price, "currency": context.currency }),
+                            json!({ "price": price, "currency": context.currency, "discount": discount }),
                         );
                     }
                 }

@@ -109,6 +109,12 @@ fn expected(
         .iter()
         .map(|p| (p["id"].as_u64().unwrap(), p))
         .collect();
+    let discounts: BTreeMap<u64, &Value> = ledger["discounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["id"].as_u64().unwrap(), d))
+        .collect();
     let subscriptions = ledger["subscriptions"].as_array().unwrap();
     // When a subscription starts paying: when created, or when its trial ends unless
     // it is still on trial or ends with it (never, then).
@@ -159,12 +165,44 @@ fn expected(
             if paying_from(sub).is_some_and(|from| from < end) && !expired {
                 active += 1;
                 let price = prices[&sub["price_id"].as_u64().unwrap()];
-                let unit =
+                let yearly = price["interval"] == "year";
+                let mut payment =
                     price["unit_price"].as_i64().unwrap() * sub["quantity"].as_i64().unwrap();
+                // A discount code takes its part off while it lasts from the first
+                // payment: one billing period (`once`), some months (`repeating`) or
+                // for good (`forever`).
+                if let Some(discount) = sub["discount_id"].as_u64().map(|id| &discounts[&id]) {
+                    let months = match discount["duration"].as_str().unwrap() {
+                        "once" if yearly => Some(12),
+                        "once" => Some(1),
+                        "repeating" => {
+                            Some(discount["duration_in_months"].as_u64().unwrap() as u32)
+                        }
+                        _ => None,
+                    };
+                    let first = DateTime::from_timestamp(paying_from(sub).unwrap(), 0).unwrap();
+                    // Today's level is the one at this moment.
+                    let at = end.min(Utc::now().timestamp());
+                    let lasts = months.is_none_or(|n| {
+                        first
+                            .checked_add_months(chrono::Months::new(n))
+                            .unwrap()
+                            .timestamp()
+                            >= at
+                    });
+                    if lasts {
+                        let amount = discount["amount"].as_i64().unwrap();
+                        payment -= match discount["amount_type"].as_str().unwrap() {
+                            "percent" => (payment * amount + 50) / 100,
+                            _ => amount.min(payment),
+                        };
+                    }
+                }
                 // Half away from zero, as documented: a year is 12 months.
-                let monthly = match price["interval"].as_str().unwrap() {
-                    "year" => (2 * unit + 12) / 24,
-                    _ => unit,
+                let monthly = if yearly {
+                    (2 * payment + 12) / 24
+                } else {
+                    payment
                 };
                 mrr += monthly;
                 *levels.entry(sub["customer_id"].to_string()).or_default() += monthly;
@@ -252,6 +290,12 @@ async fn lemonsqueezy_numbers_equal_the_ledger_and_new_orders_count_once() {
     // Churn rates, net revenue retention and LTV over the windows widgets offer, from
     // the movements worked out of the whole ledger.
     let want = expected(&ledger, &[Utc::now().date_naive()]);
+    // Discounts that stop (once, or after three months) are expansion when they do.
+    assert!(
+        want.get("mrr_expansion")
+            .is_some_and(|d| d.values().any(|v| *v > 0)),
+        "a discount ended"
+    );
     assert_rates_over_windows(&app, &ann, store_id, "lemonsqueezy_", &want).await;
 
     // Six more hours of business and two orders placed now: the next sync is

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use super::{
     defaults, endpoints,
-    gen::{LemonSqueezyLedger, LsCustomer, LsPayment, LsPrice, LsSubscription},
+    gen::{LemonSqueezyLedger, LsCustomer, LsDiscount, LsPayment, LsPrice, LsRedemption, LsSubscription},
     LemonSqueezy,
 };
 use crate::{
@@ -147,6 +147,8 @@ async fn list(
         "subscription-invoices" => endpoints::LEMONSQUEEZY_SUBSCRIPTION_INVOICES,
         "customers" => endpoints::LEMONSQUEEZY_CUSTOMERS,
         "prices" => endpoints::LEMONSQUEEZY_PRICES,
+        "discounts" => endpoints::LEMONSQUEEZY_DISCOUNTS,
+        "discount-redemptions" => endpoints::LEMONSQUEEZY_DISCOUNT_REDEMPTIONS,
         _ => return not_found(),
     };
     if let Err(response) = enter(&sim, endpoint, &headers).await {
@@ -191,6 +193,16 @@ async fn list(
                 .customers
                 .iter()
                 .map(|c| (c.created_at, c.id, customer_json(ledger, c)))
+                .collect(),
+            "discounts" => ledger
+                .discounts
+                .iter()
+                .map(|d| (ledger.start, d.id, discount_json(ledger, d)))
+                .collect(),
+            "discount-redemptions" => ledger
+                .redemptions
+                .iter()
+                .map(|r| (r.created_at, r.id, redemption_json(ledger, r)))
                 .collect(),
             _ => ledger
                 .prices
@@ -248,13 +260,13 @@ pub(crate) fn order_json(ledger: &LemonSqueezyLedger, o: &LsPayment) -> Value {
             "user_email": o.email,
             "currency": o.currency,
             "currency_rate": "1.0000",
-            "subtotal": o.total,
+            "subtotal": o.total + o.discount,
             "setup_fee": 0,
-            "discount_total": 0,
+            "discount_total": o.discount,
             "tax": 0,
             "total": o.total,
             "refunded_amount": o.refunded_amount,
-            "subtotal_usd": o.total,
+            "subtotal_usd": o.total + o.discount,
             "total_usd": o.total,
             "refunded_amount_usd": o.refunded_amount,
             "tax_name": null,
@@ -307,13 +319,13 @@ pub(crate) fn invoice_json(ledger: &LemonSqueezyLedger, i: &LsPayment) -> Value 
             "status_formatted": status_formatted(&i.status),
             "refunded": i.status == "refunded",
             "refunded_at": i.refunded_at.map(time),
-            "subtotal": i.total,
-            "discount_total": 0,
+            "subtotal": i.total + i.discount,
+            "discount_total": i.discount,
             "tax": 0,
             "tax_inclusive": false,
             "total": i.total,
             "refunded_amount": i.refunded_amount,
-            "subtotal_usd": i.total,
+            "subtotal_usd": i.total + i.discount,
             "total_usd": i.total,
             "refunded_amount_usd": i.refunded_amount,
             "created_at": time(i.created_at),
@@ -386,6 +398,51 @@ fn customer_json(ledger: &LemonSqueezyLedger, c: &LsCustomer) -> Value {
             "created_at": time(c.created_at),
             "updated_at": time(c.updated_at),
             "test_mode": true
+        }
+    })
+}
+
+fn discount_json(ledger: &LemonSqueezyLedger, d: &LsDiscount) -> Value {
+    json!({
+        "type": "discounts",
+        "id": d.id.to_string(),
+        "attributes": {
+            "store_id": ledger.store_id,
+            "name": d.code,
+            "code": d.code,
+            "amount": d.amount,
+            "amount_type": d.amount_type,
+            "is_limited_to_products": false,
+            "is_limited_redemptions": false,
+            "max_redemptions": 0,
+            "starts_at": null,
+            "expires_at": null,
+            "duration": d.duration,
+            "duration_in_months": d.duration_in_months,
+            "status": "published",
+            "status_formatted": "Published",
+            "created_at": time(ledger.start),
+            "updated_at": time(ledger.start),
+            "test_mode": true
+        }
+    })
+}
+
+fn redemption_json(ledger: &LemonSqueezyLedger, r: &LsRedemption) -> Value {
+    let discount = ledger.discounts.iter().find(|d| d.id == r.discount_id);
+    json!({
+        "type": "discount-redemptions",
+        "id": r.id.to_string(),
+        "attributes": {
+            "discount_id": r.discount_id,
+            "order_id": r.order_id,
+            "discount_name": discount.map(|d| d.code.clone()),
+            "discount_code": discount.map(|d| d.code.clone()),
+            "discount_amount": discount.map(|d| d.amount),
+            "discount_amount_type": discount.map(|d| d.amount_type.clone()),
+            "amount": r.amount,
+            "created_at": time(r.created_at),
+            "updated_at": time(r.created_at)
         }
     })
 }

@@ -6,7 +6,10 @@
 //! orders and invoices are refunded in full or in part, and many checkouts carry a
 //! campaign in their custom data. About one subscriber in five starts with a
 //! 14-day free trial (`on_trial`, a $0 order, the first invoice at the trial's end);
-//! some cancel during the trial and never pay.
+//! some cancel during the trial and never pay. About one paying subscriber in three
+//! checks out with a discount code (`DISCOUNTS`: a percentage once, a percentage for
+//! three months, an amount for good), recorded as a discount redemption of the
+//! order; each order and invoice carries what it took off in `discount_total`.
 //!
 //! One [`Rng`] stream and an [`Agenda`] processed in time order: the same seed
 //! gives the same store, and advancing in steps gives the same data as at once.
@@ -48,6 +51,16 @@ const PRICES: [PriceRow; 5] = [
 /// A free trial's length.
 const TRIAL: i64 = 14 * DAY;
 
+/// A discount: (id, code, `percent` or `fixed`, percent or cents, `once`,
+/// `repeating` or `forever`, months when repeating).
+type DiscountRow = (u64, &'static str, &'static str, i64, &'static str, u32);
+
+const DISCOUNTS: [DiscountRow; 3] = [
+    (31, "WELCOME10", "percent", 10, "once", 0),
+    (32, "LAUNCH25", "percent", 25, "repeating", 3),
+    (33, "LOYAL5", "fixed", 500, "forever", 0),
+];
+
 const CAMPAIGNS: [&str; 4] = ["launch", "newsletter", "producthunt", "twitter"];
 const FIRST_NAMES: [&str; 10] = [
     "Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
@@ -71,6 +84,41 @@ pub struct LsPrice {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LsDiscount {
+    pub id: u64,
+    pub code: String,
+    /// `percent` or `fixed`.
+    pub amount_type: String,
+    /// Percent, or cents off each payment it applies to.
+    pub amount: i64,
+    /// `once` (the first payment), `repeating` (`duration_in_months`) or `forever`.
+    pub duration: String,
+    pub duration_in_months: u32,
+}
+
+impl LsDiscount {
+    /// What it takes off a payment of `subtotal`: a percentage rounded half up, or
+    /// the amount (never more than the subtotal).
+    pub fn off(&self, subtotal: i64) -> i64 {
+        match self.amount_type.as_str() {
+            "percent" => (subtotal * self.amount + 50) / 100,
+            _ => self.amount.min(subtotal),
+        }
+    }
+}
+
+/// A discount code used on an order (LemonSqueezy's discount redemption).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LsRedemption {
+    pub id: u64,
+    pub discount_id: u64,
+    pub order_id: u64,
+    /// What it took off the order.
+    pub amount: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LsCustomer {
     pub id: u64,
     pub name: String,
@@ -86,7 +134,10 @@ pub struct LsPayment {
     pub customer_id: u64,
     pub email: String,
     pub name: String,
+    /// What was paid: the price less `discount`.
     pub total: i64,
+    /// What a discount code took off.
+    pub discount: i64,
     pub currency: String,
     /// `paid`, `refunded` or `partial_refund`.
     pub status: String,
@@ -119,6 +170,8 @@ pub struct LsSubscription {
     pub created_at: i64,
     /// The end of its free trial, if it started with one.
     pub trial_end: Option<i64>,
+    /// The discount code it checked out with.
+    pub discount_id: Option<u64>,
     pub renews_at: i64,
     pub ends_at: Option<i64>,
     pub updated_at: i64,
@@ -134,6 +187,8 @@ pub struct LemonSqueezyLedger {
     pub start: i64,
     pub end: i64,
     pub prices: Vec<LsPrice>,
+    pub discounts: Vec<LsDiscount>,
+    pub redemptions: Vec<LsRedemption>,
     pub customers: Vec<LsCustomer>,
     pub orders: Vec<LsPayment>,
     pub subscriptions: Vec<LsSubscription>,
@@ -200,6 +255,18 @@ impl LemonSqueezyGen {
                 start,
                 end: start,
                 prices,
+                discounts: DISCOUNTS
+                    .iter()
+                    .map(|(id, code, amount_type, amount, duration, months)| LsDiscount {
+                        id: *id,
+                        code: (*code).into(),
+                        amount_type: (*amount_type).into(),
+                        amount: *amount,
+                        duration: (*duration).into(),
+                        duration_in_months: *months,
+                    })
+                    .collect(),
+                redemptions: Vec::new(),
                 customers: Vec::new(),
                 orders: Vec::new(),
                 subscriptions: Vec::new(),
@@ -295,6 +362,12 @@ impl LemonSqueezyGen {
         // One subscriber in five starts with a free trial; drawn from the customer's
         // id, so the rest of the history stays as it was.
         let trial = price.interval.is_some() && hash_str(&format!("trial{}", customer.id)) % 5 == 0;
+        // One paying subscriber in three uses a discount code (drawn the same way).
+        let discount = (price.interval.is_some() && !trial)
+            .then(|| hash_str(&format!("discount{}", customer.id)) % 9)
+            .filter(|draw| *draw < 3)
+            .map(|draw| self.ledger.discounts[draw as usize].clone());
+        let off = discount.as_ref().map_or(0, |d| d.off(price.unit_price));
         let campaign = self
             .rng
             .chance(0.4)
@@ -305,7 +378,8 @@ impl LemonSqueezyGen {
             customer_id: customer.id,
             email: customer.email.clone(),
             name: customer.name.clone(),
-            total: if trial { 0 } else { price.unit_price },
+            total: if trial { 0 } else { price.unit_price - off },
+            discount: off,
             currency: self.ledger.currency.clone(),
             status: "paid".into(),
             refunded_amount: 0,
@@ -317,6 +391,15 @@ impl LemonSqueezyGen {
             billing_reason: None,
             campaign: campaign.clone(),
         };
+        if let Some(d) = &discount {
+            self.ledger.redemptions.push(LsRedemption {
+                id: 400 + self.ledger.redemptions.len() as u64,
+                discount_id: d.id,
+                order_id: order.id,
+                amount: off,
+                created_at: t,
+            });
+        }
         self.ledger.customers.push(customer);
         self.ledger.orders.push(order);
         self.announce(t, "order_created", Announce::Order(oi));
@@ -336,6 +419,7 @@ impl LemonSqueezyGen {
                 status: if trial { "on_trial" } else { "active" }.into(),
                 created_at: t,
                 trial_end: trial.then_some(t + TRIAL),
+                discount_id: discount.as_ref().map(|d| d.id),
                 renews_at: if trial { t + TRIAL } else { add_months(t, months) },
                 ends_at: None,
                 updated_at: t,
@@ -359,13 +443,26 @@ impl LemonSqueezyGen {
     fn invoice(&mut self, si: usize, t: i64, reason: &str, free: bool) {
         let sub = &self.ledger.subscriptions[si];
         let price = self.ledger.prices.iter().find(|p| p.id == sub.price_id);
+        let subtotal = if free { 0 } else { price.map_or(0, |p| p.unit_price) * sub.quantity };
+        // The code's discount while it lasts: the first payment (`once`), the
+        // payments in its first months (`repeating`), or every one (`forever`).
+        let off = sub
+            .discount_id
+            .and_then(|id| self.ledger.discounts.iter().find(|d| d.id == id))
+            .filter(|d| match d.duration.as_str() {
+                "once" => reason == "initial",
+                "repeating" => t < add_months(sub.created_at, d.duration_in_months),
+                _ => true,
+            })
+            .map_or(0, |d| d.off(subtotal));
         let ii = self.ledger.invoices.len();
         let invoice = LsPayment {
             id: 80_001 + ii as u64,
             customer_id: sub.customer_id,
             email: sub.email.clone(),
             name: sub.name.clone(),
-            total: if free { 0 } else { price.map_or(0, |p| p.unit_price) * sub.quantity },
+            total: subtotal - off,
+            discount: off,
             currency: self.ledger.currency.clone(),
             status: "paid".into(),
             refunded_amount: 0,
@@ -445,6 +542,7 @@ impl LemonSqueezyGen {
             email: customer.email.clone(),
             name: customer.name.clone(),
             total: price.unit_price,
+            discount: 0,
             currency: self.ledger.currency.clone(),
             status: "paid".into(),
             refunded_amount: 0,
@@ -508,6 +606,15 @@ mod tests {
                 .count();
             assert_eq!(initial, 1);
         }
+        // Discounts: a repeating one that stopped, so a renewal of a discounted
+        // subscription at full price.
+        assert!(ledger.redemptions.len() > 10);
+        assert!(ledger.invoices.iter().any(|i| i.billing_reason.as_deref() == Some("renewal") && i.discount > 0));
+        assert!(ledger.invoices.iter().any(|i| {
+            i.discount == 0
+                && ledger.subscriptions.iter().any(|s| Some(s.id) == i.subscription_id && s.discount_id == Some(32))
+                && i.billing_reason.as_deref() == Some("renewal")
+        }));
         // Trials: some converted (billed at their end), some ended unpaid.
         let trials = || ledger.subscriptions.iter().filter(|s| s.trial_end.is_some());
         assert!(trials().any(|s| s.status == "active"));

@@ -61,6 +61,8 @@ pub mod endpoints {
     pub const LEMONSQUEEZY_SUBSCRIPTION_INVOICES: &str = "lemonsqueezy.subscription_invoices";
     pub const LEMONSQUEEZY_CUSTOMERS: &str = "lemonsqueezy.customers";
     pub const LEMONSQUEEZY_PRICES: &str = "lemonsqueezy.prices";
+    pub const LEMONSQUEEZY_DISCOUNTS: &str = "lemonsqueezy.discounts";
+    pub const LEMONSQUEEZY_DISCOUNT_REDEMPTIONS: &str = "lemonsqueezy.discount_redemptions";
 }
 
 fn settings(base: &str) -> Vec<(String, String)> {
